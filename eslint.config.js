@@ -1,0 +1,35 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.tap/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: ['dashboards/web/**/*.js'],
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', WebSocket: 'readonly', fetch: 'readonly', uPlot: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', location: 'readonly', URLSearchParams: 'readonly', requestAnimationFrame: 'readonly' },
+    },
+  },
+  {
+    // engines are pure: nothing from the runtime, the API or the connectors (DESIGN.md, one-way dependencies)
+    files: ['engines/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/stream/**', '**/api/**', '**/ingest/**', '**/app/**', 'node:*', 'fs', 'net', 'http'] }],
+    },
+  },
+  {
+    files: ['stream/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/api/**', '**/ingest/**', '**/app/**'] }] },
+  },
+  {
+    files: ['api/**/*.ts', 'ingest/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/app/**'] }] },
+  },
+);

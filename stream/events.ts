@@ -1,0 +1,147 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+/** Longest post text we accept, in UTF-16 code units. Social posts are far shorter; this bounds memory. */
+export const MAX_TEXT_LENGTH = 20_000;
+
+const Id = Type.String({ minLength: 1, maxLength: 256 });
+const Count = Type.Integer({ minimum: 0 });
+/** Milliseconds since the Unix epoch, between 2000-01-01 and 2100-01-01. */
+const EpochMs = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000 });
+
+export const Author = Type.Object(
+  {
+    id: Id,
+    followers: Type.Optional(Count),
+    verified: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+export const Tags = Type.Object(
+  {
+    hashtags: Type.Optional(Type.Array(Type.String({ maxLength: 280 }), { maxItems: 100 })),
+    mentions: Type.Optional(Type.Array(Type.String({ maxLength: 280 }), { maxItems: 100 })),
+    urls: Type.Optional(Type.Array(Type.String({ maxLength: 2048 }), { maxItems: 100 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Engagement = Type.Object(
+  { likes: Type.Optional(Count), shares: Type.Optional(Count), replies: Type.Optional(Count) },
+  { additionalProperties: false },
+);
+
+export const Geo = Type.Object(
+  {
+    lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+    lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+    country: Type.Optional(Type.String({ minLength: 2, maxLength: 2 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CampaignRef = Type.Object({ id: Id, arm: Id }, { additionalProperties: false });
+
+/** A post as connectors deliver it. Optional fields get defaults in {@link normalizeSocialEvent}. */
+export const SocialEventSchema = Type.Object(
+  {
+    id: Id,
+    source: Type.String({ minLength: 1, maxLength: 64 }),
+    ts: EpochMs,
+    received_ts: Type.Optional(EpochMs),
+    author: Author,
+    text: Type.String({ maxLength: MAX_TEXT_LENGTH }),
+    lang: Type.Optional(Type.String({ maxLength: 16 })),
+    tags: Type.Optional(Tags),
+    geo: Type.Optional(Geo),
+    engagement: Type.Optional(Engagement),
+    campaign: Type.Optional(CampaignRef),
+  },
+  { additionalProperties: false },
+);
+export type SocialEventInput = Static<typeof SocialEventSchema>;
+
+/** A SocialEvent after validation and defaults: every optional counter is present. */
+export interface SocialEvent extends SocialEventInput {
+  received_ts: number;
+  author: { id: string; followers: number; verified?: boolean };
+  tags: { hashtags: string[]; mentions: string[]; urls: string[] };
+  engagement: { likes: number; shares: number; replies: number };
+}
+
+export const FeedbackKind = Type.Union([
+  Type.Literal('impression'),
+  Type.Literal('click'),
+  Type.Literal('conversion'),
+  Type.Literal('reward'),
+]);
+
+export const FeedbackEventSchema = Type.Object(
+  {
+    campaign: Id,
+    arm: Id,
+    decision_id: Type.Optional(Id),
+    kind: FeedbackKind,
+    value: Type.Optional(Type.Number()),
+    ts: EpochMs,
+  },
+  { additionalProperties: false },
+);
+export type FeedbackEvent = Static<typeof FeedbackEventSchema>;
+
+export type SentimentLabel = 'negative' | 'neutral' | 'positive';
+
+/** What stage 1 adds to a SocialEvent. */
+export interface EnrichedEvent extends SocialEvent {
+  brands: string[];
+  sentiment: { label: SentimentLabel; score: number; model: string };
+}
+
+const socialCheck = TypeCompiler.Compile(SocialEventSchema);
+const feedbackCheck = TypeCompiler.Compile(FeedbackEventSchema);
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string; detail: string };
+
+function firstError(check: typeof socialCheck | typeof feedbackCheck, value: unknown): string {
+  const err = check.Errors(value).First();
+  if (!err) return 'invalid value';
+  return `${err.path || '/'}: ${err.message}`;
+}
+
+/** Validates one decoded JSON value as a SocialEvent and fills defaults. Never throws. */
+export function validateSocialEvent(value: unknown, now: number = Date.now()): Validation<SocialEvent> {
+  if (!socialCheck.Check(value)) {
+    const detail = firstError(socialCheck, value);
+    const tooLong =
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { text?: unknown }).text === 'string' &&
+      (value as { text: string }).text.length > MAX_TEXT_LENGTH;
+    return { ok: false, reason: tooLong ? 'text_too_long' : 'schema', detail };
+  }
+  return { ok: true, value: normalizeSocialEvent(value, now) };
+}
+
+export function normalizeSocialEvent(input: SocialEventInput, now: number): SocialEvent {
+  return {
+    ...input,
+    received_ts: input.received_ts ?? now,
+    author: { ...input.author, followers: input.author.followers ?? 0 },
+    tags: {
+      hashtags: input.tags?.hashtags ?? [],
+      mentions: input.tags?.mentions ?? [],
+      urls: input.tags?.urls ?? [],
+    },
+    engagement: {
+      likes: input.engagement?.likes ?? 0,
+      shares: input.engagement?.shares ?? 0,
+      replies: input.engagement?.replies ?? 0,
+    },
+  };
+}
+
+export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent> {
+  if (!feedbackCheck.Check(value)) return { ok: false, reason: 'schema', detail: firstError(feedbackCheck, value) };
+  return { ok: true, value };
+}
