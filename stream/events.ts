@@ -101,7 +101,7 @@ export interface EnrichedEvent extends SocialEvent {
 const socialCheck = TypeCompiler.Compile(SocialEventSchema);
 const feedbackCheck = TypeCompiler.Compile(FeedbackEventSchema);
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; reason: string; detail: string };
+export type Validation<T> = { ok: true; value: T } | { ok: false; reason: 'schema' | 'text_too_long'; detail: string };
 
 function firstError(check: typeof socialCheck | typeof feedbackCheck, value: unknown): string {
   const err = check.Errors(value).First();

@@ -1,0 +1,57 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Store, WindowSpec } from '../stream/index.js';
+import type { BrandDirectory } from './brands.js';
+import { installErrorHandlers } from './errors.js';
+import type { LiveHub } from './live-hub.js';
+import { dashboardPlugin } from './plugins/dashboard.js';
+import type { Metrics } from './plugins/metrics.js';
+import { openapiPlugin } from './plugins/openapi.js';
+import { websocketPlugin } from './plugins/websocket.js';
+import { brandRoutes } from './routes/brands.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface ApiOptions {
+  version: string;
+  brands: BrandDirectory;
+  store: Store;
+  hub: LiveHub;
+  metrics: Metrics;
+  windows: WindowSpec[];
+  notReady: () => string | null;
+  /** Folder of the live page; no page when absent. */
+  dashboardDir?: string;
+  wsFlushIntervalMs?: number;
+  wsMaxBufferedBytes?: number;
+  maxWindowsPerQuery?: number;
+  /** A pino logger; none when absent. */
+  logger?: FastifyBaseLogger;
+  now?: () => number;
+}
+
+/**
+ * The HTTP API. Connectors that take HTTP (the NDJSON ingest) register their own plugin on the
+ * returned instance before it listens.
+ */
+export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({ ...(o.logger ? { loggerInstance: o.logger } : { logger: false }), disableRequestLogging: true }).withTypeProvider<TypeBoxTypeProvider>();
+  installErrorHandlers(app, (code) => o.metrics.httpErrors.inc({ code }));
+  await app.register(openapiPlugin, { version: o.version });
+  await app.register(healthRoutes, { metrics: o.metrics, notReady: o.notReady });
+  await app.register(brandRoutes, {
+    brands: o.brands,
+    store: o.store,
+    hub: o.hub,
+    windows: o.windows,
+    maxWindowsPerQuery: o.maxWindowsPerQuery ?? 10_000,
+    ...(o.now && { now: o.now }),
+  });
+  await app.register(websocketPlugin, {
+    hub: o.hub,
+    metrics: o.metrics,
+    flushIntervalMs: o.wsFlushIntervalMs ?? 250,
+    maxBufferedBytes: o.wsMaxBufferedBytes ?? 1024 * 1024,
+  });
+  if (o.dashboardDir) await app.register(dashboardPlugin, { dir: o.dashboardDir });
+  return app;
+}

@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+
+/** OpenAPI document at /docs/json and an explorer at /docs, served from the package (no CDN). */
+export const openapiPlugin = fp(async (app: FastifyInstance, o: { version: string }) => {
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Pulsewatch API',
+        version: o.version,
+        description:
+          'Live brand sentiment and volume. Errors are `{"error":{"code","message","retryable"}}` with the codes listed in the README.',
+      },
+      tags: [
+        { name: 'brands', description: 'Brands and their window aggregates' },
+        { name: 'ingest', description: 'Event ingest' },
+        { name: 'ops', description: 'Health and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+});

@@ -1,0 +1,101 @@
+import type { FastifyPluginAsync } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
+import type { LiveHub } from '../live-hub.js';
+import type { Metrics } from './metrics.js';
+
+export interface WebSocketOptions {
+  hub: LiveHub;
+  metrics: Metrics;
+  /** Least time between two updates of one channel to one client. */
+  flushIntervalMs: number;
+  /** A client with more than this many bytes unsent is skipped until it catches up. */
+  maxBufferedBytes: number;
+  /** Most channels one client may subscribe to. */
+  maxChannels?: number;
+}
+
+type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | { op: 'ping' };
+
+/**
+ * `/v1/stream`: clients subscribe to channels and get conflated window updates: per channel at
+ * most one message per flush interval, carrying the newest value of each window that changed.
+ * A slow client never builds an unbounded buffer; it just gets fewer, newer updates.
+ */
+export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app, o) => {
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  const maxChannels = o.maxChannels ?? 100;
+
+  app.get('/v1/stream', { websocket: true, schema: { hide: true } }, (socket: WebSocket) => {
+    const channels = new Set<string>();
+    const pending = new Map<string, Map<string, WindowAggregate>>();
+    o.metrics.wsClients.inc();
+
+    const send = (type: string, body: Record<string, unknown>) => {
+      socket.send(JSON.stringify({ type, ...body }));
+      o.metrics.wsMessages.inc({ type });
+    };
+    const fail = (code: ErrorCode, message: string) => {
+      o.metrics.wsErrors.inc({ code });
+      send('error', { code, message, retryable: ErrorCodes[code].retryable });
+    };
+
+    const off = o.hub.onUpdate((channel, value) => {
+      if (!channels.has(channel)) return;
+      let m = pending.get(channel);
+      if (!m) {
+        m = new Map();
+        pending.set(channel, m);
+      }
+      m.set(`${value.brand}\u0000${value.window}\u0000${value.start}`, value);
+    });
+
+    const timer = setInterval(() => {
+      if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > o.maxBufferedBytes) {
+        o.metrics.wsSkipped.inc();
+        return;
+      }
+      for (const [channel, values] of pending) send('update', { channel, windows: [...values.values()] });
+      pending.clear();
+    }, o.flushIntervalMs);
+
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      let msg: ClientMessage;
+      try {
+        if (isBinary) throw new Error('binary');
+        msg = JSON.parse(raw.toString('utf8')) as ClientMessage;
+        if (typeof msg !== 'object' || msg === null || typeof msg.op !== 'string') throw new Error('no op');
+      } catch {
+        return fail('INVALID_MESSAGE', 'send JSON text like {"op":"subscribe","channels":["brands"]}');
+      }
+      if (msg.op === 'ping') return send('pong', {});
+      if (msg.op !== 'subscribe' && msg.op !== 'unsubscribe') return fail('UNKNOWN_OP', `unknown op "${String((msg as { op: unknown }).op)}"; use subscribe, unsubscribe or ping`);
+      if (!Array.isArray(msg.channels) || !msg.channels.every((c) => typeof c === 'string'))
+        return fail('INVALID_MESSAGE', '"channels" must be an array of strings');
+      if (msg.op === 'unsubscribe') {
+        for (const c of msg.channels) {
+          channels.delete(c);
+          pending.delete(c);
+        }
+        return send('unsubscribed', { channels: msg.channels });
+      }
+      const unknown = msg.channels.filter((c) => !o.hub.isChannel(c));
+      for (const c of unknown) fail('UNKNOWN_CHANNEL', `unknown channel "${c}"; use "brands" or "brand:<id>" from GET /v1/brands`);
+      const added = msg.channels.filter((c) => o.hub.isChannel(c));
+      if (channels.size + added.length > maxChannels) return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
+      for (const c of added) channels.add(c);
+      if (added.length > 0) {
+        send('subscribed', { channels: added });
+        for (const c of added) send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
+      }
+    });
+
+    socket.on('close', () => {
+      clearInterval(timer);
+      off();
+      o.metrics.wsClients.dec();
+    });
+  });
+};

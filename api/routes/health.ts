@@ -1,0 +1,22 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { sendError } from '../errors.js';
+import type { Metrics } from '../plugins/metrics.js';
+
+export interface HealthOptions {
+  metrics: Metrics;
+  /** Null when ready, otherwise what is not. */
+  notReady: () => string | null;
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, o) => {
+  app.get('/healthz', { schema: { summary: 'Liveness: the process serves HTTP', tags: ['ops'] } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { summary: 'Readiness: the pipeline runs and the bus is connected', tags: ['ops'] } }, async (_req, reply) => {
+    const why = o.notReady();
+    if (why !== null) return sendError(reply.header('retry-after', '1'), 'NOT_READY', why);
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_req, reply) => {
+    reply.header('content-type', o.metrics.registry.contentType);
+    return o.metrics.registry.metrics();
+  });
+};

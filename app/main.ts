@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { ConfigError, helpText, loadConfig } from './config.js';
+import { startEmbedded } from './embedded.js';
+
+async function main(argv: string[]): Promise<number> {
+  const [command = 'start', ...rest] = argv;
+  if (command === 'help' || command === '--help' || rest.includes('--help')) {
+    console.log(helpText());
+    return 0;
+  }
+  if (command !== 'start') {
+    console.error(`unknown command "${command}"; commands: start, help`);
+    return 2;
+  }
+  const config = loadConfig(rest, process.env);
+  const running = await startEmbedded(config);
+  console.log(`Pulsewatch ${config.mode} is running: open ${running.url}/  (API docs: ${running.url}/docs)`);
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping`);
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+    else console.error(err);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  },
+);

@@ -1,0 +1,154 @@
+// The built-in live page: history from the REST API, then live window updates over the WebSocket.
+'use strict';
+
+const WINDOW = '1m';
+const HISTORY_WINDOWS = 60;
+const COLORS = ['#58a6ff', '#f0883e', '#a371f7', '#3fb950', '#ff7b72', '#d29922', '#79c0ff', '#db61a2'];
+
+/** brand name → { info, color, windows: Map<start, aggregate> } */
+const brands = new Map();
+const charts = {};
+let dirty = false;
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  Object.assign(node, attrs);
+  for (const c of children) node.append(c);
+  return node;
+}
+
+function setStatus(state, text) {
+  const s = document.getElementById('status');
+  s.dataset.state = state;
+  s.textContent = text;
+}
+
+function upsert(agg) {
+  const b = brands.get(agg.brand);
+  if (!b || agg.window !== WINDOW) return;
+  b.windows.set(agg.start, agg);
+  // Keep the chart to the last HISTORY_WINDOWS windows.
+  const starts = [...b.windows.keys()].sort((x, y) => x - y);
+  for (const s of starts.slice(0, Math.max(0, starts.length - HISTORY_WINDOWS))) b.windows.delete(s);
+  dirty = true;
+}
+
+function fmt(n, digits = 0) {
+  return n === null || n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits);
+}
+
+function renderCards() {
+  const cards = document.getElementById('cards');
+  cards.replaceChildren();
+  for (const b of brands.values()) {
+    const starts = [...b.windows.keys()].sort((x, y) => x - y);
+    const cur = b.windows.get(starts[starts.length - 1]);
+    const negShare = cur && cur.posts > 0 ? (100 * cur.negative) / cur.posts : null;
+    const card = el(
+      'article',
+      { className: 'card', id: `card-${b.info.id}` },
+      el('h2', { textContent: b.info.name }),
+      el('span', { className: 'kind', textContent: b.info.kind }),
+      el(
+        'dl',
+        {},
+        el('dt', { textContent: 'posts this minute' }),
+        el('dd', { className: 'posts', textContent: cur ? String(cur.posts) : '0' }),
+        el('dt', { textContent: 'mean sentiment' }),
+        el('dd', {
+          className: cur && cur.sentiment_mean < 0 ? 'neg' : 'pos',
+          textContent: fmt(cur ? cur.sentiment_mean : null, 2),
+        }),
+        el('dt', { textContent: 'negative' }),
+        el('dd', { className: 'neg', textContent: negShare === null ? '–' : `${fmt(negShare, 0)}%` }),
+        el('dt', { textContent: 'authors' }),
+        el('dd', { textContent: cur ? String(cur.authors) : '0' }),
+      ),
+    );
+    card.style.setProperty('--color', b.color);
+    cards.append(card);
+  }
+}
+
+function seriesData(pick) {
+  const all = new Set();
+  for (const b of brands.values()) for (const s of b.windows.keys()) all.add(s);
+  const xs = [...all].sort((x, y) => x - y);
+  const data = [xs.map((s) => s / 1000)];
+  for (const b of brands.values()) data.push(xs.map((s) => (b.windows.has(s) ? pick(b.windows.get(s)) : null)));
+  return data;
+}
+
+function makeChart(id, pick, opts = {}) {
+  const target = document.getElementById(id);
+  const series = [{}];
+  for (const b of brands.values()) series.push({ label: b.info.name, stroke: b.color, width: 2, spanGaps: false });
+  const chart = new uPlot(
+    {
+      width: target.clientWidth || 800,
+      height: 220,
+      series,
+      scales: opts.scales || {},
+      axes: [{ stroke: '#8b96a5', grid: { stroke: '#243040' } }, { stroke: '#8b96a5', grid: { stroke: '#243040' } }],
+    },
+    seriesData(pick),
+    target,
+  );
+  charts[id] = { chart, pick };
+}
+
+function renderCharts() {
+  for (const { chart, pick } of Object.values(charts)) chart.setData(seriesData(pick));
+}
+
+function frame() {
+  if (dirty) {
+    dirty = false;
+    renderCards();
+    renderCharts();
+  }
+  requestAnimationFrame(frame);
+}
+
+function connect() {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  const ws = new WebSocket(`${proto}//${location.host}/v1/stream`);
+  ws.onopen = () => {
+    setStatus('live', 'live');
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
+  };
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data);
+    if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
+    else if (msg.type === 'error') console.warn('stream error', msg.code, msg.message);
+  };
+  ws.onclose = () => {
+    setStatus('closed', 'reconnecting…');
+    setTimeout(connect, 2000);
+  };
+}
+
+async function main() {
+  const { brands: list } = await (await fetch('/v1/brands')).json();
+  list.forEach((info, i) => brands.set(info.name, { info, color: COLORS[i % COLORS.length], windows: new Map() }));
+  await Promise.all(
+    list.map(async (info) => {
+      const res = await fetch(`/v1/brands/${encodeURIComponent(info.id)}/metrics?window=${WINDOW}`);
+      if (res.ok) for (const w of (await res.json()).windows) upsert(w);
+    }),
+  );
+  makeChart('chart-volume', (w) => w.posts);
+  makeChart('chart-sentiment', (w) => w.sentiment_mean, { scales: { y: { range: [-1, 1] } } });
+  makeChart('chart-negative', (w) => (w.posts > 0 ? w.negative / w.posts : null), { scales: { y: { range: [0, 1] } } });
+  renderCards();
+  connect();
+  requestAnimationFrame(frame);
+  window.addEventListener('resize', () => {
+    for (const [id, { chart }] of Object.entries(charts)) chart.setSize({ width: document.getElementById(id).clientWidth, height: 220 });
+  });
+}
+
+main().catch((err) => {
+  setStatus('closed', 'error');
+  console.error(err);
+});

@@ -1,0 +1,151 @@
+import { normalizeText, tokenize, type Token } from './tokenize.js';
+import type { BrandSpec } from './types.js';
+
+/** A name or alias as the token keys it must appear as, in order; the first key is the lookup key. */
+interface Phrase {
+  keys: string[];
+  brand: number;
+}
+
+const NOT_ALNUM = /[^\p{L}\p{N}]/gu;
+const POSSESSIVE = "'s";
+// Bluesky's default hosting suffix: "@acme.bsky.social" is the account "acme".
+const BSKY_SUFFIX = '.bsky.social';
+
+/**
+ * Finds which configured brands a post talks about, explicitly (@handle, #hashtag) or by name.
+ *
+ * Names and aliases are compiled into a table keyed by their first token, so a post costs one lookup
+ * per token however many brands are configured.
+ */
+export class BrandMatcher {
+  private readonly names: string[] = [];
+  /** Compact key (letters and digits only) of a handle, name or alias -> brand indexes. */
+  private readonly tags = new Map<string, number[]>();
+  /** First token key of a name or alias -> phrases starting with it. */
+  private readonly phrases = new Map<string, Phrase[]>();
+
+  constructor(brands: BrandSpec[]) {
+    if (!Array.isArray(brands)) throw new RangeError('BrandMatcher: brands must be an array of BrandSpec');
+    const seen = new Map<string, number>();
+    brands.forEach((brand, index) => {
+      const name = brand?.name;
+      if (typeof name !== 'string' || name.trim() === '') {
+        throw new RangeError(`BrandMatcher: brand at index ${index} has an empty name`);
+      }
+      const key = normalizeText(name.trim());
+      const previous = seen.get(key);
+      if (previous !== undefined) {
+        throw new RangeError(
+          `BrandMatcher: duplicate brand name "${name}" at index ${index} (same as index ${previous})`,
+        );
+      }
+      seen.set(key, index);
+      this.names.push(name);
+      this.compile(brand, index);
+    });
+  }
+
+  /** Canonical names of the brands the text mentions, deduplicated, in configuration order. */
+  match(text: string, tokens?: Token[]): string[] {
+    const toks = tokens ?? tokenize(text);
+    const keys = toks.map(tokenKey);
+    const found = new Set<number>();
+    for (let i = 0; i < toks.length; i++) {
+      const token = toks[i];
+      if (!token) continue;
+      if (token.kind === 'hashtag' || token.kind === 'mention') {
+        for (const key of tagKeys(token)) for (const b of this.tags.get(key) ?? []) found.add(b);
+        continue;
+      }
+      const key = keys[i] ?? '';
+      this.matchPhrases(this.phrases.get(key), keys, i, found);
+      if (key.endsWith(POSSESSIVE)) this.matchPhrases(this.phrases.get(key.slice(0, -2)), keys, i, found);
+    }
+    return [...found].sort((a, b) => a - b).map((b) => this.names[b] ?? '');
+  }
+
+  private matchPhrases(candidates: Phrase[] | undefined, keys: string[], start: number, found: Set<number>) {
+    if (!candidates) return;
+    for (const phrase of candidates) {
+      if (!found.has(phrase.brand) && phraseAt(phrase.keys, keys, start)) found.add(phrase.brand);
+    }
+  }
+
+  private compile(brand: BrandSpec, index: number): void {
+    const aliases = [brand.name, ...(brand.aliases ?? [])];
+    for (const alias of aliases) {
+      if (typeof alias !== 'string' || alias.trim() === '') {
+        throw new RangeError(`BrandMatcher: brand "${brand.name}" has an empty alias`);
+      }
+      this.addTag(compact(alias), index);
+      const keys = phraseKeys(alias);
+      const first = keys[0];
+      if (first === undefined) continue;
+      const list = this.phrases.get(first) ?? [];
+      list.push({ keys, brand: index });
+      this.phrases.set(first, list);
+    }
+    for (const handle of brand.handles ?? []) {
+      if (typeof handle !== 'string' || handle.replace(/^[@#]/, '').trim() === '') {
+        throw new RangeError(`BrandMatcher: brand "${brand.name}" has an empty handle`);
+      }
+      this.addTag(compact(handle.replace(/^[@#]/, '')), index);
+    }
+  }
+
+  private addTag(key: string, brand: number): void {
+    if (key === '') return;
+    const list = this.tags.get(key) ?? [];
+    if (!list.includes(brand)) list.push(brand);
+    this.tags.set(key, list);
+  }
+}
+
+function compact(s: string): string {
+  return normalizeText(s).replace(NOT_ALNUM, '');
+}
+
+/** The key a token must have to continue a phrase: its norm, with the prefix kept for tags. */
+function tokenKey(t: Token): string {
+  if (t.kind === 'hashtag') return '#' + t.norm;
+  if (t.kind === 'mention') return '@' + t.norm;
+  return t.norm;
+}
+
+/** Keys of a name or alias, without punctuation at either end ("Yahoo!" is just "yahoo"). */
+function phraseKeys(alias: string): string[] {
+  const tokens = tokenize(alias);
+  let from = 0;
+  let to = tokens.length;
+  while (from < to && tokens[from]?.kind === 'punct') from++;
+  while (to > from && tokens[to - 1]?.kind === 'punct') to--;
+  return tokens.slice(from, to).map(tokenKey);
+}
+
+/** Whether the phrase starts at keys[start]; its last word may carry a possessive ("Acme Coffee's"). */
+function phraseAt(phrase: string[], keys: string[], start: number): boolean {
+  if (start + phrase.length > keys.length) return false;
+  const last = phrase.length - 1;
+  for (let j = 0; j <= last; j++) {
+    const key = keys[start + j] ?? '';
+    const want = phrase[j];
+    if (key === want) continue;
+    if (j === last && key.endsWith(POSSESSIVE) && key.slice(0, -2) === want) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Compact keys a tag can match. A fediverse mention "@acme@mastodon.social" and a Bluesky
+ * "@acme.bsky.social" also match the bare account name, since that is what brands configure.
+ */
+function tagKeys(t: Token): string[] {
+  const keys = [compact(t.norm)];
+  if (t.kind !== 'mention') return keys;
+  const at = t.norm.indexOf('@');
+  if (at > 0) keys.push(compact(t.norm.slice(0, at)));
+  else if (t.norm.endsWith(BSKY_SUFFIX)) keys.push(compact(t.norm.slice(0, -BSKY_SUFFIX.length)));
+  return keys;
+}

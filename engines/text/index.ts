@@ -1,0 +1,3 @@
+export { tokenize, normalizeText, extractTags, type Token, type TokenKind } from './tokenize.js';
+export { BrandMatcher } from './brands.js';
+export type { BrandSpec } from './types.js';

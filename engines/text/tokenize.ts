@@ -1,0 +1,283 @@
+/**
+ * Tokenizer for short social posts (tweets, toots, skeets).
+ *
+ * The scanner tries one token pattern after another at the current position. Every pattern either
+ * fails within a few characters or consumes what it scanned, so tokenizing stays linear in the length
+ * of the text whatever it contains: no pattern can rescan a long run again and again.
+ */
+
+export type TokenKind = 'word' | 'hashtag' | 'mention' | 'url' | 'emoji' | 'emoticon' | 'number' | 'punct';
+
+export interface Token {
+  kind: TokenKind;
+  /** The text as written (after HTML entities are decoded and invisible format characters dropped). */
+  text: string;
+  /**
+   * Lower-cased, accents stripped (NFKD minus combining marks). Words also have elongations reduced
+   * ("soooo" -> "soo") and typographic apostrophes turned into "'"; hashtags and mentions lose their
+   * #/@; emoji lose variation selectors and skin tones; repeated emoticon mouths collapse (":)))" -> ":)");
+   * URLs keep their case except for scheme and host.
+   */
+  norm: string;
+  /** A word with a letter repeated 3+ times, or an emoticon with a repeated mouth. */
+  elongated: boolean;
+  /** A word of at least two letters written ALL CAPS. */
+  caps: boolean;
+}
+
+/** Lower-case, NFKD and strip combining marks, so that "Café", "CAFÉ" and "cafe" compare equal. */
+export function normalizeText(s: string): string {
+  if (typeof s !== 'string') return '';
+  return s.normalize('NFKD').toLowerCase().replace(COMBINING_MARK, '');
+}
+
+/** Hashtags and mentions (normalized, without #/@) and URLs (as written), each deduplicated, in order. */
+export function extractTags(tokens: Token[]): { hashtags: string[]; mentions: string[]; urls: string[] } {
+  const hashtags = new Set<string>();
+  const mentions = new Set<string>();
+  const urls = new Set<string>();
+  for (const t of tokens) {
+    if (t.kind === 'hashtag') hashtags.add(t.norm);
+    else if (t.kind === 'mention') mentions.add(t.norm);
+    else if (t.kind === 'url') urls.add(t.text);
+  }
+  return { hashtags: [...hashtags], mentions: [...mentions], urls: [...urls] };
+}
+
+export function tokenize(text: string): Token[] {
+  if (typeof text !== 'string' || text.length === 0) return [];
+  const s = prepare(text);
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < s.length) {
+    const skipped = matchAt(SKIP, s, i);
+    if (skipped) {
+      i += skipped.length;
+      continue;
+    }
+    const token = readToken(s, i);
+    if (token) {
+      tokens.push(token);
+      i += token.text.length;
+    } else {
+      // Unreachable with the patterns below, but it guarantees progress on any input.
+      i += (s.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+    }
+  }
+  return tokens;
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+const COMBINING_MARK = /\p{M}/gu;
+const ELONGATION = /(\p{L})\1{2,}/u;
+const ELONGATION_ALL = /(\p{L})\1{2,}/gu;
+const APOSTROPHES = /[\u2018\u2019\u02BC\u2032]/g;
+
+// Scripts written without spaces between words: one token per character, so that a brand name
+// written in Latin letters next to them ("我爱Acme") is still a token of its own.
+const CJK = String.raw`\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}`;
+const WORD_CHAR = String.raw`(?:(?![${CJK}])[\p{L}\p{M}\p{N}_])`;
+const WORD_TAIL = String.raw`${WORD_CHAR}*(?:['\u2019]${WORD_CHAR}+)*`;
+
+const SKIP = /[\s\p{Cc}\p{Cf}\p{Z}\p{M}\uFFFD]+/uy;
+const WORD = new RegExp(String.raw`(?![${CJK}])\p{L}${WORD_TAIL}`, 'uy');
+const CJK_CHAR = new RegExp(String.raw`[${CJK}]\p{M}*`, 'uy');
+const NUMBER = /\p{Nd}+(?:[.,:]\p{Nd}+)*/uy;
+const ALNUM = new RegExp(String.raw`\p{Nd}${WORD_TAIL}`, 'uy');
+const HASHTAG = /#[\p{L}\p{M}\p{N}_]+/uy;
+const MENTION =
+  /@[\p{L}\p{N}_][\p{L}\p{M}\p{N}_-]*(?:\.[\p{L}\p{M}\p{N}_-]+)*(?:@[\p{L}\p{M}\p{N}_-]+(?:\.[\p{L}\p{M}\p{N}_-]+)+)?/uy;
+const PUNCT = /[!?]+|(\S)\1*/uy;
+
+const PICTO = String.raw`(?:(?![\u00A9\u00AE\u203C\u2049\u2122])\p{Extended_Pictographic}|\p{Emoji_Presentation})`;
+const PICTO_MOD = String.raw`(?:\uFE0F|\p{Emoji_Modifier})*`;
+const EMOJI = new RegExp(
+  [
+    String.raw`\p{Regional_Indicator}{1,2}`,
+    String.raw`[#*0-9]\uFE0F?\u20E3`,
+    // ©, ®, ™, ‼ and ⁉ are ordinary text unless written with the emoji variation selector
+    String.raw`[\u00A9\u00AE\u203C\u2049\u2122]\uFE0F`,
+    String.raw`${PICTO}${PICTO_MOD}(?:[\u{E0020}-\u{E007E}]+\u{E007F})?(?:\u200D${PICTO}${PICTO_MOD})*`,
+  ].join('|'),
+  'uy',
+);
+const EMOJI_DECORATION = /[\uFE0E\uFE0F\u{1F3FB}-\u{1F3FF}]/gu;
+
+const URL_START = /(?:https?:\/\/|www\.)/iy;
+const URL_BODY =
+  /[^\s<>"`{}|\\^\u2026\uFFFD\p{Cc}\p{Cf}\p{Extended_Pictographic}\p{Emoji_Presentation}]+/uy;
+const URL_TRAILING = new Set([...`.,;:!?'"*\u201D\u2019\u00BB\u3002\u3001\uFF0C`]);
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
+
+const EMOTICONS = [
+  ':)', ':-)', ':]', '=)', ':D', ':-D', '=D', ';)', ';-)', ';D', ':P', ':-P', ':p', ':-p', ';P', ';p',
+  ':3', ':*', ':-*', '^_^', '^^', '<3', 'xD', 'XD', ":')", ':(', ':-(', ':[', '=(', ';(', ":'(", ":'-(",
+  '</3', '>:(', '>:-(', ':/', ':-/', ':\\', ':|', ':-|', '-_-', 'T_T', ':S', ':s', ':@', ':o', ':O',
+  ':-o', ':-O',
+];
+const EMOTICON = new RegExp(
+  [...EMOTICONS]
+    .sort((a, b) => b.length - a.length)
+    .map((e) => e.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'))
+    .join('|'),
+  'y',
+);
+// Mouths people repeat for emphasis (":)))", "xDDD", "<333"); the repetition counts as elongation.
+const REPEATABLE_MOUTH = new Set([')', '(', ']', '[', 'D', 'P', 'p', '3']);
+
+const WORD_BEFORE = /[\p{L}\p{N}_]$/u;
+const WORD_AFTER = /^[\p{L}\p{N}]/u;
+const LETTER = /\p{L}/u;
+const LOWER = /\p{Ll}/u;
+const UPPER = /\p{Lu}/gu;
+
+const ENTITY = /&(?:(amp|lt|gt|quot|apos|nbsp)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00A0' };
+// Soft hyphen, direction marks and embeddings, word joiner, invisible operators, BOM.
+const INVISIBLE = /[\u00AD\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+const ZERO_WIDTH_SPACE = /\u200B/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function prepare(text: string): string {
+  return text
+    .replace(ENTITY, decodeEntity)
+    .replace(INVISIBLE, '')
+    .replace(ZERO_WIDTH_SPACE, ' ')
+    .replace(LONE_SURROGATE, '\uFFFD');
+}
+
+function decodeEntity(whole: string, named?: string, dec?: string, hex?: string): string {
+  if (named) return NAMED_ENTITIES[named] ?? whole;
+  const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
+  if (!Number.isInteger(cp) || cp <= 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\uFFFD';
+  return String.fromCodePoint(cp);
+}
+
+function matchAt(re: RegExp, s: string, i: number): string | undefined {
+  re.lastIndex = i;
+  return re.exec(s)?.[0];
+}
+
+function wordBefore(s: string, i: number): boolean {
+  return i > 0 && WORD_BEFORE.test(s.slice(Math.max(0, i - 2), i));
+}
+
+function wordAfter(s: string, end: number): boolean {
+  return WORD_AFTER.test(s.slice(end, end + 2));
+}
+
+function readToken(s: string, i: number): Token | undefined {
+  const c = s[i] ?? '';
+
+  const emoji = matchAt(EMOJI, s, i);
+  if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
+
+  if (c === 'h' || c === 'H' || c === 'w' || c === 'W') {
+    const end = scanUrl(s, i);
+    if (end > i) {
+      const url = s.slice(i, end);
+      return make('url', url, urlNorm(url));
+    }
+  }
+
+  const emoticon = scanEmoticon(s, i);
+  if (emoticon) return emoticon;
+
+  if (c === '@' && !wordBefore(s, i)) {
+    const mention = matchAt(MENTION, s, i);
+    if (mention) return make('mention', mention, normalizeText(mention.slice(1)));
+  }
+
+  if (c === '#' && !wordBefore(s, i)) {
+    const hashtag = matchAt(HASHTAG, s, i);
+    // "#1" is a number, not a topic
+    if (hashtag && LETTER.test(hashtag)) return make('hashtag', hashtag, normalizeText(hashtag.slice(1)));
+  }
+
+  const number = matchAt(NUMBER, s, i);
+  if (number) {
+    if (LETTER.test(s.slice(i + number.length, i + number.length + 2))) {
+      const alnum = matchAt(ALNUM, s, i);
+      if (alnum && LETTER.test(alnum)) return wordToken(alnum);
+    }
+    return make('number', number, normalizeText(number));
+  }
+
+  const word = matchAt(WORD, s, i) ?? matchAt(CJK_CHAR, s, i);
+  if (word) return wordToken(word);
+
+  const punct = matchAt(PUNCT, s, i);
+  if (punct) return make('punct', punct, normalizeText(punct));
+  return undefined;
+}
+
+function make(kind: TokenKind, text: string, norm: string, elongated = false, caps = false): Token {
+  return { kind, text, norm, elongated, caps };
+}
+
+function wordToken(text: string): Token {
+  const folded = normalizeText(text).replace(APOSTROPHES, "'");
+  const elongated = ELONGATION.test(folded);
+  const norm = elongated ? folded.replace(ELONGATION_ALL, '$1$1') : folded;
+  const caps = !LOWER.test(text) && (text.match(UPPER)?.length ?? 0) >= 2;
+  return make('word', text, norm, elongated, caps);
+}
+
+function scanUrl(s: string, i: number): number {
+  const start = matchAt(URL_START, s, i);
+  if (!start) return -1;
+  const bodyStart = i + start.length;
+  const body = matchAt(URL_BODY, s, bodyStart);
+  if (!body) return -1;
+  let end = bodyStart + body.length;
+  // Punctuation after a link belongs to the sentence, except closing brackets the link opened itself.
+  let parens = 0;
+  let brackets = 0;
+  for (const ch of body) {
+    if (ch === '(') parens++;
+    else if (ch === ')') parens--;
+    else if (ch === '[') brackets++;
+    else if (ch === ']') brackets--;
+  }
+  while (end > bodyStart) {
+    const ch = s[end - 1] ?? '';
+    if (URL_TRAILING.has(ch)) end--;
+    else if (ch === ')' && parens < 0) {
+      parens++;
+      end--;
+    } else if (ch === ']' && brackets < 0) {
+      brackets++;
+      end--;
+    } else break;
+  }
+  return LETTER_OR_DIGIT.test(s.slice(bodyStart, end)) ? end : -1;
+}
+
+function urlNorm(url: string): string {
+  const scheme = url.indexOf('://');
+  const hostStart = scheme >= 0 ? scheme + 3 : 0;
+  let hostEnd = url.length;
+  for (let k = hostStart; k < url.length; k++) {
+    const ch = url[k];
+    if (ch === '/' || ch === '?' || ch === '#') {
+      hostEnd = k;
+      break;
+    }
+  }
+  return url.slice(0, hostEnd).toLowerCase() + url.slice(hostEnd);
+}
+
+function scanEmoticon(s: string, i: number): Token | undefined {
+  const base = matchAt(EMOTICON, s, i);
+  if (!base) return undefined;
+  const first = base[0] ?? '';
+  const last = base[base.length - 1] ?? '';
+  let end = i + base.length;
+  if (REPEATABLE_MOUTH.has(last)) while (s[end] === last) end++;
+  // "xD" inside "boxDrop", ":p" in "re:play", "<3" in "x<3", ":/" in "file:///" are not faces
+  if ((LETTER_OR_DIGIT.test(first) || first === '<') && wordBefore(s, i)) return undefined;
+  if (LETTER_OR_DIGIT.test(last) && wordAfter(s, end)) return undefined;
+  if ((last === '/' || last === '\\') && (s[end] === '/' || s[end] === '\\')) return undefined;
+  return make('emoticon', s.slice(i, end), base.toLowerCase(), end > i + base.length);
+}

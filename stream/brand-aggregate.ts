@@ -1,0 +1,66 @@
+import type { EnrichedEvent } from './events.js';
+import type { Aggregator } from './windows.js';
+
+/** Per-brand counters of one window in one partition. Partial rows of all partitions add up. */
+export interface BrandCounts {
+  posts: number;
+  positive: number;
+  neutral: number;
+  negative: number;
+  /** Sum of sentiment scores (-1..1); mean = sentiment_sum / posts. */
+  sentiment_sum: number;
+  likes: number;
+  shares: number;
+  replies: number;
+  /**
+   * Distinct authors, exact. Events are partitioned by author id, so an author is counted in one
+   * partition only and the partitions' counts add up to the exact total.
+   */
+  authors: number;
+}
+
+interface BrandAcc extends Omit<BrandCounts, 'authors'> {
+  authorIds: Set<string>;
+}
+
+export function emptyCounts(): BrandCounts {
+  return { posts: 0, positive: 0, neutral: 0, negative: 0, sentiment_sum: 0, likes: 0, shares: 0, replies: 0, authors: 0 };
+}
+
+export const brandAggregator: Aggregator<EnrichedEvent, BrandAcc, BrandCounts> = {
+  create: () => ({ ...emptyCounts(), authorIds: new Set<string>() }),
+  add(acc, e) {
+    acc.posts++;
+    acc[e.sentiment.label]++;
+    acc.sentiment_sum += e.sentiment.score;
+    acc.likes += e.engagement.likes;
+    acc.shares += e.engagement.shares;
+    acc.replies += e.engagement.replies;
+    acc.authorIds.add(e.author.id);
+  },
+  result(acc) {
+    const { authorIds, ...counts } = acc;
+    return { ...counts, authors: authorIds.size };
+  },
+  snapshot(acc) {
+    return { ...acc, authorIds: [...acc.authorIds] };
+  },
+  restore(state) {
+    const s = state as Omit<BrandAcc, 'authorIds'> & { authorIds: string[] };
+    return { ...s, authorIds: new Set(s.authorIds) };
+  },
+};
+
+/** Adds `b` into `a`. */
+export function addCounts(a: BrandCounts, b: BrandCounts): BrandCounts {
+  a.posts += b.posts;
+  a.positive += b.positive;
+  a.neutral += b.neutral;
+  a.negative += b.negative;
+  a.sentiment_sum += b.sentiment_sum;
+  a.likes += b.likes;
+  a.shares += b.shares;
+  a.replies += b.replies;
+  a.authors += b.authors;
+  return a;
+}

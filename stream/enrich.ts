@@ -1,0 +1,85 @@
+import type { SentimentScorer } from '../engines/sentiment/index.js';
+import { tokenize, type BrandMatcher } from '../engines/text/index.js';
+import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
+import type { DeadLetters } from './dead-letter.js';
+import type { EnrichedEvent, SocialEvent } from './events.js';
+import type { Instrumentation } from './instrumentation.js';
+import { ConsumerLoop } from './processor.js';
+import { Subjects } from './topology.js';
+
+export interface EnrichOptions {
+  bus: Bus;
+  partition: number;
+  matcher: BrandMatcher;
+  scorer: SentimentScorer;
+  deadLetters: DeadLetters;
+  instrumentation: Instrumentation;
+  batchSize?: number;
+}
+
+/** Stage 1: finds the brands and scores the sentiment of each post. Stateless. */
+export function enrichEvent(e: SocialEvent, matcher: BrandMatcher, scorer: SentimentScorer): EnrichedEvent {
+  const tokens = tokenize(e.text);
+  const brands = matcher.match(e.text, tokens);
+  const { label, score } = scorer.score(e.text, tokens);
+  return { ...e, brands, sentiment: { label, score, model: scorer.model } };
+}
+
+export class EnrichProcessor {
+  private loop: ConsumerLoop | undefined;
+
+  constructor(private readonly o: EnrichOptions) {}
+
+  async start(): Promise<void> {
+    const consumer = await this.o.bus.consumer({
+      stream: 'SOCIAL_EVENTS',
+      durable: `enrich-${this.o.partition}`,
+      filterSubject: Subjects.events(this.o.partition),
+      maxAckPending: 10_000,
+      ackWaitMs: 30_000,
+    });
+    this.loop = new ConsumerLoop({
+      stage: 'enrich',
+      partition: this.o.partition,
+      consumer,
+      batchSize: this.o.batchSize ?? 500,
+      handle: (batch) => this.handle(batch),
+      instrumentation: this.o.instrumentation,
+    });
+    this.loop.start();
+  }
+
+  private async handle(batch: BusMessage[]): Promise<void> {
+    const { bus, partition, matcher, scorer, instrumentation } = this.o;
+    const now = Date.now();
+    const lagMs: number[] = [];
+    await Promise.all(
+      batch.map(async (msg) => {
+        let event: SocialEvent;
+        try {
+          event = decodeJson<SocialEvent>(msg.data);
+        } catch (err) {
+          await this.o.deadLetters.send('enrich', 'undecodable', String(err), msg.data);
+          msg.term();
+          return;
+        }
+        const enriched = enrichEvent(event, matcher, scorer);
+        instrumentation.emit('event.enriched', {
+          brands: enriched.brands.length,
+          label: enriched.sentiment.label,
+          model: enriched.sentiment.model,
+        });
+        await bus.publish(Subjects.enriched(partition), encodeJson(enriched), {
+          msgId: `${event.source}:${event.id}`,
+        });
+        lagMs.push(now - event.received_ts);
+        msg.ack();
+      }),
+    );
+    instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: batch.length, lagMs });
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The one catalogue of error codes. Every error a user can see (an HTTP reply, a WebSocket
+ * message, a dead-letter record) carries one of these codes; each is listed in the README.
+ */
+export const ErrorCodes = {
+  BAD_REQUEST: { status: 400, retryable: false, message: 'The request is malformed' },
+  INVALID_QUERY: { status: 400, retryable: false, message: 'A query parameter is missing or invalid' },
+  INVALID_WINDOW: { status: 400, retryable: false, message: 'Unknown window size' },
+  INVALID_RANGE: { status: 400, retryable: false, message: 'The time range is invalid or too large' },
+  UNKNOWN_BRAND: { status: 404, retryable: false, message: 'No such brand is configured' },
+  NOT_FOUND: { status: 404, retryable: false, message: 'No such route' },
+  BODY_TOO_LARGE: { status: 413, retryable: false, message: 'The request body is over the limit' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Unsupported Content-Type' },
+  BUS_UNAVAILABLE: { status: 503, retryable: true, message: 'The message bus is unavailable; retry later' },
+  NOT_READY: { status: 503, retryable: true, message: 'The service is starting or stopping' },
+  STREAM_FULL: { status: 503, retryable: true, message: 'The stream is full; retry later' },
+  INVALID_MESSAGE: { status: 400, retryable: false, message: 'The WebSocket message is not valid JSON or lacks an op' },
+  UNKNOWN_OP: { status: 400, retryable: false, message: 'Unknown WebSocket op' },
+  UNKNOWN_CHANNEL: { status: 400, retryable: false, message: 'Unknown WebSocket channel' },
+  INTERNAL: { status: 500, retryable: true, message: 'Internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Why a single event was refused; used in ingest replies, dead letters and metrics labels. */
+export const RejectReasons = {
+  invalid_json: 'The line is not valid JSON',
+  invalid_utf8: 'The line is not valid UTF-8',
+  schema: 'The event does not match the schema',
+  text_too_long: 'The text is longer than the limit',
+  line_too_long: 'The line is longer than the limit',
+  late_event: 'The event arrived after its window was final',
+  undecodable: 'A bus message could not be decoded',
+  delivery_exhausted: 'The message failed processing too many times',
+} as const;
+
+export type RejectReason = keyof typeof RejectReasons;
+
+export class PipelineError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    super(message ?? ErrorCodes[code].message, options);
+    this.name = 'PipelineError';
+    this.code = code;
+    this.status = ErrorCodes[code].status;
+    this.retryable = ErrorCodes[code].retryable;
+  }
+}
+
+/** The JSON body of every error reply. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; retryable: boolean };
+}
+
+export function errorBody(code: ErrorCode, message?: string): ErrorBody {
+  const entry = ErrorCodes[code];
+  return { error: { code, message: message ?? entry.message, retryable: entry.retryable } };
+}

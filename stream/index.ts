@@ -1,0 +1,24 @@
+export * from './bus.js';
+export { MemoryBus } from './memory-bus.js';
+export * from './errors.js';
+export * from './events.js';
+export { Instrumentation, type PipelineEvents, type PipelineEventName } from './instrumentation.js';
+export { partitionOf, fnv1a } from './partition.js';
+export { Subjects, pipelineStreams, type TopologyOptions } from './topology.js';
+export { DeadLetters, type DeadLetter, DEAD_LETTER_PAYLOAD_BYTES } from './dead-letter.js';
+export { retry, sleep, backoffDelay, type RetryOptions } from './retry.js';
+export { ConsumerLoop } from './processor.js';
+export {
+  parseWindow,
+  TumblingWindowAssigner,
+  WatermarkTracker,
+  WindowOperator,
+  type WindowSpec,
+  type Aggregator,
+  type WindowEmission,
+} from './windows.js';
+export { brandAggregator, addCounts, emptyCounts, type BrandCounts } from './brand-aggregate.js';
+export { mergeRows, rowKey, type Store, type WindowRow, type WindowAggregate, type WindowQuery } from './store.js';
+export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
+export { EnrichProcessor, enrichEvent, type EnrichOptions } from './enrich.js';
+export { AggregateProcessor, PartitionWindows, toRow, type WindowSettings, type AggregateOptions } from './aggregate.js';

@@ -1,0 +1,36 @@
+import { EventEmitter } from 'node:events';
+import type { RejectReason } from './errors.js';
+
+/**
+ * What the pipeline reports as it works. Metrics and logs subscribe to these; processors never
+ * know who listens.
+ */
+export interface PipelineEvents {
+  'event.accepted': { source: string; kind: 'social' | 'feedback'; duplicate: boolean };
+  'event.rejected': { stage: string; reason: RejectReason; source: string };
+  'event.late': { source: string; window: string };
+  'event.enriched': { brands: number; label: string; model: string };
+  'window.emitted': { window: string; final: boolean };
+  'batch.processed': { stage: string; partition: number; size: number; lagMs: number[] };
+  'deadletter.sent': { stage: string; reason: RejectReason };
+  'processor.error': { stage: string; partition: number; error: unknown };
+}
+
+export type PipelineEventName = keyof PipelineEvents;
+
+export class Instrumentation {
+  private readonly emitter = new EventEmitter();
+
+  constructor() {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on<K extends PipelineEventName>(name: K, listener: (payload: PipelineEvents[K]) => void): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+
+  emit<K extends PipelineEventName>(name: K, payload: PipelineEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+}

@@ -1,0 +1,58 @@
+import type { BusMessage, Consumer } from './bus.js';
+import type { Instrumentation } from './instrumentation.js';
+import { backoffDelay, sleep } from './retry.js';
+
+export interface ConsumerLoopOptions {
+  stage: string;
+  partition: number;
+  consumer: Consumer;
+  batchSize: number;
+  /** How long one fetch waits for messages. */
+  fetchWaitMs?: number;
+  handle: (batch: BusMessage[]) => Promise<void>;
+  instrumentation: Instrumentation;
+}
+
+/**
+ * Pulls batches and hands them to `handle` until stopped. A batch whose handler throws is not
+ * acked by the loop: the handler decides per message, and unacked messages come back after the
+ * ack wait. The loop itself backs off and carries on.
+ */
+export class ConsumerLoop {
+  private running = false;
+  private done: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+
+  constructor(private readonly o: ConsumerLoopOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.done = this.run();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const batch = await this.o.consumer.fetch(this.o.batchSize, this.o.fetchWaitMs ?? 500);
+        if (!this.running) {
+          for (const m of batch) m.nak();
+          break;
+        }
+        if (batch.length > 0) await this.o.handle(batch);
+        failures = 0;
+      } catch (error) {
+        this.o.instrumentation.emit('processor.error', { stage: this.o.stage, partition: this.o.partition, error });
+        await sleep(backoffDelay(failures++, 50, 5_000, Math.random), this.abort.signal);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort();
+    await this.o.consumer.stop();
+    await this.done;
+  }
+}

@@ -1,0 +1,44 @@
+/** The one retry helper: exponential backoff with full jitter. No hand-rolled retry loops elsewhere. */
+export interface RetryOptions {
+  retries: number;
+  initialMs?: number;
+  maxMs?: number;
+  /** Return false to stop retrying an error that cannot get better. */
+  retryable?: (err: unknown) => boolean;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+  random?: () => number;
+}
+
+export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const initial = o.initialMs ?? 100;
+  const max = o.maxMs ?? 10_000;
+  const random = o.random ?? Math.random;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= o.retries || o.signal?.aborted || (o.retryable && !o.retryable(err))) throw err;
+      const delay = backoffDelay(attempt, initial, max, random);
+      o.onRetry?.(err, attempt + 1, delay);
+      await sleep(delay, o.signal);
+    }
+  }
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

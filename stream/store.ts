@@ -1,0 +1,64 @@
+import { addCounts, emptyCounts, type BrandCounts } from './brand-aggregate.js';
+
+/** One partition's partial aggregate of one brand in one window, as the aggregate stage writes it. */
+export interface WindowRow extends BrandCounts {
+  brand: string;
+  window: string;
+  start: number;
+  end: number;
+  partition: number;
+  /** Grows with every rewrite of the same key; a store keeps the row with the highest version. */
+  version: number;
+  final: boolean;
+}
+
+/** A brand's aggregate over all partitions for one window: what the API returns. */
+export interface WindowAggregate extends BrandCounts {
+  brand: string;
+  window: string;
+  start: number;
+  end: number;
+  /** sentiment_sum / posts; null for a window without posts. */
+  sentiment_mean: number | null;
+  /** True when every partition that saw this window has closed it. */
+  final: boolean;
+}
+
+export interface WindowQuery {
+  brand: string;
+  window: string;
+  /** Windows whose start is in [from, to), ms since the epoch. */
+  from: number;
+  to: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  /** Writes rows; a row replaces an earlier one with the same key and a lower or equal version. */
+  upsert(rows: WindowRow[]): Promise<void>;
+  /** Merged aggregates in start order. */
+  query(q: WindowQuery): Promise<WindowAggregate[]>;
+  close(): Promise<void>;
+}
+
+export function rowKey(r: Pick<WindowRow, 'brand' | 'window' | 'start' | 'partition'>): string {
+  return `${r.brand}\u0000${r.window}\u0000${r.start}\u0000${r.partition}`;
+}
+
+/** Sums the partitions' rows of each (brand, window, start). */
+export function mergeRows(rows: Iterable<WindowRow>): WindowAggregate[] {
+  const merged = new Map<string, WindowAggregate>();
+  for (const r of rows) {
+    const id = `${r.brand}\u0000${r.window}\u0000${r.start}`;
+    let m = merged.get(id);
+    if (!m) {
+      m = { brand: r.brand, window: r.window, start: r.start, end: r.end, ...emptyCounts(), sentiment_mean: null, final: true };
+      merged.set(id, m);
+    }
+    addCounts(m, r);
+    m.final = m.final && r.final;
+  }
+  const out = [...merged.values()];
+  for (const m of out) m.sentiment_mean = m.posts > 0 ? m.sentiment_sum / m.posts : null;
+  return out.sort((a, b) => a.start - b.start || (a.brand < b.brand ? -1 : a.brand > b.brand ? 1 : 0));
+}

@@ -1,0 +1,36 @@
+import type { StreamConfig } from './bus.js';
+
+/** Subject names of the pipeline (DESIGN.md, data flow). */
+export const Subjects = {
+  events: (p: number) => `social.events.${p}`,
+  enriched: (p: number) => `social.enriched.${p}`,
+  feedback: (p: number) => `feedback.${p}`,
+  deadLetter: (stage: string) => `dlq.${stage}`,
+  liveWindows: (p: number) => `live.windows.${p}`,
+  liveWindowsAll: 'live.windows.*',
+} as const;
+
+export interface TopologyOptions {
+  /** `interest` suits the in-process bus (memory is freed once consumed); `limits` suits JetStream. */
+  retention: 'limits' | 'interest';
+  maxAgeMs?: number;
+  maxBytes?: number;
+  duplicateWindowMs?: number;
+}
+
+export function pipelineStreams(o: TopologyOptions): StreamConfig[] {
+  const common = {
+    retention: o.retention,
+    discard: 'old' as const,
+    ...(o.maxAgeMs !== undefined && { maxAgeMs: o.maxAgeMs }),
+    ...(o.maxBytes !== undefined && { maxBytes: o.maxBytes }),
+    ...(o.duplicateWindowMs !== undefined && { duplicateWindowMs: o.duplicateWindowMs }),
+  };
+  return [
+    { name: 'SOCIAL_EVENTS', subjects: ['social.events.*'], ...common },
+    { name: 'SOCIAL_ENRICHED', subjects: ['social.enriched.*'], ...common },
+    { name: 'FEEDBACK', subjects: ['feedback.*'], ...common },
+    // Dead letters are kept for people to inspect, whatever the others do.
+    { name: 'DEAD_LETTERS', subjects: ['dlq.*'], retention: 'limits', maxMsgs: 100_000, discard: 'old' },
+  ];
+}
