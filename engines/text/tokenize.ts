@@ -102,7 +102,7 @@ const EMOJI = new RegExp(
   ].join('|'),
   'uy',
 );
-const EMOJI_DECORATION = /[\uFE0E\uFE0F\u{1F3FB}-\u{1F3FF}]/gu;
+const EMOJI_DECORATION = /[\uFE0E\uFE0F]|[\u{1F3FB}-\u{1F3FF}]/gu;
 
 const URL_START = /(?:https?:\/\/|www\.)/iy;
 const URL_BODY =
