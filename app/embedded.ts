@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -23,7 +22,7 @@ import {
   type Store,
 } from '../stream/index.js';
 import { ConfigError, type Config } from './config.js';
-import { VERSION } from './version.js';
+import { DASHBOARD_DIR, VERSION } from './paths.js';
 
 export interface Running {
   app: FastifyInstance;
@@ -91,8 +90,6 @@ export function parseSpikes(spec: string, brands: BrandDirectory, now: number): 
   }
   return out;
 }
-
-const DASHBOARD_DIR = fileURLToPath(new URL('../../dashboards/web/', import.meta.url));
 
 /**
  * The composition root of the embedded default: in-process bus, in-memory store, every stage in

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { errorBody, PipelineError, type RejectReason } from '../stream/index.js';
+import { PipelineError, type RejectReason } from '../stream/index.js';
 import { parseNdjson } from './ndjson.js';
 import type { EventIngestor } from './publisher.js';
 
@@ -53,7 +53,7 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
     },
     async (req, reply) => {
       const body = req.body as Buffer | undefined;
-      if (!Buffer.isBuffer(body)) return reply.code(400).send(errorBody('BAD_REQUEST', 'empty body'));
+      if (!Buffer.isBuffer(body)) throw new PipelineError('BAD_REQUEST', 'empty body');
       let accepted = 0;
       let duplicates = 0;
       let rejected = 0;
@@ -82,13 +82,10 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
       const failure = results.find((r) => r.status === 'rejected');
       if (failure) {
         const err = failure.reason as unknown;
-        const code = err instanceof PipelineError ? err.code : 'BUS_UNAVAILABLE';
         req.log.warn({ err }, 'ingest publish failed');
         // Nothing in this batch is promised: the client retries all of it, and ids de-duplicate.
-        return reply
-          .code(503)
-          .header('retry-after', '1')
-          .send(errorBody(code === 'STREAM_FULL' ? 'STREAM_FULL' : 'BUS_UNAVAILABLE'));
+        if (err instanceof PipelineError && err.code === 'STREAM_FULL') throw err;
+        throw new PipelineError('BUS_UNAVAILABLE', undefined, { cause: err });
       }
       errors.sort((a, b) => a.line - b.line);
       return reply.code(202).send({ accepted, duplicates, rejected, errors });

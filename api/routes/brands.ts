@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { Store, WindowSpec } from '../../stream/index.js';
+import { PipelineError, type Store, type WindowSpec } from '../../stream/index.js';
 import type { BrandDirectory } from '../brands.js';
-import { sendError } from '../errors.js';
 import type { LiveHub } from '../live-hub.js';
 
 export interface BrandRoutesOptions {
@@ -95,19 +94,19 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
         },
       },
     },
-    async (req, reply) => {
+    async (req) => {
       const brand = o.brands.find(req.params.brand);
-      if (!brand) return sendError(reply, 'UNKNOWN_BRAND', `unknown brand "${req.params.brand}"; see GET /v1/brands`);
+      if (!brand) throw new PipelineError('UNKNOWN_BRAND', `unknown brand "${req.params.brand}"; see GET /v1/brands`);
       const windowName = req.query.window ?? windowNames[0]!;
       const spec = o.windows.find((w) => w.name === windowName);
-      if (!spec) return sendError(reply, 'INVALID_WINDOW', `unknown window "${windowName}"; use one of ${windowNames.join(', ')}`);
+      if (!spec) throw new PipelineError('INVALID_WINDOW', `unknown window "${windowName}"; use one of ${windowNames.join(', ')}`);
       const to = parseTime(req.query.to) ?? now();
       const from = parseTime(req.query.from) ?? to - 60 * spec.sizeMs;
       if (!Number.isFinite(from) || !Number.isFinite(to))
-        return sendError(reply, 'INVALID_RANGE', 'from and to must be ms since the epoch or ISO 8601 date-times');
-      if (from >= to) return sendError(reply, 'INVALID_RANGE', 'from must be before to');
+        throw new PipelineError('INVALID_RANGE', 'from and to must be ms since the epoch or ISO 8601 date-times');
+      if (from >= to) throw new PipelineError('INVALID_RANGE', 'from must be before to');
       if ((to - from) / spec.sizeMs > o.maxWindowsPerQuery)
-        return sendError(reply, 'INVALID_RANGE', `at most ${o.maxWindowsPerQuery} windows per query; narrow the range or use a larger window`);
+        throw new PipelineError('INVALID_RANGE', `at most ${o.maxWindowsPerQuery} windows per query; narrow the range or use a larger window`);
       const windows = await o.store.query({ brand: brand.name, window: spec.name, from, to });
       return { brand: brand.id, name: brand.name, window: spec.name, from, to, windows };
     },

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { sendError } from '../errors.js';
+import { PipelineError } from '../../stream/index.js';
 import type { Metrics } from '../plugins/metrics.js';
 
 export interface HealthOptions {
@@ -10,9 +10,9 @@ export interface HealthOptions {
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, o) => {
   app.get('/healthz', { schema: { summary: 'Liveness: the process serves HTTP', tags: ['ops'] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: the pipeline runs and the bus is connected', tags: ['ops'] } }, async (_req, reply) => {
+  app.get('/readyz', { schema: { summary: 'Readiness: the pipeline runs and the bus is connected', tags: ['ops'] } }, async () => {
     const why = o.notReady();
-    if (why !== null) return sendError(reply.header('retry-after', '1'), 'NOT_READY', why);
+    if (why !== null) throw new PipelineError('NOT_READY', why);
     return { status: 'ready' };
   });
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_req, reply) => {

@@ -1,10 +1,14 @@
 import { normalizeText, tokenize, type Token } from './tokenize.js';
 import type { BrandSpec } from './types.js';
 
-/** A name or alias as the token keys it must appear as, in order; the first key is the lookup key. */
-interface Phrase {
-  keys: string[];
-  brand: number;
+/**
+ * A trie of names and aliases by token key: the root is keyed by first token, each level by the next.
+ * Aliases that share words ("Acme", "Acme Coffee") share nodes.
+ */
+interface PhraseNode {
+  next: Map<string, PhraseNode>;
+  /** Brands with a name or alias that ends at this node. */
+  brands: number[];
 }
 
 const NOT_ALNUM = /[^\p{L}\p{N}]/gu;
@@ -15,15 +19,14 @@ const BSKY_SUFFIX = '.bsky.social';
 /**
  * Finds which configured brands a post talks about, explicitly (@handle, #hashtag) or by name.
  *
- * Names and aliases are compiled into a table keyed by their first token, so a post costs one lookup
- * per token however many brands are configured.
+ * Names and aliases are compiled into a token trie, so a post costs one lookup per token (and per
+ * further word of a candidate alias), however many brands are configured.
  */
 export class BrandMatcher {
   private readonly names: string[] = [];
   /** Compact key (letters and digits only) of a handle, name or alias -> brand indexes. */
   private readonly tags = new Map<string, number[]>();
-  /** First token key of a name or alias -> phrases starting with it. */
-  private readonly phrases = new Map<string, Phrase[]>();
+  private readonly phrases: PhraseNode = newNode();
 
   constructor(brands: BrandSpec[]) {
     if (!Array.isArray(brands)) throw new RangeError('BrandMatcher: brands must be an array of BrandSpec');
@@ -58,17 +61,23 @@ export class BrandMatcher {
         for (const key of tagKeys(token)) for (const b of this.tags.get(key) ?? []) found.add(b);
         continue;
       }
-      const key = keys[i] ?? '';
-      this.matchPhrases(this.phrases.get(key), keys, i, found);
-      if (key.endsWith(POSSESSIVE)) this.matchPhrases(this.phrases.get(key.slice(0, -2)), keys, i, found);
+      this.matchPhrasesAt(keys, i, found);
     }
     return [...found].sort((a, b) => a - b).map((b) => this.names[b] ?? '');
   }
 
-  private matchPhrases(candidates: Phrase[] | undefined, keys: string[], start: number, found: Set<number>) {
-    if (!candidates) return;
-    for (const phrase of candidates) {
-      if (!found.has(phrase.brand) && phraseAt(phrase.keys, keys, start)) found.add(phrase.brand);
+  /** Walks the trie from keys[start]; the last word of a name may carry a possessive ("Acme's"). */
+  private matchPhrasesAt(keys: string[], start: number, found: Set<number>): void {
+    let node = this.phrases;
+    for (let j = start; j < keys.length; j++) {
+      const key = keys[j] ?? '';
+      if (key.endsWith(POSSESSIVE)) {
+        for (const b of node.next.get(key.slice(0, -POSSESSIVE.length))?.brands ?? []) found.add(b);
+      }
+      const next = node.next.get(key);
+      if (!next) return;
+      for (const b of next.brands) found.add(b);
+      node = next;
     }
   }
 
@@ -80,11 +89,17 @@ export class BrandMatcher {
       }
       this.addTag(compact(alias), index);
       const keys = phraseKeys(alias);
-      const first = keys[0];
-      if (first === undefined) continue;
-      const list = this.phrases.get(first) ?? [];
-      list.push({ keys, brand: index });
-      this.phrases.set(first, list);
+      if (keys.length === 0) continue;
+      let node = this.phrases;
+      for (const key of keys) {
+        let next = node.next.get(key);
+        if (!next) {
+          next = newNode();
+          node.next.set(key, next);
+        }
+        node = next;
+      }
+      if (!node.brands.includes(index)) node.brands.push(index);
     }
     for (const handle of brand.handles ?? []) {
       if (typeof handle !== 'string' || handle.replace(/^[@#]/, '').trim() === '') {
@@ -100,6 +115,10 @@ export class BrandMatcher {
     if (!list.includes(brand)) list.push(brand);
     this.tags.set(key, list);
   }
+}
+
+function newNode(): PhraseNode {
+  return { next: new Map(), brands: [] };
 }
 
 function compact(s: string): string {
@@ -121,20 +140,6 @@ function phraseKeys(alias: string): string[] {
   while (from < to && tokens[from]?.kind === 'punct') from++;
   while (to > from && tokens[to - 1]?.kind === 'punct') to--;
   return tokens.slice(from, to).map(tokenKey);
-}
-
-/** Whether the phrase starts at keys[start]; its last word may carry a possessive ("Acme Coffee's"). */
-function phraseAt(phrase: string[], keys: string[], start: number): boolean {
-  if (start + phrase.length > keys.length) return false;
-  const last = phrase.length - 1;
-  for (let j = 0; j <= last; j++) {
-    const key = keys[start + j] ?? '';
-    const want = phrase[j];
-    if (key === want) continue;
-    if (j === last && key.endsWith(POSSESSIVE) && key.slice(0, -2) === want) continue;
-    return false;
-  }
-  return true;
 }
 
 /**

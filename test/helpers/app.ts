@@ -1,0 +1,48 @@
+import { loadConfig } from '../../app/config.js';
+import { startEmbedded, type Running } from '../../app/embedded.js';
+
+/** Starts the embedded app on a free port with synthetic traffic off, unless flags say otherwise. */
+export async function startTestApp(flags: string[] = []): Promise<Running> {
+  const config = loadConfig(['--port', '0', '--no-synthetic', '--log-level', 'silent', ...flags], {});
+  return startEmbedded(config);
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+let counter = 0;
+/** A valid SocialEvent as a connector would send it. */
+export function post(over: Record<string, unknown> = {}): Record<string, unknown> {
+  counter++;
+  return {
+    id: `t-${process.pid}-${counter}`,
+    source: 'test',
+    ts: Date.now(),
+    author: { id: `author-${counter % 7}`, followers: 10 },
+    text: 'I love @northwindcoffee, best latte ever',
+    engagement: { likes: 1, shares: 0, replies: 0 },
+    ...over,
+  };
+}
+
+export function ndjson(lines: unknown[]): string {
+  return lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+}
+
+export async function metricValue(running: Running, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = await running.metrics.registry.getSingleMetric(name)?.get();
+  if (!m) return 0;
+  let total = 0;
+  for (const v of m.values) {
+    if (Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want)) total += v.value;
+  }
+  return total;
+}
