@@ -1,5 +1,5 @@
 import { Random } from '../engines/stats/index.js';
-import type { BrandSpec } from '../engines/text/types.js';
+import { extractTags, tokenize, type BrandSpec } from '../engines/text/index.js';
 import type { FeedbackEvent, SentimentLabel, SocialEventInput } from '../stream/events.js';
 
 /** Events are generated per slot of this many milliseconds of event time. */
@@ -432,7 +432,7 @@ export class SyntheticGenerator {
         : { id: author.id, followers: author.followers },
       text,
       lang: 'en',
-      tags: extractTags(text),
+      tags: extractTags(tokenize(text)),
       engagement: engagement(rng, author.followers, label),
     };
     if (primary) {
@@ -567,16 +567,6 @@ function elongate(rng: Random, word: string): string {
   const i = word.search(/[aeiou]/i);
   if (i < 0) return word;
   return word.slice(0, i + 1) + word.charAt(i).repeat(2 + rng.int(3)) + word.slice(i + 1);
-}
-
-/** Hashtags and mentions without their #/@, in order of appearance, each once. */
-export function extractTags(text: string): { hashtags: string[]; mentions: string[]; urls: string[] } {
-  const all = (re: RegExp): string[] => [...new Set([...text.matchAll(re)].map((m) => m[1] ?? ''))];
-  return {
-    hashtags: all(/(?:^|\s)#([\p{L}\p{N}_]+)/gu),
-    mentions: all(/(?:^|\s)@([A-Za-z0-9_]+)/g),
-    urls: all(/(https?:\/\/\S+)/g),
-  };
 }
 
 function engagement(

@@ -122,23 +122,26 @@ export const EMOJI_VALENCES = parse(EMOJI);
 export const EMOTICON_VALENCES = parse(EMOTICONS);
 
 /** Words that strengthen the sentiment word after them ("very good"). */
-export const INTENSIFIERS: ReadonlySet<string> = new Set(
-  `very really so extremely super totally absolutely completely incredibly insanely truly utterly highly
-   hugely deeply especially exceptionally particularly remarkably seriously thoroughly tremendously
-   unbelievably ridiculously fully entirely such most hella mega freaking fricking friggin fucking`.split(/\s+/),
-);
+export const INTENSIFIERS = wordSet(`
+  very really so extremely super totally absolutely completely incredibly insanely truly utterly highly
+  hugely deeply especially exceptionally particularly remarkably seriously thoroughly tremendously
+  unbelievably ridiculously fully entirely such most hella mega freaking fricking friggin fucking
+`);
 
 /** Words that soften the sentiment word after them ("slightly annoying"). */
-export const DAMPENERS: ReadonlySet<string> = new Set(
-  `slightly kinda sorta somewhat barely hardly marginally partly partially mildly almost little
-   scarcely`.split(/\s+/),
-);
+export const DAMPENERS = wordSet(`
+  slightly kinda sorta somewhat barely hardly marginally partly partially mildly almost little scarcely
+`);
 
 /** Words that negate the next few words; words ending in "n't" negate as well. */
-export const NEGATORS: ReadonlySet<string> = new Set(
-  `not no never none nobody nothing neither nor nowhere cannot without aint dont doesnt didnt isnt
-   wasnt arent werent cant couldnt wont wouldnt shouldnt havent hasnt hadnt neednt mustnt`.split(/\s+/),
-);
+export const NEGATORS = wordSet(`
+  not no never none nobody nothing neither nor nowhere cannot without aint dont doesnt didnt isnt
+  wasnt arent werent cant couldnt wont wouldnt shouldnt havent hasnt hadnt neednt mustnt
+`);
 
 /** Words after which the rest of the sentence carries more weight than what came before. */
-export const CONTRAST: ReadonlySet<string> = new Set(['but', 'however']);
+export const CONTRAST = wordSet('but however');
+
+function wordSet(words: string): ReadonlySet<string> {
+  return new Set(words.trim().split(/\s+/));
+}

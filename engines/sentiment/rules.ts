@@ -137,7 +137,9 @@ function wordValence(t: Token): number {
  */
 function lookupKeys(t: Token): string[] {
   if (!t.elongated) return [t.norm];
-  const squeezed = normalizeText(t.text).replace(/[\u2018\u2019]/g, "'").replace(REPEATED_LETTERS, '$1');
+  const squeezed = normalizeText(t.text)
+    .replace(/[\u2018\u2019\u02BC\u2032]/g, "'")
+    .replace(REPEATED_LETTERS, '$1');
   return squeezed === t.norm ? [t.norm] : [t.norm, squeezed];
 }
 

@@ -105,17 +105,16 @@ const EMOJI = new RegExp(
 const EMOJI_DECORATION = /[\uFE0E\uFE0F]|[\u{1F3FB}-\u{1F3FF}]/gu;
 
 const URL_START = /(?:https?:\/\/|www\.)/iy;
-const URL_BODY =
-  /[^\s<>"`{}|\\^\u2026\uFFFD\p{Cc}\p{Cf}\p{Extended_Pictographic}\p{Emoji_Presentation}]+/uy;
+const URL_BODY = /[^\s<>"`{}|\\^\u2026\uFFFD\p{Cc}\p{Cf}\p{Extended_Pictographic}\p{Emoji_Presentation}]+/uy;
 const URL_TRAILING = new Set([...`.,;:!?'"*\u201D\u2019\u00BB\u3002\u3001\uFF0C`]);
 const LETTER_OR_DIGIT = /[\p{L}\p{N}]/u;
 
-const EMOTICONS = [
-  ':)', ':-)', ':]', '=)', ':D', ':-D', '=D', ';)', ';-)', ';D', ':P', ':-P', ':p', ':-p', ';P', ';p',
-  ':3', ':*', ':-*', '^_^', '^^', '<3', 'xD', 'XD', ":')", ':(', ':-(', ':[', '=(', ';(', ":'(", ":'-(",
-  '</3', '>:(', '>:-(', ':/', ':-/', ':\\', ':|', ':-|', '-_-', 'T_T', ':S', ':s', ':@', ':o', ':O',
-  ':-o', ':-O',
-];
+const EMOTICONS = `
+  :) :-) :] =) :D :-D =D ;) ;-) ;D :P :-P :p :-p ;P ;p :3 :* :-* ^_^ ^^ <3 xD XD :')
+  :( :-( :[ =( ;( :'( :'-( </3 >:( >:-( :/ :-/ :\\ :| :-| -_- T_T :S :s :@ :o :O :-o :-O
+`
+  .trim()
+  .split(/\s+/);
 const EMOTICON = new RegExp(
   [...EMOTICONS]
     .sort((a, b) => b.length - a.length)
@@ -133,7 +132,14 @@ const LOWER = /\p{Ll}/u;
 const UPPER = /\p{Lu}/gu;
 
 const ENTITY = /&(?:(amp|lt|gt|quot|apos|nbsp)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
-const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00A0' };
+const NAMED_ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: '\u00A0',
+};
 // Soft hyphen, direction marks and embeddings, word joiner, invisible operators, BOM.
 const INVISIBLE = /[\u00AD\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 const ZERO_WIDTH_SPACE = /\u200B/g;

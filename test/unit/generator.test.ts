@@ -1,3 +1,4 @@
+import { normalizeText } from '../../engines/text/index.js';
 import t from 'tap';
 import { DEFAULT_BRANDS, defaultCampaigns } from '../../ingest/brands-default.js';
 import {
@@ -89,8 +90,10 @@ t.test('every event passes the schema, ids are unique, tags match the text', asy
     const ev = e.event;
     if (!ev.id.startsWith('syn-42-') || ev.source !== 'synthetic' || ev.lang !== 'en') bad++;
     if (ev.ts >= to || ev.ts < from - MAX_OUT_OF_ORDER_MS) bad++;
-    for (const m of ev.tags?.mentions ?? []) if (!ev.text.includes(`@${m}`)) bad++;
-    for (const h of ev.tags?.hashtags ?? []) if (!ev.text.includes(`#${h}`)) bad++;
+    // Tags come from the engines' tokenizer: normalised (lower case, no accents).
+    const folded = normalizeText(ev.text);
+    for (const m of ev.tags?.mentions ?? []) if (!folded.includes(`@${m}`)) bad++;
+    for (const h of ev.tags?.hashtags ?? []) if (!folded.includes(`#${h}`)) bad++;
     for (const u of ev.tags?.urls ?? []) if (!ev.text.includes(u)) bad++;
     for (const b of e.truth.brands) if (!DEFAULT_BRANDS.some((d) => d.name === b)) bad++;
   }

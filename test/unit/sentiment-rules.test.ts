@@ -1,17 +1,45 @@
 import t from 'tap';
 import { RulesSentiment, type SentimentScorer } from '../../engines/sentiment/index.js';
 import { tokenize } from '../../engines/text/index.js';
+import { EMOJI_VALENCES, EMOTICON_VALENCES, WORD_VALENCES } from '../../engines/sentiment/lexicon.js';
 
 const scorer: SentimentScorer = new RulesSentiment();
 const score = (text: string) => scorer.score(text).score;
 const label = (text: string) => scorer.score(text).label;
+
+t.test('every lexicon entry is a key the tokenizer produces', async (t) => {
+  const unreachable: string[] = [];
+  for (const word of WORD_VALENCES.keys()) {
+    const tokens = tokenize(word);
+    if (tokens.length !== 1 || tokens[0]?.kind !== 'word' || tokens[0].norm !== word) unreachable.push(word);
+  }
+  for (const emoji of EMOJI_VALENCES.keys()) {
+    const tokens = tokenize(emoji);
+    if (tokens.length !== 1 || tokens[0]?.kind !== 'emoji' || tokens[0].norm !== emoji)
+      unreachable.push(emoji);
+  }
+  for (const face of EMOTICON_VALENCES.keys()) {
+    const tokens = [tokenize(face), tokenize(face.toUpperCase())].find((ts) => ts[0]?.kind === 'emoticon');
+    if (tokens?.length !== 1 || tokens[0]?.norm !== face) unreachable.push(face);
+  }
+  t.same(unreachable, []);
+  t.ok(WORD_VALENCES.size >= 300, `${WORD_VALENCES.size} words`);
+  for (const v of [...WORD_VALENCES.values(), ...EMOJI_VALENCES.values(), ...EMOTICON_VALENCES.values()]) {
+    if (!(Math.abs(v) >= 0.5 && Math.abs(v) <= 4)) t.fail(`valence ${v} outside 0.5..4 in magnitude`);
+  }
+});
 
 t.test('model id', async (t) => {
   t.equal(scorer.model, 'rules-v1');
 });
 
 t.test('clear positive, negative and neutral posts', async (t) => {
-  for (const text of ['I love this coffee', 'Great service, thanks!', 'this new flavour is lit', 'lol best day']) {
+  for (const text of [
+    'I love this coffee',
+    'Great service, thanks!',
+    'this new flavour is lit',
+    'lol best day',
+  ]) {
     t.equal(label(text), 'positive', text);
   }
   for (const text of [
