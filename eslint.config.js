@@ -12,16 +12,37 @@ export default tseslint.config(
     },
   },
   {
+    files: ['.ci/**/*.mjs', 'eslint.config.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['dashboards/web/**/*.js'],
     languageOptions: {
-      globals: { window: 'readonly', document: 'readonly', WebSocket: 'readonly', fetch: 'readonly', uPlot: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', location: 'readonly', URLSearchParams: 'readonly', requestAnimationFrame: 'readonly' },
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        WebSocket: 'readonly',
+        fetch: 'readonly',
+        uPlot: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        location: 'readonly',
+        URLSearchParams: 'readonly',
+        requestAnimationFrame: 'readonly',
+      },
     },
   },
   {
     // engines are pure: nothing from the runtime, the API or the connectors (DESIGN.md, one-way dependencies)
     files: ['engines/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/stream/**', '**/api/**', '**/ingest/**', '**/app/**', 'node:*', 'fs', 'net', 'http'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: ['**/stream/**', '**/api/**', '**/ingest/**', '**/app/**', 'node:*', 'fs', 'net', 'http'],
+        },
+      ],
     },
   },
   {

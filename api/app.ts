@@ -34,7 +34,9 @@ export interface ApiOptions {
  * returned instance before it listens.
  */
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
-  const app = Fastify({ ...(o.logger ? { loggerInstance: o.logger } : { logger: false }) }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    ...(o.logger ? { loggerInstance: o.logger } : { logger: false }),
+  }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app, (code) => o.metrics.httpErrors.inc({ code }));
   await app.register(openapiPlugin, { version: o.version });
   await app.register(healthRoutes, { metrics: o.metrics, notReady: o.notReady });

@@ -1,4 +1,13 @@
-import { decodeJson, mergeRows, rowKey, Subjects, type Bus, type Subscription, type WindowAggregate, type WindowRow } from '../stream/index.js';
+import {
+  decodeJson,
+  mergeRows,
+  rowKey,
+  Subjects,
+  type Bus,
+  type Subscription,
+  type WindowAggregate,
+  type WindowRow,
+} from '../stream/index.js';
 import type { BrandDirectory } from './brands.js';
 
 export type LiveListener = (channel: string, value: WindowAggregate) => void;

@@ -69,9 +69,15 @@ export async function loadBrands(file: string | undefined): Promise<BrandSpec[]>
 /** Parses `brand@start/duration*volume` items; `start` is `+Nm`/`+Ns` after `now` or an ISO time. */
 export function parseSpikes(spec: string, brands: BrandDirectory, now: number): SpikeSpec[] {
   const out: SpikeSpec[] = [];
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(.+)@(\+\d+[sm]|[0-9T:.+\-Z]+)\/(\d+)([sm])\*(\d+(?:\.\d+)?)$/.exec(item);
-    if (!m) throw new ConfigError(`spike "${item}": expected brand@start/duration*volume, like northwind-coffee@+2m/3m*4`);
+    if (!m)
+      throw new ConfigError(
+        `spike "${item}": expected brand@start/duration*volume, like northwind-coffee@+2m/3m*4`,
+      );
     const brand = brands.find(m[1]!);
     if (!brand) throw new ConfigError(`spike "${item}": unknown brand "${m[1]}"`);
     const startText = m[2]!;
@@ -95,30 +101,49 @@ export function parseSpikes(spec: string, brands: BrandDirectory, now: number): 
  * The composition root of the embedded default: in-process bus, in-memory store, every stage in
  * this process, the API, and (optionally) synthetic traffic.
  */
-export async function startEmbedded(config: Config, options: { dashboardDir?: string } = {}): Promise<Running> {
+export async function startEmbedded(
+  config: Config,
+  options: { dashboardDir?: string } = {},
+): Promise<Running> {
   const logger = pino({ level: config.logLevel });
   const specs = await loadBrands(config.brandsFile);
   const brands = new BrandDirectory(specs);
   const instrumentation = new Instrumentation();
   const metrics = new Metrics();
   const stopMetrics = metrics.observe(instrumentation);
-  instrumentation.on('processor.error', (e) => logger.error({ err: e.error, stage: e.stage, partition: e.partition }, 'batch failed; retrying'));
+  instrumentation.on('processor.error', (e) =>
+    logger.error({ err: e.error, stage: e.stage, partition: e.partition }, 'batch failed; retrying'),
+  );
 
   const bus = new MemoryBus();
-  for (const s of pipelineStreams({ retention: 'interest', maxBytes: 256 * 1024 * 1024 })) await bus.ensureStream(s);
+  for (const s of pipelineStreams({ retention: 'interest', maxBytes: 256 * 1024 * 1024 }))
+    await bus.ensureStream(s);
   const store = new MemoryStore({ maxWindowsPerSeries: config.storeMaxWindows });
   const deadLetters = new DeadLetters(bus, instrumentation);
   bus.onDeliveryExhausted((consumer, msg) => {
-    void deadLetters.send(consumer, 'delivery_exhausted', `gave up after ${msg.deliveryCount} deliveries`, msg.data);
+    void deadLetters.send(
+      consumer,
+      'delivery_exhausted',
+      `gave up after ${msg.deliveryCount} deliveries`,
+      msg.data,
+    );
   });
 
   const matcher = new BrandMatcher(specs);
   const scorer = new RulesSentiment();
-  const settings = { windows: config.windows, outOfOrdernessMs: config.outOfOrdernessMs, allowedLatenessMs: config.allowedLatenessMs };
+  const settings = {
+    windows: config.windows,
+    outOfOrdernessMs: config.outOfOrdernessMs,
+    allowedLatenessMs: config.allowedLatenessMs,
+  };
   const processors: { start(): Promise<void>; stop(): Promise<void> }[] = [];
   for (let p = 0; p < config.partitions; p++) {
-    processors.push(new EnrichProcessor({ bus, partition: p, matcher, scorer, deadLetters, instrumentation }));
-    processors.push(new AggregateProcessor({ bus, store, partition: p, settings, deadLetters, instrumentation }));
+    processors.push(
+      new EnrichProcessor({ bus, partition: p, matcher, scorer, deadLetters, instrumentation }),
+    );
+    processors.push(
+      new AggregateProcessor({ bus, store, partition: p, settings, deadLetters, instrumentation }),
+    );
   }
   const ingestor = new EventIngestor({ bus, partitions: config.partitions, deadLetters, instrumentation });
 
@@ -138,7 +163,11 @@ export async function startEmbedded(config: Config, options: { dashboardDir?: st
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,
     logger: logger.child({ component: 'api' }),
   });
-  await app.register(httpIngest, { ingestor, bodyLimit: config.ingestBodyLimit, maxLineBytes: config.ingestMaxLineBytes });
+  await app.register(httpIngest, {
+    ingestor,
+    bodyLimit: config.ingestBodyLimit,
+    maxLineBytes: config.ingestMaxLineBytes,
+  });
   for (const p of processors) await p.start();
 
   let synthetic: SyntheticSource | undefined;
@@ -162,7 +191,9 @@ export async function startEmbedded(config: Config, options: { dashboardDir?: st
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('127.0.0.1', 'localhost');
   // Backfill runs in the background: the page is up at once and fills in as history arrives.
-  const syntheticStarted = synthetic?.start().catch((err) => logger.error({ err }, 'synthetic source failed'));
+  const syntheticStarted = synthetic
+    ?.start()
+    .catch((err) => logger.error({ err }, 'synthetic source failed'));
   ready = true;
 
   return {
@@ -190,6 +221,8 @@ export async function startEmbedded(config: Config, options: { dashboardDir?: st
 
 async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {
   await Promise.all(
-    batch.map((g) => (g.kind === 'social' ? ingestor.submitSocial(g.event) : ingestor.submitFeedback(g.event))),
+    batch.map((g) =>
+      g.kind === 'social' ? ingestor.submitSocial(g.event) : ingestor.submitFeedback(g.event),
+    ),
   );
 }

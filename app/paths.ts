@@ -15,4 +15,6 @@ function findRoot(): string {
 
 export const PROJECT_ROOT = findRoot();
 export const DASHBOARD_DIR = join(PROJECT_ROOT, 'dashboards', 'web');
-export const VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -43,7 +43,11 @@ console.log(`input: ${events.length} events, ${partitions} partitions, node ${pr
 const matcher = new BrandMatcher(DEFAULT_BRANDS);
 const scorer = new RulesSentiment();
 const settings = loadConfig([], {});
-const windows = Array.from({ length: partitions }, () => new PartitionWindows({ windows: settings.windows, outOfOrdernessMs: 5000, allowedLatenessMs: 3_600_000 }));
+const windows = Array.from(
+  { length: partitions },
+  () =>
+    new PartitionWindows({ windows: settings.windows, outOfOrdernessMs: 5000, allowedLatenessMs: 3_600_000 }),
+);
 let t0 = performance.now();
 for (const e of events) {
   const p = windows[Number(e.author.id.slice(1)) % partitions]!;
@@ -54,7 +58,20 @@ const baselineS = (performance.now() - t0) / 1000;
 const baselineRate = events.length / baselineS;
 
 // The pipeline.
-const config = loadConfig(['--port', '0', '--no-synthetic', '--log-level', 'silent', '--partitions', String(partitions), '--allowed-lateness-ms', '3600000'], {});
+const config = loadConfig(
+  [
+    '--port',
+    '0',
+    '--no-synthetic',
+    '--log-level',
+    'silent',
+    '--partitions',
+    String(partitions),
+    '--allowed-lateness-ms',
+    '3600000',
+  ],
+  {},
+);
 const running = await startEmbedded(config);
 const lags: number[] = [];
 running.instrumentation.on('batch.processed', (b) => {
@@ -66,7 +83,9 @@ t0 = performance.now();
 const CHUNK = 1000;
 for (let i = 0; i < events.length; i += CHUNK) {
   const now = Date.now();
-  await Promise.all(events.slice(i, i + CHUNK).map((e) => running.ingestor.publishSocial({ ...e, received_ts: now })));
+  await Promise.all(
+    events.slice(i, i + CHUNK).map((e) => running.ingestor.publishSocial({ ...e, received_ts: now })),
+  );
 }
 const ingestS = (performance.now() - t0) / 1000;
 while (lags.length < events.length) await new Promise((r) => setTimeout(r, 5));
@@ -77,10 +96,21 @@ await running.stop();
 const rate = events.length / totalS;
 lags.sort((a, b) => a - b);
 const rows = [
-  ['baseline: enrich + windows in one loop, no bus', `${Math.round(baselineRate).toLocaleString('en')} events/s`, '1.00'],
-  ['embedded pipeline end to end (ingest → bus → enrich → aggregate → store)', `${Math.round(rate).toLocaleString('en')} events/s`, (rate / baselineRate).toFixed(2)],
+  [
+    'baseline: enrich + windows in one loop, no bus',
+    `${Math.round(baselineRate).toLocaleString('en')} events/s`,
+    '1.00',
+  ],
+  [
+    'embedded pipeline end to end (ingest → bus → enrich → aggregate → store)',
+    `${Math.round(rate).toLocaleString('en')} events/s`,
+    (rate / baselineRate).toFixed(2),
+  ],
   ['  ingest publish alone', `${Math.round(events.length / ingestS).toLocaleString('en')} events/s`, ''],
 ];
-for (const [what, value, ratio] of rows) console.log(`${what!.padEnd(76)} ${value!.padStart(18)}  ${ratio ? `ratio ${ratio}` : ''}`);
-console.log(`latency ingest → aggregate: p50 ${percentile(lags, 50)} ms, p99 ${percentile(lags, 99)} ms, max ${lags[lags.length - 1]} ms (under full load: includes queueing)`);
+for (const [what, value, ratio] of rows)
+  console.log(`${what!.padEnd(76)} ${value!.padStart(18)}  ${ratio ? `ratio ${ratio}` : ''}`);
+console.log(
+  `latency ingest → aggregate: p50 ${percentile(lags, 50)} ms, p99 ${percentile(lags, 99)} ms, max ${lags[lags.length - 1]} ms (under full load: includes queueing)`,
+);
 console.log(`peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);

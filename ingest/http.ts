@@ -23,20 +23,25 @@ const ErrorReply = Type.Object({
 
 const IngestReply = Type.Object({
   accepted: Type.Integer({ description: 'Lines published to the bus (duplicates included)' }),
-  duplicates: Type.Integer({ description: 'Accepted lines whose id was already seen inside the dedup window' }),
+  duplicates: Type.Integer({
+    description: 'Accepted lines whose id was already seen inside the dedup window',
+  }),
   rejected: Type.Integer(),
-  errors: Type.Array(
-    Type.Object({ line: Type.Integer(), reason: Type.String(), detail: Type.String() }),
-    { description: `The first ${MAX_LISTED_ERRORS} rejected lines with their reason` },
-  ),
+  errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String(), detail: Type.String() }), {
+    description: `The first ${MAX_LISTED_ERRORS} rejected lines with their reason`,
+  }),
 });
 
 /** `POST /v1/events`: NDJSON ingest of SocialEvents. Keeps the valid lines of a mixed batch. */
 export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: FastifyInstance, o) => {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(NDJSON_TYPES, { parseAs: 'buffer', bodyLimit: o.bodyLimit }, (_req, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    NDJSON_TYPES,
+    { parseAs: 'buffer', bodyLimit: o.bodyLimit },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
 
   app.post(
     '/v1/events',
@@ -66,7 +71,9 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
       for (const parsed of parseNdjson(body, o.maxLineBytes)) {
         if (!parsed.ok) {
           noteRejected(parsed.line, parsed.reason, parsed.detail);
-          work.push(o.ingestor.reject('social', parsed.reason, parsed.detail, parsed.raw).then(() => undefined));
+          work.push(
+            o.ingestor.reject('social', parsed.reason, parsed.detail, parsed.raw).then(() => undefined),
+          );
           continue;
         }
         work.push(

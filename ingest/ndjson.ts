@@ -37,7 +37,13 @@ export function* parseNdjson(body: Buffer, maxLineBytes: number): Generator<Ndjs
     try {
       text = utf8.decode(bytes);
     } catch {
-      yield { line, ok: false, reason: 'invalid_utf8', detail: 'line is not valid UTF-8', raw: lossy.decode(bytes) };
+      yield {
+        line,
+        ok: false,
+        reason: 'invalid_utf8',
+        detail: 'line is not valid UTF-8',
+        raw: lossy.decode(bytes),
+      };
       continue;
     }
     try {

@@ -15,8 +15,7 @@ import {
 } from '../stream/index.js';
 
 export type SubmitResult =
-  | { ok: true; duplicate: boolean }
-  | { ok: false; reason: RejectReason; detail: string };
+  { ok: true; duplicate: boolean } | { ok: false; reason: RejectReason; detail: string };
 
 export interface IngestorOptions {
   bus: Bus;
@@ -35,7 +34,8 @@ export class EventIngestor {
   private readonly now: () => number;
 
   constructor(private readonly o: IngestorOptions) {
-    if (!Number.isInteger(o.partitions) || o.partitions < 1) throw new RangeError('partitions must be a positive integer');
+    if (!Number.isInteger(o.partitions) || o.partitions < 1)
+      throw new RangeError('partitions must be a positive integer');
     this.now = o.now ?? Date.now;
   }
 
@@ -55,7 +55,13 @@ export class EventIngestor {
   }
 
   /** Counts and dead-letters an input that never became an event (bad JSON, bad encoding). */
-  async reject(kind: 'social' | 'feedback', reason: RejectReason, detail: string, raw: string, source = 'unknown'): Promise<SubmitResult> {
+  async reject(
+    kind: 'social' | 'feedback',
+    reason: RejectReason,
+    detail: string,
+    raw: string,
+    source = 'unknown',
+  ): Promise<SubmitResult> {
     this.o.instrumentation.emit('event.rejected', { stage: `ingest`, reason, source });
     await this.o.deadLetters.send(`ingest`, reason, `${kind}: ${detail}`, raw, source);
     return { ok: false, reason, detail };
@@ -63,16 +69,28 @@ export class EventIngestor {
 
   async publishSocial(e: SocialEvent): Promise<PubAck> {
     const subject = Subjects.events(partitionOf(e.author.id, this.o.partitions));
-    const ack = await this.guard(() => this.o.bus.publish(subject, encodeJson(e), { msgId: `${e.source}:${e.id}` }));
-    this.o.instrumentation.emit('event.accepted', { source: e.source, kind: 'social', duplicate: ack.duplicate });
+    const ack = await this.guard(() =>
+      this.o.bus.publish(subject, encodeJson(e), { msgId: `${e.source}:${e.id}` }),
+    );
+    this.o.instrumentation.emit('event.accepted', {
+      source: e.source,
+      kind: 'social',
+      duplicate: ack.duplicate,
+    });
     return ack;
   }
 
   async publishFeedback(e: FeedbackEvent): Promise<PubAck> {
     const subject = Subjects.feedback(partitionOf(e.campaign, this.o.partitions));
     const msgId = e.decision_id !== undefined ? `${e.campaign}:${e.decision_id}:${e.kind}` : undefined;
-    const ack = await this.guard(() => this.o.bus.publish(subject, encodeJson(e), msgId !== undefined ? { msgId } : {}));
-    this.o.instrumentation.emit('event.accepted', { source: 'feedback', kind: 'feedback', duplicate: ack.duplicate });
+    const ack = await this.guard(() =>
+      this.o.bus.publish(subject, encodeJson(e), msgId !== undefined ? { msgId } : {}),
+    );
+    this.o.instrumentation.emit('event.accepted', {
+      source: 'feedback',
+      kind: 'feedback',
+      duplicate: ack.duplicate,
+    });
     return ack;
   }
 

@@ -33,7 +33,12 @@ export class PartitionWindows {
   constructor(readonly settings: WindowSettings) {
     this.watermark = new WatermarkTracker(settings.outOfOrdernessMs);
     this.operators = settings.windows.map(
-      (spec) => new WindowOperator({ spec, allowedLatenessMs: settings.allowedLatenessMs, aggregator: brandAggregator }),
+      (spec) =>
+        new WindowOperator({
+          spec,
+          allowedLatenessMs: settings.allowedLatenessMs,
+          aggregator: brandAggregator,
+        }),
     );
   }
 
@@ -72,7 +77,16 @@ export class PartitionWindows {
 }
 
 export function toRow(e: WindowEmission<BrandCounts>, partition: number, version: number): WindowRow {
-  return { brand: e.key, window: e.window, start: e.start, end: e.end, partition, version, final: e.final, ...e.value };
+  return {
+    brand: e.key,
+    window: e.window,
+    start: e.start,
+    end: e.end,
+    partition,
+    version,
+    final: e.final,
+    ...e.value,
+  };
 }
 
 export interface AggregateOptions {
@@ -132,7 +146,13 @@ export class AggregateProcessor {
       if (lateFor.length > 0) {
         for (const window of lateFor) instrumentation.emit('event.late', { source: event.source, window });
         letters.push(
-          deadLetters.send('aggregate', 'late_event', `late for window ${lateFor.join(', ')}`, msg.data, event.source),
+          deadLetters.send(
+            'aggregate',
+            'late_event',
+            `late for window ${lateFor.join(', ')}`,
+            msg.data,
+            event.source,
+          ),
         );
       }
     }

@@ -24,7 +24,17 @@ interface BrandAcc extends Omit<BrandCounts, 'authors'> {
 }
 
 export function emptyCounts(): BrandCounts {
-  return { posts: 0, positive: 0, neutral: 0, negative: 0, sentiment_sum: 0, likes: 0, shares: 0, replies: 0, authors: 0 };
+  return {
+    posts: 0,
+    positive: 0,
+    neutral: 0,
+    negative: 0,
+    sentiment_sum: 0,
+    likes: 0,
+    shares: 0,
+    replies: 0,
+    authors: 0,
+  };
 }
 
 export const brandAggregator: Aggregator<EnrichedEvent, BrandAcc, BrandCounts> = {

@@ -26,15 +26,23 @@ export class DeadLetters {
     private readonly instrumentation: Instrumentation,
   ) {}
 
-  async send(stage: string, reason: RejectReason, detail: string, payload: string | Uint8Array, source = 'unknown'): Promise<void> {
-    const text = typeof payload === 'string' ? payload : decoder.decode(payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES));
+  async send(
+    stage: string,
+    reason: RejectReason,
+    detail: string,
+    payload: string | Uint8Array,
+    source = 'unknown',
+  ): Promise<void> {
+    const text =
+      typeof payload === 'string' ? payload : decoder.decode(payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES));
     const letter: DeadLetter = {
       stage,
       reason,
       detail,
       source,
       payload: text.slice(0, DEAD_LETTER_PAYLOAD_BYTES),
-      truncated: (typeof payload === 'string' ? payload.length : payload.byteLength) > DEAD_LETTER_PAYLOAD_BYTES,
+      truncated:
+        (typeof payload === 'string' ? payload.length : payload.byteLength) > DEAD_LETTER_PAYLOAD_BYTES,
       ts: Date.now(),
     };
     this.instrumentation.emit('deadletter.sent', { stage, reason });

@@ -14,7 +14,11 @@ export const ErrorCodes = {
   BUS_UNAVAILABLE: { status: 503, retryable: true, message: 'The message bus is unavailable; retry later' },
   NOT_READY: { status: 503, retryable: true, message: 'The service is starting or stopping' },
   STREAM_FULL: { status: 503, retryable: true, message: 'The stream is full; retry later' },
-  INVALID_MESSAGE: { status: 400, retryable: false, message: 'The WebSocket message is not valid JSON or lacks an op' },
+  INVALID_MESSAGE: {
+    status: 400,
+    retryable: false,
+    message: 'The WebSocket message is not valid JSON or lacks an op',
+  },
   UNKNOWN_OP: { status: 400, retryable: false, message: 'Unknown WebSocket op' },
   UNKNOWN_CHANNEL: { status: 400, retryable: false, message: 'Unknown WebSocket channel' },
   INTERNAL: { status: 500, retryable: true, message: 'Internal error' },

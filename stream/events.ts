@@ -101,7 +101,8 @@ export interface EnrichedEvent extends SocialEvent {
 const socialCheck = TypeCompiler.Compile(SocialEventSchema);
 const feedbackCheck = TypeCompiler.Compile(FeedbackEventSchema);
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; reason: 'schema' | 'text_too_long'; detail: string };
+export type Validation<T> =
+  { ok: true; value: T } | { ok: false; reason: 'schema' | 'text_too_long'; detail: string };
 
 function firstError(check: typeof socialCheck | typeof feedbackCheck, value: unknown): string {
   const err = check.Errors(value).First();
@@ -142,6 +143,7 @@ export function normalizeSocialEvent(input: SocialEventInput, now: number): Soci
 }
 
 export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent> {
-  if (!feedbackCheck.Check(value)) return { ok: false, reason: 'schema', detail: firstError(feedbackCheck, value) };
+  if (!feedbackCheck.Check(value))
+    return { ok: false, reason: 'schema', detail: firstError(feedbackCheck, value) };
   return { ok: true, value };
 }

@@ -18,7 +18,20 @@ export {
   type WindowEmission,
 } from './windows.js';
 export { brandAggregator, addCounts, emptyCounts, type BrandCounts } from './brand-aggregate.js';
-export { mergeRows, rowKey, type Store, type WindowRow, type WindowAggregate, type WindowQuery } from './store.js';
+export {
+  mergeRows,
+  rowKey,
+  type Store,
+  type WindowRow,
+  type WindowAggregate,
+  type WindowQuery,
+} from './store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { EnrichProcessor, enrichEvent, type EnrichOptions } from './enrich.js';
-export { AggregateProcessor, PartitionWindows, toRow, type WindowSettings, type AggregateOptions } from './aggregate.js';
+export {
+  AggregateProcessor,
+  PartitionWindows,
+  toRow,
+  type WindowSettings,
+  type AggregateOptions,
+} from './aggregate.js';

@@ -61,7 +61,8 @@ class MemoryStream {
     const over = () =>
       (maxMsgs > 0 && this.messages.length + 1 > maxMsgs) ||
       (maxBytes > 0 && this.bytes + incoming > maxBytes);
-    if (maxAgeMs > 0) while (this.messages.length > 0 && now - this.messages[0]!.time > maxAgeMs) this.dropFirst();
+    if (maxAgeMs > 0)
+      while (this.messages.length > 0 && now - this.messages[0]!.time > maxAgeMs) this.dropFirst();
     if (!over()) return;
     if (discard === 'new') throw new PipelineError('STREAM_FULL', `stream ${this.config.name} is full`);
     while (this.messages.length > 0 && over()) this.dropFirst();
@@ -175,7 +176,11 @@ class MemoryConsumer implements Consumer {
     }
     if (this.cursor < this.stream.firstSeq) this.cursor = this.stream.firstSeq;
     let skipped = false;
-    while (out.length < max && this.pending.size < this.config.maxAckPending && this.cursor <= this.stream.lastSeq) {
+    while (
+      out.length < max &&
+      this.pending.size < this.config.maxAckPending &&
+      this.cursor <= this.stream.lastSeq
+    ) {
       const stored = this.stream.get(this.cursor++);
       if (!stored || !this.matches(stored.subject)) {
         skipped = true;
@@ -341,7 +346,8 @@ export class MemoryBus implements Bus {
   }
 
   private streamFor(subject: string): MemoryStream | undefined {
-    for (const s of this.streams.values()) if (s.config.subjects.some((p) => subjectMatches(p, subject))) return s;
+    for (const s of this.streams.values())
+      if (s.config.subjects.some((p) => subjectMatches(p, subject))) return s;
     return undefined;
   }
 

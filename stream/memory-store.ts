@@ -61,4 +61,3 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {}
 }
-

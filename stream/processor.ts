@@ -43,7 +43,11 @@ export class ConsumerLoop {
         if (batch.length > 0) await this.o.handle(batch);
         failures = 0;
       } catch (error) {
-        this.o.instrumentation.emit('processor.error', { stage: this.o.stage, partition: this.o.partition, error });
+        this.o.instrumentation.emit('processor.error', {
+          stage: this.o.stage,
+          partition: this.o.partition,
+          error,
+        });
         await sleep(backoffDelay(failures++, 50, 5_000, Math.random), this.abort.signal);
       }
     }

@@ -10,7 +10,12 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-export function backoffDelay(attempt: number, initialMs: number, maxMs: number, random: () => number): number {
+export function backoffDelay(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random: () => number,
+): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** attempt);
   return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

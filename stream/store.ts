@@ -52,7 +52,15 @@ export function mergeRows(rows: Iterable<WindowRow>): WindowAggregate[] {
     const id = `${r.brand}\u0000${r.window}\u0000${r.start}`;
     let m = merged.get(id);
     if (!m) {
-      m = { brand: r.brand, window: r.window, start: r.start, end: r.end, ...emptyCounts(), sentiment_mean: null, final: true };
+      m = {
+        brand: r.brand,
+        window: r.window,
+        start: r.start,
+        end: r.end,
+        ...emptyCounts(),
+        sentiment_mean: null,
+        final: true,
+      };
       merged.set(id, m);
     }
     addCounts(m, r);

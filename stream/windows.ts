@@ -142,7 +142,14 @@ export class WindowOperator<I, A, R> {
       const end = w.start + spec.sizeMs;
       const final = end + allowedLatenessMs <= watermark;
       if (!final && !w.dirty) continue;
-      out.push({ key: w.key, window: spec.name, start: w.start, end, value: aggregator.result(w.acc), final });
+      out.push({
+        key: w.key,
+        window: spec.name,
+        start: w.start,
+        end,
+        value: aggregator.result(w.acc),
+        final,
+      });
       w.dirty = false;
       if (final) this.open.delete(id);
     }

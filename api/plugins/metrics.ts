@@ -96,7 +96,8 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'pulsewatch_' });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: 'pulsewatch_' });
   }
 
   /** Subscribes to the pipeline's events. Returns a function that unsubscribes. */
@@ -108,11 +109,15 @@ export class Metrics {
       }),
       instrumentation.on('event.rejected', (e) => this.rejected.inc({ reason: e.reason, source: e.source })),
       instrumentation.on('event.late', (e) => this.late.inc({ source: e.source, window: e.window })),
-      instrumentation.on('deadletter.sent', (e) => this.deadLetters.inc({ stage: e.stage, reason: e.reason })),
+      instrumentation.on('deadletter.sent', (e) =>
+        this.deadLetters.inc({ stage: e.stage, reason: e.reason }),
+      ),
       instrumentation.on('event.enriched', (e) =>
         this.enriched.inc({ model: e.model, label: e.label, branded: e.brands > 0 ? 'yes' : 'no' }),
       ),
-      instrumentation.on('window.emitted', (e) => this.windowUpdates.inc({ window: e.window, final: String(e.final) })),
+      instrumentation.on('window.emitted', (e) =>
+        this.windowUpdates.inc({ window: e.window, final: String(e.final) }),
+      ),
       instrumentation.on('batch.processed', (e) => {
         this.batchSize.observe({ stage: e.stage }, e.size);
         for (const ms of e.lagMs) this.lag.observe({ stage: e.stage }, ms / 1000);

@@ -71,7 +71,11 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         return fail('INVALID_MESSAGE', 'send JSON text like {"op":"subscribe","channels":["brands"]}');
       }
       if (msg.op === 'ping') return send('pong', {});
-      if (msg.op !== 'subscribe' && msg.op !== 'unsubscribe') return fail('UNKNOWN_OP', `unknown op "${String((msg as { op: unknown }).op)}"; use subscribe, unsubscribe or ping`);
+      if (msg.op !== 'subscribe' && msg.op !== 'unsubscribe')
+        return fail(
+          'UNKNOWN_OP',
+          `unknown op "${String((msg as { op: unknown }).op)}"; use subscribe, unsubscribe or ping`,
+        );
       if (!Array.isArray(msg.channels) || !msg.channels.every((c) => typeof c === 'string'))
         return fail('INVALID_MESSAGE', '"channels" must be an array of strings');
       if (msg.op === 'unsubscribe') {
@@ -82,9 +86,11 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         return send('unsubscribed', { channels: msg.channels });
       }
       const unknown = msg.channels.filter((c) => !o.hub.isChannel(c));
-      for (const c of unknown) fail('UNKNOWN_CHANNEL', `unknown channel "${c}"; use "brands" or "brand:<id>" from GET /v1/brands`);
+      for (const c of unknown)
+        fail('UNKNOWN_CHANNEL', `unknown channel "${c}"; use "brands" or "brand:<id>" from GET /v1/brands`);
       const added = msg.channels.filter((c) => o.hub.isChannel(c));
-      if (channels.size + added.length > maxChannels) return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
+      if (channels.size + added.length > maxChannels)
+        return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
       for (const c of added) channels.add(c);
       if (added.length > 0) {
         send('subscribed', { channels: added });

@@ -63,7 +63,13 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
 
   app.get(
     '/v1/brands',
-    { schema: { summary: 'Configured brands', tags: ['brands'], response: { 200: Type.Object({ brands: Type.Array(Brand) }) } } },
+    {
+      schema: {
+        summary: 'Configured brands',
+        tags: ['brands'],
+        response: { 200: Type.Object({ brands: Type.Array(Brand) }) },
+      },
+    },
     async () => ({ brands: o.brands.list }),
   );
 
@@ -96,17 +102,28 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
     },
     async (req) => {
       const brand = o.brands.find(req.params.brand);
-      if (!brand) throw new PipelineError('UNKNOWN_BRAND', `unknown brand "${req.params.brand}"; see GET /v1/brands`);
+      if (!brand)
+        throw new PipelineError('UNKNOWN_BRAND', `unknown brand "${req.params.brand}"; see GET /v1/brands`);
       const windowName = req.query.window ?? windowNames[0]!;
       const spec = o.windows.find((w) => w.name === windowName);
-      if (!spec) throw new PipelineError('INVALID_WINDOW', `unknown window "${windowName}"; use one of ${windowNames.join(', ')}`);
+      if (!spec)
+        throw new PipelineError(
+          'INVALID_WINDOW',
+          `unknown window "${windowName}"; use one of ${windowNames.join(', ')}`,
+        );
       const to = parseTime(req.query.to) ?? now();
       const from = parseTime(req.query.from) ?? to - 60 * spec.sizeMs;
       if (!Number.isFinite(from) || !Number.isFinite(to))
-        throw new PipelineError('INVALID_RANGE', 'from and to must be ms since the epoch or ISO 8601 date-times');
+        throw new PipelineError(
+          'INVALID_RANGE',
+          'from and to must be ms since the epoch or ISO 8601 date-times',
+        );
       if (from >= to) throw new PipelineError('INVALID_RANGE', 'from must be before to');
       if ((to - from) / spec.sizeMs > o.maxWindowsPerQuery)
-        throw new PipelineError('INVALID_RANGE', `at most ${o.maxWindowsPerQuery} windows per query; narrow the range or use a larger window`);
+        throw new PipelineError(
+          'INVALID_RANGE',
+          `at most ${o.maxWindowsPerQuery} windows per query; narrow the range or use a larger window`,
+        );
       const windows = await o.store.query({ brand: brand.name, window: spec.name, from, to });
       return { brand: brand.id, name: brand.name, window: spec.name, from, to, windows };
     },
@@ -122,7 +139,12 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
           200: Type.Object({
             ts: Type.Integer(),
             brands: Type.Array(
-              Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String(), windows: Type.Array(WindowAggregateSchema) }),
+              Type.Object({
+                id: Type.String(),
+                name: Type.String(),
+                kind: Type.String(),
+                windows: Type.Array(WindowAggregateSchema),
+              }),
             ),
           }),
         },
@@ -130,7 +152,12 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
     },
     async () => ({
       ts: now(),
-      brands: o.brands.list.map((b) => ({ id: b.id, name: b.name, kind: b.kind, windows: o.hub.snapshot(`brand:${b.id}`) })),
+      brands: o.brands.list.map((b) => ({
+        id: b.id,
+        name: b.name,
+        kind: b.kind,
+        windows: o.hub.snapshot(`brand:${b.id}`),
+      })),
     }),
   );
 };

@@ -9,12 +9,20 @@ export interface HealthOptions {
 }
 
 export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, o) => {
-  app.get('/healthz', { schema: { summary: 'Liveness: the process serves HTTP', tags: ['ops'] } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: the pipeline runs and the bus is connected', tags: ['ops'] } }, async () => {
-    const why = o.notReady();
-    if (why !== null) throw new PipelineError('NOT_READY', why);
-    return { status: 'ready' };
-  });
+  app.get(
+    '/healthz',
+    { schema: { summary: 'Liveness: the process serves HTTP', tags: ['ops'] } },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    { schema: { summary: 'Readiness: the pipeline runs and the bus is connected', tags: ['ops'] } },
+    async () => {
+      const why = o.notReady();
+      if (why !== null) throw new PipelineError('NOT_READY', why);
+      return { status: 'ready' };
+    },
+  );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['ops'] } }, async (_req, reply) => {
     reply.header('content-type', o.metrics.registry.contentType);
     return o.metrics.registry.metrics();

@@ -75,21 +75,26 @@ function seriesData(pick) {
   for (const b of brands.values()) for (const s of b.windows.keys()) all.add(s);
   const xs = [...all].sort((x, y) => x - y);
   const data = [xs.map((s) => s / 1000)];
-  for (const b of brands.values()) data.push(xs.map((s) => (b.windows.has(s) ? pick(b.windows.get(s)) : null)));
+  for (const b of brands.values())
+    data.push(xs.map((s) => (b.windows.has(s) ? pick(b.windows.get(s)) : null)));
   return data;
 }
 
 function makeChart(id, pick, opts = {}) {
   const target = document.getElementById(id);
   const series = [{}];
-  for (const b of brands.values()) series.push({ label: b.info.name, stroke: b.color, width: 2, spanGaps: false });
+  for (const b of brands.values())
+    series.push({ label: b.info.name, stroke: b.color, width: 2, spanGaps: false });
   const chart = new uPlot(
     {
       width: target.clientWidth || 800,
       height: 220,
       series,
       scales: opts.scales || {},
-      axes: [{ stroke: '#8b96a5', grid: { stroke: '#243040' } }, { stroke: '#8b96a5', grid: { stroke: '#243040' } }],
+      axes: [
+        { stroke: '#8b96a5', grid: { stroke: '#243040' } },
+        { stroke: '#8b96a5', grid: { stroke: '#243040' } },
+      ],
     },
     seriesData(pick),
     target,
@@ -130,7 +135,9 @@ function connect() {
 
 async function main() {
   const { brands: list } = await (await fetch('/v1/brands')).json();
-  list.forEach((info, i) => brands.set(info.name, { info, color: COLORS[i % COLORS.length], windows: new Map() }));
+  list.forEach((info, i) =>
+    brands.set(info.name, { info, color: COLORS[i % COLORS.length], windows: new Map() }),
+  );
   await Promise.all(
     list.map(async (info) => {
       const res = await fetch(`/v1/brands/${encodeURIComponent(info.id)}/metrics?window=${WINDOW}`);
@@ -139,12 +146,15 @@ async function main() {
   );
   makeChart('chart-volume', (w) => w.posts);
   makeChart('chart-sentiment', (w) => w.sentiment_mean, { scales: { y: { range: [-1, 1] } } });
-  makeChart('chart-negative', (w) => (w.posts > 0 ? w.negative / w.posts : null), { scales: { y: { range: [0, 1] } } });
+  makeChart('chart-negative', (w) => (w.posts > 0 ? w.negative / w.posts : null), {
+    scales: { y: { range: [0, 1] } },
+  });
   renderCards();
   connect();
   requestAnimationFrame(frame);
   window.addEventListener('resize', () => {
-    for (const [id, { chart }] of Object.entries(charts)) chart.setSize({ width: document.getElementById(id).clientWidth, height: 220 });
+    for (const [id, { chart }] of Object.entries(charts))
+      chart.setSize({ width: document.getElementById(id).clientWidth, height: 220 });
   });
 }
 

@@ -32,7 +32,12 @@ t.test('POST /v1/events accepts valid lines, rejects bad ones one by one, and ke
     Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]), // {"\xff\xfe"} invalid UTF-8
   ]);
   const before = await metricValue(running, 'pulsewatch_events_rejected_total');
-  const res = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, body });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body,
+  });
   t.equal(res.statusCode, 202);
   const r = res.json();
   t.equal(r.accepted, 2, 'the valid lines of a mixed batch are kept');
@@ -51,8 +56,15 @@ t.test('POST /v1/events accepts valid lines, rejects bad ones one by one, and ke
   );
   t.match(r.errors[1].detail, /\/ts/, 'the detail names the field');
   t.match(r.errors[2].detail, /\/author/);
-  t.equal((await metricValue(running, 'pulsewatch_events_rejected_total')) - before, 7, 'every rejection is counted');
-  t.ok((await metricValue(running, 'pulsewatch_dead_letters_total', { stage: 'ingest' })) >= 7, 'and dead-lettered');
+  t.equal(
+    (await metricValue(running, 'pulsewatch_events_rejected_total')) - before,
+    7,
+    'every rejection is counted',
+  );
+  t.ok(
+    (await metricValue(running, 'pulsewatch_dead_letters_total', { stage: 'ingest' })) >= 7,
+    'and dead-lettered',
+  );
   const health = await app.inject({ url: '/healthz' });
   t.equal(health.statusCode, 200, 'still serving');
 });
@@ -74,7 +86,12 @@ t.test('POST /v1/events: limits and content types', async (t) => {
   });
   t.equal(form.statusCode, 415);
   t.equal(form.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
-  const empty = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, body: '' });
+  const empty = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: '',
+  });
   t.equal(empty.statusCode, 202);
   t.same(empty.json(), { accepted: 0, duplicates: 0, rejected: 0, errors: [] });
   t.ok(gzipSync, 'gzip bodies arrive with the connectors issue');
@@ -82,8 +99,18 @@ t.test('POST /v1/events: limits and content types', async (t) => {
 
 t.test('POST /v1/events: a repeated id is accepted but stored once', async (t) => {
   const p = post({ text: 'Cafe Aurora is ok' });
-  const first = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson([p]) });
-  const again = await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson([p]) });
+  const first = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: ndjson([p]),
+  });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: ndjson([p]),
+  });
   t.match(first.json(), { accepted: 1, duplicates: 0 });
   t.match(again.json(), { accepted: 1, duplicates: 1 });
 });
@@ -95,18 +122,44 @@ t.test('GET /v1/brands/:brand/metrics returns the aggregates of posted events', 
   const lines = [
     post({ ts, text: 'Harbor Brew is awesome, love it', author: { id: 'hb1' } }),
     post({ ts: ts + 1000, text: 'Harbor Brew is terrible, worst coffee', author: { id: 'hb2' } }),
-    post({ ts: ts + 2000, text: '#harborbrew opens at 9', author: { id: 'hb1' }, engagement: { likes: 4, shares: 2, replies: 1 } }),
+    post({
+      ts: ts + 2000,
+      text: '#harborbrew opens at 9',
+      author: { id: 'hb1' },
+      engagement: { likes: 4, shares: 2, replies: 1 },
+    }),
   ];
-  await app.inject({ method: 'POST', url: '/v1/events', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(lines) });
+  await app.inject({
+    method: 'POST',
+    url: '/v1/events',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: ndjson(lines),
+  });
   const w = await eventually(async () => {
-    const res = await app.inject({ url: `/v1/brands/harbor-brew/metrics?window=1m&from=${from}&to=${from + 60_000}` });
+    const res = await app.inject({
+      url: `/v1/brands/harbor-brew/metrics?window=1m&from=${from}&to=${from + 60_000}`,
+    });
     const windows = res.json().windows;
     return windows.length === 1 && windows[0].posts === 3 ? windows[0] : undefined;
   });
-  t.match(w, { brand: 'Harbor Brew', window: '1m', start: from, posts: 3, positive: 1, negative: 1, neutral: 1, authors: 2, likes: 6, shares: 2, replies: 1 });
+  t.match(w, {
+    brand: 'Harbor Brew',
+    window: '1m',
+    start: from,
+    posts: 3,
+    positive: 1,
+    negative: 1,
+    neutral: 1,
+    authors: 2,
+    likes: 6,
+    shares: 2,
+    replies: 1,
+  });
   const hour = Math.floor(from / 3_600_000) * 3_600_000;
   const iso = (ms: number) => new Date(ms).toISOString();
-  const byName = await app.inject({ url: `/v1/brands/Harbor%20Brew/metrics?window=1h&from=${iso(hour)}&to=${iso(hour + 3_600_000)}` });
+  const byName = await app.inject({
+    url: `/v1/brands/Harbor%20Brew/metrics?window=1h&from=${iso(hour)}&to=${iso(hour + 3_600_000)}`,
+  });
   t.equal(byName.statusCode, 200, 'a brand can be named by its name and times given as ISO 8601');
   t.equal(byName.json().windows[0]?.posts, 3);
 });
@@ -126,7 +179,10 @@ t.test('metrics query errors carry stable codes', async (t) => {
     t.equal(res.json().error.code, code, url);
     t.type(res.json().error.message, 'string');
   }
-  t.ok((await metricValue(running, 'pulsewatch_http_errors_total', { code: 'UNKNOWN_BRAND' })) >= 1, 'errors counted by code');
+  t.ok(
+    (await metricValue(running, 'pulsewatch_http_errors_total', { code: 'UNKNOWN_BRAND' })) >= 1,
+    'errors counted by code',
+  );
 });
 
 t.test('health, readiness, metrics and docs', async (t) => {
@@ -183,8 +239,16 @@ t.test('late events are counted and dead-lettered', async (t) => {
     headers: { 'content-type': 'application/x-ndjson' },
     body: ndjson([post({ ts: base, text: 'Bluebird Roasters late post', author })]),
   });
-  await eventually(async () => ((await metricValue(running, 'pulsewatch_events_late_total', { window: '1m' })) > before ? true : undefined));
-  t.ok(await metricValue(running, 'pulsewatch_dead_letters_total', { stage: 'aggregate', reason: 'late_event' }));
-  const hour = await app.inject({ url: `/v1/brands/bluebird-roasters/metrics?window=1h&from=${base}&to=${base + 3_600_000}` });
+  await eventually(async () =>
+    (await metricValue(running, 'pulsewatch_events_late_total', { window: '1m' })) > before
+      ? true
+      : undefined,
+  );
+  t.ok(
+    await metricValue(running, 'pulsewatch_dead_letters_total', { stage: 'aggregate', reason: 'late_event' }),
+  );
+  const hour = await app.inject({
+    url: `/v1/brands/bluebird-roasters/metrics?window=1h&from=${base}&to=${base + 3_600_000}`,
+  });
   t.equal(hour.json().windows[0]?.posts, 2, 'the hour window was still open and counts it');
 });

@@ -6,20 +6,31 @@ const running = await startTestApp();
 t.teardown(() => running.stop());
 const wsUrl = running.url.replace(/^http/, 'ws') + '/v1/stream';
 
-type Msg = { type: string; channel?: string; code?: string; channels?: string[]; windows?: { brand: string; window: string; posts: number }[] };
+type Msg = {
+  type: string;
+  channel?: string;
+  code?: string;
+  channels?: string[];
+  windows?: { brand: string; window: string; posts: number }[];
+};
 
 /** A real ws client that records every message. */
-async function client(): Promise<{ ws: WebSocket; messages: Msg[]; next: (pred: (m: Msg) => boolean, timeoutMs?: number) => Promise<Msg> }> {
+async function client(): Promise<{
+  ws: WebSocket;
+  messages: Msg[];
+  next: (pred: (m: Msg) => boolean, timeoutMs?: number) => Promise<Msg>;
+}> {
   const ws = new WebSocket(wsUrl);
   const messages: Msg[] = [];
   const waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
   ws.on('message', (data) => {
     const m = JSON.parse(String(data)) as Msg;
     messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
+    for (const w of [...waiters])
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
   });
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const next = (pred: (m: Msg) => boolean, timeoutMs = 10_000) =>
@@ -50,20 +61,27 @@ t.test('a subscriber receives the window update caused by an event it POSTed', a
   t.match(minute, { brand: 'Cafe Aurora', posts: 1 });
 });
 
-t.test('updates are conflated: a burst of events arrives as few messages with the newest totals', async (t) => {
-  const c = await client();
-  t.teardown(() => c.ws.close());
-  c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:bluebird-roasters'] }));
-  await c.next((m) => m.type === 'snapshot');
-  const burst = Array.from({ length: 200 }, () => post({ text: 'Bluebird Roasters again' }));
-  await fetch(`${running.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: ndjson(burst) });
-  const last = await c.next(
-    (m) => m.type === 'update' && (m.windows ?? []).some((w) => w.window === '1m' && w.posts === 200),
-  );
-  t.ok(last, 'the newest value arrives');
-  const updates = c.messages.filter((m) => m.type === 'update');
-  t.ok(updates.length < 200, `200 events, ${updates.length} update messages`);
-});
+t.test(
+  'updates are conflated: a burst of events arrives as few messages with the newest totals',
+  async (t) => {
+    const c = await client();
+    t.teardown(() => c.ws.close());
+    c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:bluebird-roasters'] }));
+    await c.next((m) => m.type === 'snapshot');
+    const burst = Array.from({ length: 200 }, () => post({ text: 'Bluebird Roasters again' }));
+    await fetch(`${running.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: ndjson(burst),
+    });
+    const last = await c.next(
+      (m) => m.type === 'update' && (m.windows ?? []).some((w) => w.window === '1m' && w.posts === 200),
+    );
+    t.ok(last, 'the newest value arrives');
+    const updates = c.messages.filter((m) => m.type === 'update');
+    t.ok(updates.length < 200, `200 events, ${updates.length} update messages`);
+  },
+);
 
 t.test('bad client messages get error codes and the connection keeps working', async (t) => {
   const c = await client();

@@ -100,7 +100,10 @@ export function busContract(t: Test, name: string, makeBus: () => Promise<Bus>):
       // first[1] is neither acked nor naked: it comes back after the ack wait.
       const again = await drain(c, 2, 3000);
       t.same(again.map((m) => m.seq).sort(), [first[0]!.seq, first[1]!.seq].sort());
-      t.ok(again.every((m) => m.deliveryCount === 2), 'delivery count 2');
+      t.ok(
+        again.every((m) => m.deliveryCount === 2),
+        'delivery count 2',
+      );
       again.forEach((m) => m.ack());
       const info = await c.info();
       t.equal(info.numAckPending, 0);

@@ -27,13 +27,51 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
     t.test('rows of all partitions add up per window, in start order', async (t) => {
       const b = brand();
       await store.upsert([
-        row({ brand: b, start: T0 + MIN, partition: 0, posts: 2, positive: 2, sentiment_sum: 1, authors: 2, likes: 5 }),
-        row({ brand: b, start: T0, partition: 1, posts: 3, negative: 3, sentiment_sum: -1.5, authors: 1, shares: 4 }),
-        row({ brand: b, start: T0, partition: 0, posts: 1, neutral: 1, sentiment_sum: 0, authors: 1, replies: 7 }),
+        row({
+          brand: b,
+          start: T0 + MIN,
+          partition: 0,
+          posts: 2,
+          positive: 2,
+          sentiment_sum: 1,
+          authors: 2,
+          likes: 5,
+        }),
+        row({
+          brand: b,
+          start: T0,
+          partition: 1,
+          posts: 3,
+          negative: 3,
+          sentiment_sum: -1.5,
+          authors: 1,
+          shares: 4,
+        }),
+        row({
+          brand: b,
+          start: T0,
+          partition: 0,
+          posts: 1,
+          neutral: 1,
+          sentiment_sum: 0,
+          authors: 1,
+          replies: 7,
+        }),
       ]);
       const out = await store.query({ brand: b, window: '1m', from: T0, to: T0 + 2 * MIN });
       t.equal(out.length, 2);
-      t.match(out[0], { brand: b, window: '1m', start: T0, end: T0 + MIN, posts: 4, negative: 3, neutral: 1, authors: 2, shares: 4, replies: 7 });
+      t.match(out[0], {
+        brand: b,
+        window: '1m',
+        start: T0,
+        end: T0 + MIN,
+        posts: 4,
+        negative: 3,
+        neutral: 1,
+        authors: 2,
+        shares: 4,
+        replies: 7,
+      });
       t.equal(out[0]!.sentiment_mean, -1.5 / 4);
       t.match(out[1], { start: T0 + MIN, posts: 2, positive: 2, likes: 5, sentiment_mean: 0.5 });
     });
@@ -50,7 +88,10 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
 
     t.test('rewriting the same rows is idempotent', async (t) => {
       const b = brand();
-      const rows = [row({ brand: b, start: T0, version: 3, posts: 3, partition: 0 }), row({ brand: b, start: T0, version: 3, posts: 4, partition: 1 })];
+      const rows = [
+        row({ brand: b, start: T0, version: 3, posts: 3, partition: 0 }),
+        row({ brand: b, start: T0, version: 3, posts: 4, partition: 1 }),
+      ];
       await store.upsert(rows);
       await store.upsert(rows);
       const [w] = await store.query({ brand: b, window: '1m', from: T0, to: T0 + MIN });
@@ -77,7 +118,11 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
         hour.map((w) => w.posts),
         [6],
       );
-      t.same(await store.query({ brand: brand(), window: '1m', from: T0, to: T0 + MIN }), [], 'unknown brand: empty');
+      t.same(
+        await store.query({ brand: brand(), window: '1m', from: T0, to: T0 + MIN }),
+        [],
+        'unknown brand: empty',
+      );
     });
 
     t.test('a window is final only when every partition closed it', async (t) => {

@@ -28,8 +28,15 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   // Post in batches of 2,000 lines, as a connector would.
   let accepted = 0;
   for (let i = 0; i < events.length; i += 2000) {
-    const body = events.slice(i, i + 2000).map((e) => JSON.stringify(e)).join('\n');
-    const res = await fetch(`${running.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    const body = events
+      .slice(i, i + 2000)
+      .map((e) => JSON.stringify(e))
+      .join('\n');
+    const res = await fetch(`${running.url}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body,
+    });
     t.equal(res.status, 202);
     const r = (await res.json()) as { accepted: number; rejected: number };
     accepted += r.accepted;
@@ -40,7 +47,17 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   // The direct count: the same engines over the same input, grouped by brand and minute.
   const matcher = new BrandMatcher(DEFAULT_BRANDS);
   const scorer = new RulesSentiment();
-  type Agg = { posts: number; positive: number; neutral: number; negative: number; sum: number; likes: number; shares: number; replies: number; authors: Set<string> };
+  type Agg = {
+    posts: number;
+    positive: number;
+    neutral: number;
+    negative: number;
+    sum: number;
+    likes: number;
+    shares: number;
+    replies: number;
+    authors: Set<string>;
+  };
   const expected = new Map<string, Agg>();
   for (const input of events) {
     const v = validateSocialEvent(input);
@@ -49,7 +66,21 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
     for (const brand of e.brands) {
       const key = `${brand}|${Math.floor(e.ts / MIN) * MIN}`;
       let a = expected.get(key);
-      if (!a) expected.set(key, (a = { posts: 0, positive: 0, neutral: 0, negative: 0, sum: 0, likes: 0, shares: 0, replies: 0, authors: new Set() }));
+      if (!a)
+        expected.set(
+          key,
+          (a = {
+            posts: 0,
+            positive: 0,
+            neutral: 0,
+            negative: 0,
+            sum: 0,
+            likes: 0,
+            shares: 0,
+            replies: 0,
+            authors: new Set(),
+          }),
+        );
       a.posts++;
       a[e.sentiment.label]++;
       a.sum += e.sentiment.score;
@@ -61,11 +92,25 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   }
   const expectedPosts = [...expected.values()].reduce((n, a) => n + a.posts, 0);
 
-  type Window = { brand: string; start: number; posts: number; positive: number; neutral: number; negative: number; sentiment_sum: number; likes: number; shares: number; replies: number; authors: number };
+  type Window = {
+    brand: string;
+    start: number;
+    posts: number;
+    positive: number;
+    neutral: number;
+    negative: number;
+    sentiment_sum: number;
+    likes: number;
+    shares: number;
+    replies: number;
+    authors: number;
+  };
   const fetchAll = async () => {
     const out: Window[] = [];
     for (const b of DEFAULT_BRANDS) {
-      const res = await fetch(`${running.url}/v1/brands/${brandId(b.name)}/metrics?window=1m&from=${from - MIN}&to=${to + MIN}`);
+      const res = await fetch(
+        `${running.url}/v1/brands/${brandId(b.name)}/metrics?window=1m&from=${from - MIN}&to=${to + MIN}`,
+      );
       out.push(...((await res.json()) as { windows: Window[] }).windows);
     }
     return out;
@@ -96,7 +141,9 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
       Math.abs(a.sum - w.sentiment_sum) < 1e-6;
     if (!same) {
       mismatches++;
-      t.fail(`window ${w.brand} ${new Date(w.start).toISOString()}: got ${JSON.stringify(w)}, expected ${JSON.stringify({ ...a, authors: a?.authors.size })}`);
+      t.fail(
+        `window ${w.brand} ${new Date(w.start).toISOString()}: got ${JSON.stringify(w)}, expected ${JSON.stringify({ ...a, authors: a?.authors.size })}`,
+      );
     }
   }
   t.equal(mismatches, 0, 'every window matches the direct count exactly');

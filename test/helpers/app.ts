@@ -8,7 +8,11 @@ export async function startTestApp(flags: string[] = []): Promise<Running> {
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();
@@ -37,7 +41,11 @@ export function ndjson(lines: unknown[]): string {
   return lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
 }
 
-export async function metricValue(running: Running, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  running: Running,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const m = await running.metrics.registry.getSingleMetric(name)?.get();
   if (!m) return 0;
   let total = 0;

@@ -57,7 +57,11 @@ t.test('watermark trails the highest event time and never goes back', async (t) 
 });
 
 t.test('operator emits updates while open, one final at end + lateness, then drops state', async (t) => {
-  const op = new WindowOperator({ spec: { name: '1m', sizeMs: MIN }, allowedLatenessMs: 10_000, aggregator: sum });
+  const op = new WindowOperator({
+    spec: { name: '1m', sizeMs: MIN },
+    allowedLatenessMs: 10_000,
+    aggregator: sum,
+  });
   t.ok(op.add('a', T0 + 1000, 1, -Infinity));
   t.ok(op.add('a', T0 + 2000, 2, -Infinity));
   t.ok(op.add('b', T0 + 3000, 5, -Infinity));
@@ -74,7 +78,10 @@ t.test('operator emits updates while open, one final at end + lateness, then dro
   // Watermark past the end but inside the allowed lateness: still open and updatable.
   t.ok(op.add('a', T0 + 4000, 10, T0 + MIN + 5000), 'allowed-late event accepted');
   out = op.emit(T0 + MIN + 5000);
-  t.same(out.map((e) => [e.key, e.value, e.final]), [['a', 13, false]]);
+  t.same(
+    out.map((e) => [e.key, e.value, e.final]),
+    [['a', 13, false]],
+  );
   // Watermark reaches end + lateness: final emission of every window, once.
   out = op.emit(T0 + MIN + 10_000);
   t.same(
@@ -125,7 +132,12 @@ t.test('snapshot and restore continue exactly where the operator was', async (t)
   t.same(b.emit(T0 + MIN), a.emit(T0 + MIN));
 });
 
-function enriched(ts: number, brands: string[], label: 'positive' | 'neutral' | 'negative', author = 'u1'): EnrichedEvent {
+function enriched(
+  ts: number,
+  brands: string[],
+  label: 'positive' | 'neutral' | 'negative',
+  author = 'u1',
+): EnrichedEvent {
   return {
     id: `e${ts}`,
     source: 'test',
@@ -158,7 +170,16 @@ t.test('partition windows: per-brand counts in every window size, late counted p
   const out = pw.emit();
   const a1m = out.find((e) => e.key === 'A' && e.window === '1m')!;
   t.equal(a1m.final, true);
-  t.match(a1m.value, { posts: 3, positive: 1, negative: 2, neutral: 0, likes: 3, shares: 6, replies: 9, authors: 2 });
+  t.match(a1m.value, {
+    posts: 3,
+    positive: 1,
+    negative: 2,
+    neutral: 0,
+    likes: 3,
+    shares: 6,
+    replies: 9,
+    authors: 2,
+  });
   t.equal(a1m.value.sentiment_sum, -0.5);
   const a1h = out.find((e) => e.key === 'A' && e.window === '1h')!;
   t.equal(a1h.final, false);
