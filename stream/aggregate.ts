@@ -3,7 +3,7 @@ import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
 import type { EnrichedEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
-import { ConsumerLoop } from './processor.js';
+import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import type { Store, WindowRow } from './store.js';
 import { Subjects } from './topology.js';
 import { WatermarkTracker, WindowOperator, type WindowEmission, type WindowSpec } from './windows.js';
@@ -109,22 +109,16 @@ export class AggregateProcessor {
   }
 
   async start(): Promise<void> {
-    const consumer = await this.o.bus.consumer({
+    this.loop = await startPartitionLoop({
+      bus: this.o.bus,
       stream: 'SOCIAL_ENRICHED',
-      durable: `aggregate-${this.o.partition}`,
       filterSubject: Subjects.enriched(this.o.partition),
-      maxAckPending: 10_000,
-      ackWaitMs: 30_000,
-    });
-    this.loop = new ConsumerLoop({
       stage: 'aggregate',
       partition: this.o.partition,
-      consumer,
       batchSize: this.o.batchSize ?? 1000,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
     });
-    this.loop.start();
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {

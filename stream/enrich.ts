@@ -4,7 +4,7 @@ import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { DeadLetters } from './dead-letter.js';
 import type { EnrichedEvent, SocialEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
-import { ConsumerLoop } from './processor.js';
+import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import { Subjects } from './topology.js';
 
 export interface EnrichOptions {
@@ -31,22 +31,16 @@ export class EnrichProcessor {
   constructor(private readonly o: EnrichOptions) {}
 
   async start(): Promise<void> {
-    const consumer = await this.o.bus.consumer({
+    this.loop = await startPartitionLoop({
+      bus: this.o.bus,
       stream: 'SOCIAL_EVENTS',
-      durable: `enrich-${this.o.partition}`,
       filterSubject: Subjects.events(this.o.partition),
-      maxAckPending: 10_000,
-      ackWaitMs: 30_000,
-    });
-    this.loop = new ConsumerLoop({
       stage: 'enrich',
       partition: this.o.partition,
-      consumer,
       batchSize: this.o.batchSize ?? 500,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
     });
-    this.loop.start();
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {

@@ -7,7 +7,7 @@ export { partitionOf, fnv1a } from './partition.js';
 export { Subjects, pipelineStreams, type TopologyOptions } from './topology.js';
 export { DeadLetters, type DeadLetter, DEAD_LETTER_PAYLOAD_BYTES } from './dead-letter.js';
 export { retry, sleep, backoffDelay, type RetryOptions } from './retry.js';
-export { ConsumerLoop } from './processor.js';
+export { ConsumerLoop, startPartitionLoop, type PartitionLoopOptions } from './processor.js';
 export {
   parseWindow,
   TumblingWindowAssigner,

