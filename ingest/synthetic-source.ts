@@ -109,6 +109,9 @@ export class SyntheticSource {
       }
       if (batch.length > 0) await this.send(batch);
       this.delivered = to;
+      // An in-process sink resolves in microtasks only: yield so timers and sockets get their turn
+      // during a long backfill (live WebSocket updates would otherwise wait for its end).
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
