@@ -7,7 +7,9 @@ export interface BrandCounts {
   positive: number;
   neutral: number;
   negative: number;
-  /** Sum of sentiment scores (-1..1); mean = sentiment_sum / posts. */
+  /** Posts whose language the sentiment models do not support: counted in posts, not in the mean. */
+  unsupported: number;
+  /** Sum of sentiment scores (-1..1) of supported posts; mean = sentiment_sum / (posts - unsupported). */
   sentiment_sum: number;
   likes: number;
   shares: number;
@@ -29,6 +31,7 @@ export function emptyCounts(): BrandCounts {
     positive: 0,
     neutral: 0,
     negative: 0,
+    unsupported: 0,
     sentiment_sum: 0,
     likes: 0,
     shares: 0,
@@ -42,7 +45,7 @@ export const brandAggregator: Aggregator<EnrichedEvent, BrandAcc, BrandCounts> =
   add(acc, e) {
     acc.posts++;
     acc[e.sentiment.label]++;
-    acc.sentiment_sum += e.sentiment.score;
+    if (e.sentiment.label !== 'unsupported') acc.sentiment_sum += e.sentiment.score;
     acc.likes += e.engagement.likes;
     acc.shares += e.engagement.shares;
     acc.replies += e.engagement.replies;
@@ -67,6 +70,7 @@ export function addCounts(a: BrandCounts, b: BrandCounts): BrandCounts {
   a.positive += b.positive;
   a.neutral += b.neutral;
   a.negative += b.negative;
+  a.unsupported += b.unsupported;
   a.sentiment_sum += b.sentiment_sum;
   a.likes += b.likes;
   a.shares += b.shares;

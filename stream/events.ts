@@ -92,10 +92,10 @@ export type FeedbackEvent = Static<typeof FeedbackEventSchema>;
 
 export type SentimentLabel = 'negative' | 'neutral' | 'positive';
 
-/** What stage 1 adds to a SocialEvent. */
+/** What stage 1 adds to a SocialEvent. `unsupported`: a language the models do not cover (score 0). */
 export interface EnrichedEvent extends SocialEvent {
   brands: string[];
-  sentiment: { label: SentimentLabel; score: number; model: string };
+  sentiment: { label: SentimentLabel | 'unsupported'; score: number; model: string };
 }
 
 const socialCheck = TypeCompiler.Compile(SocialEventSchema);

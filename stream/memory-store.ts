@@ -36,6 +36,8 @@ export class MemoryStore implements Store {
     }
   }
 
+  async flush(): Promise<void> {}
+
   private evictOldest(windows: Map<number, Map<number, WindowRow>>): void {
     let oldest = Infinity;
     for (const start of windows.keys()) if (start < oldest) oldest = start;

@@ -18,7 +18,7 @@ export interface WindowAggregate extends BrandCounts {
   window: string;
   start: number;
   end: number;
-  /** sentiment_sum / posts; null for a window without posts. */
+  /** sentiment_sum / (posts - unsupported); null for a window without scored posts. */
   sentiment_mean: number | null;
   /** True when every partition that saw this window has closed it. */
   final: boolean;
@@ -36,6 +36,11 @@ export interface Store {
   readonly kind: string;
   /** Writes rows; a row replaces an earlier one with the same key and a lower or equal version. */
   upsert(rows: WindowRow[]): Promise<void>;
+  /**
+   * Resolves once every row passed to upsert so far is durable. Checkpoints call it before they
+   * save input positions, so a restored processor never skips rows that were not written.
+   */
+  flush(): Promise<void>;
   /** Merged aggregates in start order. */
   query(q: WindowQuery): Promise<WindowAggregate[]>;
   close(): Promise<void>;
@@ -67,6 +72,9 @@ export function mergeRows(rows: Iterable<WindowRow>): WindowAggregate[] {
     m.final = m.final && r.final;
   }
   const out = [...merged.values()];
-  for (const m of out) m.sentiment_mean = m.posts > 0 ? m.sentiment_sum / m.posts : null;
+  for (const m of out) {
+    const scored = m.posts - m.unsupported;
+    m.sentiment_mean = scored > 0 ? m.sentiment_sum / scored : null;
+  }
   return out.sort((a, b) => a.start - b.start || (a.brand < b.brand ? -1 : a.brand > b.brand ? 1 : 0));
 }

@@ -31,6 +31,7 @@ export const WindowAggregateSchema = Type.Object({
   positive: Type.Integer(),
   neutral: Type.Integer(),
   negative: Type.Integer(),
+  unsupported: Type.Integer({ description: 'Posts in a language the sentiment models do not support' }),
   sentiment_sum: Type.Number(),
   sentiment_mean: Type.Union([Type.Number(), Type.Null()]),
   likes: Type.Integer(),

@@ -52,6 +52,7 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
     positive: number;
     neutral: number;
     negative: number;
+    unsupported: number;
     sum: number;
     likes: number;
     shares: number;
@@ -74,6 +75,7 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
             positive: 0,
             neutral: 0,
             negative: 0,
+            unsupported: 0,
             sum: 0,
             likes: 0,
             shares: 0,
@@ -83,7 +85,7 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
         );
       a.posts++;
       a[e.sentiment.label]++;
-      a.sum += e.sentiment.score;
+      if (e.sentiment.label !== 'unsupported') a.sum += e.sentiment.score;
       a.likes += e.engagement.likes;
       a.shares += e.engagement.shares;
       a.replies += e.engagement.replies;
@@ -99,6 +101,7 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
     positive: number;
     neutral: number;
     negative: number;
+    unsupported: number;
     sentiment_sum: number;
     likes: number;
     shares: number;
@@ -134,6 +137,7 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
       a.positive === w.positive &&
       a.neutral === w.neutral &&
       a.negative === w.negative &&
+      a.unsupported === w.unsupported &&
       a.likes === w.likes &&
       a.shares === w.shares &&
       a.replies === w.replies &&
