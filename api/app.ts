@@ -11,14 +11,19 @@ import { websocketPlugin } from './plugins/websocket.js';
 import { brandRoutes } from './routes/brands.js';
 import { healthRoutes } from './routes/health.js';
 
-export interface ApiOptions {
-  version: string;
+/** What the query side needs: without it the server has health, metrics and docs only (worker roles). */
+export interface QueryOptions {
   brands: BrandDirectory;
   store: Store;
   hub: LiveHub;
-  metrics: Metrics;
   windows: WindowSpec[];
+}
+
+export interface ApiOptions {
+  version: string;
+  metrics: Metrics;
   notReady: () => string | null;
+  query?: QueryOptions;
   /** Folder of the live page; no page when absent. */
   dashboardDir?: string;
   wsFlushIntervalMs?: number;
@@ -40,16 +45,14 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   installErrorHandlers(app, (code) => o.metrics.httpErrors.inc({ code }));
   await app.register(openapiPlugin, { version: o.version });
   await app.register(healthRoutes, { metrics: o.metrics, notReady: o.notReady });
+  if (!o.query) return app;
   await app.register(brandRoutes, {
-    brands: o.brands,
-    store: o.store,
-    hub: o.hub,
-    windows: o.windows,
+    ...o.query,
     maxWindowsPerQuery: o.maxWindowsPerQuery ?? 10_000,
     ...(o.now && { now: o.now }),
   });
   await app.register(websocketPlugin, {
-    hub: o.hub,
+    hub: o.query.hub,
     metrics: o.metrics,
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,
     maxBufferedBytes: o.wsMaxBufferedBytes ?? 1024 * 1024,

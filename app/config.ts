@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { parseWindow, type WindowSpec } from '../stream/index.js';
 
 /**
@@ -6,7 +7,9 @@ import { parseWindow, type WindowSpec } from '../stream/index.js';
  * (a test checks that the table lists them all).
  */
 export interface Config {
-  mode: 'embedded';
+  mode: 'embedded' | 'services';
+  role: Role;
+  workerId: string;
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -14,6 +17,10 @@ export interface Config {
   windows: WindowSpec[];
   outOfOrdernessMs: number;
   allowedLatenessMs: number;
+  aggregateInput: 'events' | 'enriched';
+  checkpointEveryEvents: number;
+  checkpointEveryMs: number;
+  leaseTtlMs: number;
   brandsFile: string | undefined;
   synthetic: boolean;
   syntheticRate: number;
@@ -25,7 +32,22 @@ export interface Config {
   wsFlushIntervalMs: number;
   wsMaxBufferedBytes: number;
   storeMaxWindows: number;
+  natsUrl: string;
+  streamMaxAgeHours: number;
+  streamMaxBytes: number;
+  streamReplicas: number;
+  redisUrl: string;
+  clickhouseUrl: string;
+  clickhouseDatabase: string;
+  clickhouseUser: string;
+  clickhousePassword: string;
+  clickhouseBatchRows: number;
+  clickhouseFlushMs: number;
+  clickhouseMaxBufferedRows: number;
 }
+
+export const ROLES = ['all', 'ingest', 'enrich', 'aggregate', 'api'] as const;
+export type Role = (typeof ROLES)[number];
 
 export interface Setting {
   key: keyof Config;
@@ -33,226 +55,394 @@ export interface Setting {
   env: string;
   default: string;
   description: string;
+  parse: (value: string, s: Setting) => Config[keyof Config];
 }
-
-export const SETTINGS: Setting[] = [
-  {
-    key: 'mode',
-    flag: '--mode',
-    env: 'PW_MODE',
-    default: 'embedded',
-    description:
-      'How to run: `embedded` (one process, in-memory bus and store). Services mode comes with the services release.',
-  },
-  {
-    key: 'host',
-    flag: '--host',
-    env: 'PW_HOST',
-    default: '127.0.0.1',
-    description: 'Address the HTTP server binds; `0.0.0.0` to listen on every interface.',
-  },
-  {
-    key: 'port',
-    flag: '--port',
-    env: 'PW_PORT',
-    default: '8080',
-    description: 'HTTP port; `0` picks a free one.',
-  },
-  {
-    key: 'logLevel',
-    flag: '--log-level',
-    env: 'PW_LOG_LEVEL',
-    default: 'info',
-    description: 'fatal, error, warn, info, debug, trace or silent.',
-  },
-  {
-    key: 'partitions',
-    flag: '--partitions',
-    env: 'PW_PARTITIONS',
-    default: '4',
-    description: 'Partitions of the event subjects; events are partitioned by author id.',
-  },
-  {
-    key: 'windows',
-    flag: '--windows',
-    env: 'PW_WINDOWS',
-    default: '1m,1h',
-    description: 'Tumbling window sizes, comma-separated (s, m, h, d units; each must divide a day).',
-  },
-  {
-    key: 'outOfOrdernessMs',
-    flag: '--out-of-orderness-ms',
-    env: 'PW_OUT_OF_ORDERNESS_MS',
-    default: '5000',
-    description: 'Watermark = highest event time seen minus this.',
-  },
-  {
-    key: 'allowedLatenessMs',
-    flag: '--allowed-lateness-ms',
-    env: 'PW_ALLOWED_LATENESS_MS',
-    default: '60000',
-    description:
-      'A window stays open for updates this long after the watermark passes its end; later events are counted as late and dead-lettered.',
-  },
-  {
-    key: 'brandsFile',
-    flag: '--brands',
-    env: 'PW_BRANDS_FILE',
-    default: '',
-    description:
-      'JSON file with an array of brands `{name, aliases?, handles?, kind?}`; empty uses the four demo brands.',
-  },
-  {
-    key: 'synthetic',
-    flag: '--synthetic',
-    env: 'PW_SYNTHETIC',
-    default: 'true',
-    description: 'Run the built-in synthetic traffic generator.',
-  },
-  {
-    key: 'syntheticRate',
-    flag: '--synthetic-rate',
-    env: 'PW_SYNTHETIC_RATE',
-    default: '50',
-    description: 'Mean synthetic posts per second (the daily curve moves it up and down).',
-  },
-  {
-    key: 'syntheticSeed',
-    flag: '--synthetic-seed',
-    env: 'PW_SYNTHETIC_SEED',
-    default: '42',
-    description: 'Seed of the synthetic generator; the same seed gives the same events.',
-  },
-  {
-    key: 'syntheticBackfillMinutes',
-    flag: '--synthetic-backfill-minutes',
-    env: 'PW_SYNTHETIC_BACKFILL_MINUTES',
-    default: '30',
-    description: 'Minutes of history generated at start, so charts are not empty.',
-  },
-  {
-    key: 'syntheticSpikes',
-    flag: '--synthetic-spikes',
-    env: 'PW_SYNTHETIC_SPIKES',
-    default: 'northwind-coffee@+2m/3m*4',
-    description:
-      'Injected negative spikes: `brand@start/duration*volume`, comma-separated; start is `+Nm` after launch or an ISO time. Empty for none.',
-  },
-  {
-    key: 'ingestBodyLimit',
-    flag: '--ingest-body-limit',
-    env: 'PW_INGEST_BODY_LIMIT',
-    default: '10485760',
-    description: 'Largest `POST /v1/events` body in bytes; larger gets 413.',
-  },
-  {
-    key: 'ingestMaxLineBytes',
-    flag: '--ingest-max-line-bytes',
-    env: 'PW_INGEST_MAX_LINE_BYTES',
-    default: '262144',
-    description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
-  },
-  {
-    key: 'wsFlushIntervalMs',
-    flag: '--ws-flush-interval-ms',
-    env: 'PW_WS_FLUSH_INTERVAL_MS',
-    default: '250',
-    description: 'Least time between two updates of one WebSocket channel to one client.',
-  },
-  {
-    key: 'wsMaxBufferedBytes',
-    flag: '--ws-max-buffered-bytes',
-    env: 'PW_WS_MAX_BUFFERED_BYTES',
-    default: '1048576',
-    description:
-      'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
-  },
-  {
-    key: 'storeMaxWindows',
-    flag: '--store-max-windows',
-    env: 'PW_STORE_MAX_WINDOWS',
-    default: '10080',
-    description: 'In-memory store: windows kept per brand and window size (10,080 = a week of minutes).',
-  },
-];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-function int(s: Setting, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(v);
-  if (!/^-?\d+$/.test(v.trim()) || n < min || n > max)
-    throw new ConfigError(`${s.flag} / ${s.env}: expected an integer from ${min} to ${max}, got "${v}"`);
-  return n;
-}
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string, s: Setting): number => {
+    const n = Number(v);
+    if (!/^-?\d+$/.test(v.trim()) || n < min || n > max)
+      throw new ConfigError(`${s.flag} / ${s.env}: expected an integer from ${min} to ${max}, got "${v}"`);
+    return n;
+  };
 
-function num(s: Setting, v: string, min: number): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < min)
-    throw new ConfigError(`${s.flag} / ${s.env}: expected a number ≥ ${min}, got "${v}"`);
-  return n;
-}
+const num =
+  (min: number) =>
+  (v: string, s: Setting): number => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min)
+      throw new ConfigError(`${s.flag} / ${s.env}: expected a number ≥ ${min}, got "${v}"`);
+    return n;
+  };
 
-function bool(s: Setting, v: string): boolean {
+const bool = (v: string, s: Setting): boolean => {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError(`${s.flag} / ${s.env}: expected true or false, got "${v}"`);
-}
+};
 
-function parseValue(s: Setting, v: string): Config[keyof Config] {
-  switch (s.key) {
-    case 'mode':
-      if (v !== 'embedded')
-        throw new ConfigError(`${s.flag}: only "embedded" is available in this release, got "${v}"`);
-      return v;
-    case 'host':
-    case 'syntheticSpikes':
-      return v;
-    case 'brandsFile':
-      return v === '' ? undefined : v;
-    case 'logLevel':
-      if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v))
-        throw new ConfigError(`${s.flag}: unknown log level "${v}"`);
-      return v as Config['logLevel'];
-    case 'port':
-      return int(s, v, 0, 65535);
-    case 'partitions':
-      return int(s, v, 1, 1024);
-    case 'windows': {
-      const names = v
-        .split(',')
-        .map((w) => w.trim())
-        .filter(Boolean);
-      if (names.length === 0) throw new ConfigError(`${s.flag}: at least one window is needed`);
-      try {
-        const specs = names.map(parseWindow);
-        if (new Set(specs.map((w) => w.sizeMs)).size !== specs.length)
-          throw new RangeError('a window size is listed twice');
-        return specs.sort((a, b) => a.sizeMs - b.sizeMs);
-      } catch (err) {
-        throw new ConfigError(`${s.flag}: ${(err as Error).message}`);
-      }
+const oneOf =
+  <T extends string>(values: readonly T[]) =>
+  (v: string, s: Setting): T => {
+    if (!(values as readonly string[]).includes(v))
+      throw new ConfigError(`${s.flag} / ${s.env}: expected one of ${values.join(', ')}, got "${v}"`);
+    return v as T;
+  };
+
+const text = (v: string): string => v;
+
+const url =
+  (schemes: string[]) =>
+  (v: string, s: Setting): string => {
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      throw new ConfigError(`${s.flag} / ${s.env}: not a URL: "${v}"`);
     }
-    case 'synthetic':
-      return bool(s, v);
-    case 'syntheticRate':
-      return num(s, v, 0);
-    case 'outOfOrdernessMs':
-    case 'allowedLatenessMs':
-    case 'syntheticSeed':
-    case 'syntheticBackfillMinutes':
-      return int(s, v, 0);
-    case 'ingestBodyLimit':
-    case 'ingestMaxLineBytes':
-    case 'wsMaxBufferedBytes':
-      return int(s, v, 1024);
-    case 'wsFlushIntervalMs':
-      return int(s, v, 10, 60_000);
-    case 'storeMaxWindows':
-      return int(s, v, 1);
+    if (!schemes.includes(u.protocol))
+      throw new ConfigError(`${s.flag} / ${s.env}: expected ${schemes.join(' or ')} URL, got "${v}"`);
+    return v;
+  };
+
+const windows = (v: string, s: Setting): WindowSpec[] => {
+  const names = v
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new ConfigError(`${s.flag}: at least one window is needed`);
+  try {
+    const specs = names.map(parseWindow);
+    if (new Set(specs.map((w) => w.sizeMs)).size !== specs.length)
+      throw new RangeError('a window size is listed twice');
+    return specs.sort((a, b) => a.sizeMs - b.sizeMs);
+  } catch (err) {
+    throw new ConfigError(`${s.flag}: ${(err as Error).message}`);
   }
-}
+};
+
+type Def = Omit<Setting, 'description'> & { description: string };
+
+export const SETTINGS: Setting[] = (
+  [
+    {
+      key: 'mode',
+      flag: '--mode',
+      env: 'PW_MODE',
+      default: 'embedded',
+      parse: oneOf(['embedded', 'services'] as const),
+      description:
+        '`embedded`: one process, in-process bus, in-memory store, no services. `services`: NATS JetStream, ClickHouse and Redis (see `deploy/`).',
+    },
+    {
+      key: 'role',
+      flag: '--role',
+      env: 'PW_ROLE',
+      default: 'all',
+      parse: oneOf(ROLES),
+      description:
+        'Services mode: what this process runs. `ingest` (HTTP ingest and synthetic traffic), `enrich` (stage 1 to `social.enriched`), `aggregate` (stage 2 windows to ClickHouse), `api` (REST, WebSocket, page), or `all`.',
+    },
+    {
+      key: 'workerId',
+      flag: '--worker-id',
+      env: 'PW_WORKER_ID',
+      default: '',
+      parse: (v) => v || `${hostname()}-${process.pid}`,
+      description:
+        'Name of this worker in partition leases; empty uses `<hostname>-<pid>`. Must be unique among live workers.',
+    },
+    {
+      key: 'host',
+      flag: '--host',
+      env: 'PW_HOST',
+      default: '127.0.0.1',
+      parse: text,
+      description: 'Address the HTTP server binds; `0.0.0.0` to listen on every interface.',
+    },
+    {
+      key: 'port',
+      flag: '--port',
+      env: 'PW_PORT',
+      default: '8080',
+      parse: int(0, 65535),
+      description: 'HTTP port; `0` picks a free one.',
+    },
+    {
+      key: 'logLevel',
+      flag: '--log-level',
+      env: 'PW_LOG_LEVEL',
+      default: 'info',
+      parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+      description: 'fatal, error, warn, info, debug, trace or silent. Logs are JSON lines (pino) on stdout.',
+    },
+    {
+      key: 'partitions',
+      flag: '--partitions',
+      env: 'PW_PARTITIONS',
+      default: '4',
+      parse: int(1, 1024),
+      description:
+        'Partitions of the event subjects; events are partitioned by author id. All processes of a deployment must agree.',
+    },
+    {
+      key: 'windows',
+      flag: '--windows',
+      env: 'PW_WINDOWS',
+      default: '1m,1h',
+      parse: windows,
+      description: 'Tumbling window sizes, comma-separated (units s, m, h, d; each must divide a day).',
+    },
+    {
+      key: 'outOfOrdernessMs',
+      flag: '--out-of-orderness-ms',
+      env: 'PW_OUT_OF_ORDERNESS_MS',
+      default: '5000',
+      parse: int(0),
+      description: 'Watermark = highest event time seen minus this.',
+    },
+    {
+      key: 'allowedLatenessMs',
+      flag: '--allowed-lateness-ms',
+      env: 'PW_ALLOWED_LATENESS_MS',
+      default: '60000',
+      parse: int(0),
+      description:
+        'A window stays open for updates this long after the watermark passes its end; later events are counted as late and dead-lettered.',
+    },
+    {
+      key: 'aggregateInput',
+      flag: '--aggregate-input',
+      env: 'PW_AGGREGATE_INPUT',
+      default: 'events',
+      parse: oneOf(['events', 'enriched'] as const),
+      description:
+        "`events`: stage 2 reads `social.events` and enriches in the same process (fused, fastest). `enriched`: it reads stage 1's `social.enriched` (run `enrich` workers).",
+    },
+    {
+      key: 'checkpointEveryEvents',
+      flag: '--checkpoint-every-events',
+      env: 'PW_CHECKPOINT_EVERY_EVENTS',
+      default: '20000',
+      parse: int(1),
+      description: 'Stage 2 saves window state and input position after this many events…',
+    },
+    {
+      key: 'checkpointEveryMs',
+      flag: '--checkpoint-every-ms',
+      env: 'PW_CHECKPOINT_EVERY_MS',
+      default: '1000',
+      parse: int(10),
+      description: '…or after this much time, whichever comes first. A restart replays at most this much.',
+    },
+    {
+      key: 'leaseTtlMs',
+      flag: '--lease-ttl-ms',
+      env: 'PW_LEASE_TTL_MS',
+      default: '10000',
+      parse: int(300),
+      description:
+        "Partition lease time to live: a dead worker's partitions move to a live one within about this time.",
+    },
+    {
+      key: 'brandsFile',
+      flag: '--brands',
+      env: 'PW_BRANDS_FILE',
+      default: '',
+      parse: (v) => (v === '' ? undefined : v),
+      description:
+        'JSON file with an array of brands `{name, aliases?, handles?, kind?}`; empty uses the four demo brands.',
+    },
+    {
+      key: 'synthetic',
+      flag: '--synthetic',
+      env: 'PW_SYNTHETIC',
+      default: 'true',
+      parse: bool,
+      description:
+        'Run the built-in synthetic traffic generator (`--no-synthetic` turns it off). In services mode it runs in the `ingest` role.',
+    },
+    {
+      key: 'syntheticRate',
+      flag: '--synthetic-rate',
+      env: 'PW_SYNTHETIC_RATE',
+      default: '50',
+      parse: num(0),
+      description: 'Mean synthetic posts per second (a daily curve moves it up and down).',
+    },
+    {
+      key: 'syntheticSeed',
+      flag: '--synthetic-seed',
+      env: 'PW_SYNTHETIC_SEED',
+      default: '42',
+      parse: int(0),
+      description: 'Seed of the synthetic generator; the same seed gives the same events.',
+    },
+    {
+      key: 'syntheticBackfillMinutes',
+      flag: '--synthetic-backfill-minutes',
+      env: 'PW_SYNTHETIC_BACKFILL_MINUTES',
+      default: '30',
+      parse: int(0),
+      description: 'Minutes of history generated at start, so the charts are not empty.',
+    },
+    {
+      key: 'syntheticSpikes',
+      flag: '--synthetic-spikes',
+      env: 'PW_SYNTHETIC_SPIKES',
+      default: 'northwind-coffee@+2m/3m*4',
+      parse: text,
+      description:
+        "Injected negative spikes, `brand@start/duration*volume`, comma-separated. `start` is `+Nm` (or `+Ns`) after launch, or an ISO time. During a spike the brand's volume is multiplied and 80% of its posts are negative. Empty for none.",
+    },
+    {
+      key: 'ingestBodyLimit',
+      flag: '--ingest-body-limit',
+      env: 'PW_INGEST_BODY_LIMIT',
+      default: '10485760',
+      parse: int(1024),
+      description: 'Largest `POST /v1/events` body in bytes; a larger body gets 413.',
+    },
+    {
+      key: 'ingestMaxLineBytes',
+      flag: '--ingest-max-line-bytes',
+      env: 'PW_INGEST_MAX_LINE_BYTES',
+      default: '262144',
+      parse: int(1024),
+      description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
+    },
+    {
+      key: 'wsFlushIntervalMs',
+      flag: '--ws-flush-interval-ms',
+      env: 'PW_WS_FLUSH_INTERVAL_MS',
+      default: '250',
+      parse: int(10, 60_000),
+      description: 'Least time between two updates of one WebSocket channel to one client.',
+    },
+    {
+      key: 'wsMaxBufferedBytes',
+      flag: '--ws-max-buffered-bytes',
+      env: 'PW_WS_MAX_BUFFERED_BYTES',
+      default: '1048576',
+      parse: int(1024),
+      description:
+        'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
+    },
+    {
+      key: 'storeMaxWindows',
+      flag: '--store-max-windows',
+      env: 'PW_STORE_MAX_WINDOWS',
+      default: '10080',
+      parse: int(1),
+      description:
+        'Embedded mode: windows kept per brand and window size (10,080 is a week of minutes). The oldest windows are dropped first.',
+    },
+    {
+      key: 'natsUrl',
+      flag: '--nats-url',
+      env: 'PW_NATS_URL',
+      default: 'nats://127.0.0.1:4222',
+      parse: url(['nats:', 'tls:']),
+      description: 'Services mode: NATS server(s) with JetStream.',
+    },
+    {
+      key: 'streamMaxAgeHours',
+      flag: '--stream-max-age-hours',
+      env: 'PW_STREAM_MAX_AGE_HOURS',
+      default: '168',
+      parse: int(1),
+      description:
+        'Services mode: JetStream keeps events this long (replay window for recovery and new consumers).',
+    },
+    {
+      key: 'streamMaxBytes',
+      flag: '--stream-max-bytes',
+      env: 'PW_STREAM_MAX_BYTES',
+      default: '10737418240',
+      parse: int(1_048_576),
+      description:
+        'Services mode: size limit of each JetStream stream; the oldest messages are dropped first.',
+    },
+    {
+      key: 'streamReplicas',
+      flag: '--stream-replicas',
+      env: 'PW_STREAM_REPLICAS',
+      default: '1',
+      parse: int(1, 5),
+      description: 'Services mode: JetStream replicas per stream (3 on a production cluster).',
+    },
+    {
+      key: 'redisUrl',
+      flag: '--redis-url',
+      env: 'PW_REDIS_URL',
+      default: 'redis://127.0.0.1:6379',
+      parse: url(['redis:', 'rediss:']),
+      description: 'Services mode: Redis for partition leases and checkpoints.',
+    },
+    {
+      key: 'clickhouseUrl',
+      flag: '--clickhouse-url',
+      env: 'PW_CLICKHOUSE_URL',
+      default: 'http://127.0.0.1:8123',
+      parse: url(['http:', 'https:']),
+      description: 'Services mode: ClickHouse HTTP endpoint.',
+    },
+    {
+      key: 'clickhouseDatabase',
+      flag: '--clickhouse-database',
+      env: 'PW_CLICKHOUSE_DATABASE',
+      default: 'pulsewatch',
+      parse: text,
+      description: 'Services mode: ClickHouse database (created if missing; migrations run at start).',
+    },
+    {
+      key: 'clickhouseUser',
+      flag: '--clickhouse-user',
+      env: 'PW_CLICKHOUSE_USER',
+      default: 'default',
+      parse: text,
+      description: 'Services mode: ClickHouse user.',
+    },
+    {
+      key: 'clickhousePassword',
+      flag: '--clickhouse-password',
+      env: 'PW_CLICKHOUSE_PASSWORD',
+      default: '',
+      parse: text,
+      description: 'Services mode: ClickHouse password.',
+    },
+    {
+      key: 'clickhouseBatchRows',
+      flag: '--clickhouse-batch-rows',
+      env: 'PW_CLICKHOUSE_BATCH_ROWS',
+      default: '10000',
+      parse: int(1),
+      description: 'Services mode: an insert is sent once this many rows are buffered…',
+    },
+    {
+      key: 'clickhouseFlushMs',
+      flag: '--clickhouse-flush-ms',
+      env: 'PW_CLICKHOUSE_FLUSH_MS',
+      default: '1000',
+      parse: int(10),
+      description: '…or after this much time, whichever comes first.',
+    },
+    {
+      key: 'clickhouseMaxBufferedRows',
+      flag: '--clickhouse-max-buffered-rows',
+      env: 'PW_CLICKHOUSE_MAX_BUFFERED_ROWS',
+      default: '200000',
+      parse: int(1),
+      description:
+        'Services mode: above this many unwritten rows (ClickHouse slow or down) stage 2 waits: backpressure reaches the consumer and memory stays bounded.',
+    },
+  ] satisfies Def[]
+).map((d) => d as Setting);
 
 /** Reads flags (`--name value`, `--name=value`, `--no-name` for booleans) over environment over defaults. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config {
@@ -271,7 +461,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     if (!setting) throw new ConfigError(`unknown flag ${name}; run with --help for the list`);
     if (value === undefined) {
       const next = argv[i + 1];
-      if (setting.key === 'synthetic' && (next === undefined || next.startsWith('--'))) value = 'true';
+      if (setting.parse === bool && (next === undefined || next.startsWith('--'))) value = 'true';
       else if (next === undefined) throw new ConfigError(`${name} needs a value`);
       else {
         value = next;
@@ -283,7 +473,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const config: Partial<Record<keyof Config, unknown>> = {};
   for (const s of SETTINGS) {
     const raw = flags.get(s.flag) ?? env[s.env] ?? s.default;
-    config[s.key] = parseValue(s, raw);
+    config[s.key] = s.parse(raw, s);
   }
   return config as unknown as Config;
 }
@@ -297,7 +487,7 @@ export function helpText(): string {
   ];
   for (const s of SETTINGS)
     lines.push(
-      `  ${s.flag.padEnd(30)} ${s.env.padEnd(30)} default: ${s.default || '(empty)'}`,
+      `  ${s.flag.padEnd(32)} ${s.env.padEnd(34)} default: ${s.default || '(empty)'}`,
       `      ${s.description}`,
     );
   return lines.join('\n');

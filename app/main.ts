@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadConfig } from './config.js';
-import { startEmbedded } from './embedded.js';
+import { startApp } from './compose.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
@@ -13,7 +13,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig(rest, process.env);
-  const running = await startEmbedded(config);
+  const running = await startApp(config);
   console.log(`Pulsewatch ${config.mode} is running: open ${running.url}/  (API docs: ${running.url}/docs)`);
   let stopping = false;
   const shutdown = async (signal: string) => {

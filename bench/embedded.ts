@@ -10,7 +10,7 @@ import { BrandMatcher } from '../engines/text/index.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
 import { SyntheticGenerator } from '../ingest/generator.js';
 import { loadConfig } from '../app/config.js';
-import { startEmbedded } from '../app/embedded.js';
+import { startApp } from '../app/compose.js';
 import { enrichEvent, PartitionWindows, validateSocialEvent, type SocialEvent } from '../stream/index.js';
 
 function arg(name: string, fallback: number): number {
@@ -72,7 +72,7 @@ const config = loadConfig(
   ],
   {},
 );
-const running = await startEmbedded(config);
+const running = await startApp(config);
 const lags: number[] = [];
 running.instrumentation.on('batch.processed', (b) => {
   if (b.stage === 'aggregate') lags.push(...b.lagMs);
@@ -84,7 +84,7 @@ const CHUNK = 1000;
 for (let i = 0; i < events.length; i += CHUNK) {
   const now = Date.now();
   await Promise.all(
-    events.slice(i, i + CHUNK).map((e) => running.ingestor.publishSocial({ ...e, received_ts: now })),
+    events.slice(i, i + CHUNK).map((e) => running.ingestor!.publishSocial({ ...e, received_ts: now })),
   );
 }
 const ingestS = (performance.now() - t0) / 1000;

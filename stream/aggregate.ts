@@ -1,7 +1,12 @@
+import type { SentimentScorer } from '../engines/sentiment/index.js';
+import type { BrandMatcher } from '../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
+import type { Coordinator } from './coordination.js';
+import { enrichEvent } from './enrich.js';
+import { backoffDelay, sleep } from './retry.js';
 import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
-import type { EnrichedEvent } from './events.js';
+import type { EnrichedEvent, SocialEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import type { Store, WindowRow } from './store.js';
@@ -89,36 +94,135 @@ export function toRow(e: WindowEmission<BrandCounts>, partition: number, version
   };
 }
 
+/** What stage 2 reads: raw events, enriched in the same process (fused), or stage 1's output. */
+export type AggregateInput =
+  { kind: 'events'; matcher: BrandMatcher; scorer: SentimentScorer } | { kind: 'enriched' };
+
+export interface CheckpointSettings {
+  coordinator: Coordinator;
+  /** The lease that fences this partition's checkpoints (see PartitionAssigner). */
+  lease: string;
+  owner: string;
+  /** Checkpoint after this many events… */
+  everyEvents: number;
+  /** …or this much time, whichever first. */
+  everyMs: number;
+}
+
 export interface AggregateOptions {
   bus: Bus;
   store: Store;
   partition: number;
   settings: WindowSettings;
+  input: AggregateInput;
+  checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
   batchSize?: number;
 }
 
-/** Stage 2: per-brand window aggregates of one partition, written to the store and the live subject. */
+interface SavedCheckpoint {
+  v: 1;
+  /** Every message up to this stream sequence is folded into `state`. */
+  seq: number;
+  state: unknown;
+  savedAt: number;
+}
+
+export class LeaseLostError extends Error {
+  override name = 'LeaseLostError';
+}
+
+/**
+ * Stage 2 of one partition: per-brand window aggregates, written to the store and the live
+ * subject. Effectively exactly once: it owns its input position, saves it together with the window
+ * state in one fenced checkpoint (after the store has flushed), and after a crash or a failed batch
+ * restores the checkpoint and reads again from the next sequence. Rows carry the input sequence as
+ * their version, so rewrites replace rows instead of adding to them.
+ */
 export class AggregateProcessor {
-  readonly windows: PartitionWindows;
+  windows: PartitionWindows;
   private loop: ConsumerLoop | undefined;
+  private lastSeq = 0;
+  private sinceCheckpoint = 0;
+  private lastCheckpointAt = 0;
+  private checkpointedSeq = 0;
+  private restarting: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(private readonly o: AggregateOptions) {
     this.windows = new PartitionWindows(o.settings);
   }
 
+  private get checkpointKey(): string {
+    return `aggregate:${this.o.partition}`;
+  }
+
+  /** The input position of the last saved checkpoint. */
+  get checkpointSeq(): number {
+    return this.checkpointedSeq;
+  }
+
   async start(): Promise<void> {
+    this.stopped = false;
+    const saved = await this.o.checkpoints.coordinator.loadCheckpoint(this.checkpointKey);
+    this.windows = new PartitionWindows(this.o.settings);
+    this.lastSeq = 0;
+    if (saved !== undefined) {
+      const cp = JSON.parse(saved) as SavedCheckpoint;
+      this.windows.restore(cp.state);
+      this.lastSeq = cp.seq;
+    }
+    this.checkpointedSeq = this.lastSeq;
+    this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+    const { input, partition } = this.o;
     this.loop = await startPartitionLoop({
       bus: this.o.bus,
-      stream: 'SOCIAL_ENRICHED',
-      filterSubject: Subjects.enriched(this.o.partition),
+      stream: input.kind === 'events' ? 'SOCIAL_EVENTS' : 'SOCIAL_ENRICHED',
+      filterSubject: input.kind === 'events' ? Subjects.events(partition) : Subjects.enriched(partition),
       stage: 'aggregate',
-      partition: this.o.partition,
+      partition,
+      ackPolicy: 'none',
+      startSeq: this.lastSeq + 1,
       batchSize: this.o.batchSize ?? 1000,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
+      onFatal: () => this.restartFromCheckpoint(),
     });
+  }
+
+  /** After a failed batch: drop the in-memory state and replay from the last checkpoint. */
+  private restartFromCheckpoint(): void {
+    if (this.stopped || this.restarting) return;
+    this.restarting = (async () => {
+      await this.loop?.stop();
+      for (let attempt = 0; !this.stopped; attempt++) {
+        try {
+          await this.start();
+          break;
+        } catch (error) {
+          this.o.instrumentation.emit('processor.error', {
+            stage: 'aggregate',
+            partition: this.o.partition,
+            error,
+          });
+          await sleep(backoffDelay(attempt, 100, 5_000, Math.random));
+        }
+      }
+    })().finally(() => (this.restarting = undefined));
+  }
+
+  private decode(msg: BusMessage): EnrichedEvent {
+    const { input } = this.o;
+    if (input.kind === 'enriched') return decodeJson<EnrichedEvent>(msg.data);
+    const e = enrichEvent(decodeJson<SocialEvent>(msg.data), input.matcher, input.scorer);
+    this.o.instrumentation.emit('event.enriched', {
+      brands: e.brands.length,
+      label: e.sentiment.label,
+      model: e.sentiment.model,
+    });
+    return e;
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {
@@ -127,11 +231,22 @@ export class AggregateProcessor {
     const lagMs: number[] = [];
     const letters: Promise<void>[] = [];
     for (const msg of batch) {
+      // A replay after a restart may start inside a fetched batch: skip what the state holds.
+      if (msg.seq <= this.lastSeq) continue;
       let event: EnrichedEvent;
       try {
-        event = decodeJson<EnrichedEvent>(msg.data);
+        event = this.decode(msg);
       } catch (err) {
-        letters.push(deadLetters.send('aggregate', 'undecodable', String(err), msg.data));
+        letters.push(
+          deadLetters.send(
+            'aggregate',
+            'undecodable',
+            String(err),
+            msg.data,
+            'unknown',
+            `undecodable:${msg.subject}:${msg.seq}`,
+          ),
+        );
         continue;
       }
       lagMs.push(now - event.received_ts);
@@ -146,11 +261,14 @@ export class AggregateProcessor {
             `late for window ${lateFor.join(', ')}`,
             msg.data,
             event.source,
+            `late:${event.source}:${event.id}`,
           ),
         );
       }
     }
     const version = batch[batch.length - 1]!.seq;
+    if (version <= this.lastSeq) return;
+    this.lastSeq = version;
     const rows = this.windows.emit().map((e) => toRow(e, partition, version));
     if (rows.length > 0) {
       await this.o.store.upsert(rows);
@@ -158,11 +276,37 @@ export class AggregateProcessor {
       for (const r of rows) instrumentation.emit('window.emitted', { window: r.window, final: r.final });
     }
     await Promise.all(letters);
-    for (const msg of batch) msg.ack();
     instrumentation.emit('batch.processed', { stage: 'aggregate', partition, size: batch.length, lagMs });
+    this.sinceCheckpoint += batch.length;
+    const { everyEvents, everyMs } = this.o.checkpoints;
+    if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
+      await this.checkpoint();
   }
 
-  async stop(): Promise<void> {
+  /** Flushes the store, then saves state and position together; throws LeaseLostError if fenced off. */
+  async checkpoint(): Promise<void> {
+    const seq = this.lastSeq;
+    const state = this.windows.snapshot();
+    await this.o.store.flush();
+    const { coordinator, lease, owner } = this.o.checkpoints;
+    const value: SavedCheckpoint = { v: 1, seq, state, savedAt: Date.now() };
+    const ok = await coordinator.saveCheckpoint(this.checkpointKey, JSON.stringify(value), lease, owner);
+    if (!ok)
+      throw new LeaseLostError(`partition ${this.o.partition}: lease ${lease} is no longer held by ${owner}`);
+    this.checkpointedSeq = seq;
+    this.sinceCheckpoint = 0;
+    this.lastCheckpointAt = Date.now();
+    this.o.instrumentation.emit('checkpoint.saved', { stage: 'aggregate', partition: this.o.partition, seq });
+  }
+
+  /**
+   * Stops reading. With `checkpoint`, saves a last checkpoint first (a clean hand-over); without,
+   * the next owner replays from the last saved one.
+   */
+  async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
+    this.stopped = true;
+    await this.restarting;
     await this.loop?.stop();
+    if (options.checkpoint && this.lastSeq > this.checkpointedSeq) await this.checkpoint();
   }
 }

@@ -35,6 +35,17 @@ export interface ConsumerConfig {
   stream: string;
   /** Durable name: the consumer's position survives restarts of the process that reads it. */
   durable: string;
+  /**
+   * `explicit`: each message is acked on its own. `all`: acking a message acks every earlier one
+   * (one ack per batch). `none`: delivery is enough; the reader keeps its own position (checkpoints)
+   * and rebinds with `startSeq`.
+   */
+  ackPolicy?: 'explicit' | 'all' | 'none';
+  /**
+   * Deliver from this stream sequence on: the consumer is reset to it, forgetting its old position.
+   * For readers that own their positions (restored from a checkpoint).
+   */
+  startSeq?: number;
   filterSubject?: string;
   /** Most messages delivered and not yet acked. */
   maxAckPending?: number;

@@ -26,12 +26,14 @@ export class DeadLetters {
     private readonly instrumentation: Instrumentation,
   ) {}
 
+  /** `msgId` de-duplicates the letter when the same input is processed again (a replay). */
   async send(
     stage: string,
     reason: RejectReason,
     detail: string,
     payload: string | Uint8Array,
     source = 'unknown',
+    msgId?: string,
   ): Promise<void> {
     const text =
       typeof payload === 'string' ? payload : decoder.decode(payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES));
@@ -46,6 +48,10 @@ export class DeadLetters {
       ts: Date.now(),
     };
     this.instrumentation.emit('deadletter.sent', { stage, reason });
-    await this.bus.publish(Subjects.deadLetter(stage), encodeJson(letter));
+    await this.bus.publish(
+      Subjects.deadLetter(stage),
+      encodeJson(letter),
+      msgId !== undefined ? { msgId } : {},
+    );
   }
 }

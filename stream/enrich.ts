@@ -37,6 +37,8 @@ export class EnrichProcessor {
       filterSubject: Subjects.events(this.o.partition),
       stage: 'enrich',
       partition: this.o.partition,
+      // One ack per batch, after every event of it is published: publishes are idempotent (msgId).
+      ackPolicy: 'all',
       batchSize: this.o.batchSize ?? 500,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
@@ -53,8 +55,14 @@ export class EnrichProcessor {
         try {
           event = decodeJson<SocialEvent>(msg.data);
         } catch (err) {
-          await this.o.deadLetters.send('enrich', 'undecodable', String(err), msg.data);
-          msg.term();
+          await this.o.deadLetters.send(
+            'enrich',
+            'undecodable',
+            String(err),
+            msg.data,
+            'unknown',
+            `undecodable:${msg.subject}:${msg.seq}`,
+          );
           return;
         }
         const enriched = enrichEvent(event, matcher, scorer);
@@ -67,13 +75,14 @@ export class EnrichProcessor {
           msgId: `${event.source}:${event.id}`,
         });
         lagMs.push(now - event.received_ts);
-        msg.ack();
       }),
     );
+    batch[batch.length - 1]!.ack();
     instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: batch.length, lagMs });
   }
 
-  async stop(): Promise<void> {
+  async stop(_options?: { checkpoint: boolean }): Promise<void> {
+    // Stateless: unacked messages are delivered again to the next owner, and publishes de-duplicate.
     await this.loop?.stop();
   }
 }

@@ -30,8 +30,14 @@ export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { EnrichProcessor, enrichEvent, type EnrichOptions } from './enrich.js';
 export {
   AggregateProcessor,
+  LeaseLostError,
   PartitionWindows,
   toRow,
-  type WindowSettings,
+  type AggregateInput,
   type AggregateOptions,
+  type CheckpointSettings,
+  type WindowSettings,
 } from './aggregate.js';
+export { MemoryCoordinator, type Coordinator } from './coordination.js';
+export { PartitionAssigner, leaseName, type AssignerOptions, type ReleaseReason } from './assigner.js';
+export { PartitionWorkers, type PartitionWorker, type PartitionWorkersOptions } from './partition-workers.js';

@@ -13,6 +13,9 @@ export interface PipelineEvents {
   'window.emitted': { window: string; final: boolean };
   'batch.processed': { stage: string; partition: number; size: number; lagMs: number[] };
   'deadletter.sent': { stage: string; reason: RejectReason };
+  'checkpoint.saved': { stage: string; partition: number; seq: number };
+  'partition.assigned': { group: string; partition: number; owner: string };
+  'partition.released': { group: string; partition: number; owner: string; reason: string };
   'processor.error': { stage: string; partition: number; error: unknown };
 }
 

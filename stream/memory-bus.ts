@@ -96,7 +96,7 @@ interface Pending {
 }
 
 class MemoryConsumer implements Consumer {
-  readonly config: Required<Omit<ConsumerConfig, 'filterSubject'>> & { filterSubject?: string };
+  readonly config: Required<Omit<ConsumerConfig, 'filterSubject' | 'startSeq'>> & { filterSubject?: string };
   /** Next stream sequence to look at for first deliveries. */
   cursor: number;
   ackFloor: number;
@@ -114,9 +114,21 @@ class MemoryConsumer implements Consumer {
     config: ConsumerConfig,
     private readonly bus: MemoryBus,
   ) {
-    this.config = { maxAckPending: 1000, ackWaitMs: 30_000, maxDeliver: 5, ...config };
+    const { startSeq: _start, ...rest } = config;
+    this.config = { maxAckPending: 1000, ackWaitMs: 30_000, maxDeliver: 5, ackPolicy: 'explicit', ...rest };
     this.cursor = stream.firstSeq;
     this.ackFloor = stream.firstSeq - 1;
+    if (config.startSeq !== undefined) this.reset(config.startSeq);
+  }
+
+  /** Forgets the position: the next delivery is `startSeq` (or the first kept message after it). */
+  reset(startSeq: number): void {
+    this.pending.clear();
+    this.redeliver.clear();
+    this.deliveries.clear();
+    this.cursor = Math.max(startSeq, this.stream.firstSeq);
+    this.ackFloor = this.cursor - 1;
+    this.stream.trimAcked();
   }
 
   wake(): void {
@@ -204,7 +216,12 @@ class MemoryConsumer implements Consumer {
     this.deliveries.set(stored.seq, count);
     if (count > 1) this.redelivered++;
     this.delivered = Math.max(this.delivered, stored.seq);
-    this.pending.set(stored.seq, { deadline: now + this.config.ackWaitMs, deliveries: count });
+    if (this.config.ackPolicy === 'none') {
+      this.deliveries.delete(stored.seq);
+      if (stored.seq === this.ackFloor + 1) this.ackFloor = stored.seq;
+    } else {
+      this.pending.set(stored.seq, { deadline: now + this.config.ackWaitMs, deliveries: count });
+    }
     return this.toMessage(stored, count);
   }
 
@@ -217,6 +234,16 @@ class MemoryConsumer implements Consumer {
       headers: stored.headers,
       deliveryCount: count,
       ack: () => {
+        if (this.config.ackPolicy === 'all') {
+          // Acks this message and every earlier one still outstanding.
+          for (const open of [...this.pending.keys()]) {
+            if (open > seq) continue;
+            this.deliveries.delete(open);
+            this.pending.delete(open);
+          }
+          this.settle(seq);
+          return;
+        }
         if (!this.pending.has(seq)) return;
         this.deliveries.delete(seq);
         this.settle(seq);
@@ -241,7 +268,7 @@ class MemoryConsumer implements Consumer {
     this.pending.delete(seq);
     this.redeliver.delete(seq);
     // Only settling the lowest open sequence can move the floor.
-    if (seq === this.ackFloor + 1) this.advanceFloor();
+    if (seq === this.ackFloor + 1 || this.config.ackPolicy === 'all') this.advanceFloor();
     this.stream.trimAcked();
     this.wake();
   }
@@ -389,8 +416,10 @@ export class MemoryBus implements Bus {
     const stream = this.streams.get(config.stream);
     if (!stream) throw new RangeError(`no stream named ${config.stream}`);
     let c = stream.consumers.get(config.durable);
-    if (c) c.rebind();
-    else {
+    if (c) {
+      c.rebind();
+      if (config.startSeq !== undefined) c.reset(config.startSeq);
+    } else {
       c = new MemoryConsumer(stream, config, this);
       stream.consumers.set(config.durable, c);
     }

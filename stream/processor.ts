@@ -11,12 +11,17 @@ export interface ConsumerLoopOptions {
   fetchWaitMs?: number;
   handle: (batch: BusMessage[]) => Promise<void>;
   instrumentation: Instrumentation;
+  /**
+   * For readers that own their positions: a failed batch ends the loop and this is called, so the
+   * reader can restore its last checkpoint and start again from there (nothing skipped).
+   */
+  onFatal?: (err: unknown) => void;
 }
 
 /**
- * Pulls batches and hands them to `handle` until stopped. A batch whose handler throws is not
- * acked by the loop: the handler decides per message, and unacked messages come back after the
- * ack wait. The loop itself backs off and carries on.
+ * Pulls batches and hands them to `handle` until stopped. Without `onFatal`, a batch whose handler
+ * throws is not acked by the loop: the handler decides per message, and unacked messages come back
+ * after the ack wait; the loop backs off and carries on.
  */
 export class ConsumerLoop {
   private running = false;
@@ -48,6 +53,11 @@ export class ConsumerLoop {
           partition: this.o.partition,
           error,
         });
+        if (this.o.onFatal) {
+          this.running = false;
+          this.o.onFatal(error);
+          break;
+        }
         await sleep(backoffDelay(failures++, 50, 5_000, Math.random), this.abort.signal);
       }
     }
@@ -68,6 +78,8 @@ export interface PartitionLoopOptions extends Omit<ConsumerLoopOptions, 'consume
   filterSubject: string;
   maxAckPending?: number;
   ackWaitMs?: number;
+  ackPolicy?: ConsumerConfig['ackPolicy'];
+  startSeq?: number;
 }
 
 /** Binds the durable consumer of one stage and partition and starts pulling from it. */
@@ -78,6 +90,8 @@ export async function startPartitionLoop(o: PartitionLoopOptions): Promise<Consu
     filterSubject: o.filterSubject,
     maxAckPending: o.maxAckPending ?? 10_000,
     ackWaitMs: o.ackWaitMs ?? 30_000,
+    ...(o.ackPolicy !== undefined && { ackPolicy: o.ackPolicy }),
+    ...(o.startSeq !== undefined && { startSeq: o.startSeq }),
   };
   const consumer = await o.bus.consumer(config);
   const loop = new ConsumerLoop({ ...o, consumer });

@@ -1,10 +1,10 @@
 import { loadConfig } from '../../app/config.js';
-import { startEmbedded, type Running } from '../../app/embedded.js';
+import { startApp, type Running } from '../../app/compose.js';
 
 /** Starts the embedded app on a free port with synthetic traffic off, unless flags say otherwise. */
 export async function startTestApp(flags: string[] = []): Promise<Running> {
   const config = loadConfig(['--port', '0', '--no-synthetic', '--log-level', 'silent', ...flags], {});
-  return startEmbedded(config);
+  return startApp(config);
 }
 
 /** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */

@@ -44,7 +44,7 @@ t.test('bad settings fail with a message naming the flag and the variable', asyn
     [['--bogus', '1'], {}, /unknown flag --bogus/],
     [['--port'], {}, /needs a value/],
     [['start'], {}, /unexpected argument/],
-    [['--log-level', 'loud'], {}, /log level/],
+    [['--log-level', 'loud'], {}, /--log-level \/ PW_LOG_LEVEL: expected one of/],
   ];
   for (const [argv, env, message] of bad)
     t.throws(

@@ -1,0 +1,207 @@
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { BrandDirectory, buildApi, LiveHub, Metrics } from '../api/index.js';
+import { RulesSentiment } from '../engines/sentiment/index.js';
+import { BrandMatcher } from '../engines/text/index.js';
+import { defaultCampaigns } from '../ingest/brands-default.js';
+import { SyntheticGenerator, type GeneratedEvent } from '../ingest/generator.js';
+import { EventIngestor, httpIngest } from '../ingest/index.js';
+import { SyntheticSource } from '../ingest/synthetic-source.js';
+import {
+  AggregateProcessor,
+  DeadLetters,
+  EnrichProcessor,
+  Instrumentation,
+  PartitionWorkers,
+  type AggregateInput,
+  type Bus,
+  type Coordinator,
+  type Store,
+} from '../stream/index.js';
+import { openBackends } from './backends.js';
+import type { Config, Role } from './config.js';
+import { loadBrands, parseSpikes } from './inputs.js';
+import { DASHBOARD_DIR, VERSION } from './paths.js';
+
+export interface Running {
+  config: Config;
+  app: FastifyInstance;
+  url: string;
+  bus: Bus;
+  store: Store;
+  coordinator: Coordinator;
+  instrumentation: Instrumentation;
+  metrics: Metrics;
+  /** Present in the roles that ingest (`ingest`, `all`). */
+  ingestor: EventIngestor | undefined;
+  synthetic: SyntheticSource | undefined;
+  /** Partition workers by group (`aggregate`, `enrich`), in the roles that run them. */
+  workers: Map<string, PartitionWorkers>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that knows every part. It opens the backends of the mode
+ * (in-process, or NATS + ClickHouse + Redis), then starts what the role asks for. The embedded
+ * default runs every role in one process.
+ */
+export async function startApp(config: Config, options: { dashboardDir?: string } = {}): Promise<Running> {
+  const logger = pino({ level: config.logLevel });
+  const runs = (r: Role) => config.mode === 'embedded' || config.role === 'all' || config.role === r;
+  const specs = await loadBrands(config.brandsFile);
+  const brands = new BrandDirectory(specs);
+  const instrumentation = new Instrumentation();
+  const metrics = new Metrics();
+  const stopMetrics = metrics.observe(instrumentation);
+  instrumentation.on('processor.error', (e) =>
+    logger.error({ err: e.error, stage: e.stage, partition: e.partition }, 'batch failed; retrying'),
+  );
+  instrumentation.on('partition.assigned', (e) => logger.info(e, 'partition assigned'));
+  instrumentation.on('partition.released', (e) => logger.info(e, 'partition released'));
+
+  const { bus, store, coordinator, close: closeBackends } = await openBackends(config, logger);
+  const deadLetters = new DeadLetters(bus, instrumentation);
+  bus.onDeliveryExhausted((consumer, msg) => {
+    void deadLetters
+      .send(consumer, 'delivery_exhausted', `gave up after ${msg.deliveryCount} deliveries`, msg.data)
+      .catch((err) => logger.error({ err }, 'dead letter lost'));
+  });
+
+  const matcher = new BrandMatcher(specs);
+  const scorer = new RulesSentiment();
+  const settings = {
+    windows: config.windows,
+    outOfOrdernessMs: config.outOfOrdernessMs,
+    allowedLatenessMs: config.allowedLatenessMs,
+  };
+  const workerGroup = (group: string, create: ConstructorParameters<typeof PartitionWorkers>[0]['create']) =>
+    new PartitionWorkers({
+      coordinator,
+      group,
+      owner: config.workerId,
+      partitions: config.partitions,
+      leaseTtlMs: config.leaseTtlMs,
+      instrumentation,
+      create,
+      onError: (err) => logger.error({ err, group }, 'partition assignment failed; retrying'),
+    });
+  const workers = new Map<string, PartitionWorkers>();
+  if (runs('enrich') && config.aggregateInput === 'enriched') {
+    workers.set(
+      'enrich',
+      workerGroup(
+        'enrich',
+        (partition) => new EnrichProcessor({ bus, partition, matcher, scorer, deadLetters, instrumentation }),
+      ),
+    );
+  }
+  if (runs('aggregate')) {
+    const input: AggregateInput =
+      config.aggregateInput === 'events' ? { kind: 'events', matcher, scorer } : { kind: 'enriched' };
+    workers.set(
+      'aggregate',
+      workerGroup(
+        'aggregate',
+        (partition, lease) =>
+          new AggregateProcessor({
+            bus,
+            store,
+            partition,
+            settings,
+            input,
+            deadLetters,
+            instrumentation,
+            checkpoints: {
+              coordinator,
+              lease,
+              owner: config.workerId,
+              everyEvents: config.checkpointEveryEvents,
+              everyMs: config.checkpointEveryMs,
+            },
+          }),
+      ),
+    );
+  }
+
+  const ingestor = runs('ingest')
+    ? new EventIngestor({ bus, partitions: config.partitions, deadLetters, instrumentation })
+    : undefined;
+  const hub = runs('api') ? new LiveHub({ bus, brands }) : undefined;
+  hub?.start();
+  let ready = false;
+  const app = await buildApi({
+    version: VERSION,
+    metrics,
+    notReady: () => (ready ? null : 'starting'),
+    ...(hub && { query: { brands, store, hub, windows: config.windows } }),
+    dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
+    wsFlushIntervalMs: config.wsFlushIntervalMs,
+    wsMaxBufferedBytes: config.wsMaxBufferedBytes,
+    logger: logger.child({ component: 'api' }),
+  });
+  if (ingestor) {
+    await app.register(httpIngest, {
+      ingestor,
+      bodyLimit: config.ingestBodyLimit,
+      maxLineBytes: config.ingestMaxLineBytes,
+    });
+  }
+  for (const w of workers.values()) await w.start();
+
+  let synthetic: SyntheticSource | undefined;
+  if (ingestor && config.synthetic) {
+    const generator = new SyntheticGenerator({
+      seed: config.syntheticSeed,
+      brands: specs,
+      ratePerSec: config.syntheticRate,
+      spikes: parseSpikes(config.syntheticSpikes, brands, Date.now()),
+      campaigns: defaultCampaigns(specs),
+    });
+    synthetic = new SyntheticSource({
+      generator,
+      backfillMs: config.syntheticBackfillMinutes * 60_000,
+      sink: (batch) => publishGenerated(ingestor, batch),
+      onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
+    });
+  }
+
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('127.0.0.1', 'localhost');
+  // Backfill runs in the background: the page is up at once and fills in as history arrives.
+  const syntheticStarted = synthetic
+    ?.start()
+    .catch((err) => logger.error({ err }, 'synthetic source failed'));
+  ready = true;
+
+  return {
+    config,
+    app,
+    url,
+    bus,
+    store,
+    coordinator,
+    instrumentation,
+    metrics,
+    ingestor,
+    synthetic,
+    workers,
+    async stop() {
+      ready = false;
+      await syntheticStarted;
+      await synthetic?.stop();
+      await app.close();
+      for (const w of workers.values()) await w.stop();
+      hub?.stop();
+      stopMetrics();
+      await closeBackends();
+    },
+  };
+}
+
+async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {
+  await Promise.all(
+    batch.map((g) =>
+      g.kind === 'social' ? ingestor.submitSocial(g.event) : ingestor.submitFeedback(g.event),
+    ),
+  );
+}

@@ -1,0 +1,1 @@
+export { RedisCoordinator, type RedisCoordinatorOptions } from './coordinator.js';
