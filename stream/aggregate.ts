@@ -158,6 +158,9 @@ export class AggregateProcessor {
     return `aggregate:${this.o.partition}`;
   }
 
+  /** The checkpoint position the last start restored (0: none, read from the beginning). */
+  restoredFrom = 0;
+
   /** The input position of the last saved checkpoint. */
   get checkpointSeq(): number {
     return this.checkpointedSeq;
@@ -174,6 +177,7 @@ export class AggregateProcessor {
       this.lastSeq = cp.seq;
     }
     this.checkpointedSeq = this.lastSeq;
+    this.restoredFrom = this.lastSeq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
     const { input, partition } = this.o;
@@ -192,15 +196,18 @@ export class AggregateProcessor {
     });
   }
 
-  /** After a failed batch: drop the in-memory state and replay from the last checkpoint. */
+  /**
+   * After a failed batch: drop the in-memory state and replay from the last checkpoint. A failure
+   * during a restart queues another restart behind it, so none is lost.
+   */
   private restartFromCheckpoint(): void {
-    if (this.stopped || this.restarting) return;
-    this.restarting = (async () => {
+    if (this.stopped) return;
+    const run = (this.restarting ?? Promise.resolve()).then(async () => {
       await this.loop?.stop();
       for (let attempt = 0; !this.stopped; attempt++) {
         try {
           await this.start();
-          break;
+          return;
         } catch (error) {
           this.o.instrumentation.emit('processor.error', {
             stage: 'aggregate',
@@ -210,7 +217,11 @@ export class AggregateProcessor {
           await sleep(backoffDelay(attempt, 100, 5_000, Math.random));
         }
       }
-    })().finally(() => (this.restarting = undefined));
+    });
+    this.restarting = run;
+    void run.finally(() => {
+      if (this.restarting === run) this.restarting = undefined;
+    });
   }
 
   private decode(msg: BusMessage): EnrichedEvent {

@@ -1,10 +1,10 @@
 import t from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
-import { BrandMatcher } from '../../engines/text/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { SyntheticGenerator } from '../../ingest/generator.js';
 import { brandId } from '../../api/index.js';
-import { enrichEvent, validateSocialEvent, type SocialEventInput } from '../../stream/index.js';
+import { validateSocialEvent, type SocialEventInput } from '../../stream/index.js';
+import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';
 import { eventually, startTestApp } from '../helpers/app.js';
 
 const MIN = 60_000;
@@ -45,54 +45,13 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   t.equal(accepted, events.length);
 
   // The direct count: the same engines over the same input, grouped by brand and minute.
-  const matcher = new BrandMatcher(DEFAULT_BRANDS);
-  const scorer = new RulesSentiment();
-  type Agg = {
-    posts: number;
-    positive: number;
-    neutral: number;
-    negative: number;
-    unsupported: number;
-    sum: number;
-    likes: number;
-    shares: number;
-    replies: number;
-    authors: Set<string>;
-  };
-  const expected = new Map<string, Agg>();
-  for (const input of events) {
-    const v = validateSocialEvent(input);
+  const valid = events.map((e) => {
+    const v = validateSocialEvent(e);
     if (!v.ok) throw new Error('generator produced an invalid event');
-    const e = enrichEvent(v.value, matcher, scorer);
-    for (const brand of e.brands) {
-      const key = `${brand}|${Math.floor(e.ts / MIN) * MIN}`;
-      let a = expected.get(key);
-      if (!a)
-        expected.set(
-          key,
-          (a = {
-            posts: 0,
-            positive: 0,
-            neutral: 0,
-            negative: 0,
-            unsupported: 0,
-            sum: 0,
-            likes: 0,
-            shares: 0,
-            replies: 0,
-            authors: new Set(),
-          }),
-        );
-      a.posts++;
-      a[e.sentiment.label]++;
-      if (e.sentiment.label !== 'unsupported') a.sum += e.sentiment.score;
-      a.likes += e.engagement.likes;
-      a.shares += e.engagement.shares;
-      a.replies += e.engagement.replies;
-      a.authors.add(e.author.id);
-    }
-  }
-  const expectedPosts = [...expected.values()].reduce((n, a) => n + a.posts, 0);
+    return v.value;
+  });
+  const expected = directCount(valid, DEFAULT_BRANDS, new RulesSentiment(), MIN);
+  const expectedPosts = totalPosts(expected);
 
   type Window = {
     brand: string;
@@ -128,27 +87,5 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
     'the pipeline to drain',
   );
   t.equal(windows.length, expected.size, 'one window per brand and minute that had posts');
-  let mismatches = 0;
-  for (const w of windows) {
-    const a = expected.get(`${w.brand}|${w.start}`);
-    const same =
-      a &&
-      a.posts === w.posts &&
-      a.positive === w.positive &&
-      a.neutral === w.neutral &&
-      a.negative === w.negative &&
-      a.unsupported === w.unsupported &&
-      a.likes === w.likes &&
-      a.shares === w.shares &&
-      a.replies === w.replies &&
-      a.authors.size === w.authors &&
-      Math.abs(a.sum - w.sentiment_sum) < 1e-6;
-    if (!same) {
-      mismatches++;
-      t.fail(
-        `window ${w.brand} ${new Date(w.start).toISOString()}: got ${JSON.stringify(w)}, expected ${JSON.stringify({ ...a, authors: a?.authors.size })}`,
-      );
-    }
-  }
-  t.equal(mismatches, 0, 'every window matches the direct count exactly');
+  t.same(mismatches(expected, windows), [], 'every window matches the direct count exactly');
 });

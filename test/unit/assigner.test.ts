@@ -1,0 +1,70 @@
+import t from 'tap';
+import { MemoryCoordinator, PartitionAssigner, type ReleaseReason } from '../../stream/index.js';
+
+function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200) {
+  return new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner,
+    partitions: 8,
+    leaseTtlMs: ttl,
+    onAcquire: async (p) => void log.push(`${owner}+${p}`),
+    onRelease: async (p, reason: ReleaseReason) => void log.push(`${owner}-${p}:${reason}`),
+  });
+}
+
+const sorted = (s: ReadonlySet<number>) => [...s].sort((a, b) => a - b);
+
+t.test('a second worker takes over half the partitions; a dead worker’s move to the live one', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = worker(c, 'a', log, 60_000);
+  const b = worker(c, 'b', log, 60_000);
+  await a.tick();
+  t.same(sorted(a.owned), [0, 1, 2, 3, 4, 5, 6, 7], 'alone, a holds all');
+  await b.tick(); // b joins: sees 2 members, nothing free yet
+  t.same(sorted(b.owned), []);
+  await a.tick(); // a sheds to its share of 4, handing over cleanly
+  t.same(sorted(a.owned), [0, 1, 2, 3]);
+  t.ok(log.includes('a-7:rebalance'), 'shed with a checkpointing hand-over');
+  await b.tick();
+  t.same(sorted(b.owned), [4, 5, 6, 7], 'b picks up the other half');
+  await a.tick();
+  await b.tick();
+  t.same(sorted(a.owned), [0, 1, 2, 3], 'stable once balanced');
+  t.same(sorted(b.owned), [4, 5, 6, 7]);
+});
+
+t.test('leases expire: a silent worker’s partitions are taken, and it learns it lost them', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = worker(c, 'a', log, 300);
+  const b = worker(c, 'b', log, 300);
+  await a.tick();
+  await b.tick();
+  await a.tick();
+  await b.tick();
+  t.same(sorted(b.owned), [4, 5, 6, 7]);
+  // a stops heartbeating and renewing (paused or dead); after the TTL b takes everything.
+  await new Promise((r) => setTimeout(r, 450));
+  await b.tick();
+  t.same(sorted(b.owned), [0, 1, 2, 3, 4, 5, 6, 7]);
+  // a wakes up: its renewals fail and it releases as `lost` (no checkpoint: it is fenced anyway).
+  await a.tick();
+  t.same(sorted(a.owned), []);
+  t.ok(log.includes('a-0:lost'));
+});
+
+t.test('stop hands every partition back with a checkpoint', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = worker(c, 'a', log, 60_000);
+  await a.start();
+  await a.stop();
+  t.same(sorted(a.owned), []);
+  t.equal(log.filter((l) => l.endsWith(':stop')).length, 8);
+  const b = worker(c, 'b', log, 60_000);
+  await b.tick();
+  t.equal(b.owned.size, 8, 'free at once for the next worker');
+  await b.stop();
+});
