@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { BrandDirectory, buildApi, LiveHub, Metrics } from '../api/index.js';
-import { RulesSentiment } from '../engines/sentiment/index.js';
 import { BrandMatcher } from '../engines/text/index.js';
 import { defaultCampaigns } from '../ingest/brands-default.js';
 import { SyntheticGenerator, type GeneratedEvent } from '../ingest/generator.js';
@@ -10,18 +9,22 @@ import { SyntheticSource } from '../ingest/synthetic-source.js';
 import {
   AggregateProcessor,
   DeadLetters,
+  DeadLetterSink,
   EnrichProcessor,
   Instrumentation,
   PartitionWorkers,
+  startSentiment,
   type AggregateInput,
   type Bus,
   type Coordinator,
   type Store,
 } from '../stream/index.js';
+import { ClickHouseStore } from '../stream/clickhouse/index.js';
 import { openBackends } from './backends.js';
 import type { Config, Role } from './config.js';
 import { loadBrands, parseSpikes } from './inputs.js';
-import { DASHBOARD_DIR, VERSION } from './paths.js';
+import { join } from 'node:path';
+import { DASHBOARD_DIR, PROJECT_ROOT, VERSION } from './paths.js';
 
 export interface Running {
   config: Config;
@@ -59,7 +62,9 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   instrumentation.on('partition.assigned', (e) => logger.info(e, 'partition assigned'));
   instrumentation.on('partition.released', (e) => logger.info(e, 'partition released'));
 
-  const { bus, store, coordinator, close: closeBackends } = await openBackends(config, logger);
+  const backends = await openBackends(config, logger);
+  const { bus, store, coordinator, close: closeBackends } = backends;
+  backends.instrument(metrics);
   const deadLetters = new DeadLetters(bus, instrumentation);
   bus.onDeliveryExhausted((consumer, msg) => {
     void deadLetters
@@ -68,7 +73,29 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   });
 
   const matcher = new BrandMatcher(specs);
-  const scorer = new RulesSentiment();
+  const sentiment = await startSentiment({
+    model: config.sentimentModel,
+    linearWeights:
+      config.sentimentLinearWeights ||
+      join(PROJECT_ROOT, 'engines', 'sentiment', 'models', 'sentiment-linear-v1.bin'),
+    languageCheck: config.sentimentLanguageCheck,
+    transformer: {
+      dir: config.sentimentTransformerDir,
+      quantized: config.sentimentTransformerQuantized,
+      select: config.sentimentTransformerSelect,
+      budget: config.sentimentTransformerBudget,
+      workers: config.sentimentTransformerWorkers,
+      threads: config.sentimentTransformerThreads,
+      batchSize: config.sentimentTransformerBatch,
+      waitMs: config.sentimentTransformerWaitMs,
+      labels: config.sentimentTransformerLabels,
+    },
+    instrumentation,
+    log: (level, fields, message) => logger[level]({ ...fields, component: 'sentiment' }, message),
+  });
+  const scorer = sentiment.tiers;
+  // The transformer tier re-scores in stage 1, which the fused stage 2 (`--aggregate-input events`) skips.
+  const aggregateInput = config.sentimentModel === 'transformer' ? 'enriched' : config.aggregateInput;
   const settings = {
     windows: config.windows,
     outOfOrdernessMs: config.outOfOrdernessMs,
@@ -86,7 +113,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       onError: (err) => logger.error({ err, group }, 'partition assignment failed; retrying'),
     });
   const workers = new Map<string, PartitionWorkers>();
-  if (runs('enrich') && config.aggregateInput === 'enriched') {
+  if (runs('enrich') && aggregateInput === 'enriched') {
     workers.set(
       'enrich',
       workerGroup(
@@ -97,7 +124,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   }
   if (runs('aggregate')) {
     const input: AggregateInput =
-      config.aggregateInput === 'events' ? { kind: 'events', matcher, scorer } : { kind: 'enriched' };
+      aggregateInput === 'events' ? { kind: 'events', matcher, scorer } : { kind: 'enriched' };
     workers.set(
       'aggregate',
       workerGroup(
@@ -111,6 +138,10 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
             input,
             deadLetters,
             instrumentation,
+            ...(store instanceof ClickHouseStore &&
+              config.clickhouseEnrichedRetentionDays > 0 && {
+                keepEnriched: (events) => store.insertEnriched(events),
+              }),
             checkpoints: {
               coordinator,
               lease,
@@ -147,6 +178,20 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     });
   }
   for (const w of workers.values()) await w.start();
+  // Dead letters go to ClickHouse too, where people query them; the in-memory store has no table.
+  const deadLetterSink =
+    runs('aggregate') && store instanceof ClickHouseStore
+      ? new DeadLetterSink({
+          bus,
+          instrumentation,
+          write: async (letters) => {
+            await store.insertDeadLetters(letters);
+            await store.flush();
+          },
+        })
+      : undefined;
+  await deadLetterSink?.start();
+  metrics.observeLag(async () => (await Promise.all([...workers.values()].map((w) => w.lag()))).flat());
 
   let synthetic: SyntheticSource | undefined;
   if (ingestor && config.synthetic) {
@@ -191,6 +236,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       await synthetic?.stop();
       await app.close();
       for (const w of workers.values()) await w.stop();
+      await deadLetterSink?.stop();
+      await sentiment.close();
       hub?.stop();
       stopMetrics();
       await closeBackends();

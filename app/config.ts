@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { parseWindow, type WindowSpec } from '../stream/index.js';
+import { parseLabelMap, parseWindow, SelectionPolicy, type WindowSpec } from '../stream/index.js';
 
 /**
  * Every setting of the process, read from flags and environment variables (flags win), with
@@ -44,6 +44,20 @@ export interface Config {
   clickhouseBatchRows: number;
   clickhouseFlushMs: number;
   clickhouseMaxBufferedRows: number;
+  clickhouseEnrichedRetentionDays: number;
+  redisPrefix: string;
+  sentimentModel: 'rules' | 'linear' | 'transformer';
+  sentimentLinearWeights: string;
+  sentimentLanguageCheck: boolean;
+  sentimentTransformerDir: string;
+  sentimentTransformerQuantized: boolean;
+  sentimentTransformerSelect: string;
+  sentimentTransformerBudget: number;
+  sentimentTransformerWaitMs: number;
+  sentimentTransformerWorkers: number;
+  sentimentTransformerThreads: number;
+  sentimentTransformerBatch: number;
+  sentimentTransformerLabels: string;
 }
 
 export const ROLES = ['all', 'ingest', 'enrich', 'aggregate', 'api'] as const;
@@ -95,6 +109,18 @@ const oneOf =
   };
 
 const text = (v: string): string => v;
+
+/** A value that `check` accepts, else a ConfigError with its message. */
+const checked =
+  (check: (v: string) => unknown) =>
+  (v: string, s: Setting): string => {
+    try {
+      check(v);
+    } catch (err) {
+      throw new ConfigError(`${s.flag} / ${s.env}: ${(err as Error).message}`);
+    }
+    return v;
+  };
 
 const url =
   (schemes: string[]) =>
@@ -440,6 +466,126 @@ export const SETTINGS: Setting[] = (
       parse: int(1),
       description:
         'Services mode: above this many unwritten rows (ClickHouse slow or down) stage 2 waits: backpressure reaches the consumer and memory stays bounded.',
+    },
+    {
+      key: 'clickhouseEnrichedRetentionDays',
+      flag: '--clickhouse-enriched-retention-days',
+      env: 'PW_CLICKHOUSE_ENRICHED_RETENTION_DAYS',
+      default: '0',
+      parse: int(0, 3650),
+      description:
+        'Services mode: days of enriched events (every post with its brands and sentiment) kept in ClickHouse for drill-down; `0` stores none. Older days are dropped by partition.',
+    },
+    {
+      key: 'redisPrefix',
+      flag: '--redis-prefix',
+      env: 'PW_REDIS_PREFIX',
+      default: 'pw:',
+      parse: text,
+      description: 'Services mode: prefix of every Redis key, so several deployments can share one Redis.',
+    },
+    {
+      key: 'sentimentModel',
+      flag: '--sentiment-model',
+      env: 'PW_SENTIMENT_MODEL',
+      default: 'linear',
+      parse: oneOf(['rules', 'linear', 'transformer'] as const),
+      description:
+        'Sentiment tier for every event: `rules` (lexicon), `linear` (trained, the most accurate fast tier) or `transformer` (linear for every event, and the transformer re-scores the events `--sentiment-transformer-select` picks; stage 1 then runs as its own stage, as with `--aggregate-input enriched`).',
+    },
+    {
+      key: 'sentimentLinearWeights',
+      flag: '--sentiment-linear-weights',
+      env: 'PW_SENTIMENT_LINEAR_WEIGHTS',
+      default: '',
+      parse: text,
+      description:
+        'Weights file of the linear tier, as written by `npm run train:sentiment`; empty uses the committed `engines/sentiment/models/sentiment-linear-v1.bin`.',
+    },
+    {
+      key: 'sentimentLanguageCheck',
+      flag: '--sentiment-language-check',
+      env: 'PW_SENTIMENT_LANGUAGE_CHECK',
+      default: 'true',
+      parse: bool,
+      description:
+        'Mark posts that are not in English (declared by the source, or detected) as `unsupported` instead of scoring them.',
+    },
+    {
+      key: 'sentimentTransformerDir',
+      flag: '--sentiment-transformer-dir',
+      env: 'PW_SENTIMENT_TRANSFORMER_DIR',
+      default: '',
+      parse: text,
+      description:
+        'Folder of a transformers.js text-classification model (`config.json`, `tokenizer.json`, `onnx/model_quantized.onnx`); needed by `--sentiment-model transformer`. Loaded locally, never from a hub.',
+    },
+    {
+      key: 'sentimentTransformerQuantized',
+      flag: '--sentiment-transformer-quantized',
+      env: 'PW_SENTIMENT_TRANSFORMER_QUANTIZED',
+      default: 'true',
+      parse: bool,
+      description: 'Use `onnx/model_quantized.onnx` (int8); `false` uses `onnx/model.onnx`.',
+    },
+    {
+      key: 'sentimentTransformerSelect',
+      flag: '--sentiment-transformer-select',
+      env: 'PW_SENTIMENT_TRANSFORMER_SELECT',
+      default: 'uncertain:0.6,reach:10000',
+      parse: checked((v) => SelectionPolicy.parse(v)),
+      description:
+        'Events the transformer re-scores, any of: `all`, `sample:F` (a fraction, by event id), `uncertain:P` (fast-tier confidence below P), `reach:N` (authors with at least N followers), `none`.',
+    },
+    {
+      key: 'sentimentTransformerBudget',
+      flag: '--sentiment-transformer-budget',
+      env: 'PW_SENTIMENT_TRANSFORMER_BUDGET',
+      default: '50',
+      parse: num(0),
+      description:
+        'Most texts per second sent to the transformer (a token bucket); selected events over it keep their fast score.',
+    },
+    {
+      key: 'sentimentTransformerWaitMs',
+      flag: '--sentiment-transformer-wait-ms',
+      env: 'PW_SENTIMENT_TRANSFORMER_WAIT_MS',
+      default: '2000',
+      parse: int(1, 600_000),
+      description: 'How long a selected event waits for the transformer before it keeps its fast score.',
+    },
+    {
+      key: 'sentimentTransformerWorkers',
+      flag: '--sentiment-transformer-workers',
+      env: 'PW_SENTIMENT_TRANSFORMER_WORKERS',
+      default: '1',
+      parse: int(1, 64),
+      description: 'Transformer worker processes.',
+    },
+    {
+      key: 'sentimentTransformerThreads',
+      flag: '--sentiment-transformer-threads',
+      env: 'PW_SENTIMENT_TRANSFORMER_THREADS',
+      default: '1',
+      parse: int(0, 64),
+      description: "onnxruntime threads per worker; 0 uses onnxruntime's default (one per core).",
+    },
+    {
+      key: 'sentimentTransformerBatch',
+      flag: '--sentiment-transformer-batch',
+      env: 'PW_SENTIMENT_TRANSFORMER_BATCH',
+      default: '16',
+      parse: int(1, 1024),
+      description: 'Most texts per transformer batch.',
+    },
+    {
+      key: 'sentimentTransformerLabels',
+      flag: '--sentiment-transformer-labels',
+      env: 'PW_SENTIMENT_TRANSFORMER_LABELS',
+      default: '',
+      parse: checked((v) => parseLabelMap(v)),
+      description:
+        "Map a model's labels to ours, `NAME=LABEL,…` with LABEL negative, neutral or positive, for labels not recognised by name (neg…, neu…, pos…, `LABEL_0..2`, 1–5 stars).",
     },
   ] satisfies Def[]
 ).map((d) => d as Setting);

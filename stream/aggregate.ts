@@ -119,6 +119,8 @@ export interface AggregateOptions {
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
   batchSize?: number;
+  /** Also keeps every event of a batch with its brands and sentiment (for drill-down), before the checkpoint. */
+  keepEnriched?: (events: EnrichedEvent[]) => Promise<void>;
 }
 
 interface SavedCheckpoint {
@@ -232,6 +234,7 @@ export class AggregateProcessor {
       brands: e.brands.length,
       label: e.sentiment.label,
       model: e.sentiment.model,
+      tier: e.sentiment.tier,
     });
     return e;
   }
@@ -241,6 +244,7 @@ export class AggregateProcessor {
     const now = Date.now();
     const lagMs: number[] = [];
     const letters: Promise<void>[] = [];
+    const kept: EnrichedEvent[] = [];
     for (const msg of batch) {
       // A replay after a restart may start inside a fetched batch: skip what the state holds.
       if (msg.seq <= this.lastSeq) continue;
@@ -261,6 +265,7 @@ export class AggregateProcessor {
         continue;
       }
       lagMs.push(now - event.received_ts);
+      if (this.o.keepEnriched) kept.push(event);
       if (event.brands.length === 0) continue;
       const { lateFor } = this.windows.fold(event);
       if (lateFor.length > 0) {
@@ -287,6 +292,7 @@ export class AggregateProcessor {
       for (const r of rows) instrumentation.emit('window.emitted', { window: r.window, final: r.final });
     }
     await Promise.all(letters);
+    if (kept.length > 0) await this.o.keepEnriched?.(kept);
     instrumentation.emit('batch.processed', { stage: 'aggregate', partition, size: batch.length, lagMs });
     this.sinceCheckpoint += batch.length;
     const { everyEvents, everyMs } = this.o.checkpoints;
@@ -314,6 +320,10 @@ export class AggregateProcessor {
    * Stops reading. With `checkpoint`, saves a last checkpoint first (a clean hand-over); without,
    * the next owner replays from the last saved one.
    */
+  async pending(): Promise<number> {
+    return this.loop ? (await this.loop.info()).numPending : 0;
+  }
+
   async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
     this.stopped = true;
     await this.restarting;

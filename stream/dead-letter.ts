@@ -1,4 +1,5 @@
-import { encodeJson, type Bus } from './bus.js';
+import { decodeJson, encodeJson, type Bus } from './bus.js';
+import { ConsumerLoop } from './processor.js';
 import type { RejectReason } from './errors.js';
 import type { Instrumentation } from './instrumentation.js';
 import { Subjects } from './topology.js';
@@ -53,5 +54,58 @@ export class DeadLetters {
       encodeJson(letter),
       msgId !== undefined ? { msgId } : {},
     );
+  }
+}
+
+export interface DeadLetterSinkOptions {
+  bus: Bus;
+  instrumentation: Instrumentation;
+  /** Stores a batch durably (ClickHouse); resolves once it is written. */
+  write: (letters: DeadLetter[]) => Promise<void>;
+  batchSize?: number;
+}
+
+/**
+ * Copies the dead-letter subjects into a table people can query. One shared durable consumer:
+ * every process that runs it takes a share of the messages. At least once (a batch is acked after
+ * it is written).
+ */
+export class DeadLetterSink {
+  private loop: ConsumerLoop | undefined;
+
+  constructor(private readonly o: DeadLetterSinkOptions) {}
+
+  async start(): Promise<void> {
+    const consumer = await this.o.bus.consumer({
+      stream: 'DEAD_LETTERS',
+      durable: 'dead-letter-sink',
+      ackPolicy: 'all',
+      maxAckPending: 10_000,
+      ackWaitMs: 60_000,
+    });
+    this.loop = new ConsumerLoop({
+      stage: 'dead-letter-sink',
+      partition: 0,
+      consumer,
+      batchSize: this.o.batchSize ?? 1000,
+      instrumentation: this.o.instrumentation,
+      handle: async (batch) => {
+        const letters: DeadLetter[] = [];
+        for (const m of batch) {
+          try {
+            letters.push(decodeJson<DeadLetter>(m.data));
+          } catch {
+            // Written by this project only; a record that does not decode has nothing to store.
+          }
+        }
+        await this.o.write(letters);
+        batch[batch.length - 1]!.ack();
+      },
+    });
+    this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.loop?.stop();
   }
 }

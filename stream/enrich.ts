@@ -1,4 +1,5 @@
 import type { SentimentScorer } from '../engines/sentiment/index.js';
+import { SentimentTiers, type EventSentiment } from './sentiment/index.js';
 import { tokenize, type BrandMatcher } from '../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { DeadLetters } from './dead-letter.js';
@@ -11,18 +12,37 @@ export interface EnrichOptions {
   bus: Bus;
   partition: number;
   matcher: BrandMatcher;
-  scorer: SentimentScorer;
+  /** A plain scorer, or the configured tiers (language check, fast tier, transformer on a budget). */
+  scorer: SentimentScorer | SentimentTiers;
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
   batchSize?: number;
 }
 
-/** Stage 1: finds the brands and scores the sentiment of each post. Stateless. */
-export function enrichEvent(e: SocialEvent, matcher: BrandMatcher, scorer: SentimentScorer): EnrichedEvent {
+/** Stage 1: finds the brands and scores the sentiment of each post with the fast tier. Stateless. */
+export function enrichEvent(
+  e: SocialEvent,
+  matcher: BrandMatcher,
+  scorer: SentimentScorer | SentimentTiers,
+): EnrichedEvent {
+  return startEnrich(e, matcher, scorer, false).event;
+}
+
+/**
+ * enrichEvent, plus the transformer tier's result for the events it takes (undefined when it
+ * does not answer in time: the fast result stands).
+ */
+export function startEnrich(
+  e: SocialEvent,
+  matcher: BrandMatcher,
+  scorer: SentimentScorer | SentimentTiers,
+  refine = true,
+): { event: EnrichedEvent; refined?: Promise<EventSentiment | undefined> } {
   const tokens = tokenize(e.text);
   const brands = matcher.match(e.text, tokens);
-  const { label, score } = scorer.score(e.text, tokens);
-  return { ...e, brands, sentiment: { label, score, model: scorer.model } };
+  const tiers = scorer instanceof SentimentTiers ? scorer : SentimentTiers.forScorer(scorer);
+  const { sentiment, refined } = tiers.scoreEvent(e, tokens, refine);
+  return { event: { ...e, brands, sentiment }, refined };
 }
 
 export class EnrichProcessor {
@@ -65,11 +85,14 @@ export class EnrichProcessor {
           );
           return;
         }
-        const enriched = enrichEvent(event, matcher, scorer);
+        const { event: enriched, refined } = startEnrich(event, matcher, scorer);
+        const better = await refined;
+        if (better) enriched.sentiment = better;
         instrumentation.emit('event.enriched', {
           brands: enriched.brands.length,
           label: enriched.sentiment.label,
           model: enriched.sentiment.model,
+          tier: enriched.sentiment.tier,
         });
         await bus.publish(Subjects.enriched(partition), encodeJson(enriched), {
           msgId: `${event.source}:${event.id}`,
@@ -79,6 +102,10 @@ export class EnrichProcessor {
     );
     batch[batch.length - 1]!.ack();
     instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: batch.length, lagMs });
+  }
+
+  async pending(): Promise<number> {
+    return this.loop ? (await this.loop.info()).numPending : 0;
   }
 
   async stop(_options?: { checkpoint: boolean }): Promise<void> {

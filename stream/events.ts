@@ -95,7 +95,16 @@ export type SentimentLabel = 'negative' | 'neutral' | 'positive';
 /** What stage 1 adds to a SocialEvent. `unsupported`: a language the models do not cover (score 0). */
 export interface EnrichedEvent extends SocialEvent {
   brands: string[];
-  sentiment: { label: SentimentLabel | 'unsupported'; score: number; model: string };
+  /**
+   * `tier` and `model` say what scored it; an unsupported post has tier `none` and the language
+   * detector as model. Stage 1 always sets `tier`; it is optional for events enriched before it existed.
+   */
+  sentiment: {
+    label: SentimentLabel | 'unsupported';
+    score: number;
+    model: string;
+    tier?: 'rules' | 'linear' | 'transformer' | 'none';
+  };
 }
 
 const socialCheck = TypeCompiler.Compile(SocialEventSchema);

@@ -1,11 +1,18 @@
 export * from './bus.js';
 export { MemoryBus } from './memory-bus.js';
+export { NatsBus, NATS_BUS_DEFAULTS, type NatsBusOptions, type NatsBusStats } from './nats-bus.js';
 export * from './errors.js';
 export * from './events.js';
 export { Instrumentation, type PipelineEvents, type PipelineEventName } from './instrumentation.js';
 export { partitionOf, fnv1a } from './partition.js';
 export { Subjects, pipelineStreams, type TopologyOptions } from './topology.js';
-export { DeadLetters, type DeadLetter, DEAD_LETTER_PAYLOAD_BYTES } from './dead-letter.js';
+export {
+  DeadLetters,
+  DeadLetterSink,
+  type DeadLetterSinkOptions,
+  type DeadLetter,
+  DEAD_LETTER_PAYLOAD_BYTES,
+} from './dead-letter.js';
 export { retry, sleep, backoffDelay, type RetryOptions } from './retry.js';
 export { ConsumerLoop, startPartitionLoop, type PartitionLoopOptions } from './processor.js';
 export {
@@ -27,7 +34,8 @@ export {
   type WindowQuery,
 } from './store.js';
 export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export { EnrichProcessor, enrichEvent, type EnrichOptions } from './enrich.js';
+export { EnrichProcessor, enrichEvent, startEnrich, type EnrichOptions } from './enrich.js';
+export * from './sentiment/index.js';
 export {
   AggregateProcessor,
   LeaseLostError,

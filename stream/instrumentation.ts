@@ -9,7 +9,18 @@ export interface PipelineEvents {
   'event.accepted': { source: string; kind: 'social' | 'feedback'; duplicate: boolean };
   'event.rejected': { stage: string; reason: RejectReason; source: string };
   'event.late': { source: string; window: string };
-  'event.enriched': { brands: number; label: string; model: string };
+  /** `tier`: rules, linear, transformer, or none (unsupported language); absent from emitters that predate tiers. */
+  'event.enriched': { brands: number; label: string; model: string; tier?: string };
+  /** A post the sentiment models do not cover: `language` as declared by the source or as detected. */
+  'sentiment.unsupported': { language: string; declared: boolean };
+  /** An event chosen for the transformer tier, and what came of it. */
+  'sentiment.transformer': {
+    reason: string;
+    outcome: 'scored' | 'over_budget' | 'timeout' | 'failed';
+    error?: string;
+  };
+  /** The transformer worker pool: a worker started or exited, or a batch was scored. */
+  'sentiment.worker': { event: 'ready' | 'exit' | 'batch'; pid?: number; size?: number; ms?: number };
   'window.emitted': { window: string; final: boolean };
   'batch.processed': { stage: string; partition: number; size: number; lagMs: number[] };
   'deadletter.sent': { stage: string; reason: RejectReason };

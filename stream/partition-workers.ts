@@ -6,6 +6,8 @@ export interface PartitionWorker {
   start(): Promise<void>;
   /** With `checkpoint`, hand over cleanly; without, the lease is gone and the next owner replays. */
   stop(options: { checkpoint: boolean }): Promise<void>;
+  /** Messages of the partition not yet processed. */
+  pending?(): Promise<number>;
 }
 
 export interface PartitionWorkersOptions {
@@ -63,6 +65,15 @@ export class PartitionWorkers {
 
   start(): Promise<void> {
     return this.assigner.start();
+  }
+
+  /** Consumer lag of every partition held here. */
+  async lag(): Promise<{ stage: string; partition: number; pending: number }[]> {
+    const out: { stage: string; partition: number; pending: number }[] = [];
+    for (const [partition, w] of this.workers) {
+      if (w.pending) out.push({ stage: this.o.group, partition, pending: await w.pending() });
+    }
+    return out;
   }
 
   /** Runs a rebalance round now (tests; otherwise it runs every third of the lease time). */

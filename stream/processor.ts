@@ -63,6 +63,11 @@ export class ConsumerLoop {
     }
   }
 
+  /** The consumer's position figures (pending messages, ack floor). */
+  info(): ReturnType<Consumer['info']> {
+    return this.o.consumer.info();
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort();

@@ -1,5 +1,19 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instrumentation } from '../../stream/index.js';
+import type { WriterFigures } from '../../stream/clickhouse/index.js';
+
+/** Numeric counters of a bus client, e.g. NatsBus.stats. */
+export type BusFigures = Record<string, number>;
+
+export interface ConsumerLag {
+  stage: string;
+  partition: number;
+  pending: number;
+}
+
+function snake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
 
 /** The Prometheus metrics of one process, fed by the pipeline's instrumentation events. */
 export class Metrics {
@@ -36,8 +50,31 @@ export class Metrics {
   });
   readonly enriched = new Counter({
     name: 'pulsewatch_events_enriched_total',
-    help: 'Events scored by stage 1, by sentiment model and label',
-    labelNames: ['model', 'label', 'branded'] as const,
+    help: 'Events scored by stage 1, by sentiment tier, model and label',
+    labelNames: ['tier', 'model', 'label', 'branded'] as const,
+    registers: [this.registry],
+  });
+  readonly sentimentUnsupported = new Counter({
+    name: 'pulsewatch_sentiment_unsupported_total',
+    help: 'Posts not scored because they are not in English, by language (declared by the source, or detected)',
+    labelNames: ['language', 'declared'] as const,
+    registers: [this.registry],
+  });
+  readonly sentimentTransformer = new Counter({
+    name: 'pulsewatch_sentiment_transformer_total',
+    help: 'Events selected for the transformer tier, by selection reason and outcome',
+    labelNames: ['reason', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly sentimentWorkerExits = new Counter({
+    name: 'pulsewatch_sentiment_worker_exits_total',
+    help: 'Transformer worker processes that exited (each is restarted)',
+    registers: [this.registry],
+  });
+  readonly sentimentBatch = new Histogram({
+    name: 'pulsewatch_sentiment_transformer_batch_seconds',
+    help: 'Time a transformer worker took to score one batch',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
   readonly windowUpdates = new Counter({
@@ -95,9 +132,116 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly clickhouseBatchRows = new Histogram({
+    name: 'pulsewatch_clickhouse_batch_rows',
+    help: 'Rows per ClickHouse insert, by table',
+    labelNames: ['table'] as const,
+    buckets: [1, 10, 100, 1000, 5000, 10_000, 50_000, 100_000],
+    registers: [this.registry],
+  });
+  readonly clickhouseInsertSeconds = new Histogram({
+    name: 'pulsewatch_clickhouse_insert_seconds',
+    help: 'Duration of successful ClickHouse inserts (the last attempt), by table',
+    labelNames: ['table'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly clickhouseRetries = new Counter({
+    name: 'pulsewatch_clickhouse_insert_retries_total',
+    help: 'ClickHouse inserts that failed and were retried, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+  readonly clickhouseRowsLost = new Counter({
+    name: 'pulsewatch_clickhouse_rows_lost_total',
+    help: 'Rows a ClickHouse writer gave up (a permanent error, or shutdown while the server was down)',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+  private readonly clickhouseWriters = new Set<WriterFigures>();
+  readonly clickhouseBuffered = new Gauge({
+    name: 'pulsewatch_clickhouse_buffered_rows',
+    help: 'Rows waiting for or in a ClickHouse insert, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+    collect: () => {
+      for (const w of this.clickhouseWriters) this.clickhouseBuffered.set({ table: w.name }, w.bufferedRows);
+    },
+  });
+
+  private busStats: (() => BusFigures) | undefined;
+  readonly bus = new Gauge({
+    name: 'pulsewatch_bus_events',
+    help: 'Bus client counters since start: published, duplicates, publish_failures, delivered, redeliveries, exhausted, reconnects',
+    labelNames: ['counter'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const stats = this.busStats?.();
+      if (!stats) return;
+      for (const [counter, value] of Object.entries(stats)) this.bus.set({ counter: snake(counter) }, value);
+    },
+  });
+  private readonly checkpointTimes = new Map<
+    string,
+    { stage: string; partition: number; at: number; seq: number }
+  >();
+  readonly checkpointAge = new Gauge({
+    name: 'pulsewatch_checkpoint_age_seconds',
+    help: 'Time since the last checkpoint of each partition this process owns, by stage',
+    labelNames: ['stage', 'partition'] as const,
+    registers: [this.registry],
+    collect: () => {
+      this.checkpointAge.reset();
+      const now = Date.now();
+      for (const c of this.checkpointTimes.values())
+        this.checkpointAge.set({ stage: c.stage, partition: String(c.partition) }, (now - c.at) / 1000);
+    },
+  });
+  private lagSource: (() => Promise<ConsumerLag[]>) | undefined;
+  readonly consumerLag = new Gauge({
+    name: 'pulsewatch_consumer_lag_messages',
+    help: 'Messages of each owned partition not yet processed, by stage',
+    labelNames: ['stage', 'partition'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (!this.lagSource) return;
+      this.consumerLag.reset();
+      for (const l of await this.lagSource().catch(() => []))
+        this.consumerLag.set({ stage: l.stage, partition: String(l.partition) }, l.pending);
+    },
+  });
+
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'pulsewatch_' });
+  }
+
+  /** Reads the bus client's counters at each scrape. */
+  observeBus(stats: () => BusFigures): void {
+    this.busStats = stats;
+  }
+
+  /** Asks the owned partitions for their consumer lag at each scrape. */
+  observeLag(source: () => Promise<ConsumerLag[]>): void {
+    this.lagSource = source;
+  }
+
+  /** Feeds the ClickHouse writers' figures (`ClickHouseStore.writers`). Returns a function that unsubscribes. */
+  observeWriters(writers: Iterable<WriterFigures>): () => void {
+    const offs: (() => void)[] = [];
+    for (const w of writers) {
+      this.clickhouseWriters.add(w);
+      offs.push(
+        w.on('batch', (e) => {
+          this.clickhouseBatchRows.observe({ table: e.writer }, e.rows);
+          this.clickhouseInsertSeconds.observe({ table: e.writer }, e.ms / 1000);
+        }),
+        w.on('retry', (e) => this.clickhouseRetries.inc({ table: e.writer })),
+        w.on('lost', (e) => this.clickhouseRowsLost.inc({ table: e.writer }, e.rows)),
+        () => this.clickhouseWriters.delete(w),
+      );
+    }
+    return () => offs.forEach((off) => off());
   }
 
   /** Subscribes to the pipeline's events. Returns a function that unsubscribes. */
@@ -113,8 +257,23 @@ export class Metrics {
         this.deadLetters.inc({ stage: e.stage, reason: e.reason }),
       ),
       instrumentation.on('event.enriched', (e) =>
-        this.enriched.inc({ model: e.model, label: e.label, branded: e.brands > 0 ? 'yes' : 'no' }),
+        this.enriched.inc({
+          tier: e.tier ?? 'unknown',
+          model: e.model,
+          label: e.label,
+          branded: e.brands > 0 ? 'yes' : 'no',
+        }),
       ),
+      instrumentation.on('sentiment.unsupported', (e) =>
+        this.sentimentUnsupported.inc({ language: e.language, declared: String(e.declared) }),
+      ),
+      instrumentation.on('sentiment.transformer', (e) =>
+        this.sentimentTransformer.inc({ reason: e.reason, outcome: e.outcome }),
+      ),
+      instrumentation.on('sentiment.worker', (e) => {
+        if (e.event === 'exit') this.sentimentWorkerExits.inc();
+        else if (e.event === 'batch' && e.ms !== undefined) this.sentimentBatch.observe(e.ms / 1000);
+      }),
       instrumentation.on('window.emitted', (e) =>
         this.windowUpdates.inc({ window: e.window, final: String(e.final) }),
       ),
@@ -123,6 +282,12 @@ export class Metrics {
         for (const ms of e.lagMs) this.lag.observe({ stage: e.stage }, ms / 1000);
       }),
       instrumentation.on('processor.error', (e) => this.processorErrors.inc({ stage: e.stage })),
+      instrumentation.on('checkpoint.saved', (e) =>
+        this.checkpointTimes.set(`${e.stage}:${e.partition}`, { ...e, at: Date.now() }),
+      ),
+      instrumentation.on('partition.released', (e) =>
+        this.checkpointTimes.delete(`${e.group}:${e.partition}`),
+      ),
     ];
     return () => offs.forEach((off) => off());
   }

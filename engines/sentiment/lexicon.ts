@@ -1,9 +1,13 @@
+import { VADER_WORDS } from './vader-lexicon.js';
+
 /**
  * Sentiment valences for the rules scorer, on a -4 (worst) .. +4 (best) scale.
  *
- * Written for brand talk on social media: product, service and delivery words, plus the slang and
- * abbreviations people post. Words whose sense flips with context ("fire", "sick", "killing", "down",
- * "support") are left out on purpose: a missing word costs less than a confidently wrong one.
+ * Two sources. The base is the VADER lexicon (MIT, see vader-lexicon.ts): about 6,500 words rated
+ * by human raters. Over it go the words below, written for this project for brand talk on social
+ * media: product, service and delivery words, plus the slang and abbreviations people post; where
+ * both have a word, ours wins. Words whose sense flips with context are taken out of both (see
+ * AMBIGUOUS): a missing word costs less than a confidently wrong one.
  * Keys are token norms (lower case, no accents, apostrophes as "'"). Each line: a valence, then the
  * entries that have it.
  */
@@ -35,11 +39,14 @@ const WORDS = `
   1.4 hehe safe resolved improve ty
   1.3 cool smooth solid fair secure
   1.2 decent fresh fixed worth premium fancy party calm
-  1.0 yes fast works upgrade
+  1.0 yes fast upgrade
   0.9 ok okay quick
   0.8 fine
+  1.8 xx
+  1.6 birthday
 
-  -0.6 sorry waiting
+  -0.6 sorry waiting why
+  -0.8 anymore
   -0.9 meh
   -1.0 late expensive pricey joke unsubscribe warning
   -1.2 bug bugs issue issues refund refunds sigh tired lag missing delays
@@ -117,7 +124,53 @@ function parse(table: string): ReadonlyMap<string, number> {
   return valences;
 }
 
-export const WORD_VALENCES = parse(WORDS);
+/**
+ * Words VADER rates that mislead more than they help in posts: names and titles ("United", "Star
+ * Wars", "Foo Fighters", "Taylor Swift", "Super Bowl"), fillers ("like", "kind of", "no school
+ * tomorrow"), phrases whose sense turns on the next word ("don't miss", "don't forget", "take care",
+ * "doesn't matter", "on the other hand") and typing slips ("ill" for "I'll"). "like" counts after a
+ * subject (see LIKE_AFTER); "no" still negates.
+ */
+export const AMBIGUOUS = wordSet(`
+  like miss forget wars fighters united hand swift security spirit matter truth justice mercy clear rich
+  care save kind pls giving agree feeling works surprised no super l fu ill devil fire drop leave pay
+  hard trick idk limited
+`);
+
+/** "like" is a sentiment word after these ("I like it", "really like"), a filler elsewhere. */
+export const LIKE_AFTER = wordSet(`
+  i we you they really totally so also still do does did would i'd we'd definitely just
+`);
+
+/**
+ * Two-word phrases that mean something their words do not: the first word is no negator here
+ * ("can't wait" is eager, not negated waiting).
+ */
+export const IDIOMS: ReadonlyMap<string, ReadonlyMap<string, number>> = new Map([
+  [
+    'wait',
+    new Map([
+      ["can't", 2.2],
+      ['cant', 2.2],
+      ['cannot', 2.2],
+    ]),
+  ],
+  [
+    'forward',
+    new Map([
+      ['look', 2.0],
+      ['looking', 2.0],
+      ['looks', 2.0],
+    ]),
+  ],
+]);
+
+export const WORD_VALENCES: ReadonlyMap<string, number> = (() => {
+  const merged = new Map(parse(VADER_WORDS));
+  for (const [word, valence] of parse(WORDS)) merged.set(word, valence);
+  for (const word of AMBIGUOUS) merged.delete(word);
+  return merged;
+})();
 export const EMOJI_VALENCES = parse(EMOJI);
 export const EMOTICON_VALENCES = parse(EMOTICONS);
 

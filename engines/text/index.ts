@@ -1,3 +1,4 @@
 export { tokenize, normalizeText, extractTags, type Token, type TokenKind } from './tokenize.js';
 export { BrandMatcher } from './brands.js';
 export type { BrandSpec } from './types.js';
+export { FeatureBuffer, HASH_START, hashFinish, hashMix, hashSeed, hashString } from './hashing.js';

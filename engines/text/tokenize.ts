@@ -28,6 +28,8 @@ export interface Token {
 /** Lower-case, NFKD and strip combining marks, so that "Café", "CAFÉ" and "cafe" compare equal. */
 export function normalizeText(s: string): string {
   if (typeof s !== 'string') return '';
+  // Plain ASCII has nothing to decompose or strip: the common case, and much cheaper.
+  if (isAscii(s)) return s.toLowerCase();
   return s.normalize('NFKD').toLowerCase().replace(COMBINING_MARK, '');
 }
 
@@ -50,7 +52,13 @@ export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < s.length) {
-    const skipped = matchAt(SKIP, s, i);
+    const code = s.charCodeAt(i);
+    if (code === 0x20) {
+      i++;
+      continue;
+    }
+    // Printable ASCII is never skipped; anything else may be a space, control or format character.
+    const skipped = code > 0x20 && code < 0x7f ? undefined : matchAt(SKIP, s, i);
     if (skipped) {
       i += skipped.length;
       continue;
@@ -70,6 +78,8 @@ export function tokenize(text: string): Token[] {
 // ---------------------------------------------------------------------------------------------------
 
 const COMBINING_MARK = /\p{M}/gu;
+// ASCII letters that start no emoji, link or emoticon: such a token can only be a word.
+const PLAIN_WORD_START = /[a-gi-vyzA-GI-SU-VYZ]/;
 const ELONGATION = /(\p{L})\1{2,}/u;
 const ELONGATION_ALL = /(\p{L})\1{2,}/gu;
 const APOSTROPHES = /[\u2018\u2019\u02BC\u2032]/g;
@@ -175,6 +185,10 @@ function wordAfter(s: string, end: number): boolean {
 
 function readToken(s: string, i: number): Token | undefined {
   const c = s[i] ?? '';
+  if (PLAIN_WORD_START.test(c)) {
+    const word = matchAt(WORD, s, i);
+    if (word) return wordToken(word);
+  }
 
   const emoji = matchAt(EMOJI, s, i);
   if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
@@ -223,11 +237,36 @@ function make(kind: TokenKind, text: string, norm: string, elongated = false, ca
 }
 
 function wordToken(text: string): Token {
+  if (isAscii(text)) return asciiWordToken(text);
   const folded = normalizeText(text).replace(APOSTROPHES, "'");
   const elongated = ELONGATION.test(folded);
   const norm = elongated ? folded.replace(ELONGATION_ALL, '$1$1') : folded;
   const caps = !LOWER.test(text) && (text.match(UPPER)?.length ?? 0) >= 2;
   return make('word', text, norm, elongated, caps);
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** wordToken for plain ASCII, without regular expressions: the same result, faster. */
+function asciiWordToken(text: string): Token {
+  const folded = text.toLowerCase();
+  let elongated = false;
+  let upper = 0;
+  let lower = 0;
+  for (let k = 0; k < text.length; k++) {
+    const c = folded.charCodeAt(k);
+    if (c >= 0x61 && c <= 0x7a) {
+      const original = text.charCodeAt(k);
+      if (original === c) lower++;
+      else upper++;
+      if (k >= 2 && folded.charCodeAt(k - 1) === c && folded.charCodeAt(k - 2) === c) elongated = true;
+    }
+  }
+  const norm = elongated ? folded.replace(ELONGATION_ALL, '$1$1') : folded;
+  return make('word', text, norm, elongated, lower === 0 && upper >= 2);
 }
 
 function scanUrl(s: string, i: number): number {

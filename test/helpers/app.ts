@@ -1,9 +1,15 @@
 import { loadConfig } from '../../app/config.js';
 import { startApp, type Running } from '../../app/compose.js';
 
-/** Starts the embedded app on a free port with synthetic traffic off, unless flags say otherwise. */
+/**
+ * Starts the embedded app on a free port with synthetic traffic off and the rules sentiment tier
+ * (what the tests' direct counts use), unless flags say otherwise.
+ */
 export async function startTestApp(flags: string[] = []): Promise<Running> {
-  const config = loadConfig(['--port', '0', '--no-synthetic', '--log-level', 'silent', ...flags], {});
+  const config = loadConfig(
+    ['--port', '0', '--no-synthetic', '--log-level', 'silent', '--sentiment-model', 'rules', ...flags],
+    {},
+  );
   return startApp(config);
 }
 

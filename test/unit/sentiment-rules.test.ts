@@ -29,8 +29,16 @@ t.test('every lexicon entry is a key the tokenizer produces', async (t) => {
   }
 });
 
-t.test('model id', async (t) => {
-  t.equal(scorer.model, 'rules-v1');
+t.test('model id and tier', async (t) => {
+  t.equal(scorer.model, 'rules-v2');
+  t.equal(scorer.tier, 'rules');
+});
+
+t.test('the VADER lexicon is the base, the project lexicon wins, ambiguous words are out', async (t) => {
+  t.equal(WORD_VALENCES.get('euphoric'), 3.2, 'a VADER word');
+  t.equal(WORD_VALENCES.get('outage'), -2.2, 'a project word');
+  for (const w of ['like', 'miss', 'no', 'united', 'swift']) t.equal(WORD_VALENCES.get(w), undefined, w);
+  t.ok(WORD_VALENCES.size > 6000);
 });
 
 t.test('clear positive, negative and neutral posts', async (t) => {
@@ -133,6 +141,35 @@ t.test('emoji and emoticons', async (t) => {
   t.ok(score(':)))') > score(':)'), 'a repeated mouth is emphasis');
 });
 
+t.test('labels: a mild positive word alone is neutral, any net negative cue is negative', async (t) => {
+  t.equal(label('the coffee is ok'), 'neutral', 'ok is too mild to call positive');
+  t.equal(label('the coffee is great'), 'positive');
+  t.equal(label('the coffee is a bit slow'), 'negative');
+});
+
+t.test('"like" counts after a subject only; idioms', async (t) => {
+  t.ok(score('I like the new cup') > 0, 'I like');
+  t.equal(score('looks like rain today'), 0, 'like as a preposition');
+  t.equal(label("can't wait for the new season"), 'positive', "can't wait is eager, not negated");
+  t.equal(label('looking forward to the launch'), 'positive');
+  t.ok(score("can't wait") > 0 && score('wait') === 0);
+});
+
+t.test('a negation that turns no word around leans negative', async (t) => {
+  t.ok(score("why doesn't it ship to Canada") < 0);
+  t.equal(score('it ships to Canada'), 0);
+  t.ok(score('not good') < score("it's not here"), 'a negated word counts more than the lean');
+});
+
+t.test('analyze shows the parts of the score', async (t) => {
+  const r = new RulesSentiment();
+  const a = r.analyze(tokenize('great coffee but awful service'));
+  t.ok(a.positive > 0 && a.negative < 0);
+  t.equal(a.hits, 2);
+  t.equal(a.compound, r.score('great coffee but awful service').score);
+  t.same(r.analyze([]), { sum: 0, positive: 0, negative: 0, hits: 0, compound: 0 });
+});
+
 t.test('hashtags with sentiment words count', async (t) => {
   t.equal(label('#fail'), 'negative');
   t.equal(label('#blessed'), 'positive');
@@ -151,7 +188,7 @@ t.test('compound score stays in [-1, 1] and the label follows it', async (t) => 
   for (const text of texts) {
     const r = scorer.score(text);
     t.ok(r.score >= -1 && r.score <= 1, `in range: ${r.score}`);
-    const want = r.score >= 0.05 ? 'positive' : r.score <= -0.05 ? 'negative' : 'neutral';
+    const want = r.score >= 0.35 ? 'positive' : r.score < 0 ? 'negative' : 'neutral';
     t.equal(r.label, want);
   }
   t.ok(score('great '.repeat(10_000)) > 0.99);

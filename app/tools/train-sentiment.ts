@@ -1,0 +1,122 @@
+/**
+ * Trains the linear sentiment tier and writes its weights file.
+ *
+ *   npm run train:sentiment -- [--data FILE.jsonl] [--out FILE.bin] [--id NAME] [--seed N]
+ *       [--l2 X] [--dims-log2 N] [--char-min N] [--char-max N] [--max-iterations N]
+ *       [--no-lexicon] [--no-negation] [--float] [--val FILE.jsonl]
+ *
+ * The data is JSON Lines with `text` and `label` (negative, neutral or positive). The defaults train
+ * the committed model from ../shared/data/tweeteval-sentiment-train.jsonl. Training is
+ * deterministic: the same data and flags give the same file, byte for byte.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import {
+  classificationReport,
+  DEFAULT_FEATURE_SPEC,
+  DEFAULT_TRAIN_OPTIONS,
+  encodeLinearModel,
+  LinearSentiment,
+  trainLinear,
+  type SentimentLabel,
+  type TrainExample,
+} from '../../engines/sentiment/index.js';
+import {
+  DEFAULT_LINEAR_WEIGHTS,
+  isMain,
+  numberFlag,
+  parseFlags,
+  readRows,
+  runTool,
+  SHARED_DATA,
+  UsageError,
+} from './sentiment-data.js';
+
+const USAGE = `usage: npm run train:sentiment -- [--data FILE.jsonl] [--out FILE.bin] [--id NAME] [--seed N]
+    [--l2 X] [--dims-log2 N] [--char-min N] [--char-max N] [--max-iterations N]
+    [--no-lexicon] [--no-negation] [--float] [--val FILE.jsonl]`;
+
+export async function main(
+  argv: readonly string[],
+  log = console.log,
+  progress = console.error,
+): Promise<number> {
+  const flags = parseFlags(
+    argv,
+    ['data', 'out', 'id', 'seed', 'l2', 'dims-log2', 'char-min', 'char-max', 'max-iterations', 'val'],
+    ['no-lexicon', 'no-negation', 'float', 'help'],
+  );
+  if (flags.has('help')) {
+    log(USAGE);
+    return 0;
+  }
+  const data = resolve(flags.get('data') ?? join(SHARED_DATA, 'tweeteval-sentiment-train.jsonl'));
+  const out = resolve(flags.get('out') ?? DEFAULT_LINEAR_WEIGHTS);
+  const id = flags.get('id') ?? (out === DEFAULT_LINEAR_WEIGHTS ? 'linear-v1' : basename(out, extname(out)));
+  const features = {
+    ...DEFAULT_FEATURE_SPEC,
+    seed: numberFlag(flags, 'seed', DEFAULT_FEATURE_SPEC.seed, 0),
+    dimsLog2: numberFlag(flags, 'dims-log2', DEFAULT_FEATURE_SPEC.dimsLog2, 4),
+    charMin: numberFlag(flags, 'char-min', DEFAULT_FEATURE_SPEC.charMin, 1),
+    charMax: numberFlag(flags, 'char-max', DEFAULT_FEATURE_SPEC.charMax, 1),
+    lexicon: !flags.has('no-lexicon'),
+    negationScope: !flags.has('no-negation'),
+  };
+  const rows = await readRows(data, 'label');
+  const examples: TrainExample[] = rows.map((r) => ({ text: r.text, label: r.label as SentimentLabel }));
+  const sha256 = createHash('sha256')
+    .update(await readFile(data))
+    .digest('hex');
+  progress(`training ${id} on ${examples.length} texts from ${basename(data)}`);
+  const started = Date.now();
+  let model: ReturnType<typeof trainLinear>;
+  try {
+    model = trainLinear(
+      examples,
+      {
+        ...DEFAULT_TRAIN_OPTIONS,
+        id,
+        features,
+        l2: numberFlag(flags, 'l2', DEFAULT_TRAIN_OPTIONS.l2, 0),
+        maxIterations: numberFlag(flags, 'max-iterations', DEFAULT_TRAIN_OPTIONS.maxIterations, 1),
+        quantize: !flags.has('float'),
+        notes: {
+          data: basename(data),
+          data_sha256: sha256,
+          command: ['npm run train:sentiment', ...(argv.length ? ['--', ...argv] : [])].join(' '),
+        },
+      },
+      (p) => {
+        if (p.phase === 'features' && (p.done % 20_000 === 0 || p.done === p.total))
+          progress(`  features ${p.done}/${p.total}`);
+        if (p.phase === 'optimize' && p.iteration % 10 === 0)
+          progress(`  iteration ${p.iteration}: loss ${p.loss.toFixed(5)}`);
+      },
+    );
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+  const bytes = encodeLinearModel(model);
+  await mkdir(dirname(out), { recursive: true });
+  await writeFile(out, bytes);
+  log(
+    `wrote ${out}: ${(bytes.length / 1024 / 1024).toFixed(2)} MiB, ${String(model.training.buckets_used)} buckets used, ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+  const val = flags.get('val');
+  if (val !== undefined) {
+    const vrows = await readRows(resolve(val), 'label');
+    const scorer = new LinearSentiment(model);
+    const r = classificationReport(
+      vrows.map((x) => x.label as SentimentLabel),
+      vrows.map((x) => scorer.score(x.text).label),
+    );
+    log(
+      `${basename(val)}: macro recall ${r.macro_recall.toFixed(4)}, accuracy ${r.accuracy.toFixed(4)}, macro F1 ${r.macro_f1.toFixed(4)} (n=${r.n})`,
+    );
+  }
+  return 0;
+}
+
+if (isMain(import.meta.url)) runTool('train-sentiment', USAGE, () => main(process.argv.slice(2)));

@@ -1,0 +1,300 @@
+/**
+ * Services-mode pipeline benchmark: HTTP NDJSON ingest → NATS JetStream → enrich (rules sentiment)
+ * → aggregate → ClickHouse, each role its own process, against the services `deploy/services.sh up`
+ * starts. Prints sustained events/s end to end and per stage, p50/p99 latency from ingest to the
+ * event's ClickHouse row and to its WebSocket update, and peak memory per process.
+ *
+ *   npm run bench:pipeline -- [--seconds 60] [--topology fused|staged] [--connections 8] [--batch 1000]
+ *
+ * `fused`: stage 2 enriches in its own process (`--aggregate-input events`); `staged`: an enrich
+ * process publishes to social.enriched and stage 2 reads that. A benchmark, not a test: it never fails on timing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { PROJECT_ROOT } from '../app/paths.js';
+import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
+import { SyntheticGenerator } from '../ingest/generator.js';
+import { ClickHouseStore } from '../stream/clickhouse/index.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? fallback : args[i + 1]!;
+};
+const SECONDS = Number(arg('seconds', '60'));
+const TOPOLOGY = arg('topology', 'fused');
+const CONNECTIONS = Number(arg('connections', '8'));
+const BATCH = Number(arg('batch', '1000'));
+const PARTITIONS = Number(arg('partitions', '4'));
+const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
+const REDIS = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const id = randomUUID().replace(/-/g, '').slice(0, 10);
+
+// A NATS server of the benchmark's own (nats-server from Debian, as deploy/services.sh installs it),
+// so streams left by other runs on the machine's server do not mix in.
+const natsPort = await new Promise<number>((resolve) => {
+  const srv = createServer().listen(0, '127.0.0.1', () => {
+    const port = (srv.address() as AddressInfo).port;
+    srv.close(() => resolve(port));
+  });
+});
+const natsDir = mkdtempSync(join(tmpdir(), 'pw-bench-nats-'));
+const natsServer = spawn(
+  process.env.PW_NATS_SERVER_BIN ?? 'nats-server',
+  ['-js', '-a', '127.0.0.1', '-p', String(natsPort), '-sd', natsDir],
+  { stdio: 'ignore' },
+);
+const NATS = `nats://127.0.0.1:${natsPort}`;
+for (let i = 0; i < 100; i++) {
+  const ok = await new Promise<boolean>((resolve) => {
+    const s = connect(natsPort, '127.0.0.1', () => (s.end(), resolve(true))).once('error', () =>
+      resolve(false),
+    );
+  });
+  if (ok) break;
+  await sleep(100);
+}
+const database = `pw_bench_${id}`;
+const PROBE = { name: 'Bench Probe', handles: ['benchprobe'], kind: 'competitor' as const };
+const dir = mkdtempSync(join(tmpdir(), 'pw-bench-'));
+const brandsFile = join(dir, 'brands.json');
+writeFileSync(brandsFile, JSON.stringify([...DEFAULT_BRANDS, PROBE]));
+
+interface Proc {
+  role: string;
+  child: ChildProcess;
+  url: string;
+  peakRss: number;
+}
+
+const common = [
+  '--mode',
+  'services',
+  '--nats-url',
+  NATS,
+  '--clickhouse-url',
+  CLICKHOUSE,
+  '--clickhouse-database',
+  database,
+  '--redis-url',
+  REDIS,
+  '--redis-prefix',
+  `pwbench:${id}:`,
+  '--brands',
+  brandsFile,
+  '--no-synthetic',
+  '--sentiment-model',
+  'rules',
+  '--partitions',
+  String(PARTITIONS),
+  '--log-level',
+  'warn',
+  '--port',
+  '0',
+  '--aggregate-input',
+  TOPOLOGY === 'staged' ? 'enriched' : 'events',
+  '--allowed-lateness-ms',
+  '600000',
+];
+
+async function startRole(role: string): Promise<Proc> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(PROJECT_ROOT, 'dist/app/main.js'),
+      'start',
+      ...common,
+      '--role',
+      role,
+      '--worker-id',
+      `${role}-${id}`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /running: open (\S+?)\/\s/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${role} exited (${code}): ${out}`)));
+  });
+  return { role, child, url, peakRss: 0 };
+}
+
+async function metric(url: string, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#'))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0
+    ? NaN
+    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+// Input: pre-serialised NDJSON bodies, so the load generator spends little CPU of its own.
+const gen = new SyntheticGenerator({ seed: 5, brands: DEFAULT_BRANDS, ratePerSec: 2000 });
+const bodies: string[] = [];
+let lines: string[] = [];
+const now = Date.now();
+for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
+  if (g.kind !== 'social') continue;
+  lines.push(JSON.stringify({ ...g.event, id: `${g.event.id}` }));
+  if (lines.length === BATCH) {
+    bodies.push(lines.join('\n'));
+    lines = [];
+  }
+  if (bodies.length * BATCH >= 600_000) break;
+}
+console.log(
+  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${CONNECTIONS} connections; ${SECONDS} s`,
+);
+
+const roles =
+  TOPOLOGY === 'staged' ? ['ingest', 'enrich', 'aggregate', 'api'] : ['ingest', 'aggregate', 'api'];
+const procs = await Promise.all(roles.map(startRole));
+const by = (role: string) => procs.find((p) => p.role === role)!;
+const ingestUrl = by('ingest').url;
+const sampler = setInterval(async () => {
+  for (const p of procs)
+    p.peakRss = Math.max(
+      p.peakRss,
+      await metric(p.url, 'pulsewatch_process_resident_memory_bytes').catch(() => 0),
+    );
+}, 1000);
+
+// Probes: a post about the probe brand every 500 ms; its latency to ClickHouse and to the WebSocket.
+const store = await ClickHouseStore.open({ url: CLICKHOUSE, database });
+const ws = new WebSocket(by('api').url.replace(/^http/, 'ws') + '/v1/stream');
+await new Promise((r) => ws.once('open', r));
+ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:bench-probe'] }));
+let probeCount = 0;
+const probeSent = new Map<number, number>();
+const wsLatency: number[] = [];
+const chLatency: number[] = [];
+ws.on('message', (d) => {
+  const msg = JSON.parse(String(d)) as { type: string; windows?: { window: string; posts: number }[] };
+  if (msg.type !== 'update') return;
+  const hour = (msg.windows ?? []).filter((w) => w.window === '1h').reduce((n, w) => n + w.posts, 0);
+  for (const [n, at] of probeSent)
+    if (n <= hour && !Number.isNaN(at)) {
+      wsLatency.push(Date.now() - at);
+      probeSent.set(n, NaN);
+    }
+});
+let chSeen = 0;
+const chPoller = setInterval(async () => {
+  const h = Math.floor(Date.now() / 3_600_000) * 3_600_000;
+  const rows = await store
+    .query({ brand: PROBE.name, window: '1h', from: h - 3_600_000, to: h + 3_600_000 })
+    .catch(() => []);
+  const total = rows.reduce((n, r) => n + r.posts, 0);
+  while (chSeen < total) {
+    chSeen++;
+    const at = chAt.get(chSeen);
+    if (at !== undefined) chLatency.push(Date.now() - at);
+  }
+}, 25);
+const chAt = new Map<number, number>();
+const prober = setInterval(async () => {
+  const n = ++probeCount;
+  const at = Date.now();
+  probeSent.set(n, at);
+  chAt.set(n, at);
+  await fetch(`${ingestUrl}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: JSON.stringify({
+      id: `probe-${id}-${n}`,
+      source: 'bench',
+      ts: at,
+      author: { id: `probe-${n % 16}` },
+      text: 'checking in on #benchprobe',
+    }),
+  });
+}, 500);
+
+// Load: CONNECTIONS posters, each sending the next body as soon as the last is acknowledged.
+const start = Date.now();
+const deadline = start + SECONDS * 1000;
+let next = 0;
+let accepted = 0;
+let refused = 0;
+await Promise.all(
+  Array.from({ length: CONNECTIONS }, async () => {
+    while (Date.now() < deadline && next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await fetch(`${ingestUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body,
+      });
+      const r = (await res.json()) as { accepted?: number };
+      if (res.status === 202) accepted += r.accepted ?? 0;
+      else refused++;
+    }
+  }),
+);
+const ingestSeconds = (Date.now() - start) / 1000;
+clearInterval(prober);
+// Drain: wait until stage 2 has processed everything that was accepted (or 60 s).
+const aggUrl = by('aggregate').url;
+const drainDeadline = Date.now() + 60_000;
+let processed = 0;
+while (Date.now() < drainDeadline) {
+  processed = await metric(aggUrl, 'pulsewatch_batch_size_sum', 'stage="aggregate"');
+  if (processed >= accepted + probeCount) break;
+  await sleep(200);
+}
+const totalSeconds = (Date.now() - start) / 1000;
+await sleep(1500);
+clearInterval(chPoller);
+clearInterval(sampler);
+const chRows = await metric(aggUrl, 'pulsewatch_clickhouse_batch_rows_sum');
+ws.close();
+await store.close();
+for (const p of procs) p.child.kill('SIGTERM');
+await Promise.all(procs.map((p) => new Promise((r) => p.child.once('exit', r))));
+const { ClickHouseConnection, ident, sql } = await import('../stream/clickhouse/index.js');
+const c = new ClickHouseConnection({ url: CLICKHOUSE });
+await c.command(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+await c.close();
+natsServer.kill('SIGTERM');
+await new Promise((r) => natsServer.once('exit', r));
+rmSync(natsDir, { recursive: true, force: true });
+rmSync(dir, { recursive: true, force: true });
+
+wsLatency.sort((a, b) => a - b);
+chLatency.sort((a, b) => a - b);
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+console.log(
+  `ingest accepted  ${fmt(accepted / ingestSeconds)} events/s over ${ingestSeconds.toFixed(1)} s (${fmt(accepted)} events, ${refused} refused batches)`,
+);
+console.log(
+  `end to end       ${fmt(processed / totalSeconds)} events/s (${fmt(processed)} processed by stage 2 in ${totalSeconds.toFixed(1)} s, drain included)`,
+);
+console.log(`ClickHouse rows  ${fmt(chRows)} window rows written`);
+console.log(
+  `latency ingest → WebSocket update: p50 ${percentile(wsLatency, 50)} ms, p99 ${percentile(wsLatency, 99)} ms (${wsLatency.length} probes)`,
+);
+console.log(
+  `latency ingest → ClickHouse row:   p50 ${percentile(chLatency, 50)} ms, p99 ${percentile(chLatency, 99)} ms (${chLatency.length} probes)`,
+);
+for (const p of procs)
+  console.log(`peak RSS ${p.role.padEnd(10)} ${(p.peakRss / 1024 / 1024).toFixed(0)} MiB`);
+process.exit(0);

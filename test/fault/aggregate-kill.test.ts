@@ -1,0 +1,174 @@
+import t from 'tap';
+import type { Test } from 'tap';
+import { RulesSentiment } from '../../engines/sentiment/index.js';
+import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
+import { EventIngestor } from '../../ingest/index.js';
+import { ClickHouseStore } from '../../stream/clickhouse/index.js';
+import {
+  DeadLetters,
+  Instrumentation,
+  NatsBus,
+  pipelineStreams,
+  type SocialEvent,
+} from '../../stream/index.js';
+import { eventually } from '../helpers/app.js';
+import { startNatsServer } from '../helpers/nats-server.js';
+import { directCount, mismatches, seededEvents, totalPosts } from '../helpers/oracle.js';
+import {
+  allWindows,
+  CLICKHOUSE_URL,
+  dropDatabase,
+  isolation,
+  ownedPartitions,
+  servicesFlags,
+  spawnWorker,
+  type WorkerProcess,
+} from '../helpers/services.js';
+
+const MIN = 60_000;
+const PARTITIONS = 4;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Fault tests of stage 2 in services mode, each against a private NATS server, its own ClickHouse
+ * database and its own Redis key prefix. Workers are real processes, killed with SIGKILL.
+ */
+async function setup(t: Test, seed: number, count: number) {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.close());
+  const { database, redisPrefix } = isolation();
+  t.teardown(() => dropDatabase(database));
+  const flags = [
+    ...servicesFlags({ natsUrl: nats.url, database, redisPrefix }),
+    '--role',
+    'aggregate',
+    '--partitions',
+    String(PARTITIONS),
+    '--lease-ttl-ms',
+    '1500',
+    '--checkpoint-every-events',
+    '4000',
+    '--checkpoint-every-ms',
+    '300',
+    '--clickhouse-flush-ms',
+    '200',
+  ];
+  const bus = await NatsBus.connect({ servers: nats.url });
+  t.teardown(() => bus.close());
+  for (const s of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(s);
+  const instrumentation = new Instrumentation();
+  const ingestor = new EventIngestor({
+    bus,
+    partitions: PARTITIONS,
+    deadLetters: new DeadLetters(bus, instrumentation),
+    instrumentation,
+  });
+  // Seeded posts over the past hours, enough for `count` events.
+  const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+  const rate = 150;
+  const events = seededEvents(seed, DEFAULT_BRANDS, rate, to - Math.ceil(count / 100 / 60) * MIN, to).slice(
+    0,
+    count,
+  );
+  const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database });
+  t.teardown(() => store.close());
+  const scorer = new RulesSentiment();
+  return { nats, flags, ingestor, events, store, scorer, to };
+}
+
+async function publishInChunks(
+  ingestor: EventIngestor,
+  events: SocialEvent[],
+  chunk: number,
+  pauseMs: number,
+): Promise<void> {
+  for (let i = 0; i < events.length; i += chunk) {
+    await Promise.all(events.slice(i, i + chunk).map((e) => ingestor.publishSocial(e)));
+    await sleep(pauseMs);
+  }
+}
+
+async function expectExact(t: Test, s: Awaited<ReturnType<typeof setup>>): Promise<void> {
+  const brands = DEFAULT_BRANDS.map((b) => b.name);
+  const expected1m = directCount(s.events, DEFAULT_BRANDS, s.scorer, MIN);
+  const expected1h = directCount(s.events, DEFAULT_BRANDS, s.scorer, 60 * MIN);
+  const windows = await eventually(
+    async () => {
+      const w = await allWindows(s.store, brands, '1m', 0, s.to + MIN);
+      return w.reduce((n, x) => n + x.posts, 0) === totalPosts(expected1m) ? w : undefined;
+    },
+    120_000,
+    'ClickHouse totals to reach the input',
+  );
+  t.same(
+    mismatches(expected1m, windows),
+    [],
+    '1-minute windows in ClickHouse equal the offline computation exactly',
+  );
+  t.same(
+    mismatches(expected1h, await allWindows(s.store, brands, '1h', 0, s.to + 60 * MIN)),
+    [],
+    '1-hour windows too',
+  );
+}
+
+t.test(
+  '(a) SIGKILL the aggregate worker at random moments while 100,000 events flow: totals stay exact',
+  async (t) => {
+    const s = await setup(t, 21, 100_000);
+    t.equal(s.events.length, 100_000);
+    let worker: WorkerProcess = spawnWorker('w-0', s.flags);
+    t.teardown(() => worker.child.kill('SIGKILL'));
+    await worker.ready;
+    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40);
+    // Kill it four times at random moments, each time starting a fresh process with a new id.
+    const rng = (() => {
+      let x = 12345;
+      return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    })();
+    for (let k = 1; k <= 4; k++) {
+      await sleep(300 + rng() * 1500);
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      worker = spawnWorker(`w-${k}`, s.flags);
+      await worker.ready;
+    }
+    await publishing;
+    await expectExact(t, s);
+  },
+);
+
+t.test(
+  '(c) two aggregate workers share the partitions; kill one and the other takes over exactly',
+  async (t) => {
+    const s = await setup(t, 22, 40_000);
+    const w1 = spawnWorker('w-a', s.flags);
+    const w2 = spawnWorker('w-b', s.flags);
+    t.teardown(() => {
+      w1.child.kill('SIGKILL');
+      w2.child.kill('SIGKILL');
+    });
+    const [u1, u2] = await Promise.all([w1.ready, w2.ready]);
+    const split = await eventually(
+      async () => {
+        const [a, b] = await Promise.all([ownedPartitions(u1), ownedPartitions(u2)]);
+        return a.length === 2 && b.length === 2 ? [a, b] : undefined;
+      },
+      30_000,
+      'the workers to take two partitions each',
+    );
+    t.same([...split[0]!, ...split[1]!].sort(), [0, 1, 2, 3], 'every partition has one owner');
+    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40);
+    await sleep(800);
+    w2.child.kill('SIGKILL');
+    await w2.exited;
+    await publishing;
+    const taken = await eventually(
+      async () => ((await ownedPartitions(u1)).length === 4 ? true : undefined),
+      30_000,
+      'the live worker to take over all partitions',
+    );
+    t.ok(taken, 'the dead worker’s partitions moved to the live one');
+    await expectExact(t, s);
+  },
+);
