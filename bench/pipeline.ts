@@ -159,7 +159,7 @@ for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
     bodies.push(lines.join('\n'));
     lines = [];
   }
-  if (bodies.length * BATCH >= 600_000) break;
+  if (bodies.length * BATCH >= 300_000) break;
 }
 console.log(
   `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${CONNECTIONS} connections; ${SECONDS} s`,
@@ -237,8 +237,12 @@ let accepted = 0;
 let refused = 0;
 await Promise.all(
   Array.from({ length: CONNECTIONS }, async () => {
-    while (Date.now() < deadline && next < bodies.length) {
-      const body = bodies[next++]!;
+    while (Date.now() < deadline) {
+      // Past the prepared input, the same bodies go again with new ids (ids de-duplicate).
+      const i = next++;
+      const round = Math.floor(i / bodies.length);
+      const body =
+        round === 0 ? bodies[i]! : bodies[i % bodies.length]!.replaceAll('"id":"syn-', `"id":"r${round}-`);
       const res = await fetch(`${ingestUrl}/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-ndjson' },

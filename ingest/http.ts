@@ -77,7 +77,7 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
           continue;
         }
         work.push(
-          o.ingestor.submitSocial(parsed.value, parsed.raw).then((r) => {
+          o.ingestor.submitSocial(parsed.value, parsed.raw, parsed.bytes).then((r) => {
             if (r.ok) {
               accepted++;
               if (r.duplicate) duplicates++;

@@ -1,7 +1,7 @@
 import type { RejectReason } from '../stream/index.js';
 
 export type NdjsonLine =
-  | { line: number; ok: true; value: unknown; raw: string }
+  | { line: number; ok: true; value: unknown; raw: string; bytes: Buffer }
   | { line: number; ok: false; reason: RejectReason; detail: string; raw: string };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -47,7 +47,7 @@ export function* parseNdjson(body: Buffer, maxLineBytes: number): Generator<Ndjs
       continue;
     }
     try {
-      yield { line, ok: true, value: JSON.parse(text) as unknown, raw: text };
+      yield { line, ok: true, value: JSON.parse(text) as unknown, raw: text, bytes };
     } catch (err) {
       yield { line, ok: false, reason: 'invalid_json', detail: (err as Error).message, raw: text };
     }

@@ -6,7 +6,7 @@ import { enrichEvent } from './enrich.js';
 import { backoffDelay, sleep } from './retry.js';
 import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
-import type { EnrichedEvent, SocialEvent } from './events.js';
+import { decodeSocialEvent, type EnrichedEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import type { Store, WindowRow } from './store.js';
@@ -229,7 +229,7 @@ export class AggregateProcessor {
   private decode(msg: BusMessage): EnrichedEvent {
     const { input } = this.o;
     if (input.kind === 'enriched') return decodeJson<EnrichedEvent>(msg.data);
-    const e = enrichEvent(decodeJson<SocialEvent>(msg.data), input.matcher, input.scorer);
+    const e = enrichEvent(decodeSocialEvent(msg), input.matcher, input.scorer);
     this.o.instrumentation.emit('event.enriched', {
       brands: e.brands.length,
       label: e.sentiment.label,

@@ -1,9 +1,9 @@
 import type { SentimentScorer } from '../engines/sentiment/index.js';
 import { SentimentTiers, type EventSentiment } from './sentiment/index.js';
 import { tokenize, type BrandMatcher } from '../engines/text/index.js';
-import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
+import { encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { DeadLetters } from './dead-letter.js';
-import type { EnrichedEvent, SocialEvent } from './events.js';
+import { decodeSocialEvent, type EnrichedEvent, type SocialEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import { Subjects } from './topology.js';
@@ -73,7 +73,7 @@ export class EnrichProcessor {
       batch.map(async (msg) => {
         let event: SocialEvent;
         try {
-          event = decodeJson<SocialEvent>(msg.data);
+          event = decodeSocialEvent(msg);
         } catch (err) {
           await this.o.deadLetters.send(
             'enrich',

@@ -156,3 +156,18 @@ export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent>
     return { ok: false, reason: 'schema', detail: firstError(feedbackCheck, value) };
   return { ok: true, value };
 }
+
+/**
+ * Header carrying `received_ts` when ingest publishes an event's original bytes instead of
+ * re-encoding it; readers fill the defaults with {@link decodeSocialEvent}.
+ */
+export const RECEIVED_TS_HEADER = 'pw-received-ts';
+
+const utf8Decoder = new TextDecoder();
+
+/** Reads a SocialEvent from a bus message, whether ingest re-encoded it or passed its bytes through. */
+export function decodeSocialEvent(msg: { data: Uint8Array; headers: Record<string, string> }): SocialEvent {
+  const value = JSON.parse(utf8Decoder.decode(msg.data)) as SocialEventInput;
+  const received = msg.headers[RECEIVED_TS_HEADER];
+  return received === undefined ? (value as SocialEvent) : normalizeSocialEvent(value, Number(received));
+}
