@@ -101,7 +101,7 @@ const common = [
   '--aggregate-input',
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
   '--allowed-lateness-ms',
-  '600000',
+  '3600000',
 ];
 
 async function startRole(role: string): Promise<Proc> {
