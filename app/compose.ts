@@ -73,29 +73,33 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   });
 
   const matcher = new BrandMatcher(specs);
-  const sentiment = await startSentiment({
-    model: config.sentimentModel,
-    linearWeights:
-      config.sentimentLinearWeights ||
-      join(PROJECT_ROOT, 'engines', 'sentiment', 'models', 'sentiment-linear-v1.bin'),
-    languageCheck: config.sentimentLanguageCheck,
-    transformer: {
-      dir: config.sentimentTransformerDir,
-      quantized: config.sentimentTransformerQuantized,
-      select: config.sentimentTransformerSelect,
-      budget: config.sentimentTransformerBudget,
-      workers: config.sentimentTransformerWorkers,
-      threads: config.sentimentTransformerThreads,
-      batchSize: config.sentimentTransformerBatch,
-      waitMs: config.sentimentTransformerWaitMs,
-      labels: config.sentimentTransformerLabels,
-    },
-    instrumentation,
-    log: (level, fields, message) => logger[level]({ ...fields, component: 'sentiment' }, message),
-  });
-  const scorer = sentiment.tiers;
   // The transformer tier re-scores in stage 1, which the fused stage 2 (`--aggregate-input events`) skips.
   const aggregateInput = config.sentimentModel === 'transformer' ? 'enriched' : config.aggregateInput;
+  // Only the roles that score posts load the sentiment models.
+  const scoring =
+    (runs('enrich') && aggregateInput === 'enriched') || (runs('aggregate') && aggregateInput === 'events');
+  const sentiment = !scoring
+    ? undefined
+    : await startSentiment({
+        model: config.sentimentModel,
+        linearWeights:
+          config.sentimentLinearWeights ||
+          join(PROJECT_ROOT, 'engines', 'sentiment', 'models', 'sentiment-linear-v1.bin'),
+        languageCheck: config.sentimentLanguageCheck,
+        transformer: {
+          dir: config.sentimentTransformerDir,
+          quantized: config.sentimentTransformerQuantized,
+          select: config.sentimentTransformerSelect,
+          budget: config.sentimentTransformerBudget,
+          workers: config.sentimentTransformerWorkers,
+          threads: config.sentimentTransformerThreads,
+          batchSize: config.sentimentTransformerBatch,
+          waitMs: config.sentimentTransformerWaitMs,
+          labels: config.sentimentTransformerLabels,
+        },
+        instrumentation,
+        log: (level, fields, message) => logger[level]({ ...fields, component: 'sentiment' }, message),
+      });
   const settings = {
     windows: config.windows,
     outOfOrdernessMs: config.outOfOrdernessMs,
@@ -113,7 +117,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       onError: (err) => logger.error({ err, group }, 'partition assignment failed; retrying'),
     });
   const workers = new Map<string, PartitionWorkers>();
-  if (runs('enrich') && aggregateInput === 'enriched') {
+  if (sentiment && runs('enrich') && aggregateInput === 'enriched') {
+    const scorer = sentiment.tiers;
     workers.set(
       'enrich',
       workerGroup(
@@ -124,7 +129,9 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   }
   if (runs('aggregate')) {
     const input: AggregateInput =
-      aggregateInput === 'events' ? { kind: 'events', matcher, scorer } : { kind: 'enriched' };
+      sentiment && aggregateInput === 'events'
+        ? { kind: 'events', matcher, scorer: sentiment.tiers }
+        : { kind: 'enriched' };
     workers.set(
       'aggregate',
       workerGroup(
@@ -237,7 +244,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       await app.close();
       for (const w of workers.values()) await w.stop();
       await deadLetterSink?.stop();
-      await sentiment.close();
+      await sentiment?.close();
       hub?.stop();
       stopMetrics();
       await closeBackends();

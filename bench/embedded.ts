@@ -69,6 +69,9 @@ const config = loadConfig(
     String(partitions),
     '--allowed-lateness-ms',
     '3600000',
+    // The baseline above scores with the rules tier; the pipeline must do the same work.
+    '--sentiment-model',
+    'rules',
   ],
   {},
 );

@@ -100,14 +100,20 @@ const common = [
   '0',
   '--aggregate-input',
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
-  '--allowed-lateness-ms',
-  '3600000',
 ];
 
 async function startRole(role: string): Promise<Proc> {
   const child = spawn(
     process.execPath,
     [
+      // PW_BENCH_PROFILE=<dir> writes a CPU profile of every role there.
+      ...(process.env.PW_BENCH_PROFILE
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${process.env.PW_BENCH_PROFILE}`,
+            `--cpu-prof-name=${role}.cpuprofile`,
+          ]
+        : []),
       join(PROJECT_ROOT, 'dist/app/main.js'),
       'start',
       ...common,
@@ -154,7 +160,9 @@ let lines: string[] = [];
 const now = Date.now();
 for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
   if (g.kind !== 'social') continue;
-  lines.push(JSON.stringify({ ...g.event, id: `${g.event.id}` }));
+  // Event time is filled in when a body is sent: the load looks like live traffic, whose windows
+  // close as time goes on, not like a replay of history.
+  lines.push(JSON.stringify({ ...g.event, ts: 0 }).replace('"ts":0', '"ts":__TS__'));
   if (lines.length === BATCH) {
     bodies.push(lines.join('\n'));
     lines = [];
@@ -241,16 +249,21 @@ await Promise.all(
       // Past the prepared input, the same bodies go again with new ids (ids de-duplicate).
       const i = next++;
       const round = Math.floor(i / bodies.length);
-      const body =
+      const template =
         round === 0 ? bodies[i]! : bodies[i % bodies.length]!.replaceAll('"id":"syn-', `"id":"r${round}-`);
+      const body = template.replaceAll('__TS__', String(Date.now()));
       const res = await fetch(`${ingestUrl}/v1/events`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-ndjson' },
         body,
       });
-      const r = (await res.json()) as { accepted?: number };
+      const r = (await res.json()) as { accepted?: number; rejected?: number };
       if (res.status === 202) accepted += r.accepted ?? 0;
       else refused++;
+      if (r.rejected)
+        throw new Error(
+          `the ingest rejected lines of the benchmark's input: ${JSON.stringify(r).slice(0, 500)}`,
+        );
     }
   }),
 );

@@ -38,7 +38,15 @@ export interface TransformerPoolOptions {
 
 export type PoolEvent =
   | { type: 'worker.ready'; pid: number; ms: number }
-  | { type: 'worker.exit'; pid: number; code: number | null; signal: string | null; lost: number }
+  /** `expected`: the pool is closing; otherwise the worker crashed or was killed and is restarted. */
+  | {
+      type: 'worker.exit';
+      pid: number;
+      code: number | null;
+      signal: string | null;
+      lost: number;
+      expected: boolean;
+    }
   | { type: 'worker.log'; pid: number; level: string; message: string }
   | { type: 'batch'; size: number; ms: number };
 
@@ -237,7 +245,14 @@ export class TransformerPool implements TransformerClassifier {
         this.failBatch(slot, 'WORKER_CRASHED');
         slot.ready = false;
         slot.child = undefined;
-        this.o.onEvent?.({ type: 'worker.exit', pid: child.pid ?? 0, code, signal, lost });
+        this.o.onEvent?.({
+          type: 'worker.exit',
+          pid: child.pid ?? 0,
+          code,
+          signal,
+          lost,
+          expected: this.closed,
+        });
         settle(
           new SentimentError(
             'MODEL_INVALID',

@@ -59,18 +59,26 @@ export async function startSentiment(s: SentimentSetup): Promise<RunningSentimen
       switch (e.type) {
         case 'worker.ready':
           s.instrumentation.emit('sentiment.worker', { event: 'ready', pid: e.pid, ms: e.ms });
-          s.log('info', { pid: e.pid, ms: e.ms }, 'transformer worker ready');
+          s.log('info', { worker_pid: e.pid, ms: e.ms }, 'transformer worker ready');
           break;
         case 'worker.exit':
+          if (e.expected) {
+            s.log('info', { worker_pid: e.pid }, 'transformer worker stopped');
+            break;
+          }
           s.instrumentation.emit('sentiment.worker', { event: 'exit', pid: e.pid });
           s.log(
             'warn',
-            { pid: e.pid, code: e.code, signal: e.signal, lost: e.lost },
-            'transformer worker exited; restarting',
+            { worker_pid: e.pid, code: e.code, signal: e.signal, lost: e.lost },
+            'transformer worker exited; its batch keeps the fast scores; restarting',
           );
           break;
         case 'worker.log':
-          s.log(e.level === 'error' || e.level === 'warn' ? 'warn' : 'info', { pid: e.pid }, e.message);
+          s.log(
+            e.level === 'error' || e.level === 'warn' ? 'warn' : 'info',
+            { worker_pid: e.pid },
+            e.message,
+          );
           break;
         case 'batch':
           s.instrumentation.emit('sentiment.worker', { event: 'batch', size: e.size, ms: e.ms });

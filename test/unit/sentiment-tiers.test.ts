@@ -269,3 +269,22 @@ t.test('label mapping', async (t) => {
   t.throws(() => parseLabelMap('joy=happy'), RangeError);
   t.throws(() => parseLabelMap('=positive'), RangeError);
 });
+
+t.test('bad input through the tiers gets a defined result', async (t) => {
+  const tiers = new SentimentTiers({ fast: new RulesSentiment() });
+  const cases: [string, string][] = [
+    ['', 'neutral'],
+    ['😍😍', 'positive'],
+    ['https://a.example/x http://b.example/y', 'neutral'],
+    ['@acme @bluebird', 'neutral'],
+    ['z'.repeat(50_000), 'neutral'],
+    ['good '.repeat(10_000), 'positive'],
+    ['\uD800 \uDC00 \uD83D', 'neutral'],
+    ['\u0000\u0007\u001B[31m\u202E', 'neutral'],
+  ];
+  for (const [text, label] of cases) {
+    const r = tiers.scoreEvent(event({ text }), tokenize(text));
+    t.equal(r.sentiment.label, label, JSON.stringify(text).slice(0, 24));
+    t.ok(Number.isFinite(r.sentiment.score));
+  }
+});
