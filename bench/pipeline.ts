@@ -4,7 +4,10 @@
  * starts. Prints sustained events/s end to end and per stage, p50/p99 latency from ingest to the
  * event's ClickHouse row and to its WebSocket update, and peak memory per process.
  *
- *   npm run bench:pipeline -- [--seconds 60] [--topology fused|staged] [--connections 8] [--batch 1000]
+ *   npm run bench:pipeline -- [--seconds 60] [--rate 0] [--topology fused|staged] [--connections 8] [--batch 1000]
+ *
+ * `--rate 0` (the default) offers as much as ingest takes, which measures throughput; latency is
+ * then mostly queueing. `--rate N` offers N events/s, for latency at a load the pipeline sustains.
  *
  * `fused`: stage 2 enriches in its own process (`--aggregate-input events`); `staged`: an enrich
  * process publishes to social.enriched and stage 2 reads that. A benchmark, not a test: it never fails on timing.
@@ -30,6 +33,8 @@ const SECONDS = Number(arg('seconds', '60'));
 const TOPOLOGY = arg('topology', 'fused');
 const CONNECTIONS = Number(arg('connections', '8'));
 const BATCH = Number(arg('batch', '1000'));
+/** Offered load in events/s; 0 sends as fast as ingest acknowledges (closed loop). */
+const RATE = Number(arg('rate', '0'));
 const PARTITIONS = Number(arg('partitions', '4'));
 const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const REDIS = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -170,7 +175,7 @@ for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
   if (bodies.length * BATCH >= 300_000) break;
 }
 console.log(
-  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${CONNECTIONS} connections; ${SECONDS} s`,
+  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
 );
 
 const roles =
@@ -248,6 +253,11 @@ await Promise.all(
     while (Date.now() < deadline) {
       // Past the prepared input, the same bodies go again with new ids (ids de-duplicate).
       const i = next++;
+      if (RATE > 0) {
+        const due = start + ((i * BATCH) / RATE) * 1000;
+        if (due > Date.now()) await sleep(due - Date.now());
+        if (Date.now() >= deadline) break;
+      }
       const round = Math.floor(i / bodies.length);
       const template =
         round === 0 ? bodies[i]! : bodies[i % bodies.length]!.replaceAll('"id":"syn-', `"id":"r${round}-`);

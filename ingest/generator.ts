@@ -1,5 +1,5 @@
 import { Random } from '../engines/stats/index.js';
-import { extractTags, tokenize, type BrandSpec } from '../engines/text/index.js';
+import { extractTags, hashFinish, tokenize, type BrandSpec } from '../engines/text/index.js';
 import type { FeedbackEvent, SentimentLabel, SocialEventInput } from '../stream/events.js';
 
 /** Events are generated per slot of this many milliseconds of event time. */
@@ -597,13 +597,7 @@ function buildAuthors(seed: number, size: number): Author[] {
 }
 
 function mix32(h: number, v: number): number {
-  h = Math.imul(h ^ v, 0x9e3779b1);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hashFinish(Math.imul(h ^ v, 0x9e3779b1));
 }
 
 /** Seed of the random stream for one slot; slots exceed 32 bits, so both halves are mixed in. */

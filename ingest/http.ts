@@ -89,7 +89,7 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
       const failure = results.find((r) => r.status === 'rejected');
       if (failure) {
         const err = failure.reason as unknown;
-        req.log.warn({ err }, 'ingest publish failed');
+        req.log.warn({ error: (err as Error).message }, 'ingest publish failed; answering 503');
         // Nothing in this batch is promised: the client retries all of it, and ids de-duplicate.
         if (err instanceof PipelineError && err.code === 'STREAM_FULL') throw err;
         throw new PipelineError('BUS_UNAVAILABLE', undefined, { cause: err });

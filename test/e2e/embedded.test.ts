@@ -3,7 +3,7 @@ import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { SyntheticGenerator } from '../../ingest/generator.js';
 import { brandId } from '../../api/index.js';
-import { validateSocialEvent, type SocialEventInput } from '../../stream/index.js';
+import { validateSocialEvent, type SocialEventInput, type WindowAggregate } from '../../stream/index.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';
 import { eventually, startTestApp } from '../helpers/app.js';
 
@@ -53,20 +53,8 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   const expected = directCount(valid, DEFAULT_BRANDS, new RulesSentiment(), MIN);
   const expectedPosts = totalPosts(expected);
 
-  type Window = {
-    brand: string;
-    start: number;
-    posts: number;
-    positive: number;
-    neutral: number;
-    negative: number;
-    unsupported: number;
-    sentiment_sum: number;
-    likes: number;
-    shares: number;
-    replies: number;
-    authors: number;
-  };
+  type Window = WindowAggregate;
+
   const fetchAll = async () => {
     const out: Window[] = [];
     for (const b of DEFAULT_BRANDS) {
