@@ -324,6 +324,7 @@ export class NatsBus implements Bus, NatsBusInternals {
       lingerMs: this.o.fetchLingerMs ?? 2,
       requestTimeoutMs: this.o.requestTimeoutMs ?? 5_000,
       info: () => this.api(`info of ${what}`, () => this.jsm.consumers.info(config.stream, config.durable)),
+      ackPolicy: policy,
     });
     this.bindings.add(binding);
     try {

@@ -87,7 +87,16 @@ export class NatsConsumer implements Consumer {
     readonly stream: string,
     readonly durable: string,
     readonly maxDeliver: number,
-    private readonly o: { lingerMs: number; requestTimeoutMs: number; info: () => Promise<JsConsumerInfo> },
+    private readonly o: {
+      lingerMs: number;
+      requestTimeoutMs: number;
+      info: () => Promise<JsConsumerInfo>;
+      /**
+       * `none`: nothing is ever settled, so nothing is kept for it. `all`: an ack settles every
+       * earlier message too.
+       */
+      ackPolicy: 'explicit' | 'all' | 'none';
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -181,6 +190,10 @@ export class NatsConsumer implements Consumer {
 
   settle(m: NatsBusMessage, reply: string, payload: Uint8Array): void {
     if (this.unsettled.get(m.seq) === m) this.unsettled.delete(m.seq);
+    if (this.o.ackPolicy === 'all' && payload === ACK) {
+      // Map order is arrival order, which for first deliveries is sequence order.
+      for (const seq of this.unsettled.keys()) if (seq < m.seq) this.unsettled.delete(seq);
+    }
     this.settledSinceInfo = true;
     if (payload === ACK || payload === TERM) this.lastAckReply = reply;
     this.send(reply, payload);
@@ -259,11 +272,13 @@ export class NatsConsumer implements Consumer {
       this.requested--;
       if (r.remaining <= 0) this.endRequest(id);
     }
-    this.unsettled.delete(m.seq); // a redelivery: keep insertion order = arrival order
-    this.unsettled.set(m.seq, m);
-    if (this.unsettled.size > MAX_UNSETTLED) {
-      const oldest = this.unsettled.keys().next();
-      if (!oldest.done) this.unsettled.delete(oldest.value);
+    if (this.o.ackPolicy !== 'none') {
+      this.unsettled.delete(m.seq); // a redelivery: keep insertion order = arrival order
+      this.unsettled.set(m.seq, m);
+      if (this.unsettled.size > MAX_UNSETTLED) {
+        const oldest = this.unsettled.keys().next();
+        if (!oldest.done) this.unsettled.delete(oldest.value);
+      }
     }
     if (this.stopped) {
       m.nak();
