@@ -17,6 +17,7 @@ import { directCount, mismatches, seededEvents, totalPosts } from '../helpers/or
 import {
   allWindows,
   CLICKHOUSE_URL,
+  clearRedisPrefix,
   dropDatabase,
   isolation,
   ownedPartitions,
@@ -38,6 +39,7 @@ async function setup(t: Test, seed: number, count: number) {
   t.teardown(() => nats.close());
   const { database, redisPrefix } = isolation();
   t.teardown(() => dropDatabase(database));
+  t.teardown(() => clearRedisPrefix(redisPrefix));
   const flags = [
     ...servicesFlags({ natsUrl: nats.url, database, redisPrefix }),
     '--role',
@@ -63,10 +65,11 @@ async function setup(t: Test, seed: number, count: number) {
     deadLetters: new DeadLetters(bus, instrumentation),
     instrumentation,
   });
-  // Seeded posts over the past hours, enough for `count` events.
+  // Seeded posts over the past hours: a range long enough for `count` events at any hour of the
+  // daily curve (at least half the mean rate), cut to exactly `count`.
   const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
   const rate = 150;
-  const events = seededEvents(seed, DEFAULT_BRANDS, rate, to - Math.ceil(count / 100 / 60) * MIN, to).slice(
+  const events = seededEvents(seed, DEFAULT_BRANDS, rate, to - Math.ceil(count / 50 / 60) * MIN, to).slice(
     0,
     count,
   );

@@ -10,7 +10,14 @@ import { eventually } from '../helpers/app.js';
 import { startClickHouseServer } from '../helpers/clickhouse-server.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import { directCount, mismatches, seededEvents, totalPosts } from '../helpers/oracle.js';
-import { allWindows, CLICKHOUSE_URL, dropDatabase, isolation, servicesFlags } from '../helpers/services.js';
+import {
+  allWindows,
+  clearRedisPrefix,
+  CLICKHOUSE_URL,
+  dropDatabase,
+  isolation,
+  servicesFlags,
+} from '../helpers/services.js';
 
 const MIN = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,6 +53,7 @@ t.test(
     t.teardown(() => nats.close());
     const { database, redisPrefix } = isolation();
     t.teardown(() => dropDatabase(database));
+    t.teardown(() => clearRedisPrefix(redisPrefix));
     const running = await startApp(
       loadConfig(
         [...servicesFlags({ natsUrl: nats.url, database, redisPrefix }), '--lease-ttl-ms', '2000'],
@@ -109,6 +117,7 @@ t.test(
     const clickhouse = await startClickHouseServer();
     t.teardown(() => clickhouse.dispose());
     const { database, redisPrefix } = isolation();
+    t.teardown(() => clearRedisPrefix(redisPrefix));
     const maxBuffered = 300;
     const running = await startApp(
       loadConfig(

@@ -109,3 +109,19 @@ export async function ownedPartitions(url: string, stage = 'aggregate'): Promise
   const re = new RegExp(`pulsewatch_consumer_lag_messages\\{stage="${stage}",partition="(\\d+)"\\}`, 'g');
   return [...text.matchAll(re)].map((m) => Number(m[1])).sort((a, b) => a - b);
 }
+
+/** Deletes every Redis key under a test's prefix, so test runs leave nothing behind. */
+export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
