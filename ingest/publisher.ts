@@ -5,6 +5,7 @@ import {
   RECEIVED_TS_HEADER,
   Subjects,
   validateFeedbackEvent,
+  checkSocialEvent,
   validateSocialEvent,
   type Bus,
   type DeadLetters,
@@ -12,7 +13,7 @@ import {
   type Instrumentation,
   type PubAck,
   type RejectReason,
-  type SocialEvent,
+  type SocialEventInput,
 } from '../stream/index.js';
 
 export type SubmitResult =
@@ -46,9 +47,16 @@ export class EventIngestor {
    * encoding the event again. Bus failures throw a PipelineError.
    */
   async submitSocial(value: unknown, raw?: string, bytes?: Uint8Array): Promise<SubmitResult> {
+    if (bytes) {
+      // The bytes go on as they are: the schema check is enough, no normalised copy is needed.
+      const c = checkSocialEvent(value);
+      if (!c.ok) return this.reject('social', c.reason, c.detail, raw ?? safeJson(value), sourceOf(value));
+      const ack = await this.publishSocial(c.value, bytes);
+      return { ok: true, duplicate: ack.duplicate };
+    }
     const v = validateSocialEvent(value, this.now());
     if (!v.ok) return this.reject('social', v.reason, v.detail, raw ?? safeJson(value), sourceOf(value));
-    const ack = await this.publishSocial(v.value, bytes);
+    const ack = await this.publishSocial(v.value);
     return { ok: true, duplicate: ack.duplicate };
   }
 
@@ -72,15 +80,18 @@ export class EventIngestor {
     return { ok: false, reason, detail };
   }
 
-  /** Publishes a valid event; `original` is the JSON it was decoded from, passed through as it is. */
-  async publishSocial(e: SocialEvent, original?: Uint8Array): Promise<PubAck> {
+  /**
+   * Publishes a valid event. Without `original` it must be normalised (a SocialEvent) and is
+   * encoded; with it, `original` (the JSON it was decoded from) goes on as it is.
+   */
+  async publishSocial(e: SocialEventInput, original?: Uint8Array): Promise<PubAck> {
     const subject = Subjects.events(partitionOf(e.author.id, this.o.partitions));
     const msgId = `${e.source}:${e.id}`;
     const ack = await this.guard(() =>
       original
         ? this.o.bus.publish(subject, original, {
             msgId,
-            headers: { [RECEIVED_TS_HEADER]: String(e.received_ts) },
+            headers: { [RECEIVED_TS_HEADER]: String(e.received_ts ?? this.now()) },
           })
         : this.o.bus.publish(subject, encodeJson(e), { msgId }),
     );

@@ -120,17 +120,22 @@ function firstError(check: typeof socialCheck | typeof feedbackCheck, value: unk
 }
 
 /** Validates one decoded JSON value as a SocialEvent and fills defaults. Never throws. */
+/** Checks one decoded JSON value against the SocialEvent schema, without copying it. Never throws. */
+export function checkSocialEvent(value: unknown): Validation<SocialEventInput> {
+  if (socialCheck.Check(value)) return { ok: true, value };
+  const detail = firstError(socialCheck, value);
+  const tooLong =
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { text?: unknown }).text === 'string' &&
+    (value as { text: string }).text.length > MAX_TEXT_LENGTH;
+  return { ok: false, reason: tooLong ? 'text_too_long' : 'schema', detail };
+}
+
+/** Validates one decoded JSON value as a SocialEvent and fills defaults (in a copy). Never throws. */
 export function validateSocialEvent(value: unknown, now: number = Date.now()): Validation<SocialEvent> {
-  if (!socialCheck.Check(value)) {
-    const detail = firstError(socialCheck, value);
-    const tooLong =
-      typeof value === 'object' &&
-      value !== null &&
-      typeof (value as { text?: unknown }).text === 'string' &&
-      (value as { text: string }).text.length > MAX_TEXT_LENGTH;
-    return { ok: false, reason: tooLong ? 'text_too_long' : 'schema', detail };
-  }
-  return { ok: true, value: normalizeSocialEvent(value, now) };
+  const v = checkSocialEvent(value);
+  return v.ok ? { ok: true, value: normalizeSocialEvent(v.value, now) } : v;
 }
 
 export function normalizeSocialEvent(input: SocialEventInput, now: number): SocialEvent {
@@ -169,5 +174,20 @@ const utf8Decoder = new TextDecoder();
 export function decodeSocialEvent(msg: { data: Uint8Array; headers: Record<string, string> }): SocialEvent {
   const value = JSON.parse(utf8Decoder.decode(msg.data)) as SocialEventInput;
   const received = msg.headers[RECEIVED_TS_HEADER];
-  return received === undefined ? (value as SocialEvent) : normalizeSocialEvent(value, Number(received));
+  return received === undefined ? (value as SocialEvent) : fillDefaults(value, Number(received));
+}
+
+/** normalizeSocialEvent for an object the caller owns: fills the defaults in place, copying nothing. */
+function fillDefaults(e: SocialEventInput, now: number): SocialEvent {
+  e.received_ts ??= now;
+  e.author.followers ??= 0;
+  const tags = (e.tags ??= {});
+  tags.hashtags ??= [];
+  tags.mentions ??= [];
+  tags.urls ??= [];
+  const engagement = (e.engagement ??= {});
+  engagement.likes ??= 0;
+  engagement.shares ??= 0;
+  engagement.replies ??= 0;
+  return e as SocialEvent;
 }
