@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startApp } from './compose.js';
+import { readyLine } from './process.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
@@ -14,7 +15,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = loadConfig(rest, process.env);
   const running = await startApp(config);
-  console.log(`Pulsewatch ${config.mode} is running: open ${running.url}/  (API docs: ${running.url}/docs)`);
+  console.log(readyLine(config.mode, running.url));
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;

@@ -19,7 +19,7 @@ import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { PROJECT_ROOT } from '../app/paths.js';
+import { spawnPulsewatch } from '../app/process.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
 import { SyntheticGenerator } from '../ingest/generator.js';
 import { ClickHouseStore } from '../stream/clickhouse/index.js';
@@ -108,39 +108,15 @@ const common = [
 ];
 
 async function startRole(role: string): Promise<Proc> {
-  const child = spawn(
-    process.execPath,
-    [
-      // PW_BENCH_PROFILE=<dir> writes a CPU profile of every role there.
-      ...(process.env.PW_BENCH_PROFILE
-        ? [
-            '--cpu-prof',
-            `--cpu-prof-dir=${process.env.PW_BENCH_PROFILE}`,
-            `--cpu-prof-name=${role}.cpuprofile`,
-          ]
-        : []),
-      join(PROJECT_ROOT, 'dist/app/main.js'),
-      'start',
-      ...common,
-      '--role',
-      role,
-      '--worker-id',
-      `${role}-${id}`,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /running: open (\S+?)\/\s/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`${role} exited (${code}): ${out}`)));
+  const profile = process.env.PW_BENCH_PROFILE;
+  const started = spawnPulsewatch([...common, '--role', role, '--worker-id', `${role}-${id}`], {
+    // PW_BENCH_PROFILE=<dir> writes a CPU profile of every role there.
+    nodeArgs: profile
+      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}.cpuprofile`]
+      : [],
+    stderr: 'inherit',
   });
-  return { role, child, url, peakRss: 0 };
+  return { role, child: started.child, url: await started.ready, peakRss: 0 };
 }
 
 async function metric(url: string, name: string, labels = ''): Promise<number> {

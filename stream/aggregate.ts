@@ -2,7 +2,7 @@ import type { SentimentScorer } from '../engines/sentiment/index.js';
 import type { BrandMatcher } from '../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { Coordinator } from './coordination.js';
-import { enrichEvent } from './enrich.js';
+import { enrichEvent, reportEnriched } from './enrich.js';
 import { backoffDelay, sleep } from './retry.js';
 import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
@@ -230,12 +230,7 @@ export class AggregateProcessor {
     const { input } = this.o;
     if (input.kind === 'enriched') return decodeJson<EnrichedEvent>(msg.data);
     const e = enrichEvent(decodeSocialEvent(msg), input.matcher, input.scorer);
-    this.o.instrumentation.emit('event.enriched', {
-      brands: e.brands.length,
-      label: e.sentiment.label,
-      model: e.sentiment.model,
-      tier: e.sentiment.tier,
-    });
+    reportEnriched(this.o.instrumentation, e);
     return e;
   }
 
@@ -252,16 +247,7 @@ export class AggregateProcessor {
       try {
         event = this.decode(msg);
       } catch (err) {
-        letters.push(
-          deadLetters.send(
-            'aggregate',
-            'undecodable',
-            String(err),
-            msg.data,
-            'unknown',
-            `undecodable:${msg.subject}:${msg.seq}`,
-          ),
-        );
+        letters.push(deadLetters.undecodable('aggregate', msg, err));
         continue;
       }
       lagMs.push(now - event.received_ts);

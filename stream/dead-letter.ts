@@ -1,4 +1,4 @@
-import { decodeJson, encodeJson, type Bus } from './bus.js';
+import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
 import { ConsumerLoop } from './processor.js';
 import type { RejectReason } from './errors.js';
 import type { Instrumentation } from './instrumentation.js';
@@ -53,6 +53,18 @@ export class DeadLetters {
       Subjects.deadLetter(stage),
       encodeJson(letter),
       msgId !== undefined ? { msgId } : {},
+    );
+  }
+
+  /** A bus message a stage could not decode; de-duplicated by its position, so a replay adds none. */
+  undecodable(stage: string, msg: BusMessage, err: unknown): Promise<void> {
+    return this.send(
+      stage,
+      'undecodable',
+      String(err),
+      msg.data,
+      'unknown',
+      `undecodable:${msg.subject}:${msg.seq}`,
     );
   }
 }

@@ -19,6 +19,16 @@ export interface EnrichOptions {
   batchSize?: number;
 }
 
+/** Tells metrics and logs how an event was scored; both stages that enrich call it. */
+export function reportEnriched(instrumentation: Instrumentation, e: EnrichedEvent): void {
+  instrumentation.emit('event.enriched', {
+    brands: e.brands.length,
+    label: e.sentiment.label,
+    model: e.sentiment.model,
+    tier: e.sentiment.tier,
+  });
+}
+
 /** Stage 1: finds the brands and scores the sentiment of each post with the fast tier. Stateless. */
 export function enrichEvent(
   e: SocialEvent,
@@ -75,25 +85,13 @@ export class EnrichProcessor {
         try {
           event = decodeSocialEvent(msg);
         } catch (err) {
-          await this.o.deadLetters.send(
-            'enrich',
-            'undecodable',
-            String(err),
-            msg.data,
-            'unknown',
-            `undecodable:${msg.subject}:${msg.seq}`,
-          );
+          await this.o.deadLetters.undecodable('enrich', msg, err);
           return;
         }
         const { event: enriched, refined } = startEnrich(event, matcher, scorer);
         const better = await refined;
         if (better) enriched.sentiment = better;
-        instrumentation.emit('event.enriched', {
-          brands: enriched.brands.length,
-          label: enriched.sentiment.label,
-          model: enriched.sentiment.model,
-          tier: enriched.sentiment.tier,
-        });
+        reportEnriched(instrumentation, enriched);
         await bus.publish(Subjects.enriched(partition), encodeJson(enriched), {
           msgId: `${event.source}:${event.id}`,
         });

@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../app/paths.js';
+import { spawnPulsewatch, type PulsewatchProcess } from '../../app/process.js';
 import { ClickHouseConnection, ClickHouseStore, ident, sql } from '../../stream/clickhouse/index.js';
 import type { WindowAggregate } from '../../stream/index.js';
 
@@ -67,40 +64,13 @@ export async function allWindows(
   return out;
 }
 
-export interface WorkerProcess {
+export interface WorkerProcess extends PulsewatchProcess {
   readonly id: string;
-  readonly child: ChildProcess;
-  /** The URL it serves health and metrics on, once it has started. */
-  readonly ready: Promise<string>;
-  readonly exited: Promise<number | null>;
-  output(): string;
 }
 
-const MAIN = join(PROJECT_ROOT, 'dist', 'app', 'main.js');
-
-/** Starts `pulsewatch start` as its own process (from the build, as in production). */
+/** Starts `pulsewatch start` with the given worker id as its own process (from the build). */
 export function spawnWorker(id: string, flags: string[]): WorkerProcess {
-  if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run npm run build first (npm test does)`);
-  const child = spawn(process.execPath, [MAIN, 'start', ...flags, '--worker-id', id], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const ready = new Promise<string>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      const m = /running: open (\S+?)\/\s/.exec(out);
-      if (m) resolve(m[1]!);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.once('exit', (code) =>
-      reject(new Error(`worker ${id} exited (${code}) before it was ready:\n${out}`)),
-    );
-  });
-  ready.catch(() => undefined);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { id, child, ready, exited, output: () => out };
+  return { id, ...spawnPulsewatch([...flags, '--worker-id', id]) };
 }
 
 /** The partitions a worker process owns, read from its /metrics. */
