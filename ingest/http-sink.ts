@@ -1,0 +1,143 @@
+import { gzipSync } from 'node:zlib';
+import { backoffDelay, sleep } from '../stream/index.js';
+import type { EventKind, EventSink, SinkResult } from './sink.js';
+import { addResult, emptyResult } from './sink.js';
+
+export interface HttpSinkOptions {
+  /** Base URL of a Pulsewatch process that runs ingest, e.g. `http://localhost:8080`. */
+  url: string;
+  /** Sent as `Authorization: Bearer <key>` when set. */
+  apiKey?: string;
+  /** Compress request bodies with gzip (`Content-Encoding: gzip`). Default false. */
+  gzip?: boolean;
+  /** Attempts after the first for a batch the server could not take (network error, 429, 5xx). Default: no limit. */
+  retries?: number;
+  /** Backoff between attempts when the server gives no Retry-After; defaults 200 ms doubling to 10 s. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Told about each retry, so a CLI can show it. */
+  onRetry?: (reason: string, attempt: number, delayMs: number) => void;
+  /** Stops waiting between retries. */
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** A reply the server will give again for the same request: retrying cannot help. */
+export class SinkRefusedError extends Error {
+  override name = 'SinkRefusedError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`ingest refused the batch: HTTP ${status} ${code}: ${message}`);
+  }
+}
+
+interface IngestReply {
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  errors: { line: number; reason: string; detail: string }[];
+}
+
+/**
+ * Posts batches as NDJSON to `POST /v1/events` (or `/v1/feedback`) of a running Pulsewatch. Batches
+ * the server cannot take now (down, 503, 429) are retried after its Retry-After or with backoff;
+ * a body over the server's limit (413) is split in two. So a connector sees each batch either
+ * acknowledged, with per-event rejects, or a SinkRefusedError (bad key, bad request).
+ */
+export class HttpSink implements EventSink {
+  private readonly base: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly o: HttpSinkOptions) {
+    this.base = o.url.replace(/\/+$/, '');
+    this.fetch = o.fetch ?? fetch;
+  }
+
+  async submit(events: readonly unknown[], kind: EventKind = 'social'): Promise<SinkResult> {
+    if (events.length === 0) return emptyResult();
+    const lines = events.map((e) => JSON.stringify(e));
+    return this.post(lines, kind);
+  }
+
+  private async post(lines: string[], kind: EventKind): Promise<SinkResult> {
+    const body = Buffer.from(lines.join('\n') + '\n');
+    const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+    if (this.o.apiKey) headers.authorization = `Bearer ${this.o.apiKey}`;
+    const payload = this.o.gzip ? gzipSync(body) : body;
+    if (this.o.gzip) headers['content-encoding'] = 'gzip';
+    const path = kind === 'social' ? '/v1/events' : '/v1/feedback';
+    const retries = this.o.retries ?? Number.POSITIVE_INFINITY;
+    for (let attempt = 0; ; attempt++) {
+      let reason: string;
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.fetch(this.base + path, {
+          method: 'POST',
+          headers,
+          body: payload,
+          ...(this.o.signal && { signal: this.o.signal }),
+        });
+        const text = await res.text();
+        if (res.status === 202 || res.status === 200) return fromReply(parseJson(text) as IngestReply);
+        if (res.status === 413 && lines.length > 1) {
+          const half = Math.ceil(lines.length / 2);
+          const first = await this.post(lines.slice(0, half), kind);
+          return addResult(first, await this.post(lines.slice(half), kind), half);
+        }
+        const err = errorOf(text);
+        if (res.status !== 429 && res.status < 500)
+          throw new SinkRefusedError(res.status, err.code, err.message);
+        reason = `HTTP ${res.status} ${err.code}`;
+        retryAfterMs = retryAfter(res.headers.get('retry-after'));
+      } catch (err) {
+        if (err instanceof SinkRefusedError || this.o.signal?.aborted) throw err;
+        reason = (err as Error).message;
+      }
+      if (attempt >= retries)
+        throw new Error(`ingest at ${this.base} unavailable after ${attempt + 1} attempts: ${reason}`);
+      const delay =
+        retryAfterMs ??
+        backoffDelay(attempt, this.o.initialBackoffMs ?? 200, this.o.maxBackoffMs ?? 10_000, Math.random);
+      this.o.onRetry?.(reason, attempt + 1, delay);
+      await sleep(delay, this.o.signal);
+      if (this.o.signal?.aborted) throw new Error('aborted');
+    }
+  }
+}
+
+function fromReply(r: IngestReply): SinkResult {
+  return {
+    accepted: r.accepted,
+    duplicates: r.duplicates ?? 0,
+    rejected: r.rejected,
+    errors: (r.errors ?? []).map((e) => ({ index: e.line - 1, reason: e.reason, detail: e.detail })),
+  };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`ingest answered with a body that is not JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+function errorOf(text: string): { code: string; message: string } {
+  try {
+    const e = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    return { code: e?.code ?? 'UNKNOWN', message: e?.message ?? text.slice(0, 200) };
+  } catch {
+    return { code: 'UNKNOWN', message: text.slice(0, 200) };
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+export function retryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
+}
