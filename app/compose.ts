@@ -149,6 +149,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
               config.clickhouseEnrichedRetentionDays > 0 && {
                 keepEnriched: (events) => store.insertEnriched(events),
               }),
+            dedupWindowMs: config.dedupWindowSeconds * 1000,
             checkpoints: {
               coordinator,
               lease,
@@ -253,9 +254,11 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
 }
 
 async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {
-  await Promise.all(
-    batch.map((g) =>
-      g.kind === 'social' ? ingestor.submitSocial(g.event) : ingestor.submitFeedback(g.event),
-    ),
-  );
+  const social: { value: unknown }[] = [];
+  const feedback: Promise<unknown>[] = [];
+  for (const g of batch) {
+    if (g.kind === 'social') social.push({ value: g.event });
+    else feedback.push(ingestor.submitFeedback(g.event));
+  }
+  await Promise.all([ingestor.submitSocialBatch(social), ...feedback]);
 }

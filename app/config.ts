@@ -20,6 +20,7 @@ export interface Config {
   aggregateInput: 'events' | 'enriched';
   checkpointEveryEvents: number;
   checkpointEveryMs: number;
+  dedupWindowSeconds: number;
   leaseTtlMs: number;
   brandsFile: string | undefined;
   synthetic: boolean;
@@ -265,6 +266,15 @@ export const SETTINGS: Setting[] = (
       default: '5000',
       parse: int(10),
       description: '…or after this much time, whichever comes first. A restart replays at most this much.',
+    },
+    {
+      key: 'dedupWindowSeconds',
+      flag: '--dedup-window-seconds',
+      env: 'PW_DEDUP_WINDOW_SECONDS',
+      default: '120',
+      parse: int(1, 86_400),
+      description:
+        'Stage 2 drops an event whose `source` and `id` it saw less than this long before (by bus time). Its keys take about 20 bytes each in memory, and a restart reads this much input again to rebuild them.',
     },
     {
       key: 'leaseTtlMs',

@@ -1,5 +1,7 @@
 import {
+  chunkLines,
   encodeJson,
+  joinLines,
   partitionOf,
   PipelineError,
   RECEIVED_TS_HEADER,
@@ -19,9 +21,23 @@ import {
 export type SubmitResult =
   { ok: true; duplicate: boolean } | { ok: false; reason: RejectReason; detail: string };
 
+export interface SocialSubmission {
+  /** The decoded JSON value. */
+  value: unknown;
+  /** The line it came from, for dead letters. */
+  raw?: string | undefined;
+  /** The valid JSON bytes it was decoded from, published as they are when the value passes. */
+  bytes?: Uint8Array | undefined;
+}
+
+/** Bytes per bus message at most (JetStream's default max payload is 1 MiB). */
+const MAX_MESSAGE_BYTES = 512 * 1024;
+
 export interface IngestorOptions {
   bus: Bus;
   partitions: number;
+  /** Events per bus message at most; default 1000. */
+  maxEventsPerMessage?: number;
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
   now?: () => number;
@@ -34,30 +50,76 @@ export interface IngestorOptions {
  */
 export class EventIngestor {
   private readonly now: () => number;
+  private readonly maxEventsPerMessage: number;
 
   constructor(private readonly o: IngestorOptions) {
     if (!Number.isInteger(o.partitions) || o.partitions < 1)
       throw new RangeError('partitions must be a positive integer');
     this.now = o.now ?? Date.now;
+    this.maxEventsPerMessage = o.maxEventsPerMessage ?? 1000;
   }
 
   /**
-   * Validates and publishes one decoded social event. With `bytes` (the valid JSON it was decoded
-   * from) those bytes are published as they are, with `received_ts` in a header, which saves
-   * encoding the event again. Bus failures throw a PipelineError.
+   * Validates and publishes one decoded social event (see {@link submitSocialBatch}). Bus failures
+   * throw a PipelineError.
    */
   async submitSocial(value: unknown, raw?: string, bytes?: Uint8Array): Promise<SubmitResult> {
-    if (bytes) {
-      // The bytes go on as they are: the schema check is enough, no normalised copy is needed.
-      const c = checkSocialEvent(value);
-      if (!c.ok) return this.reject('social', c.reason, c.detail, raw ?? safeJson(value), sourceOf(value));
-      const ack = await this.publishSocial(c.value, bytes);
-      return { ok: true, duplicate: ack.duplicate };
+    return (await this.submitSocialBatch([{ value, raw, bytes }]))[0]!;
+  }
+
+  /**
+   * Validates decoded social events, dead-letters the invalid ones with their reason, and publishes
+   * the rest, many per bus message (one message per partition and chunk). With `bytes` (the valid
+   * JSON a value was decoded from) those bytes are published as they are, with `received_ts` in a
+   * header, which saves encoding the event again. A repeat of an id earlier in the same batch is
+   * not published again (`duplicate`); repeats across batches are dropped by stage 2, which
+   * de-duplicates by id inside its window. Resolves once the bus has acknowledged every message;
+   * a bus failure throws a PipelineError and nothing of the batch is promised.
+   */
+  async submitSocialBatch(items: readonly SocialSubmission[]): Promise<SubmitResult[]> {
+    const results: SubmitResult[] = new Array<SubmitResult>(items.length);
+    const valid: { event: SocialEventInput; bytes?: Uint8Array | undefined }[] = [];
+    const keys = new Set<string>();
+    const duplicates: string[] = [];
+    const rejects: Promise<unknown>[] = [];
+    const now = this.now();
+    items.forEach((item, i) => {
+      const v = item.bytes ? checkSocialEvent(item.value) : validateSocialEvent(item.value, now);
+      if (!v.ok) {
+        const raw = item.raw ?? safeJson(item.value);
+        rejects.push(this.reject('social', v.reason, v.detail, raw, sourceOf(item.value)));
+        results[i] = { ok: false, reason: v.reason, detail: v.detail };
+        return;
+      }
+      const key = `${v.value.source}:${v.value.id}`;
+      const duplicate = keys.has(key);
+      results[i] = { ok: true, duplicate };
+      if (duplicate) {
+        duplicates.push(v.value.source);
+        return;
+      }
+      keys.add(key);
+      valid.push({ event: v.value, bytes: item.bytes });
+    });
+    await Promise.all([this.publishValid(valid, now), ...rejects]);
+    for (const source of duplicates) {
+      this.o.instrumentation.emit('event.accepted', { source, kind: 'social', duplicate: true });
+      this.o.instrumentation.emit('event.duplicate', { stage: 'ingest', source });
     }
-    const v = validateSocialEvent(value, this.now());
-    if (!v.ok) return this.reject('social', v.reason, v.detail, raw ?? safeJson(value), sourceOf(value));
-    const ack = await this.publishSocial(v.value);
-    return { ok: true, duplicate: ack.duplicate };
+    return results;
+  }
+
+  /** Publishes events that passed validation (tests and benchmarks use it to skip the checks). */
+  publishSocial(e: SocialEventInput): Promise<void> {
+    return this.publishValid([{ event: e }], this.now());
+  }
+
+  /** publishSocial for many events: one bus message per partition and chunk. */
+  publishSocialBatch(events: readonly SocialEventInput[]): Promise<void> {
+    return this.publishValid(
+      events.map((event) => ({ event })),
+      this.now(),
+    );
   }
 
   async submitFeedback(value: unknown, raw?: string): Promise<SubmitResult> {
@@ -80,27 +142,28 @@ export class EventIngestor {
     return { ok: false, reason, detail };
   }
 
-  /**
-   * Publishes a valid event. Without `original` it must be normalised (a SocialEvent) and is
-   * encoded; with it, `original` (the JSON it was decoded from) goes on as it is.
-   */
-  async publishSocial(e: SocialEventInput, original?: Uint8Array): Promise<PubAck> {
-    const subject = Subjects.events(partitionOf(e.author.id, this.o.partitions));
-    const msgId = `${e.source}:${e.id}`;
-    const ack = await this.guard(() =>
-      original
-        ? this.o.bus.publish(subject, original, {
-            msgId,
-            headers: { [RECEIVED_TS_HEADER]: String(e.received_ts ?? this.now()) },
-          })
-        : this.o.bus.publish(subject, encodeJson(e), { msgId }),
-    );
-    this.o.instrumentation.emit('event.accepted', {
-      source: e.source,
-      kind: 'social',
-      duplicate: ack.duplicate,
-    });
-    return ack;
+  private async publishValid(
+    events: readonly { event: SocialEventInput; bytes?: Uint8Array | undefined }[],
+    now: number,
+  ): Promise<void> {
+    if (events.length === 0) return;
+    const byPartition = new Map<number, Uint8Array[]>();
+    for (const { event, bytes } of events) {
+      const p = partitionOf(event.author.id, this.o.partitions);
+      let lines = byPartition.get(p);
+      if (!lines) byPartition.set(p, (lines = []));
+      lines.push(bytes ?? encodeJson(event));
+    }
+    // Lines without received_ts (bytes passed through) take it from the header.
+    const headers = { [RECEIVED_TS_HEADER]: String(now) };
+    const publishes: Promise<PubAck>[] = [];
+    for (const [p, lines] of byPartition) {
+      for (const chunk of chunkLines(lines, this.maxEventsPerMessage, MAX_MESSAGE_BYTES))
+        publishes.push(this.guard(() => this.o.bus.publish(Subjects.events(p), joinLines(chunk), { headers })));
+    }
+    await Promise.all(publishes);
+    for (const { event } of events)
+      this.o.instrumentation.emit('event.accepted', { source: event.source, kind: 'social', duplicate: false });
   }
 
   async publishFeedback(e: FeedbackEvent): Promise<PubAck> {

@@ -6,7 +6,9 @@ import { enrichEvent, reportEnriched } from './enrich.js';
 import { backoffDelay, sleep } from './retry.js';
 import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
-import { decodeSocialEvent, type EnrichedEvent } from './events.js';
+import { DedupIndex, type DedupSnapshot } from './dedup.js';
+import { splitLines } from './event-batch.js';
+import { decodeSocialLine, RECEIVED_TS_HEADER, type EnrichedEvent, type SocialEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import type { Store, WindowRow } from './store.js';
@@ -119,15 +121,23 @@ export interface AggregateOptions {
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
   batchSize?: number;
+  /**
+   * Events whose `source:id` was seen less than this long before (by the bus's message time) are
+   * dropped as repeats; default 120,000 (2 minutes).
+   */
+  dedupWindowMs?: number;
   /** Also keeps every event of a batch with its brands and sentiment (for drill-down), before the checkpoint. */
   keepEnriched?: (events: EnrichedEvent[]) => Promise<void>;
 }
 
 interface SavedCheckpoint {
-  v: 1;
+  /** 1: before de-duplication moved into stage 2 (no `dedup`). */
+  v: 1 | 2;
   /** Every message up to this stream sequence is folded into `state`. */
   seq: number;
   state: unknown;
+  /** Where the de-duplication index's live generations start; their keys are read again from the input. */
+  dedup?: DedupSnapshot;
   savedAt: number;
 }
 
@@ -144,6 +154,9 @@ export class LeaseLostError extends Error {
  */
 export class AggregateProcessor {
   windows: PartitionWindows;
+  dedup: DedupIndex;
+  /** After a restore: messages from here up to the checkpoint are read again only to refill `dedup`. */
+  private replayFrom = Number.POSITIVE_INFINITY;
   private loop: ConsumerLoop | undefined;
   private lastSeq = 0;
   private sinceCheckpoint = 0;
@@ -154,6 +167,7 @@ export class AggregateProcessor {
 
   constructor(private readonly o: AggregateOptions) {
     this.windows = new PartitionWindows(o.settings);
+    this.dedup = new DedupIndex(o.dedupWindowMs ?? 120_000);
   }
 
   private get checkpointKey(): string {
@@ -172,12 +186,15 @@ export class AggregateProcessor {
     this.stopped = false;
     const saved = await this.o.checkpoints.coordinator.loadCheckpoint(this.checkpointKey);
     this.windows = new PartitionWindows(this.o.settings);
+    this.dedup = new DedupIndex(this.dedup.windowMs);
     this.lastSeq = 0;
     if (saved !== undefined) {
       const cp = JSON.parse(saved) as SavedCheckpoint;
       this.windows.restore(cp.state);
+      this.dedup.restore(cp.dedup);
       this.lastSeq = cp.seq;
     }
+    this.replayFrom = this.dedup.replayFrom ?? Number.POSITIVE_INFINITY;
     this.checkpointedSeq = this.lastSeq;
     this.restoredFrom = this.lastSeq;
     this.sinceCheckpoint = 0;
@@ -190,7 +207,7 @@ export class AggregateProcessor {
       stage: 'aggregate',
       partition,
       ackPolicy: 'none',
-      startSeq: this.lastSeq + 1,
+      startSeq: Math.min(this.replayFrom, this.lastSeq + 1),
       batchSize: this.o.batchSize ?? 1000,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
@@ -226,12 +243,33 @@ export class AggregateProcessor {
     });
   }
 
-  private decode(msg: BusMessage): EnrichedEvent {
+  /** One event line: a raw event (enriched here when fused) or stage 1's enriched event. */
+  private parse(line: Uint8Array, received: string | undefined): SocialEvent | EnrichedEvent {
+    return this.o.input.kind === 'enriched'
+      ? decodeJson<EnrichedEvent>(line)
+      : decodeSocialLine(line, received);
+  }
+
+  private enrich(e: SocialEvent | EnrichedEvent): EnrichedEvent {
     const { input } = this.o;
-    if (input.kind === 'enriched') return decodeJson<EnrichedEvent>(msg.data);
-    const e = enrichEvent(decodeSocialEvent(msg), input.matcher, input.scorer);
-    reportEnriched(this.o.instrumentation, e);
-    return e;
+    if (input.kind === 'enriched') return e as EnrichedEvent;
+    const enriched = enrichEvent(e, input.matcher, input.scorer);
+    reportEnriched(this.o.instrumentation, enriched);
+    return enriched;
+  }
+
+  /** A message the restored state already holds: its keys go back into the dedup index. */
+  private replayKeys(msg: BusMessage): void {
+    const received = msg.headers[RECEIVED_TS_HEADER];
+    for (const line of splitLines(msg.data)) {
+      let e: SocialEvent | EnrichedEvent;
+      try {
+        e = this.parse(line, received);
+      } catch {
+        continue; // dead-lettered when it was first read
+      }
+      this.dedup.replay(msg.seq, `${e.source}:${e.id}`);
+    }
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {
@@ -240,32 +278,48 @@ export class AggregateProcessor {
     const lagMs: number[] = [];
     const letters: Promise<void>[] = [];
     const kept: EnrichedEvent[] = [];
+    let events = 0;
     for (const msg of batch) {
-      // A replay after a restart may start inside a fetched batch: skip what the state holds.
-      if (msg.seq <= this.lastSeq) continue;
-      let event: EnrichedEvent;
-      try {
-        event = this.decode(msg);
-      } catch (err) {
-        letters.push(deadLetters.undecodable('aggregate', msg, err));
+      // After a restore, and when a replay starts inside a fetched batch: the state holds these.
+      if (msg.seq <= this.lastSeq) {
+        if (msg.seq >= this.replayFrom) this.replayKeys(msg);
         continue;
       }
-      lagMs.push(now - event.received_ts);
-      if (this.o.keepEnriched) kept.push(event);
-      if (event.brands.length === 0) continue;
-      const { lateFor } = this.windows.fold(event);
-      if (lateFor.length > 0) {
-        for (const window of lateFor) instrumentation.emit('event.late', { source: event.source, window });
-        letters.push(
-          deadLetters.send(
-            'aggregate',
-            'late_event',
-            `late for window ${lateFor.join(', ')}`,
-            msg.data,
-            event.source,
-            `late:${event.source}:${event.id}`,
-          ),
-        );
+      this.dedup.advance(msg.seq, msg.timestamp);
+      const received = msg.headers[RECEIVED_TS_HEADER];
+      const lines = splitLines(msg.data);
+      events += lines.length;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        let event: EnrichedEvent;
+        try {
+          const parsed = this.parse(line, received);
+          if (this.dedup.seen(`${parsed.source}:${parsed.id}`)) {
+            instrumentation.emit('event.duplicate', { stage: 'aggregate', source: parsed.source });
+            continue;
+          }
+          event = this.enrich(parsed);
+        } catch (err) {
+          letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
+          continue;
+        }
+        lagMs.push(now - event.received_ts);
+        if (this.o.keepEnriched) kept.push(event);
+        if (event.brands.length === 0) continue;
+        const { lateFor } = this.windows.fold(event);
+        if (lateFor.length > 0) {
+          for (const window of lateFor) instrumentation.emit('event.late', { source: event.source, window });
+          letters.push(
+            deadLetters.send(
+              'aggregate',
+              'late_event',
+              `late for window ${lateFor.join(', ')}`,
+              line,
+              event.source,
+              `late:${event.source}:${event.id}`,
+            ),
+          );
+        }
       }
     }
     const version = batch[batch.length - 1]!.seq;
@@ -279,8 +333,8 @@ export class AggregateProcessor {
     }
     await Promise.all(letters);
     if (kept.length > 0) await this.o.keepEnriched?.(kept);
-    instrumentation.emit('batch.processed', { stage: 'aggregate', partition, size: batch.length, lagMs });
-    this.sinceCheckpoint += batch.length;
+    instrumentation.emit('batch.processed', { stage: 'aggregate', partition, size: events, lagMs });
+    this.sinceCheckpoint += events;
     const { everyEvents, everyMs } = this.o.checkpoints;
     if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
       await this.checkpoint();
@@ -290,9 +344,10 @@ export class AggregateProcessor {
   async checkpoint(): Promise<void> {
     const seq = this.lastSeq;
     const state = this.windows.snapshot();
+    const dedup = this.dedup.snapshot();
     await this.o.store.flush();
     const { coordinator, lease, owner } = this.o.checkpoints;
-    const value: SavedCheckpoint = { v: 1, seq, state, savedAt: Date.now() };
+    const value: SavedCheckpoint = { v: 2, seq, state, dedup, savedAt: Date.now() };
     const ok = await coordinator.saveCheckpoint(this.checkpointKey, JSON.stringify(value), lease, owner);
     if (!ok)
       throw new LeaseLostError(`partition ${this.o.partition}: lease ${lease} is no longer held by ${owner}`);

@@ -63,6 +63,8 @@ export interface BusMessage {
   headers: Record<string, string>;
   /** 1 on first delivery. */
   deliveryCount: number;
+  /** When the stream stored the message, ms epoch: the same on every delivery and replay. */
+  timestamp: number;
   ack(): void;
   /** Ask for redelivery, optionally after a delay. */
   nak(delayMs?: number): void;

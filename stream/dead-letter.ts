@@ -56,15 +56,18 @@ export class DeadLetters {
     );
   }
 
-  /** A bus message a stage could not decode; de-duplicated by its position, so a replay adds none. */
-  undecodable(stage: string, msg: BusMessage, err: unknown): Promise<void> {
+  /**
+   * An event line (`index` in its message, see event-batch.ts) a stage could not decode;
+   * de-duplicated by its position, so a replay adds none.
+   */
+  undecodable(stage: string, msg: BusMessage, index: number, line: Uint8Array, err: unknown): Promise<void> {
     return this.send(
       stage,
       'undecodable',
       String(err),
-      msg.data,
+      line,
       'unknown',
-      `undecodable:${msg.subject}:${msg.seq}`,
+      `undecodable:${msg.subject}:${msg.seq}:${index}`,
     );
   }
 }

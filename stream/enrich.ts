@@ -3,7 +3,8 @@ import { SentimentTiers, type EventSentiment } from './sentiment/index.js';
 import { tokenize, type BrandMatcher } from '../engines/text/index.js';
 import { encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { DeadLetters } from './dead-letter.js';
-import { decodeSocialEvent, type EnrichedEvent, type SocialEvent } from './events.js';
+import { joinLines, splitLines } from './event-batch.js';
+import { decodeSocialLine, RECEIVED_TS_HEADER, type EnrichedEvent, type SocialEvent } from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import { Subjects } from './topology.js';
@@ -76,30 +77,44 @@ export class EnrichProcessor {
   }
 
   private async handle(batch: BusMessage[]): Promise<void> {
-    const { bus, partition, matcher, scorer, instrumentation } = this.o;
+    const { partition, instrumentation } = this.o;
     const now = Date.now();
     const lagMs: number[] = [];
-    await Promise.all(
-      batch.map(async (msg) => {
+    await Promise.all(batch.map((msg) => this.enrichMessage(msg, now, lagMs)));
+    batch[batch.length - 1]!.ack();
+    instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: lagMs.length, lagMs });
+  }
+
+  /**
+   * Enriches the events of one message into one message on the enriched subject. Its message id is
+   * the input's position, so a redelivered input is stored once (and stage 2 de-duplicates events).
+   */
+  private async enrichMessage(msg: BusMessage, now: number, lagMs: number[]): Promise<void> {
+    const { bus, partition, matcher, scorer, instrumentation, deadLetters } = this.o;
+    const received = msg.headers[RECEIVED_TS_HEADER];
+    const lines = splitLines(msg.data);
+    const out = await Promise.all(
+      lines.map(async (line, index) => {
         let event: SocialEvent;
         try {
-          event = decodeSocialEvent(msg);
+          event = decodeSocialLine(line, received);
         } catch (err) {
-          await this.o.deadLetters.undecodable('enrich', msg, err);
-          return;
+          await deadLetters.undecodable('enrich', msg, index, line, err);
+          return undefined;
         }
         const { event: enriched, refined } = startEnrich(event, matcher, scorer);
         const better = await refined;
         if (better) enriched.sentiment = better;
         reportEnriched(instrumentation, enriched);
-        await bus.publish(Subjects.enriched(partition), encodeJson(enriched), {
-          msgId: `${event.source}:${event.id}`,
-        });
         lagMs.push(now - event.received_ts);
+        return encodeJson(enriched);
       }),
     );
-    batch[batch.length - 1]!.ack();
-    instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: batch.length, lagMs });
+    const encoded = out.filter((e): e is Uint8Array => e !== undefined);
+    if (encoded.length === 0) return;
+    await bus.publish(Subjects.enriched(partition), joinLines(encoded), {
+      msgId: `enriched:${msg.subject}:${msg.seq}`,
+    });
   }
 
   async pending(): Promise<number> {

@@ -164,17 +164,19 @@ export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent>
 
 /**
  * Header carrying `received_ts` when ingest publishes an event's original bytes instead of
- * re-encoding it; readers fill the defaults with {@link decodeSocialEvent}.
+ * re-encoding it; readers fill the defaults with {@link decodeSocialLine}.
  */
 export const RECEIVED_TS_HEADER = 'pw-received-ts';
 
 const utf8Decoder = new TextDecoder();
 
-/** Reads a SocialEvent from a bus message, whether ingest re-encoded it or passed its bytes through. */
-export function decodeSocialEvent(msg: { data: Uint8Array; headers: Record<string, string> }): SocialEvent {
-  const value = JSON.parse(utf8Decoder.decode(msg.data)) as SocialEventInput;
-  const received = msg.headers[RECEIVED_TS_HEADER];
-  return received === undefined ? (value as SocialEvent) : fillDefaults(value, Number(received));
+/**
+ * Reads one SocialEvent line of a bus message (see event-batch.ts), whether ingest re-encoded it
+ * or passed its bytes through; `receivedTs` is the message's RECEIVED_TS_HEADER, if any.
+ */
+export function decodeSocialLine(line: Uint8Array, receivedTs: string | undefined): SocialEvent {
+  const value = JSON.parse(utf8Decoder.decode(line)) as SocialEventInput;
+  return receivedTs === undefined ? (value as SocialEvent) : fillDefaults(value, Number(receivedTs));
 }
 
 /** normalizeSocialEvent for an object the caller owns: fills the defaults in place, copying nothing. */

@@ -49,3 +49,5 @@ export {
 export { MemoryCoordinator, type Coordinator } from './coordination.js';
 export { PartitionAssigner, leaseName, type AssignerOptions, type ReleaseReason } from './assigner.js';
 export { PartitionWorkers, type PartitionWorker, type PartitionWorkersOptions } from './partition-workers.js';
+export { joinLines, splitLines, chunkLines } from './event-batch.js';
+export { DedupIndex, HashSet64, hash64, type DedupSnapshot } from './dedup.js';

@@ -9,6 +9,8 @@ export interface PipelineEvents {
   'event.accepted': { source: string; kind: 'social' | 'feedback'; duplicate: boolean };
   'event.rejected': { stage: string; reason: RejectReason; source: string };
   'event.late': { source: string; window: string };
+  /** A repeat of an event id inside the dedup window, dropped (ingest: inside one batch; aggregate: across batches). */
+  'event.duplicate': { stage: string; source: string };
   /** `tier`: rules, linear, transformer, or none (unsupported language); absent from emitters that predate tiers. */
   'event.enriched': { brands: number; label: string; model: string; tier?: string };
   /** A post the sentiment models do not cover: `language` as declared by the source or as detected. */

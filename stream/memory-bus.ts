@@ -233,6 +233,7 @@ class MemoryConsumer implements Consumer {
       data: stored.data,
       headers: stored.headers,
       deliveryCount: count,
+      timestamp: stored.time,
       ack: () => {
         if (this.config.ackPolicy === 'all') {
           // Acks this message and every earlier one still outstanding.

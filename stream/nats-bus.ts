@@ -413,7 +413,14 @@ export class NatsBus implements Bus, NatsBusInternals {
       const stored = await this.jsm.streams.getMessage(a.stream, { seq: a.stream_seq });
       const headers: Record<string, string> = {};
       if (stored.header) for (const k of stored.header.keys()) headers[k] = stored.header.get(k);
-      msg = NatsBusMessage.detached(stored.subject, a.stream_seq, stored.data, headers, a.deliveries);
+      msg = NatsBusMessage.detached(
+        stored.subject,
+        a.stream_seq,
+        stored.data,
+        headers,
+        a.deliveries,
+        stored.time.getTime(),
+      );
     } catch (err) {
       this.o.logger?.error(
         { err, stream: a.stream, consumer: a.consumer, seq: a.stream_seq },

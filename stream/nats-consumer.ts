@@ -359,6 +359,7 @@ export class NatsBusMessage implements BusMessage {
     readonly seq: number,
     readonly data: Uint8Array,
     readonly deliveryCount: number,
+    readonly timestamp: number,
     headers?: Record<string, string>,
   ) {
     this.cachedHeaders = headers;
@@ -373,7 +374,17 @@ export class NatsBusMessage implements BusMessage {
     if (t[0] !== '$JS' || t[1] !== 'ACK') return undefined;
     const base = t.length === 9 ? 2 : t.length >= 11 ? 4 : -1;
     if (base < 0) return undefined;
-    return new NatsBusMessage(owner, msg, msg.subject, Number(t[base + 3]), msg.data, Number(t[base + 2]));
+    const nanos = t[base + 5]!;
+    const timestamp = Number(nanos.length > 6 ? nanos.slice(0, -6) : 0);
+    return new NatsBusMessage(
+      owner,
+      msg,
+      msg.subject,
+      Number(t[base + 3]),
+      msg.data,
+      Number(t[base + 2]),
+      timestamp,
+    );
   }
 
   /** A message read back from the stream, not delivered to a consumer: settling it does nothing. */
@@ -383,8 +394,9 @@ export class NatsBusMessage implements BusMessage {
     data: Uint8Array,
     headers: Record<string, string>,
     deliveryCount: number,
+    timestamp: number,
   ): NatsBusMessage {
-    return new NatsBusMessage(undefined, undefined, subject, seq, data, deliveryCount, headers);
+    return new NatsBusMessage(undefined, undefined, subject, seq, data, deliveryCount, timestamp, headers);
   }
 
   get headers(): Record<string, string> {

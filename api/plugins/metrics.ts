@@ -26,8 +26,8 @@ export class Metrics {
   });
   readonly duplicates = new Counter({
     name: 'pulsewatch_events_duplicate_total',
-    help: 'Accepted events whose id was already seen inside the dedup window',
-    labelNames: ['source'] as const,
+    help: 'Events dropped as repeats of an id seen inside the dedup window, by the stage that dropped them',
+    labelNames: ['stage', 'source'] as const,
     registers: [this.registry],
   });
   readonly rejected = new Counter({
@@ -249,8 +249,8 @@ export class Metrics {
     const offs = [
       instrumentation.on('event.accepted', (e) => {
         this.eventsIn.inc({ source: e.source, kind: e.kind });
-        if (e.duplicate) this.duplicates.inc({ source: e.source });
       }),
+      instrumentation.on('event.duplicate', (e) => this.duplicates.inc({ stage: e.stage, source: e.source })),
       instrumentation.on('event.rejected', (e) => this.rejected.inc({ reason: e.reason, source: e.source })),
       instrumentation.on('event.late', (e) => this.late.inc({ source: e.source, window: e.window })),
       instrumentation.on('deadletter.sent', (e) =>
