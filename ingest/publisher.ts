@@ -159,11 +159,17 @@ export class EventIngestor {
     const publishes: Promise<PubAck>[] = [];
     for (const [p, lines] of byPartition) {
       for (const chunk of chunkLines(lines, this.maxEventsPerMessage, MAX_MESSAGE_BYTES))
-        publishes.push(this.guard(() => this.o.bus.publish(Subjects.events(p), joinLines(chunk), { headers })));
+        publishes.push(
+          this.guard(() => this.o.bus.publish(Subjects.events(p), joinLines(chunk), { headers })),
+        );
     }
     await Promise.all(publishes);
     for (const { event } of events)
-      this.o.instrumentation.emit('event.accepted', { source: event.source, kind: 'social', duplicate: false });
+      this.o.instrumentation.emit('event.accepted', {
+        source: event.source,
+        kind: 'social',
+        duplicate: false,
+      });
   }
 
   async publishFeedback(e: FeedbackEvent): Promise<PubAck> {

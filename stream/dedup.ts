@@ -70,13 +70,19 @@ export class DedupIndex {
 
   snapshot(): DedupSnapshot {
     return {
-      generations: this.generations.map((g) => ({ firstSeq: g.firstSeq, startTs: g.startTs, maxTs: g.maxTs })),
+      generations: this.generations.map((g) => ({
+        firstSeq: g.firstSeq,
+        startTs: g.startTs,
+        maxTs: g.maxTs,
+      })),
     };
   }
 
   /** Restores the generations without their keys; `replay` puts the keys back. */
   restore(snapshot: DedupSnapshot | undefined): void {
-    this.generations = (snapshot?.generations ?? []).map((g) => new Generation(g.firstSeq, g.startTs, g.maxTs));
+    this.generations = (snapshot?.generations ?? []).map(
+      (g) => new Generation(g.firstSeq, g.startTs, g.maxTs),
+    );
   }
 
   /** The first input sequence to read again after `restore`; undefined when nothing is to be replayed. */

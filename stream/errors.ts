@@ -11,6 +11,18 @@ export const ErrorCodes = {
   NOT_FOUND: { status: 404, retryable: false, message: 'No such route' },
   BODY_TOO_LARGE: { status: 413, retryable: false, message: 'The request body is over the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Unsupported Content-Type' },
+  UNAUTHORIZED: { status: 401, retryable: false, message: 'A valid API key is required' },
+  UNSUPPORTED_CONTENT_ENCODING: {
+    status: 415,
+    retryable: false,
+    message: 'Unsupported Content-Encoding; send identity, gzip or deflate',
+  },
+  BATCH_TOO_LARGE: { status: 413, retryable: false, message: 'The request has more events than the limit' },
+  RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    message: 'Over the ingest rate limit; retry after Retry-After',
+  },
   BUS_UNAVAILABLE: { status: 503, retryable: true, message: 'The message bus is unavailable; retry later' },
   NOT_READY: { status: 503, retryable: true, message: 'The service is starting or stopping' },
   STREAM_FULL: { status: 503, retryable: true, message: 'The stream is full; retry later' },

@@ -28,7 +28,9 @@ export function busContract(t: Test, name: string, makeBus: () => Promise<Bus>):
     t.test('publish returns increasing sequences; a consumer reads them in order', async (t) => {
       const s = await fresh();
       const acks = [];
+      const before = Date.now();
       for (let i = 0; i < 5; i++) acks.push(await bus.publish(s.subject(0), encodeJson({ i })));
+      const after = Date.now();
       t.same(
         acks.map((a) => a.seq),
         [1, 2, 3, 4, 5],
@@ -45,6 +47,10 @@ export function busContract(t: Test, name: string, makeBus: () => Promise<Bus>):
         [1, 2, 3, 4, 5],
       );
       t.ok(msgs.every((m) => m.deliveryCount === 1 && m.subject === s.subject(0)));
+      t.ok(
+        msgs.every((m) => m.timestamp >= before - 1000 && m.timestamp <= after + 1000),
+        'each message carries the time the stream stored it',
+      );
       for (const m of msgs) m.ack();
       await c.stop();
     });
@@ -106,6 +112,11 @@ export function busContract(t: Test, name: string, makeBus: () => Promise<Bus>):
       t.ok(
         again.every((m) => m.deliveryCount === 2),
         'delivery count 2',
+      );
+      const timeOf = new Map(first.map((m) => [m.seq, m.timestamp]));
+      t.ok(
+        again.every((m) => m.timestamp === timeOf.get(m.seq)),
+        'a redelivery carries the same store time',
       );
       // Asked while the redelivered messages are unacked: JetStream counts only those.
       t.ok((await c.info()).redelivered >= 2, 'redeliveries counted');

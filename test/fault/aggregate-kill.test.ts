@@ -86,7 +86,10 @@ async function publishInChunks(
   pauseMs: number,
 ): Promise<void> {
   for (let i = 0; i < events.length; i += chunk) {
-    await Promise.all(events.slice(i, i + chunk).map((e) => ingestor.publishSocial(e)));
+    // Many events per bus message, as ingest sends them, plus repeats of a few earlier events (as
+    // retrying clients send them): stage 2 must drop those across its crashes too.
+    const repeats = i === 0 ? [] : [events[i - 1]!, events[Math.floor(i / 2)]!, events[i - chunk]!];
+    await ingestor.publishSocialBatch([...events.slice(i, i + chunk), ...repeats]);
     await sleep(pauseMs);
   }
 }
