@@ -5,9 +5,12 @@
  * event's ClickHouse row and to its WebSocket update, and peak memory per process.
  *
  *   npm run bench:pipeline -- [--seconds 60] [--rate 0] [--topology fused|staged] [--connections 8] [--batch 1000]
+ *                             [--aggregate-workers 1]
  *
  * `--rate 0` (the default) offers as much as ingest takes, which measures throughput; latency is
  * then mostly queueing. `--rate N` offers N events/s, for latency at a load the pipeline sustains.
+ *
+ * `--aggregate-workers N` runs N stage-2 processes, which share the partitions through leases.
  *
  * `fused`: stage 2 enriches in its own process (`--aggregate-input events`); `staged`: an enrich
  * process publishes to social.enriched and stage 2 reads that. A benchmark, not a test: it never fails on timing.
@@ -36,6 +39,7 @@ const BATCH = Number(arg('batch', '1000'));
 /** Offered load in events/s; 0 sends as fast as ingest acknowledges (closed loop). */
 const RATE = Number(arg('rate', '0'));
 const PARTITIONS = Number(arg('partitions', '4'));
+const AGGREGATE_WORKERS = Number(arg('aggregate-workers', '1'));
 const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const REDIS = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,16 +111,17 @@ const common = [
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
 ];
 
-async function startRole(role: string): Promise<Proc> {
+async function startRole(name: string): Promise<Proc> {
+  const role = name.replace(/-\d+$/, '');
   const profile = process.env.PW_BENCH_PROFILE;
-  const started = spawnPulsewatch([...common, '--role', role, '--worker-id', `${role}-${id}`], {
+  const started = spawnPulsewatch([...common, '--role', role, '--worker-id', `${name}-${id}`], {
     // PW_BENCH_PROFILE=<dir> writes a CPU profile of every role there.
     nodeArgs: profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${role}.cpuprofile`]
+      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [],
     stderr: 'inherit',
   });
-  return { role, child: started.child, url: await started.ready, peakRss: 0 };
+  return { role: name, child: started.child, url: await started.ready, peakRss: 0 };
 }
 
 async function metric(url: string, name: string, labels = ''): Promise<number> {
@@ -151,11 +156,14 @@ for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
   if (bodies.length * BATCH >= 300_000) break;
 }
 console.log(
-  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
+  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${AGGREGATE_WORKERS} stage-2 process(es); ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
 );
 
-const roles =
-  TOPOLOGY === 'staged' ? ['ingest', 'enrich', 'aggregate', 'api'] : ['ingest', 'aggregate', 'api'];
+const aggregates =
+  AGGREGATE_WORKERS === 1
+    ? ['aggregate']
+    : Array.from({ length: AGGREGATE_WORKERS }, (_, i) => `aggregate-${i + 1}`);
+const roles = [...(TOPOLOGY === 'staged' ? ['ingest', 'enrich'] : ['ingest']), ...aggregates, 'api'];
 const procs = await Promise.all(roles.map(startRole));
 const by = (role: string) => procs.find((p) => p.role === role)!;
 const ingestUrl = by('ingest').url;
@@ -256,11 +264,13 @@ await Promise.all(
 const ingestSeconds = (Date.now() - start) / 1000;
 clearInterval(prober);
 // Drain: wait until stage 2 has processed everything that was accepted (or 60 s).
-const aggUrl = by('aggregate').url;
+const aggUrls = procs.filter((p) => p.role.startsWith('aggregate')).map((p) => p.url);
+const sumOverAggregates = async (name: string, labels = '') =>
+  (await Promise.all(aggUrls.map((u) => metric(u, name, labels)))).reduce((a, b) => a + b, 0);
 const drainDeadline = Date.now() + 60_000;
 let processed = 0;
 while (Date.now() < drainDeadline) {
-  processed = await metric(aggUrl, 'pulsewatch_batch_size_sum', 'stage="aggregate"');
+  processed = await sumOverAggregates('pulsewatch_batch_size_sum', 'stage="aggregate"');
   if (processed >= accepted + probeCount) break;
   await sleep(200);
 }
@@ -268,7 +278,7 @@ const totalSeconds = (Date.now() - start) / 1000;
 await sleep(1500);
 clearInterval(chPoller);
 clearInterval(sampler);
-const chRows = await metric(aggUrl, 'pulsewatch_clickhouse_batch_rows_sum');
+const chRows = await sumOverAggregates('pulsewatch_clickhouse_batch_rows_sum');
 ws.close();
 await store.close();
 for (const p of procs) p.child.kill('SIGTERM');
@@ -289,7 +299,7 @@ console.log(
   `ingest accepted  ${fmt(accepted / ingestSeconds)} events/s over ${ingestSeconds.toFixed(1)} s (${fmt(accepted)} events, ${refused} refused batches)`,
 );
 console.log(
-  `end to end       ${fmt(processed / totalSeconds)} events/s (${fmt(processed)} processed by stage 2 in ${totalSeconds.toFixed(1)} s, drain included)`,
+  `end to end       ${fmt(processed / totalSeconds)} events/s (${fmt(processed)} processed by stage 2 in ${totalSeconds.toFixed(1)} s, drain included; ${processed >= accepted + probeCount ? `all in ${(totalSeconds - ingestSeconds).toFixed(1)} s after ingest stopped` : 'NOT drained within 60 s of ingest stopping'})`,
 );
 console.log(`ClickHouse rows  ${fmt(chRows)} window rows written`);
 console.log(

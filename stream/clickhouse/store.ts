@@ -75,6 +75,8 @@ export class ClickHouseStore implements Store {
       coalesce: { key: windowRecordKey, keep: newerWindowRecord },
     });
     this.deadLetters = this.writer(Tables.deadLetters, {});
+    // Made up front, so its figures are in `writers` from the start (metrics hook in once).
+    if ((options.enrichedRetentionDays ?? 0) > 0) this.enriched = this.writer(Tables.enriched, {});
   }
 
   /** Connects, creates the database if missing and applies pending migrations. */
@@ -101,10 +103,7 @@ export class ClickHouseStore implements Store {
     }
   }
 
-  /**
-   * The writers' figures (batch sizes, latency, retries, buffered rows) for metrics. The
-   * enriched-events writer joins on the first insertEnriched(); call again after that.
-   */
+  /** The writers' figures (batch sizes, latency, retries, buffered rows) for metrics. */
   get writers(): WriterFigures[] {
     return this.batchWriters();
   }
@@ -121,11 +120,9 @@ export class ClickHouseStore implements Store {
   /** Stores enriched events, kept for enrichedRetentionDays; a rewrite of an event replaces it. */
   async insertEnriched(events: readonly EnrichedEvent[]): Promise<void> {
     const days = this.options.enrichedRetentionDays ?? 0;
-    if (days === 0) throw new RangeError('enriched events are not stored: enrichedRetentionDays is 0');
-    if (!this.enriched) {
-      this.enriched = this.writer(Tables.enriched, {});
-      this.scheduleRetention();
-    }
+    if (days === 0 || !this.enriched)
+      throw new RangeError('enriched events are not stored: enrichedRetentionDays is 0');
+    if (!this.retentionTimer) this.scheduleRetention();
     await this.enriched.write(events.map(enrichedRecord));
   }
 
