@@ -2,7 +2,7 @@ import type { SentimentScorer } from '../engines/sentiment/index.js';
 import type { BrandMatcher } from '../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
 import type { Coordinator } from './coordination.js';
-import { enrichEvent, reportEnriched } from './enrich.js';
+import { EnrichedTally, enrichEvent } from './enrich.js';
 import { backoffDelay, sleep } from './retry.js';
 import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
@@ -250,11 +250,11 @@ export class AggregateProcessor {
       : decodeSocialLine(line, received);
   }
 
-  private enrich(e: SocialEvent | EnrichedEvent): EnrichedEvent {
+  private enrich(e: SocialEvent | EnrichedEvent, tally: EnrichedTally): EnrichedEvent {
     const { input } = this.o;
     if (input.kind === 'enriched') return e as EnrichedEvent;
     const enriched = enrichEvent(e, input.matcher, input.scorer);
-    reportEnriched(this.o.instrumentation, enriched);
+    tally.add(enriched);
     return enriched;
   }
 
@@ -278,6 +278,7 @@ export class AggregateProcessor {
     const lagMs: number[] = [];
     const letters: Promise<void>[] = [];
     const kept: EnrichedEvent[] = [];
+    const tally = new EnrichedTally();
     let events = 0;
     for (const msg of batch) {
       // After a restore, and when a replay starts inside a fetched batch: the state holds these.
@@ -298,7 +299,7 @@ export class AggregateProcessor {
             instrumentation.emit('event.duplicate', { stage: 'aggregate', source: parsed.source });
             continue;
           }
-          event = this.enrich(parsed);
+          event = this.enrich(parsed, tally);
         } catch (err) {
           letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
           continue;
@@ -322,6 +323,7 @@ export class AggregateProcessor {
         }
       }
     }
+    tally.report(instrumentation);
     const version = batch[batch.length - 1]!.seq;
     if (version <= this.lastSeq) return;
     this.lastSeq = version;

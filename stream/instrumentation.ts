@@ -12,7 +12,7 @@ export interface PipelineEvents {
   /** A repeat of an event id inside the dedup window, dropped (ingest: inside one batch; aggregate: across batches). */
   'event.duplicate': { stage: string; source: string };
   /** `tier`: rules, linear, transformer, or none (unsupported language); absent from emitters that predate tiers. */
-  'event.enriched': { brands: number; label: string; model: string; tier?: string };
+  'event.enriched': { brands: number; label: string; model: string; tier?: string; count?: number };
   /** A post the sentiment models do not cover: `language` as declared by the source or as detected. */
   'sentiment.unsupported': { language: string; declared: boolean };
   /** An event chosen for the transformer tier, and what came of it. */

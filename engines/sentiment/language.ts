@@ -76,6 +76,18 @@ const FOREIGN: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ],
 ]);
 
+/** Each foreign function word with the languages that use it, in FOREIGN's order: one lookup per token. */
+const FOREIGN_BY_WORD: ReadonlyMap<string, readonly string[]> = (() => {
+  const index = new Map<string, string[]>();
+  for (const [language, list] of FOREIGN)
+    for (const word of list) {
+      const languages = index.get(word);
+      if (languages) languages.push(language);
+      else index.set(word, [language]);
+    }
+  return index;
+})();
+
 /** Characters that English words almost never carry. */
 const FOREIGN_LETTERS = /[ñ¿¡ãõßğışçœæøåäöüêâîôûèàùìòë]/i;
 
@@ -128,8 +140,8 @@ export function detectLanguage(tokens: Token[]): LanguageGuess {
       if (FOREIGN_LETTERS.test(t.text)) accented++;
     }
     if (ENGLISH.has(t.norm)) english++;
-    for (const [language, list] of FOREIGN)
-      if (list.has(t.norm)) foreign.set(language, (foreign.get(language) ?? 0) + 1);
+    const languages = FOREIGN_BY_WORD.get(t.norm);
+    if (languages) for (const language of languages) foreign.set(language, (foreign.get(language) ?? 0) + 1);
   }
 
   if (other >= 2 && other > latin) {
