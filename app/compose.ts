@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { BrandDirectory, buildApi, LiveHub, Metrics } from '../api/index.js';
 import { BrandMatcher } from '../engines/text/index.js';
-import { defaultCampaigns } from '../ingest/brands-default.js';
 import { SyntheticGenerator, type GeneratedEvent } from '../ingest/generator.js';
-import { EventIngestor, httpIngest } from '../ingest/index.js';
-import { SyntheticSource } from '../ingest/synthetic-source.js';
+import { scenarioBrands } from '../ingest/scenario.js';
+import { EventIngestor, httpIngest, loadApiKeys, RateLimiter } from '../ingest/index.js';
+import { submitLine, SyntheticSource } from '../ingest/synthetic-source.js';
 import {
   AggregateProcessor,
   DeadLetters,
@@ -21,8 +21,8 @@ import {
 } from '../stream/index.js';
 import { ClickHouseStore } from '../stream/clickhouse/index.js';
 import { openBackends } from './backends.js';
-import type { Config, Role } from './config.js';
-import { loadBrands, parseSpikes } from './inputs.js';
+import { ConfigError, type Config, type Role } from './config.js';
+import { loadBrands, loadScenarioSetting, syntheticConfig } from './inputs.js';
 import { join } from 'node:path';
 import { DASHBOARD_DIR, PROJECT_ROOT, VERSION } from './paths.js';
 
@@ -51,7 +51,8 @@ export interface Running {
 export async function startApp(config: Config, options: { dashboardDir?: string } = {}): Promise<Running> {
   const logger = pino({ level: config.logLevel });
   const runs = (r: Role) => config.mode === 'embedded' || config.role === 'all' || config.role === r;
-  const specs = await loadBrands(config.brandsFile);
+  const scenario = await loadScenarioSetting(config.scenarioFile);
+  const specs = await loadBrands(config.brandsFile, scenario && scenarioBrands(scenario));
   const brands = new BrandDirectory(specs);
   const instrumentation = new Instrumentation();
   const metrics = new Metrics();
@@ -179,10 +180,28 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     logger: logger.child({ component: 'api' }),
   });
   if (ingestor) {
+    const apiKeys = await loadApiKeys(config.ingestApiKeys, config.ingestApiKeysFile).catch((err: Error) => {
+      throw new ConfigError(err.message, { cause: err });
+    });
+    if (apiKeys.size > 0) logger.info({ keys: apiKeys.names }, 'ingest needs an API key');
+    else if (config.mode === 'services')
+      logger.warn(
+        'ingest has no API keys: anyone who reaches it can post events; set --ingest-api-keys or --ingest-api-keys-file',
+      );
     await app.register(httpIngest, {
       ingestor,
       bodyLimit: config.ingestBodyLimit,
       maxLineBytes: config.ingestMaxLineBytes,
+      maxBatchEvents: config.ingestMaxBatchEvents,
+      apiKeys,
+      rateLimiter:
+        config.ingestRateLimit > 0
+          ? new RateLimiter({
+              ratePerSec: config.ingestRateLimit,
+              burst: config.ingestRateBurst || config.ingestMaxBatchEvents,
+            })
+          : undefined,
+      onReply: (r) => metrics.ingestRequests.inc({ route: r.route, key: r.key, status: String(r.status) }),
     });
   }
   for (const w of workers.values()) await w.start();
@@ -203,13 +222,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
 
   let synthetic: SyntheticSource | undefined;
   if (ingestor && config.synthetic) {
-    const generator = new SyntheticGenerator({
-      seed: config.syntheticSeed,
-      brands: specs,
-      ratePerSec: config.syntheticRate,
-      spikes: parseSpikes(config.syntheticSpikes, brands, Date.now()),
-      campaigns: defaultCampaigns(specs),
-    });
+    const generator = new SyntheticGenerator(syntheticConfig(config, scenario, specs, brands, Date.now()));
     synthetic = new SyntheticSource({
       generator,
       backfillMs: config.syntheticBackfillMinutes * 60_000,
@@ -255,10 +268,12 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
 
 async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {
   const social: { value: unknown }[] = [];
-  const feedback: Promise<unknown>[] = [];
+  const others: Promise<unknown>[] = [];
   for (const g of batch) {
     if (g.kind === 'social') social.push({ value: g.event });
-    else feedback.push(ingestor.submitFeedback(g.event));
+    // a scenario's malformed lines are refused (counted, dead-lettered) as HTTP ingest refuses them
+    else if (g.kind === 'malformed') others.push(submitLine(ingestor, g.line));
+    else others.push(ingestor.submitFeedback(g.event));
   }
-  await Promise.all([ingestor.submitSocialBatch(social), ...feedback]);
+  await Promise.all([ingestor.submitSocialBatch(social), ...others]);
 }

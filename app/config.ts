@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { parseLabelMap, parseWindow, SelectionPolicy, type WindowSpec } from '../stream/index.js';
+import { ApiKeys, MIN_KEY_LENGTH, parseApiKeys } from '../ingest/auth.js';
 
 /**
  * Every setting of the process, read from flags and environment variables (flags win), with
@@ -28,8 +29,14 @@ export interface Config {
   syntheticSeed: number;
   syntheticBackfillMinutes: number;
   syntheticSpikes: string;
+  scenarioFile: string | undefined;
   ingestBodyLimit: number;
   ingestMaxLineBytes: number;
+  ingestMaxBatchEvents: number;
+  ingestApiKeys: string;
+  ingestApiKeysFile: string;
+  ingestRateLimit: number;
+  ingestRateBurst: number;
   wsFlushIntervalMs: number;
   wsMaxBufferedBytes: number;
   storeMaxWindows: number;
@@ -337,6 +344,15 @@ export const SETTINGS: Setting[] = (
         "Injected negative spikes, `brand@start/duration*volume`, comma-separated. `start` is `+Nm` (or `+Ns`) after launch, or an ISO time. During a spike the brand's volume is multiplied and 80% of its posts are negative. Empty for none.",
     },
     {
+      key: 'scenarioFile',
+      flag: '--scenario',
+      env: 'PW_SCENARIO',
+      default: '',
+      parse: (v) => (v === '' ? undefined : v),
+      description:
+        'Scenario JSON file for the synthetic traffic (see [Scenarios](#scenarios)): seed, rate, brands, topic phases, campaigns, spikes, late, duplicate and malformed shares. Its brands are the tracked brands unless `--brands` is set. It supersedes `--synthetic-rate`, `--synthetic-seed` and `--synthetic-spikes`; `--synthetic` and `--synthetic-backfill-minutes` still apply. Empty: those flags, whose defaults are `scenarios/default.json`.',
+    },
+    {
       key: 'ingestBodyLimit',
       flag: '--ingest-body-limit',
       env: 'PW_INGEST_BODY_LIMIT',
@@ -351,6 +367,50 @@ export const SETTINGS: Setting[] = (
       default: '262144',
       parse: int(1024),
       description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
+    },
+    {
+      key: 'ingestMaxBatchEvents',
+      flag: '--ingest-max-batch-events',
+      env: 'PW_INGEST_MAX_BATCH_EVENTS',
+      default: '10000',
+      parse: int(1),
+      description:
+        'Most events (non-blank lines) in one `POST /v1/events` or `/v1/feedback` request; a larger batch is refused whole with 413 `BATCH_TOO_LARGE`.',
+    },
+    {
+      key: 'ingestApiKeys',
+      flag: '--ingest-api-keys',
+      env: 'PW_INGEST_API_KEYS',
+      default: '',
+      parse: checked((v) => new ApiKeys(parseApiKeys(v))),
+      description: `Ingest API keys, comma-separated \`name:key\` pairs (a key has at least ${MIN_KEY_LENGTH} characters, no spaces or commas). With any key (here or in \`--ingest-api-keys-file\`), \`POST /v1/events\` and \`/v1/feedback\` need \`Authorization: Bearer <key>\` or \`X-API-Key: <key>\`; the name stands for the key in logs and metrics. Empty (and no file): ingest is open. Prefer the variable or the file to the flag, which \`ps\` shows.`,
+    },
+    {
+      key: 'ingestApiKeysFile',
+      flag: '--ingest-api-keys-file',
+      env: 'PW_INGEST_API_KEYS_FILE',
+      default: '',
+      parse: text,
+      description:
+        'File of ingest API keys, one `name:key` per line, `#` starts a comment line; read at start and added to `--ingest-api-keys`.',
+    },
+    {
+      key: 'ingestRateLimit',
+      flag: '--ingest-rate-limit',
+      env: 'PW_INGEST_RATE_LIMIT',
+      default: '0',
+      parse: num(0),
+      description:
+        'Events per second each API key may ingest (each client address when ingest is open), a token bucket per ingest process: with N ingest processes the limit is N times this. A request over it gets 429 `RATE_LIMITED` with `Retry-After` and nothing of it is published. `0`: no limit.',
+    },
+    {
+      key: 'ingestRateBurst',
+      flag: '--ingest-rate-burst',
+      env: 'PW_INGEST_RATE_BURST',
+      default: '0',
+      parse: int(0),
+      description:
+        'Events a key may send at once above `--ingest-rate-limit` (the bucket size); it also caps the events per request. `0`: `--ingest-max-batch-events`.',
     },
     {
       key: 'wsFlushIntervalMs',

@@ -1,15 +1,28 @@
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { IncomingMessage } from 'node:http';
 import { PipelineError, type RejectReason } from '../stream/index.js';
-import { parseNdjson } from './ndjson.js';
-import type { EventIngestor } from './publisher.js';
+import { presentedKey, type ApiKeys } from './auth.js';
+import { bodyEncoding, readBody } from './body.js';
+import { parseNdjson, type NdjsonLine } from './ndjson.js';
+import type { EventIngestor, SubmitResult } from './publisher.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { EventKind } from './sink.js';
 
 export interface HttpIngestOptions {
   ingestor: EventIngestor;
-  /** Largest request body, bytes. */
+  /** Largest request body in bytes, both as sent and decompressed. */
   bodyLimit: number;
   /** Largest single line, bytes. */
   maxLineBytes: number;
+  /** Most events (non-blank lines) in one request. */
+  maxBatchEvents: number;
+  /** With any key, every ingest request must present one; with none, ingest is open. */
+  apiKeys: ApiKeys;
+  /** Events per second per API key (per client address when ingest is open); none: no limit. */
+  rateLimiter?: RateLimiter | undefined;
+  /** Told about every ingest reply, for metrics. `key` is the key's name, or `-` without a valid key. */
+  onReply?: (reply: { route: EventKind; key: string; status: number }) => void;
 }
 
 /** At most this many per-line errors are listed in one reply; the counts stay exact. */
@@ -17,88 +30,211 @@ const MAX_LISTED_ERRORS = 1000;
 
 const NDJSON_TYPES = ['application/x-ndjson', 'application/jsonl', 'application/json', 'text/plain'];
 
-const ErrorReply = Type.Object({
-  error: Type.Object({ code: Type.String(), message: Type.String(), retryable: Type.Boolean() }),
-});
+const NO_KEY = '-';
 
-const IngestReply = Type.Object({
-  accepted: Type.Integer({ description: 'Lines published to the bus (duplicates included)' }),
-  duplicates: Type.Integer({
-    description:
-      'Accepted lines that repeat an id of an earlier line of the same request (published once). Repeats across requests are dropped by the pipeline inside its dedup window and counted in /metrics',
-  }),
-  rejected: Type.Integer(),
-  errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String(), detail: Type.String() }), {
-    description: `The first ${MAX_LISTED_ERRORS} rejected lines with their reason`,
-  }),
-});
-
-/** `POST /v1/events`: NDJSON ingest of SocialEvents. Keeps the valid lines of a mixed batch. */
-export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: FastifyInstance, o) => {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    NDJSON_TYPES,
-    { parseAs: 'buffer', bodyLimit: o.bodyLimit },
-    (_req, body, done) => {
-      done(null, body);
-    },
+const errorReply = (description: string) =>
+  Type.Object(
+    { error: Type.Object({ code: Type.String(), message: Type.String(), retryable: Type.Boolean() }) },
+    { description },
   );
 
-  app.post(
-    '/v1/events',
-    {
-      bodyLimit: o.bodyLimit,
-      schema: {
-        summary: 'Ingest social events as NDJSON',
-        description:
-          'One SocialEvent JSON object per line. Answers 202 once every valid line is acknowledged by the bus; ' +
-          'invalid lines are rejected one by one with a reason and sent to the dead-letter subject.',
-        tags: ['ingest'],
-        response: { 202: IngestReply, '4xx': ErrorReply, '5xx': ErrorReply },
+const IngestReply = Type.Object(
+  {
+    accepted: Type.Integer({ description: 'Lines published to the bus (duplicates included)' }),
+    duplicates: Type.Integer({
+      description:
+        'Accepted lines that repeat the id of an earlier line of the same request (published once). Repeats across requests are dropped by the pipeline inside its dedup window and counted in /metrics',
+    }),
+    rejected: Type.Integer(),
+    errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String(), detail: Type.String() }), {
+      description: `The first ${MAX_LISTED_ERRORS} rejected lines with their reason`,
+    }),
+  },
+  { description: 'Every valid line is acknowledged by the bus; the invalid ones are listed' },
+);
+
+type IngestOutcome = typeof IngestReply.static;
+
+const ROUTES: { url: string; kind: EventKind; summary: string; what: string }[] = [
+  { url: '/v1/events', kind: 'social', summary: 'Ingest social events as NDJSON', what: 'SocialEvent' },
+  {
+    url: '/v1/feedback',
+    kind: 'feedback',
+    summary: 'Ingest campaign feedback (impression, click, conversion, reward) as NDJSON',
+    what: 'FeedbackEvent',
+  },
+];
+
+const RESPONSES: Record<string, TSchema> = {
+  202: IngestReply,
+  400: errorReply('BAD_REQUEST: no body, or a corrupt gzip or deflate body'),
+  401: errorReply('UNAUTHORIZED: API keys are configured and the request has none of them'),
+  413: errorReply(
+    'BODY_TOO_LARGE (as sent or decompressed) or BATCH_TOO_LARGE (too many events): split the batch',
+  ),
+  415: errorReply('UNSUPPORTED_MEDIA_TYPE or UNSUPPORTED_CONTENT_ENCODING'),
+  429: errorReply('RATE_LIMITED: nothing of the request was published; retry after Retry-After seconds'),
+  '5xx': errorReply('BUS_UNAVAILABLE or STREAM_FULL: nothing is promised; retry after Retry-After'),
+};
+
+/**
+ * `POST /v1/events` (SocialEvents) and `POST /v1/feedback` (FeedbackEvents): NDJSON ingest, one
+ * handler for both. Checks the API key before reading the body, reads it (gzip or deflate) within
+ * the body limit, refuses batches over the event limit or the key's rate limit as a whole, and
+ * keeps the valid lines of a mixed batch.
+ */
+export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: FastifyInstance, o) => {
+  const clients = new WeakMap<FastifyRequest, string>();
+  const burst = o.rateLimiter ? Math.floor(o.rateLimiter.burst) : Number.POSITIVE_INFINITY;
+  const maxEvents = Math.min(o.maxBatchEvents, burst);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(NDJSON_TYPES, async (req: FastifyRequest, payload: IncomingMessage) => {
+    const encoding = bodyEncoding(req.headers['content-encoding']);
+    if (Number(req.headers['content-length']) > o.bodyLimit)
+      throw new PipelineError(
+        'BODY_TOO_LARGE',
+        `the body is over ${o.bodyLimit} bytes; send smaller batches`,
+      );
+    return readBody(payload, encoding, o.bodyLimit);
+  });
+
+  /** Answers 401 before the body is read when keys are configured and none of them is presented. */
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (o.apiKeys.size === 0) return;
+    const key = presentedKey(req.headers);
+    const name = key === undefined ? undefined : o.apiKeys.nameOf(key);
+    if (name === undefined) {
+      const problem = key === undefined ? 'no API key' : 'an unknown API key';
+      req.log.warn({ ip: req.ip, url: req.url }, `ingest refused: ${problem}`);
+      reply.header(
+        'www-authenticate',
+        key === undefined ? 'Bearer realm="pulsewatch"' : 'Bearer realm="pulsewatch", error="invalid_token"',
+      );
+      throw new PipelineError(
+        'UNAUTHORIZED',
+        `${problem}: send "Authorization: Bearer <key>" or "X-API-Key: <key>"`,
+      );
+    }
+    clients.set(req, name);
+    req.log = req.log.child({ apiKey: name });
+  };
+
+  /** Takes the request's events from its rate-limit bucket, all or none: 429 with Retry-After. */
+  const admit = (req: FastifyRequest, reply: FastifyReply, events: number) => {
+    if (!o.rateLimiter) return;
+    const name = clients.get(req);
+    const taken = o.rateLimiter.take(name !== undefined ? `key:${name}` : `ip:${req.ip}`, events);
+    if (taken.ok) return;
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
+    reply.header('retry-after', String(seconds));
+    req.log.info({ events, retryAfterSeconds: seconds }, 'ingest refused: rate limited');
+    throw new PipelineError(
+      'RATE_LIMITED',
+      `${events} events are over the rate limit of ${o.rateLimiter.ratePerSec}/s (burst ${burst}) ` +
+        `of ${name !== undefined ? `key "${name}"` : 'this client address'}; nothing was published, retry in ${seconds} s`,
+    );
+  };
+
+  for (const route of ROUTES) {
+    app.post(
+      route.url,
+      {
+        onRequest: authenticate,
+        onResponse: async (req, reply) =>
+          o.onReply?.({ route: route.kind, key: clients.get(req) ?? NO_KEY, status: reply.statusCode }),
+        schema: {
+          summary: route.summary,
+          description:
+            `One ${route.what} JSON object per line, optionally gzip or deflate compressed (Content-Encoding). ` +
+            'Answers 202 once every valid line is acknowledged by the bus; invalid lines are rejected one by one ' +
+            'with a reason and sent to the dead-letter subject. When API keys are configured, send ' +
+            '`Authorization: Bearer <key>` or `X-API-Key: <key>`. A request over the event limit or the rate ' +
+            'limit is refused whole.',
+          tags: ['ingest'],
+          response: RESPONSES,
+        },
       },
-    },
-    async (req, reply) => {
-      const body = req.body as Buffer | undefined;
-      if (!Buffer.isBuffer(body)) throw new PipelineError('BAD_REQUEST', 'empty body');
-      let accepted = 0;
-      let duplicates = 0;
-      let rejected = 0;
-      const errors: { line: number; reason: RejectReason; detail: string }[] = [];
-      const work: Promise<void>[] = [];
-      const noteRejected = (line: number, reason: RejectReason, detail: string) => {
-        rejected++;
-        if (errors.length < MAX_LISTED_ERRORS) errors.push({ line, reason, detail });
-      };
-      const valid: { line: number; value: unknown; raw: string; bytes: Uint8Array }[] = [];
-      for (const parsed of parseNdjson(body, o.maxLineBytes)) {
-        if (!parsed.ok) {
-          noteRejected(parsed.line, parsed.reason, parsed.detail);
-          work.push(
-            o.ingestor.reject('social', parsed.reason, parsed.detail, parsed.raw).then(() => undefined),
-          );
-        } else valid.push(parsed);
-      }
+      async (req, reply) => {
+        const body = req.body as Buffer | undefined;
+        if (!Buffer.isBuffer(body)) throw new PipelineError('BAD_REQUEST', 'empty body');
+        const lines = splitBatch(body, o.maxLineBytes, maxEvents);
+        admit(req, reply, lines.length);
+        const outcome = await publishLines(o.ingestor, route.kind, lines).catch((err: unknown) => {
+          req.log.warn({ error: (err as Error).message }, 'ingest publish failed; answering 503');
+          // Nothing in this batch is promised: the client retries all of it, and ids de-duplicate.
+          if (err instanceof PipelineError && err.code === 'STREAM_FULL') throw err;
+          throw new PipelineError('BUS_UNAVAILABLE', undefined, { cause: err });
+        });
+        req.log.debug(
+          { route: route.kind, accepted: outcome.accepted, rejected: outcome.rejected },
+          'ingest batch accepted',
+        );
+        return reply.code(202).send(outcome);
+      },
+    );
+  }
+};
+
+/** The lines of a body, refused whole (413 BATCH_TOO_LARGE) past `maxEvents` non-blank lines. */
+function splitBatch(body: Buffer, maxLineBytes: number, maxEvents: number): NdjsonLine[] {
+  const lines: NdjsonLine[] = [];
+  for (const line of parseNdjson(body, maxLineBytes)) {
+    if (lines.length === maxEvents)
+      throw new PipelineError(
+        'BATCH_TOO_LARGE',
+        `the request has more than ${maxEvents} events; the limit is ${maxEvents} per request, split the batch`,
+      );
+    lines.push(line);
+  }
+  return lines;
+}
+
+/**
+ * Submits the lines and waits for all of them: rejects are dead-lettered with their reason, valid
+ * social events go to the bus as one batch (a few messages), feedback events one by one. A bus
+ * failure rejects, and nothing is promised.
+ */
+async function publishLines(
+  ingestor: EventIngestor,
+  kind: EventKind,
+  lines: readonly NdjsonLine[],
+): Promise<IngestOutcome> {
+  const outcome: IngestOutcome = { accepted: 0, duplicates: 0, rejected: 0, errors: [] };
+  const noteRejected = (line: number, reason: RejectReason, detail: string) => {
+    outcome.rejected++;
+    if (outcome.errors.length < MAX_LISTED_ERRORS) outcome.errors.push({ line, reason, detail });
+  };
+  const note = (line: number, r: SubmitResult) => {
+    if (!r.ok) noteRejected(line, r.reason, r.detail);
+    else {
+      outcome.accepted++;
+      if (r.duplicate) outcome.duplicates++;
+    }
+  };
+  const work: Promise<unknown>[] = [];
+  const valid: Extract<NdjsonLine, { ok: true }>[] = [];
+  for (const parsed of lines) {
+    if (!parsed.ok) {
+      noteRejected(parsed.line, parsed.reason, parsed.detail);
       work.push(
-        o.ingestor.submitSocialBatch(valid).then((results) =>
-          results.forEach((r, i) => {
-            if (r.ok) {
-              accepted++;
-              if (r.duplicate) duplicates++;
-            } else noteRejected(valid[i]!.line, r.reason, r.detail);
-          }),
+        ingestor.reject(
+          kind,
+          parsed.reason,
+          parsed.detail,
+          parsed.raw,
+          kind === 'feedback' ? kind : undefined,
         ),
       );
-      const results = await Promise.allSettled(work);
-      const failure = results.find((r) => r.status === 'rejected');
-      if (failure) {
-        const err = failure.reason as unknown;
-        req.log.warn({ error: (err as Error).message }, 'ingest publish failed; answering 503');
-        // Nothing in this batch is promised: the client retries all of it, and ids de-duplicate.
-        if (err instanceof PipelineError && err.code === 'STREAM_FULL') throw err;
-        throw new PipelineError('BUS_UNAVAILABLE', undefined, { cause: err });
-      }
-      errors.sort((a, b) => a.line - b.line);
-      return reply.code(202).send({ accepted, duplicates, rejected, errors });
-    },
-  );
-};
+    } else if (kind === 'social') valid.push(parsed);
+    else work.push(ingestor.submitFeedback(parsed.value, parsed.raw).then((r) => note(parsed.line, r)));
+  }
+  if (valid.length > 0)
+    work.push(
+      ingestor.submitSocialBatch(valid).then((results) => results.forEach((r, i) => note(valid[i]!.line, r))),
+    );
+  const failure = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  outcome.errors.sort((a, b) => a.line - b.line);
+  return outcome;
+}

@@ -131,6 +131,12 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly ingestRequests = new Counter({
+    name: 'pulsewatch_ingest_requests_total',
+    help: 'Ingest requests by route (social, feedback), API key name (- without a valid key) and HTTP status: 202 taken, 401 no valid key, 429 rate limited',
+    labelNames: ['route', 'key', 'status'] as const,
+    registers: [this.registry],
+  });
 
   readonly clickhouseBatchRows = new Histogram({
     name: 'pulsewatch_clickhouse_batch_rows',
@@ -257,12 +263,15 @@ export class Metrics {
         this.deadLetters.inc({ stage: e.stage, reason: e.reason }),
       ),
       instrumentation.on('event.enriched', (e) =>
-        this.enriched.inc({
-          tier: e.tier ?? 'unknown',
-          model: e.model,
-          label: e.label,
-          branded: e.brands > 0 ? 'yes' : 'no',
-        }),
+        this.enriched.inc(
+          {
+            tier: e.tier ?? 'unknown',
+            model: e.model,
+            label: e.label,
+            branded: e.brands > 0 ? 'yes' : 'no',
+          },
+          e.count ?? 1,
+        ),
       ),
       instrumentation.on('sentiment.unsupported', (e) =>
         this.sentimentUnsupported.inc({ language: e.language, declared: String(e.declared) }),
