@@ -41,11 +41,10 @@ export class IngestorSink implements EventSink {
 
   async submit(events: readonly unknown[], kind: EventKind = 'social'): Promise<SinkResult> {
     const result = emptyResult();
-    const outcomes = await Promise.all(
-      events.map((e) =>
-        kind === 'social' ? this.ingestor.submitSocial(e) : this.ingestor.submitFeedback(e),
-      ),
-    );
+    const outcomes =
+      kind === 'social'
+        ? await this.ingestor.submitSocialBatch(events.map((value) => ({ value })))
+        : await Promise.all(events.map((e) => this.ingestor.submitFeedback(e)));
     outcomes.forEach((r, index) => {
       if (r.ok) {
         result.accepted++;

@@ -6,6 +6,11 @@ type Subcommand = { summary: string; run: (args: string[]) => Promise<number> };
 
 const SUBCOMMANDS: Record<string, () => Promise<Subcommand>> = {
   // Each connector registers one line here: name -> lazy import of its CLI module.
+  synthetic: () => import('./synthetic.js'),
+  truth: () => import('./truth.js'),
+  replay: () => import('./replay.js'),
+  mastodon: () => import('./mastodon.js'),
+  bluesky: () => import('./bluesky.js'),
 };
 
 export function ingestHelp(): string {
