@@ -3,9 +3,10 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { BrandDirectory } from '../api/index.js';
 import type { BrandSpec } from '../engines/text/index.js';
-import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
-import type { SpikeSpec } from '../ingest/generator.js';
-import { ConfigError } from './config.js';
+import { DEFAULT_BRANDS, defaultCampaigns } from '../ingest/brands-default.js';
+import type { GeneratorConfig, SpikeSpec } from '../ingest/generator.js';
+import { loadScenario, resolveScenario, ScenarioError, type Scenario } from '../ingest/scenario.js';
+import { ConfigError, type Config } from './config.js';
 
 const BrandFile = TypeCompiler.Compile(
   Type.Array(
@@ -22,8 +23,12 @@ const BrandFile = TypeCompiler.Compile(
   ),
 );
 
-export async function loadBrands(file: string | undefined): Promise<BrandSpec[]> {
-  if (file === undefined) return DEFAULT_BRANDS;
+/** The brands of `--brands`, else `fallback` (a scenario's brands, or the demo brands). */
+export async function loadBrands(
+  file: string | undefined,
+  fallback: BrandSpec[] = DEFAULT_BRANDS,
+): Promise<BrandSpec[]> {
+  if (file === undefined) return fallback;
   let parsed: unknown;
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
@@ -66,4 +71,36 @@ export function parseSpikes(spec: string, brands: BrandDirectory, now: number): 
     });
   }
   return out;
+}
+
+/** The `--scenario` file, or undefined without one; a bad file is a ConfigError that names the path in it. */
+export async function loadScenarioSetting(file: string | undefined): Promise<Scenario | undefined> {
+  if (file === undefined) return undefined;
+  try {
+    return await loadScenario(file);
+  } catch (err) {
+    if (err instanceof ScenarioError) throw new ConfigError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * What the built-in synthetic source generates: the scenario, started at `now` when its start is
+ * relative; without one the `--synthetic-*` flags, whose defaults give what `scenarios/default.json` does.
+ */
+export function syntheticConfig(
+  config: Config,
+  scenario: Scenario | undefined,
+  specs: BrandSpec[],
+  brands: BrandDirectory,
+  now: number,
+): GeneratorConfig {
+  if (scenario) return resolveScenario(scenario, now).config;
+  return {
+    seed: config.syntheticSeed,
+    brands: specs,
+    ratePerSec: config.syntheticRate,
+    spikes: parseSpikes(config.syntheticSpikes, brands, now),
+    campaigns: defaultCampaigns(specs),
+  };
 }

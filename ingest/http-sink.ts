@@ -62,6 +62,17 @@ export class HttpSink implements EventSink {
     return this.post(lines, kind);
   }
 
+  /**
+   * Posts NDJSON lines as they are, with submit's retries and 413 split: for lines that must reach
+   * the server unchanged, such as a scenario's deliberately malformed ones.
+   */
+  async submitRaw(lines: readonly string[], kind: EventKind = 'social'): Promise<SinkResult> {
+    if (lines.length === 0) return emptyResult();
+    if (lines.some((l) => /[\r\n]/.test(l)))
+      throw new RangeError('submitRaw: a line must not contain a line break');
+    return this.post([...lines], kind);
+  }
+
   private async post(lines: string[], kind: EventKind): Promise<SinkResult> {
     const body = Buffer.from(lines.join('\n') + '\n');
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };

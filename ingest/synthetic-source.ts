@@ -1,4 +1,6 @@
 import type { GeneratedEvent, SyntheticGenerator } from './generator.js';
+import { parseNdjson } from './ndjson.js';
+import type { EventIngestor, SubmitResult } from './publisher.js';
 
 export interface SyntheticSourceOptions {
   generator: SyntheticGenerator;
@@ -6,6 +8,10 @@ export interface SyntheticSourceOptions {
   tickMs?: number;
   /** generate [now - backfill, now) at start; default 0 */
   backfillMs?: number;
+  /** Event time to start from instead of `now - backfillMs`. */
+  from?: number;
+  /** Event time to end at: the source stops once [start, until) is delivered, and `done` resolves. */
+  until?: number;
   now?: () => number;
   sink: (batch: GeneratedEvent[]) => Promise<void> | void;
   /** Sink failures. Default: a process warning. The failed range is retried on the next tick. */
@@ -27,6 +33,8 @@ export class SyntheticSource {
   private readonly generator: SyntheticGenerator;
   private readonly tickMs: number;
   private readonly backfillMs: number;
+  private readonly from: number | undefined;
+  private readonly until: number;
   private readonly chunkMs: number;
   private readonly maxBatch: number;
   private readonly now: () => number;
@@ -38,6 +46,9 @@ export class SyntheticSource {
   private inFlight: Promise<void> | undefined;
   private started = false;
   private stopped = false;
+  private finish: () => void = () => undefined;
+  /** Resolves when the source has stopped: by `stop()`, or after delivering up to `until`. */
+  readonly done = new Promise<void>((resolve) => (this.finish = resolve));
 
   constructor(o: SyntheticSourceOptions) {
     this.generator = o.generator;
@@ -45,6 +56,13 @@ export class SyntheticSource {
     this.backfillMs = o.backfillMs ?? 0;
     if (!Number.isFinite(this.backfillMs) || this.backfillMs < 0) {
       throw new RangeError(`SyntheticSource: backfillMs must be >= 0 (got ${this.backfillMs})`);
+    }
+    this.from = o.from;
+    this.until = o.until ?? Number.POSITIVE_INFINITY;
+    if ((this.from !== undefined && !Number.isFinite(this.from)) || Number.isNaN(this.until)) {
+      throw new RangeError(
+        `SyntheticSource: from must be finite and until a number (got ${o.from}, ${o.until})`,
+      );
     }
     this.chunkMs = positive('chunkMs', o.chunkMs ?? 1000);
     this.maxBatch = positive('maxBatch', o.maxBatch ?? 10_000);
@@ -60,7 +78,7 @@ export class SyntheticSource {
     if (this.started) throw new Error('SyntheticSource: already started');
     this.started = true;
     const now = this.now();
-    this.delivered = now - this.backfillMs;
+    this.delivered = this.from ?? now - this.backfillMs;
     await this.run(now);
     if (this.stopped) return;
     this.timer = setInterval(() => void this.tick(), this.tickMs);
@@ -83,6 +101,12 @@ export class SyntheticSource {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight;
+    this.finish();
+  }
+
+  /** Everything before this event time has been delivered (undefined before start). */
+  get position(): number | undefined {
+    return this.delivered;
   }
 
   private run(until: number): Promise<void> {
@@ -95,7 +119,8 @@ export class SyntheticSource {
     return run;
   }
 
-  private async deliver(until: number): Promise<void> {
+  private async deliver(now: number): Promise<void> {
+    const until = Math.min(now, this.until);
     while (this.delivered !== undefined && this.delivered < until && !this.stopped) {
       const from = this.delivered;
       const to = Math.min(from + this.chunkMs, until);
@@ -113,6 +138,7 @@ export class SyntheticSource {
       // during a long backfill (live WebSocket updates would otherwise wait for its end).
       await new Promise((resolve) => setImmediate(resolve));
     }
+    if (this.delivered !== undefined && this.delivered >= this.until && !this.stopped) void this.stop();
   }
 
   private async send(batch: GeneratedEvent[]): Promise<void> {
@@ -126,4 +152,17 @@ export class SyntheticSource {
 function positive(name: string, v: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new RangeError(`SyntheticSource: ${name} must be > 0 (got ${v})`);
   return v;
+}
+
+/**
+ * Hands one generated raw line (an injected malformed one) to the in-process ingestor exactly as
+ * HTTP ingest would: decoded as an NDJSON line, refused with its reason when it is not JSON, and
+ * validated (and refused, counted and dead-lettered) when it is.
+ */
+export function submitLine(ingestor: EventIngestor, line: string): Promise<SubmitResult> {
+  const [l] = parseNdjson(Buffer.from(line), Number.MAX_SAFE_INTEGER);
+  if (!l) throw new RangeError('submitLine: the line is blank');
+  return l.ok
+    ? ingestor.submitSocial(l.value, l.raw, l.bytes)
+    : ingestor.reject('social', l.reason, l.detail, l.raw);
 }

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { normalizeText } from '../../engines/text/index.js';
 import t from 'tap';
 import { DEFAULT_BRANDS, defaultCampaigns } from '../../ingest/brands-default.js';
 import {
+  LATE_WARMUP_MS,
   MAX_OUT_OF_ORDER_MS,
   SyntheticGenerator,
   type GeneratedEvent,
@@ -9,7 +11,7 @@ import {
 } from '../../ingest/generator.js';
 import { SyntheticSource } from '../../ingest/synthetic-source.js';
 import type { FeedbackEvent, SocialEventInput } from '../../stream/events.js';
-import { validateFeedbackEvent, validateSocialEvent } from '../../stream/events.js';
+import { checkSocialEvent, validateFeedbackEvent, validateSocialEvent } from '../../stream/events.js';
 
 const DAY = Date.UTC(2024, 4, 1); // midnight UTC
 const NOON = DAY + 12 * 3_600_000;
@@ -56,6 +58,45 @@ t.test('the same seed and range give the same events; another seed gives others'
   );
 });
 
+t.test('with no scenario features the output is what the generator gave before they existed', async (t) => {
+  // The digest of this output taken before topics, phases and faults were added: the default
+  // traffic, the oracle-based tests and the fault tests all rely on it staying the same.
+  const start = NOON + MIN;
+  const configs: GeneratorConfig[] = [
+    config({
+      ratePerSec: 50,
+      spikes: [
+        { brand: 'Northwind Coffee', start, durationMs: 3 * MIN, volumeMultiplier: 4, negativeShare: 0.8 },
+        {
+          brand: 'Harbor Brew',
+          start: NOON + 90_000,
+          durationMs: MIN,
+          volumeMultiplier: 3,
+          negativeShare: 0.7,
+        },
+      ],
+    }),
+    { seed: 7, brands: DEFAULT_BRANDS, ratePerSec: 20 },
+  ];
+  const hash = createHash('sha256');
+  for (const c of configs) {
+    for (const g of new SyntheticGenerator(c).generate(NOON, NOON + 5 * MIN)) {
+      const line =
+        g.kind === 'social'
+          ? {
+              kind: g.kind,
+              event: g.event,
+              label: g.truth.label,
+              brands: g.truth.brands,
+              spike: g.truth.spike,
+            }
+          : g;
+      hash.update(JSON.stringify(line) + '\n');
+    }
+  }
+  t.equal(hash.digest('hex'), '92a0f033a0e18ab4aad1a68a9cebc5a66ab79f6e836529cc25bbd94ca407114e');
+});
+
 t.test('consecutive ranges yield exactly the events of one range, whatever the split', async (t) => {
   const whole = all({}, NOON, NOON + 30_000);
   const g = new SyntheticGenerator(config());
@@ -79,6 +120,10 @@ t.test('every event passes the schema, ids are unique, tags match the text', asy
     if (e.kind === 'feedback') {
       if (!validateFeedbackEvent(e.event).ok) bad++;
       if (e.event.ts < from || e.event.ts >= to) bad++;
+      continue;
+    }
+    if (e.kind === 'malformed') {
+      bad++; // none without a scenario that asks for them
       continue;
     }
     const v = validateSocialEvent(e.event, to);
@@ -342,6 +387,23 @@ t.test('bad config throws a RangeError that names the problem', async (t) => {
     [{ authors: 0 }, /authors/],
     [{ seed: 1.5 }, /seed/],
     [{ brands: [] }, /at least one brand/],
+    [{ topics: [{ name: 'outage', positive: ['{1}'], neutral: ['{1}'], negative: ['{1}'] }] }, /is taken/],
+    [{ topics: [{ name: 'x', positive: ['no brand'], neutral: ['{1}'], negative: ['{1}'] }] }, /\{1\}/],
+    [{ topics: [{ name: 'x', positive: [], neutral: ['{1}'], negative: ['{1}'] }] }, /at least one template/],
+    [{ topicPhases: [{ from: NOON, weights: { nope: 1 } }] }, /unknown topic "nope"/],
+    [
+      {
+        topicPhases: [
+          { from: NOON, weights: { general: 1 } },
+          { from: NOON, weights: { general: 1 } },
+        ],
+      },
+      /after the previous phase/,
+    ],
+    [{ late: { share: 0.1, minDelayMs: 5000, maxDelayMs: 1000 } }, /late\.maxDelayMs must be >= /],
+    [{ late: { share: 1.5, minDelayMs: 1, maxDelayMs: 2 } }, /late\.share/],
+    [{ duplicates: { share: 0.1, maxDelayMs: 120_000 } }, /duplicates\.maxDelayMs/],
+    [{ malformed: { share: -1 } }, /malformed\.share/],
   ];
   for (const [over, message] of cases) {
     t.throws(() => new SyntheticGenerator(config(over)), { name: 'RangeError', message }, String(message));
@@ -489,4 +551,201 @@ t.test('SyntheticSource.stop during backfill waits for the sink and ends the run
   await started;
   t.equal(calls, 1, 'no further chunks after stop');
   t.throws(() => new SyntheticSource({ generator, sink: () => undefined, tickMs: 0 }), RangeError);
+});
+
+/** The faults of a config with late, duplicate and malformed posts, over [from, to). */
+function faulty(from: number, to: number, over: Partial<GeneratorConfig> = {}): GeneratedEvent[] {
+  return all(
+    {
+      ratePerSec: 60,
+      faultsFrom: from,
+      late: { share: 0.05, minDelayMs: 5 * MIN, maxDelayMs: 10 * MIN },
+      duplicates: { share: 0.05, maxDelayMs: 5000 },
+      malformed: { share: 0.02 },
+      ...over,
+    },
+    from,
+    to,
+  );
+}
+
+t.test('faults change only the posts they hit, from faultsFrom on', async (t) => {
+  const from = NOON;
+  const to = NOON + 5 * MIN;
+  const plain = new Map(socials(all({ ratePerSec: 60 }, from, to)).map((e) => [e.event.id, e]));
+  const events = faulty(from, to);
+  let late = 0;
+  let copies = 0;
+  let malformed = 0;
+  let same = 0;
+  const seen = new Set<string>();
+  const sentJson = new Map<string, string>();
+  for (const g of events) {
+    if (g.kind === 'feedback') continue;
+    if (g.kind === 'malformed') {
+      malformed++;
+      if (seen.has(g.truth.of) || !plain.has(g.truth.of) || g.line.includes('\n'))
+        t.fail(`a malformed line replaces its post: ${g.truth.of}`);
+      const expected = (() => {
+        try {
+          const v = checkSocialEvent(JSON.parse(g.line));
+          return v.ok ? 'valid' : v.reason;
+        } catch {
+          return 'invalid_json';
+        }
+      })();
+      if (expected !== g.truth.reason)
+        t.fail(`${g.line} should fail with ${g.truth.reason}, not ${expected}`);
+      continue;
+    }
+    const original = plain.get(g.event.id)!;
+    if (g.truth.copy) {
+      copies++;
+      const delay = g.truth.copy.sentAt - g.truth.copy.originalSentAt;
+      if (!seen.has(g.event.id) || delay < 0 || delay > 5000) t.fail(`copy ${g.event.id} out of place`);
+      if (JSON.stringify(g.event) !== sentJson.get(g.event.id))
+        t.fail(`copy ${g.event.id} differs from its original`);
+      continue;
+    }
+    seen.add(g.event.id);
+    sentJson.set(g.event.id, JSON.stringify(g.event));
+    if (g.truth.lateMs !== undefined) {
+      late++;
+      const ok =
+        g.truth.brands.length > 0 && // only brand posts are late
+        g.truth.lateMs >= 5 * MIN &&
+        g.truth.lateMs <= 10 * MIN &&
+        slotStart(g.event) >= from + LATE_WARMUP_MS && // none during the warm-up
+        JSON.stringify({ ...g.event, ts: original.event.ts }) === JSON.stringify(original.event); // only ts differs
+      if (!ok) t.fail(`late post ${g.event.id} is not as it should be`);
+      continue;
+    }
+    if (JSON.stringify(g) === JSON.stringify(original)) same++;
+  }
+  t.ok(
+    late > 100 && copies > 100 && malformed > 50,
+    `late ${late}, copies ${copies}, malformed ${malformed}`,
+  );
+  t.equal(same + late + malformed, plain.size, 'every other post is exactly as without faults');
+
+  // before faultsFrom there are none
+  const before = faulty(NOON - MIN, NOON + MIN, { faultsFrom: NOON + MIN });
+  t.same(before, all({ ratePerSec: 60 }, NOON - MIN, NOON + MIN));
+});
+
+t.test('with faults, consecutive ranges still yield exactly the events of one range', async (t) => {
+  const whole = faulty(NOON, NOON + 30_000);
+  const g = new SyntheticGenerator(
+    config({
+      ratePerSec: 60,
+      faultsFrom: NOON,
+      late: { share: 0.05, minDelayMs: 5 * MIN, maxDelayMs: 10 * MIN },
+      duplicates: { share: 0.05, maxDelayMs: 5000 },
+      malformed: { share: 0.02 },
+    }),
+  );
+  const cut = NOON + 12_345;
+  t.same([...g.generate(cut, NOON + 30_000)], whole.slice(-[...g.generate(cut, NOON + 30_000)].length));
+  t.same([...g.generate(NOON, cut), ...g.generate(cut, NOON + 30_000)], whole);
+});
+
+t.test(
+  'topic phases pick the vocabulary of brand posts, restricted topics only for their brands',
+  async (t) => {
+    const from = NOON;
+    const events = socials(
+      all(
+        {
+          ratePerSec: 60,
+          campaigns: [],
+          topics: [
+            {
+              name: 'nitro',
+              brands: ['Northwind Coffee'],
+              hashtags: ['nitrocan'],
+              positive: ['the {1} nitro can is great'],
+              neutral: ['tried the {1} nitro can'],
+              negative: ['the {1} nitro can leaked'],
+            },
+          ],
+          topicPhases: [
+            { from, weights: { general: 1, 'seasonal-menu': 1 } },
+            { from: from + 5 * MIN, weights: { loyalty: 1, nitro: 3 } },
+          ],
+        },
+        from - MIN,
+        from + 10 * MIN,
+      ),
+    );
+    const phase1 = events.filter((e) => slotStart(e.event) < from + 5 * MIN && e.truth.brands.length > 0);
+    const phase2 = events.filter((e) => slotStart(e.event) >= from + 5 * MIN);
+    const share = (xs: Social[], topic: string) =>
+      xs.filter((e) => e.truth.topic === topic).length / xs.length;
+    t.ok(
+      Math.abs(share(phase1, 'seasonal-menu') - 0.5) < 0.03,
+      'phase 1 (and before it): half seasonal menu',
+    );
+    t.ok(
+      phase2.every((e) => e.truth.brands.length === 0 || e.truth.topic !== 'general'),
+      'phase 2 has no general brand posts',
+    );
+    const northwind = phase2.filter((e) => e.truth.brands[0] === 'Northwind Coffee');
+    const others = phase2.filter(
+      (e) => e.truth.brands.length > 0 && e.truth.brands[0] !== 'Northwind Coffee',
+    );
+    t.ok(
+      Math.abs(share(northwind, 'nitro') - 0.75) < 0.04,
+      `nitro share for Northwind ${share(northwind, 'nitro')}`,
+    );
+    t.equal(share(others, 'nitro'), 0, 'nitro never for other brands');
+    t.equal(share(others, 'loyalty'), 1, 'their weight goes to the other topics');
+    const terms: Record<string, RegExp> = {
+      'seasonal-menu': /seasonal menu|pumpkin spice|limited edition|winter blend/i,
+      loyalty: /points|stars/i,
+      nitro: /nitro can/i,
+    };
+    for (const e of events) {
+      const re = terms[e.truth.topic];
+      if (re && !re.test(e.event.text))
+        t.fail(`${e.truth.topic} post without its key terms: ${e.event.text}`);
+    }
+    t.ok(
+      events.some((e) => e.event.tags?.hashtags?.includes('nitrocan')),
+      'topic hashtags are used',
+    );
+  },
+);
+
+t.test('a timed campaign sends feedback and tags posts only while it runs', async (t) => {
+  const [campaign] = defaultCampaigns(DEFAULT_BRANDS);
+  const timed = { ...campaign!, from: NOON + MIN, until: NOON + 2 * MIN };
+  const events = all({ campaigns: [timed] }, NOON, NOON + 3 * MIN);
+  const fb = feedback(events);
+  t.ok(fb.length > 0);
+  t.ok(fb.every((e) => e.ts >= NOON + MIN && e.ts < NOON + 2 * MIN));
+  const tagged = socials(events).filter((e) => e.event.campaign);
+  t.ok(
+    tagged.length > 0 &&
+      tagged.every((e) => slotStart(e.event) >= NOON + MIN && slotStart(e.event) < NOON + 2 * MIN),
+  );
+});
+
+t.test('SyntheticSource runs a fixed range with from and until, then is done', async (t) => {
+  const generator = new SyntheticGenerator(config());
+  const got: GeneratedEvent[] = [];
+  const source = new SyntheticSource({
+    generator,
+    now: () => NOON + 60_000,
+    from: NOON,
+    until: NOON + 5_500,
+    tickMs: 1,
+    sink: (batch) => {
+      got.push(...batch);
+    },
+  });
+  await source.start();
+  await source.done;
+  t.equal(source.position, NOON + 5_500);
+  t.same(got, [...generator.generate(NOON, NOON + 5_500)], 'exactly [from, until)');
+  t.throws(() => new SyntheticSource({ generator, sink: () => undefined, from: Number.NaN }), RangeError);
 });
