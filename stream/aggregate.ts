@@ -141,6 +141,9 @@ interface SavedCheckpoint {
   savedAt: number;
 }
 
+/** Stage 2 lets the event loop run after about this many events of a batch. */
+const YIELD_EVERY_EVENTS = 2000;
+
 export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
@@ -280,7 +283,13 @@ export class AggregateProcessor {
     const kept: EnrichedEvent[] = [];
     const tally = new EnrichedTally();
     let events = 0;
+    let sinceYield = 0;
     for (const msg of batch) {
+      // Let sockets and timers in now and then: a batch from a backlog is many events.
+      if (sinceYield >= YIELD_EVERY_EVENTS) {
+        sinceYield = 0;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       // After a restore, and when a replay starts inside a fetched batch: the state holds these.
       if (msg.seq <= this.lastSeq) {
         if (msg.seq >= this.replayFrom) this.replayKeys(msg);
@@ -290,6 +299,7 @@ export class AggregateProcessor {
       const received = msg.headers[RECEIVED_TS_HEADER];
       const lines = splitLines(msg.data);
       events += lines.length;
+      sinceYield += lines.length;
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!;
         let event: EnrichedEvent;

@@ -44,6 +44,14 @@ const REQUEST_GRACE_MS = 1_000;
  * to another process) are forgotten beyond this many, oldest first.
  */
 const MAX_UNSETTLED = 100_000;
+/**
+ * Bytes one pull request brings at most (or the server's max payload and some, if that is more, so
+ * a request always brings at least one message). A message carries many events, so a fetch of a
+ * thousand messages from a backlog could be hundreds of megabytes and seconds of work in one go:
+ * a client that does not read its socket for the server's write deadline (2 s) is cut off as a
+ * slow consumer. 2 MiB is about 6,000 events, a fraction of a second of stage 2's work.
+ */
+export const PULL_MAX_BYTES = 2 * 1024 * 1024;
 /** All the processes bound to one durable consumer share its advisories: one of them reports each. */
 const ADVISORY_QUEUE = 'pulsewatch-exhausted';
 
@@ -233,13 +241,17 @@ export class NatsConsumer implements Consumer {
     try {
       this.bus.nc.publish(
         `$JS.API.CONSUMER.MSG.NEXT.${this.stream}.${this.durable}`,
-        encoder.encode(JSON.stringify({ batch, expires: nanos(expiresMs) })),
+        encoder.encode(JSON.stringify({ batch, expires: nanos(expiresMs), max_bytes: this.pullMaxBytes() })),
         { reply: `${this.inbox}.${id}` },
       );
     } catch (err) {
       this.endRequest(id);
       this.failure = this.error('cannot send a pull request', err);
     }
+  }
+
+  private pullMaxBytes(): number {
+    return Math.max(PULL_MAX_BYTES, (this.bus.nc.info?.max_payload ?? 0) + 64 * 1024);
   }
 
   private endRequest(id: number): void {
@@ -295,7 +307,10 @@ export class NatsConsumer implements Consumer {
     this.endRequest(id);
     const description = msg.headers?.description ?? '';
     if (code === 503) this.failure = this.error('the stream or the consumer does not exist');
-    else if (code === 400 || (code === 409 && !/leadership change|server shutdown/i.test(description)))
+    else if (
+      code === 400 ||
+      (code === 409 && !/leadership change|server shutdown|exceeds maxbytes/i.test(description))
+    )
       this.failure = this.error(`the server refused a pull request: ${code} ${description}`);
     this.wake();
   }

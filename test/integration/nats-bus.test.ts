@@ -1,6 +1,7 @@
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { PULL_MAX_BYTES } from '../../stream/nats-consumer.js';
 import {
   decodeJson,
   encodeJson,
@@ -386,4 +387,29 @@ t.test('on the shared NATS server', { skip: noShared }, async (t) => {
     rest.forEach((m) => m.ack());
     await b.stop();
   });
+
+  t.test(
+    'a fetch from a backlog of large messages is bounded by bytes, and brings them all in order',
+    async (t) => {
+      const s = await fresh();
+      // 40 messages of 600 KB (many events each): 24 MB, three times what one pull request brings.
+      const body = new Uint8Array(600 * 1024).fill(0x61);
+      for (let i = 0; i < 40; i++) await bus.publish(s.subject(0), body, { headers: { n: String(i) } });
+      const c = await bus.consumer({ stream: s.stream, durable: 'big', ackPolicy: 'none' });
+      const first = await c.fetch(1000, 2_000);
+      t.ok(first.length >= 1, 'the first fetch brings messages');
+      t.ok(
+        first.length * body.length <= PULL_MAX_BYTES,
+        `one fetch brings at most ${PULL_MAX_BYTES} bytes (got ${first.length} messages)`,
+      );
+      const rest = await drain(c, 40 - first.length);
+      t.same(
+        [...first, ...rest].map((m) => m.seq),
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        'every message, in order, with no error from the ended requests',
+      );
+      t.equal(bus.stats.disconnects, 0, 'the server never cut the connection');
+      await c.stop();
+    },
+  );
 });
