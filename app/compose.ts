@@ -164,7 +164,13 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   }
 
   const ingestor = runs('ingest')
-    ? new EventIngestor({ bus, partitions: config.partitions, deadLetters, instrumentation })
+    ? new EventIngestor({
+        bus,
+        partitions: config.partitions,
+        maxEventsPerMessage: config.busEventsPerMessage,
+        deadLetters,
+        instrumentation,
+      })
     : undefined;
   const hub = runs('api') ? new LiveHub({ bus, brands }) : undefined;
   hub?.start();

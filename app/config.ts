@@ -22,6 +22,7 @@ export interface Config {
   checkpointEveryEvents: number;
   checkpointEveryMs: number;
   dedupWindowSeconds: number;
+  busEventsPerMessage: number;
   leaseTtlMs: number;
   brandsFile: string | undefined;
   synthetic: boolean;
@@ -273,6 +274,15 @@ export const SETTINGS: Setting[] = (
       default: '5000',
       parse: int(10),
       description: '…or after this much time, whichever comes first. A restart replays at most this much.',
+    },
+    {
+      key: 'busEventsPerMessage',
+      flag: '--bus-events-per-message',
+      env: 'PW_BUS_EVENTS_PER_MESSAGE',
+      default: '1000',
+      parse: int(1, 100_000),
+      description:
+        'Ingest puts up to this many events of a request in one bus message per partition (and at most 512 KiB). `1` gives one message per event, which costs the bus far more.',
     },
     {
       key: 'dedupWindowSeconds',

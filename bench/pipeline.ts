@@ -5,7 +5,7 @@
  * event's ClickHouse row and to its WebSocket update, and peak memory per process.
  *
  *   npm run bench:pipeline -- [--seconds 60] [--rate 0] [--topology fused|staged] [--connections 8] [--batch 1000]
- *                             [--aggregate-workers 1]
+ *                             [--aggregate-workers 1] [--stage2-after-ingest] [--events-per-message 1000]
  *
  * `--rate 0` (the default) offers as much as ingest takes, which measures throughput; latency is
  * then mostly queueing. `--rate N` offers N events/s, for latency at a load the pipeline sustains.
@@ -42,6 +42,8 @@ const PARTITIONS = Number(arg('partitions', '4'));
 const AGGREGATE_WORKERS = Number(arg('aggregate-workers', '1'));
 /** Start stage 2 only once ingest has stopped: measures stage 2 alone on a backlog. */
 const STAGE2_AFTER = args.includes('--stage2-after-ingest');
+/** Events per bus message at ingest; 1 is the design before batching, for comparison. */
+const EVENTS_PER_MESSAGE = arg('events-per-message', '1000');
 const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const REDIS = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -111,6 +113,8 @@ const common = [
   '0',
   '--aggregate-input',
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
+  '--bus-events-per-message',
+  EVENTS_PER_MESSAGE,
 ];
 
 async function startRole(name: string): Promise<Proc> {
@@ -158,7 +162,7 @@ for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
   if (bodies.length * BATCH >= 300_000) break;
 }
 console.log(
-  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${AGGREGATE_WORKERS} stage-2 process(es); ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
+  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${AGGREGATE_WORKERS} stage-2 process(es); ${EVENTS_PER_MESSAGE} events per bus message at most; ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
 );
 
 const aggregates =

@@ -14,9 +14,9 @@ import {
   allWindows,
   clearRedisPrefix,
   CLICKHOUSE_URL,
-  dropDatabase,
   isolation,
   servicesFlags,
+  startServicesApp,
 } from '../helpers/services.js';
 
 const MIN = 60_000;
@@ -49,18 +49,7 @@ async function expectExact(
 t.test(
   '(b) NATS stops mid-stream: ingest answers 503 with Retry-After, nothing acknowledged is lost, the backlog drains',
   async (t) => {
-    const nats = await startNatsServer();
-    t.teardown(() => nats.close());
-    const { database, redisPrefix } = isolation();
-    t.teardown(() => dropDatabase(database));
-    t.teardown(() => clearRedisPrefix(redisPrefix));
-    const running = await startApp(
-      loadConfig(
-        [...servicesFlags({ natsUrl: nats.url, database, redisPrefix }), '--lease-ttl-ms', '2000'],
-        {},
-      ),
-    );
-    t.teardown(() => running.stop());
+    const { running, nats, database } = await startServicesApp(t, ['--lease-ttl-ms', '2000']);
     const { events, to } = pastEvents(31, 6);
     const batches: string[] = [];
     for (let i = 0; i < events.length; i += 500)

@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Test } from 'tap';
+import { startApp, type Running } from '../../app/compose.js';
+import { loadConfig } from '../../app/config.js';
 import { spawnPulsewatch, type PulsewatchProcess } from '../../app/process.js';
 import { ClickHouseConnection, ClickHouseStore, ident, sql } from '../../stream/clickhouse/index.js';
 import type { WindowAggregate } from '../../stream/index.js';
+import { startNatsServer, type PrivateNatsServer } from './nats-server.js';
 
 export const CLICKHOUSE_URL = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 export const REDIS_URL = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -94,4 +98,24 @@ export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * A services-mode Pulsewatch (every role in this process) on a private NATS server, with its own
+ * ClickHouse database and Redis prefix; all of it is removed when `t` ends.
+ */
+export async function startServicesApp(
+  t: Test,
+  flags: string[] = [],
+): Promise<{ running: Running; nats: PrivateNatsServer; database: string; redisPrefix: string }> {
+  const nats = await startNatsServer();
+  t.teardown(() => nats.close());
+  const { database, redisPrefix } = isolation();
+  t.teardown(() => dropDatabase(database));
+  t.teardown(() => clearRedisPrefix(redisPrefix));
+  const running = await startApp(
+    loadConfig([...servicesFlags({ natsUrl: nats.url, database, redisPrefix }), ...flags], {}),
+  );
+  t.teardown(() => running.stop());
+  return { running, nats, database, redisPrefix };
 }

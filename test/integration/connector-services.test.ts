@@ -1,13 +1,10 @@
 import t from 'tap';
-import { loadConfig } from '../../app/config.js';
-import { startApp } from '../../app/compose.js';
 import { JetstreamConnector } from '../../ingest/connectors/bluesky.js';
 import type { ConnectorStats } from '../../ingest/connectors/connector.js';
 import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
 import { HttpSink } from '../../ingest/http-sink.js';
 import { eventually } from '../helpers/app.js';
-import { startNatsServer } from '../helpers/nats-server.js';
-import { clearRedisPrefix, dropDatabase, isolation, servicesFlags } from '../helpers/services.js';
+import { startServicesApp } from '../helpers/services.js';
 import { makePost, startFakeJetstream } from '../fakes/jetstream.js';
 import { makeStatus, startFakeMastodon } from '../fakes/mastodon.js';
 import { expectPipelineCounts, RecordingSink } from '../fakes/pipeline.js';
@@ -23,15 +20,7 @@ const until = (c: { stats(): ConnectorStats }, what: string, check: (s: Connecto
 t.test(
   'Mastodon and Jetstream into services mode, with a disconnect each: ClickHouse counts every post once',
   async (t) => {
-    const nats = await startNatsServer();
-    t.teardown(() => nats.close());
-    const { database, redisPrefix } = isolation();
-    t.teardown(() => dropDatabase(database));
-    t.teardown(() => clearRedisPrefix(redisPrefix));
-    const running = await startApp(
-      loadConfig(servicesFlags({ natsUrl: nats.url, database, redisPrefix }), {}),
-    );
-    t.teardown(() => running.stop());
+    const { running } = await startServicesApp(t);
 
     const mastodon = await startFakeMastodon();
     t.teardown(() => mastodon.close());

@@ -3,8 +3,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { brandId } from '../../api/index.js';
-import { startApp } from '../../app/compose.js';
-import { loadConfig } from '../../app/config.js';
 import { PROJECT_ROOT } from '../../app/paths.js';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import type { BrandSpec } from '../../engines/text/index.js';
@@ -13,9 +11,8 @@ import { parseMapFlags, replayFile } from '../../ingest/replay/index.js';
 import type { EventSink, SinkResult } from '../../ingest/sink.js';
 import { validateSocialEvent, type SocialEventInput, type WindowAggregate } from '../../stream/index.js';
 import { eventually } from '../helpers/app.js';
-import { startNatsServer } from '../helpers/nats-server.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';
-import { clearRedisPrefix, dropDatabase, isolation, servicesFlags } from '../helpers/services.js';
+import { startServicesApp } from '../helpers/services.js';
 
 /**
  * The replay against services mode (a private NATS JetStream, ClickHouse, Redis): interrupted and
@@ -42,26 +39,14 @@ class Tee implements EventSink {
 }
 
 t.test('services mode: sentiment140-test replayed with a stop and a resume, counted exactly', async (t) => {
-  const nats = await startNatsServer();
-  t.teardown(() => nats.close());
-  const { database, redisPrefix } = isolation();
-  t.teardown(() => dropDatabase(database));
-  t.teardown(() => clearRedisPrefix(redisPrefix));
-  const running = await startApp(
-    loadConfig(
-      [
-        ...servicesFlags({ natsUrl: nats.url, database, redisPrefix }),
-        '--brands',
-        BRANDS_FILE,
-        '--allowed-lateness-ms',
-        '600000',
-        '--clickhouse-flush-ms',
-        '200',
-      ],
-      {},
-    ),
-  );
-  t.teardown(() => running.stop());
+  const { running } = await startServicesApp(t, [
+    '--brands',
+    BRANDS_FILE,
+    '--allowed-lateness-ms',
+    '600000',
+    '--clickhouse-flush-ms',
+    '200',
+  ]);
 
   const dir = mkdtempSync(join(tmpdir(), 'pw-replay-services-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
