@@ -114,7 +114,7 @@ export class EnrichProcessor {
     lagMs: number[],
     tally: EnrichedTally,
   ): Promise<void> {
-    const { bus, partition, matcher, scorer, instrumentation, deadLetters } = this.o;
+    const { bus, partition, matcher, scorer, deadLetters } = this.o;
     const received = msg.headers[RECEIVED_TS_HEADER];
     const lines = splitLines(msg.data);
     const out = await Promise.all(

@@ -104,7 +104,11 @@ t.test('POST /v1/events: a repeated id is stored once, in one request or across 
     headers: { 'content-type': 'application/x-ndjson' },
     body: ndjson([p, p]),
   });
-  t.match(first.json(), { accepted: 2, duplicates: 1 }, 'a repeat inside one request is counted in the reply');
+  t.match(
+    first.json(),
+    { accepted: 2, duplicates: 1 },
+    'a repeat inside one request is counted in the reply',
+  );
   const again = await app.inject({
     method: 'POST',
     url: '/v1/events',
