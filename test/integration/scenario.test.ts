@@ -18,6 +18,7 @@ import {
 import { validateSocialEvent, type SocialEvent, type WindowAggregate } from '../../stream/index.js';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';
+import { startServicesApp } from '../helpers/services.js';
 
 /**
  * Scenarios against a real embedded Pulsewatch: what the pipeline counts as rejected, late and
@@ -79,69 +80,85 @@ async function windows(url: string, from: number, to: number): Promise<WindowAgg
   return out;
 }
 
+/**
+ * Four minutes of campaign-launch-crisis sent by `pulsewatch ingest synthetic` at --speed max: the
+ * pipeline's windows and its reject, duplicate and late counters must equal the truth export.
+ */
+async function crisisRun(t: Test, running: Running): Promise<void> {
+  const start = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+  const minutes = 4;
+  const truthFile = join(dir, 'crisis-truth.ndjson');
+  const restore = console.error;
+  console.error = () => undefined; // the CLI's progress lines
+  let code: number;
+  try {
+    code = await syntheticCli(
+      [
+        ...['--scenario', CRISIS, '--start', new Date(start).toISOString(), '--minutes', String(minutes)],
+        ...['--speed', 'max', '--url', running.url, '--truth', truthFile, '--stats-every-s', '0'],
+      ],
+      new AbortController().signal,
+    );
+  } finally {
+    console.error = restore;
+  }
+  t.equal(code, 0, 'the run completes');
+
+  const records = (await readFile(truthFile, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as TruthRecord);
+  const counts = records[records.length - 1];
+  if (counts?.type !== 'counts') throw new Error('the truth ends without its counts');
+  t.equal(counts.until, start + minutes * MIN);
+  t.ok(
+    counts.late > 10 && counts.duplicates > 50 && counts.malformed.schema > 5,
+    'every kind of fault occurs',
+  );
+  t.equal(counts.duplicates_of_earlier, 0);
+
+  // The offline computation: the same events the CLI sent, once each, without the late ones.
+  const scenario = resolveScenario(await loadScenario(CRISIS), Date.now(), start);
+  const valid: SocialEvent[] = [];
+  let truthBrandPosts = 0;
+  for (const g of new SyntheticGenerator(scenario.config).generate(start, start + minutes * MIN)) {
+    if (g.kind !== 'social' || g.truth.copy || g.truth.lateMs !== undefined) continue;
+    const v = validateSocialEvent(g.event);
+    if (!v.ok) throw new Error(`invalid generated event: ${v.detail}`);
+    valid.push(v.value);
+    truthBrandPosts += g.truth.brands.length;
+  }
+  t.equal(valid.length, counts.social - counts.late, 'the truth lists the same posts');
+  const expected = directCount(valid, DEFAULT_BRANDS, new RulesSentiment(), MIN);
+  const expectedPosts = totalPosts(expected);
+  t.equal(expectedPosts, truthBrandPosts, "the pipeline's brand matcher finds the brands the truth names");
+
+  const got = await eventually(
+    async () => {
+      const w = await windows(running.url, start - MIN, start + (minutes + 1) * MIN);
+      return w.reduce((n, x) => n + x.posts, 0) === expectedPosts ? w : undefined;
+    },
+    60_000,
+    'the pipeline to drain',
+  );
+  t.same(mismatches(expected, got), [], 'every window matches the direct count exactly');
+  await countersMatch(t, running, counts);
+}
+
 t.test(
-  'campaign-launch-crisis at --speed max: pipeline counts and totals equal the truth export',
+  'campaign-launch-crisis at --speed max into the embedded default: counts and totals equal the truth export',
   async (t) => {
     const running = await startTestApp(['--windows', '1m']);
     t.teardown(() => running.stop());
-    const start = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
-    const minutes = 4;
-    const truthFile = join(dir, 'crisis-truth.ndjson');
-    const restore = console.error;
-    console.error = () => undefined; // the CLI's progress lines
-    let code: number;
-    try {
-      code = await syntheticCli(
-        [
-          ...['--scenario', CRISIS, '--start', new Date(start).toISOString(), '--minutes', String(minutes)],
-          ...['--speed', 'max', '--url', running.url, '--truth', truthFile, '--stats-every-s', '0'],
-        ],
-        new AbortController().signal,
-      );
-    } finally {
-      console.error = restore;
-    }
-    t.equal(code, 0, 'the run completes');
+    await crisisRun(t, running);
+  },
+);
 
-    const records = (await readFile(truthFile, 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as TruthRecord);
-    const counts = records[records.length - 1];
-    if (counts?.type !== 'counts') throw new Error('the truth ends without its counts');
-    t.equal(counts.until, start + minutes * MIN);
-    t.ok(
-      counts.late > 10 && counts.duplicates > 50 && counts.malformed.schema > 5,
-      'every kind of fault occurs',
-    );
-    t.equal(counts.duplicates_of_earlier, 0);
-
-    // The offline computation: the same events the CLI sent, once each, without the late ones.
-    const scenario = resolveScenario(await loadScenario(CRISIS), Date.now(), start);
-    const valid: SocialEvent[] = [];
-    let truthBrandPosts = 0;
-    for (const g of new SyntheticGenerator(scenario.config).generate(start, start + minutes * MIN)) {
-      if (g.kind !== 'social' || g.truth.copy || g.truth.lateMs !== undefined) continue;
-      const v = validateSocialEvent(g.event);
-      if (!v.ok) throw new Error(`invalid generated event: ${v.detail}`);
-      valid.push(v.value);
-      truthBrandPosts += g.truth.brands.length;
-    }
-    t.equal(valid.length, counts.social - counts.late, 'the truth lists the same posts');
-    const expected = directCount(valid, DEFAULT_BRANDS, new RulesSentiment(), MIN);
-    const expectedPosts = totalPosts(expected);
-    t.equal(expectedPosts, truthBrandPosts, "the pipeline's brand matcher finds the brands the truth names");
-
-    const got = await eventually(
-      async () => {
-        const w = await windows(running.url, start - MIN, start + (minutes + 1) * MIN);
-        return w.reduce((n, x) => n + x.posts, 0) === expectedPosts ? w : undefined;
-      },
-      60_000,
-      'the pipeline to drain',
-    );
-    t.same(mismatches(expected, got), [], 'every window matches the direct count exactly');
-    await countersMatch(t, running, counts);
+t.test(
+  'campaign-launch-crisis at --speed max into services mode: counts and ClickHouse totals equal the truth export',
+  async (t) => {
+    const { running } = await startServicesApp(t, ['--windows', '1m']);
+    await crisisRun(t, running);
   },
 );
 
