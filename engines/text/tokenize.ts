@@ -6,6 +6,8 @@
  * of the text whatever it contains: no pattern can rescan a long run again and again.
  */
 
+import { decodeEntities } from './entities.js';
+
 export type TokenKind = 'word' | 'hashtag' | 'mention' | 'url' | 'emoji' | 'emoticon' | 'number' | 'punct';
 
 export interface Token {
@@ -141,33 +143,16 @@ const LETTER = /\p{L}/u;
 const LOWER = /\p{Ll}/u;
 const UPPER = /\p{Lu}/gu;
 
-const ENTITY = /&(?:(amp|lt|gt|quot|apos|nbsp)|#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6}));/g;
-const NAMED_ENTITIES: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: '\u00A0',
-};
 // Soft hyphen, direction marks and embeddings, word joiner, invisible operators, BOM.
 const INVISIBLE = /[\u00AD\u200E\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 const ZERO_WIDTH_SPACE = /\u200B/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function prepare(text: string): string {
-  return text
-    .replace(ENTITY, decodeEntity)
+  return decodeEntities(text)
     .replace(INVISIBLE, '')
     .replace(ZERO_WIDTH_SPACE, ' ')
     .replace(LONE_SURROGATE, '\uFFFD');
-}
-
-function decodeEntity(whole: string, named?: string, dec?: string, hex?: string): string {
-  if (named) return NAMED_ENTITIES[named] ?? whole;
-  const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
-  if (!Number.isInteger(cp) || cp <= 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\uFFFD';
-  return String.fromCodePoint(cp);
 }
 
 function matchAt(re: RegExp, s: string, i: number): string | undefined {

@@ -3,6 +3,8 @@
  * `content`: `<p>`, `<br>`, `<a>` and `<span>` (including Mastodon's `invisible` spans that hide the
  * scheme of a shortened link, kept here so the text carries the whole URL). No DOM, linear time.
  */
+import { decodeEntities } from '../../engines/text/index.js';
+
 export interface HtmlText {
   /** Tags removed, entities decoded, paragraphs and line breaks as single spaces, whitespace collapsed. */
   text: string;
@@ -30,35 +32,6 @@ const BREAKING = new Set([
   'h5',
   'h6',
 ]);
-const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9a-fA-F]{1,6})|([a-zA-Z][a-zA-Z0-9]{1,31}));/g;
-const NAMED: Record<string, string> = {
-  amp: '&',
-  lt: '<',
-  gt: '>',
-  quot: '"',
-  apos: "'",
-  nbsp: ' ',
-  hellip: '…',
-  mdash: '—',
-  ndash: '–',
-  lsquo: '‘',
-  rsquo: '’',
-  ldquo: '“',
-  rdquo: '”',
-  laquo: '«',
-  raquo: '»',
-  middot: '·',
-  bull: '•',
-  copy: '©',
-  reg: '®',
-  trade: '™',
-  euro: '€',
-  pound: '£',
-  yen: '¥',
-  deg: '°',
-  times: '×',
-};
-
 export function htmlToText(html: string): HtmlText {
   const links: HtmlText['links'] = [];
   let text = '';
@@ -77,17 +50,6 @@ export function htmlToText(html: string): HtmlText {
   }
   text += html.slice(last);
   return { text: decodeEntities(text).replace(/\s+/g, ' ').trim(), links };
-}
-
-/** Decodes numeric and common named character references; unknown names stay as written. */
-export function decodeEntities(s: string): string {
-  if (!s.includes('&')) return s;
-  return s.replace(ENTITY, (whole, dec?: string, hex?: string, name?: string) => {
-    if (name !== undefined) return NAMED[name] ?? whole;
-    const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
-    if (cp <= 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return '\uFFFD';
-    return String.fromCodePoint(cp);
-  });
 }
 
 function attributes(s: string): Record<string, string> {

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { decodeEntities, htmlToText } from '../../ingest/connectors/html-text.js';
+import { decodeEntities } from '../../engines/text/index.js';
+import { htmlToText } from '../../ingest/connectors/html-text.js';
 import { SseParser, type SseFrame } from '../../ingest/connectors/sse.js';
 
 t.test('htmlToText strips tags, decodes entities and keeps line breaks as spaces', async (t) => {
@@ -25,7 +26,7 @@ t.test('paragraphs and breaks separate words; inline tags do not', async (t) => 
 });
 
 t.test('entities: numeric, hex, named, unknown and invalid', async (t) => {
-  t.equal(decodeEntities('I&#39;m &#x1F600; &quot;ok&quot; &hellip; &nbsp;x'), 'I\'m 😀 "ok" …  x');
+  t.equal(decodeEntities('I&#39;m &#x1F600; &quot;ok&quot; &hellip; &nbsp;x'), 'I\'m 😀 "ok" … \u00A0x');
   t.equal(decodeEntities('&unknownentity; &amp'), '&unknownentity; &amp');
   t.equal(decodeEntities('&#xD800; &#0;'), '\uFFFD \uFFFD');
 });
