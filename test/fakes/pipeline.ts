@@ -16,8 +16,14 @@ const MIN = 60_000;
 /** Passes batches on to a real sink and keeps every event it acknowledged, repeats included. */
 export class RecordingSink implements EventSink {
   readonly events: SocialEventInput[] = [];
+  /** Batches acknowledged so far. */
+  calls = 0;
 
-  constructor(private readonly inner: EventSink) {}
+  /** `onBatch` is told after each acknowledged batch (a test may interrupt its sender there). */
+  constructor(
+    private readonly inner: EventSink,
+    private readonly onBatch: (call: number) => void = () => undefined,
+  ) {}
 
   async submit(events: readonly unknown[], kind?: EventKind): Promise<SinkResult> {
     const result = await this.inner.submit(events, kind);
@@ -25,6 +31,7 @@ export class RecordingSink implements EventSink {
     events.forEach((e, i) => {
       if (!refused.has(i)) this.events.push(e as SocialEventInput);
     });
+    this.onBatch(++this.calls);
     return result;
   }
 

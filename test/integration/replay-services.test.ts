@@ -8,8 +8,8 @@ import { RulesSentiment } from '../../engines/sentiment/index.js';
 import type { BrandSpec } from '../../engines/text/index.js';
 import { HttpSink } from '../../ingest/http-sink.js';
 import { parseMapFlags, replayFile } from '../../ingest/replay/index.js';
-import type { EventSink, SinkResult } from '../../ingest/sink.js';
-import { validateSocialEvent, type SocialEventInput, type WindowAggregate } from '../../stream/index.js';
+import { validateSocialEvent, type WindowAggregate } from '../../stream/index.js';
+import { RecordingSink } from '../fakes/pipeline.js';
 import { eventually } from '../helpers/app.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';
 import { startServicesApp } from '../helpers/services.js';
@@ -22,21 +22,6 @@ const HOUR = 3_600_000;
 const S140 = join(PROJECT_ROOT, '..', 'shared', 'data', 'sentiment140-test.jsonl');
 const BRANDS_FILE = join(PROJECT_ROOT, 'test', 'fixtures', 'replay', 'label-brands.json');
 const BRANDS = JSON.parse(readFileSync(BRANDS_FILE, 'utf8')) as BrandSpec[];
-
-class Tee implements EventSink {
-  sent: SocialEventInput[] = [];
-  calls = 0;
-  constructor(
-    private readonly inner: EventSink,
-    private readonly onBatch: (call: number) => void = () => undefined,
-  ) {}
-  async submit(events: readonly unknown[]): Promise<SinkResult> {
-    const result = await this.inner.submit(events);
-    this.sent.push(...(events as SocialEventInput[]));
-    this.onBatch(++this.calls);
-    return result;
-  }
-}
 
 t.test('services mode: sentiment140-test replayed with a stop and a resume, counted exactly', async (t) => {
   const { running } = await startServicesApp(t, [
@@ -58,10 +43,13 @@ t.test('services mode: sentiment140-test replayed with a stop and a resume, coun
     statePath: join(dir, 'state.json'),
   };
   const stop = new AbortController();
-  const first = new Tee(new HttpSink({ url: running.url, retries: 5 }), (call) => call === 3 && stop.abort());
+  const first = new RecordingSink(
+    new HttpSink({ url: running.url, retries: 5 }),
+    (call) => call === 3 && stop.abort(),
+  );
   const interrupted = await replayFile({ ...options, sink: first, signal: stop.signal });
   t.match(interrupted, { status: 'interrupted', position: 300 });
-  const second = new Tee(new HttpSink({ url: running.url, retries: 5 }));
+  const second = new RecordingSink(new HttpSink({ url: running.url, retries: 5 }));
   const done = await replayFile({ ...options, sink: second });
   t.match(done, {
     status: 'complete',
@@ -73,7 +61,7 @@ t.test('services mode: sentiment140-test replayed with a stop and a resume, coun
     resumed_at: 300,
   });
 
-  const events = [...first.sent, ...second.sent].map((e) => {
+  const events = [...first.events, ...second.events].map((e) => {
     const v = validateSocialEvent(e);
     if (!v.ok) throw new Error(v.detail);
     return v.value;
