@@ -6,6 +6,10 @@ import { SyntheticGenerator, type GeneratedEvent } from '../ingest/generator.js'
 import { scenarioBrands } from '../ingest/scenario.js';
 import { EventIngestor, httpIngest, loadApiKeys, RateLimiter } from '../ingest/index.js';
 import { submitLine, SyntheticSource } from '../ingest/synthetic-source.js';
+import { JetstreamConnector } from '../ingest/connectors/bluesky.js';
+import type { StreamConnector } from '../ingest/connectors/connector.js';
+import { MastodonConnector } from '../ingest/connectors/mastodon.js';
+import { IngestorSink } from '../ingest/sink.js';
 import {
   AggregateProcessor,
   DeadLetters,
@@ -237,12 +241,16 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     });
   }
 
+  const connectors = ingestor ? inProcessConnectors(config, ingestor, logger) : [];
+
   const address = await app.listen({ host: config.host, port: config.port });
   const url = address.replace('127.0.0.1', 'localhost');
   // Backfill runs in the background: the page is up at once and fills in as history arrives.
   const syntheticStarted = synthetic
     ?.start()
     .catch((err) => logger.error({ err }, 'synthetic source failed'));
+  for (const [name, c] of connectors)
+    void c.run().catch((err: unknown) => logger.error({ err, connector: name }, 'connector stopped'));
   ready = true;
 
   return {
@@ -261,6 +269,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       ready = false;
       await syntheticStarted;
       await synthetic?.stop();
+      await Promise.all(connectors.map(([, c]) => c.stop()));
       await app.close();
       for (const w of workers.values()) await w.stop();
       await deadLetterSink?.stop();
@@ -270,6 +279,45 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       await closeBackends();
     },
   };
+}
+
+/**
+ * The streaming connectors configured to run in this process (`--mastodon-instance`,
+ * `--bluesky-jetstream`), handing events to the ingestor as HTTP ingest does.
+ */
+function inProcessConnectors(
+  config: Config,
+  ingestor: EventIngestor,
+  logger: pino.Logger,
+): [string, StreamConnector<unknown, unknown>][] {
+  const sink = new IngestorSink(ingestor);
+  const statePath = (name: string) =>
+    config.connectorStateDir === '' ? undefined : join(config.connectorStateDir, `${name}.json`);
+  const log = (name: string) => (line: string) => logger.info({ connector: name }, line);
+  const out: [string, StreamConnector<unknown, unknown>][] = [];
+  if (config.mastodonInstance !== '')
+    out.push([
+      'mastodon',
+      new MastodonConnector({
+        instance: config.mastodonInstance,
+        ...(config.mastodonToken !== '' && { token: config.mastodonToken }),
+        timelines: config.mastodonTimelines,
+        sink,
+        statePath: statePath('mastodon'),
+        log: log('mastodon'),
+      }) as StreamConnector<unknown, unknown>,
+    ]);
+  if (config.blueskyJetstream !== '')
+    out.push([
+      'bluesky',
+      new JetstreamConnector({
+        url: config.blueskyJetstream,
+        sink,
+        statePath: statePath('bluesky'),
+        log: log('bluesky'),
+      }) as StreamConnector<unknown, unknown>,
+    ]);
+  return out;
 }
 
 async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {

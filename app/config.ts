@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { parseLabelMap, parseWindow, SelectionPolicy, type WindowSpec } from '../stream/index.js';
 import { ApiKeys, MIN_KEY_LENGTH, parseApiKeys } from '../ingest/auth.js';
+import { DEFAULT_JETSTREAM_URL } from '../ingest/connectors/bluesky.js';
+import { parseTimeline } from '../ingest/connectors/mastodon.js';
 
 /**
  * Every setting of the process, read from flags and environment variables (flags win), with
@@ -31,6 +33,11 @@ export interface Config {
   syntheticBackfillMinutes: number;
   syntheticSpikes: string;
   scenarioFile: string | undefined;
+  mastodonInstance: string;
+  mastodonToken: string;
+  mastodonTimelines: string[];
+  blueskyJetstream: string;
+  connectorStateDir: string;
   ingestBodyLimit: number;
   ingestMaxLineBytes: number;
   ingestMaxBatchEvents: number;
@@ -361,6 +368,52 @@ export const SETTINGS: Setting[] = (
       parse: (v) => (v === '' ? undefined : v),
       description:
         'Scenario JSON file for the synthetic traffic (see [Scenarios](#scenarios)): seed, rate, brands, topic phases, campaigns, spikes, late, duplicate and malformed shares. Its brands are the tracked brands unless `--brands` is set. It supersedes `--synthetic-rate`, `--synthetic-seed` and `--synthetic-spikes`; `--synthetic` and `--synthetic-backfill-minutes` still apply. Empty: those flags, whose defaults are `scenarios/default.json`.',
+    },
+    {
+      key: 'mastodonInstance',
+      flag: '--mastodon-instance',
+      env: 'PW_MASTODON_INSTANCE',
+      default: '',
+      parse: (v, s) => (v === '' ? '' : url(['http:', 'https:'])(v, s)),
+      description:
+        'Follow this Mastodon instance in process (the `ingest` role), as `pulsewatch ingest mastodon` does (see [Mastodon](#mastodon)). Empty: off.',
+    },
+    {
+      key: 'mastodonToken',
+      flag: '--mastodon-token',
+      env: 'PW_MASTODON_TOKEN',
+      default: '',
+      parse: text,
+      description: 'Access token for `--mastodon-instance`, sent as `Authorization: Bearer`.',
+    },
+    {
+      key: 'mastodonTimelines',
+      flag: '--mastodon-timelines',
+      env: 'PW_MASTODON_TIMELINES',
+      default: 'public',
+      parse: (v, s) =>
+        checked((list) => list.split(',').map((x) => parseTimeline(x.trim())))(v, s)
+          .split(',')
+          .map((x) => x.trim()),
+      description:
+        'Comma-separated timelines for `--mastodon-instance`: `public`, `public:local`, `hashtag:NAME`.',
+    },
+    {
+      key: 'blueskyJetstream',
+      flag: '--bluesky-jetstream',
+      env: 'PW_BLUESKY_JETSTREAM',
+      default: '',
+      parse: (v, s) => (v === '' ? '' : url(['ws:', 'wss:'])(v, s)),
+      description: `Follow Bluesky posts in process (the \`ingest\` role) from this Jetstream subscribe URL, e.g. \`${DEFAULT_JETSTREAM_URL}\` (see [Bluesky Jetstream](#bluesky-jetstream)). Empty: off.`,
+    },
+    {
+      key: 'connectorStateDir',
+      flag: '--connector-state-dir',
+      env: 'PW_CONNECTOR_STATE_DIR',
+      default: '',
+      parse: text,
+      description:
+        'Where the in-process connectors keep their resume positions (`mastodon.json`, `bluesky.json`). Empty: none, so a restart starts from the live edge.',
     },
     {
       key: 'ingestBodyLimit',
