@@ -9,11 +9,10 @@ import {
   type JetstreamOptions,
   type JetstreamState,
 } from '../../ingest/connectors/bluesky.js';
-import type { ConnectorStats } from '../../ingest/connectors/connector.js';
 import { HttpSink } from '../../ingest/http-sink.js';
-import { IngestorSink } from '../../ingest/sink.js';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 import { jetstreamFixtures, makePost, startFakeJetstream, type FakeJetstream } from '../fakes/jetstream.js';
+import { accounted, ingestorSink, settled, TEST_TIMINGS, until } from '../fakes/connector-harness.js';
 import { expectPipelineCounts, RecordingSink, uniqueEvents } from '../fakes/pipeline.js';
 
 interface Setup {
@@ -37,11 +36,7 @@ function connector(t: Test, s: Setup, sink: RecordingSink, over: Partial<Jetstre
     url: s.fake.url,
     sink,
     statePath: join(s.dir, 'state.json'),
-    flushMs: 20,
-    batchSize: 10,
-    stallTimeoutMs: 5_000,
-    initialBackoffMs: 20,
-    maxBackoffMs: 200,
+    ...TEST_TIMINGS,
     log: (line) => t.comment(line),
     ...over,
   });
@@ -50,29 +45,8 @@ function connector(t: Test, s: Setup, sink: RecordingSink, over: Partial<Jetstre
   return { c, done };
 }
 
-const until = (
-  c: { stats(): ConnectorStats },
-  what: string,
-  check: (s: ConnectorStats) => boolean,
-  ms = 15_000,
-) => eventually(async () => (check(c.stats()) ? true : undefined), ms, what);
 const connected = (s: Setup, n = 1) =>
   eventually(async () => (s.fake.clients() === n ? true : undefined), 10_000, `${n} subscriber(s)`);
-const settled = (s: ConnectorStats) => s.pending === 0;
-
-function accounted(t: Test, s: ConnectorStats): void {
-  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-  t.equal(
-    s.received,
-    s.sent + sum(s.rejected) + sum(s.ignored) + s.pending,
-    'received = sent + rejected + ignored + pending',
-  );
-}
-
-const ingestorSink = (running: Running) => {
-  if (!running.ingestor) throw new Error('the embedded app runs ingest');
-  return new RecordingSink(new IngestorSink(running.ingestor));
-};
 
 t.test(
   'posts flow into the in-process ingestor; other kinds are skipped and counted; the pipeline counts each once',

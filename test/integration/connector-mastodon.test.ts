@@ -4,16 +4,15 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
 import type { Running } from '../../app/compose.js';
-import type { ConnectorStats } from '../../ingest/connectors/connector.js';
 import {
   MastodonConnector,
   type MastodonOptions,
   type MastodonState,
 } from '../../ingest/connectors/mastodon.js';
 import { HttpSink } from '../../ingest/http-sink.js';
-import { IngestorSink } from '../../ingest/sink.js';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 import { makeStatus, startFakeMastodon, statusFixtures, type FakeMastodon } from '../fakes/mastodon.js';
+import { accounted, ingestorSink, settled, TEST_TIMINGS, until } from '../fakes/connector-harness.js';
 import { expectPipelineCounts, RecordingSink } from '../fakes/pipeline.js';
 
 const TOKEN = 'test-token-5f2c';
@@ -41,36 +40,13 @@ function connector(t: Test, s: Setup, sink: RecordingSink, over: Partial<Mastodo
     token: TOKEN,
     sink,
     statePath: join(s.dir, 'state.json'),
-    flushMs: 20,
-    batchSize: 10,
-    stallTimeoutMs: 5_000,
-    initialBackoffMs: 20,
-    maxBackoffMs: 200,
+    ...TEST_TIMINGS,
     log: (line) => t.comment(line),
     ...over,
   });
   const done = c.run();
   t.teardown(() => c.stop());
   return { c, done };
-}
-
-const until = (
-  c: { stats(): ConnectorStats },
-  what: string,
-  check: (s: ConnectorStats) => boolean,
-  ms = 15_000,
-) => eventually(async () => (check(c.stats()) ? true : undefined), ms, what);
-
-const settled = (s: ConnectorStats) => s.pending === 0;
-
-/** Every frame is accounted for: sent, refused, skipped, or still pending. */
-function accounted(t: Test, s: ConnectorStats): void {
-  const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
-  t.equal(
-    s.received,
-    s.sent + sum(s.rejected) + sum(s.ignored) + s.pending,
-    'received = sent + rejected + ignored + pending',
-  );
 }
 
 const httpSink = (running: Running) => new RecordingSink(new HttpSink({ url: running.url, retries: 3 }));
@@ -262,9 +238,7 @@ t.test(
   'statuses can go to the in-process ingestor; a state file of another instance is refused',
   async (t) => {
     const s = await setup(t);
-    const ingestor = s.running.ingestor;
-    if (!ingestor) return t.fail('the embedded app runs ingest');
-    const sink = new RecordingSink(new IngestorSink(ingestor));
+    const sink = ingestorSink(s.running);
     const { c } = connector(t, s, sink, { timelines: ['public:local'] });
     await eventually(
       async () => (s.fake.openStreams() === 1 ? true : undefined),

@@ -1,16 +1,13 @@
 import t from 'tap';
 import { JetstreamConnector } from '../../ingest/connectors/bluesky.js';
-import type { ConnectorStats } from '../../ingest/connectors/connector.js';
 import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
 import { HttpSink } from '../../ingest/http-sink.js';
 import { eventually } from '../helpers/app.js';
 import { startServicesApp } from '../helpers/services.js';
 import { makePost, startFakeJetstream } from '../fakes/jetstream.js';
 import { makeStatus, startFakeMastodon } from '../fakes/mastodon.js';
+import { until } from '../fakes/connector-harness.js';
 import { expectPipelineCounts, RecordingSink } from '../fakes/pipeline.js';
-
-const until = (c: { stats(): ConnectorStats }, what: string, check: (s: ConnectorStats) => boolean) =>
-  eventually(async () => (check(c.stats()) ? true : undefined), 30_000, what);
 
 /**
  * Both connectors against a services-mode Pulsewatch (its own NATS JetStream, ClickHouse database
@@ -48,16 +45,16 @@ t.test(
       mastodon.publish(makeStatus());
       jetstream.emit(makePost());
     }
-    await until(m, 'the first 40 toots', (s) => s.sent === 40);
-    await until(j, 'the first 40 skeets', (s) => s.sent === 40);
+    await until(m, 'the first 40 toots', (s) => s.sent === 40, 30_000);
+    await until(j, 'the first 40 skeets', (s) => s.sent === 40, 30_000);
     mastodon.dropStreams();
     jetstream.dropClients();
     for (let i = 0; i < 40; i++) {
       mastodon.publish(makeStatus());
       jetstream.emit(makePost());
     }
-    await until(m, '80 toots', (s) => s.sent === 80 && s.pending === 0);
-    await until(j, '80 skeets', () => skeets.unique().length === 80 && j.stats().pending === 0);
+    await until(m, '80 toots', (s) => s.sent === 80 && s.pending === 0, 30_000);
+    await until(j, '80 skeets', () => skeets.unique().length === 80 && j.stats().pending === 0, 30_000);
     t.equal(m.stats().reconnects, 1);
     t.equal(j.stats().reconnects, 1);
 
