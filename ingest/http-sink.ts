@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { backoffDelay, sleep } from '../stream/index.js';
+import { retry } from '../stream/index.js';
 import type { EventKind, EventSink, SinkResult } from './sink.js';
 import { addResult, emptyResult } from './sink.js';
 
@@ -73,49 +73,67 @@ export class HttpSink implements EventSink {
     return this.post([...lines], kind);
   }
 
+  /** Posts the lines; a body the server finds too large (413) is split in two, each posted on its own. */
   private async post(lines: string[], kind: EventKind): Promise<SinkResult> {
+    const reply = await this.send(lines, kind);
+    if (reply !== TOO_LARGE) return reply;
+    const half = Math.ceil(lines.length / 2);
+    const first = await this.post(lines.slice(0, half), kind);
+    return addResult(first, await this.post(lines.slice(half), kind), half);
+  }
+
+  /** One body, retried while the server cannot take it; TOO_LARGE for a 413 on more than one line. */
+  private async send(lines: string[], kind: EventKind): Promise<SinkResult | typeof TOO_LARGE> {
     const body = Buffer.from(lines.join('\n') + '\n');
     const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
     if (this.o.apiKey) headers.authorization = `Bearer ${this.o.apiKey}`;
     const payload = this.o.gzip ? gzipSync(body) : body;
     if (this.o.gzip) headers['content-encoding'] = 'gzip';
-    const path = kind === 'social' ? '/v1/events' : '/v1/feedback';
+    const url = this.base + (kind === 'social' ? '/v1/events' : '/v1/feedback');
+    const init = { method: 'POST', headers, body: payload, ...(this.o.signal && { signal: this.o.signal }) };
     const retries = this.o.retries ?? Number.POSITIVE_INFINITY;
-    for (let attempt = 0; ; attempt++) {
-      let reason: string;
-      let retryAfterMs: number | undefined;
-      try {
-        const res = await this.fetch(this.base + path, {
-          method: 'POST',
-          headers,
-          body: payload,
+    try {
+      return await retry(
+        async () => {
+          const res = await this.fetch(url, init);
+          const text = await res.text();
+          if (res.status === 202 || res.status === 200) return fromReply(parseJson(text) as IngestReply);
+          if (res.status === 413 && lines.length > 1) return TOO_LARGE;
+          const err = errorOf(text);
+          if (res.status !== 429 && res.status < 500)
+            throw new SinkRefusedError(res.status, err.code, err.message);
+          throw new RetryLater(`HTTP ${res.status} ${err.code}`, retryAfter(res.headers.get('retry-after')));
+        },
+        {
+          retries,
+          initialMs: this.o.initialBackoffMs ?? 200,
+          maxMs: this.o.maxBackoffMs ?? 10_000,
+          retryable: (err) => !(err instanceof SinkRefusedError),
+          delayFor: (err) => (err instanceof RetryLater ? err.afterMs : undefined),
+          onRetry: (err, attempt, delayMs) => this.o.onRetry?.((err as Error).message, attempt, delayMs),
           ...(this.o.signal && { signal: this.o.signal }),
-        });
-        const text = await res.text();
-        if (res.status === 202 || res.status === 200) return fromReply(parseJson(text) as IngestReply);
-        if (res.status === 413 && lines.length > 1) {
-          const half = Math.ceil(lines.length / 2);
-          const first = await this.post(lines.slice(0, half), kind);
-          return addResult(first, await this.post(lines.slice(half), kind), half);
-        }
-        const err = errorOf(text);
-        if (res.status !== 429 && res.status < 500)
-          throw new SinkRefusedError(res.status, err.code, err.message);
-        reason = `HTTP ${res.status} ${err.code}`;
-        retryAfterMs = retryAfter(res.headers.get('retry-after'));
-      } catch (err) {
-        if (err instanceof SinkRefusedError || this.o.signal?.aborted) throw err;
-        reason = (err as Error).message;
-      }
-      if (attempt >= retries)
-        throw new Error(`ingest at ${this.base} unavailable after ${attempt + 1} attempts: ${reason}`);
-      const delay =
-        retryAfterMs ??
-        backoffDelay(attempt, this.o.initialBackoffMs ?? 200, this.o.maxBackoffMs ?? 10_000, Math.random);
-      this.o.onRetry?.(reason, attempt + 1, delay);
-      await sleep(delay, this.o.signal);
-      if (this.o.signal?.aborted) throw new Error('aborted');
+        },
+      );
+    } catch (err) {
+      if (err instanceof SinkRefusedError || this.o.signal?.aborted) throw err;
+      throw new Error(
+        `ingest at ${this.base} unavailable after ${retries + 1} attempts: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
+  }
+}
+
+/** What `send` answers when the server says the body is over its limit and it can be split. */
+const TOO_LARGE = Symbol('too large');
+
+/** The server cannot take the batch now (429, 5xx): try again, after `afterMs` if it said so. */
+class RetryLater extends Error {
+  constructor(
+    reason: string,
+    readonly afterMs: number | undefined,
+  ) {
+    super(reason);
   }
 }
 

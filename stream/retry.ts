@@ -6,6 +6,8 @@ export interface RetryOptions {
   /** Return false to stop retrying an error that cannot get better. */
   retryable?: (err: unknown) => boolean;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** A wait the failure itself names (a server's Retry-After); undefined: the backoff. */
+  delayFor?: (err: unknown) => number | undefined;
   signal?: AbortSignal;
   random?: () => number;
 }
@@ -29,7 +31,7 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
       return await fn(attempt);
     } catch (err) {
       if (attempt >= o.retries || o.signal?.aborted || (o.retryable && !o.retryable(err))) throw err;
-      const delay = backoffDelay(attempt, initial, max, random);
+      const delay = o.delayFor?.(err) ?? backoffDelay(attempt, initial, max, random);
       o.onRetry?.(err, attempt + 1, delay);
       await sleep(delay, o.signal);
     }
