@@ -289,12 +289,12 @@ function inProcessConnectors(
   config: Config,
   ingestor: EventIngestor,
   logger: pino.Logger,
-): [string, StreamConnector<unknown, unknown>][] {
+): [string, Pick<StreamConnector<unknown, unknown>, 'run' | 'stop'>][] {
   const sink = new IngestorSink(ingestor);
   const statePath = (name: string) =>
     config.connectorStateDir === '' ? undefined : join(config.connectorStateDir, `${name}.json`);
   const log = (name: string) => (line: string) => logger.info({ connector: name }, line);
-  const out: [string, StreamConnector<unknown, unknown>][] = [];
+  const out: [string, Pick<StreamConnector<unknown, unknown>, 'run' | 'stop'>][] = [];
   if (config.mastodonInstance !== '')
     out.push([
       'mastodon',
@@ -305,7 +305,7 @@ function inProcessConnectors(
         sink,
         statePath: statePath('mastodon'),
         log: log('mastodon'),
-      }) as StreamConnector<unknown, unknown>,
+      }),
     ]);
   if (config.blueskyJetstream !== '')
     out.push([
@@ -315,7 +315,7 @@ function inProcessConnectors(
         sink,
         statePath: statePath('bluesky'),
         log: log('bluesky'),
-      }) as StreamConnector<unknown, unknown>,
+      }),
     ]);
   return out;
 }

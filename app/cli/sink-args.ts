@@ -1,9 +1,11 @@
 import type { ParseArgsConfig } from 'node:util';
 import { HttpSink, type HttpSinkOptions } from '../../ingest/http-sink.js';
 
+const DEFAULT_INGEST_URL = process.env.PW_INGEST_URL ?? 'http://localhost:8080';
+
 /** Flags every `ingest` subcommand takes to reach a running Pulsewatch (embedded or services mode). */
 export const SINK_OPTIONS = {
-  url: { type: 'string', default: process.env.PW_INGEST_URL ?? 'http://localhost:8080' },
+  url: { type: 'string', default: DEFAULT_INGEST_URL },
   'api-key': { type: 'string', default: process.env.PW_API_KEY ?? '' },
   gzip: { type: 'boolean', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;
@@ -17,7 +19,7 @@ export function httpSinkFrom(
   extra: Partial<HttpSinkOptions> = {},
 ): HttpSink {
   return new HttpSink({
-    url: values.url ?? 'http://localhost:8080',
+    url: values.url ?? DEFAULT_INGEST_URL,
     ...(values['api-key'] ? { apiKey: values['api-key'] } : {}),
     gzip: values.gzip ?? false,
     onRetry: (reason, attempt, delayMs) =>

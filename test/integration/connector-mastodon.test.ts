@@ -49,6 +49,9 @@ function connector(t: Test, s: Setup, sink: RecordingSink, over: Partial<Mastodo
   return { c, done };
 }
 
+const streamOpen = (s: Setup) =>
+  eventually(async () => (s.fake.openStreams() === 1 ? true : undefined), 10_000, 'the stream to open');
+
 const httpSink = (running: Running) => new RecordingSink(new HttpSink({ url: running.url, retries: 3 }));
 
 t.test(
@@ -57,11 +60,7 @@ t.test(
     const s = await setup(t);
     const sink = httpSink(s.running);
     const { c } = connector(t, s, sink);
-    await eventually(
-      async () => (s.fake.openStreams() === 1 ? true : undefined),
-      10_000,
-      'the stream to open',
-    );
+    await streamOpen(s);
 
     const now = new Date().toISOString();
     for (const f of statusFixtures()) s.fake.publish({ ...f, created_at: now });
@@ -105,11 +104,7 @@ t.test(
     const s = await setup(t);
     const sink = httpSink(s.running);
     const { c } = connector(t, s, sink);
-    await eventually(
-      async () => (s.fake.openStreams() === 1 ? true : undefined),
-      10_000,
-      'the stream to open',
-    );
+    await streamOpen(s);
     for (let i = 0; i < 20; i++) s.fake.publish(makeStatus());
     await until(c, '20 sent', (x) => x.sent === 20);
     const lastStreamed = s.fake.requests.length;
@@ -159,7 +154,7 @@ t.test('malformed frames are counted with their reason and the stream keeps flow
   const s = await setup(t);
   const sink = httpSink(s.running);
   const { c } = connector(t, s, sink);
-  await eventually(async () => (s.fake.openStreams() === 1 ? true : undefined), 10_000, 'the stream to open');
+  await streamOpen(s);
   s.fake.publish(makeStatus());
   s.fake.sendRaw('event: update\ndata: {"id": "1", "content": \n\n');
   s.fake.sendRaw('event: update\ndata: ["not", "a", "status"]\n\n');
@@ -184,11 +179,7 @@ t.test(
     const s = await setup(t);
     const sink = httpSink(s.running);
     const { c } = connector(t, s, sink, { stallTimeoutMs: 600 });
-    await eventually(
-      async () => (s.fake.openStreams() === 1 ? true : undefined),
-      10_000,
-      'the stream to open',
-    );
+    await streamOpen(s);
     s.fake.publish(makeStatus());
     await until(c, '1 sent', (x) => x.sent === 1);
     s.fake.stallStreams();
@@ -205,7 +196,7 @@ t.test('a restart resumes from the state file: the backfill pages forward with L
   const s = await setup(t);
   const first = httpSink(s.running);
   const a = connector(t, s, first, { timelines: ['hashtag:NorthwindCoffee'] });
-  await eventually(async () => (s.fake.openStreams() === 1 ? true : undefined), 10_000, 'the stream to open');
+  await streamOpen(s);
   // makeStatus copies the first fixture, tagged #northwindcoffee.
   const tagged = () => makeStatus();
   for (let i = 0; i < 12; i++) s.fake.publish(tagged());
@@ -240,11 +231,7 @@ t.test(
     const s = await setup(t);
     const sink = ingestorSink(s.running);
     const { c } = connector(t, s, sink, { timelines: ['public:local'] });
-    await eventually(
-      async () => (s.fake.openStreams() === 1 ? true : undefined),
-      10_000,
-      'the stream to open',
-    );
+    await streamOpen(s);
     for (const f of statusFixtures()) s.fake.publish({ ...f, created_at: new Date().toISOString() });
     // public:local: only local accounts' posts (alice, carol, erin); the bot and the reblog are skipped.
     await until(c, '3 sent', (x) => x.sent === 3 && settled(x));
