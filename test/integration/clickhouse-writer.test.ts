@@ -18,6 +18,7 @@ import {
 } from '../../stream/clickhouse/index.js';
 import type { EnrichedEvent } from '../../stream/index.js';
 import { row } from '../contract/store-contract.js';
+import { isSettled } from '../helpers/async.js';
 import { startClickHouseServer } from '../helpers/clickhouse-server.js';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -65,17 +66,6 @@ async function storedRows(store: ClickHouseStore): Promise<number> {
     sql`SELECT count() AS n FROM ${ident(store.database, Tables.windows)}`,
   );
   return Number(r?.n);
-}
-
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await tick();
-  await tick();
-  return settled;
 }
 
 t.test('the helper stops, kills and restarts its server; data survives', async (t) => {

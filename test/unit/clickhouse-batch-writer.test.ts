@@ -7,6 +7,7 @@ import {
   type BatchWriterEvents,
   type BatchWriterOptions,
 } from '../../stream/clickhouse/index.js';
+import { isSettled } from '../helpers/async.js';
 
 interface Row {
   key: string;
@@ -56,17 +57,6 @@ function next<K extends BatchWriterEventName>(w: BatchWriter<Row>, event: K): Pr
       resolve(e);
     });
   });
-}
-
-async function isSettled(p: Promise<unknown>): Promise<boolean> {
-  let settled = false;
-  p.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  await tick();
-  await tick();
-  return settled;
 }
 
 const rows = (n: number, from = 0): Row[] =>
