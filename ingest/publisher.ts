@@ -1,6 +1,7 @@
 import {
   chunkLines,
   encodeJson,
+  eventKey,
   joinLines,
   partitionOf,
   PipelineError,
@@ -91,7 +92,7 @@ export class EventIngestor {
         results[i] = { ok: false, reason: v.reason, detail: v.detail };
         return;
       }
-      const key = `${v.value.source}:${v.value.id}`;
+      const key = eventKey(v.value);
       const duplicate = keys.has(key);
       results[i] = { ok: true, duplicate };
       if (duplicate) {

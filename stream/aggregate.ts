@@ -8,7 +8,13 @@ import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
 import type { DeadLetters } from './dead-letter.js';
 import { DedupIndex, type DedupSnapshot } from './dedup.js';
 import { splitLines } from './event-batch.js';
-import { decodeSocialLine, RECEIVED_TS_HEADER, type EnrichedEvent, type SocialEvent } from './events.js';
+import {
+  decodeSocialLine,
+  eventKey,
+  RECEIVED_TS_HEADER,
+  type EnrichedEvent,
+  type SocialEvent,
+} from './events.js';
 import type { Instrumentation } from './instrumentation.js';
 import { startPartitionLoop, type ConsumerLoop } from './processor.js';
 import type { Store, WindowRow } from './store.js';
@@ -271,7 +277,7 @@ export class AggregateProcessor {
       } catch {
         continue; // dead-lettered when it was first read
       }
-      this.dedup.replay(msg.seq, `${e.source}:${e.id}`);
+      this.dedup.replay(msg.seq, eventKey(e));
     }
   }
 
@@ -305,7 +311,7 @@ export class AggregateProcessor {
         let event: EnrichedEvent;
         try {
           const parsed = this.parse(line, received);
-          if (this.dedup.seen(`${parsed.source}:${parsed.id}`)) {
+          if (this.dedup.seen(eventKey(parsed))) {
             instrumentation.emit('event.duplicate', { stage: 'aggregate', source: parsed.source });
             continue;
           }

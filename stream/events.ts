@@ -168,6 +168,11 @@ export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent>
  */
 export const RECEIVED_TS_HEADER = 'pw-received-ts';
 
+/** What identifies an event for de-duplication, at ingest and in stage 2: its source and id. */
+export function eventKey(e: { source: string; id: string }): string {
+  return `${e.source}:${e.id}`;
+}
+
 const utf8Decoder = new TextDecoder();
 
 /**
