@@ -3,6 +3,7 @@ import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import type { EventKind, EventSink, SinkResult } from '../../ingest/sink.js';
 import {
+  eventKey,
   validateSocialEvent,
   type SocialEventInput,
   type Store,
@@ -44,7 +45,7 @@ export class RecordingSink implements EventSink {
 /** Each event once by source and id, the first one kept (as the pipeline's de-duplication does). */
 export function uniqueEvents(events: SocialEventInput[]): SocialEventInput[] {
   const seen = new Map<string, SocialEventInput>();
-  for (const e of events) if (!seen.has(`${e.source}:${e.id}`)) seen.set(`${e.source}:${e.id}`, e);
+  for (const e of events) if (!seen.has(eventKey(e))) seen.set(eventKey(e), e);
   return [...seen.values()];
 }
 
