@@ -1,4 +1,4 @@
-import type { BrandSpec } from '../engines/text/types.js';
+import type { BrandSpec } from '../stream/model/index.js';
 
 export interface BrandInfo {
   /** URL-safe id derived from the name, used in paths and channel names. */

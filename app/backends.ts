@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Metrics } from '../api/index.js';
-import { ClickHouseStore } from '../stream/clickhouse/index.js';
+import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 import {
   MemoryBus,
   MemoryCoordinator,
@@ -11,7 +11,7 @@ import {
   type Coordinator,
   type Store,
 } from '../stream/index.js';
-import { RedisCoordinator } from '../stream/redis/index.js';
+import { RedisCoordinator } from '../stream/coordination/redis/index.js';
 import type { Config } from './config.js';
 
 /** The three shared parts every role stands on: the bus, the store and the coordinator. */

@@ -23,7 +23,7 @@ import {
   type Coordinator,
   type Store,
 } from '../stream/index.js';
-import { ClickHouseStore } from '../stream/clickhouse/index.js';
+import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 import { openBackends } from './backends.js';
 import { ConfigError, type Config, type Role } from './config.js';
 import { loadBrands, loadScenarioSetting, syntheticConfig } from './inputs.js';

@@ -25,7 +25,7 @@ import WebSocket from 'ws';
 import { spawnPulsewatch } from '../app/process.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
 import { SyntheticGenerator } from '../ingest/generator.js';
-import { ClickHouseStore } from '../stream/clickhouse/index.js';
+import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -295,7 +295,7 @@ ws.close();
 await store.close();
 for (const p of procs) p.child.kill('SIGTERM');
 await Promise.all(procs.map((p) => new Promise((r) => p.child.once('exit', r))));
-const { ClickHouseConnection, ident, sql } = await import('../stream/clickhouse/index.js');
+const { ClickHouseConnection, ident, sql } = await import('../stream/store/clickhouse/index.js');
 const c = new ClickHouseConnection({ url: CLICKHOUSE });
 await c.command(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
 await c.close();

@@ -1,4 +1,4 @@
-import type { BrandSpec } from '../engines/text/types.js';
+import type { BrandSpec } from '../stream/model/index.js';
 import type { CampaignSpec } from './generator.js';
 
 /**

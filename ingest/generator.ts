@@ -1,6 +1,6 @@
 import { Random } from '../engines/stats/index.js';
 import { extractTags, hashFinish, tokenize, type BrandSpec } from '../engines/text/index.js';
-import type { FeedbackEvent, SentimentLabel, SocialEventInput } from '../stream/events.js';
+import type { FeedbackEvent, SentimentLabel, SocialEventInput } from '../stream/model/events.js';
 
 /** Events are generated per slot of this many milliseconds of event time. */
 export const SLOT_MS = 100;

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { FormatRegistry, Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { BrandSpec } from '../engines/text/index.js';
-import type { SentimentLabel } from '../stream/events.js';
+import type { SentimentLabel } from '../stream/model/events.js';
 import {
   BUILTIN_TOPICS,
   GENERAL_TOPIC,

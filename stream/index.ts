@@ -1,20 +1,19 @@
-export * from './bus.js';
-export { MemoryBus } from './memory-bus.js';
-export { NatsBus, NATS_BUS_DEFAULTS, type NatsBusOptions, type NatsBusStats } from './nats-bus.js';
-export * from './errors.js';
-export * from './events.js';
+export * from './bus/bus.js';
+export { MemoryBus } from './bus/memory/memory-bus.js';
+export { NatsBus, NATS_BUS_DEFAULTS, type NatsBusOptions, type NatsBusStats } from './bus/nats/nats-bus.js';
+export * from './model/index.js';
 export { Instrumentation, type PipelineEvents, type PipelineEventName } from './instrumentation.js';
-export { partitionOf, fnv1a } from './partition.js';
-export { Subjects, pipelineStreams, type TopologyOptions } from './topology.js';
+export { partitionOf, fnv1a } from './bus/partition.js';
+export { Subjects, pipelineStreams, type TopologyOptions } from './bus/topology.js';
 export {
   DeadLetters,
   DeadLetterSink,
   type DeadLetterSinkOptions,
   type DeadLetter,
   DEAD_LETTER_PAYLOAD_BYTES,
-} from './dead-letter.js';
+} from './bus/dead-letter.js';
 export { retry, sleep, backoffDelay, type RetryOptions } from './retry.js';
-export { ConsumerLoop, startPartitionLoop, type PartitionLoopOptions } from './processor.js';
+export { ConsumerLoop, startPartitionLoop, type PartitionLoopOptions } from './bus/consumer-loop.js';
 export {
   parseWindow,
   TumblingWindowAssigner,
@@ -23,8 +22,8 @@ export {
   type WindowSpec,
   type Aggregator,
   type WindowEmission,
-} from './windows.js';
-export { brandAggregator, addCounts, emptyCounts, type BrandCounts } from './brand-aggregate.js';
+} from './windows/index.js';
+export { brandAggregator, addCounts, emptyCounts, type BrandCounts } from './operators/brand-counts.js';
 export {
   mergeRows,
   rowKey,
@@ -32,9 +31,9 @@ export {
   type WindowRow,
   type WindowAggregate,
   type WindowQuery,
-} from './store.js';
-export { MemoryStore, type MemoryStoreOptions } from './memory-store.js';
-export { EnrichProcessor, enrichEvent, startEnrich, type EnrichOptions } from './enrich.js';
+} from './store/store.js';
+export { MemoryStore, type MemoryStoreOptions } from './store/memory/memory-store.js';
+export { EnrichProcessor, enrichEvent, startEnrich, type EnrichOptions } from './stages/enrich.js';
 export * from './sentiment/index.js';
 export {
   AggregateProcessor,
@@ -45,9 +44,17 @@ export {
   type AggregateOptions,
   type CheckpointSettings,
   type WindowSettings,
-} from './aggregate.js';
-export { MemoryCoordinator, type Coordinator } from './coordination.js';
-export { PartitionAssigner, leaseName, type AssignerOptions, type ReleaseReason } from './assigner.js';
-export { PartitionWorkers, type PartitionWorker, type PartitionWorkersOptions } from './partition-workers.js';
-export { joinLines, splitLines, chunkLines } from './event-batch.js';
-export { DedupIndex, HashSet64, hash64, type DedupSnapshot } from './dedup.js';
+} from './stages/stage2.js';
+export { MemoryCoordinator, type Coordinator } from './coordination/coordinator.js';
+export {
+  PartitionAssigner,
+  leaseName,
+  type AssignerOptions,
+  type ReleaseReason,
+} from './coordination/lease-assigner.js';
+export {
+  PartitionWorkers,
+  type PartitionWorker,
+  type PartitionWorkersOptions,
+} from './coordination/partition-workers.js';
+export { DedupIndex, HashSet64, hash64, type DedupSnapshot } from './stages/dedup.js';

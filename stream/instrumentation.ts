@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { RejectReason } from './errors.js';
+import type { RejectReason } from './model/errors.js';
 
 /**
  * What the pipeline reports as it works. Metrics and logs subscribe to these; processors never

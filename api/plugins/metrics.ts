@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instrumentation } from '../../stream/index.js';
-import type { WriterFigures } from '../../stream/clickhouse/index.js';
+import type { WriterFigures } from '../../stream/store/clickhouse/index.js';
 
 /** Numeric counters of a bus client, e.g. NatsBus.stats. */
 export type BusFigures = Record<string, number>;

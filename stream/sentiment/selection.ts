@@ -1,6 +1,6 @@
 import type { SentimentResult } from '../../engines/sentiment/index.js';
 import { hashString } from '../../engines/text/index.js';
-import type { SocialEvent } from '../events.js';
+import type { SocialEvent } from '../model/events.js';
 
 /** Why an event goes to the transformer tier. */
 export type SelectionReason = 'all' | 'sample' | 'uncertain' | 'reach';

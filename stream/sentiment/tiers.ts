@@ -6,7 +6,7 @@ import {
   type SentimentTier,
 } from '../../engines/sentiment/index.js';
 import type { Token } from '../../engines/text/index.js';
-import type { EnrichedEvent, SocialEvent } from '../events.js';
+import type { EnrichedEvent, SocialEvent } from '../model/events.js';
 import type { Instrumentation } from '../instrumentation.js';
 import type { TokenBucket } from './budget.js';
 import { SentimentError } from './errors.js';

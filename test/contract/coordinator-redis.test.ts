@@ -1,6 +1,6 @@
 import t from 'tap';
 import { randomUUID } from 'node:crypto';
-import { RedisCoordinator } from '../../stream/redis/index.js';
+import { RedisCoordinator } from '../../stream/coordination/redis/index.js';
 import { coordinatorContract } from './coordinator-contract.js';
 import { clearRedisPrefix } from '../helpers/services.js';
 

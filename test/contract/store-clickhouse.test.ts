@@ -7,7 +7,7 @@ import {
   sql,
   Tables,
   type ClickHouseStoreOptions,
-} from '../../stream/clickhouse/index.js';
+} from '../../stream/store/clickhouse/index.js';
 import { row, storeContract } from './store-contract.js';
 
 // The machine's shared ClickHouse (`bash deploy/services.sh up`); each run uses its own database.

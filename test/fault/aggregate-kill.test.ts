@@ -3,7 +3,7 @@ import type { Test } from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { EventIngestor } from '../../ingest/index.js';
-import { ClickHouseStore } from '../../stream/clickhouse/index.js';
+import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
 import {
   DeadLetters,
   Instrumentation,

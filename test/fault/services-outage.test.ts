@@ -4,7 +4,7 @@ import { loadConfig } from '../../app/config.js';
 import { startApp } from '../../app/compose.js';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
-import { ClickHouseStore } from '../../stream/clickhouse/index.js';
+import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
 import type { SocialEvent } from '../../stream/index.js';
 import { eventually } from '../helpers/app.js';
 import { startClickHouseServer } from '../helpers/clickhouse-server.js';

@@ -3,7 +3,7 @@ import type { Test } from 'tap';
 import { startApp, type Running } from '../../app/compose.js';
 import { loadConfig } from '../../app/config.js';
 import { spawnPulsewatch, type PulsewatchProcess } from '../../app/process.js';
-import { ClickHouseConnection, ClickHouseStore, ident, sql } from '../../stream/clickhouse/index.js';
+import { ClickHouseConnection, ClickHouseStore, ident, sql } from '../../stream/store/clickhouse/index.js';
 import type { WindowAggregate } from '../../stream/index.js';
 import { startNatsServer, type PrivateNatsServer } from './nats-server.js';
 

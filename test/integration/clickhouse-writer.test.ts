@@ -15,7 +15,7 @@ import {
   type BatchWriterEvents,
   type ClickHouseStoreOptions,
   type WriterFigures,
-} from '../../stream/clickhouse/index.js';
+} from '../../stream/store/clickhouse/index.js';
 import type { EnrichedEvent } from '../../stream/index.js';
 import { row } from '../contract/store-contract.js';
 import { isSettled } from '../helpers/async.js';

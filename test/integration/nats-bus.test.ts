@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { PULL_MAX_BYTES } from '../../stream/nats-consumer.js';
+import { PULL_MAX_BYTES } from '../../stream/bus/nats/consumer.js';
 import {
   decodeJson,
   encodeJson,

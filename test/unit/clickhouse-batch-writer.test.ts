@@ -6,7 +6,7 @@ import {
   type BatchWriterEventName,
   type BatchWriterEvents,
   type BatchWriterOptions,
-} from '../../stream/clickhouse/index.js';
+} from '../../stream/store/clickhouse/index.js';
 import { isSettled } from '../helpers/async.js';
 
 interface Row {

@@ -4,7 +4,7 @@ import {
   isRetryable,
   parseServerCode,
   toClickHouseError,
-} from '../../stream/clickhouse/index.js';
+} from '../../stream/store/clickhouse/index.js';
 
 t.test('the server code is read from 18.16 and from current messages', async (t) => {
   t.equal(

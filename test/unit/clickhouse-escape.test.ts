@@ -8,7 +8,7 @@ import {
   sql,
   sqlLiteral,
   type SqlValue,
-} from '../../stream/clickhouse/index.js';
+} from '../../stream/store/clickhouse/index.js';
 
 /**
  * Reads a single-quoted literal the way ClickHouse's lexer does (backslash escapes \\ \' \0 \b

@@ -1,6 +1,6 @@
 import t from 'tap';
-import { DedupIndex, HashSet64, hash64 } from '../../stream/dedup.js';
-import { chunkLines, joinLines, splitLines } from '../../stream/event-batch.js';
+import { DedupIndex, HashSet64, hash64 } from '../../stream/stages/dedup.js';
+import { chunkLines, joinLines, splitLines } from '../../stream/model/event-batch.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

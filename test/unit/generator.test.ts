@@ -10,8 +10,8 @@ import {
   type GeneratorConfig,
 } from '../../ingest/generator.js';
 import { SyntheticSource } from '../../ingest/synthetic-source.js';
-import type { FeedbackEvent, SocialEventInput } from '../../stream/events.js';
-import { checkSocialEvent, validateFeedbackEvent, validateSocialEvent } from '../../stream/events.js';
+import type { FeedbackEvent, SocialEventInput } from '../../stream/model/events.js';
+import { checkSocialEvent, validateFeedbackEvent, validateSocialEvent } from '../../stream/model/events.js';
 
 const DAY = Date.UTC(2024, 4, 1); // midnight UTC
 const NOON = DAY + 12 * 3_600_000;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { fnv1a, partitionOf } from '../../stream/partition.js';
+import { fnv1a, partitionOf } from '../../stream/bus/partition.js';
 
 t.test('fnv1a matches the reference vectors', async (t) => {
   t.equal(fnv1a(''), 0x811c9dc5);

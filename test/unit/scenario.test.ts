@@ -24,7 +24,7 @@ import {
   type Scenario,
   type TruthRecord,
 } from '../../ingest/scenario.js';
-import { checkSocialEvent } from '../../stream/events.js';
+import { checkSocialEvent } from '../../stream/model/events.js';
 
 const SCENARIOS = new URL('../../scenarios/', import.meta.url).pathname;
 const START = Date.UTC(2025, 5, 1, 12); // noon UTC

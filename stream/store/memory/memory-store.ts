@@ -1,4 +1,4 @@
-import { mergeRows, type Store, type WindowAggregate, type WindowQuery, type WindowRow } from './store.js';
+import { mergeRows, type Store, type WindowAggregate, type WindowQuery, type WindowRow } from '../store.js';
 
 export interface MemoryStoreOptions {
   /** Windows kept per (brand, window size); the oldest go first. Default 10,080 (a week of minutes). */

@@ -1,4 +1,4 @@
-import type { Coordinator } from './coordination.js';
+import type { Coordinator } from './coordinator.js';
 
 export type ReleaseReason = 'rebalance' | 'lost' | 'stop';
 

@@ -6,8 +6,8 @@ import {
   type NatsConnection,
   type Subscription as NatsSub,
 } from 'nats';
-import type { PubAck } from './bus.js';
-import { PipelineError } from './errors.js';
+import type { PubAck } from '../bus.js';
+import { PipelineError } from '../../model/errors.js';
 
 interface Pending {
   subject: string;

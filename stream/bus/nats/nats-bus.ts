@@ -24,18 +24,18 @@ import type {
   PublishOptions,
   StreamConfig,
   Subscription,
-} from './bus.js';
-import { PipelineError } from './errors.js';
+} from '../bus.js';
+import { PipelineError } from '../../model/errors.js';
 import {
   NatsBusMessage,
   NatsConsumer,
   withTimeout,
   type MaxDeliveriesAdvisory,
   type NatsBusInternals,
-} from './nats-consumer.js';
-import { JetStreamPublisher } from './nats-publisher.js';
-import { NatsSubscription } from './nats-subscription.js';
-import { backoffDelay } from './retry.js';
+} from './consumer.js';
+import { JetStreamPublisher } from './publisher.js';
+import { NatsSubscription } from './subscription.js';
+import { backoffDelay } from '../../retry.js';
 
 /**
  * Defaults of the NATS JetStream bus, for settings a `StreamConfig` or `ConsumerConfig` leaves out.

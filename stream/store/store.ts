@@ -1,4 +1,4 @@
-import { addCounts, emptyCounts, type BrandCounts } from './brand-aggregate.js';
+import { addCounts, emptyCounts, type BrandCounts } from '../operators/brand-counts.js';
 
 /** One partition's partial aggregate of one brand in one window, as the aggregate stage writes it. */
 export interface WindowRow extends BrandCounts {

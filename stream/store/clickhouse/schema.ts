@@ -1,6 +1,6 @@
-import type { BrandCounts } from '../brand-aggregate.js';
-import type { DeadLetter } from '../dead-letter.js';
-import type { EnrichedEvent } from '../events.js';
+import type { BrandCounts } from '../../operators/brand-counts.js';
+import type { DeadLetter } from '../../bus/dead-letter.js';
+import type { EnrichedEvent } from '../../model/events.js';
 import type { WindowRow } from '../store.js';
 import { ident, joinSql, sql, type SqlFragment } from './escape.js';
 

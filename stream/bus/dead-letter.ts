@@ -1,7 +1,7 @@
 import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
-import { ConsumerLoop } from './processor.js';
-import type { RejectReason } from './errors.js';
-import type { Instrumentation } from './instrumentation.js';
+import { ConsumerLoop } from './consumer-loop.js';
+import type { RejectReason } from '../model/errors.js';
+import type { Instrumentation } from '../instrumentation.js';
 import { Subjects } from './topology.js';
 
 /** The most of the original payload a dead letter keeps. */

@@ -1,5 +1,5 @@
-import type { EnrichedEvent } from './events.js';
-import type { Aggregator } from './windows.js';
+import type { EnrichedEvent } from '../model/events.js';
+import type { Aggregator } from '../windows/index.js';
 
 /** Per-brand counters of one window in one partition. Partial rows of all partitions add up. */
 export interface BrandCounts {

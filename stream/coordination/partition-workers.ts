@@ -1,6 +1,6 @@
-import { leaseName, PartitionAssigner } from './assigner.js';
-import type { Coordinator } from './coordination.js';
-import type { Instrumentation } from './instrumentation.js';
+import { leaseName, PartitionAssigner } from './lease-assigner.js';
+import type { Coordinator } from './coordinator.js';
+import type { Instrumentation } from '../instrumentation.js';
 
 export interface PartitionWorker {
   start(): Promise<void>;

@@ -1,5 +1,5 @@
 import type { NatsConnection } from 'nats';
-import type { Subscription } from './bus.js';
+import type { Subscription } from '../bus.js';
 
 type Notification = { subject: string; data: Uint8Array };
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { retry } from '../retry.js';
+import { retry } from '../../retry.js';
 import { ClickHouseError, isRetryable, toClickHouseError } from './errors.js';
 
 export interface BatchWriterOptions<T> {

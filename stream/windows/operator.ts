@@ -5,66 +5,7 @@
  * watermark passes its end plus the allowed lateness.
  */
 
-export interface WindowSpec {
-  /** Label used in the API and the store, for example "1m". */
-  name: string;
-  sizeMs: number;
-}
-
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses "30s", "1m", "15m", "1h", "1d". Throws RangeError on anything else. */
-export function parseWindow(name: string): WindowSpec {
-  const m = /^(\d{1,4})([smhd])$/.exec(name.trim());
-  if (!m) throw new RangeError(`invalid window "${name}": use a number and s, m, h or d, like 1m or 1h`);
-  const sizeMs = Number(m[1]) * UNITS[m[2]!]!;
-  if (sizeMs <= 0) throw new RangeError(`invalid window "${name}": size must be positive`);
-  if (86_400_000 % sizeMs !== 0 && sizeMs % 86_400_000 !== 0)
-    throw new RangeError(`invalid window "${name}": windows must divide a day evenly`);
-  return { name: `${m[1]}${m[2]}`, sizeMs };
-}
-
-export class TumblingWindowAssigner {
-  constructor(readonly sizeMs: number) {
-    if (!(sizeMs > 0)) throw new RangeError('window size must be positive');
-  }
-
-  /** Start of the window holding `ts`: windows are aligned to the Unix epoch. */
-  assign(ts: number): number {
-    return Math.floor(ts / this.sizeMs) * this.sizeMs;
-  }
-}
-
-/** Watermark = highest event time seen minus the allowed out-of-orderness; never goes back. */
-export class WatermarkTracker {
-  private maxTs = -Infinity;
-  private explicit = -Infinity;
-
-  constructor(readonly outOfOrdernessMs: number) {}
-
-  observe(ts: number): void {
-    if (ts > this.maxTs) this.maxTs = ts;
-  }
-
-  /** Moves the watermark forward by hand (tests, idle partitions). */
-  advanceTo(watermark: number): void {
-    if (watermark > this.explicit) this.explicit = watermark;
-  }
-
-  get current(): number {
-    return Math.max(this.maxTs - this.outOfOrdernessMs, this.explicit);
-  }
-
-  snapshot(): { maxTs: number; explicit: number } {
-    return { maxTs: this.maxTs, explicit: this.explicit };
-  }
-
-  restore(s: { maxTs: number | null; explicit: number | null }): void {
-    // JSON turns -Infinity into null.
-    this.maxTs = s.maxTs ?? -Infinity;
-    this.explicit = s.explicit ?? -Infinity;
-  }
-}
+import { TumblingWindowAssigner, type WindowSpec } from './assigner.js';
 
 /** How inputs fold into a window's state. */
 export interface Aggregator<I, A, R> {

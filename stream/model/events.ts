@@ -90,7 +90,9 @@ export const FeedbackEventSchema = Type.Object(
 );
 export type FeedbackEvent = Static<typeof FeedbackEventSchema>;
 
-export type SentimentLabel = 'negative' | 'neutral' | 'positive';
+import type { SentimentLabel } from '../../engines/sentiment/types.js';
+
+export type { SentimentLabel };
 
 /** What stage 1 adds to a SocialEvent. `unsupported`: a language the models do not cover (score 0). */
 export interface EnrichedEvent extends SocialEvent {

@@ -1,13 +1,18 @@
-import type { SentimentScorer } from '../engines/sentiment/index.js';
-import { SentimentTiers, type EventSentiment } from './sentiment/index.js';
-import { tokenize, type BrandMatcher } from '../engines/text/index.js';
-import { encodeJson, type Bus, type BusMessage } from './bus.js';
-import type { DeadLetters } from './dead-letter.js';
-import { joinLines, splitLines } from './event-batch.js';
-import { decodeSocialLine, RECEIVED_TS_HEADER, type EnrichedEvent, type SocialEvent } from './events.js';
-import type { Instrumentation } from './instrumentation.js';
-import { startPartitionLoop, type ConsumerLoop } from './processor.js';
-import { Subjects } from './topology.js';
+import type { SentimentScorer } from '../../engines/sentiment/index.js';
+import { SentimentTiers, type EventSentiment } from '../sentiment/index.js';
+import { tokenize, type BrandMatcher } from '../../engines/text/index.js';
+import { encodeJson, type Bus, type BusMessage } from '../bus/bus.js';
+import type { DeadLetters } from '../bus/dead-letter.js';
+import { joinLines, splitLines } from '../model/event-batch.js';
+import {
+  decodeSocialLine,
+  RECEIVED_TS_HEADER,
+  type EnrichedEvent,
+  type SocialEvent,
+} from '../model/events.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { startPartitionLoop, type ConsumerLoop } from '../bus/consumer-loop.js';
+import { Subjects } from '../bus/topology.js';
 
 export interface EnrichOptions {
   bus: Bus;

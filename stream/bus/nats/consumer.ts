@@ -7,8 +7,8 @@ import {
   type NatsError,
   type Subscription as NatsSub,
 } from 'nats';
-import type { BusMessage, Consumer, ConsumerInfo } from './bus.js';
-import { PipelineError } from './errors.js';
+import type { BusMessage, Consumer, ConsumerInfo } from '../bus.js';
+import { PipelineError } from '../../model/errors.js';
 
 /** What the `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<stream>.<consumer>` advisory carries. */
 export interface MaxDeliveriesAdvisory {

@@ -1,6 +1,6 @@
 import type { Bus, BusMessage, Consumer, ConsumerConfig } from './bus.js';
-import type { Instrumentation } from './instrumentation.js';
-import { backoffDelay, sleep } from './retry.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { backoffDelay, sleep } from '../retry.js';
 
 export interface ConsumerLoopOptions {
   stage: string;

@@ -1,25 +1,25 @@
-import type { SentimentScorer } from '../engines/sentiment/index.js';
-import type { BrandMatcher } from '../engines/text/index.js';
-import { decodeJson, encodeJson, type Bus, type BusMessage } from './bus.js';
-import type { Coordinator } from './coordination.js';
+import type { SentimentScorer } from '../../engines/sentiment/index.js';
+import type { BrandMatcher } from '../../engines/text/index.js';
+import { decodeJson, encodeJson, type Bus, type BusMessage } from '../bus/bus.js';
+import type { Coordinator } from '../coordination/coordinator.js';
 import { EnrichedTally, enrichEvent } from './enrich.js';
-import { backoffDelay, sleep } from './retry.js';
-import { brandAggregator, type BrandCounts } from './brand-aggregate.js';
-import type { DeadLetters } from './dead-letter.js';
+import { backoffDelay, sleep } from '../retry.js';
+import { brandAggregator, type BrandCounts } from '../operators/brand-counts.js';
+import type { DeadLetters } from '../bus/dead-letter.js';
 import { DedupIndex, type DedupSnapshot } from './dedup.js';
-import { splitLines } from './event-batch.js';
+import { splitLines } from '../model/event-batch.js';
 import {
   decodeSocialLine,
   eventKey,
   RECEIVED_TS_HEADER,
   type EnrichedEvent,
   type SocialEvent,
-} from './events.js';
-import type { Instrumentation } from './instrumentation.js';
-import { startPartitionLoop, type ConsumerLoop } from './processor.js';
-import type { Store, WindowRow } from './store.js';
-import { Subjects } from './topology.js';
-import { WatermarkTracker, WindowOperator, type WindowEmission, type WindowSpec } from './windows.js';
+} from '../model/events.js';
+import type { Instrumentation } from '../instrumentation.js';
+import { startPartitionLoop, type ConsumerLoop } from '../bus/consumer-loop.js';
+import type { Store, WindowRow } from '../store/store.js';
+import { Subjects } from '../bus/topology.js';
+import { WatermarkTracker, WindowOperator, type WindowEmission, type WindowSpec } from '../windows/index.js';
 
 export interface WindowSettings {
   windows: WindowSpec[];

@@ -1,7 +1,7 @@
-import { emptyCounts } from '../brand-aggregate.js';
-import type { DeadLetter } from '../dead-letter.js';
-import type { EnrichedEvent } from '../events.js';
-import { retry } from '../retry.js';
+import { emptyCounts } from '../../operators/brand-counts.js';
+import type { DeadLetter } from '../../bus/dead-letter.js';
+import type { EnrichedEvent } from '../../model/events.js';
+import { retry } from '../../retry.js';
 import type { Store, WindowAggregate, WindowQuery, WindowRow } from '../store.js';
 import { ClickHouseConnection, type ClickHouseConnectionOptions } from './connection.js';
 import { ClickHouseError, isRetryable } from './errors.js';

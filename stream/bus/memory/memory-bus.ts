@@ -10,8 +10,8 @@ import {
   type PublishOptions,
   type StreamConfig,
   type Subscription,
-} from './bus.js';
-import { PipelineError } from './errors.js';
+} from '../bus.js';
+import { PipelineError } from '../../model/errors.js';
 
 interface Stored {
   seq: number;

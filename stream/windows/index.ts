@@ -1,0 +1,8 @@
+export { parseWindow, TumblingWindowAssigner, type WindowSpec } from './assigner.js';
+export { WatermarkTracker } from './watermark.js';
+export {
+  WindowOperator,
+  type Aggregator,
+  type WindowEmission,
+  type WindowOperatorOptions,
+} from './operator.js';
