@@ -10,6 +10,7 @@ import { JetstreamConnector } from '../ingest/connectors/bluesky.js';
 import type { StreamConnector } from '../ingest/connectors/connector.js';
 import { MastodonConnector } from '../ingest/connectors/mastodon.js';
 import { IngestorSink } from '../ingest/sink.js';
+import { CONNECTOR_SOURCES } from '../ingest/sources.js';
 import {
   AggregateProcessor,
   DeadLetters,
@@ -59,7 +60,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   const specs = await loadBrands(config.brandsFile, scenario && scenarioBrands(scenario));
   const brands = new BrandDirectory(specs);
   const instrumentation = new Instrumentation();
-  const metrics = new Metrics();
+  const metrics = new Metrics({ sources: [...CONNECTOR_SOURCES, ...config.metricSources] });
   const stopMetrics = metrics.observe(instrumentation);
   instrumentation.on('processor.error', (e) =>
     logger.error({ err: e.error, stage: e.stage, partition: e.partition }, 'batch failed; retrying'),
@@ -193,6 +194,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     const apiKeys = await loadApiKeys(config.ingestApiKeys, config.ingestApiKeysFile).catch((err: Error) => {
       throw new ConfigError(err.message, { cause: err });
     });
+    metrics.sources.allow(apiKeys.names);
     if (apiKeys.size > 0) logger.info({ keys: apiKeys.names }, 'ingest needs an API key');
     else if (config.mode === 'services')
       logger.warn(

@@ -45,6 +45,7 @@ export interface Config {
   ingestApiKeysFile: string;
   ingestRateLimit: number;
   ingestRateBurst: number;
+  metricSources: string[];
   wsFlushIntervalMs: number;
   wsMaxBufferedBytes: number;
   storeMaxWindows: number;
@@ -474,6 +475,19 @@ export const SETTINGS: Setting[] = (
       parse: int(0),
       description:
         'Events a key may send at once above `--ingest-rate-limit` (the bucket size); it also caps the events per request. `0`: `--ingest-max-batch-events`.',
+    },
+    {
+      key: 'metricSources',
+      flag: '--metric-sources',
+      env: 'PW_METRIC_SOURCES',
+      default: '',
+      parse: (v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      description:
+        "Event sources, comma-separated, that keep their own `source` label in the metrics, besides the built-in connectors' (`synthetic`, `replay`, `mastodon`, `bluesky`) and the names of the ingest API keys. Events from any other source are counted under `other`, so made-up sources cannot create metric series without bound.",
     },
     {
       key: 'wsFlushIntervalMs',

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Instrumentation } from '../../stream/index.js';
 import type { WriterFigures } from '../../stream/store/clickhouse/index.js';
+import { LabelBounds, languageLabel } from './metric-labels.js';
 
 /** Numeric counters of a bus client, e.g. NatsBus.stats. */
 export type BusFigures = Record<string, number>;
@@ -18,9 +19,11 @@ function snake(name: string): string {
 /** The Prometheus metrics of one process, fed by the pipeline's instrumentation events. */
 export class Metrics {
   readonly registry = new Registry();
+  /** The `source` label values: the known sources keep theirs, any other source is `other`. */
+  readonly sources: LabelBounds;
   readonly eventsIn = new Counter({
     name: 'pulsewatch_events_in_total',
-    help: 'Events accepted at ingest, by source and kind',
+    help: 'Events accepted at ingest, by source (`other` for a source not known in advance) and kind',
     labelNames: ['source', 'kind'] as const,
     registers: [this.registry],
   });
@@ -217,7 +220,9 @@ export class Metrics {
     },
   });
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  /** `sources`: the event sources that keep their own label (built-in connectors, `--metric-sources`). */
+  constructor(options: { defaultMetrics?: boolean; sources?: Iterable<string> } = {}) {
+    this.sources = new LabelBounds(options.sources);
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: 'pulsewatch_' });
   }
@@ -252,13 +257,18 @@ export class Metrics {
 
   /** Subscribes to the pipeline's events. Returns a function that unsubscribes. */
   observe(instrumentation: Instrumentation): () => void {
+    const source = (s: string) => this.sources.label(s);
     const offs = [
       instrumentation.on('event.accepted', (e) => {
-        this.eventsIn.inc({ source: e.source, kind: e.kind });
+        this.eventsIn.inc({ source: source(e.source), kind: e.kind });
       }),
-      instrumentation.on('event.duplicate', (e) => this.duplicates.inc({ stage: e.stage, source: e.source })),
-      instrumentation.on('event.rejected', (e) => this.rejected.inc({ reason: e.reason, source: e.source })),
-      instrumentation.on('event.late', (e) => this.late.inc({ source: e.source, window: e.window })),
+      instrumentation.on('event.duplicate', (e) =>
+        this.duplicates.inc({ stage: e.stage, source: source(e.source) }),
+      ),
+      instrumentation.on('event.rejected', (e) =>
+        this.rejected.inc({ reason: e.reason, source: source(e.source) }),
+      ),
+      instrumentation.on('event.late', (e) => this.late.inc({ source: source(e.source), window: e.window })),
       instrumentation.on('deadletter.sent', (e) =>
         this.deadLetters.inc({ stage: e.stage, reason: e.reason }),
       ),
@@ -274,7 +284,11 @@ export class Metrics {
         ),
       ),
       instrumentation.on('sentiment.unsupported', (e) =>
-        this.sentimentUnsupported.inc({ language: e.language, declared: String(e.declared) }),
+        this.sentimentUnsupported.inc({
+          // a detected language is one of the detector's few; a declared one is whatever the source sent
+          language: e.declared ? languageLabel(e.language) : e.language,
+          declared: String(e.declared),
+        }),
       ),
       instrumentation.on('sentiment.transformer', (e) =>
         this.sentimentTransformer.inc({ reason: e.reason, outcome: e.outcome }),
