@@ -6,6 +6,7 @@ import {
   MemoryCoordinator,
   MemoryStore,
   NatsBus,
+  operatorTables,
   pipelineStreams,
   type Bus,
   type Coordinator,
@@ -72,6 +73,7 @@ export async function servicesBackends(config: Config, logger: Logger): Promise<
       flushIntervalMs: config.clickhouseFlushMs,
       maxBufferedRows: config.clickhouseMaxBufferedRows,
       enrichedRetentionDays: config.clickhouseEnrichedRetentionDays,
+      tables: operatorTables(),
       onError: (err) => log.error({ err }, 'ClickHouse background task failed'),
     });
     opened.push(store);

@@ -8,10 +8,16 @@
 import { RulesSentiment } from '../engines/sentiment/index.js';
 import { BrandMatcher } from '../engines/text/index.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
-import { SyntheticGenerator } from '../ingest/generator.js';
+import { SyntheticGenerator } from '../ingest/synthetic/index.js';
 import { loadConfig } from '../app/config.js';
 import { startApp } from '../app/compose.js';
-import { enrichEvent, PartitionWindows, validateSocialEvent, type SocialEvent } from '../stream/index.js';
+import {
+  enrichEvent,
+  OPERATORS,
+  PartitionOperators,
+  validateSocialEvent,
+  type SocialEvent,
+} from '../stream/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -45,15 +51,21 @@ const scorer = new RulesSentiment();
 const settings = loadConfig([], {});
 const windows = Array.from(
   { length: partitions },
-  () =>
-    new PartitionWindows({ windows: settings.windows, outOfOrdernessMs: 5000, allowedLatenessMs: 3_600_000 }),
+  (_, partition) =>
+    new PartitionOperators({
+      partition,
+      windows: settings.windows,
+      outOfOrdernessMs: 5000,
+      allowedLatenessMs: 3_600_000,
+      operators: OPERATORS,
+    }),
 );
 let t0 = performance.now();
 for (const e of events) {
   const p = windows[Number(e.author.id.slice(1)) % partitions]!;
   p.fold(enrichEvent(e, matcher, scorer));
 }
-for (const w of windows) w.emit();
+for (const w of windows) w.emit(1);
 const baselineS = (performance.now() - t0) / 1000;
 const baselineRate = events.length / baselineS;
 

@@ -23,10 +23,17 @@ export {
   type Aggregator,
   type WindowEmission,
 } from './windows/index.js';
-export { brandAggregator, addCounts, emptyCounts, type BrandCounts } from './operators/brand-counts.js';
+export {
+  brandAggregator,
+  addCounts,
+  emptyCounts,
+  COUNT_TYPES,
+  type BrandCounts,
+} from './operators/brand-counts.js';
 export {
   mergeRows,
   rowKey,
+  WINDOW_TABLE,
   type Store,
   type WindowRow,
   type WindowAggregate,
@@ -36,15 +43,44 @@ export { MemoryStore, type MemoryStoreOptions } from './store/memory/memory-stor
 export { EnrichProcessor, enrichEvent, startEnrich, type EnrichOptions } from './stages/enrich.js';
 export * from './sentiment/index.js';
 export {
-  AggregateProcessor,
+  Stage2Processor,
   LeaseLostError,
-  PartitionWindows,
-  toRow,
-  type AggregateInput,
-  type AggregateOptions,
+  type Stage2Input,
+  type Stage2Options,
   type CheckpointSettings,
   type WindowSettings,
 } from './stages/stage2.js';
+export {
+  PartitionOperators,
+  type PartitionOperatorsOptions,
+  type PartitionOutput,
+  type OperatorsSnapshot,
+} from './stages/partition-operators.js';
+export type {
+  Operator,
+  OperatorContext,
+  OperatorDefinition,
+  OperatorOutput,
+  TableWrite,
+  LiveUpdate,
+} from './operators/operator.js';
+export { OPERATORS, OPERATOR_NAMES, selectOperators, operatorTables } from './operators/registry.js';
+export { WindowAggregates, windowAggregates, toRow } from './operators/window-aggregates.js';
+export {
+  BrandActivity,
+  brandActivity,
+  ACTIVITY_TABLE,
+  type ActivityRow,
+} from './operators/brand-activity.js';
+export {
+  checkTableSpec,
+  rowFromRecord,
+  tableKey,
+  type ColumnType,
+  type TableFilter,
+  type TableRow,
+  type TableSpec,
+} from './store/table.js';
 export { MemoryCoordinator, type Coordinator } from './coordination/coordinator.js';
 export {
   PartitionAssigner,

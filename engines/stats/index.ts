@@ -1,1 +1,2 @@
 export { Random } from './random.js';
+export { HourOfWeekProfile, hourOfWeek, HOURS_PER_WEEK, type HourCell } from './hour-of-week.js';

@@ -12,6 +12,7 @@ export const ErrorCodes = {
   BODY_TOO_LARGE: { status: 413, retryable: false, message: 'The request body is over the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Unsupported Content-Type' },
   UNAUTHORIZED: { status: 401, retryable: false, message: 'A valid API key is required' },
+  FORBIDDEN: { status: 403, retryable: false, message: 'The API key lacks the scope this route needs' },
   UNSUPPORTED_CONTENT_ENCODING: {
     status: 415,
     retryable: false,

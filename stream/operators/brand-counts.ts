@@ -25,6 +25,20 @@ interface BrandAcc extends Omit<BrandCounts, 'authors'> {
   authorIds: Set<string>;
 }
 
+/** The counters and their column types, one entry per BrandCounts field. */
+export const COUNT_TYPES: Record<keyof BrandCounts, 'UInt64' | 'Float64'> = {
+  posts: 'UInt64',
+  positive: 'UInt64',
+  neutral: 'UInt64',
+  negative: 'UInt64',
+  unsupported: 'UInt64',
+  sentiment_sum: 'Float64',
+  likes: 'UInt64',
+  shares: 'UInt64',
+  replies: 'UInt64',
+  authors: 'UInt64',
+};
+
 export function emptyCounts(): BrandCounts {
   return {
     posts: 0,

@@ -1,12 +1,11 @@
 import type { SentimentScorer } from '../../engines/sentiment/index.js';
 import type { BrandMatcher } from '../../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from '../bus/bus.js';
-import type { Coordinator } from '../coordination/coordinator.js';
-import { EnrichedTally, enrichEvent } from './enrich.js';
-import { backoffDelay, sleep } from '../retry.js';
-import { brandAggregator, type BrandCounts } from '../operators/brand-counts.js';
+import { startPartitionLoop, type ConsumerLoop } from '../bus/consumer-loop.js';
 import type { DeadLetters } from '../bus/dead-letter.js';
-import { DedupIndex, type DedupSnapshot } from './dedup.js';
+import { Subjects } from '../bus/topology.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import type { Instrumentation } from '../instrumentation.js';
 import { splitLines } from '../model/event-batch.js';
 import {
   decodeSocialLine,
@@ -15,11 +14,15 @@ import {
   type EnrichedEvent,
   type SocialEvent,
 } from '../model/events.js';
-import type { Instrumentation } from '../instrumentation.js';
-import { startPartitionLoop, type ConsumerLoop } from '../bus/consumer-loop.js';
-import type { Store, WindowRow } from '../store/store.js';
-import { Subjects } from '../bus/topology.js';
-import { WatermarkTracker, WindowOperator, type WindowEmission, type WindowSpec } from '../windows/index.js';
+import type { OperatorDefinition } from '../operators/operator.js';
+import { OPERATORS } from '../operators/registry.js';
+import { backoffDelay, sleep } from '../retry.js';
+import { WINDOW_TABLE, type Store } from '../store/store.js';
+import type { TableSpec } from '../store/table.js';
+import type { WindowSpec } from '../windows/index.js';
+import { DedupIndex, type DedupSnapshot } from './dedup.js';
+import { EnrichedTally, enrichEvent } from './enrich.js';
+import { PartitionOperators, type OperatorsSnapshot, type PartitionOutput } from './partition-operators.js';
 
 export interface WindowSettings {
   windows: WindowSpec[];
@@ -27,83 +30,8 @@ export interface WindowSettings {
   allowedLatenessMs: number;
 }
 
-type BrandOperator = WindowOperator<EnrichedEvent, ReturnType<typeof brandAggregator.create>, BrandCounts>;
-
-/** Outcome of folding one event into a partition's windows. */
-export interface FoldResult {
-  /** Windows the event came too late for. */
-  lateFor: string[];
-}
-
-/**
- * The per-partition window state of the aggregate stage, without any I/O: tests drive it with
- * explicit watermarks, the processor drives it from the bus.
- */
-export class PartitionWindows {
-  readonly watermark: WatermarkTracker;
-  private readonly operators: BrandOperator[];
-
-  constructor(readonly settings: WindowSettings) {
-    this.watermark = new WatermarkTracker(settings.outOfOrdernessMs);
-    this.operators = settings.windows.map(
-      (spec) =>
-        new WindowOperator({
-          spec,
-          allowedLatenessMs: settings.allowedLatenessMs,
-          aggregator: brandAggregator,
-        }),
-    );
-  }
-
-  fold(event: EnrichedEvent): FoldResult {
-    const wm = this.watermark.current;
-    const lateFor: string[] = [];
-    for (const op of this.operators) {
-      if (op.isLate(event.ts, wm)) {
-        lateFor.push(op.spec.name);
-        continue;
-      }
-      for (const brand of event.brands) op.add(brand, event.ts, event, wm);
-    }
-    this.watermark.observe(event.ts);
-    return { lateFor };
-  }
-
-  emit(): WindowEmission<BrandCounts>[] {
-    const wm = this.watermark.current;
-    return this.operators.flatMap((op) => op.emit(wm));
-  }
-
-  get openWindows(): number {
-    return this.operators.reduce((n, op) => n + op.openWindows, 0);
-  }
-
-  snapshot(): unknown {
-    return { watermark: this.watermark.snapshot(), operators: this.operators.map((op) => op.snapshot()) };
-  }
-
-  restore(state: unknown): void {
-    const s = state as { watermark: { maxTs: number | null; explicit: number | null }; operators: unknown[] };
-    this.watermark.restore(s.watermark);
-    this.operators.forEach((op, i) => op.restore(s.operators[i] ?? []));
-  }
-}
-
-export function toRow(e: WindowEmission<BrandCounts>, partition: number, version: number): WindowRow {
-  return {
-    brand: e.key,
-    window: e.window,
-    start: e.start,
-    end: e.end,
-    partition,
-    version,
-    final: e.final,
-    ...e.value,
-  };
-}
-
 /** What stage 2 reads: raw events, enriched in the same process (fused), or stage 1's output. */
-export type AggregateInput =
+export type Stage2Input =
   { kind: 'events'; matcher: BrandMatcher; scorer: SentimentScorer } | { kind: 'enriched' };
 
 export interface CheckpointSettings {
@@ -117,12 +45,14 @@ export interface CheckpointSettings {
   everyMs: number;
 }
 
-export interface AggregateOptions {
+export interface Stage2Options {
   bus: Bus;
   store: Store;
   partition: number;
   settings: WindowSettings;
-  input: AggregateInput;
+  /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
+  operators?: readonly OperatorDefinition[];
+  input: Stage2Input;
   checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
@@ -137,14 +67,23 @@ export interface AggregateOptions {
 }
 
 interface SavedCheckpoint {
-  /** 1: before de-duplication moved into stage 2 (no `dedup`). */
-  v: 1 | 2;
+  /** 1: before de-duplication moved into stage 2 (no `dedup`); 2: window state only; 3: operators. */
+  v: 1 | 2 | 3;
   /** Every message up to this stream sequence is folded into `state`. */
   seq: number;
+  /** v3: OperatorsSnapshot. v1 and v2: the window state `{ watermark, operators: [one per window] }`. */
   state: unknown;
   /** Where the de-duplication index's live generations start; their keys are read again from the input. */
   dedup?: DedupSnapshot;
   savedAt: number;
+}
+
+/** The operators' snapshot of any checkpoint version (v1/v2 held the window aggregates only). */
+function operatorsState(cp: SavedCheckpoint, windows: readonly WindowSpec[]): OperatorsSnapshot {
+  if (cp.v === 3) return cp.state as OperatorsSnapshot;
+  const old = cp.state as { watermark: OperatorsSnapshot['watermark']; operators: unknown[] };
+  const byName = Object.fromEntries(windows.map((w, i) => [w.name, old.operators[i] ?? []]));
+  return { watermark: old.watermark, operators: { windows: byName } };
 }
 
 /** Stage 2 lets the event loop run after about this many events of a batch. */
@@ -154,16 +93,27 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
+/** What reading one batch gave, before the operators' output is written. */
+interface BatchRead {
+  events: number;
+  lagMs: number[];
+  letters: Promise<void>[];
+  kept: EnrichedEvent[];
+}
+
 /**
- * Stage 2 of one partition: per-brand window aggregates, written to the store and the live
- * subject. Effectively exactly once: it owns its input position, saves it together with the window
- * state in one fenced checkpoint (after the store has flushed), and after a crash or a failed batch
- * restores the checkpoint and reads again from the next sequence. Rows carry the input sequence as
- * their version, so rewrites replace rows instead of adding to them.
+ * Stage 2 of one partition: the host of the analyses (operators). It reads the partition's input,
+ * drops repeats, enriches (when fused), folds every event into each operator, writes their rows to
+ * the store and their live updates to the bus. Effectively exactly once: it owns its input
+ * position and saves it together with every operator's state in one fenced checkpoint (after the
+ * store has flushed); after a crash or a failed batch it restores the checkpoint and reads again
+ * from the next sequence. Rows carry the input sequence as their version, so rewrites replace rows
+ * instead of adding to them.
  */
-export class AggregateProcessor {
-  windows: PartitionWindows;
+export class Stage2Processor {
+  state: PartitionOperators;
   dedup: DedupIndex;
+  private readonly definitions: readonly OperatorDefinition[];
   /** After a restore: messages from here up to the checkpoint are read again only to refill `dedup`. */
   private replayFrom = Number.POSITIVE_INFINITY;
   private loop: ConsumerLoop | undefined;
@@ -174,9 +124,21 @@ export class AggregateProcessor {
   private restarting: Promise<void> | undefined;
   private stopped = false;
 
-  constructor(private readonly o: AggregateOptions) {
-    this.windows = new PartitionWindows(o.settings);
+  constructor(private readonly o: Stage2Options) {
+    this.definitions = o.operators ?? OPERATORS;
+    this.state = this.freshState();
     this.dedup = new DedupIndex(o.dedupWindowMs ?? 120_000);
+  }
+
+  private freshState(): PartitionOperators {
+    const { settings, partition } = this.o;
+    return new PartitionOperators({
+      partition,
+      windows: settings.windows,
+      allowedLatenessMs: settings.allowedLatenessMs,
+      outOfOrdernessMs: settings.outOfOrdernessMs,
+      operators: this.definitions,
+    });
   }
 
   private get checkpointKey(): string {
@@ -194,12 +156,12 @@ export class AggregateProcessor {
   async start(): Promise<void> {
     this.stopped = false;
     const saved = await this.o.checkpoints.coordinator.loadCheckpoint(this.checkpointKey);
-    this.windows = new PartitionWindows(this.o.settings);
+    this.state = this.freshState();
     this.dedup = new DedupIndex(this.dedup.windowMs);
     this.lastSeq = 0;
     if (saved !== undefined) {
       const cp = JSON.parse(saved) as SavedCheckpoint;
-      this.windows.restore(cp.state);
+      this.state.restore(operatorsState(cp, this.o.settings.windows));
       this.dedup.restore(cp.dedup);
       this.lastSeq = cp.seq;
     }
@@ -281,14 +243,34 @@ export class AggregateProcessor {
     }
   }
 
+  /** One batch: read and fold it, write what the operators emit, checkpoint when due. */
   private async handle(batch: BusMessage[]): Promise<void> {
-    const { partition, instrumentation, deadLetters } = this.o;
+    const read = await this.read(batch);
+    const version = batch[batch.length - 1]!.seq;
+    if (version <= this.lastSeq) return;
+    this.lastSeq = version;
+    await this.write(this.state.emit(version));
+    await Promise.all(read.letters);
+    if (read.kept.length > 0) await this.o.keepEnriched?.(read.kept);
+    const { partition, instrumentation } = this.o;
+    instrumentation.emit('batch.processed', {
+      stage: 'aggregate',
+      partition,
+      size: read.events,
+      lagMs: read.lagMs,
+    });
+    this.sinceCheckpoint += read.events;
+    const { everyEvents, everyMs } = this.o.checkpoints;
+    if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
+      await this.checkpoint();
+  }
+
+  /** Reads a batch: skips what the state holds, drops repeats, enriches, folds. */
+  private async read(batch: BusMessage[]): Promise<BatchRead> {
+    const { instrumentation, deadLetters } = this.o;
     const now = Date.now();
-    const lagMs: number[] = [];
-    const letters: Promise<void>[] = [];
-    const kept: EnrichedEvent[] = [];
+    const out: BatchRead = { events: 0, lagMs: [], letters: [], kept: [] };
     const tally = new EnrichedTally();
-    let events = 0;
     let sinceYield = 0;
     for (const msg of batch) {
       // Let sockets and timers in now and then: a batch from a backlog is many events.
@@ -304,7 +286,7 @@ export class AggregateProcessor {
       this.dedup.advance(msg.seq, msg.timestamp);
       const received = msg.headers[RECEIVED_TS_HEADER];
       const lines = splitLines(msg.data);
-      events += lines.length;
+      out.events += lines.length;
       sinceYield += lines.length;
       for (let i = 0; i < lines.length; i++) {
         const line = lines[i]!;
@@ -317,55 +299,53 @@ export class AggregateProcessor {
           }
           event = this.enrich(parsed, tally);
         } catch (err) {
-          letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
+          out.letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
           continue;
         }
-        lagMs.push(now - event.received_ts);
-        if (this.o.keepEnriched) kept.push(event);
-        if (event.brands.length === 0) continue;
-        const { lateFor } = this.windows.fold(event);
-        if (lateFor.length > 0) {
-          for (const window of lateFor) instrumentation.emit('event.late', { source: event.source, window });
-          letters.push(
-            deadLetters.send(
-              'aggregate',
-              'late_event',
-              `late for window ${lateFor.join(', ')}`,
-              line,
-              event.source,
-              `late:${event.source}:${event.id}`,
-            ),
-          );
-        }
+        out.lagMs.push(now - event.received_ts);
+        if (this.o.keepEnriched) out.kept.push(event);
+        const lateFor = this.state.fold(event);
+        if (lateFor.length > 0) out.letters.push(this.late(event, lateFor, line));
       }
     }
     tally.report(instrumentation);
-    const version = batch[batch.length - 1]!.seq;
-    if (version <= this.lastSeq) return;
-    this.lastSeq = version;
-    const rows = this.windows.emit().map((e) => toRow(e, partition, version));
-    if (rows.length > 0) {
-      await this.o.store.upsert(rows);
-      this.o.bus.notify(Subjects.liveWindows(partition), encodeJson(rows));
-      for (const r of rows) instrumentation.emit('window.emitted', { window: r.window, final: r.final });
+    return out;
+  }
+
+  /** An event too late for some windows: counted per window, dead-lettered once (a replay adds none). */
+  private late(event: EnrichedEvent, lateFor: readonly string[], line: Uint8Array): Promise<void> {
+    for (const window of lateFor) this.o.instrumentation.emit('event.late', { source: event.source, window });
+    return this.o.deadLetters.send(
+      'aggregate',
+      'late_event',
+      `late for window ${lateFor.join(', ')}`,
+      line,
+      event.source,
+      `late:${event.source}:${event.id}`,
+    );
+  }
+
+  /** The operators' rows to the store, their live updates to the bus. */
+  private async write(output: PartitionOutput): Promise<void> {
+    const { store, bus, instrumentation } = this.o;
+    // A write pairs a table with its own rows (the operator built both); the spec's row type is erased here.
+    await Promise.all(output.writes.map((w) => store.write(w.table as TableSpec<{ version: number }>, w.rows)));
+    for (const u of output.live) bus.notify(u.subject, encodeJson(u.data));
+    for (const w of output.writes) {
+      if (w.table.name !== WINDOW_TABLE.name) continue;
+      for (const r of w.rows as unknown as readonly { window: string; final: boolean }[])
+        instrumentation.emit('window.emitted', { window: r.window, final: r.final });
     }
-    await Promise.all(letters);
-    if (kept.length > 0) await this.o.keepEnriched?.(kept);
-    instrumentation.emit('batch.processed', { stage: 'aggregate', partition, size: events, lagMs });
-    this.sinceCheckpoint += events;
-    const { everyEvents, everyMs } = this.o.checkpoints;
-    if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
-      await this.checkpoint();
   }
 
   /** Flushes the store, then saves state and position together; throws LeaseLostError if fenced off. */
   async checkpoint(): Promise<void> {
     const seq = this.lastSeq;
-    const state = this.windows.snapshot();
+    const state = this.state.snapshot();
     const dedup = this.dedup.snapshot();
     await this.o.store.flush();
     const { coordinator, lease, owner } = this.o.checkpoints;
-    const value: SavedCheckpoint = { v: 2, seq, state, dedup, savedAt: Date.now() };
+    const value: SavedCheckpoint = { v: 3, seq, state, dedup, savedAt: Date.now() };
     const ok = await coordinator.saveCheckpoint(this.checkpointKey, JSON.stringify(value), lease, owner);
     if (!ok)
       throw new LeaseLostError(`partition ${this.o.partition}: lease ${lease} is no longer held by ${owner}`);
@@ -375,14 +355,15 @@ export class AggregateProcessor {
     this.o.instrumentation.emit('checkpoint.saved', { stage: 'aggregate', partition: this.o.partition, seq });
   }
 
-  /**
-   * Stops reading. With `checkpoint`, saves a last checkpoint first (a clean hand-over); without,
-   * the next owner replays from the last saved one.
-   */
+  /** Messages in the partition's input not read yet. */
   async pending(): Promise<number> {
     return this.loop ? (await this.loop.info()).numPending : 0;
   }
 
+  /**
+   * Stops reading. With `checkpoint`, saves a last checkpoint first (a clean hand-over); without,
+   * the next owner replays from the last saved one.
+   */
   async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
     this.stopped = true;
     await this.restarting;

@@ -1,4 +1,7 @@
-import { addCounts, emptyCounts, type BrandCounts } from '../operators/brand-counts.js';
+import type { DeadLetter } from '../bus/dead-letter.js';
+import type { EnrichedEvent } from '../model/events.js';
+import { addCounts, COUNT_TYPES, emptyCounts, type BrandCounts } from '../operators/brand-counts.js';
+import type { TableFilter, TableSpec } from './table.js';
 
 /** One partition's partial aggregate of one brand in one window, as the aggregate stage writes it. */
 export interface WindowRow extends BrandCounts {
@@ -32,10 +35,36 @@ export interface WindowQuery {
   to: number;
 }
 
+/**
+ * The window aggregates table. Stores keep it in a layout of its own (partitions summed on read),
+ * but operators write to it like to any other table.
+ */
+export const WINDOW_TABLE: TableSpec<WindowRow> = {
+  name: 'window_aggregates',
+  columns: {
+    brand: 'String',
+    window: 'String',
+    start: 'Int64',
+    end: 'Int64',
+    partition: 'UInt32',
+    version: 'UInt64',
+    final: 'UInt8',
+    ...COUNT_TYPES,
+  },
+  key: ['brand', 'window', 'start', 'partition'],
+};
+
 export interface Store {
   readonly kind: string;
-  /** Writes rows; a row replaces an earlier one with the same key and a lower or equal version. */
+  /** Writes window rows; a row replaces an earlier one with the same key and a lower or equal version. */
   upsert(rows: WindowRow[]): Promise<void>;
+  /**
+   * Writes rows of a table (WINDOW_TABLE or an operator table the store was opened with); a row
+   * replaces an earlier one with the same key and a lower or equal version.
+   */
+  write<R extends { version: number }>(table: TableSpec<R>, rows: readonly R[]): Promise<void>;
+  /** The latest version of each row of an operator table that matches every filter. */
+  read<R extends { version: number }>(table: TableSpec<R>, where: TableFilter): Promise<R[]>;
   /**
    * Resolves once every row passed to upsert so far is durable. Checkpoints call it before they
    * save input positions, so a restored processor never skips rows that were not written.
@@ -44,6 +73,10 @@ export interface Store {
   /** Merged aggregates in start order. */
   query(q: WindowQuery): Promise<WindowAggregate[]>;
   close(): Promise<void>;
+  /** Optional: keeps dead letters where people query them (ClickHouse); absent in memory. */
+  insertDeadLetters?(letters: readonly DeadLetter[]): Promise<void>;
+  /** Optional: keeps every enriched event for drill-down; present only when configured to. */
+  insertEnriched?(events: readonly EnrichedEvent[]): Promise<void>;
 }
 
 export function rowKey(r: Pick<WindowRow, 'brand' | 'window' | 'start' | 'partition'>): string {

@@ -4,10 +4,12 @@ import {
   ClickHouseConnection,
   ClickHouseStore,
   ident,
+  MIGRATIONS,
   sql,
   Tables,
   type ClickHouseStoreOptions,
 } from '../../stream/store/clickhouse/index.js';
+import { operatorTables } from '../../stream/index.js';
 import { row, storeContract } from './store-contract.js';
 
 // The machine's shared ClickHouse (`bash deploy/services.sh up`); each run uses its own database.
@@ -23,7 +25,7 @@ t.teardown(async () => {
 async function openStore(options: ClickHouseStoreOptions = {}): Promise<ClickHouseStore> {
   const database = `pw_test_${randomBytes(6).toString('hex')}`;
   databases.push(database);
-  return ClickHouseStore.open({ url, database, ...options });
+  return ClickHouseStore.open({ url, database, tables: operatorTables(), ...options });
 }
 
 storeContract(t, 'ClickHouse store', () => openStore());
@@ -39,14 +41,20 @@ t.test('a new database is created with every migration recorded once, however of
   );
   t.same(
     versions.map((v) => Number(v.version)),
-    [1, 2, 3],
+    MIGRATIONS.map((m) => m.version),
   );
   const tables = await admin.rows<{ name: string }>(
     sql`SELECT name FROM system.tables WHERE database = ${first.database} ORDER BY name`,
   );
   t.same(
     tables.map((x) => x.name),
-    [Tables.deadLetters, Tables.enriched, Tables.migrations, Tables.windows].sort(),
+    [
+      Tables.deadLetters,
+      Tables.enriched,
+      Tables.migrations,
+      Tables.windows,
+      ...operatorTables().map((x) => x.name),
+    ].sort(),
   );
   await again.close();
   await first.close();

@@ -1,6 +1,13 @@
 import type { Test } from 'tap';
 import { randomUUID } from 'node:crypto';
-import { emptyCounts, type Store, type WindowRow } from '../../stream/index.js';
+import {
+  ACTIVITY_TABLE,
+  emptyCounts,
+  WINDOW_TABLE,
+  type ActivityRow,
+  type Store,
+  type WindowRow,
+} from '../../stream/index.js';
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -140,6 +147,62 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
       await store.upsert([row({ brand: b, start: T0, posts: 1 })]);
       const out = await store.query({ brand: b, window: '1m', from: T0, to: T0 + MIN });
       t.equal(out[0]?.brand, b);
+    });
+
+    t.test('window rows written through write(WINDOW_TABLE) are the rows upsert writes', async (t) => {
+      const b = brand();
+      await store.write(WINDOW_TABLE, [row({ brand: b, start: T0, posts: 4, version: 2 })]);
+      await store.write(WINDOW_TABLE, [row({ brand: b, start: T0, posts: 9, version: 1 })]);
+      const out = await store.query({ brand: b, window: '1m', from: T0, to: T0 + MIN });
+      t.same(
+        out.map((w) => w.posts),
+        [4],
+        'the lower version does not replace',
+      );
+    });
+
+    t.test('operator tables: the latest version of each key, read back typed and filtered', async (t) => {
+      const b = `O'Brien "${randomUUID()}"`;
+      const cell = (over: Partial<ActivityRow>): ActivityRow => ({
+        brand: b,
+        hour: 10,
+        partition: 0,
+        version: 1,
+        posts: 1,
+        negative: 0,
+        engagement: 3,
+        ...over,
+      });
+      await store.write(ACTIVITY_TABLE, [
+        cell({ hour: 10, partition: 0, version: 5, posts: 7 }),
+        cell({ hour: 10, partition: 1, version: 2, posts: 2 }),
+        cell({ hour: 11, partition: 0, version: 5, posts: 1, negative: 1 }),
+      ]);
+      await store.write(ACTIVITY_TABLE, [
+        cell({ hour: 10, partition: 0, version: 4, posts: 99 }), // older: ignored
+        cell({ hour: 10, partition: 1, version: 3, posts: 4 }), // newer: replaces
+      ]);
+      await store.write(ACTIVITY_TABLE, [cell({ hour: 10, partition: 1, version: 3, posts: 4 })]); // a replay
+      await store.flush();
+      const rows = (await store.read(ACTIVITY_TABLE, { brand: b })).sort(
+        (x, y) => x.hour - y.hour || x.partition - y.partition,
+      );
+      t.same(
+        rows.map((r) => [r.hour, r.partition, r.version, r.posts, r.negative, r.engagement]),
+        [
+          [10, 0, 5, 7, 0, 3],
+          [10, 1, 3, 4, 0, 3],
+          [11, 0, 5, 1, 1, 3],
+        ],
+      );
+      t.equal(typeof rows[0]!.posts, 'number', 'numbers come back as numbers');
+      t.equal(rows[0]!.brand, b, 'strings come back as they were');
+      t.same(
+        (await store.read(ACTIVITY_TABLE, { brand: b, hour: 11 })).map((r) => r.posts),
+        [1],
+        'filters combine',
+      );
+      t.same(await store.read(ACTIVITY_TABLE, { brand: brand() }), [], 'no rows: empty');
     });
   });
 }

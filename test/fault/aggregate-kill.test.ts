@@ -5,15 +5,25 @@ import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { EventIngestor } from '../../ingest/index.js';
 import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
 import {
+  ACTIVITY_TABLE,
   DeadLetters,
   Instrumentation,
   NatsBus,
+  OPERATOR_NAMES,
+  operatorTables,
   pipelineStreams,
   type SocialEvent,
 } from '../../stream/index.js';
 import { eventually } from '../helpers/app.js';
 import { startNatsServer } from '../helpers/nats-server.js';
-import { directCount, mismatches, seededEvents, totalPosts } from '../helpers/oracle.js';
+import {
+  activityCount,
+  directCount,
+  mismatches,
+  seededEvents,
+  sumActivity,
+  totalPosts,
+} from '../helpers/oracle.js';
 import {
   allWindows,
   CLICKHOUSE_URL,
@@ -73,7 +83,7 @@ async function setup(t: Test, seed: number, count: number) {
     0,
     count,
   );
-  const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database });
+  const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database, tables: operatorTables() });
   t.teardown(() => store.close());
   const scorer = new RulesSentiment();
   return { nats, flags, ingestor, events, store, scorer, to };
@@ -94,28 +104,65 @@ async function publishInChunks(
   }
 }
 
-async function expectExact(t: Test, s: Awaited<ReturnType<typeof setup>>): Promise<void> {
-  const brands = DEFAULT_BRANDS.map((b) => b.name);
-  const expected1m = directCount(s.events, DEFAULT_BRANDS, s.scorer, MIN);
-  const expected1h = directCount(s.events, DEFAULT_BRANDS, s.scorer, 60 * MIN);
-  const windows = await eventually(
-    async () => {
-      const w = await allWindows(s.store, brands, '1m', 0, s.to + MIN);
-      return w.reduce((n, x) => n + x.posts, 0) === totalPosts(expected1m) ? w : undefined;
-    },
-    120_000,
-    'ClickHouse totals to reach the input',
-  );
-  t.same(
-    mismatches(expected1m, windows),
-    [],
-    '1-minute windows in ClickHouse equal the offline computation exactly',
-  );
-  t.same(
-    mismatches(expected1h, await allWindows(s.store, brands, '1h', 0, s.to + 60 * MIN)),
-    [],
-    '1-hour windows too',
-  );
+type Setup = Awaited<ReturnType<typeof setup>>;
+
+/**
+ * How each registered operator's stored results are checked against an offline computation of the
+ * same input. Every operator in the registry needs an entry: a new analysis is not exactly once
+ * until this test says so.
+ */
+const EXACTNESS: Record<string, (t: Test, s: Setup) => Promise<void>> = {
+  async windows(t, s) {
+    const brands = DEFAULT_BRANDS.map((b) => b.name);
+    const expected1m = directCount(s.events, DEFAULT_BRANDS, s.scorer, MIN);
+    const expected1h = directCount(s.events, DEFAULT_BRANDS, s.scorer, 60 * MIN);
+    const windows = await eventually(
+      async () => {
+        const w = await allWindows(s.store, brands, '1m', 0, s.to + MIN);
+        return w.reduce((n, x) => n + x.posts, 0) === totalPosts(expected1m) ? w : undefined;
+      },
+      120_000,
+      'ClickHouse totals to reach the input',
+    );
+    t.same(
+      mismatches(expected1m, windows),
+      [],
+      '1-minute windows in ClickHouse equal the offline computation exactly',
+    );
+    t.same(
+      mismatches(expected1h, await allWindows(s.store, brands, '1h', 0, s.to + 60 * MIN)),
+      [],
+      '1-hour windows too',
+    );
+  },
+  async activity(t, s) {
+    const expected = activityCount(s.events, DEFAULT_BRANDS, s.scorer);
+    const read = async () =>
+      sumActivity(
+        (
+          await Promise.all(DEFAULT_BRANDS.map((b) => s.store.read(ACTIVITY_TABLE, { brand: b.name })))
+        ).flat(),
+      );
+    const total = (m: Map<string, { posts: number }>) => [...m.values()].reduce((n, a) => n + a.posts, 0);
+    const actual = await eventually(
+      async () => {
+        const a = await read();
+        return total(a) === total(expected) ? a : undefined;
+      },
+      60_000,
+      'activity totals to reach the input',
+    );
+    t.same(
+      Object.fromEntries([...actual].sort()),
+      Object.fromEntries([...expected].sort()),
+      'activity by brand and hour of week equals the offline computation exactly',
+    );
+  },
+};
+
+async function expectExact(t: Test, s: Setup): Promise<void> {
+  t.same(Object.keys(EXACTNESS).sort(), [...OPERATOR_NAMES].sort(), 'every registered operator is checked');
+  for (const name of OPERATOR_NAMES) await EXACTNESS[name]!(t, s);
 }
 
 t.test(

@@ -1,6 +1,6 @@
 import type { SentimentScorer } from '../../engines/sentiment/index.js';
 import { BrandMatcher, type BrandSpec } from '../../engines/text/index.js';
-import { SyntheticGenerator } from '../../ingest/generator.js';
+import { SyntheticGenerator } from '../../ingest/synthetic/index.js';
 import {
   enrichEvent,
   validateSocialEvent,
@@ -133,5 +133,48 @@ export function mismatches(
       );
   }
   for (const key of expected.keys()) if (!seen.has(key)) out.push(`${key}: missing`);
+  return out;
+}
+
+/**
+ * Expected activity by `brand|hourOfWeek` (posts, negative, engagement), computed with the
+ * calendar (Monday 00:00 UTC = 0) rather than the engine's arithmetic.
+ */
+export function activityCount(
+  events: SocialEvent[],
+  brands: BrandSpec[],
+  scorer: SentimentScorer,
+): Map<string, { posts: number; negative: number; engagement: number }> {
+  const matcher = new BrandMatcher(brands);
+  const out = new Map<string, { posts: number; negative: number; engagement: number }>();
+  for (const input of events) {
+    const e = enrichEvent(input, matcher, scorer);
+    const d = new Date(e.ts);
+    const hour = ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours();
+    for (const brand of e.brands) {
+      const key = `${brand}|${hour}`;
+      const a = out.get(key) ?? { posts: 0, negative: 0, engagement: 0 };
+      a.posts++;
+      if (e.sentiment.label === 'negative') a.negative++;
+      a.engagement += e.engagement.likes + e.engagement.shares + e.engagement.replies;
+      out.set(key, a);
+    }
+  }
+  return out;
+}
+
+/** Per-partition activity rows summed by `brand|hour`, to compare with activityCount. */
+export function sumActivity(
+  rows: readonly { brand: string; hour: number; posts: number; negative: number; engagement: number }[],
+): Map<string, { posts: number; negative: number; engagement: number }> {
+  const out = new Map<string, { posts: number; negative: number; engagement: number }>();
+  for (const r of rows) {
+    const key = `${r.brand}|${r.hour}`;
+    const a = out.get(key) ?? { posts: 0, negative: 0, engagement: 0 };
+    a.posts += r.posts;
+    a.negative += r.negative;
+    a.engagement += r.engagement;
+    out.set(key, a);
+  }
   return out;
 }

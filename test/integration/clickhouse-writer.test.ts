@@ -209,15 +209,15 @@ function enriched(id: string, ts: number): EnrichedEvent {
 
 t.test('enriched events: stored when a retention is set, a redelivery replaces itself', async (t) => {
   const off = await openStore();
-  await t.rejects(off.insertEnriched([enriched('x', Date.now())]), RangeError, 'retention 0 stores none');
+  t.equal(off.insertEnriched, undefined, 'retention 0: the store has no enriched-events capability');
   await off.close();
 
   const store = await openStore({ enrichedRetentionDays: 3, retentionCheckMs: 3_600_000 });
   t.teardown(() => store.close());
   t.equal(store.writers.length, 3, 'the enriched writer reports figures from the start, before any insert');
   const now = Date.now();
-  await store.insertEnriched([enriched('old', now - 10 * 86_400_000), enriched('new', now)]);
-  await store.insertEnriched([enriched('new', now)]); // a redelivery
+  await store.insertEnriched!([enriched('old', now - 10 * 86_400_000), enriched('new', now)]);
+  await store.insertEnriched!([enriched('new', now)]); // a redelivery
   await store.flush();
   // The periodic run started with the first insert; this one waits for it, and together they
   // leave only the days inside the retention.

@@ -1,7 +1,10 @@
 import t from 'tap';
 import {
   parseWindow,
-  PartitionWindows,
+  PartitionOperators,
+  windowAggregates,
+  type WindowAggregates,
+  type WindowRow,
   TumblingWindowAssigner,
   WatermarkTracker,
   WindowOperator,
@@ -153,24 +156,31 @@ function enriched(
 }
 
 t.test('partition windows: per-brand counts in every window size, late counted per window', async (t) => {
-  const pw = new PartitionWindows({
+  const pw = new PartitionOperators({
+    partition: 3,
     windows: [
       { name: '1m', sizeMs: MIN },
       { name: '1h', sizeMs: 60 * MIN },
     ],
     outOfOrdernessMs: 0,
     allowedLatenessMs: 0,
+    operators: [windowAggregates],
   });
-  t.same(pw.fold(enriched(T0 + 1000, ['A', 'B'], 'positive', 'u1')).lateFor, []);
-  t.same(pw.fold(enriched(T0 + 2000, ['A'], 'negative', 'u2')).lateFor, []);
-  t.same(pw.fold(enriched(T0 + 3000, ['A'], 'negative', 'u2')).lateFor, []);
-  t.same(pw.fold(enriched(T0 + 2 * MIN, ['B'], 'neutral', 'u3')).lateFor, []);
+  t.same(pw.fold(enriched(T0 + 1000, ['A', 'B'], 'positive', 'u1')), []);
+  t.same(pw.fold(enriched(T0 + 2000, ['A'], 'negative', 'u2')), []);
+  t.same(pw.fold(enriched(T0 + 3000, ['A'], 'negative', 'u2')), []);
+  t.same(pw.fold(enriched(T0 + 2 * MIN, ['B'], 'neutral', 'u3')), []);
   const late = pw.fold(enriched(T0 + 4000, ['A'], 'positive', 'u4'));
-  t.same(late.lateFor, ['1m'], 'late for the closed minute, still on time for the open hour');
-  const out = pw.emit();
-  const a1m = out.find((e) => e.key === 'A' && e.window === '1m')!;
+  t.same(late, ['1m'], 'late for the closed minute, still on time for the open hour');
+  const out = pw.emit(42);
+  t.equal(out.writes.length, 1, 'one table written');
+  t.equal(out.live.length, 1, 'one live update');
+  t.equal(out.live[0]!.subject, 'live.windows.3');
+  const rows = out.writes[0]!.rows as unknown as WindowRow[];
+  t.ok(rows.every((r) => r.version === 42 && r.partition === 3), 'rows carry the version and partition');
+  const a1m = rows.find((e) => e.brand === 'A' && e.window === '1m')!;
   t.equal(a1m.final, true);
-  t.match(a1m.value, {
+  t.match(a1m, {
     posts: 3,
     positive: 1,
     negative: 2,
@@ -180,12 +190,13 @@ t.test('partition windows: per-brand counts in every window size, late counted p
     replies: 9,
     authors: 2,
   });
-  t.equal(a1m.value.sentiment_sum, -0.5);
-  const a1h = out.find((e) => e.key === 'A' && e.window === '1h')!;
+  t.equal(a1m.sentiment_sum, -0.5);
+  const a1h = rows.find((e) => e.brand === 'A' && e.window === '1h')!;
   t.equal(a1h.final, false);
-  t.match(a1h.value, { posts: 4, positive: 2, negative: 2, authors: 3 });
-  const restored = new PartitionWindows(pw.settings);
+  t.match(a1h, { posts: 4, positive: 2, negative: 2, authors: 3 });
+  const restored = new PartitionOperators(pw.options);
   restored.restore(JSON.parse(JSON.stringify(pw.snapshot())));
   t.equal(restored.watermark.current, pw.watermark.current);
-  t.equal(restored.openWindows, pw.openWindows);
+  t.equal(restored.get<WindowAggregates>('windows')!.size, pw.get<WindowAggregates>('windows')!.size);
+  t.same(restored.snapshot(), pw.snapshot(), 'the snapshot round-trips');
 });

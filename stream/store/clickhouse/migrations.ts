@@ -1,7 +1,14 @@
 import type { ClickHouseConnection } from './connection.js';
 import { ClickHouseError } from './errors.js';
 import { ident, sql, type SqlFragment } from './escape.js';
-import { deadLettersTableSql, enrichedTableSql, Tables, windowsTableSql } from './schema.js';
+import { ACTIVITY_TABLE } from '../../operators/brand-activity.js';
+import {
+  deadLettersTableSql,
+  enrichedTableSql,
+  operatorTableSql,
+  Tables,
+  windowsTableSql,
+} from './schema.js';
 
 export interface Migration {
   version: number;
@@ -19,6 +26,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'window aggregates', statements: (db) => [windowsTableSql(db)] },
   { version: 2, name: 'dead letters', statements: (db) => [deadLettersTableSql(db)] },
   { version: 3, name: 'enriched events', statements: (db) => [enrichedTableSql(db)] },
+  { version: 4, name: 'brand activity', statements: (db) => [operatorTableSql(db, ACTIVITY_TABLE)] },
 ];
 
 // Lost races of two workers creating the same thing at once (a code 18.16 can still return).

@@ -1,7 +1,8 @@
-import type { BrandCounts } from '../../operators/brand-counts.js';
+import { COUNT_TYPES, type BrandCounts } from '../../operators/brand-counts.js';
 import type { DeadLetter } from '../../bus/dead-letter.js';
 import type { EnrichedEvent } from '../../model/events.js';
 import type { WindowRow } from '../store.js';
+import { checkTableSpec, type ColumnType, type TableSpec } from '../table.js';
 import { ident, joinSql, sql, type SqlFragment } from './escape.js';
 
 /**
@@ -17,18 +18,7 @@ export const Tables = {
 } as const;
 
 /** The counters of a window row and their column types; one entry per BrandCounts field. */
-export const COUNT_COLUMNS: Record<keyof BrandCounts, 'UInt64' | 'Float64'> = {
-  posts: 'UInt64',
-  positive: 'UInt64',
-  neutral: 'UInt64',
-  negative: 'UInt64',
-  unsupported: 'UInt64',
-  sentiment_sum: 'Float64',
-  likes: 'UInt64',
-  shares: 'UInt64',
-  replies: 'UInt64',
-  authors: 'UInt64',
-};
+export const COUNT_COLUMNS = COUNT_TYPES;
 
 export const COUNT_NAMES = Object.keys(COUNT_COLUMNS) as (keyof BrandCounts)[];
 
@@ -170,6 +160,39 @@ export function enrichedRecord(e: EnrichedEvent) {
     geo_lat: e.geo?.lat ?? null,
     geo_lon: e.geo?.lon ?? null,
   };
+}
+
+/**
+ * The table of an operator: its columns, `ReplacingMergeTree(version)` ordered by the key, so a
+ * read with FINAL sees the latest version of each row.
+ */
+export function operatorTableSql(database: string, table: TableSpec<never>): SqlFragment {
+  checkTableSpec(table);
+  const columns = joinSql(
+    Object.entries(table.columns).map(([name, type]) => sql`${ident(name)} ${columnType(type)}`),
+    ',\n    ',
+  );
+  const key = joinSql(table.key.map((name) => ident(name)));
+  return sql`CREATE TABLE IF NOT EXISTS ${ident(database, table.name)} (
+    ${columns}
+  ) ENGINE = ReplacingMergeTree(version)
+  ORDER BY (${key})`;
+}
+
+const COLUMN_TYPES: Record<ColumnType, SqlFragment> = {
+  String: sql`String`,
+  UInt8: sql`UInt8`,
+  UInt32: sql`UInt32`,
+  UInt64: sql`UInt64`,
+  Int64: sql`Int64`,
+  Float64: sql`Float64`,
+};
+
+/** A column type of the fixed list, as SQL text (types are not values, so not escaped). */
+function columnType(type: ColumnType): SqlFragment {
+  const fragment = COLUMN_TYPES[type];
+  if (!fragment) throw new RangeError(`unknown column type ${String(type)}`);
+  return fragment;
 }
 
 /** A column type from the fixed list above, as SQL text (types are not values, so not escaped). */

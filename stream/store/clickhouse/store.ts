@@ -2,7 +2,14 @@ import { emptyCounts } from '../../operators/brand-counts.js';
 import type { DeadLetter } from '../../bus/dead-letter.js';
 import type { EnrichedEvent } from '../../model/events.js';
 import { retry } from '../../retry.js';
-import type { Store, WindowAggregate, WindowQuery, WindowRow } from '../store.js';
+import {
+  WINDOW_TABLE,
+  type Store,
+  type WindowAggregate,
+  type WindowQuery,
+  type WindowRow,
+} from '../store.js';
+import { rowFromRecord, tableKey, type TableFilter, type TableSpec } from '../table.js';
 import { ClickHouseConnection, type ClickHouseConnectionOptions } from './connection.js';
 import { ClickHouseError, isRetryable } from './errors.js';
 import { ident, joinSql, quoteIdentifier, sql } from './escape.js';
@@ -39,6 +46,8 @@ export interface ClickHouseStoreOptions extends ClickHouseConnectionOptions {
   retentionCheckMs?: number;
   /** Attempts to reach the server and migrate at open (the server may still be starting). Default 10. */
   startupRetries?: number;
+  /** The operator tables written through write(); each needs a migration that creates it. */
+  tables?: readonly TableSpec<never>[];
   /** Background failures (retention); insert failures surface through flush() and writer events. */
   onError?: (err: unknown) => void;
 }
@@ -62,7 +71,10 @@ export class ClickHouseStore implements Store {
   private readonly options: ClickHouseStoreOptions;
   private readonly windows: BatchWriter<WindowRecord>;
   private readonly deadLetters: BatchWriter<ReturnType<typeof deadLetterRecord>>;
-  private enriched: BatchWriter<ReturnType<typeof enrichedRecord>> | undefined;
+  private readonly enriched: BatchWriter<ReturnType<typeof enrichedRecord>> | undefined;
+  private readonly tableWriters = new Map<string, BatchWriter<Record<string, unknown>>>();
+  /** Present when enrichedRetentionDays > 0: stores enriched events, a rewrite of an event replaces it. */
+  readonly insertEnriched: ((events: readonly EnrichedEvent[]) => Promise<void>) | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
   private retention: Promise<string[]> = Promise.resolve([]);
   private closing: Promise<void> | undefined;
@@ -75,8 +87,25 @@ export class ClickHouseStore implements Store {
       coalesce: { key: windowRecordKey, keep: newerWindowRecord },
     });
     this.deadLetters = this.writer(Tables.deadLetters, {});
-    // Made up front, so its figures are in `writers` from the start (metrics hook in once).
-    if ((options.enrichedRetentionDays ?? 0) > 0) this.enriched = this.writer(Tables.enriched, {});
+    // Made up front, so their figures are in `writers` from the start (metrics hook in once).
+    for (const table of options.tables ?? [])
+      this.tableWriters.set(
+        table.name,
+        this.writer(table.name, {
+          coalesce: {
+            key: (row) => tableKey(table, row),
+            keep: (older, newer) => (Number(newer.version) >= Number(older.version) ? newer : older),
+          },
+        }),
+      );
+    if ((options.enrichedRetentionDays ?? 0) > 0) {
+      const enriched = this.writer<ReturnType<typeof enrichedRecord>>(Tables.enriched, {});
+      this.enriched = enriched;
+      this.insertEnriched = async (events) => {
+        if (!this.retentionTimer) this.scheduleRetention();
+        await enriched.write(events.map(enrichedRecord));
+      };
+    }
   }
 
   /** Connects, creates the database if missing and applies pending migrations. */
@@ -117,13 +146,34 @@ export class ClickHouseStore implements Store {
     await this.deadLetters.write(letters.map(deadLetterRecord));
   }
 
-  /** Stores enriched events, kept for enrichedRetentionDays; a rewrite of an event replaces it. */
-  async insertEnriched(events: readonly EnrichedEvent[]): Promise<void> {
-    const days = this.options.enrichedRetentionDays ?? 0;
-    if (days === 0 || !this.enriched)
-      throw new RangeError('enriched events are not stored: enrichedRetentionDays is 0');
-    if (!this.retentionTimer) this.scheduleRetention();
-    await this.enriched.write(events.map(enrichedRecord));
+  async write<R extends { version: number }>(table: TableSpec<R>, rows: readonly R[]): Promise<void> {
+    if (table.name === WINDOW_TABLE.name) return this.upsert(rows as unknown as WindowRow[]);
+    await this.tableWriter(table).write(rows as unknown as Record<string, unknown>[]);
+  }
+
+  /** The latest version of each matching row (FINAL); rows this process still buffers are written first. */
+  async read<R extends { version: number }>(table: TableSpec<R>, where: TableFilter): Promise<R[]> {
+    const writer = this.tableWriter(table);
+    if (writer.bufferedRows > 0) await writer.settled();
+    const columns = joinSql(Object.keys(table.columns).map((name) => ident(name)));
+    const filters = Object.entries(where).map(([column, value]) => {
+      if (!(column in table.columns)) throw new RangeError(`table ${table.name} has no column ${column}`);
+      return sql`${ident(column)} = ${value}`;
+    });
+    const condition = filters.length > 0 ? sql` WHERE ${joinSql(filters, ' AND ')}` : sql``;
+    const records = await this.connection.rows<Record<string, unknown>>(
+      sql`SELECT ${columns} FROM ${ident(this.database, table.name)} FINAL${condition}`,
+    );
+    return records.map((r) => rowFromRecord(table, r));
+  }
+
+  private tableWriter(table: TableSpec<never>): BatchWriter<Record<string, unknown>> {
+    const writer = this.tableWriters.get(table.name);
+    if (!writer)
+      throw new RangeError(
+        `table ${table.name} was not opened with this store (ClickHouseStoreOptions.tables)`,
+      );
+    return writer;
   }
 
   async flush(): Promise<void> {
@@ -211,7 +261,12 @@ export class ClickHouseStore implements Store {
   }
 
   private batchWriters(): (WriterFigures & { flush(): Promise<void>; close(): Promise<void> })[] {
-    return [this.windows, this.deadLetters, ...(this.enriched ? [this.enriched] : [])];
+    return [
+      this.windows,
+      this.deadLetters,
+      ...(this.enriched ? [this.enriched] : []),
+      ...this.tableWriters.values(),
+    ];
   }
 
   private writer<T extends object>(

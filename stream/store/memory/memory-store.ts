@@ -1,4 +1,12 @@
-import { mergeRows, type Store, type WindowAggregate, type WindowQuery, type WindowRow } from '../store.js';
+import {
+  mergeRows,
+  WINDOW_TABLE,
+  type Store,
+  type WindowAggregate,
+  type WindowQuery,
+  type WindowRow,
+} from '../store.js';
+import { tableKey, type TableFilter, type TableRow, type TableSpec } from '../table.js';
 
 export interface MemoryStoreOptions {
   /** Windows kept per (brand, window size); the oldest go first. Default 10,080 (a week of minutes). */
@@ -11,6 +19,8 @@ export class MemoryStore implements Store {
   /** series (brand + window) → window start → partition → row */
   private readonly series = new Map<string, Map<number, Map<number, WindowRow>>>();
   private readonly maxWindows: number;
+  /** operator table → row key → latest row; a Map keeps insertion order, so the oldest go first. */
+  private readonly tables = new Map<string, Map<string, TableRow>>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxWindows = options.maxWindowsPerSeries ?? 10_080;
@@ -34,6 +44,34 @@ export class MemoryStore implements Store {
       const existing = parts.get(row.partition);
       if (!existing || existing.version <= row.version) parts.set(row.partition, { ...row });
     }
+  }
+
+  async write<R extends { version: number }>(table: TableSpec<R>, rows: readonly R[]): Promise<void> {
+    if (table.name === WINDOW_TABLE.name) return this.upsert(rows as unknown as WindowRow[]);
+    let held = this.tables.get(table.name);
+    if (!held) {
+      held = new Map();
+      this.tables.set(table.name, held);
+    }
+    const max = table.maxMemoryRows ?? 100_000;
+    for (const row of rows) {
+      const key = tableKey(table, row);
+      const existing = held.get(key);
+      if (existing && existing.version > row.version) continue;
+      held.delete(key); // re-inserted at the end: the latest written goes last
+      held.set(key, { ...(row as unknown as TableRow) });
+      if (held.size > max) held.delete(held.keys().next().value!);
+    }
+  }
+
+  async read<R extends { version: number }>(table: TableSpec<R>, where: TableFilter): Promise<R[]> {
+    const held = this.tables.get(table.name);
+    if (!held) return [];
+    const filters = Object.entries(where);
+    const out: R[] = [];
+    for (const row of held.values())
+      if (filters.every(([column, value]) => row[column] === value)) out.push({ ...row } as R);
+    return out;
   }
 
   async flush(): Promise<void> {}

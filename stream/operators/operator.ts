@@ -1,0 +1,68 @@
+import type { EnrichedEvent } from '../model/events.js';
+import type { TableSpec } from '../store/table.js';
+import type { WindowSpec } from '../windows/index.js';
+
+/**
+ * One analysis in stage 2. The host (stages/stage2.ts) reads the partition's input, drops repeats,
+ * tracks the watermark and, for every enriched event, calls each enabled operator in registry
+ * order; after each batch it takes the operators' rows and live updates, writes the rows, publishes
+ * the updates, and saves every operator's snapshot with the input position in one fenced
+ * checkpoint. So an operator's results are exactly once with no code of its own for it: it only
+ * has to be deterministic in its input (no clocks, no unseeded randomness).
+ *
+ * The logic lives in an engine (engines/, pure); the operator adapts it to this interface.
+ */
+export interface Operator {
+  /** The registry name; also the key of its state in the checkpoint. */
+  readonly name: string;
+  /**
+   * Folds one event (not a repeat; any brands, possibly none) at the current watermark, before the
+   * watermark takes the event's time into account. Returns the names of windows the event came
+   * too late for, if any: the host counts and dead-letters it once.
+   */
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void;
+  /**
+   * After a batch: what changed since the last call, and what the watermark (never lower than
+   * before) has closed. Rows must carry `version` (the input sequence of the batch's last message).
+   */
+  emit(watermark: number, version: number): OperatorOutput;
+  /** JSON-safe state; restore(snapshot()) gives an operator that behaves the same from there on. */
+  snapshot(): unknown;
+  restore(state: unknown): void;
+  /** For metrics and tests: the number of keys or windows held. */
+  readonly size: number;
+}
+
+export interface TableWrite {
+  table: TableSpec<never>;
+  rows: readonly { version: number }[];
+}
+
+export interface LiveUpdate {
+  /** A live subject (see Subjects): at most once, to whoever listens now. */
+  subject: string;
+  data: unknown;
+}
+
+export interface OperatorOutput {
+  writes: TableWrite[];
+  live: LiveUpdate[];
+}
+
+export const NO_OUTPUT: OperatorOutput = Object.freeze({ writes: [], live: [] }) as OperatorOutput;
+
+/** What every operator of a partition is made with. */
+export interface OperatorContext {
+  partition: number;
+  windows: readonly WindowSpec[];
+  allowedLatenessMs: number;
+}
+
+/** A registry entry: how to make the operator, and the tables it writes (each created by a migration). */
+export interface OperatorDefinition {
+  readonly name: string;
+  /** One line for `--operators` help and the README. */
+  readonly description: string;
+  readonly tables: readonly TableSpec<never>[];
+  create(context: OperatorContext): Operator;
+}

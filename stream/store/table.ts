@@ -1,0 +1,59 @@
+/**
+ * Operator tables: the rows an analysis in stage 2 writes, beside the window aggregates. Every
+ * table is versioned like the windows: a row replaces an earlier one with the same key and a lower
+ * or equal version (ClickHouse `ReplacingMergeTree(version)` read with `FINAL`; the in-memory store
+ * keeps the latest), so a replay after a crash rewrites rows instead of adding to them.
+ */
+
+/** Column types that exist on ClickHouse 18.16 and on current releases. */
+export type ColumnType = 'String' | 'UInt8' | 'UInt32' | 'UInt64' | 'Int64' | 'Float64';
+
+/** A row of an operator table: flat columns, and the input sequence it was written at. */
+export type TableRow = Record<string, string | number> & { version: number };
+
+export interface TableSpec<R extends { version: number } = TableRow> {
+  /** The table's name in every store (ClickHouse table, in-memory map). */
+  readonly name: string;
+  /** Columns in order with their types; must include `version UInt64` and every key column. */
+  readonly columns: Readonly<Record<keyof R & string, ColumnType>>;
+  /** The columns that identify a row: equal keys replace each other, the higher version wins. */
+  readonly key: readonly (keyof R & string)[];
+  /** Rows the in-memory store keeps at most; the oldest written go first. Default 100,000. */
+  readonly maxMemoryRows?: number;
+}
+
+/** The replace key of a row. */
+export function tableKey(spec: TableSpec<never>, row: Record<string, unknown>): string {
+  let out = '';
+  for (const column of spec.key) out += `${String(row[column])}\u0000`;
+  return out;
+}
+
+/**
+ * A record read back from a store as a typed row: numbers for the numeric columns (ClickHouse
+ * 18.16 returns 64-bit integers as strings), strings for the others.
+ */
+export function rowFromRecord<R extends { version: number }>(
+  spec: TableSpec<R>,
+  record: Record<string, unknown>,
+): R {
+  const row: Record<string, string | number> = {};
+  for (const [column, type] of Object.entries<ColumnType>(spec.columns))
+    row[column] = type === 'String' ? String(record[column] ?? '') : Number(record[column] ?? 0);
+  return row as R;
+}
+
+/** Equality filters on columns, for reading an operator table. */
+export type TableFilter = Readonly<Record<string, string | number>>;
+
+/** Checks a table spec once, where it is registered: a mistake fails at start, not at the first write. */
+export function checkTableSpec(spec: TableSpec<never>): void {
+  if (!/^[a-z][a-z0-9_]{0,62}$/.test(spec.name))
+    throw new RangeError(`table "${spec.name}": use lower-case letters, digits and _`);
+  if (spec.columns.version !== 'UInt64')
+    throw new RangeError(`table ${spec.name}: needs a version UInt64 column`);
+  for (const column of spec.key)
+    if (!(column in spec.columns))
+      throw new RangeError(`table ${spec.name}: key column ${column} is not a column`);
+  if (spec.key.length === 0) throw new RangeError(`table ${spec.name}: needs at least one key column`);
+}

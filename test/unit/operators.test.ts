@@ -1,0 +1,182 @@
+import t from 'tap';
+import { RulesSentiment } from '../../engines/sentiment/index.js';
+import { hourOfWeek, HourOfWeekProfile, HOURS_PER_WEEK } from '../../engines/stats/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
+import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
+import {
+  ACTIVITY_TABLE,
+  enrichEvent,
+  OPERATORS,
+  PartitionOperators,
+  selectOperators,
+  type ActivityRow,
+  type EnrichedEvent,
+  type OperatorContext,
+} from '../../stream/index.js';
+import { seededEvents } from '../helpers/oracle.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 0, 5, 0, 0, 0); // a Monday
+const context: OperatorContext = {
+  partition: 1,
+  windows: [
+    { name: '1m', sizeMs: MIN },
+    { name: '1h', sizeMs: 60 * MIN },
+  ],
+  allowedLatenessMs: 30_000,
+};
+
+function events(seed: number, minutes: number): EnrichedEvent[] {
+  const matcher = new BrandMatcher(DEFAULT_BRANDS);
+  const scorer = new RulesSentiment();
+  return seededEvents(seed, DEFAULT_BRANDS, 30, T0, T0 + minutes * MIN).map((e) =>
+    enrichEvent(e, matcher, scorer),
+  );
+}
+
+/** Feeds events to an operator in batches of 50 as the host does; returns every batch's output. */
+function drive(
+  op: ReturnType<(typeof OPERATORS)[number]['create']>,
+  input: EnrichedEvent[],
+  firstVersion: number,
+) {
+  const outputs: unknown[] = [];
+  let wm = -Infinity;
+  let maxTs = -Infinity;
+  for (let i = 0; i < input.length; i += 50) {
+    for (const e of input.slice(i, i + 50)) {
+      op.fold(e, wm);
+      maxTs = Math.max(maxTs, e.ts);
+    }
+    wm = maxTs - 5_000;
+    outputs.push(JSON.parse(JSON.stringify(op.emit(wm, firstVersion + i))));
+  }
+  return outputs;
+}
+
+// One contract for every registered operator, as the engines share one: a new operator passes it
+// or the suite fails.
+for (const def of OPERATORS) {
+  t.test(`operator ${def.name}: the operator contract`, async (t) => {
+    const input = events(7, 12);
+    t.ok(input.length > 300, 'enough input');
+
+    t.test('deterministic: the same input gives the same output', async (t) => {
+      t.same(drive(def.create(context), input, 1), drive(def.create(context), input, 1));
+    });
+
+    t.test('snapshot round trip: a restored operator carries on exactly like the original', async (t) => {
+      const half = Math.floor(input.length / 2 / 50) * 50;
+      const original = def.create(context);
+      drive(original, input.slice(0, half), 1);
+      const state = JSON.parse(JSON.stringify(original.snapshot())) as unknown;
+      const restored = def.create(context);
+      restored.restore(state);
+      t.same(restored.snapshot(), original.snapshot(), 'the snapshot survives JSON and restore');
+      t.equal(restored.size, original.size, 'the same number of keys');
+      t.same(
+        drive(restored, input.slice(half), 1000),
+        drive(original, input.slice(half), 1000),
+        'the same output from there on',
+      );
+    });
+
+    t.test('restore(undefined) is an empty operator (switched on after the checkpoint)', async (t) => {
+      const op = def.create(context);
+      drive(op, input.slice(0, 100), 1);
+      op.restore(undefined);
+      t.equal(op.size, 0);
+      t.same(op.emit(Number.MAX_SAFE_INTEGER, 2).writes, [], 'nothing to write');
+    });
+
+    t.test('rows carry the version they were emitted at', async (t) => {
+      const op = def.create(context);
+      for (const e of input.slice(0, 200)) op.fold(e, -Infinity);
+      const out = op.emit(T0 + 3 * MIN, 77);
+      t.ok(out.writes.length > 0, 'something to write');
+      for (const w of out.writes)
+        t.ok(
+          w.rows.every((r) => r.version === 77),
+          `${w.table.name}: version 77`,
+        );
+    });
+  });
+}
+
+t.test(
+  'the host: every operator folds every event; writes grouped by table; the checkpoint holds them all',
+  async (t) => {
+    const host = new PartitionOperators({ ...context, outOfOrdernessMs: 5_000, operators: OPERATORS });
+    const input = events(3, 5);
+    for (const e of input) host.fold(e);
+    const out = host.emit(9);
+    t.same(
+      out.writes.map((w) => w.table.name).sort(),
+      ['brand_activity', 'window_aggregates'],
+      'one write per table',
+    );
+    const snap = JSON.parse(JSON.stringify(host.snapshot())) as ReturnType<typeof host.snapshot>;
+    t.same(
+      Object.keys(snap.operators),
+      OPERATORS.map((o) => o.name),
+    );
+    const again = new PartitionOperators(host.options);
+    again.restore(snap);
+    t.same(again.snapshot(), host.snapshot());
+
+    const none = new PartitionOperators({ ...context, outOfOrdernessMs: 5_000, operators: [] });
+    for (const e of input) t.same(none.fold(e), []);
+    t.same(none.emit(1), { writes: [], live: [] }, 'no operators: nothing to write');
+    t.equal(none.watermark.current, host.watermark.current, 'the watermark still moves');
+  },
+);
+
+t.test('selecting operators: registry order, unknown names refused', async (t) => {
+  t.same(
+    selectOperators(['activity', 'windows']).map((o) => o.name),
+    ['windows', 'activity'],
+  );
+  t.same(selectOperators([]), []);
+  t.throws(() => selectOperators(['windows', 'nope']), RangeError);
+});
+
+t.test('activity: per brand and hour of week, by event time, only changed hours emitted', async (t) => {
+  const op = OPERATORS.find((o) => o.name === 'activity')!.create(context);
+  const base = events(5, 1)[0]!;
+  const at = (ts: number, label: 'negative' | 'positive', likes: number): EnrichedEvent => ({
+    ...base,
+    ts,
+    brands: ['A', 'B'],
+    sentiment: { label, score: 0, model: 't' },
+    engagement: { likes, shares: 1, replies: 0 },
+  });
+  op.fold(at(T0 + 10 * MIN, 'negative', 2), 0); // Monday 00:10 UTC → hour 0
+  op.fold(at(T0 + 25 * 3_600_000, 'positive', 0), 0); // Tuesday 01:00 → hour 25
+  const rows = op.emit(0, 5).writes[0]!.rows as ActivityRow[];
+  t.equal(op.emit(0, 5).writes.length, 0, 'nothing changed since');
+  t.same(rows.map((r) => [r.brand, r.hour, r.posts, r.negative, r.engagement, r.partition]).sort(), [
+    ['A', 0, 1, 1, 3, 1],
+    ['A', 25, 1, 0, 1, 1],
+    ['B', 0, 1, 1, 3, 1],
+    ['B', 25, 1, 0, 1, 1],
+  ]);
+  t.equal(ACTIVITY_TABLE.key.join(','), 'brand,hour,partition');
+});
+
+t.test('hour of week: Monday 00:00 UTC is 0, Sunday 23:00 is 167, before 1970 too', async (t) => {
+  t.equal(hourOfWeek(T0), 0);
+  t.equal(hourOfWeek(T0 - 1), 167);
+  t.equal(hourOfWeek(T0 + 7 * 24 * 3_600_000 + 3_600_000), 1);
+  t.equal(hourOfWeek(Date.UTC(1969, 11, 29, 5)), 5, 'a Monday before the epoch');
+  for (let h = 0; h < 2 * HOURS_PER_WEEK; h += 7) {
+    const d = new Date(T0 + h * 3_600_000 + 59 * MIN);
+    t.equal(hourOfWeek(d.getTime()), ((d.getUTCDay() + 6) % 7) * 24 + d.getUTCHours());
+  }
+  const p = new HourOfWeekProfile();
+  t.equal(p.update(Number.NaN, true, 1), -1, 'a non-finite time is not counted');
+  p.update(T0, true, Number.POSITIVE_INFINITY);
+  t.same(p.cell(0), { posts: 1, negative: 1, engagement: 0 }, 'non-finite engagement counts as none');
+  t.throws(() => p.cell(168), RangeError);
+  t.throws(() => p.restore([1, 2]), RangeError);
+  t.equal(p.total, 1);
+});
