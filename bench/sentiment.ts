@@ -8,7 +8,7 @@
  *
  *   npm run bench:sentiment -- [--rounds 7] [--transformer-dir DIR] [--transformer-texts 2000]
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { RulesSentiment, type SentimentScorer } from '../engines/sentiment/index.js';
@@ -28,8 +28,16 @@ const transformerDir = arg(
 );
 const transformerTexts = Number(arg('transformer-texts', '2000'));
 
+const FILES = ['tweeteval-sentiment-val.jsonl', 'sentiment140-test.jsonl', 'vader-tweets.jsonl'];
+const missing = FILES.filter((f) => !existsSync(join(SHARED_DATA, f)));
+if (missing.length > 0) {
+  console.error(
+    `bench:sentiment reads the dev sets in ../shared/data beside the repository (not part of a clone); missing in ${SHARED_DATA}: ${missing.join(', ')}`,
+  );
+  process.exit(2);
+}
 const texts: string[] = [];
-for (const file of ['tweeteval-sentiment-val.jsonl', 'sentiment140-test.jsonl', 'vader-tweets.jsonl']) {
+for (const file of FILES) {
   for (const line of readFileSync(join(SHARED_DATA, file), 'utf8').split('\n')) {
     if (line.trim()) texts.push(decodeEscapes((JSON.parse(line) as { text: string }).text));
   }

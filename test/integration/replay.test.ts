@@ -22,13 +22,17 @@ import { validateSocialEvent, type SocialEventInput, type WindowAggregate } from
 import { RecordingSink } from '../fakes/pipeline.js';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 import { directCount, mismatches, totalPosts, type Expected } from '../helpers/oracle.js';
+import { writeReplayDataset } from '../helpers/replay-data.js';
+import { sharedFile } from '../helpers/shared-data.js';
 
 /**
  * The replay against a real embedded Pulsewatch over HTTP: what it reports, and what the pipeline
- * counts, which must equal a direct count over the events that were sent.
+ * counts, which must equal a direct count over the events that were sent. The input is written
+ * here (seeded, every time format, JSONL and CSV); the Sentiment140 dev set runs too when
+ * `../shared` is there.
  */
 const HOUR = 3_600_000;
-const S140 = join(PROJECT_ROOT, '..', 'shared', 'data', 'sentiment140-test.jsonl');
+const S140 = sharedFile('data/sentiment140-test.jsonl');
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'replay');
 const LABEL_BRANDS_FILE = join(FIXTURES, 'label-brands.json');
 const LABEL_BRANDS = JSON.parse(readFileSync(LABEL_BRANDS_FILE, 'utf8')) as BrandSpec[];
@@ -39,6 +43,37 @@ const dir = mkdtempSync(join(tmpdir(), 'pw-replay-it-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 let states = 0;
 const statePath = () => join(dir, `state-${++states}.json`);
+
+/** A file to replay, and what a correct replay finds in it. */
+interface ReplayInput {
+  name: string;
+  file: string;
+  skip: string | false;
+  /** Rows per label (read when the test runs: a missing dev file is skipped, not read). */
+  labels: () => Record<string, number>;
+  /** The event time of every row, when known. */
+  times?: number[];
+}
+
+const generated = (format: 'jsonl' | 'csv', seed: number): ReplayInput => {
+  const d = writeReplayDataset(dir, { name: 'posts', format, seed });
+  return {
+    name: `written posts.${format}`,
+    file: d.file,
+    skip: false,
+    labels: () => d.labels,
+    times: d.times,
+  };
+};
+const JSONL = generated('jsonl', 1);
+const CSV = generated('csv', 2);
+const SENTIMENT140: ReplayInput = {
+  name: 'sentiment140-test (dev data)',
+  file: S140.path,
+  skip: S140.skip,
+  labels: () => labelCounts(S140.path),
+};
+const rowsOf = (input: ReplayInput) => Object.values(input.labels()).reduce((a, b) => a + b, 0);
 
 async function app(t: Test, flags: string[] = []): Promise<Running> {
   const running = await startTestApp(['--allowed-lateness-ms', '600000', ...flags]);
@@ -80,18 +115,18 @@ async function windowsWhenDrained(
   );
 }
 
-const labelCounts = () => {
+function labelCounts(file: string): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const line of readFileSync(S140, 'utf8').split('\n').filter(Boolean)) {
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
     const label = (JSON.parse(line) as { label: string }).label;
     counts[label] = (counts[label] ?? 0) + 1;
   }
   return counts;
-};
+}
 
-const s140 = (sink: EventSink, over: Partial<ReplayOptions> = {}) =>
+const replay = (input: ReplayInput, sink: EventSink, over: Partial<ReplayOptions> = {}) =>
   replayFile({
-    file: S140,
+    file: input.file,
     mapping: parseMapFlags(['group=label']),
     speed: Infinity,
     batchSize: 100,
@@ -113,49 +148,62 @@ const totals = (s: ReplaySummary) => ({
   position: s.position,
 });
 
-t.test('sentiment140-test: every row accepted, and the pipeline counts equal a direct count', async (t) => {
-  const running = await app(t, ['--brands', LABEL_BRANDS_FILE]);
-  const sink = new RecordingSink(new HttpSink({ url: running.url, retries: 3 }));
-  const summary = await s140(sink);
-  t.match(totals(summary), {
-    status: 'complete',
-    read: 498,
-    events: 498,
-    sent: 498,
-    accepted: 498,
-    rejected: 0,
-    position: 498,
-  });
-  t.equal(summary.duplicates, 0);
-  t.same(summary.rejected_local, {});
-  t.same(summary.rejected_server, {});
-  t.ok(
-    sink.events.every((e, i) => i === 0 || e.ts >= sink.events[i - 1]!.ts),
-    'sent in event-time order (the file is not sorted)',
-  );
-  t.equal(new Set(sink.events.map((e) => e.id)).size, 498, 'every row has its own id');
+for (const input of [JSONL, CSV, SENTIMENT140])
+  t.test(
+    `${input.name}: every row accepted, and the pipeline counts equal a direct count`,
+    { skip: input.skip },
+    async (t) => {
+      const n = rowsOf(input);
+      const running = await app(t, ['--brands', LABEL_BRANDS_FILE]);
+      const sink = new RecordingSink(new HttpSink({ url: running.url, retries: 3 }));
+      const summary = await replay(input, sink);
+      t.match(totals(summary), {
+        status: 'complete',
+        read: n,
+        events: n,
+        sent: n,
+        accepted: n,
+        rejected: 0,
+        position: n,
+      });
+      t.equal(summary.duplicates, 0);
+      t.same(summary.rejected_local, {});
+      t.same(summary.rejected_server, {});
+      t.ok(
+        sink.events.every((e, i) => i === 0 || e.ts >= sink.events[i - 1]!.ts),
+        'sent in event-time order (the file is not sorted)',
+      );
+      if (input.times)
+        t.same(
+          sink.events.map((e) => e.ts),
+          [...input.times].sort((a, b) => a - b),
+          'every time format read to the millisecond it stands for',
+        );
+      t.equal(new Set(sink.events.map((e) => e.id)).size, n, 'every row has its own id');
 
-  const expected = oracle(sink.events, LABEL_BRANDS);
-  const windows = await windowsWhenDrained(running.url, LABEL_BRANDS, totalPosts(expected));
-  t.same(mismatches(expected, windows), [], 'every 1-hour window matches the direct count');
-  const byBrand: Record<string, number> = {};
-  for (const w of windows) byBrand[w.brand] = (byBrand[w.brand] ?? 0) + w.posts;
-  const labels = labelCounts();
-  t.same(
-    byBrand,
-    {
-      'Label Positive': labels.positive,
-      'Label Negative': labels.negative,
-      'Label Neutral': labels.neutral,
+      const expected = oracle(sink.events, LABEL_BRANDS);
+      const windows = await windowsWhenDrained(running.url, LABEL_BRANDS, totalPosts(expected));
+      t.same(mismatches(expected, windows), [], 'every 1-hour window matches the direct count');
+      const byBrand: Record<string, number> = {};
+      for (const w of windows) byBrand[w.brand] = (byBrand[w.brand] ?? 0) + w.posts;
+      const labels = input.labels();
+      t.same(
+        byBrand,
+        {
+          'Label Positive': labels.positive,
+          'Label Negative': labels.negative,
+          'Label Neutral': labels.neutral,
+        },
+        'the group field (label) reached the brand matcher: posts per brand = rows per label in the file',
+      );
     },
-    'the group field (label) reached the brand matcher: posts per brand = rows per label in the file',
   );
-});
 
 t.test('interrupted after two batches and resumed: the same totals as one uninterrupted run', async (t) => {
+  const n = rowsOf(JSONL);
   const once = await app(t, ['--brands', LABEL_BRANDS_FILE]);
   const whole = new RecordingSink(new HttpSink({ url: once.url, retries: 3 }));
-  const uninterrupted = await s140(whole);
+  const uninterrupted = await replay(JSONL, whole);
   const expected = oracle(whole.events, LABEL_BRANDS);
 
   const twice = await app(t, ['--brands', LABEL_BRANDS_FILE]);
@@ -165,14 +213,14 @@ t.test('interrupted after two batches and resumed: the same totals as one uninte
     new HttpSink({ url: twice.url, retries: 3 }),
     (call) => call === 2 && stop.abort(),
   );
-  const interrupted = await s140(first, { statePath: state, signal: stop.signal });
+  const interrupted = await replay(JSONL, first, { statePath: state, signal: stop.signal });
   t.equal(interrupted.status, 'interrupted');
   t.equal(interrupted.position, 200);
   t.equal(first.events.length, 200, 'nothing after the stop');
   const second = new RecordingSink(new HttpSink({ url: twice.url, retries: 3 }));
-  const resumed = await s140(second, { statePath: state });
+  const resumed = await replay(JSONL, second, { statePath: state });
   t.equal(resumed.resumed_at, 200);
-  t.equal(second.events.length, 298);
+  t.equal(second.events.length, n - 200);
   t.same(totals(resumed), totals(uninterrupted), 'the summary of the finished run');
   t.equal(resumed.duplicates, 0);
 
@@ -185,6 +233,7 @@ t.test('interrupted after two batches and resumed: the same totals as one uninte
 });
 
 t.test('a batch abandoned after the server took it is sent again; dedup keeps the totals', async (t) => {
+  const n = rowsOf(JSONL);
   const running = await app(t, ['--brands', LABEL_BRANDS_FILE]);
   const state = statePath();
   const stop = new AbortController();
@@ -195,13 +244,13 @@ t.test('a batch abandoned after the server took it is sent again; dedup keeps th
       throw new Error('aborted');
     }
   });
-  const interrupted = await s140(lost, { statePath: state, signal: stop.signal });
+  const interrupted = await replay(JSONL, lost, { statePath: state, signal: stop.signal });
   t.equal(interrupted.position, 200, 'the abandoned batch is not counted as done');
   const rest = new RecordingSink(new HttpSink({ url: running.url, retries: 3 }));
-  const resumed = await s140(rest, { statePath: state });
-  t.equal(resumed.events, 498);
-  t.equal(resumed.accepted, 498);
-  t.equal(rest.events.length, 298, 'from the abandoned batch on');
+  const resumed = await replay(JSONL, rest, { statePath: state });
+  t.equal(resumed.events, n);
+  t.equal(resumed.accepted, n);
+  t.equal(rest.events.length, n - 200, 'from the abandoned batch on');
   t.same(rest.events.slice(0, 100), lost.events.slice(200), 'the abandoned batch is sent again');
   const expected = oracle(rest.events.concat(lost.events.slice(0, 200)), LABEL_BRANDS);
   const windows = await windowsWhenDrained(running.url, LABEL_BRANDS, totalPosts(expected));
@@ -334,10 +383,14 @@ t.test('--encoding: a Latin-1 file is rejected row by row as UTF-8 and read as l
 });
 
 t.test('the CLI: progress and a summary, --json on stdout, SIGINT-style stop and resume', async (t) => {
-  const brandsFile = join(FIXTURES, 'sentiment140-brands.json');
-  const running = await app(t, ['--brands', brandsFile]);
+  const n = rowsOf(JSONL);
+  const running = await app(t, ['--brands', LABEL_BRANDS_FILE]);
   const state = statePath();
-  const args = [S140, '--url', running.url, '--speed', 'max', '--batch', '100', '--state', state, '--json'];
+  const args = [
+    JSONL.file,
+    ...['--map', 'group=label', '--url', running.url, '--speed', 'max', '--batch', '100'],
+    ...['--state', state, '--json'],
+  ];
 
   const interrupt = new AbortController();
   const out: string[] = [];
@@ -347,7 +400,7 @@ t.test('the CLI: progress and a summary, --json on stdout, SIGINT-style stop and
     err: (l) => {
       err.push(l);
       // Stop once two batches are reported done.
-      if (l.startsWith('sent 200 of 498')) interrupt.abort();
+      if (l.startsWith(`sent 200 of ${n}`)) interrupt.abort();
     },
     interrupt: interrupt.signal,
     progressEveryMs: 0,
@@ -357,7 +410,9 @@ t.test('the CLI: progress and a summary, --json on stdout, SIGINT-style stop and
   t.match(stderr, /SIGINT: stopping after the batch in flight/);
   t.match(
     stderr,
-    /interrupted: 200 of 498 events are acknowledged and saved in .*; run the same command again to resume/,
+    new RegExp(
+      `interrupted: 200 of ${n} events are acknowledged and saved in .*; run the same command again to resume`,
+    ),
   );
   t.match(JSON.parse(out.at(-1)!), { status: 'interrupted', position: 200 });
 
@@ -372,19 +427,19 @@ t.test('the CLI: progress and a summary, --json on stdout, SIGINT-style stop and
   const summary = JSON.parse(out.at(-1)!) as ReplaySummary;
   t.match(summary, {
     status: 'complete',
-    read: 498,
-    events: 498,
-    sent: 498,
-    accepted: 498,
+    read: n,
+    events: n,
+    sent: n,
+    accepted: n,
     duplicates: 0,
     rejected: 0,
     resumed_at: 200,
   });
-  t.match(err.join('\n'), /replay: resuming at event 201 of 498 events/);
-  t.match(err.join('\n'), /sent 498 of 498 events \(100\.0%\), 498 accepted, 0 rejected/);
-  t.match(err.join('\n'), /replay complete: .*sentiment140-test\.jsonl \(resumed at event 201\)/);
+  t.match(err.join('\n'), `replay: resuming at event 201 of ${n} events`);
+  t.match(err.join('\n'), `sent ${n} of ${n} events (100.0%), ${n} accepted, 0 rejected`);
+  t.match(err.join('\n'), /replay complete: .*posts\.jsonl \(resumed at event 201\)/);
   await eventually(
-    async () => ((await metricValue(running, 'pulsewatch_events_enriched_total')) === 498 ? true : undefined),
+    async () => ((await metricValue(running, 'pulsewatch_events_enriched_total')) === n ? true : undefined),
     30_000,
     'every post enriched once',
   );

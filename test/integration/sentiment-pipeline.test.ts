@@ -1,14 +1,12 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { PROJECT_ROOT } from '../../app/paths.js';
 import { eventually, metricValue, ndjson, post, startTestApp } from '../helpers/app.js';
+import { TINY_TRANSFORMER } from '../helpers/shared-data.js';
 
 /**
  * Each sentiment tier in the running pipeline, chosen by configuration: events are scored, the
  * tier and model show in /metrics, and posts in other languages are counted as unsupported.
  */
-const MODEL = join(PROJECT_ROOT, '..', 'shared', 'models', 'tiny-random-roberta-sentiment');
+const MODEL = TINY_TRANSFORMER.path;
 const ENRICHED = 'pulsewatch_events_enriched_total';
 
 async function send(url: string, lines: unknown[]): Promise<void> {
@@ -45,7 +43,7 @@ for (const [tier, model] of [
   });
 }
 
-t.test('--sentiment-model transformer', { skip: !existsSync(MODEL) && `no model at ${MODEL}` }, async (t) => {
+t.test('--sentiment-model transformer', { skip: TINY_TRANSFORMER.skip }, async (t) => {
   const running = await startTestApp([
     '--sentiment-model',
     'transformer',

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
@@ -13,8 +13,8 @@ import {
   type PoolEvent,
   type SocialEvent,
 } from '../../stream/index.js';
-import { PROJECT_ROOT } from '../../app/paths.js';
 import { eventually } from '../helpers/app.js';
+import { TINY_TRANSFORMER } from '../helpers/shared-data.js';
 
 /**
  * The transformer tier's worker pool with the real @xenova/transformers and onnxruntime-node, on
@@ -22,8 +22,8 @@ import { eventually } from '../helpers/app.js';
  * recovery from workers that crash or hang. The fixture's labels mean nothing; what it tests is
  * the machinery.
  */
-const MODEL = join(PROJECT_ROOT, '..', 'shared', 'models', 'tiny-random-roberta-sentiment');
-const skip = !existsSync(MODEL) && `no model fixture at ${MODEL}`;
+const MODEL = TINY_TRANSFORMER.path;
+const skip = TINY_TRANSFORMER.skip;
 const LABELS = ['negative', 'neutral', 'positive'];
 const TEXTS = Array.from(
   { length: 120 },
