@@ -2,10 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { BrandDirectory, buildApi, LiveHub, Metrics } from '../api/index.js';
 import { BrandMatcher } from '../engines/text/index.js';
-import { SyntheticGenerator, type GeneratedEvent } from '../ingest/generator.js';
-import { scenarioBrands } from '../ingest/scenario.js';
+import {
+  scenarioBrands,
+  submitGenerated,
+  SyntheticGenerator,
+  SyntheticSource,
+} from '../ingest/synthetic/index.js';
 import { EventIngestor, httpIngest, loadApiKeys, RateLimiter } from '../ingest/index.js';
-import { submitLine, SyntheticSource } from '../ingest/synthetic-source.js';
 import { JetstreamConnector } from '../ingest/connectors/bluesky.js';
 import type { StreamConnector } from '../ingest/connectors/connector.js';
 import { MastodonConnector } from '../ingest/connectors/mastodon.js';
@@ -238,7 +241,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     synthetic = new SyntheticSource({
       generator,
       backfillMs: config.syntheticBackfillMinutes * 60_000,
-      sink: (batch) => publishGenerated(ingestor, batch),
+      sink: (batch) => submitGenerated(new IngestorSink(ingestor), batch),
       onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
     });
   }
@@ -320,16 +323,4 @@ function inProcessConnectors(
       }),
     ]);
   return out;
-}
-
-async function publishGenerated(ingestor: EventIngestor, batch: GeneratedEvent[]): Promise<void> {
-  const social: { value: unknown }[] = [];
-  const others: Promise<unknown>[] = [];
-  for (const g of batch) {
-    if (g.kind === 'social') social.push({ value: g.event });
-    // a scenario's malformed lines are refused (counted, dead-lettered) as HTTP ingest refuses them
-    else if (g.kind === 'malformed') others.push(submitLine(ingestor, g.line));
-    else others.push(ingestor.submitFeedback(g.event));
-  }
-  await Promise.all([ingestor.submitSocialBatch(social), ...others]);
 }

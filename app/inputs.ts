@@ -4,8 +4,14 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { BrandDirectory } from '../api/index.js';
 import type { BrandSpec } from '../engines/text/index.js';
 import { DEFAULT_BRANDS, defaultCampaigns } from '../ingest/brands-default.js';
-import type { GeneratorConfig, SpikeSpec } from '../ingest/generator.js';
-import { loadScenario, resolveScenario, ScenarioError, type Scenario } from '../ingest/scenario.js';
+import {
+  loadScenario,
+  resolveScenario,
+  ScenarioError,
+  type GeneratorConfig,
+  type Scenario,
+  type SpikeSpec,
+} from '../ingest/synthetic/index.js';
 import { ConfigError, type Config } from './config.js';
 
 const BrandFile = TypeCompiler.Compile(

@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnPulsewatch } from '../app/process.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
-import { SyntheticGenerator } from '../ingest/generator.js';
+import { SyntheticGenerator } from '../ingest/synthetic/index.js';
 import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 
 const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import type { BrandSpec } from '../stream/model/index.js';
-import type { CampaignSpec } from './generator.js';
+import type { CampaignSpec } from './synthetic/index.js';
 
 /**
  * Fictional brands for the embedded demo: one own brand and three competitors. Aliases include an

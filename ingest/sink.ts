@@ -1,4 +1,6 @@
-import type { EventIngestor } from './publisher.js';
+import type { RejectReason } from '../stream/index.js';
+import { parseNdjson } from './ndjson.js';
+import type { EventIngestor, SubmitResult } from './publisher.js';
 
 /** What a connector hands its events to: the in-process ingestor, or a Pulsewatch server over HTTP. */
 export interface EventSink {
@@ -9,6 +11,16 @@ export interface EventSink {
    */
   submit(events: readonly unknown[], kind?: EventKind): Promise<SinkResult>;
   close?(): Promise<void>;
+}
+
+/** A sink that also takes NDJSON lines as they are: `IngestorSink` in process, `HttpSink` over HTTP. */
+export interface RawEventSink extends EventSink {
+  /**
+   * Submits NDJSON lines unchanged, for lines that must reach ingest as they are (a scenario's
+   * malformed ones): ingest decodes and checks them as it does an HTTP request's lines. Blank lines
+   * are skipped; errors are indexed by line.
+   */
+  submitRaw(lines: readonly string[], kind?: EventKind): Promise<SinkResult>;
 }
 
 export type EventKind = 'social' | 'feedback';
@@ -35,17 +47,66 @@ export function addResult(a: SinkResult, b: SinkResult, indexOffset = 0): SinkRe
   return a;
 }
 
-/** The in-process sink: events go through the same validation and publishing as HTTP ingest. */
-export class IngestorSink implements EventSink {
+/** One input for the ingestor: decoded, or refused before it could be decoded (not JSON, not UTF-8). */
+type Input =
+  | { index: number; ok: true; value: unknown; raw?: string; bytes?: Uint8Array }
+  | { index: number; ok: false; reason: RejectReason; detail: string; raw: string };
+
+/**
+ * The in-process sink, and the one way in-process code hands events to the `EventIngestor`: the
+ * same validation, dead letters and publishing as HTTP ingest.
+ */
+export class IngestorSink implements RawEventSink {
   constructor(private readonly ingestor: EventIngestor) {}
 
-  async submit(events: readonly unknown[], kind: EventKind = 'social'): Promise<SinkResult> {
+  submit(events: readonly unknown[], kind: EventKind = 'social'): Promise<SinkResult> {
+    return this.deliver(
+      kind,
+      events.map((value, index) => ({ index, ok: true, value })),
+    );
+  }
+
+  async submitRaw(lines: readonly string[], kind: EventKind = 'social'): Promise<SinkResult> {
+    if (lines.some((l) => /[\r\n]/.test(l)))
+      throw new RangeError('submitRaw: a line must not contain a line break');
+    const parsed = parseNdjson(Buffer.from(lines.join('\n')), Number.MAX_SAFE_INTEGER);
+    return this.deliver(
+      kind,
+      Array.from(parsed, ({ line, ...l }) => ({ index: line - 1, ...l })),
+    );
+  }
+
+  /**
+   * Refuses what could not be decoded, publishes decoded social events as one batch and feedback
+   * one by one, and resolves once all of it is settled; a bus failure then rejects.
+   */
+  private async deliver(kind: EventKind, inputs: readonly Input[]): Promise<SinkResult> {
+    // by input index; an index without a result is a blank line
+    const results: SubmitResult[] = [];
+    const note = (index: number) => (r: SubmitResult) => {
+      results[index] = r;
+    };
+    const social: Extract<Input, { ok: true }>[] = [];
+    const work: Promise<unknown>[] = [];
+    for (const input of inputs) {
+      if (!input.ok) {
+        const source = kind === 'feedback' ? kind : undefined;
+        work.push(
+          this.ingestor.reject(kind, input.reason, input.detail, input.raw, source).then(note(input.index)),
+        );
+      } else if (kind === 'social') social.push(input);
+      else work.push(this.ingestor.submitFeedback(input.value, input.raw).then(note(input.index)));
+    }
+    if (social.length > 0)
+      work.push(
+        this.ingestor
+          .submitSocialBatch(social.map(({ value, raw, bytes }) => ({ value, raw, bytes })))
+          .then((rs) => rs.forEach((r, i) => note(social[i]!.index)(r))),
+      );
+    const failure = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
     const result = emptyResult();
-    const outcomes =
-      kind === 'social'
-        ? await this.ingestor.submitSocialBatch(events.map((value) => ({ value })))
-        : await Promise.all(events.map((e) => this.ingestor.submitFeedback(e)));
-    outcomes.forEach((r, index) => {
+    results.forEach((r, index) => {
       if (r.ok) {
         result.accepted++;
         if (r.duplicate) result.duplicates++;

@@ -1,8 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { GeneratedEvent } from '../../ingest/generator.js';
-import { GroundTruth, TruthFile } from '../../ingest/scenario.js';
 import { addResult, emptyResult, type SinkResult } from '../../ingest/sink.js';
-import { SyntheticSource } from '../../ingest/synthetic-source.js';
+import {
+  GroundTruth,
+  SyntheticSource,
+  TruthFile,
+  type GeneratedEvent,
+} from '../../ingest/synthetic/index.js';
 import { shutdownSignal } from '../../ingest/connectors/cli.js';
 import { httpSinkFrom, SINK_HELP, SINK_OPTIONS } from './sink-args.js';
 import {

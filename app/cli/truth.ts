@@ -1,15 +1,15 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SyntheticGenerator } from '../../ingest/generator.js';
 import {
   GroundTruth,
   isIsoTime,
   loadScenario,
   resolveScenario,
   ScenarioError,
+  SyntheticGenerator,
   TruthFile,
   type ResolvedScenario,
   type TruthCounts,
-} from '../../ingest/scenario.js';
+} from '../../ingest/synthetic/index.js';
 
 export const summary = "export a scenario's ground truth for a range of event time, without sending anything";
 

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
-import { SyntheticGenerator } from '../../ingest/generator.js';
+import { SyntheticGenerator } from '../../ingest/synthetic/index.js';
 import { brandId } from '../../api/index.js';
 import { validateSocialEvent, type SocialEventInput, type WindowAggregate } from '../../stream/index.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';

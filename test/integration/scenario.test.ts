@@ -7,14 +7,14 @@ import { run as syntheticCli } from '../../app/cli/synthetic.js';
 import type { Running } from '../../app/compose.js';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
-import { SyntheticGenerator } from '../../ingest/generator.js';
 import {
   GroundTruth,
   loadScenario,
   resolveScenario,
+  SyntheticGenerator,
   type TruthCounts,
   type TruthRecord,
-} from '../../ingest/scenario.js';
+} from '../../ingest/synthetic/index.js';
 import { validateSocialEvent, type SocialEvent, type WindowAggregate } from '../../stream/index.js';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 import { directCount, mismatches, totalPosts } from '../helpers/oracle.js';

@@ -6,10 +6,10 @@ import {
   LATE_WARMUP_MS,
   MAX_OUT_OF_ORDER_MS,
   SyntheticGenerator,
+  SyntheticSource,
   type GeneratedEvent,
   type GeneratorConfig,
-} from '../../ingest/generator.js';
-import { SyntheticSource } from '../../ingest/synthetic-source.js';
+} from '../../ingest/synthetic/index.js';
 import type { FeedbackEvent, SocialEventInput } from '../../stream/model/events.js';
 import { checkSocialEvent, validateFeedbackEvent, validateSocialEvent } from '../../stream/model/events.js';
 

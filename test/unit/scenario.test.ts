@@ -8,22 +8,20 @@ import { syntheticConfig } from '../../app/inputs.js';
 import { run as truthCli } from '../../app/cli/truth.js';
 import { DEFAULT_BRANDS, defaultCampaigns } from '../../ingest/brands-default.js';
 import {
-  LATE_WARMUP_MS,
-  MAX_OUT_OF_ORDER_MS,
-  SyntheticGenerator,
-  type GeneratedEvent,
-} from '../../ingest/generator.js';
-import {
   GroundTruth,
+  LATE_WARMUP_MS,
   loadScenario,
+  MAX_OUT_OF_ORDER_MS,
   parseScenario,
   resolveScenario,
   ScenarioError,
   scenarioBrands,
+  SyntheticGenerator,
   TruthFile,
+  type GeneratedEvent,
   type Scenario,
   type TruthRecord,
-} from '../../ingest/scenario.js';
+} from '../../ingest/synthetic/index.js';
 import { checkSocialEvent } from '../../stream/model/events.js';
 
 const SCENARIOS = new URL('../../scenarios/', import.meta.url).pathname;

@@ -1,6 +1,5 @@
-import type { GeneratedEvent, SyntheticGenerator } from './generator.js';
-import { parseNdjson } from './ndjson.js';
-import type { EventIngestor, SubmitResult } from './publisher.js';
+import type { GeneratedEvent } from './events.js';
+import type { SyntheticGenerator } from './generator.js';
 
 export interface SyntheticSourceOptions {
   generator: SyntheticGenerator;
@@ -152,17 +151,4 @@ export class SyntheticSource {
 function positive(name: string, v: number): number {
   if (!Number.isFinite(v) || v <= 0) throw new RangeError(`SyntheticSource: ${name} must be > 0 (got ${v})`);
   return v;
-}
-
-/**
- * Hands one generated raw line (an injected malformed one) to the in-process ingestor exactly as
- * HTTP ingest would: decoded as an NDJSON line, refused with its reason when it is not JSON, and
- * validated (and refused, counted and dead-lettered) when it is.
- */
-export function submitLine(ingestor: EventIngestor, line: string): Promise<SubmitResult> {
-  const [l] = parseNdjson(Buffer.from(line), Number.MAX_SAFE_INTEGER);
-  if (!l) throw new RangeError('submitLine: the line is blank');
-  return l.ok
-    ? ingestor.submitSocial(l.value, l.raw, l.bytes)
-    : ingestor.reject('social', l.reason, l.detail, l.raw);
 }
