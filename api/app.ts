@@ -3,7 +3,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Store, WindowSpec } from '../stream/index.js';
 import type { BrandDirectory } from './brands.js';
 import { installErrorHandlers } from './errors.js';
+import { ApiKeys } from './keys.js';
 import type { LiveHub } from './live-hub.js';
+import { authPlugin, requestLogFields } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import type { Metrics } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
@@ -23,6 +25,10 @@ export interface ApiOptions {
   version: string;
   metrics: Metrics;
   notReady: () => string | null;
+  /** The API keys; with none (the default) every route is open. */
+  apiKeys?: ApiKeys;
+  /** `/metrics` without a key; otherwise it needs scope `admin` (when keys are configured). */
+  metricsPublic?: boolean;
   query?: QueryOptions;
   /** Folder of the live page; no page when absent. */
   dashboardDir?: string;
@@ -40,11 +46,20 @@ export interface ApiOptions {
  */
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    ...(o.logger ? { loggerInstance: o.logger } : { logger: false }),
+    // keys sent in a WebSocket URL stay out of the request logs
+    ...(o.logger
+      ? { loggerInstance: o.logger.child({}, { serializers: { req: requestLogFields } }) }
+      : { logger: false }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app, (code) => o.metrics.httpErrors.inc({ code }));
+  // first, so that it sees every route that follows (and refuses one without a scope)
+  await app.register(authPlugin, { keys: o.apiKeys ?? new ApiKeys(), publicPrefixes: ['/docs'] });
   await app.register(openapiPlugin, { version: o.version });
-  await app.register(healthRoutes, { metrics: o.metrics, notReady: o.notReady });
+  await app.register(healthRoutes, {
+    metrics: o.metrics,
+    notReady: o.notReady,
+    metricsScope: o.metricsPublic ? 'public' : 'admin',
+  });
   if (!o.query) return app;
   await app.register(brandRoutes, {
     ...o.query,

@@ -8,7 +8,7 @@ import {
   SyntheticGenerator,
   SyntheticSource,
 } from '../ingest/synthetic/index.js';
-import { EventIngestor, httpIngest, loadApiKeys, RateLimiter } from '../ingest/index.js';
+import { EventIngestor, httpIngest, RateLimiter } from '../ingest/index.js';
 import { JetstreamConnector } from '../ingest/connectors/bluesky.js';
 import type { StreamConnector } from '../ingest/connectors/connector.js';
 import { MastodonConnector } from '../ingest/connectors/mastodon.js';
@@ -28,8 +28,9 @@ import {
   type Store,
 } from '../stream/index.js';
 import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
+import { announceAccess, loadApiKeys } from './api-keys.js';
 import { openBackends } from './backends.js';
-import { ConfigError, type Config, type Role } from './config.js';
+import type { Config, Role } from './config.js';
 import { loadBrands, loadScenarioSetting, syntheticConfig } from './inputs.js';
 import { join } from 'node:path';
 import { DASHBOARD_DIR, PROJECT_ROOT, VERSION } from './paths.js';
@@ -59,11 +60,15 @@ export interface Running {
 export async function startApp(config: Config, options: { dashboardDir?: string } = {}): Promise<Running> {
   const logger = pino({ level: config.logLevel });
   const runs = (r: Role) => config.mode === 'embedded' || config.role === 'all' || config.role === r;
+  // before any backend opens: services mode without a key (and without --insecure) stops here
+  const apiKeys = await loadApiKeys(config);
+  announceAccess(logger, config, apiKeys);
   const scenario = await loadScenarioSetting(config.scenarioFile);
   const specs = await loadBrands(config.brandsFile, scenario && scenarioBrands(scenario));
   const brands = new BrandDirectory(specs);
   const instrumentation = new Instrumentation();
   const metrics = new Metrics({ sources: [...CONNECTOR_SOURCES, ...config.metricSources] });
+  metrics.sources.allow(apiKeys.names);
   const stopMetrics = metrics.observe(instrumentation);
   instrumentation.on('processor.error', (e) =>
     logger.error({ err: e.error, stage: e.stage, partition: e.partition }, 'batch failed; retrying'),
@@ -187,6 +192,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     version: VERSION,
     metrics,
     notReady: () => (ready ? null : 'starting'),
+    apiKeys,
+    metricsPublic: config.metricsPublic,
     ...(hub && { query: { brands, store, hub, windows: config.windows } }),
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
     wsFlushIntervalMs: config.wsFlushIntervalMs,
@@ -194,21 +201,11 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     logger: logger.child({ component: 'api' }),
   });
   if (ingestor) {
-    const apiKeys = await loadApiKeys(config.ingestApiKeys, config.ingestApiKeysFile).catch((err: Error) => {
-      throw new ConfigError(err.message, { cause: err });
-    });
-    metrics.sources.allow(apiKeys.names);
-    if (apiKeys.size > 0) logger.info({ keys: apiKeys.names }, 'ingest needs an API key');
-    else if (config.mode === 'services')
-      logger.warn(
-        'ingest has no API keys: anyone who reaches it can post events; set --ingest-api-keys or --ingest-api-keys-file',
-      );
     await app.register(httpIngest, {
       ingestor,
       bodyLimit: config.ingestBodyLimit,
       maxLineBytes: config.ingestMaxLineBytes,
       maxBatchEvents: config.ingestMaxBatchEvents,
-      apiKeys,
       rateLimiter:
         config.ingestRateLimit > 0
           ? new RateLimiter({

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { parseLabelMap, parseWindow, SelectionPolicy, type WindowSpec } from '../stream/index.js';
-import { ApiKeys, MIN_KEY_LENGTH, parseApiKeys } from '../ingest/auth.js';
+import { ApiKeys, MIN_KEY_LENGTH, parsePlainKeys, plainKeyRecords } from '../api/index.js';
 import { DEFAULT_JETSTREAM_URL } from '../ingest/connectors/bluesky.js';
 import { parseTimeline } from '../ingest/connectors/mastodon.js';
 
@@ -41,6 +41,9 @@ export interface Config {
   ingestBodyLimit: number;
   ingestMaxLineBytes: number;
   ingestMaxBatchEvents: number;
+  apiKeysFile: string;
+  insecure: boolean;
+  metricsPublic: boolean;
   ingestApiKeys: string;
   ingestApiKeysFile: string;
   ingestRateLimit: number;
@@ -442,12 +445,39 @@ export const SETTINGS: Setting[] = (
         'Most events (non-blank lines) in one `POST /v1/events` or `/v1/feedback` request; a larger batch is refused whole with 413 `BATCH_TOO_LARGE`.',
     },
     {
+      key: 'apiKeysFile',
+      flag: '--api-keys-file',
+      env: 'PW_API_KEYS_FILE',
+      default: '',
+      parse: text,
+      description:
+        'Key file of the scoped API keys (`ingest`, `read`, `decide`, `admin`), managed with `pulsewatch keys` (see [API keys](#api-keys)); it holds names, scopes and SHA-256 digests, never a key. Read at start. With any key, every route but the public ones needs one. Empty (and no `--ingest-api-keys*`): the API is open, which services mode refuses without `--insecure`.',
+    },
+    {
+      key: 'insecure',
+      flag: '--insecure',
+      env: 'PW_INSECURE',
+      default: 'false',
+      parse: bool,
+      description:
+        'Let services mode start without any API key, open to whoever reaches it (it logs a warning). The embedded default is open without it.',
+    },
+    {
+      key: 'metricsPublic',
+      flag: '--metrics-public',
+      env: 'PW_METRICS_PUBLIC',
+      default: 'false',
+      parse: bool,
+      description:
+        '`GET /metrics` without a key, for a scraper that cannot send one. Otherwise it needs scope `admin` when keys are configured.',
+    },
+    {
       key: 'ingestApiKeys',
       flag: '--ingest-api-keys',
       env: 'PW_INGEST_API_KEYS',
       default: '',
-      parse: checked((v) => new ApiKeys(parseApiKeys(v))),
-      description: `Ingest API keys, comma-separated \`name:key\` pairs (a key has at least ${MIN_KEY_LENGTH} characters, no spaces or commas). With any key (here or in \`--ingest-api-keys-file\`), \`POST /v1/events\` and \`/v1/feedback\` need \`Authorization: Bearer <key>\` or \`X-API-Key: <key>\`; the name stands for the key in logs and metrics. Empty (and no file): ingest is open. Prefer the variable or the file to the flag, which \`ps\` shows.`,
+      parse: checked((v) => new ApiKeys(plainKeyRecords(parsePlainKeys(v), ['ingest']))),
+      description: `Kept from before scoped keys: plain ingest keys, comma-separated \`name:key\` pairs (a key has at least ${MIN_KEY_LENGTH} characters, no spaces or commas), each with scope \`ingest\`, added to \`--api-keys-file\`. Prefer the key file, which holds no key; and the variable to the flag, which \`ps\` shows.`,
     },
     {
       key: 'ingestApiKeysFile',
@@ -456,7 +486,7 @@ export const SETTINGS: Setting[] = (
       default: '',
       parse: text,
       description:
-        'File of ingest API keys, one `name:key` per line, `#` starts a comment line; read at start and added to `--ingest-api-keys`.',
+        'Kept from before scoped keys: a file of plain ingest keys, one `name:key` per line (`#` starts a comment line), each with scope `ingest`, added to `--api-keys-file`.',
     },
     {
       key: 'ingestRateLimit',

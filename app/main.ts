@@ -3,16 +3,18 @@ import { ConfigError, helpText, loadConfig } from './config.js';
 import { startApp } from './compose.js';
 import { readyLine } from './process.js';
 import { runIngest } from './cli/ingest.js';
+import { runKeys } from './cli/keys.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
   if (command === 'ingest') return runIngest(rest);
+  if (command === 'keys') return runKeys(rest);
   if (command === 'help' || command === '--help' || rest.includes('--help')) {
     console.log(helpText());
     return 0;
   }
   if (command !== 'start') {
-    console.error(`unknown command "${command}"; commands: start, ingest, help`);
+    console.error(`unknown command "${command}"; commands: start, ingest, keys, help`);
     return 2;
   }
   const config = loadConfig(rest, process.env);

@@ -111,6 +111,7 @@ const common = [
   'warn',
   '--port',
   '0',
+  '--insecure',
   '--aggregate-input',
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
   '--bus-events-per-message',

@@ -2,7 +2,6 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { IncomingMessage } from 'node:http';
 import { PipelineError, type RejectReason } from '../stream/index.js';
-import { presentedKey, type ApiKeys } from './auth.js';
 import { bodyEncoding, readBody } from './body.js';
 import { parseNdjson, type NdjsonLine } from './ndjson.js';
 import type { EventIngestor, SubmitResult } from './publisher.js';
@@ -17,8 +16,6 @@ export interface HttpIngestOptions {
   maxLineBytes: number;
   /** Most events (non-blank lines) in one request. */
   maxBatchEvents: number;
-  /** With any key, every ingest request must present one; with none, ingest is open. */
-  apiKeys: ApiKeys;
   /** Events per second per API key (per client address when ingest is open); none: no limit. */
   rateLimiter?: RateLimiter | undefined;
   /** Told about every ingest reply, for metrics. `key` is the key's name, or `-` without a valid key. */
@@ -69,6 +66,7 @@ const RESPONSES: Record<string, TSchema> = {
   202: IngestReply,
   400: errorReply('BAD_REQUEST: no body, or a corrupt gzip or deflate body'),
   401: errorReply('UNAUTHORIZED: API keys are configured and the request has none of them'),
+  403: errorReply('FORBIDDEN: the API key lacks scope ingest'),
   413: errorReply(
     'BODY_TOO_LARGE (as sent or decompressed) or BATCH_TOO_LARGE (too many events): split the batch',
   ),
@@ -79,12 +77,14 @@ const RESPONSES: Record<string, TSchema> = {
 
 /**
  * `POST /v1/events` (SocialEvents) and `POST /v1/feedback` (FeedbackEvents): NDJSON ingest, one
- * handler for both. Checks the API key before reading the body, reads it (gzip or deflate) within
- * the body limit, refuses batches over the event limit or the key's rate limit as a whole, and
- * keeps the valid lines of a mixed batch.
+ * handler for both. The routes need scope `ingest`, which the API's auth plugin checks before the
+ * body is read. Reads the body (gzip or deflate) within the body limit, refuses batches over the
+ * event limit or the key's rate limit as a whole, and keeps the valid lines of a mixed batch.
  */
 export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: FastifyInstance, o) => {
-  const clients = new WeakMap<FastifyRequest, string>();
+  // `req.apiKey` (the key's name for rate limits and metrics) comes from the API's auth plugin
+  if (!app.hasRequestDecorator('apiKey'))
+    throw new Error('httpIngest needs the API auth plugin registered first (buildApi does that)');
   const burst = o.rateLimiter ? Math.floor(o.rateLimiter.burst) : Number.POSITIVE_INFINITY;
   const maxEvents = Math.min(o.maxBatchEvents, burst);
 
@@ -99,31 +99,10 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
     return readBody(payload, encoding, o.bodyLimit);
   });
 
-  /** Answers 401 before the body is read when keys are configured and none of them is presented. */
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (o.apiKeys.size === 0) return;
-    const key = presentedKey(req.headers);
-    const name = key === undefined ? undefined : o.apiKeys.nameOf(key);
-    if (name === undefined) {
-      const problem = key === undefined ? 'no API key' : 'an unknown API key';
-      req.log.warn({ ip: req.ip, url: req.url }, `ingest refused: ${problem}`);
-      reply.header(
-        'www-authenticate',
-        key === undefined ? 'Bearer realm="pulsewatch"' : 'Bearer realm="pulsewatch", error="invalid_token"',
-      );
-      throw new PipelineError(
-        'UNAUTHORIZED',
-        `${problem}: send "Authorization: Bearer <key>" or "X-API-Key: <key>"`,
-      );
-    }
-    clients.set(req, name);
-    req.log = req.log.child({ apiKey: name });
-  };
-
   /** Takes the request's events from its rate-limit bucket, all or none: 429 with Retry-After. */
   const admit = (req: FastifyRequest, reply: FastifyReply, events: number) => {
     if (!o.rateLimiter) return;
-    const name = clients.get(req);
+    const name = req.apiKey?.name;
     const taken = o.rateLimiter.take(name !== undefined ? `key:${name}` : `ip:${req.ip}`, events);
     if (taken.ok) return;
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
@@ -140,16 +119,15 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
     app.post(
       route.url,
       {
-        onRequest: authenticate,
+        config: { scope: 'ingest' },
         onResponse: async (req, reply) =>
-          o.onReply?.({ route: route.kind, key: clients.get(req) ?? NO_KEY, status: reply.statusCode }),
+          o.onReply?.({ route: route.kind, key: req.apiKey?.name ?? NO_KEY, status: reply.statusCode }),
         schema: {
           summary: route.summary,
           description:
             `One ${route.what} JSON object per line, optionally gzip or deflate compressed (Content-Encoding). ` +
             'Answers 202 once every valid line is acknowledged by the bus; invalid lines are rejected one by one ' +
-            'with a reason and sent to the dead-letter subject. When API keys are configured, send ' +
-            '`Authorization: Bearer <key>` or `X-API-Key: <key>`. A request over the event limit or the rate ' +
+            'with a reason and sent to the dead-letter subject. A request over the event limit or the rate ' +
             'limit is refused whole.',
           tags: ['ingest'],
           response: RESPONSES,

@@ -27,7 +27,7 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app,
   for (const [path, file] of Object.entries(files)) {
     const body = await readFile(file);
     const type = TYPES[file.slice(file.lastIndexOf('.'))] ?? 'application/octet-stream';
-    app.get(path, { schema: { hide: true } }, async (_req, reply) =>
+    app.get(path, { config: { scope: 'public' }, schema: { hide: true } }, async (_req, reply) =>
       reply.header('content-type', type).header('cache-control', 'no-cache').send(body),
     );
   }

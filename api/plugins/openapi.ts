@@ -18,6 +18,16 @@ export const openapiPlugin = fp(async (app: FastifyInstance, o: { version: strin
         { name: 'ingest', description: 'Event ingest' },
         { name: 'ops', description: 'Health and metrics' },
       ],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An API key: `Authorization: Bearer <key>`',
+          },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

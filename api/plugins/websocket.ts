@@ -27,7 +27,12 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const maxChannels = o.maxChannels ?? 100;
 
-  app.get('/v1/stream', { websocket: true, schema: { hide: true } }, (socket: WebSocket) => {
+  const route = {
+    websocket: true,
+    config: { scope: 'read', keyInQuery: true },
+    schema: { hide: true },
+  } as const;
+  app.get('/v1/stream', route, (socket: WebSocket) => {
     const channels = new Set<string>();
     const pending = new Map<string, Map<string, WindowAggregate>>();
     o.metrics.wsClients.inc();

@@ -46,7 +46,7 @@ const TimeParam = Type.String({
   maxLength: 40,
 });
 
-const ErrorReply = Type.Object({
+export const ErrorReply = Type.Object({
   error: Type.Object({ code: Type.String(), message: Type.String(), retryable: Type.Boolean() }),
 });
 
@@ -65,6 +65,7 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
   app.get(
     '/v1/brands',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Configured brands',
         tags: ['brands'],
@@ -77,6 +78,7 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
   app.get(
     '/v1/brands/:brand/metrics',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'Window aggregates of one brand over a time range',
         description: `Windows whose start lies in [from, to). Defaults: to = now, from = 60 windows before to. Windows: ${windowNames.join(', ')}.`,
@@ -133,6 +135,7 @@ export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async 
   app.get(
     '/v1/live',
     {
+      config: { scope: 'read' },
       schema: {
         summary: 'The latest windows of every brand, as the WebSocket carries them',
         tags: ['brands'],

@@ -10,6 +10,30 @@ const brands = new Map();
 const charts = {};
 let dirty = false;
 
+/**
+ * An API key, when the server needs one: given once as `?api_key=` in the page URL, kept for this
+ * tab in sessionStorage and taken out of the address bar. REST calls send it as a Bearer header;
+ * the WebSocket, which cannot carry headers from a browser, sends it in its URL.
+ */
+const API_KEY = (() => {
+  const params = new URLSearchParams(location.search);
+  const given = params.get('api_key');
+  if (given) {
+    window.sessionStorage.setItem('pulsewatch.apiKey', given);
+    params.delete('api_key');
+    const query = params.toString();
+    window.history.replaceState(null, '', `${location.pathname}${query ? `?${query}` : ''}${location.hash}`);
+  }
+  return window.sessionStorage.getItem('pulsewatch.apiKey');
+})();
+
+async function api(path) {
+  const res = await fetch(path, API_KEY ? { headers: { authorization: `Bearer ${API_KEY}` } } : {});
+  if (res.status === 401 || res.status === 403)
+    throw new Error(`${res.status}: open this page as /?api_key=<a key with scope read>`);
+  return res;
+}
+
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   Object.assign(node, attrs);
@@ -117,7 +141,8 @@ function frame() {
 
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(`${proto}//${location.host}/v1/stream`);
+  const query = API_KEY ? `?api_key=${encodeURIComponent(API_KEY)}` : '';
+  const ws = new WebSocket(`${proto}//${location.host}/v1/stream${query}`);
   ws.onopen = () => {
     setStatus('live', 'live');
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
@@ -134,13 +159,13 @@ function connect() {
 }
 
 async function main() {
-  const { brands: list } = await (await fetch('/v1/brands')).json();
+  const { brands: list } = await (await api('/v1/brands')).json();
   list.forEach((info, i) =>
     brands.set(info.name, { info, color: COLORS[i % COLORS.length], windows: new Map() }),
   );
   await Promise.all(
     list.map(async (info) => {
-      const res = await fetch(`/v1/brands/${encodeURIComponent(info.id)}/metrics?window=${WINDOW}`);
+      const res = await api(`/v1/brands/${encodeURIComponent(info.id)}/metrics?window=${WINDOW}`);
       if (res.ok) for (const w of (await res.json()).windows) upsert(w);
     }),
   );
@@ -159,6 +184,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  setStatus('closed', 'error');
+  setStatus('closed', /^40[13]:/.test(err.message) ? 'needs an API key (?api_key=)' : 'error');
   console.error(err);
 });

@@ -4,9 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { buildApi, Metrics } from '../../api/index.js';
+import {
+  ApiKeys,
+  buildApi,
+  Metrics,
+  parsePlainKeys,
+  plainKeyRecords,
+  presentedKey,
+} from '../../api/index.js';
+import { loadApiKeys } from '../../app/api-keys.js';
 import { loadConfig } from '../../app/config.js';
-import { ApiKeys, loadApiKeys, parseApiKeys, presentedKey } from '../../ingest/auth.js';
 import { httpIngest } from '../../ingest/http.js';
 import { EventIngestor } from '../../ingest/publisher.js';
 import { RateLimiter } from '../../ingest/rate-limit.js';
@@ -17,6 +24,9 @@ const KEYS = { crm: 'crm-0123456789abcdef-secret', etl: 'etl-fedcba9876543210-se
 const KEY_LIST = Object.entries(KEYS)
   .map(([name, key]) => `${name}:${key}`)
   .join(',');
+
+/** Keys in the `name:key` form kept from before scoped keys: each gets scope `ingest`. */
+const plainKeys = (list: string) => new ApiKeys(plainKeyRecords(parsePlainKeys(list), ['ingest']));
 
 /**
  * The API with HTTP ingest on an in-process bus, built by hand so that the test owns the log
@@ -44,6 +54,7 @@ async function build(o: {
     version: 'test',
     metrics,
     notReady: () => null,
+    apiKeys: plainKeys(o.keys ?? ''),
     logger: pino({ level: 'trace' }, sink),
   });
   let now = 1_000_000;
@@ -55,7 +66,6 @@ async function build(o: {
     bodyLimit: 1024 * 1024,
     maxLineBytes: 64 * 1024,
     maxBatchEvents: o.maxBatchEvents ?? 100,
-    apiKeys: new ApiKeys(parseApiKeys(o.keys ?? '')),
     rateLimiter: o.rate && new RateLimiter({ ...o.rate, now: () => now }),
     onReply: (r) => metrics.ingestRequests.inc({ route: r.route, key: r.key, status: String(r.status) }),
   });
@@ -90,7 +100,7 @@ const postEvents = (
     body: ndjson(events),
   });
 
-t.test('API keys: 401 without a valid key, 202 with either header form; reads stay open', async (t) => {
+t.test('API keys: 401 without a valid key, 202 with either header form; health stays open', async (t) => {
   const s = await build({ keys: KEY_LIST });
   t.teardown(() => s.app.close());
 
@@ -120,9 +130,12 @@ t.test('API keys: 401 without a valid key, 202 with either header form; reads st
   const header = await postEvents(s.app, [post()], { 'x-api-key': KEYS.etl });
   t.equal(header.statusCode, 202, 'X-API-Key');
 
-  for (const url of ['/healthz', '/metrics', '/docs/json']) {
+  for (const url of ['/healthz', '/readyz', '/docs/json']) {
     t.equal((await s.app.inject({ url })).statusCode, 200, `${url} needs no key`);
   }
+  const metrics = await s.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${KEYS.crm}` } });
+  t.equal(metrics.statusCode, 403, '/metrics needs scope admin, which an ingest key lacks');
+  t.equal(metrics.json().error.code, 'FORBIDDEN');
 
   t.equal(await s.requests({ key: '-', status: '401' }), 5, '401s are counted without a key name');
   t.equal(await s.requests({ key: 'crm', status: '202' }), 1, 'accepted requests by key name');
@@ -140,11 +153,16 @@ t.test('logs name the key, never the key itself', async (t) => {
   await postEvents(s.app, [post()], { authorization: `Bearer ${KEYS.crm}` });
   await postEvents(s.app, [post()], { 'x-api-key': KEYS.etl });
   await postEvents(s.app, [post()], { authorization: `Bearer ${wrongKey}` });
+  const inUrl = 'url-key-that-must-not-be-logged';
+  const res = await postEvents(s.app, [post()], {}, `/v1/events?api_key=${inUrl}`);
+  t.equal(res.statusCode, 401, 'a key in the URL does not count on ingest');
   const text = s.logs.join('');
   t.match(text, /"apiKey":"crm"/, 'the name of the key is logged');
   t.match(text, /"apiKey":"etl"/);
-  t.match(text, /ingest refused: an unknown API key/, 'a refused request is logged');
-  for (const secret of [...Object.values(KEYS), wrongKey]) t.notMatch(text, secret, 'no key in the logs');
+  t.match(text, /request refused: an unknown API key/, 'a refused request is logged');
+  t.match(text, /"url":"\/v1\/events\?api_key=\[redacted\]"/, 'the request log leaves the key out');
+  for (const secret of [...Object.values(KEYS), wrongKey, inUrl])
+    t.notMatch(text, secret, 'no key in the logs');
 });
 
 t.test('without keys ingest is open and limits by client address', async (t) => {
@@ -268,19 +286,19 @@ t.test(
   },
 );
 
-t.test('API key lists: flag and file forms, clear errors that never echo a key', async (t) => {
-  t.same(parseApiKeys(' crm : abcdefghijklmnop:q , etl:0123456789abcdef '), [
+t.test('plain ingest key lists: flag and file forms, clear errors that never echo a key', async (t) => {
+  t.same(parsePlainKeys(' crm : abcdefghijklmnop:q , etl:0123456789abcdef '), [
     { name: 'crm', key: 'abcdefghijklmnop:q' },
     { name: 'etl', key: '0123456789abcdef' },
   ]);
-  t.same(parseApiKeys(''), [], 'empty: no keys');
-  t.throws(() => parseApiKeys('crm-0123456789abcdef'), /expected name:key/);
-  t.throws(() => parseApiKeys('crm:short'), /at least 16 characters/);
-  t.throws(() => parseApiKeys('bad name:0123456789abcdef'), /key name/);
-  t.throws(() => new ApiKeys(parseApiKeys('a:0123456789abcdef,a:0123456789abcdeg')), /listed twice/);
-  t.throws(() => new ApiKeys(parseApiKeys('a:0123456789abcdef,b:0123456789abcdef')), /same key/);
+  t.same(parsePlainKeys(''), [], 'empty: no keys');
+  t.throws(() => parsePlainKeys('crm-0123456789abcdef'), /expected name:key/);
+  t.throws(() => parsePlainKeys('crm:short'), /at least 16 characters/);
+  t.throws(() => parsePlainKeys('bad name:0123456789abcdef'), /key name/);
+  t.throws(() => plainKeys('a:0123456789abcdef,a:0123456789abcdeg'), /listed twice/);
+  t.throws(() => plainKeys('a:0123456789abcdef,b:0123456789abcdef'), /same key/);
   try {
-    parseApiKeys('secret-0123456789abcdef-without-name');
+    parsePlainKeys('secret-0123456789abcdef-without-name');
   } catch (err) {
     t.notMatch((err as Error).message, 'secret', 'the error does not echo the entry');
   }
@@ -292,14 +310,19 @@ t.test('API key lists: flag and file forms, clear errors that never echo a key',
     file,
     '# ingest keys\n\ncrm:0123456789abcdef-crm\n  # rotated 2026-01\netl:0123456789abcdef-etl\n',
   );
-  const keys = await loadApiKeys('web:0123456789abcdef-web', file);
+  const settings = (ingestApiKeys: string, ingestApiKeysFile: string) =>
+    loadApiKeys({ mode: 'embedded', insecure: false, apiKeysFile: '', ingestApiKeys, ingestApiKeysFile });
+  const keys = await settings('web:0123456789abcdef-web', file);
   t.same(keys.names.sort(), ['crm', 'etl', 'web'], 'the flag and the file together');
-  t.equal(keys.nameOf('0123456789abcdef-etl'), 'etl');
-  t.equal(keys.nameOf('0123456789abcdef-et'), undefined);
+  t.same(keys.find('0123456789abcdef-etl'), { name: 'etl', scopes: ['ingest'] }, 'scope ingest');
+  t.equal(keys.find('0123456789abcdef-et'), undefined);
   await writeFile(file, 'crm:0123456789abcdef-crm\nnot a key line\n');
-  await t.rejects(loadApiKeys('', file), { message: new RegExp(`--ingest-api-keys-file ${file}: line 2: `) });
-  await t.rejects(loadApiKeys('', join(dir, 'missing')), { message: /cannot read/ });
-  t.equal((await loadApiKeys('', '')).size, 0);
+  await t.rejects(settings('', file), {
+    name: 'ConfigError',
+    message: new RegExp(`--ingest-api-keys-file ${file}: line 2: `),
+  });
+  await t.rejects(settings('', join(dir, 'missing')), { message: /cannot read/ });
+  t.equal((await settings('', '')).size, 0);
 
   t.throws(
     () => loadConfig(['--ingest-api-keys', 'crm:0123456789abcdef,etl:tooshort'], {}),

@@ -43,7 +43,14 @@ function code(i: number): string {
 }
 
 t.test('10,000 made-up sources through HTTP ingest make a bounded number of series', async (t) => {
-  const running = await startTestApp(['--metric-sources', 'acme-feed', '--ingest-api-keys', KEY]);
+  // the key is an ingest key; /metrics would want admin
+  const running = await startTestApp([
+    '--metric-sources',
+    'acme-feed',
+    '--ingest-api-keys',
+    KEY,
+    '--metrics-public',
+  ]);
   t.teardown(() => running.stop());
   const scrape = async () => series(await (await fetch(`${running.url}/metrics`)).text());
   const send = async (lines: unknown[]) => {

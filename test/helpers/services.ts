@@ -43,6 +43,8 @@ export function servicesFlags(o: {
     'warn',
     '--port',
     '0',
+    // tests reach these processes without keys; test/api/ covers the keys
+    '--insecure',
   ];
 }
 

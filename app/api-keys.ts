@@ -1,0 +1,67 @@
+import { readFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { ApiKeys, parsePlainKeys, plainKeyRecords, readKeyFile, type KeyRecord } from '../api/index.js';
+import { ConfigError, type Config } from './config.js';
+
+type KeySettings = Pick<Config, 'mode' | 'insecure' | 'apiKeysFile' | 'ingestApiKeys' | 'ingestApiKeysFile'>;
+
+/**
+ * The API keys of `--api-keys-file`, plus the plain `name:key` ingest keys of the settings kept from
+ * before scoped keys (scope `ingest`). Services mode refuses to run without any key unless
+ * `--insecure` says so; the embedded default runs open.
+ */
+export async function loadApiKeys(config: KeySettings): Promise<ApiKeys> {
+  const records: KeyRecord[] = [];
+  if (config.apiKeysFile !== '')
+    records.push(
+      ...(await settingValue('--api-keys-file', async () => (await readKeyFile(config.apiKeysFile)).keys)),
+    );
+  records.push(...(await plainKeys('--ingest-api-keys', async () => config.ingestApiKeys)));
+  if (config.ingestApiKeysFile !== '')
+    records.push(
+      ...(await plainKeys(`--ingest-api-keys-file ${config.ingestApiKeysFile}`, async () => {
+        try {
+          return await readFile(config.ingestApiKeysFile, 'utf8');
+        } catch (err) {
+          throw new Error(`cannot read ${config.ingestApiKeysFile}: ${(err as Error).message}`, {
+            cause: err,
+          });
+        }
+      })),
+    );
+  const keys = await settingValue('API keys', async () => new ApiKeys(records));
+  if (keys.size === 0 && config.mode === 'services' && !config.insecure)
+    throw new ConfigError(
+      `services mode needs API keys: set --api-keys-file / PW_API_KEYS_FILE to a key file with at least one key ` +
+        `(pulsewatch keys add --file <file> --name <name> --scopes admin), or pass --insecure / PW_INSECURE=true ` +
+        `to run open to whoever reaches it`,
+    );
+  return keys;
+}
+
+/** Says at start whether the API needs keys, so an open API is never a surprise. */
+export function announceAccess(logger: Logger, config: Pick<Config, 'mode'>, keys: ApiKeys): void {
+  if (keys.size > 0)
+    logger.info({ keys: keys.names }, `the API needs a key: ${keys.size} API key(s) configured`);
+  else if (config.mode === 'services')
+    logger.warn(
+      'the API is open (--insecure): anyone who reaches it can read and ingest; set --api-keys-file to require keys',
+    );
+  else
+    logger.info(
+      'the API is open: the embedded default needs no API key; set --api-keys-file to require keys',
+    );
+}
+
+async function plainKeys(origin: string, text: () => Promise<string>): Promise<KeyRecord[]> {
+  return settingValue(origin, async () => plainKeyRecords(parsePlainKeys(await text()), ['ingest']));
+}
+
+/** The value, or a ConfigError that names where it came from. */
+async function settingValue<T>(origin: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    throw new ConfigError(`${origin}: ${(err as Error).message}`, { cause: err });
+  }
+}

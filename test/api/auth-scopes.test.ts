@@ -1,0 +1,229 @@
+import t from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InjectOptions } from 'fastify';
+import WebSocket from 'ws';
+import { addKey, buildApi, Metrics, SCOPES, type RouteAccess, type Scope } from '../../api/index.js';
+import { ndjson, post, startTestApp } from '../helpers/app.js';
+
+const dir = await mkdtemp(join(tmpdir(), 'pw-auth-'));
+t.teardown(() => rm(dir, { recursive: true, force: true }));
+const keyFile = join(dir, 'api-keys.json');
+/** One key per scope, named after it. */
+const KEYS = {} as Record<Scope, string>;
+for (const scope of SCOPES) KEYS[scope] = await addKey(keyFile, scope, [scope]);
+
+const running = await startTestApp(['--api-keys-file', keyFile]);
+t.teardown(() => running.stop());
+const { app } = running;
+
+const feedback = () => ({ campaign: 'spring-sale', arm: 'a', kind: 'click', ts: Date.now() });
+const ndjsonPost = (url: string, body: string): InjectOptions => ({
+  method: 'POST',
+  url,
+  headers: { 'content-type': 'application/x-ndjson' },
+  body,
+});
+
+/**
+ * Every route of the API, with the scope it needs and a request that succeeds with it. A route
+ * added without a line here fails the first test.
+ */
+const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions; ok: number }> = {
+  'GET /': { scope: 'public', request: () => ({ url: '/' }), ok: 200 },
+  'GET /app.js': { scope: 'public', request: () => ({ url: '/app.js' }), ok: 200 },
+  'GET /style.css': { scope: 'public', request: () => ({ url: '/style.css' }), ok: 200 },
+  'GET /vendor/uplot.js': { scope: 'public', request: () => ({ url: '/vendor/uplot.js' }), ok: 200 },
+  'GET /vendor/uplot.css': { scope: 'public', request: () => ({ url: '/vendor/uplot.css' }), ok: 200 },
+  'GET /healthz': { scope: 'public', request: () => ({ url: '/healthz' }), ok: 200 },
+  'GET /readyz': { scope: 'public', request: () => ({ url: '/readyz' }), ok: 200 },
+  'GET /metrics': { scope: 'admin', request: () => ({ url: '/metrics' }), ok: 200 },
+  'GET /v1/brands': { scope: 'read', request: () => ({ url: '/v1/brands' }), ok: 200 },
+  'GET /v1/brands/:brand/metrics': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/metrics?window=1m' }),
+    ok: 200,
+  },
+  'GET /v1/live': { scope: 'read', request: () => ({ url: '/v1/live' }), ok: 200 },
+  'POST /v1/events': { scope: 'ingest', request: () => ndjsonPost('/v1/events', ndjson([post()])), ok: 202 },
+  'POST /v1/feedback': {
+    scope: 'ingest',
+    request: () => ndjsonPost('/v1/feedback', ndjson([feedback()])),
+    ok: 202,
+  },
+  // the WebSocket: see the tests over a real connection below
+  'GET /v1/stream': { scope: 'read', request: () => ({ url: '/v1/stream' }), ok: 404 },
+};
+
+const bearer = (scope: Scope) => ({ authorization: `Bearer ${KEYS[scope]}` });
+const send = (route: string, headers: Record<string, string> = {}) => {
+  const r = ROUTES[route]!.request();
+  return app.inject({ ...r, headers: { ...(r.headers as Record<string, string>), ...headers } });
+};
+
+t.test('every route declares a scope, and this test knows each of them', async (t) => {
+  const declared = Object.fromEntries(app.routeScopes.map((r) => [`${r.method} ${r.url}`, r.scope]));
+  t.same(declared, Object.fromEntries(Object.entries(ROUTES).map(([route, r]) => [route, r.scope])));
+});
+
+t.test(
+  'each route: 401 without a valid key, 403 with another scope, allowed with its own or admin',
+  async (t) => {
+    for (const [route, r] of Object.entries(ROUTES)) {
+      if (r.scope === 'public') {
+        t.equal((await send(route)).statusCode, r.ok, `${route} is public`);
+        continue;
+      }
+      const missing = await send(route);
+      t.equal(missing.statusCode, 401, `${route} without a key`);
+      t.equal(missing.json().error.code, 'UNAUTHORIZED');
+      t.match(missing.headers['www-authenticate'], /^Bearer realm="pulsewatch"$/);
+      const unknown = await send(route, { authorization: 'Bearer pw_not-a-key-of-ours-at-all' });
+      t.equal(unknown.statusCode, 401, `${route} with an unknown key`);
+      t.match(unknown.headers['www-authenticate'], /error="invalid_token"/);
+
+      for (const other of SCOPES.filter((s) => s !== r.scope && s !== 'admin')) {
+        const res = await send(route, bearer(other));
+        t.equal(res.statusCode, 403, `${route} with a ${other} key`);
+        t.equal(res.json().error.code, 'FORBIDDEN');
+        t.equal(res.json().error.retryable, false);
+        t.match(res.json().error.message, `needs ${r.scope}`, 'the message names the scope');
+        t.match(res.headers['www-authenticate'], `error="insufficient_scope", scope="${r.scope}"`);
+      }
+      t.equal((await send(route, bearer(r.scope as Scope))).statusCode, r.ok, `${route} with its scope`);
+      t.equal((await send(route, { 'x-api-key': KEYS[r.scope as Scope] })).statusCode, r.ok, 'as X-API-Key');
+      t.equal((await send(route, bearer('admin'))).statusCode, r.ok, `${route} with admin`);
+    }
+  },
+);
+
+t.test('a key in the query string counts on the WebSocket only', async (t) => {
+  const res = await app.inject({ url: `/v1/brands?api_key=${KEYS.read}` });
+  t.equal(res.statusCode, 401, 'REST routes want the key in a header, out of URLs and proxy logs');
+  t.equal(
+    (await app.inject({ url: `/v1/stream?api_key=${KEYS.read}` })).statusCode,
+    404,
+    'accepted, not upgraded',
+  );
+});
+
+t.test('the decide scope is defined though no route needs it yet', async (t) => {
+  t.ok(SCOPES.includes('decide'));
+  t.equal((await send('GET /v1/brands', bearer('decide'))).statusCode, 403, 'decide does not imply read');
+});
+
+const wsUrl = `${running.url.replace(/^http/, 'ws')}/v1/stream`;
+
+/** Opens a real WebSocket: the upgrade's answer, and the open socket when it was accepted. */
+function connect(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; code?: string; authenticate?: string; ws?: WebSocket }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('open', () => resolve({ status: 101, ws }));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        req.destroy();
+        resolve({
+          status: res.statusCode ?? 0,
+          code: (JSON.parse(body) as { error: { code: string } }).error.code,
+          authenticate: res.headers['www-authenticate'],
+        });
+      });
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Subscribes to every brand and waits for the answer: the channel works. */
+async function subscribed(ws: WebSocket): Promise<string[]> {
+  const reply = new Promise<{ type: string; channels?: string[] }>((resolve) =>
+    ws.on('message', (data) => {
+      const m = JSON.parse(String(data)) as { type: string; channels?: string[] };
+      if (m.type === 'subscribed') resolve(m);
+    }),
+  );
+  ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
+  return (await reply).channels ?? [];
+}
+
+t.test('WebSocket: 401 without a key, 403 without scope read', async (t) => {
+  const missing = await connect(wsUrl);
+  t.match(missing, { status: 401, code: 'UNAUTHORIZED', authenticate: /^Bearer/ });
+  t.match(await connect(`${wsUrl}?api_key=pw_not-a-key-of-ours`), { status: 401, code: 'UNAUTHORIZED' });
+  for (const scope of ['ingest', 'decide'] as const) {
+    t.match(await connect(wsUrl, bearer(scope)), { status: 403, code: 'FORBIDDEN' }, `${scope} key`);
+    t.match(await connect(`${wsUrl}?api_key=${KEYS[scope]}`), { status: 403 }, `${scope} key in the URL`);
+  }
+});
+
+t.test('WebSocket: a read or admin key in a header, ?api_key= or ?access_token= opens it', async (t) => {
+  const ways: [string, string, Record<string, string>][] = [
+    ['read key, Authorization', wsUrl, bearer('read')],
+    ['read key, X-API-Key', wsUrl, { 'x-api-key': KEYS.read }],
+    ['read key, ?api_key=', `${wsUrl}?api_key=${encodeURIComponent(KEYS.read)}`, {}],
+    ['read key, ?access_token=', `${wsUrl}?access_token=${encodeURIComponent(KEYS.read)}`, {}],
+    ['admin key, ?api_key=', `${wsUrl}?api_key=${encodeURIComponent(KEYS.admin)}`, {}],
+    ['admin key, Authorization', wsUrl, bearer('admin')],
+  ];
+  for (const [what, url, headers] of ways) {
+    const c = await connect(url, headers);
+    t.equal(c.status, 101, what);
+    t.same(await subscribed(c.ws!), ['brands'], `${what}: subscribed`);
+    c.ws!.close();
+  }
+});
+
+t.test('--metrics-public opens /metrics and nothing else', async (t) => {
+  const open = await startTestApp(['--api-keys-file', keyFile, '--metrics-public']);
+  t.teardown(() => open.stop());
+  t.equal((await open.app.inject({ url: '/metrics' })).statusCode, 200);
+  t.equal((await open.app.inject({ url: '/v1/brands' })).statusCode, 401);
+});
+
+t.test('without keys (the embedded default) every route is open', async (t) => {
+  const open = await startTestApp();
+  t.teardown(() => open.stop());
+  for (const route of Object.keys(ROUTES)) {
+    const r = ROUTES[route]!.request();
+    t.equal((await open.app.inject(r)).statusCode, ROUTES[route]!.ok, route);
+  }
+  const c = await connect(`${open.url.replace(/^http/, 'ws')}/v1/stream`);
+  t.equal(c.status, 101, 'the WebSocket too');
+  c.ws!.close();
+});
+
+t.test('a route that declares no scope stops the server at start', async (t) => {
+  const api = await buildApi({
+    version: 'test',
+    metrics: new Metrics({ defaultMetrics: false }),
+    notReady: () => null,
+  });
+  t.teardown(() => api.close());
+  await t.rejects(
+    async () => {
+      await api.register(async (child) => {
+        child.get('/forgotten', async () => ({ open: true }));
+      });
+      await api.ready();
+    },
+    { message: /route GET \/forgotten declares no scope/ },
+  );
+});
+
+t.test('the OpenAPI document says which routes need a key', async (t) => {
+  const doc = (await app.inject({ url: '/docs/json' })).json();
+  t.match(doc.components.securitySchemes, {
+    bearer: { type: 'http', scheme: 'bearer' },
+    apiKey: { in: 'header' },
+  });
+  t.ok(doc.paths['/v1/brands'].get.security, 'GET /v1/brands needs a key');
+  t.match(doc.paths['/v1/brands'].get.description, /scope `read`/);
+  t.match(doc.paths['/v1/events'].post.description, /scope `ingest`/);
+  t.match(doc.paths['/metrics'].get.description, /scope `admin`/);
+  t.notOk(doc.paths['/healthz'].get.security, '/healthz is public');
+});
