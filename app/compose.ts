@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
+import type pino from 'pino';
 import { BrandDirectory, buildApi, LiveHub, Metrics } from '../api/index.js';
 import { BrandMatcher } from '../engines/text/index.js';
 import {
@@ -30,6 +30,7 @@ import {
 import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 import { announceAccess, loadApiKeys } from './api-keys.js';
 import { openBackends } from './backends.js';
+import { createLogger } from './logger.js';
 import type { Config, Role } from './config.js';
 import { loadBrands, loadScenarioSetting, syntheticConfig } from './inputs.js';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ export interface Running {
  * default runs every role in one process.
  */
 export async function startApp(config: Config, options: { dashboardDir?: string } = {}): Promise<Running> {
-  const logger = pino({ level: config.logLevel });
+  const logger = await createLogger(config.logLevel, config.logFormat);
   const runs = (r: Role) => config.mode === 'embedded' || config.role === 'all' || config.role === r;
   // before any backend opens: services mode without a key (and without --insecure) stops here
   const apiKeys = await loadApiKeys(config);

@@ -16,6 +16,7 @@ export interface Config {
   host: string;
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  logFormat: 'auto' | 'json' | 'pretty';
   partitions: number;
   windows: WindowSpec[];
   outOfOrdernessMs: number;
@@ -225,7 +226,17 @@ export const SETTINGS: Setting[] = (
       env: 'PW_LOG_LEVEL',
       default: 'info',
       parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-      description: 'fatal, error, warn, info, debug, trace or silent. Logs are JSON lines (pino) on stdout.',
+      description:
+        'fatal, error, warn, info, debug, trace or silent. Logs go to stdout (see `--log-format`).',
+    },
+    {
+      key: 'logFormat',
+      flag: '--log-format',
+      env: 'PW_LOG_FORMAT',
+      default: 'auto',
+      parse: oneOf(['auto', 'json', 'pretty'] as const),
+      description:
+        '`json`: one JSON object per line (pino), for log shippers. `pretty`: one readable, coloured line per record (pino-pretty). `auto`: `pretty` when stdout is a terminal, else `json`.',
     },
     {
       key: 'partitions',
