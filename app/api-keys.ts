@@ -29,7 +29,7 @@ export async function loadApiKeys(config: KeySettings): Promise<ApiKeys> {
         }
       })),
     );
-  const keys = await settingValue('API keys', async () => new ApiKeys(records));
+  const keys = await settingValue('--api-keys-file and --ingest-api-keys*', async () => new ApiKeys(records));
   if (keys.size === 0 && config.mode === 'services' && !config.insecure)
     throw new ConfigError(
       `services mode needs API keys: set --api-keys-file / PW_API_KEYS_FILE to a key file with at least one key ` +

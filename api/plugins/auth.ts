@@ -1,7 +1,15 @@
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import { PipelineError } from '../../stream/index.js';
-import { grants, isScope, presentedKey, type ApiKeyIdentity, type ApiKeys, type Scope } from '../keys.js';
+import {
+  grants,
+  isScope,
+  presentedKey,
+  SCOPES,
+  type ApiKeyIdentity,
+  type ApiKeys,
+  type Scope,
+} from '../keys.js';
 
 /** What a route needs: a scope, or nothing at all (`public`). */
 export type RouteAccess = Scope | 'public';
@@ -52,7 +60,8 @@ export const authPlugin = fp(
       if (scope === undefined && publicPrefixes.some((p) => route.url.startsWith(p))) return;
       if (scope === undefined || (scope !== 'public' && !isScope(scope)))
         throw new Error(
-          `route ${String(route.method)} ${route.url} declares no scope: add config: { scope: 'ingest' | 'read' | 'decide' | 'admin' | 'public' }`,
+          `route ${String(route.method)} ${route.url} declares ${scope === undefined ? 'no scope' : `an unknown scope "${String(scope)}"`}: ` +
+            `add config: { scope: ${[...SCOPES, 'public'].map((s) => `'${s}'`).join(' | ')} }`,
         );
       if (route.method === 'HEAD') return;
       routeScopes.push({ method: String(route.method), url: route.url, scope });

@@ -108,6 +108,12 @@ t.test('a key in the query string counts on the WebSocket only', async (t) => {
   );
 });
 
+t.test('an unknown route is a 404 with or without a key', async (t) => {
+  const res = await app.inject({ url: '/v1/nothing-here' });
+  t.equal(res.statusCode, 404);
+  t.equal(res.json().error.code, 'NOT_FOUND');
+});
+
 t.test('the decide scope is defined though no route needs it yet', async (t) => {
   t.ok(SCOPES.includes('decide'));
   t.equal((await send('GET /v1/brands', bearer('decide'))).statusCode, 403, 'decide does not imply read');
@@ -197,22 +203,29 @@ t.test('without keys (the embedded default) every route is open', async (t) => {
   c.ws!.close();
 });
 
-t.test('a route that declares no scope stops the server at start', async (t) => {
-  const api = await buildApi({
-    version: 'test',
-    metrics: new Metrics({ defaultMetrics: false }),
-    notReady: () => null,
-  });
-  t.teardown(() => api.close());
-  await t.rejects(
-    async () => {
-      await api.register(async (child) => {
-        child.get('/forgotten', async () => ({ open: true }));
-      });
-      await api.ready();
-    },
-    { message: /route GET \/forgotten declares no scope/ },
-  );
+t.test('a route without a known scope stops the server at start', async (t) => {
+  const routes: [string, Record<string, unknown>, RegExp][] = [
+    ['/forgotten', {}, /route GET \/forgotten declares no scope: add config: \{ scope: 'ingest' \| /],
+    ['/misspelt', { config: { scope: 'reed' } }, /route GET \/misspelt declares an unknown scope "reed"/],
+  ];
+  for (const [url, options, message] of routes) {
+    const api = await buildApi({
+      version: 'test',
+      metrics: new Metrics({ defaultMetrics: false }),
+      notReady: () => null,
+    });
+    t.teardown(() => api.close());
+    await t.rejects(
+      async () => {
+        await api.register(async (child) => {
+          child.get(url, options, async () => ({ open: true }));
+        });
+        await api.ready();
+      },
+      { message },
+      url,
+    );
+  }
 });
 
 t.test('the OpenAPI document says which routes need a key', async (t) => {
