@@ -15,19 +15,19 @@ import { MastodonConnector } from '../ingest/connectors/mastodon.js';
 import { IngestorSink } from '../ingest/sink.js';
 import { CONNECTOR_SOURCES } from '../ingest/sources.js';
 import {
-  AggregateProcessor,
+  Stage2Processor,
   DeadLetters,
   DeadLetterSink,
   EnrichProcessor,
   Instrumentation,
   PartitionWorkers,
+  selectOperators,
   startSentiment,
-  type AggregateInput,
+  type Stage2Input,
   type Bus,
   type Coordinator,
   type Store,
 } from '../stream/index.js';
-import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
 import { announceAccess, loadApiKeys } from './api-keys.js';
 import { openBackends } from './backends.js';
 import { createLogger } from './logger.js';
@@ -143,7 +143,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     );
   }
   if (runs('aggregate')) {
-    const input: AggregateInput =
+    const operators = selectOperators(config.operators);
+    const input: Stage2Input =
       sentiment && aggregateInput === 'events'
         ? { kind: 'events', matcher, scorer: sentiment.tiers }
         : { kind: 'enriched' };
@@ -152,7 +153,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       workerGroup(
         'aggregate',
         (partition, lease) =>
-          new AggregateProcessor({
+          new Stage2Processor({
             bus,
             store,
             partition,
@@ -160,10 +161,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
             input,
             deadLetters,
             instrumentation,
-            ...(store instanceof ClickHouseStore &&
-              config.clickhouseEnrichedRetentionDays > 0 && {
-                keepEnriched: (events) => store.insertEnriched(events),
-              }),
+            operators,
+            ...(store.insertEnriched && { keepEnriched: store.insertEnriched }),
             dedupWindowMs: config.dedupWindowSeconds * 1000,
             checkpoints: {
               coordinator,
@@ -219,13 +218,14 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   }
   for (const w of workers.values()) await w.start();
   // Dead letters go to ClickHouse too, where people query them; the in-memory store has no table.
+  const insertDeadLetters = store.insertDeadLetters?.bind(store);
   const deadLetterSink =
-    runs('aggregate') && store instanceof ClickHouseStore
+    runs('aggregate') && insertDeadLetters
       ? new DeadLetterSink({
           bus,
           instrumentation,
           write: async (letters) => {
-            await store.insertDeadLetters(letters);
+            await insertDeadLetters(letters);
             await store.flush();
           },
         })

@@ -1,5 +1,11 @@
 import { hostname } from 'node:os';
-import { parseLabelMap, parseWindow, SelectionPolicy, type WindowSpec } from '../stream/index.js';
+import {
+  OPERATOR_NAMES,
+  parseLabelMap,
+  parseWindow,
+  SelectionPolicy,
+  type WindowSpec,
+} from '../stream/index.js';
 import { ApiKeys, MIN_KEY_LENGTH, parsePlainKeys, plainKeyRecords } from '../api/index.js';
 import { DEFAULT_JETSTREAM_URL } from '../ingest/connectors/bluesky.js';
 import { parseTimeline } from '../ingest/connectors/mastodon.js';
@@ -25,6 +31,7 @@ export interface Config {
   checkpointEveryEvents: number;
   checkpointEveryMs: number;
   dedupWindowSeconds: number;
+  operators: string[];
   busEventsPerMessage: number;
   leaseTtlMs: number;
   brandsFile: string | undefined;
@@ -156,6 +163,23 @@ const url =
       throw new ConfigError(`${s.flag} / ${s.env}: expected ${schemes.join(' or ')} URL, got "${v}"`);
     return v;
   };
+
+const operators = (v: string, s: Setting): string[] => {
+  const names = [
+    ...new Set(
+      v
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+    ),
+  ];
+  for (const name of names)
+    if (!OPERATOR_NAMES.includes(name))
+      throw new ConfigError(
+        `${s.flag} / ${s.env}: unknown operator "${name}"; choose from ${OPERATOR_NAMES.join(', ')}`,
+      );
+  return names;
+};
 
 const windows = (v: string, s: Setting): WindowSpec[] => {
   const names = v
@@ -305,6 +329,14 @@ export const SETTINGS: Setting[] = (
       parse: int(1, 100_000),
       description:
         'Ingest puts up to this many events of a request in one bus message per partition (and at most 512 KiB). `1` gives one message per event, which costs the bus far more.',
+    },
+    {
+      key: 'operators',
+      flag: '--operators',
+      env: 'PW_OPERATORS',
+      default: OPERATOR_NAMES.join(','),
+      parse: operators,
+      description: `The analyses stage 2 runs, comma-separated; an empty list runs none (stage 2 then only de-duplicates and counts late events). One of: ${OPERATOR_NAMES.join(', ')}.`,
     },
     {
       key: 'dedupWindowSeconds',

@@ -72,6 +72,7 @@ export {
   ACTIVITY_TABLE,
   type ActivityRow,
 } from './operators/brand-activity.js';
+export { HOURS_PER_WEEK } from '../engines/stats/index.js';
 export {
   checkTableSpec,
   rowFromRecord,
