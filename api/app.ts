@@ -10,6 +10,7 @@ import { dashboardPlugin } from './plugins/dashboard.js';
 import type { Metrics } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { websocketPlugin } from './plugins/websocket.js';
+import { activityRoutes } from './routes/activity.js';
 import { brandRoutes } from './routes/brands.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -19,6 +20,8 @@ export interface QueryOptions {
   store: Store;
   hub: LiveHub;
   windows: WindowSpec[];
+  /** The analyses stage 2 runs (`--operators`): the routes of each are served. Default: all. */
+  operators?: readonly string[];
 }
 
 export interface ApiOptions {
@@ -66,6 +69,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     maxWindowsPerQuery: o.maxWindowsPerQuery ?? 10_000,
     ...(o.now && { now: o.now }),
   });
+  if (o.query.operators?.includes('activity') ?? true)
+    await app.register(activityRoutes, { brands: o.query.brands, store: o.query.store });
   await app.register(websocketPlugin, {
     hub: o.query.hub,
     metrics: o.metrics,

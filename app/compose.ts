@@ -194,7 +194,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     notReady: () => (ready ? null : 'starting'),
     apiKeys,
     metricsPublic: config.metricsPublic,
-    ...(hub && { query: { brands, store, hub, windows: config.windows } }),
+    ...(hub && { query: { brands, store, hub, windows: config.windows, operators: config.operators } }),
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
     wsFlushIntervalMs: config.wsFlushIntervalMs,
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,

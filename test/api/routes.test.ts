@@ -230,6 +230,51 @@ t.test('the live page and its chart library are served by the app', async (t) =>
   t.equal((await app.inject({ url: '/app.js' })).statusCode, 200);
 });
 
+t.test(
+  'GET /v1/brands/:brand/activity: posts by hour of the week, through the activity operator',
+  async (t) => {
+    // A Wednesday 14:30 UTC a few weeks back; hour of week = 2 * 24 + 14.
+    const wed = Date.UTC(2026, 10, 11, 14, 30);
+    const before = (await app.inject({ url: '/v1/brands/bluebird-roasters/activity' })).json().hours[62];
+    await app.inject({
+      method: 'POST',
+      url: '/v1/events',
+      headers: { 'content-type': 'application/x-ndjson' },
+      body: ndjson([
+        post({
+          ts: wed,
+          text: 'Bluebird Roasters is awful, terrible service',
+          engagement: { likes: 2, shares: 1, replies: 0 },
+        }),
+        post({
+          ts: wed + 60_000,
+          text: 'Bluebird Roasters is great',
+          engagement: { likes: 4, shares: 0, replies: 1 },
+        }),
+      ]),
+    });
+    const hour = await eventually(async () => {
+      const h = (await app.inject({ url: '/v1/brands/bluebird-roasters/activity' })).json().hours[62];
+      return h.posts === before.posts + 2 ? h : undefined;
+    });
+    t.match(hour, { hour: 62, day: 'Wed', hour_of_day: 14 });
+    t.equal(hour.negative - before.negative, 1, 'the negative post');
+    t.equal(hour.engagement - before.engagement, 8, 'likes, shares and replies added up');
+    const res = await app.inject({ url: '/v1/brands/bluebird-roasters/activity' });
+    t.equal(res.json().hours.length, 168, 'every hour of the week, empty ones too');
+    const unknown = await app.inject({ url: '/v1/brands/nobody/activity' });
+    t.equal(unknown.statusCode, 404);
+    t.equal(unknown.json().error.code, 'UNKNOWN_BRAND');
+  },
+);
+
+t.test('--operators windows: no activity operator, no activity route', async (t) => {
+  const only = await startTestApp(['--operators', 'windows']);
+  t.teardown(() => only.stop());
+  t.equal((await only.app.inject({ url: '/v1/brands/bluebird-roasters/activity' })).statusCode, 404);
+  t.equal((await only.app.inject({ url: '/v1/brands/bluebird-roasters/metrics' })).statusCode, 200);
+});
+
 t.test('late events are counted and dead-lettered', async (t) => {
   // Runs last: it moves one partition's watermark an hour ahead of now.
   const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
