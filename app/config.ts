@@ -10,94 +10,24 @@ import { ApiKeys, MIN_KEY_LENGTH, parsePlainKeys, plainKeyRecords } from '../api
 import { DEFAULT_JETSTREAM_URL } from '../ingest/connectors/bluesky.js';
 import { parseTimeline } from '../ingest/connectors/mastodon.js';
 
-/**
- * Every setting of the process, read from flags and environment variables (flags win), with
- * defaults that run the embedded mode. Each one is documented in the README's configuration table
- * (a test checks that the table lists them all).
- */
-export interface Config {
-  mode: 'embedded' | 'services';
-  role: Role;
-  workerId: string;
-  host: string;
-  port: number;
-  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  logFormat: 'auto' | 'json' | 'pretty';
-  partitions: number;
-  windows: WindowSpec[];
-  outOfOrdernessMs: number;
-  allowedLatenessMs: number;
-  aggregateInput: 'events' | 'enriched';
-  checkpointEveryEvents: number;
-  checkpointEveryMs: number;
-  dedupWindowSeconds: number;
-  operators: string[];
-  busEventsPerMessage: number;
-  leaseTtlMs: number;
-  brandsFile: string | undefined;
-  synthetic: boolean;
-  syntheticRate: number;
-  syntheticSeed: number;
-  syntheticBackfillMinutes: number;
-  syntheticSpikes: string;
-  scenarioFile: string | undefined;
-  mastodonInstance: string;
-  mastodonToken: string;
-  mastodonTimelines: string[];
-  blueskyJetstream: string;
-  connectorStateDir: string;
-  ingestBodyLimit: number;
-  ingestMaxLineBytes: number;
-  ingestMaxBatchEvents: number;
-  apiKeysFile: string;
-  insecure: boolean;
-  metricsPublic: boolean;
-  ingestApiKeys: string;
-  ingestApiKeysFile: string;
-  ingestRateLimit: number;
-  ingestRateBurst: number;
-  metricSources: string[];
-  wsFlushIntervalMs: number;
-  wsMaxBufferedBytes: number;
-  storeMaxWindows: number;
-  natsUrl: string;
-  streamMaxAgeHours: number;
-  streamMaxBytes: number;
-  streamReplicas: number;
-  redisUrl: string;
-  clickhouseUrl: string;
-  clickhouseDatabase: string;
-  clickhouseUser: string;
-  clickhousePassword: string;
-  clickhouseBatchRows: number;
-  clickhouseFlushMs: number;
-  clickhouseMaxBufferedRows: number;
-  clickhouseEnrichedRetentionDays: number;
-  redisPrefix: string;
-  sentimentModel: 'rules' | 'linear' | 'transformer';
-  sentimentLinearWeights: string;
-  sentimentLanguageCheck: boolean;
-  sentimentTransformerDir: string;
-  sentimentTransformerQuantized: boolean;
-  sentimentTransformerSelect: string;
-  sentimentTransformerBudget: number;
-  sentimentTransformerWaitMs: number;
-  sentimentTransformerWorkers: number;
-  sentimentTransformerThreads: number;
-  sentimentTransformerBatch: number;
-  sentimentTransformerLabels: string;
-}
-
 export const ROLES = ['all', 'ingest', 'enrich', 'aggregate', 'api'] as const;
 export type Role = (typeof ROLES)[number];
 
-export interface Setting {
-  key: keyof Config;
+/** What a parser knows of its setting: the names to put in an error message. */
+export interface SettingName {
   flag: string;
   env: string;
+}
+
+interface SettingDef extends SettingName {
+  /** The field of Config it fills. */
+  key: string;
+  /** The value when neither the flag nor the environment variable is given. */
   default: string;
+  /** One paragraph for --help and the README's configuration table. */
   description: string;
-  parse: (value: string, s: Setting) => Config[keyof Config];
+  /** Parses and checks a value; throws a ConfigError naming the flag and variable. */
+  parse: (value: string, s: SettingName) => unknown;
 }
 
 export class ConfigError extends Error {
@@ -106,7 +36,7 @@ export class ConfigError extends Error {
 
 const int =
   (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  (v: string, s: Setting): number => {
+  (v: string, s: SettingName): number => {
     const n = Number(v);
     if (!/^-?\d+$/.test(v.trim()) || n < min || n > max)
       throw new ConfigError(`${s.flag} / ${s.env}: expected an integer from ${min} to ${max}, got "${v}"`);
@@ -115,14 +45,14 @@ const int =
 
 const num =
   (min: number) =>
-  (v: string, s: Setting): number => {
+  (v: string, s: SettingName): number => {
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n < min)
       throw new ConfigError(`${s.flag} / ${s.env}: expected a number ≥ ${min}, got "${v}"`);
     return n;
   };
 
-const bool = (v: string, s: Setting): boolean => {
+const bool = (v: string, s: SettingName): boolean => {
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError(`${s.flag} / ${s.env}: expected true or false, got "${v}"`);
@@ -130,7 +60,7 @@ const bool = (v: string, s: Setting): boolean => {
 
 const oneOf =
   <T extends string>(values: readonly T[]) =>
-  (v: string, s: Setting): T => {
+  (v: string, s: SettingName): T => {
     if (!(values as readonly string[]).includes(v))
       throw new ConfigError(`${s.flag} / ${s.env}: expected one of ${values.join(', ')}, got "${v}"`);
     return v as T;
@@ -141,7 +71,7 @@ const text = (v: string): string => v;
 /** A value that `check` accepts, else a ConfigError with its message. */
 const checked =
   (check: (v: string) => unknown) =>
-  (v: string, s: Setting): string => {
+  (v: string, s: SettingName): string => {
     try {
       check(v);
     } catch (err) {
@@ -152,7 +82,7 @@ const checked =
 
 const url =
   (schemes: string[]) =>
-  (v: string, s: Setting): string => {
+  (v: string, s: SettingName): string => {
     let u: URL;
     try {
       u = new URL(v);
@@ -164,7 +94,7 @@ const url =
     return v;
   };
 
-const operators = (v: string, s: Setting): string[] => {
+const operators = (v: string, s: SettingName): string[] => {
   const names = [
     ...new Set(
       v
@@ -181,7 +111,7 @@ const operators = (v: string, s: Setting): string[] => {
   return names;
 };
 
-const windows = (v: string, s: Setting): WindowSpec[] => {
+const windows = (v: string, s: SettingName): WindowSpec[] => {
   const names = v
     .split(',')
     .map((w) => w.trim())
@@ -197,618 +127,627 @@ const windows = (v: string, s: Setting): WindowSpec[] => {
   }
 };
 
-type Def = Omit<Setting, 'description'> & { description: string };
+/**
+ * Every setting of the process, read from flags and environment variables (flags win), with
+ * defaults that run the embedded mode. The Config type is derived from this table, and each
+ * setting is documented in the README's configuration table (a test checks that it lists them all).
+ */
+const DEFINITIONS = [
+  {
+    key: 'mode',
+    flag: '--mode',
+    env: 'PW_MODE',
+    default: 'embedded',
+    parse: oneOf(['embedded', 'services'] as const),
+    description:
+      '`embedded`: one process, in-process bus, in-memory store, no services. `services`: NATS JetStream, ClickHouse and Redis (see `deploy/`).',
+  },
+  {
+    key: 'role',
+    flag: '--role',
+    env: 'PW_ROLE',
+    default: 'all',
+    parse: oneOf(ROLES),
+    description:
+      'Services mode: what this process runs. `ingest` (HTTP ingest and synthetic traffic), `enrich` (stage 1 to `social.enriched`), `aggregate` (stage 2 windows to ClickHouse), `api` (REST, WebSocket, page), or `all`.',
+  },
+  {
+    key: 'workerId',
+    flag: '--worker-id',
+    env: 'PW_WORKER_ID',
+    default: '',
+    parse: (v) => v || `${hostname()}-${process.pid}`,
+    description:
+      'Name of this worker in partition leases; empty uses `<hostname>-<pid>`. Must be unique among live workers.',
+  },
+  {
+    key: 'host',
+    flag: '--host',
+    env: 'PW_HOST',
+    default: '127.0.0.1',
+    parse: text,
+    description: 'Address the HTTP server binds; `0.0.0.0` to listen on every interface.',
+  },
+  {
+    key: 'port',
+    flag: '--port',
+    env: 'PW_PORT',
+    default: '8080',
+    parse: int(0, 65535),
+    description: 'HTTP port; `0` picks a free one.',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'PW_LOG_LEVEL',
+    default: 'info',
+    parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    description: 'fatal, error, warn, info, debug, trace or silent. Logs go to stdout (see `--log-format`).',
+  },
+  {
+    key: 'logFormat',
+    flag: '--log-format',
+    env: 'PW_LOG_FORMAT',
+    default: 'auto',
+    parse: oneOf(['auto', 'json', 'pretty'] as const),
+    description:
+      '`json`: one JSON object per line (pino), for log shippers. `pretty`: one readable, coloured line per record (pino-pretty). `auto`: `pretty` when stdout is a terminal, else `json`.',
+  },
+  {
+    key: 'partitions',
+    flag: '--partitions',
+    env: 'PW_PARTITIONS',
+    default: '4',
+    parse: int(1, 1024),
+    description:
+      'Partitions of the event subjects; events are partitioned by author id. All processes of a deployment must agree.',
+  },
+  {
+    key: 'windows',
+    flag: '--windows',
+    env: 'PW_WINDOWS',
+    default: '1m,1h',
+    parse: windows,
+    description: 'Tumbling window sizes, comma-separated (units s, m, h, d; each must divide a day).',
+  },
+  {
+    key: 'outOfOrdernessMs',
+    flag: '--out-of-orderness-ms',
+    env: 'PW_OUT_OF_ORDERNESS_MS',
+    default: '5000',
+    parse: int(0),
+    description: 'Watermark = highest event time seen minus this.',
+  },
+  {
+    key: 'allowedLatenessMs',
+    flag: '--allowed-lateness-ms',
+    env: 'PW_ALLOWED_LATENESS_MS',
+    default: '60000',
+    parse: int(0),
+    description:
+      'A window stays open for updates this long after the watermark passes its end; later events are counted as late and dead-lettered.',
+  },
+  {
+    key: 'aggregateInput',
+    flag: '--aggregate-input',
+    env: 'PW_AGGREGATE_INPUT',
+    default: 'events',
+    parse: oneOf(['events', 'enriched'] as const),
+    description:
+      "`events`: stage 2 reads `social.events` and enriches in the same process (fused, fastest). `enriched`: it reads stage 1's `social.enriched` (run `enrich` workers).",
+  },
+  {
+    key: 'checkpointEveryEvents',
+    flag: '--checkpoint-every-events',
+    env: 'PW_CHECKPOINT_EVERY_EVENTS',
+    default: '100000',
+    parse: int(1),
+    description: 'Stage 2 saves window state and input position after this many events…',
+  },
+  {
+    key: 'checkpointEveryMs',
+    flag: '--checkpoint-every-ms',
+    env: 'PW_CHECKPOINT_EVERY_MS',
+    default: '5000',
+    parse: int(10),
+    description: '…or after this much time, whichever comes first. A restart replays at most this much.',
+  },
+  {
+    key: 'busEventsPerMessage',
+    flag: '--bus-events-per-message',
+    env: 'PW_BUS_EVENTS_PER_MESSAGE',
+    default: '1000',
+    parse: int(1, 100_000),
+    description:
+      'Ingest puts up to this many events of a request in one bus message per partition (and at most 512 KiB). `1` gives one message per event, which costs the bus far more.',
+  },
+  {
+    key: 'operators',
+    flag: '--operators',
+    env: 'PW_OPERATORS',
+    default: OPERATOR_NAMES.join(','),
+    parse: operators,
+    description: `The analyses stage 2 runs, comma-separated; an empty list runs none (stage 2 then only de-duplicates and counts late events). One of: ${OPERATOR_NAMES.join(', ')}.`,
+  },
+  {
+    key: 'dedupWindowSeconds',
+    flag: '--dedup-window-seconds',
+    env: 'PW_DEDUP_WINDOW_SECONDS',
+    default: '120',
+    parse: int(1, 86_400),
+    description:
+      'Stage 2 drops an event whose `source` and `id` it saw less than this long before (by bus time). Its keys take about 20 bytes each in memory, and a restart reads this much input again to rebuild them.',
+  },
+  {
+    key: 'leaseTtlMs',
+    flag: '--lease-ttl-ms',
+    env: 'PW_LEASE_TTL_MS',
+    default: '10000',
+    parse: int(300),
+    description:
+      "Partition lease time to live: a dead worker's partitions move to a live one within about this time.",
+  },
+  {
+    key: 'brandsFile',
+    flag: '--brands',
+    env: 'PW_BRANDS_FILE',
+    default: '',
+    parse: (v) => (v === '' ? undefined : v),
+    description:
+      'JSON file with an array of brands `{name, aliases?, handles?, kind?}`; empty uses the four demo brands.',
+  },
+  {
+    key: 'synthetic',
+    flag: '--synthetic',
+    env: 'PW_SYNTHETIC',
+    default: 'true',
+    parse: bool,
+    description:
+      'Run the built-in synthetic traffic generator (`--no-synthetic` turns it off). In services mode it runs in the `ingest` role.',
+  },
+  {
+    key: 'syntheticRate',
+    flag: '--synthetic-rate',
+    env: 'PW_SYNTHETIC_RATE',
+    default: '50',
+    parse: num(0),
+    description: 'Mean synthetic posts per second (a daily curve moves it up and down).',
+  },
+  {
+    key: 'syntheticSeed',
+    flag: '--synthetic-seed',
+    env: 'PW_SYNTHETIC_SEED',
+    default: '42',
+    parse: int(0),
+    description: 'Seed of the synthetic generator; the same seed gives the same events.',
+  },
+  {
+    key: 'syntheticBackfillMinutes',
+    flag: '--synthetic-backfill-minutes',
+    env: 'PW_SYNTHETIC_BACKFILL_MINUTES',
+    default: '30',
+    parse: int(0),
+    description: 'Minutes of history generated at start, so the charts are not empty.',
+  },
+  {
+    key: 'syntheticSpikes',
+    flag: '--synthetic-spikes',
+    env: 'PW_SYNTHETIC_SPIKES',
+    default: 'northwind-coffee@+2m/3m*4',
+    parse: text,
+    description:
+      "Injected negative spikes, `brand@start/duration*volume`, comma-separated. `start` is `+Nm` (or `+Ns`) after launch, or an ISO time. During a spike the brand's volume is multiplied and 80% of its posts are negative. Empty for none.",
+  },
+  {
+    key: 'scenarioFile',
+    flag: '--scenario',
+    env: 'PW_SCENARIO',
+    default: '',
+    parse: (v) => (v === '' ? undefined : v),
+    description:
+      'Scenario JSON file for the synthetic traffic (see [Scenarios](#scenarios)): seed, rate, brands, topic phases, campaigns, spikes, late, duplicate and malformed shares. Its brands are the tracked brands unless `--brands` is set. It supersedes `--synthetic-rate`, `--synthetic-seed` and `--synthetic-spikes`; `--synthetic` and `--synthetic-backfill-minutes` still apply. Empty: those flags, whose defaults are `scenarios/default.json`.',
+  },
+  {
+    key: 'mastodonInstance',
+    flag: '--mastodon-instance',
+    env: 'PW_MASTODON_INSTANCE',
+    default: '',
+    parse: (v, s) => (v === '' ? '' : url(['http:', 'https:'])(v, s)),
+    description:
+      'Follow this Mastodon instance in process (the `ingest` role), as `pulsewatch ingest mastodon` does (see [Mastodon](#mastodon)). Empty: off.',
+  },
+  {
+    key: 'mastodonToken',
+    flag: '--mastodon-token',
+    env: 'PW_MASTODON_TOKEN',
+    default: '',
+    parse: text,
+    description: 'Access token for `--mastodon-instance`, sent as `Authorization: Bearer`.',
+  },
+  {
+    key: 'mastodonTimelines',
+    flag: '--mastodon-timelines',
+    env: 'PW_MASTODON_TIMELINES',
+    default: 'public',
+    parse: (v, s) =>
+      checked((list) => list.split(',').map((x) => parseTimeline(x.trim())))(v, s)
+        .split(',')
+        .map((x) => x.trim()),
+    description:
+      'Comma-separated timelines for `--mastodon-instance`: `public`, `public:local`, `hashtag:NAME`.',
+  },
+  {
+    key: 'blueskyJetstream',
+    flag: '--bluesky-jetstream',
+    env: 'PW_BLUESKY_JETSTREAM',
+    default: '',
+    parse: (v, s) => (v === '' ? '' : url(['ws:', 'wss:'])(v, s)),
+    description: `Follow Bluesky posts in process (the \`ingest\` role) from this Jetstream subscribe URL, e.g. \`${DEFAULT_JETSTREAM_URL}\` (see [Bluesky Jetstream](#bluesky-jetstream)). Empty: off.`,
+  },
+  {
+    key: 'connectorStateDir',
+    flag: '--connector-state-dir',
+    env: 'PW_CONNECTOR_STATE_DIR',
+    default: '',
+    parse: text,
+    description:
+      'Where the in-process connectors keep their resume positions (`mastodon.json`, `bluesky.json`). Empty: none, so a restart starts from the live edge.',
+  },
+  {
+    key: 'ingestBodyLimit',
+    flag: '--ingest-body-limit',
+    env: 'PW_INGEST_BODY_LIMIT',
+    default: '10485760',
+    parse: int(1024),
+    description: 'Largest `POST /v1/events` body in bytes; a larger body gets 413.',
+  },
+  {
+    key: 'ingestMaxLineBytes',
+    flag: '--ingest-max-line-bytes',
+    env: 'PW_INGEST_MAX_LINE_BYTES',
+    default: '262144',
+    parse: int(1024),
+    description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
+  },
+  {
+    key: 'ingestMaxBatchEvents',
+    flag: '--ingest-max-batch-events',
+    env: 'PW_INGEST_MAX_BATCH_EVENTS',
+    default: '10000',
+    parse: int(1),
+    description:
+      'Most events (non-blank lines) in one `POST /v1/events` or `/v1/feedback` request; a larger batch is refused whole with 413 `BATCH_TOO_LARGE`.',
+  },
+  {
+    key: 'apiKeysFile',
+    flag: '--api-keys-file',
+    env: 'PW_API_KEYS_FILE',
+    default: '',
+    parse: text,
+    description:
+      'Key file of the scoped API keys (`ingest`, `read`, `decide`, `admin`), managed with `pulsewatch keys` (see [API keys](#api-keys)); it holds names, scopes and SHA-256 digests, never a key. Read at start. With any key, every route but the public ones needs one. Empty (and no `--ingest-api-keys*`): the API is open, which services mode refuses without `--insecure`.',
+  },
+  {
+    key: 'insecure',
+    flag: '--insecure',
+    env: 'PW_INSECURE',
+    default: 'false',
+    parse: bool,
+    description:
+      'Let services mode start without any API key, open to whoever reaches it (it logs a warning). The embedded default is open without it.',
+  },
+  {
+    key: 'metricsPublic',
+    flag: '--metrics-public',
+    env: 'PW_METRICS_PUBLIC',
+    default: 'false',
+    parse: bool,
+    description:
+      '`GET /metrics` without a key, for a scraper that cannot send one. Otherwise it needs scope `admin` when keys are configured.',
+  },
+  {
+    key: 'ingestApiKeys',
+    flag: '--ingest-api-keys',
+    env: 'PW_INGEST_API_KEYS',
+    default: '',
+    parse: checked((v) => new ApiKeys(plainKeyRecords(parsePlainKeys(v), ['ingest']))),
+    description: `Kept from before scoped keys: plain ingest keys, comma-separated \`name:key\` pairs (a key has at least ${MIN_KEY_LENGTH} characters, no spaces or commas), each with scope \`ingest\`, added to \`--api-keys-file\`. Prefer the key file, which holds no key; and the variable to the flag, which \`ps\` shows.`,
+  },
+  {
+    key: 'ingestApiKeysFile',
+    flag: '--ingest-api-keys-file',
+    env: 'PW_INGEST_API_KEYS_FILE',
+    default: '',
+    parse: text,
+    description:
+      'Kept from before scoped keys: a file of plain ingest keys, one `name:key` per line (`#` starts a comment line), each with scope `ingest`, added to `--api-keys-file`.',
+  },
+  {
+    key: 'ingestRateLimit',
+    flag: '--ingest-rate-limit',
+    env: 'PW_INGEST_RATE_LIMIT',
+    default: '0',
+    parse: num(0),
+    description:
+      'Events per second each API key may ingest (each client address when ingest is open), a token bucket per ingest process: with N ingest processes the limit is N times this. A request over it gets 429 `RATE_LIMITED` with `Retry-After` and nothing of it is published. `0`: no limit.',
+  },
+  {
+    key: 'ingestRateBurst',
+    flag: '--ingest-rate-burst',
+    env: 'PW_INGEST_RATE_BURST',
+    default: '0',
+    parse: int(0),
+    description:
+      'Events a key may send at once above `--ingest-rate-limit` (the bucket size); it also caps the events per request. `0`: `--ingest-max-batch-events`.',
+  },
+  {
+    key: 'metricSources',
+    flag: '--metric-sources',
+    env: 'PW_METRIC_SOURCES',
+    default: '',
+    parse: (v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    description:
+      "Event sources, comma-separated, that keep their own `source` label in the metrics, besides the built-in connectors' (`synthetic`, `replay`, `mastodon`, `bluesky`) and the names of the ingest API keys. Events from any other source are counted under `other`, so made-up sources cannot create metric series without bound.",
+  },
+  {
+    key: 'wsFlushIntervalMs',
+    flag: '--ws-flush-interval-ms',
+    env: 'PW_WS_FLUSH_INTERVAL_MS',
+    default: '250',
+    parse: int(10, 60_000),
+    description: 'Least time between two updates of one WebSocket channel to one client.',
+  },
+  {
+    key: 'wsMaxBufferedBytes',
+    flag: '--ws-max-buffered-bytes',
+    env: 'PW_WS_MAX_BUFFERED_BYTES',
+    default: '1048576',
+    parse: int(1024),
+    description:
+      'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
+  },
+  {
+    key: 'storeMaxWindows',
+    flag: '--store-max-windows',
+    env: 'PW_STORE_MAX_WINDOWS',
+    default: '10080',
+    parse: int(1),
+    description:
+      'Embedded mode: windows kept per brand and window size (10,080 is a week of minutes). The oldest windows are dropped first.',
+  },
+  {
+    key: 'natsUrl',
+    flag: '--nats-url',
+    env: 'PW_NATS_URL',
+    default: 'nats://127.0.0.1:4222',
+    parse: url(['nats:', 'tls:']),
+    description: 'Services mode: NATS server(s) with JetStream.',
+  },
+  {
+    key: 'streamMaxAgeHours',
+    flag: '--stream-max-age-hours',
+    env: 'PW_STREAM_MAX_AGE_HOURS',
+    default: '168',
+    parse: int(1),
+    description:
+      'Services mode: JetStream keeps events this long (replay window for recovery and new consumers).',
+  },
+  {
+    key: 'streamMaxBytes',
+    flag: '--stream-max-bytes',
+    env: 'PW_STREAM_MAX_BYTES',
+    default: '10737418240',
+    parse: int(1_048_576),
+    description: 'Services mode: size limit of each JetStream stream; the oldest messages are dropped first.',
+  },
+  {
+    key: 'streamReplicas',
+    flag: '--stream-replicas',
+    env: 'PW_STREAM_REPLICAS',
+    default: '1',
+    parse: int(1, 5),
+    description: 'Services mode: JetStream replicas per stream (3 on a production cluster).',
+  },
+  {
+    key: 'redisUrl',
+    flag: '--redis-url',
+    env: 'PW_REDIS_URL',
+    default: 'redis://127.0.0.1:6379',
+    parse: url(['redis:', 'rediss:']),
+    description: 'Services mode: Redis for partition leases and checkpoints.',
+  },
+  {
+    key: 'clickhouseUrl',
+    flag: '--clickhouse-url',
+    env: 'PW_CLICKHOUSE_URL',
+    default: 'http://127.0.0.1:8123',
+    parse: url(['http:', 'https:']),
+    description: 'Services mode: ClickHouse HTTP endpoint.',
+  },
+  {
+    key: 'clickhouseDatabase',
+    flag: '--clickhouse-database',
+    env: 'PW_CLICKHOUSE_DATABASE',
+    default: 'pulsewatch',
+    parse: text,
+    description: 'Services mode: ClickHouse database (created if missing; migrations run at start).',
+  },
+  {
+    key: 'clickhouseUser',
+    flag: '--clickhouse-user',
+    env: 'PW_CLICKHOUSE_USER',
+    default: 'default',
+    parse: text,
+    description: 'Services mode: ClickHouse user.',
+  },
+  {
+    key: 'clickhousePassword',
+    flag: '--clickhouse-password',
+    env: 'PW_CLICKHOUSE_PASSWORD',
+    default: '',
+    parse: text,
+    description: 'Services mode: ClickHouse password.',
+  },
+  {
+    key: 'clickhouseBatchRows',
+    flag: '--clickhouse-batch-rows',
+    env: 'PW_CLICKHOUSE_BATCH_ROWS',
+    default: '10000',
+    parse: int(1),
+    description: 'Services mode: an insert is sent once this many rows are buffered…',
+  },
+  {
+    key: 'clickhouseFlushMs',
+    flag: '--clickhouse-flush-ms',
+    env: 'PW_CLICKHOUSE_FLUSH_MS',
+    default: '1000',
+    parse: int(10),
+    description: '…or after this much time, whichever comes first.',
+  },
+  {
+    key: 'clickhouseMaxBufferedRows',
+    flag: '--clickhouse-max-buffered-rows',
+    env: 'PW_CLICKHOUSE_MAX_BUFFERED_ROWS',
+    default: '200000',
+    parse: int(1),
+    description:
+      'Services mode: above this many unwritten rows (ClickHouse slow or down) stage 2 waits: backpressure reaches the consumer and memory stays bounded.',
+  },
+  {
+    key: 'clickhouseEnrichedRetentionDays',
+    flag: '--clickhouse-enriched-retention-days',
+    env: 'PW_CLICKHOUSE_ENRICHED_RETENTION_DAYS',
+    default: '0',
+    parse: int(0, 3650),
+    description:
+      'Services mode: days of enriched events (every post with its brands and sentiment) kept in ClickHouse for drill-down; `0` stores none. Older days are dropped by partition.',
+  },
+  {
+    key: 'redisPrefix',
+    flag: '--redis-prefix',
+    env: 'PW_REDIS_PREFIX',
+    default: 'pw:',
+    parse: text,
+    description: 'Services mode: prefix of every Redis key, so several deployments can share one Redis.',
+  },
+  {
+    key: 'sentimentModel',
+    flag: '--sentiment-model',
+    env: 'PW_SENTIMENT_MODEL',
+    default: 'linear',
+    parse: oneOf(['rules', 'linear', 'transformer'] as const),
+    description:
+      'Sentiment tier for every event: `rules` (lexicon), `linear` (trained, the most accurate fast tier) or `transformer` (linear for every event, and the transformer re-scores the events `--sentiment-transformer-select` picks; stage 1 then runs as its own stage, as with `--aggregate-input enriched`).',
+  },
+  {
+    key: 'sentimentLinearWeights',
+    flag: '--sentiment-linear-weights',
+    env: 'PW_SENTIMENT_LINEAR_WEIGHTS',
+    default: '',
+    parse: text,
+    description:
+      'Weights file of the linear tier, as written by `npm run train:sentiment`; empty uses the committed `engines/sentiment/models/sentiment-linear-v1.bin`.',
+  },
+  {
+    key: 'sentimentLanguageCheck',
+    flag: '--sentiment-language-check',
+    env: 'PW_SENTIMENT_LANGUAGE_CHECK',
+    default: 'true',
+    parse: bool,
+    description:
+      'Mark posts that are not in English (declared by the source, or detected) as `unsupported` instead of scoring them.',
+  },
+  {
+    key: 'sentimentTransformerDir',
+    flag: '--sentiment-transformer-dir',
+    env: 'PW_SENTIMENT_TRANSFORMER_DIR',
+    default: '',
+    parse: text,
+    description:
+      'Folder of a transformers.js text-classification model (`config.json`, `tokenizer.json`, `onnx/model_quantized.onnx`); needed by `--sentiment-model transformer`. Loaded locally, never from a hub.',
+  },
+  {
+    key: 'sentimentTransformerQuantized',
+    flag: '--sentiment-transformer-quantized',
+    env: 'PW_SENTIMENT_TRANSFORMER_QUANTIZED',
+    default: 'true',
+    parse: bool,
+    description: 'Use `onnx/model_quantized.onnx` (int8); `false` uses `onnx/model.onnx`.',
+  },
+  {
+    key: 'sentimentTransformerSelect',
+    flag: '--sentiment-transformer-select',
+    env: 'PW_SENTIMENT_TRANSFORMER_SELECT',
+    default: 'uncertain:0.6,reach:10000',
+    parse: checked((v) => SelectionPolicy.parse(v)),
+    description:
+      'Events the transformer re-scores, any of: `all`, `sample:F` (a fraction, by event id), `uncertain:P` (fast-tier confidence below P), `reach:N` (authors with at least N followers), `none`.',
+  },
+  {
+    key: 'sentimentTransformerBudget',
+    flag: '--sentiment-transformer-budget',
+    env: 'PW_SENTIMENT_TRANSFORMER_BUDGET',
+    default: '50',
+    parse: num(0),
+    description:
+      'Most texts per second sent to the transformer (a token bucket); selected events over it keep their fast score.',
+  },
+  {
+    key: 'sentimentTransformerWaitMs',
+    flag: '--sentiment-transformer-wait-ms',
+    env: 'PW_SENTIMENT_TRANSFORMER_WAIT_MS',
+    default: '2000',
+    parse: int(1, 600_000),
+    description: 'How long a selected event waits for the transformer before it keeps its fast score.',
+  },
+  {
+    key: 'sentimentTransformerWorkers',
+    flag: '--sentiment-transformer-workers',
+    env: 'PW_SENTIMENT_TRANSFORMER_WORKERS',
+    default: '1',
+    parse: int(1, 64),
+    description: 'Transformer worker processes.',
+  },
+  {
+    key: 'sentimentTransformerThreads',
+    flag: '--sentiment-transformer-threads',
+    env: 'PW_SENTIMENT_TRANSFORMER_THREADS',
+    default: '1',
+    parse: int(0, 64),
+    description: "onnxruntime threads per worker; 0 uses onnxruntime's default (one per core).",
+  },
+  {
+    key: 'sentimentTransformerBatch',
+    flag: '--sentiment-transformer-batch',
+    env: 'PW_SENTIMENT_TRANSFORMER_BATCH',
+    default: '16',
+    parse: int(1, 1024),
+    description: 'Most texts per transformer batch.',
+  },
+  {
+    key: 'sentimentTransformerLabels',
+    flag: '--sentiment-transformer-labels',
+    env: 'PW_SENTIMENT_TRANSFORMER_LABELS',
+    default: '',
+    parse: checked((v) => parseLabelMap(v)),
+    description:
+      "Map a model's labels to ours, `NAME=LABEL,…` with LABEL negative, neutral or positive, for labels not recognised by name (neg…, neu…, pos…, `LABEL_0..2`, 1–5 stars).",
+  },
+] as const satisfies readonly SettingDef[];
 
-export const SETTINGS: Setting[] = (
-  [
-    {
-      key: 'mode',
-      flag: '--mode',
-      env: 'PW_MODE',
-      default: 'embedded',
-      parse: oneOf(['embedded', 'services'] as const),
-      description:
-        '`embedded`: one process, in-process bus, in-memory store, no services. `services`: NATS JetStream, ClickHouse and Redis (see `deploy/`).',
-    },
-    {
-      key: 'role',
-      flag: '--role',
-      env: 'PW_ROLE',
-      default: 'all',
-      parse: oneOf(ROLES),
-      description:
-        'Services mode: what this process runs. `ingest` (HTTP ingest and synthetic traffic), `enrich` (stage 1 to `social.enriched`), `aggregate` (stage 2 windows to ClickHouse), `api` (REST, WebSocket, page), or `all`.',
-    },
-    {
-      key: 'workerId',
-      flag: '--worker-id',
-      env: 'PW_WORKER_ID',
-      default: '',
-      parse: (v) => v || `${hostname()}-${process.pid}`,
-      description:
-        'Name of this worker in partition leases; empty uses `<hostname>-<pid>`. Must be unique among live workers.',
-    },
-    {
-      key: 'host',
-      flag: '--host',
-      env: 'PW_HOST',
-      default: '127.0.0.1',
-      parse: text,
-      description: 'Address the HTTP server binds; `0.0.0.0` to listen on every interface.',
-    },
-    {
-      key: 'port',
-      flag: '--port',
-      env: 'PW_PORT',
-      default: '8080',
-      parse: int(0, 65535),
-      description: 'HTTP port; `0` picks a free one.',
-    },
-    {
-      key: 'logLevel',
-      flag: '--log-level',
-      env: 'PW_LOG_LEVEL',
-      default: 'info',
-      parse: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-      description:
-        'fatal, error, warn, info, debug, trace or silent. Logs go to stdout (see `--log-format`).',
-    },
-    {
-      key: 'logFormat',
-      flag: '--log-format',
-      env: 'PW_LOG_FORMAT',
-      default: 'auto',
-      parse: oneOf(['auto', 'json', 'pretty'] as const),
-      description:
-        '`json`: one JSON object per line (pino), for log shippers. `pretty`: one readable, coloured line per record (pino-pretty). `auto`: `pretty` when stdout is a terminal, else `json`.',
-    },
-    {
-      key: 'partitions',
-      flag: '--partitions',
-      env: 'PW_PARTITIONS',
-      default: '4',
-      parse: int(1, 1024),
-      description:
-        'Partitions of the event subjects; events are partitioned by author id. All processes of a deployment must agree.',
-    },
-    {
-      key: 'windows',
-      flag: '--windows',
-      env: 'PW_WINDOWS',
-      default: '1m,1h',
-      parse: windows,
-      description: 'Tumbling window sizes, comma-separated (units s, m, h, d; each must divide a day).',
-    },
-    {
-      key: 'outOfOrdernessMs',
-      flag: '--out-of-orderness-ms',
-      env: 'PW_OUT_OF_ORDERNESS_MS',
-      default: '5000',
-      parse: int(0),
-      description: 'Watermark = highest event time seen minus this.',
-    },
-    {
-      key: 'allowedLatenessMs',
-      flag: '--allowed-lateness-ms',
-      env: 'PW_ALLOWED_LATENESS_MS',
-      default: '60000',
-      parse: int(0),
-      description:
-        'A window stays open for updates this long after the watermark passes its end; later events are counted as late and dead-lettered.',
-    },
-    {
-      key: 'aggregateInput',
-      flag: '--aggregate-input',
-      env: 'PW_AGGREGATE_INPUT',
-      default: 'events',
-      parse: oneOf(['events', 'enriched'] as const),
-      description:
-        "`events`: stage 2 reads `social.events` and enriches in the same process (fused, fastest). `enriched`: it reads stage 1's `social.enriched` (run `enrich` workers).",
-    },
-    {
-      key: 'checkpointEveryEvents',
-      flag: '--checkpoint-every-events',
-      env: 'PW_CHECKPOINT_EVERY_EVENTS',
-      default: '100000',
-      parse: int(1),
-      description: 'Stage 2 saves window state and input position after this many events…',
-    },
-    {
-      key: 'checkpointEveryMs',
-      flag: '--checkpoint-every-ms',
-      env: 'PW_CHECKPOINT_EVERY_MS',
-      default: '5000',
-      parse: int(10),
-      description: '…or after this much time, whichever comes first. A restart replays at most this much.',
-    },
-    {
-      key: 'busEventsPerMessage',
-      flag: '--bus-events-per-message',
-      env: 'PW_BUS_EVENTS_PER_MESSAGE',
-      default: '1000',
-      parse: int(1, 100_000),
-      description:
-        'Ingest puts up to this many events of a request in one bus message per partition (and at most 512 KiB). `1` gives one message per event, which costs the bus far more.',
-    },
-    {
-      key: 'operators',
-      flag: '--operators',
-      env: 'PW_OPERATORS',
-      default: OPERATOR_NAMES.join(','),
-      parse: operators,
-      description: `The analyses stage 2 runs, comma-separated; an empty list runs none (stage 2 then only de-duplicates and counts late events). One of: ${OPERATOR_NAMES.join(', ')}.`,
-    },
-    {
-      key: 'dedupWindowSeconds',
-      flag: '--dedup-window-seconds',
-      env: 'PW_DEDUP_WINDOW_SECONDS',
-      default: '120',
-      parse: int(1, 86_400),
-      description:
-        'Stage 2 drops an event whose `source` and `id` it saw less than this long before (by bus time). Its keys take about 20 bytes each in memory, and a restart reads this much input again to rebuild them.',
-    },
-    {
-      key: 'leaseTtlMs',
-      flag: '--lease-ttl-ms',
-      env: 'PW_LEASE_TTL_MS',
-      default: '10000',
-      parse: int(300),
-      description:
-        "Partition lease time to live: a dead worker's partitions move to a live one within about this time.",
-    },
-    {
-      key: 'brandsFile',
-      flag: '--brands',
-      env: 'PW_BRANDS_FILE',
-      default: '',
-      parse: (v) => (v === '' ? undefined : v),
-      description:
-        'JSON file with an array of brands `{name, aliases?, handles?, kind?}`; empty uses the four demo brands.',
-    },
-    {
-      key: 'synthetic',
-      flag: '--synthetic',
-      env: 'PW_SYNTHETIC',
-      default: 'true',
-      parse: bool,
-      description:
-        'Run the built-in synthetic traffic generator (`--no-synthetic` turns it off). In services mode it runs in the `ingest` role.',
-    },
-    {
-      key: 'syntheticRate',
-      flag: '--synthetic-rate',
-      env: 'PW_SYNTHETIC_RATE',
-      default: '50',
-      parse: num(0),
-      description: 'Mean synthetic posts per second (a daily curve moves it up and down).',
-    },
-    {
-      key: 'syntheticSeed',
-      flag: '--synthetic-seed',
-      env: 'PW_SYNTHETIC_SEED',
-      default: '42',
-      parse: int(0),
-      description: 'Seed of the synthetic generator; the same seed gives the same events.',
-    },
-    {
-      key: 'syntheticBackfillMinutes',
-      flag: '--synthetic-backfill-minutes',
-      env: 'PW_SYNTHETIC_BACKFILL_MINUTES',
-      default: '30',
-      parse: int(0),
-      description: 'Minutes of history generated at start, so the charts are not empty.',
-    },
-    {
-      key: 'syntheticSpikes',
-      flag: '--synthetic-spikes',
-      env: 'PW_SYNTHETIC_SPIKES',
-      default: 'northwind-coffee@+2m/3m*4',
-      parse: text,
-      description:
-        "Injected negative spikes, `brand@start/duration*volume`, comma-separated. `start` is `+Nm` (or `+Ns`) after launch, or an ISO time. During a spike the brand's volume is multiplied and 80% of its posts are negative. Empty for none.",
-    },
-    {
-      key: 'scenarioFile',
-      flag: '--scenario',
-      env: 'PW_SCENARIO',
-      default: '',
-      parse: (v) => (v === '' ? undefined : v),
-      description:
-        'Scenario JSON file for the synthetic traffic (see [Scenarios](#scenarios)): seed, rate, brands, topic phases, campaigns, spikes, late, duplicate and malformed shares. Its brands are the tracked brands unless `--brands` is set. It supersedes `--synthetic-rate`, `--synthetic-seed` and `--synthetic-spikes`; `--synthetic` and `--synthetic-backfill-minutes` still apply. Empty: those flags, whose defaults are `scenarios/default.json`.',
-    },
-    {
-      key: 'mastodonInstance',
-      flag: '--mastodon-instance',
-      env: 'PW_MASTODON_INSTANCE',
-      default: '',
-      parse: (v, s) => (v === '' ? '' : url(['http:', 'https:'])(v, s)),
-      description:
-        'Follow this Mastodon instance in process (the `ingest` role), as `pulsewatch ingest mastodon` does (see [Mastodon](#mastodon)). Empty: off.',
-    },
-    {
-      key: 'mastodonToken',
-      flag: '--mastodon-token',
-      env: 'PW_MASTODON_TOKEN',
-      default: '',
-      parse: text,
-      description: 'Access token for `--mastodon-instance`, sent as `Authorization: Bearer`.',
-    },
-    {
-      key: 'mastodonTimelines',
-      flag: '--mastodon-timelines',
-      env: 'PW_MASTODON_TIMELINES',
-      default: 'public',
-      parse: (v, s) =>
-        checked((list) => list.split(',').map((x) => parseTimeline(x.trim())))(v, s)
-          .split(',')
-          .map((x) => x.trim()),
-      description:
-        'Comma-separated timelines for `--mastodon-instance`: `public`, `public:local`, `hashtag:NAME`.',
-    },
-    {
-      key: 'blueskyJetstream',
-      flag: '--bluesky-jetstream',
-      env: 'PW_BLUESKY_JETSTREAM',
-      default: '',
-      parse: (v, s) => (v === '' ? '' : url(['ws:', 'wss:'])(v, s)),
-      description: `Follow Bluesky posts in process (the \`ingest\` role) from this Jetstream subscribe URL, e.g. \`${DEFAULT_JETSTREAM_URL}\` (see [Bluesky Jetstream](#bluesky-jetstream)). Empty: off.`,
-    },
-    {
-      key: 'connectorStateDir',
-      flag: '--connector-state-dir',
-      env: 'PW_CONNECTOR_STATE_DIR',
-      default: '',
-      parse: text,
-      description:
-        'Where the in-process connectors keep their resume positions (`mastodon.json`, `bluesky.json`). Empty: none, so a restart starts from the live edge.',
-    },
-    {
-      key: 'ingestBodyLimit',
-      flag: '--ingest-body-limit',
-      env: 'PW_INGEST_BODY_LIMIT',
-      default: '10485760',
-      parse: int(1024),
-      description: 'Largest `POST /v1/events` body in bytes; a larger body gets 413.',
-    },
-    {
-      key: 'ingestMaxLineBytes',
-      flag: '--ingest-max-line-bytes',
-      env: 'PW_INGEST_MAX_LINE_BYTES',
-      default: '262144',
-      parse: int(1024),
-      description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
-    },
-    {
-      key: 'ingestMaxBatchEvents',
-      flag: '--ingest-max-batch-events',
-      env: 'PW_INGEST_MAX_BATCH_EVENTS',
-      default: '10000',
-      parse: int(1),
-      description:
-        'Most events (non-blank lines) in one `POST /v1/events` or `/v1/feedback` request; a larger batch is refused whole with 413 `BATCH_TOO_LARGE`.',
-    },
-    {
-      key: 'apiKeysFile',
-      flag: '--api-keys-file',
-      env: 'PW_API_KEYS_FILE',
-      default: '',
-      parse: text,
-      description:
-        'Key file of the scoped API keys (`ingest`, `read`, `decide`, `admin`), managed with `pulsewatch keys` (see [API keys](#api-keys)); it holds names, scopes and SHA-256 digests, never a key. Read at start. With any key, every route but the public ones needs one. Empty (and no `--ingest-api-keys*`): the API is open, which services mode refuses without `--insecure`.',
-    },
-    {
-      key: 'insecure',
-      flag: '--insecure',
-      env: 'PW_INSECURE',
-      default: 'false',
-      parse: bool,
-      description:
-        'Let services mode start without any API key, open to whoever reaches it (it logs a warning). The embedded default is open without it.',
-    },
-    {
-      key: 'metricsPublic',
-      flag: '--metrics-public',
-      env: 'PW_METRICS_PUBLIC',
-      default: 'false',
-      parse: bool,
-      description:
-        '`GET /metrics` without a key, for a scraper that cannot send one. Otherwise it needs scope `admin` when keys are configured.',
-    },
-    {
-      key: 'ingestApiKeys',
-      flag: '--ingest-api-keys',
-      env: 'PW_INGEST_API_KEYS',
-      default: '',
-      parse: checked((v) => new ApiKeys(plainKeyRecords(parsePlainKeys(v), ['ingest']))),
-      description: `Kept from before scoped keys: plain ingest keys, comma-separated \`name:key\` pairs (a key has at least ${MIN_KEY_LENGTH} characters, no spaces or commas), each with scope \`ingest\`, added to \`--api-keys-file\`. Prefer the key file, which holds no key; and the variable to the flag, which \`ps\` shows.`,
-    },
-    {
-      key: 'ingestApiKeysFile',
-      flag: '--ingest-api-keys-file',
-      env: 'PW_INGEST_API_KEYS_FILE',
-      default: '',
-      parse: text,
-      description:
-        'Kept from before scoped keys: a file of plain ingest keys, one `name:key` per line (`#` starts a comment line), each with scope `ingest`, added to `--api-keys-file`.',
-    },
-    {
-      key: 'ingestRateLimit',
-      flag: '--ingest-rate-limit',
-      env: 'PW_INGEST_RATE_LIMIT',
-      default: '0',
-      parse: num(0),
-      description:
-        'Events per second each API key may ingest (each client address when ingest is open), a token bucket per ingest process: with N ingest processes the limit is N times this. A request over it gets 429 `RATE_LIMITED` with `Retry-After` and nothing of it is published. `0`: no limit.',
-    },
-    {
-      key: 'ingestRateBurst',
-      flag: '--ingest-rate-burst',
-      env: 'PW_INGEST_RATE_BURST',
-      default: '0',
-      parse: int(0),
-      description:
-        'Events a key may send at once above `--ingest-rate-limit` (the bucket size); it also caps the events per request. `0`: `--ingest-max-batch-events`.',
-    },
-    {
-      key: 'metricSources',
-      flag: '--metric-sources',
-      env: 'PW_METRIC_SOURCES',
-      default: '',
-      parse: (v) =>
-        v
-          .split(',')
-          .map((x) => x.trim())
-          .filter(Boolean),
-      description:
-        "Event sources, comma-separated, that keep their own `source` label in the metrics, besides the built-in connectors' (`synthetic`, `replay`, `mastodon`, `bluesky`) and the names of the ingest API keys. Events from any other source are counted under `other`, so made-up sources cannot create metric series without bound.",
-    },
-    {
-      key: 'wsFlushIntervalMs',
-      flag: '--ws-flush-interval-ms',
-      env: 'PW_WS_FLUSH_INTERVAL_MS',
-      default: '250',
-      parse: int(10, 60_000),
-      description: 'Least time between two updates of one WebSocket channel to one client.',
-    },
-    {
-      key: 'wsMaxBufferedBytes',
-      flag: '--ws-max-buffered-bytes',
-      env: 'PW_WS_MAX_BUFFERED_BYTES',
-      default: '1048576',
-      parse: int(1024),
-      description:
-        'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
-    },
-    {
-      key: 'storeMaxWindows',
-      flag: '--store-max-windows',
-      env: 'PW_STORE_MAX_WINDOWS',
-      default: '10080',
-      parse: int(1),
-      description:
-        'Embedded mode: windows kept per brand and window size (10,080 is a week of minutes). The oldest windows are dropped first.',
-    },
-    {
-      key: 'natsUrl',
-      flag: '--nats-url',
-      env: 'PW_NATS_URL',
-      default: 'nats://127.0.0.1:4222',
-      parse: url(['nats:', 'tls:']),
-      description: 'Services mode: NATS server(s) with JetStream.',
-    },
-    {
-      key: 'streamMaxAgeHours',
-      flag: '--stream-max-age-hours',
-      env: 'PW_STREAM_MAX_AGE_HOURS',
-      default: '168',
-      parse: int(1),
-      description:
-        'Services mode: JetStream keeps events this long (replay window for recovery and new consumers).',
-    },
-    {
-      key: 'streamMaxBytes',
-      flag: '--stream-max-bytes',
-      env: 'PW_STREAM_MAX_BYTES',
-      default: '10737418240',
-      parse: int(1_048_576),
-      description:
-        'Services mode: size limit of each JetStream stream; the oldest messages are dropped first.',
-    },
-    {
-      key: 'streamReplicas',
-      flag: '--stream-replicas',
-      env: 'PW_STREAM_REPLICAS',
-      default: '1',
-      parse: int(1, 5),
-      description: 'Services mode: JetStream replicas per stream (3 on a production cluster).',
-    },
-    {
-      key: 'redisUrl',
-      flag: '--redis-url',
-      env: 'PW_REDIS_URL',
-      default: 'redis://127.0.0.1:6379',
-      parse: url(['redis:', 'rediss:']),
-      description: 'Services mode: Redis for partition leases and checkpoints.',
-    },
-    {
-      key: 'clickhouseUrl',
-      flag: '--clickhouse-url',
-      env: 'PW_CLICKHOUSE_URL',
-      default: 'http://127.0.0.1:8123',
-      parse: url(['http:', 'https:']),
-      description: 'Services mode: ClickHouse HTTP endpoint.',
-    },
-    {
-      key: 'clickhouseDatabase',
-      flag: '--clickhouse-database',
-      env: 'PW_CLICKHOUSE_DATABASE',
-      default: 'pulsewatch',
-      parse: text,
-      description: 'Services mode: ClickHouse database (created if missing; migrations run at start).',
-    },
-    {
-      key: 'clickhouseUser',
-      flag: '--clickhouse-user',
-      env: 'PW_CLICKHOUSE_USER',
-      default: 'default',
-      parse: text,
-      description: 'Services mode: ClickHouse user.',
-    },
-    {
-      key: 'clickhousePassword',
-      flag: '--clickhouse-password',
-      env: 'PW_CLICKHOUSE_PASSWORD',
-      default: '',
-      parse: text,
-      description: 'Services mode: ClickHouse password.',
-    },
-    {
-      key: 'clickhouseBatchRows',
-      flag: '--clickhouse-batch-rows',
-      env: 'PW_CLICKHOUSE_BATCH_ROWS',
-      default: '10000',
-      parse: int(1),
-      description: 'Services mode: an insert is sent once this many rows are buffered…',
-    },
-    {
-      key: 'clickhouseFlushMs',
-      flag: '--clickhouse-flush-ms',
-      env: 'PW_CLICKHOUSE_FLUSH_MS',
-      default: '1000',
-      parse: int(10),
-      description: '…or after this much time, whichever comes first.',
-    },
-    {
-      key: 'clickhouseMaxBufferedRows',
-      flag: '--clickhouse-max-buffered-rows',
-      env: 'PW_CLICKHOUSE_MAX_BUFFERED_ROWS',
-      default: '200000',
-      parse: int(1),
-      description:
-        'Services mode: above this many unwritten rows (ClickHouse slow or down) stage 2 waits: backpressure reaches the consumer and memory stays bounded.',
-    },
-    {
-      key: 'clickhouseEnrichedRetentionDays',
-      flag: '--clickhouse-enriched-retention-days',
-      env: 'PW_CLICKHOUSE_ENRICHED_RETENTION_DAYS',
-      default: '0',
-      parse: int(0, 3650),
-      description:
-        'Services mode: days of enriched events (every post with its brands and sentiment) kept in ClickHouse for drill-down; `0` stores none. Older days are dropped by partition.',
-    },
-    {
-      key: 'redisPrefix',
-      flag: '--redis-prefix',
-      env: 'PW_REDIS_PREFIX',
-      default: 'pw:',
-      parse: text,
-      description: 'Services mode: prefix of every Redis key, so several deployments can share one Redis.',
-    },
-    {
-      key: 'sentimentModel',
-      flag: '--sentiment-model',
-      env: 'PW_SENTIMENT_MODEL',
-      default: 'linear',
-      parse: oneOf(['rules', 'linear', 'transformer'] as const),
-      description:
-        'Sentiment tier for every event: `rules` (lexicon), `linear` (trained, the most accurate fast tier) or `transformer` (linear for every event, and the transformer re-scores the events `--sentiment-transformer-select` picks; stage 1 then runs as its own stage, as with `--aggregate-input enriched`).',
-    },
-    {
-      key: 'sentimentLinearWeights',
-      flag: '--sentiment-linear-weights',
-      env: 'PW_SENTIMENT_LINEAR_WEIGHTS',
-      default: '',
-      parse: text,
-      description:
-        'Weights file of the linear tier, as written by `npm run train:sentiment`; empty uses the committed `engines/sentiment/models/sentiment-linear-v1.bin`.',
-    },
-    {
-      key: 'sentimentLanguageCheck',
-      flag: '--sentiment-language-check',
-      env: 'PW_SENTIMENT_LANGUAGE_CHECK',
-      default: 'true',
-      parse: bool,
-      description:
-        'Mark posts that are not in English (declared by the source, or detected) as `unsupported` instead of scoring them.',
-    },
-    {
-      key: 'sentimentTransformerDir',
-      flag: '--sentiment-transformer-dir',
-      env: 'PW_SENTIMENT_TRANSFORMER_DIR',
-      default: '',
-      parse: text,
-      description:
-        'Folder of a transformers.js text-classification model (`config.json`, `tokenizer.json`, `onnx/model_quantized.onnx`); needed by `--sentiment-model transformer`. Loaded locally, never from a hub.',
-    },
-    {
-      key: 'sentimentTransformerQuantized',
-      flag: '--sentiment-transformer-quantized',
-      env: 'PW_SENTIMENT_TRANSFORMER_QUANTIZED',
-      default: 'true',
-      parse: bool,
-      description: 'Use `onnx/model_quantized.onnx` (int8); `false` uses `onnx/model.onnx`.',
-    },
-    {
-      key: 'sentimentTransformerSelect',
-      flag: '--sentiment-transformer-select',
-      env: 'PW_SENTIMENT_TRANSFORMER_SELECT',
-      default: 'uncertain:0.6,reach:10000',
-      parse: checked((v) => SelectionPolicy.parse(v)),
-      description:
-        'Events the transformer re-scores, any of: `all`, `sample:F` (a fraction, by event id), `uncertain:P` (fast-tier confidence below P), `reach:N` (authors with at least N followers), `none`.',
-    },
-    {
-      key: 'sentimentTransformerBudget',
-      flag: '--sentiment-transformer-budget',
-      env: 'PW_SENTIMENT_TRANSFORMER_BUDGET',
-      default: '50',
-      parse: num(0),
-      description:
-        'Most texts per second sent to the transformer (a token bucket); selected events over it keep their fast score.',
-    },
-    {
-      key: 'sentimentTransformerWaitMs',
-      flag: '--sentiment-transformer-wait-ms',
-      env: 'PW_SENTIMENT_TRANSFORMER_WAIT_MS',
-      default: '2000',
-      parse: int(1, 600_000),
-      description: 'How long a selected event waits for the transformer before it keeps its fast score.',
-    },
-    {
-      key: 'sentimentTransformerWorkers',
-      flag: '--sentiment-transformer-workers',
-      env: 'PW_SENTIMENT_TRANSFORMER_WORKERS',
-      default: '1',
-      parse: int(1, 64),
-      description: 'Transformer worker processes.',
-    },
-    {
-      key: 'sentimentTransformerThreads',
-      flag: '--sentiment-transformer-threads',
-      env: 'PW_SENTIMENT_TRANSFORMER_THREADS',
-      default: '1',
-      parse: int(0, 64),
-      description: "onnxruntime threads per worker; 0 uses onnxruntime's default (one per core).",
-    },
-    {
-      key: 'sentimentTransformerBatch',
-      flag: '--sentiment-transformer-batch',
-      env: 'PW_SENTIMENT_TRANSFORMER_BATCH',
-      default: '16',
-      parse: int(1, 1024),
-      description: 'Most texts per transformer batch.',
-    },
-    {
-      key: 'sentimentTransformerLabels',
-      flag: '--sentiment-transformer-labels',
-      env: 'PW_SENTIMENT_TRANSFORMER_LABELS',
-      default: '',
-      parse: checked((v) => parseLabelMap(v)),
-      description:
-        "Map a model's labels to ours, `NAME=LABEL,…` with LABEL negative, neutral or positive, for labels not recognised by name (neg…, neu…, pos…, `LABEL_0..2`, 1–5 stars).",
-    },
-  ] satisfies Def[]
-).map((d) => d as Setting);
+type Definition = (typeof DEFINITIONS)[number];
+
+/** The settings of a process, one field per row of the settings table, typed by its parser. */
+export type Config = { -readonly [D in Definition as D['key']]: ReturnType<D['parse']> };
+
+/** A row of the settings table. */
+export type Setting = SettingDef & { key: keyof Config };
+
+export const SETTINGS: readonly Setting[] = DEFINITIONS;
 
 /** Reads flags (`--name value`, `--name=value`, `--no-name` for booleans) over environment over defaults. */
 export function loadConfig(argv: string[], env: Record<string, string | undefined>): Config {
