@@ -1,0 +1,48 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
+import { DASHBOARD_DIR, VERSION } from '../paths.js';
+import type { RoleContext, RolePart } from './context.js';
+
+export interface ApiRole extends RolePart {
+  app: FastifyInstance;
+  /** Whether /readyz says ready: set once everything is started, unset when stopping. */
+  setReady(ready: boolean): void;
+}
+
+/**
+ * The HTTP server every process has (health, metrics, docs), with the `api` role's query side:
+ * REST history, the live hub and its WebSocket, the live page.
+ */
+export async function apiRole(
+  ctx: RoleContext,
+  apiKeys: ApiKeys,
+  options: { dashboardDir?: string },
+): Promise<ApiRole> {
+  const { config, bus, store, brands, metrics, logger } = ctx;
+  const hub = ctx.runs('api') ? new LiveHub({ bus, brands }) : undefined;
+  hub?.start();
+  let ready = false;
+  const app = await buildApi({
+    version: VERSION,
+    metrics,
+    notReady: () => (ready ? null : 'starting'),
+    apiKeys,
+    metricsPublic: config.metricsPublic,
+    ...(hub && { query: { brands, store, hub, windows: config.windows, operators: config.operators } }),
+    dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
+    wsFlushIntervalMs: config.wsFlushIntervalMs,
+    wsMaxBufferedBytes: config.wsMaxBufferedBytes,
+    logger: logger.child({ component: 'api' }),
+  });
+  return {
+    app,
+    setReady(value) {
+      ready = value;
+    },
+    async stop() {
+      ready = false;
+      await app.close();
+      hub?.stop();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { StreamConnector } from '../../ingest/connectors/connector.js';
+import { JetstreamConnector } from '../../ingest/connectors/bluesky.js';
+import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
+import { EventIngestor, httpIngest, RateLimiter } from '../../ingest/index.js';
+import { IngestorSink } from '../../ingest/sink.js';
+import { submitGenerated, SyntheticGenerator, SyntheticSource } from '../../ingest/synthetic/index.js';
+import { syntheticConfig } from '../inputs.js';
+import type { RoleContext, RolePart } from './context.js';
+
+type Connector = Pick<StreamConnector<unknown, unknown>, 'run' | 'stop'>;
+
+export interface IngestRole extends RolePart {
+  start(): Promise<void>;
+  ingestor: EventIngestor;
+  synthetic: SyntheticSource | undefined;
+}
+
+/**
+ * The `ingest` role: the ingestor every way in submits to, HTTP ingest on the API server, the
+ * synthetic traffic and the streaming connectors configured to run in this process.
+ */
+export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promise<IngestRole> {
+  const { config, bus, deadLetters, instrumentation, metrics, logger } = ctx;
+  const ingestor = new EventIngestor({
+    bus,
+    partitions: config.partitions,
+    maxEventsPerMessage: config.busEventsPerMessage,
+    deadLetters,
+    instrumentation,
+  });
+  await app.register(httpIngest, {
+    ingestor,
+    bodyLimit: config.ingestBodyLimit,
+    maxLineBytes: config.ingestMaxLineBytes,
+    maxBatchEvents: config.ingestMaxBatchEvents,
+    rateLimiter:
+      config.ingestRateLimit > 0
+        ? new RateLimiter({
+            ratePerSec: config.ingestRateLimit,
+            burst: config.ingestRateBurst || config.ingestMaxBatchEvents,
+          })
+        : undefined,
+    onReply: (r) => metrics.ingestRequests.inc({ route: r.route, key: r.key, status: String(r.status) }),
+  });
+  const sink = new IngestorSink(ingestor);
+  const synthetic = config.synthetic
+    ? new SyntheticSource({
+        generator: new SyntheticGenerator(
+          syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, Date.now()),
+        ),
+        backfillMs: config.syntheticBackfillMinutes * 60_000,
+        sink: (batch) => submitGenerated(sink, batch),
+        onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
+      })
+    : undefined;
+  const connectors = inProcessConnectors(ctx, sink);
+  let syntheticStarted: Promise<void> | undefined;
+  return {
+    ingestor,
+    synthetic,
+    async start() {
+      // Backfill runs in the background: the page is up at once and fills in as history arrives.
+      syntheticStarted = synthetic?.start().catch((err) => logger.error({ err }, 'synthetic source failed'));
+      for (const [name, c] of connectors)
+        void c.run().catch((err: unknown) => logger.error({ err, connector: name }, 'connector stopped'));
+    },
+    async stop() {
+      await syntheticStarted;
+      await synthetic?.stop();
+      await Promise.all(connectors.map(([, c]) => c.stop()));
+    },
+  };
+}
+
+/**
+ * The streaming connectors configured to run in this process (`--mastodon-instance`,
+ * `--bluesky-jetstream`), handing events to the ingestor as HTTP ingest does.
+ */
+function inProcessConnectors(ctx: RoleContext, sink: IngestorSink): [string, Connector][] {
+  const { config, logger } = ctx;
+  const statePath = (name: string) =>
+    config.connectorStateDir === '' ? undefined : join(config.connectorStateDir, `${name}.json`);
+  const log = (name: string) => (line: string) => logger.info({ connector: name }, line);
+  const out: [string, Connector][] = [];
+  if (config.mastodonInstance !== '')
+    out.push([
+      'mastodon',
+      new MastodonConnector({
+        instance: config.mastodonInstance,
+        ...(config.mastodonToken !== '' && { token: config.mastodonToken }),
+        timelines: config.mastodonTimelines,
+        sink,
+        statePath: statePath('mastodon'),
+        log: log('mastodon'),
+      }),
+    ]);
+  if (config.blueskyJetstream !== '')
+    out.push([
+      'bluesky',
+      new JetstreamConnector({
+        url: config.blueskyJetstream,
+        sink,
+        statePath: statePath('bluesky'),
+        log: log('bluesky'),
+      }),
+    ]);
+  return out;
+}
