@@ -4,9 +4,9 @@ import type { IncomingMessage } from 'node:http';
 import { PipelineError, type RejectReason } from '../stream/index.js';
 import { bodyEncoding, readBody } from './body.js';
 import { parseNdjson, type NdjsonLine } from './ndjson.js';
-import type { EventIngestor, SubmitResult } from './publisher.js';
+import type { EventIngestor } from './publisher.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { EventKind } from './sink.js';
+import { IngestorSink, type EventKind } from './sink.js';
 
 export interface HttpIngestOptions {
   ingestor: EventIngestor;
@@ -87,6 +87,7 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
     throw new Error('httpIngest needs the API auth plugin registered first (buildApi does that)');
   const burst = o.rateLimiter ? Math.floor(o.rateLimiter.burst) : Number.POSITIVE_INFINITY;
   const maxEvents = Math.min(o.maxBatchEvents, burst);
+  const sink = new IngestorSink(o.ingestor);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(NDJSON_TYPES, async (req: FastifyRequest, payload: IncomingMessage) => {
@@ -138,7 +139,7 @@ export const httpIngest: FastifyPluginAsync<HttpIngestOptions> = async (app: Fas
         if (!Buffer.isBuffer(body)) throw new PipelineError('BAD_REQUEST', 'empty body');
         const lines = splitBatch(body, o.maxLineBytes, maxEvents);
         admit(req, reply, lines.length);
-        const outcome = await publishLines(o.ingestor, route.kind, lines).catch((err: unknown) => {
+        const outcome = await publishLines(sink, route.kind, lines).catch((err: unknown) => {
           req.log.warn({ error: (err as Error).message }, 'ingest publish failed; answering 503');
           // Nothing in this batch is promised: the client retries all of it, and ids de-duplicate.
           if (err instanceof PipelineError && err.code === 'STREAM_FULL') throw err;
@@ -169,50 +170,23 @@ function splitBatch(body: Buffer, maxLineBytes: number, maxEvents: number): Ndjs
 }
 
 /**
- * Submits the lines and waits for all of them: rejects are dead-lettered with their reason, valid
- * social events go to the bus as one batch (a few messages), feedback events one by one. A bus
- * failure rejects, and nothing is promised.
+ * Submits the lines through the one in-process way in (IngestorSink) and waits for all of them:
+ * rejects are dead-lettered with their reason, valid social events go to the bus as one batch,
+ * feedback events one by one. A bus failure rejects, and nothing is promised.
  */
 async function publishLines(
-  ingestor: EventIngestor,
+  sink: IngestorSink,
   kind: EventKind,
   lines: readonly NdjsonLine[],
 ): Promise<IngestOutcome> {
-  const outcome: IngestOutcome = { accepted: 0, duplicates: 0, rejected: 0, errors: [] };
-  const noteRejected = (line: number, reason: RejectReason, detail: string) => {
-    outcome.rejected++;
-    if (outcome.errors.length < MAX_LISTED_ERRORS) outcome.errors.push({ line, reason, detail });
+  const r = await sink.submitParsed(lines, kind);
+  return {
+    accepted: r.accepted,
+    duplicates: r.duplicates,
+    rejected: r.rejected,
+    errors: r.errors
+      .sort((a, b) => a.index - b.index)
+      .slice(0, MAX_LISTED_ERRORS)
+      .map((e) => ({ line: e.index + 1, reason: e.reason as RejectReason, detail: e.detail })),
   };
-  const note = (line: number, r: SubmitResult) => {
-    if (!r.ok) noteRejected(line, r.reason, r.detail);
-    else {
-      outcome.accepted++;
-      if (r.duplicate) outcome.duplicates++;
-    }
-  };
-  const work: Promise<unknown>[] = [];
-  const valid: Extract<NdjsonLine, { ok: true }>[] = [];
-  for (const parsed of lines) {
-    if (!parsed.ok) {
-      noteRejected(parsed.line, parsed.reason, parsed.detail);
-      work.push(
-        ingestor.reject(
-          kind,
-          parsed.reason,
-          parsed.detail,
-          parsed.raw,
-          kind === 'feedback' ? kind : undefined,
-        ),
-      );
-    } else if (kind === 'social') valid.push(parsed);
-    else work.push(ingestor.submitFeedback(parsed.value, parsed.raw).then((r) => note(parsed.line, r)));
-  }
-  if (valid.length > 0)
-    work.push(
-      ingestor.submitSocialBatch(valid).then((results) => results.forEach((r, i) => note(valid[i]!.line, r))),
-    );
-  const failure = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
-  if (failure) throw failure.reason;
-  outcome.errors.sort((a, b) => a.line - b.line);
-  return outcome;
 }

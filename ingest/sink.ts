@@ -1,5 +1,5 @@
 import type { RejectReason } from '../stream/index.js';
-import { parseNdjson } from './ndjson.js';
+import { parseNdjson, type NdjsonLine } from './ndjson.js';
 import type { EventIngestor, SubmitResult } from './publisher.js';
 
 /** What a connector hands its events to: the in-process ingestor, or a Pulsewatch server over HTTP. */
@@ -69,10 +69,14 @@ export class IngestorSink implements RawEventSink {
   async submitRaw(lines: readonly string[], kind: EventKind = 'social'): Promise<SinkResult> {
     if (lines.some((l) => /[\r\n]/.test(l)))
       throw new RangeError('submitRaw: a line must not contain a line break');
-    const parsed = parseNdjson(Buffer.from(lines.join('\n')), Number.MAX_SAFE_INTEGER);
+    return this.submitParsed([...parseNdjson(Buffer.from(lines.join('\n')), Number.MAX_SAFE_INTEGER)], kind);
+  }
+
+  /** NDJSON lines as the parser gave them (HTTP ingest's path): results indexed by line - 1. */
+  submitParsed(lines: readonly NdjsonLine[], kind: EventKind = 'social'): Promise<SinkResult> {
     return this.deliver(
       kind,
-      Array.from(parsed, ({ line, ...l }) => ({ index: line - 1, ...l })),
+      lines.map(({ line, ...l }) => ({ index: line - 1, ...l })),
     );
   }
 
