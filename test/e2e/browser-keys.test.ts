@@ -1,17 +1,14 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { addKey } from '../../api/index.js';
 import { startTestApp } from '../helpers/app.js';
-
-const CHROMIUM = process.env.PW_CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchBrowser, needsBrowser } from '../helpers/browser.js';
 
 t.test(
   'with API keys the live page takes a read key once from ?api_key= and uses it for REST and the WebSocket',
-  { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (bash deploy/browser.sh installs it)` },
+  needsBrowser,
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'pw-page-keys-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -27,12 +24,7 @@ t.test(
       '2',
     ]);
     t.teardown(() => running.stop());
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
-    t.teardown(() => browser.close());
+    const browser = await launchBrowser(t);
     const page = await browser.newPage();
 
     await page.goto(running.url + '/');

@@ -1,13 +1,10 @@
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { chromium } from 'playwright-core';
 import { startTestApp } from '../helpers/app.js';
-
-const CHROMIUM = process.env.PW_CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { launchBrowser, needsBrowser } from '../helpers/browser.js';
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
-  { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (bash deploy/browser.sh installs it)` },
+  needsBrowser,
   async (t) => {
     const running = await startTestApp([
       '--synthetic',
@@ -17,18 +14,7 @@ t.test(
       '5',
     ]);
     t.teardown(() => running.stop());
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-    });
-    t.teardown(() => browser.close());
+    const browser = await launchBrowser(t);
     const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
