@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_JETSTREAM_URL, JetstreamConnector } from '../../ingest/connectors/bluesky.js';
 import {
   shutdownSignal,
@@ -7,6 +6,7 @@ import {
   streamOptionsFrom,
   supervise,
 } from '../../ingest/connectors/cli.js';
+import { numberFlag, parseFlags, type FlagOptions } from '../flags.js';
 import { httpSinkFrom, SINK_HELP, SINK_OPTIONS } from './sink-args.js';
 
 export const summary = 'follow Bluesky posts through a Jetstream instance';
@@ -17,7 +17,7 @@ const OPTIONS = {
   jetstream: { type: 'string', default: DEFAULT_JETSTREAM_URL },
   'wanted-dids': { type: 'string', default: '' },
   'rewind-s': { type: 'string', default: '5' },
-} as const;
+} satisfies FlagOptions;
 
 const DEFAULT_STATE = '.pulsewatch/bluesky-jetstream.json';
 
@@ -43,16 +43,14 @@ export async function run(args: string[], signal: AbortSignal = shutdownSignal()
   // The sink keeps retrying while pending events drain after Ctrl-C; this ends it afterwards.
   const sinkStop = new AbortController();
   try {
-    const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseFlags(args, OPTIONS);
     if (values.help) {
       console.log(HELP);
       return 0;
     }
     const { statsEveryMs: every, ...stream } = streamOptionsFrom(values, DEFAULT_STATE);
     statsEveryMs = every;
-    const rewind = Number(values['rewind-s']);
-    if (!Number.isFinite(rewind) || rewind < 0)
-      throw new RangeError(`--rewind-s: expected a number ≥ 0, got "${values['rewind-s']}"`);
+    const rewind = numberFlag('rewind-s', values['rewind-s'], { min: 0 });
     connector = new JetstreamConnector({
       ...stream,
       sink: httpSinkFrom(values, { signal: sinkStop.signal }),

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   shutdownSignal,
   STREAM_OPTIONS,
@@ -7,6 +6,7 @@ import {
   supervise,
 } from '../../ingest/connectors/cli.js';
 import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
+import { numberFlag, parseFlags, type FlagOptions } from '../flags.js';
 import { httpSinkFrom, SINK_HELP, SINK_OPTIONS } from './sink-args.js';
 
 export const summary = 'follow Mastodon timelines through the streaming API';
@@ -20,7 +20,7 @@ const OPTIONS = {
   'streaming-url': { type: 'string' },
   'include-bots': { type: 'boolean', default: false },
   'backfill-max-pages': { type: 'string', default: '25' },
-} as const;
+} satisfies FlagOptions;
 
 const defaultState = (instance: string) =>
   `.pulsewatch/mastodon-${instance.replace(/^\w+:\/\//, '').replace(/[^\w.-]+/g, '_')}.json`;
@@ -50,18 +50,14 @@ export async function run(args: string[], signal: AbortSignal = shutdownSignal()
   // The sink keeps retrying while pending events drain after Ctrl-C; this ends it afterwards.
   const sinkStop = new AbortController();
   try {
-    const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseFlags(args, OPTIONS);
     if (values.help) {
       console.log(HELP);
       return 0;
     }
     const { statsEveryMs: every, ...stream } = streamOptionsFrom(values, defaultState(values.instance));
     statsEveryMs = every;
-    const pages = Number(values['backfill-max-pages']);
-    if (!Number.isInteger(pages) || pages < 0)
-      throw new RangeError(
-        `--backfill-max-pages: expected an integer ≥ 0, got "${values['backfill-max-pages']}"`,
-      );
+    const pages = numberFlag('backfill-max-pages', values['backfill-max-pages'], { min: 0, integer: true });
     connector = new MastodonConnector({
       ...stream,
       sink: httpSinkFrom(values, { signal: sinkStop.signal }),

@@ -1,4 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   FIELDS,
   parseMapFlags,
@@ -8,6 +7,7 @@ import {
   type ReplayProgress,
   type ReplaySummary,
 } from '../../ingest/replay/index.js';
+import { isUsageError, parseFlags, UsageError, type FlagOptions, type FlagValues } from '../flags.js';
 import { httpSinkFrom, SINK_HELP, SINK_OPTIONS } from './sink-args.js';
 
 export const summary = 'replay a JSONL or CSV file of posts in event-time order';
@@ -47,7 +47,7 @@ const OPTIONS = {
   restart: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
-} satisfies NonNullable<ParseArgsConfig['options']>;
+} satisfies FlagOptions;
 
 /** Where the CLI writes, and what stops it; tests give their own instead of the process's. */
 export interface ReplayIo {
@@ -63,22 +63,18 @@ export async function run(
   args: string[],
   io: ReplayIo = { out: console.log, err: console.error },
 ): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    io.err(`replay: ${(err as Error).message}\n${HELP_HINT}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  let values: FlagValues<typeof OPTIONS>;
   let flags;
   try {
+    const parsed = parseFlags(args, OPTIONS, { positionals: true });
+    values = parsed.values;
+    if (values.help) {
+      io.out(USAGE);
+      return 0;
+    }
+    const { positionals } = parsed;
     if (positionals.length !== 1)
-      throw new ReplayError(
+      throw new UsageError(
         `give one file to replay${positionals.length > 1 ? `, not ${positionals.length}` : ''}`,
       );
     flags = {
@@ -94,7 +90,8 @@ export async function run(
       encoding: encoding(values.encoding),
     };
   } catch (err) {
-    if (!(err instanceof ReplayError)) throw err;
+    // parseMapFlags reports a bad --map as a ReplayError
+    if (!isUsageError(err) && !(err instanceof ReplayError)) throw err;
     io.err(`replay: ${err.message}\n${HELP_HINT}`);
     return 2;
   }
@@ -159,32 +156,32 @@ function exitCodeOf(signal: 'SIGINT' | 'SIGTERM'): number {
 function positive(flag: string, value: string): number {
   const n = Number(value);
   if (!(n > 0) || !Number.isFinite(n))
-    throw new ReplayError(`${flag} must be a number above 0 or max, got "${value}"`);
+    throw new UsageError(`${flag} must be a number above 0 or max, got "${value}"`);
   return n;
 }
 
 function nonNegative(flag: string, value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !(n >= 0) || !Number.isFinite(n))
-    throw new ReplayError(`${flag} must be a number of seconds ≥ 0, got "${value}"`);
+    throw new UsageError(`${flag} must be a number of seconds ≥ 0, got "${value}"`);
   return n;
 }
 
 function batch(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 10_000)
-    throw new ReplayError(`--batch must be a whole number from 1 to 10000, got "${value}"`);
+    throw new UsageError(`--batch must be a whole number from 1 to 10000, got "${value}"`);
   return n;
 }
 
 function source(value: string): string {
-  if (value.length < 1 || value.length > 64) throw new ReplayError('--source must be 1 to 64 characters');
+  if (value.length < 1 || value.length > 64) throw new UsageError('--source must be 1 to 64 characters');
   return value;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value))
-    throw new ReplayError(`${flag} must be ${allowed.join(' or ')}, got "${value}"`);
+    throw new UsageError(`${flag} must be ${allowed.join(' or ')}, got "${value}"`);
   return value as T;
 }
 
@@ -192,7 +189,7 @@ function encoding(value: string): Encoding {
   const v = value.toLowerCase().replace('-', '');
   if (v === 'utf8') return 'utf8';
   if (v === 'latin1' || v === 'iso88591') return 'latin1';
-  throw new ReplayError(`--encoding must be utf8 or latin1, got "${value}"`);
+  throw new UsageError(`--encoding must be utf8 or latin1, got "${value}"`);
 }
 
 const n = (x: number) => x.toLocaleString('en-US');

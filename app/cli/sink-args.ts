@@ -1,5 +1,5 @@
-import type { ParseArgsConfig } from 'node:util';
 import { HttpSink, type HttpSinkOptions } from '../../ingest/http-sink.js';
+import type { FlagOptions } from '../flags.js';
 
 const DEFAULT_INGEST_URL = process.env.PW_INGEST_URL ?? 'http://localhost:8080';
 
@@ -8,7 +8,7 @@ export const SINK_OPTIONS = {
   url: { type: 'string', default: DEFAULT_INGEST_URL },
   'api-key': { type: 'string', default: process.env.PW_API_KEY ?? '' },
   gzip: { type: 'boolean', default: false },
-} satisfies NonNullable<ParseArgsConfig['options']>;
+} satisfies FlagOptions;
 
 export const SINK_HELP = `  --url URL        Pulsewatch ingest to post to (default $PW_INGEST_URL or http://localhost:8080)
   --api-key KEY    ingest API key, sent as "Authorization: Bearer KEY" (default $PW_API_KEY)

@@ -1,4 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { addResult, emptyResult, type SinkResult } from '../../ingest/sink.js';
 import {
   GroundTruth,
@@ -9,15 +8,14 @@ import {
 import { shutdownSignal } from '../../ingest/connectors/cli.js';
 import { httpSinkFrom, SINK_HELP, SINK_OPTIONS } from './sink-args.js';
 import {
-  describeRange,
-  formatCounts,
   isUsageError,
-  iso,
-  SCENARIO_HELP,
-  SCENARIO_OPTIONS,
-  scenarioRange,
+  numberFlag,
+  parseFlags,
   UsageError,
-} from './truth.js';
+  type FlagOptions,
+  type FlagValues,
+} from '../flags.js';
+import { describeRange, formatCounts, iso, SCENARIO_HELP, SCENARIO_OPTIONS, scenarioRange } from './truth.js';
 
 export const summary = 'send a scenario of synthetic traffic (with its ground truth) to a running Pulsewatch';
 
@@ -30,7 +28,7 @@ const OPTIONS = {
   speed: { type: 'string', default: 'live' },
   truth: { type: 'string' },
   'stats-every-s': { type: 'string', default: '5' },
-} satisfies NonNullable<ParseArgsConfig['options']>;
+} satisfies FlagOptions;
 
 const HELP = `usage: pulsewatch ingest synthetic --scenario FILE [--from ISO] [--to ISO | --minutes N]
                                   [--speed live|max|N] [--truth OUT.ndjson|OUT.json] [options]
@@ -64,12 +62,12 @@ interface Sent {
  * Pulsewatch refused the batches (bad key, bad request), 2 for bad flags or a bad scenario.
  */
 export async function run(args: string[], signal: AbortSignal = shutdownSignal()): Promise<number> {
-  let values: ReturnType<typeof parse>;
+  let values: FlagValues<typeof OPTIONS>;
   let range: Awaited<ReturnType<typeof scenarioRange>>;
   let speed: number | 'live' | 'max';
   let statsEveryMs: number;
   try {
-    values = parse(args);
+    values = parseFlags(args, OPTIONS).values;
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -78,9 +76,7 @@ export async function run(args: string[], signal: AbortSignal = shutdownSignal()
     speed = parseSpeed(values.speed);
     if (speed === 'max' && range.to === undefined)
       throw new UsageError('--speed max needs an end: the scenario has no duration, give --to or --minutes');
-    statsEveryMs = Number(values['stats-every-s']) * 1000;
-    if (!Number.isFinite(statsEveryMs) || statsEveryMs < 0)
-      throw new UsageError(`--stats-every-s: expected a number ≥ 0, got "${values['stats-every-s']}"`);
+    statsEveryMs = numberFlag('stats-every-s', values['stats-every-s'], { min: 0 }) * 1000;
   } catch (err) {
     if (!isUsageError(err)) throw err;
     console.error(`${err.message}\n\n${HELP}`);
@@ -159,10 +155,6 @@ export async function run(args: string[], signal: AbortSignal = shutdownSignal()
     console.error(`synthetic: truth: ${formatCounts(truth.counts)} -> ${truthFile.path}`);
   }
   return 0;
-}
-
-function parse(args: string[]) {
-  return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
 }
 
 function parseSpeed(v: string): number | 'live' | 'max' {

@@ -1,4 +1,3 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   GroundTruth,
   isIsoTime,
@@ -10,6 +9,7 @@ import {
   type ResolvedScenario,
   type TruthCounts,
 } from '../../ingest/synthetic/index.js';
+import { isUsageError, numberFlag, parseFlags, UsageError, type FlagOptions } from '../flags.js';
 
 export const summary = "export a scenario's ground truth for a range of event time, without sending anything";
 
@@ -21,7 +21,7 @@ export const SCENARIO_OPTIONS = {
   to: { type: 'string' },
   minutes: { type: 'string' },
   help: { type: 'boolean', default: false },
-} satisfies NonNullable<ParseArgsConfig['options']>;
+} satisfies FlagOptions;
 
 export const SCENARIO_HELP = `  --scenario FILE  scenario JSON file (required; README "Scenarios" documents it)
   --start ISO      pin the scenario's start (default: its "start"; a relative start counts from now,
@@ -41,17 +41,6 @@ export interface ScenarioRange {
   from: number;
   /** Undefined: no end (the scenario has no duration and no --to or --minutes was given). */
   to: number | undefined;
-}
-
-/** A problem with the command line; the CLI prints it with its usage and exits with 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** A UsageError, or an unknown or malformed flag as node's parseArgs reports it. */
-export function isUsageError(err: unknown): err is Error {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return err instanceof UsageError || (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS'));
 }
 
 type ScenarioValues = { scenario?: string; start?: string; from?: string; to?: string; minutes?: string };
@@ -76,12 +65,8 @@ export async function scenarioRange(values: ScenarioValues, now: number): Promis
     throw new UsageError('give --to or --minutes, not both');
   let to = scenario.end;
   if (values.to !== undefined) to = time('--to', values.to);
-  if (values.minutes !== undefined) {
-    const minutes = Number(values.minutes);
-    if (values.minutes.trim() === '' || !Number.isFinite(minutes) || minutes <= 0)
-      throw new UsageError(`--minutes: expected a number > 0, got "${values.minutes}"`);
-    to = from + Math.round(minutes * 60_000);
-  }
+  const minutes = numberFlag('minutes', values.minutes, { min: 0, exclusive: true });
+  if (minutes !== undefined) to = from + Math.round(minutes * 60_000);
   if (to !== undefined && to <= from)
     throw new UsageError(`the range is empty: it ends at ${iso(to)}, not after it starts at ${iso(from)}`);
   return { scenario, generator: new SyntheticGenerator(scenario.config), from, to };
@@ -115,9 +100,7 @@ function time(flag: string, v: string): number {
   return Date.parse(v);
 }
 
-const OPTIONS = { ...SCENARIO_OPTIONS, out: { type: 'string' } } satisfies NonNullable<
-  ParseArgsConfig['options']
->;
+const OPTIONS = { ...SCENARIO_OPTIONS, out: { type: 'string' } } satisfies FlagOptions;
 
 const HELP = `usage: pulsewatch ingest truth --scenario FILE [--start ISO] [--from ISO] (--to ISO | --minutes N) --out FILE
 
@@ -139,7 +122,7 @@ export async function run(args: string[], now: number = Date.now()): Promise<num
   let range: ScenarioRange;
   let out: string;
   try {
-    const { values } = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false });
+    const { values } = parseFlags(args, OPTIONS);
     if (values.help) {
       console.log(HELP);
       return 0;
@@ -150,7 +133,7 @@ export async function run(args: string[], now: number = Date.now()): Promise<num
     if (range.to === undefined) throw new UsageError('the scenario has no duration: give --to or --minutes');
   } catch (err) {
     if (!isUsageError(err)) throw err;
-    console.error(`${(err as Error).message}\n\n${HELP}`);
+    console.error(`${err.message}\n\n${HELP}`);
     return 2;
   }
   const to = range.to;

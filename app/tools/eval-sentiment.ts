@@ -26,20 +26,23 @@ import {
 } from '../../engines/sentiment/index.js';
 import { tokenize } from '../../engines/text/index.js';
 import { loadLinearSentiment, TransformerPool } from '../../stream/index.js';
+import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
 import { PROJECT_ROOT } from '../paths.js';
-import {
-  DEFAULT_LINEAR_WEIGHTS,
-  isMain,
-  numberFlag,
-  parseFlags,
-  readRows,
-  runTool,
-  UsageError,
-  type DataRow,
-} from './sentiment-data.js';
+import { DEFAULT_LINEAR_WEIGHTS, readRows, type DataRow } from './sentiment-data.js';
 
 const USAGE = `usage: npm run eval:sentiment -- --data FILE.jsonl --model rules|linear|transformer|afinn|vader
     [--weights FILE.bin] [--transformer-dir DIR] [--fp32] [--limit N] [--json]`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  model: { type: 'string' },
+  weights: { type: 'string' },
+  'transformer-dir': { type: 'string' },
+  limit: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  fp32: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies FlagOptions;
 
 const DEFAULT_TRANSFORMER = join(PROJECT_ROOT, '..', 'shared', 'models', 'tiny-random-roberta-sentiment');
 /** JS tiers are timed over repeated passes until this much time has passed; the best pass counts. */
@@ -57,25 +60,20 @@ export async function main(
   log = console.log,
   progress = console.error,
 ): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    ['data', 'model', 'weights', 'transformer-dir', 'limit'],
-    ['json', 'fp32', 'help'],
-  );
-  if (flags.has('help')) {
+  const { values: flags } = parseFlags(argv, OPTIONS);
+  if (flags.help) {
     log(USAGE);
     return 0;
   }
-  const data = flags.get('data');
+  const data = flags.data;
   if (data === undefined) throw new UsageError('--data is required');
-  const tier = flags.get('model');
+  const tier = flags.model;
   if (tier !== 'rules' && tier !== 'linear' && tier !== 'transformer' && tier !== 'afinn' && tier !== 'vader')
     throw new UsageError(
       `--model must be rules, linear, transformer, afinn or vader${tier ? `, got "${tier}"` : ''}`,
     );
-  let rows = await readRows(resolve(data), 'label-or-score');
-  const limit = numberFlag(flags, 'limit', rows.length, 1);
-  rows = rows.slice(0, limit);
+  const limit = numberFlag('limit', flags.limit, { min: 1 });
+  const rows = (await readRows(resolve(data), 'label-or-score')).slice(0, limit);
   const texts = rows.map((r) => r.text);
   progress(`scoring ${rows.length} texts from ${basename(data)} with the ${tier} tier`);
 
@@ -83,7 +81,7 @@ export async function main(
     if (tier === 'rules') return new RulesSentiment();
     if (tier === 'afinn' || tier === 'vader') return baseline(tier);
     const started = performance.now();
-    const linear = await loadLinearSentiment(resolve(flags.get('weights') ?? DEFAULT_LINEAR_WEIGHTS));
+    const linear = await loadLinearSentiment(resolve(flags.weights ?? DEFAULT_LINEAR_WEIGHTS));
     loadMs = performance.now() - started;
     return linear;
   };
@@ -92,8 +90,8 @@ export async function main(
     tier === 'transformer'
       ? await scoreTransformer(
           texts,
-          resolve(flags.get('transformer-dir') ?? DEFAULT_TRANSFORMER),
-          !flags.has('fp32'),
+          resolve(flags['transformer-dir'] ?? DEFAULT_TRANSFORMER),
+          !flags.fp32,
           progress,
         )
       : scoreLocal(texts, await local());
@@ -105,7 +103,7 @@ export async function main(
     summary.json.load_ms = Math.round(loadMs);
   }
   for (const line of summary.lines) log(line);
-  if (flags.has('json')) log(JSON.stringify(summary.json));
+  if (flags.json) log(JSON.stringify(summary.json));
   return 0;
 }
 

@@ -22,47 +22,55 @@ import {
   type SentimentLabel,
   type TrainExample,
 } from '../../engines/sentiment/index.js';
-import {
-  DEFAULT_LINEAR_WEIGHTS,
-  isMain,
-  numberFlag,
-  parseFlags,
-  readRows,
-  runTool,
-  SHARED_DATA,
-  UsageError,
-} from './sentiment-data.js';
+import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
+import { DEFAULT_LINEAR_WEIGHTS, readRows, SHARED_DATA } from './sentiment-data.js';
 
 const USAGE = `usage: npm run train:sentiment -- [--data FILE.jsonl] [--out FILE.bin] [--id NAME] [--seed N]
     [--l2 X] [--dims-log2 N] [--char-min N] [--char-max N] [--max-iterations N]
     [--no-lexicon] [--no-negation] [--float] [--val FILE.jsonl]`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  out: { type: 'string' },
+  id: { type: 'string' },
+  seed: { type: 'string' },
+  l2: { type: 'string' },
+  'dims-log2': { type: 'string' },
+  'char-min': { type: 'string' },
+  'char-max': { type: 'string' },
+  'max-iterations': { type: 'string' },
+  val: { type: 'string' },
+  'no-lexicon': { type: 'boolean', default: false },
+  'no-negation': { type: 'boolean', default: false },
+  float: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies FlagOptions;
 
 export async function main(
   argv: readonly string[],
   log = console.log,
   progress = console.error,
 ): Promise<number> {
-  const flags = parseFlags(
-    argv,
-    ['data', 'out', 'id', 'seed', 'l2', 'dims-log2', 'char-min', 'char-max', 'max-iterations', 'val'],
-    ['no-lexicon', 'no-negation', 'float', 'help'],
-  );
-  if (flags.has('help')) {
+  const { values: flags } = parseFlags(argv, OPTIONS);
+  if (flags.help) {
     log(USAGE);
     return 0;
   }
-  const data = resolve(flags.get('data') ?? join(SHARED_DATA, 'tweeteval-sentiment-train.jsonl'));
-  const out = resolve(flags.get('out') ?? DEFAULT_LINEAR_WEIGHTS);
-  const id = flags.get('id') ?? (out === DEFAULT_LINEAR_WEIGHTS ? 'linear-v1' : basename(out, extname(out)));
+  const data = resolve(flags.data ?? join(SHARED_DATA, 'tweeteval-sentiment-train.jsonl'));
+  const out = resolve(flags.out ?? DEFAULT_LINEAR_WEIGHTS);
+  const id = flags.id ?? (out === DEFAULT_LINEAR_WEIGHTS ? 'linear-v1' : basename(out, extname(out)));
   const features = {
     ...DEFAULT_FEATURE_SPEC,
-    seed: numberFlag(flags, 'seed', DEFAULT_FEATURE_SPEC.seed, 0),
-    dimsLog2: numberFlag(flags, 'dims-log2', DEFAULT_FEATURE_SPEC.dimsLog2, 4),
-    charMin: numberFlag(flags, 'char-min', DEFAULT_FEATURE_SPEC.charMin, 1),
-    charMax: numberFlag(flags, 'char-max', DEFAULT_FEATURE_SPEC.charMax, 1),
-    lexicon: !flags.has('no-lexicon'),
-    negationScope: !flags.has('no-negation'),
+    seed: numberFlag('seed', flags.seed, { min: 0 }) ?? DEFAULT_FEATURE_SPEC.seed,
+    dimsLog2: numberFlag('dims-log2', flags['dims-log2'], { min: 4 }) ?? DEFAULT_FEATURE_SPEC.dimsLog2,
+    charMin: numberFlag('char-min', flags['char-min'], { min: 1 }) ?? DEFAULT_FEATURE_SPEC.charMin,
+    charMax: numberFlag('char-max', flags['char-max'], { min: 1 }) ?? DEFAULT_FEATURE_SPEC.charMax,
+    lexicon: !flags['no-lexicon'],
+    negationScope: !flags['no-negation'],
   };
+  const l2 = numberFlag('l2', flags.l2, { min: 0 }) ?? DEFAULT_TRAIN_OPTIONS.l2;
+  const maxIterations =
+    numberFlag('max-iterations', flags['max-iterations'], { min: 1 }) ?? DEFAULT_TRAIN_OPTIONS.maxIterations;
   const rows = await readRows(data, 'label');
   const examples: TrainExample[] = rows.map((r) => ({ text: r.text, label: r.label as SentimentLabel }));
   const sha256 = createHash('sha256')
@@ -78,9 +86,9 @@ export async function main(
         ...DEFAULT_TRAIN_OPTIONS,
         id,
         features,
-        l2: numberFlag(flags, 'l2', DEFAULT_TRAIN_OPTIONS.l2, 0),
-        maxIterations: numberFlag(flags, 'max-iterations', DEFAULT_TRAIN_OPTIONS.maxIterations, 1),
-        quantize: !flags.has('float'),
+        l2,
+        maxIterations,
+        quantize: !flags.float,
         notes: {
           data: basename(data),
           data_sha256: sha256,
@@ -104,7 +112,7 @@ export async function main(
   log(
     `wrote ${out}: ${(bytes.length / 1024 / 1024).toFixed(2)} MiB, ${String(model.training.buckets_used)} buckets used, ${((Date.now() - started) / 1000).toFixed(1)} s`,
   );
-  const val = flags.get('val');
+  const val = flags.val;
   if (val !== undefined) {
     const vrows = await readRows(resolve(val), 'label');
     const scorer = new LinearSentiment(model);

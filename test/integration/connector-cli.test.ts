@@ -100,7 +100,7 @@ t.test('bad flags exit 2 with the reason and the usage', async (t) => {
     [runMastodon, ['--instance', 'mastodon.social'], /not a URL: "mastodon.social"/],
     [runMastodon, ['--batch-size', '0'], /--batch-size: expected a number ≥ 1, got "0"/],
     [runMastodon, ['--backfill-max-pages', 'many'], /--backfill-max-pages/],
-    [runMastodon, ['--bogus'], /Unknown option '--bogus'/],
+    [runMastodon, ['--bogus'], /unknown flag --bogus/],
     [runBluesky, ['--wanted-dids', 'alice.bsky.social'], /not a DID: "alice.bsky.social"/],
     [runBluesky, ['--jetstream', 'https://jetstream.example/subscribe'], /must be ws\(s\)/],
     [runBluesky, ['--stall-timeout-s', '-1'], /--stall-timeout-s/],

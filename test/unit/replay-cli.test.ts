@@ -67,7 +67,7 @@ t.test('bad flags: exit 2 with what is wrong, nothing sent', async (t) => {
     [[file, '--format', 'xml'], /--format must be jsonl or csv/],
     [[file, '--encoding', 'utf16'], /--encoding must be utf8 or latin1/],
     [[file, '--source', ''], /--source must be 1 to 64 characters/],
-    [[file, '--bogus'], /Unknown option '--bogus'/],
+    [[file, '--bogus'], /unknown flag --bogus/],
   ];
   for (const [args, message] of cases) {
     const { code, err } = await cli(args);

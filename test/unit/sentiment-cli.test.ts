@@ -2,9 +2,10 @@ import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UsageError } from '../../app/flags.js';
 import { main as evalMain } from '../../app/tools/eval-sentiment.js';
 import { main as trainMain } from '../../app/tools/train-sentiment.js';
-import { decodeEscapes, UsageError } from '../../app/tools/sentiment-data.js';
+import { decodeEscapes } from '../../app/tools/sentiment-data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-sentiment-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
