@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { addKey, KeyFileError, parseScopes, readKeyFile, removeKey, SCOPES } from '../../api/index.js';
+import { parseFlags } from '../flags.js';
 
 /**
  * `pulsewatch keys add|list|remove`: manages the key file that `--api-keys-file` reads. A new key is
@@ -32,7 +32,7 @@ export async function runKeys(
 ): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseFlags(args, OPTIONS, { positionals: true });
   } catch (err) {
     io.err(`${(err as Error).message}\n${USAGE}`);
     return 2;

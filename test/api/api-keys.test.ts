@@ -103,7 +103,7 @@ t.test('keys: usage errors exit 2 and say what is wrong', async (t) => {
     [['add', '--file', file, '--name', 'bad name', '--scopes', 'read'], /key name/],
     [['list'], /--file FILE is needed/],
     [['rotate', '--file', file], /unknown command "rotate"/],
-    [['list', '--file', file, '--bogus'], /Unknown option '--bogus'/],
+    [['list', '--file', file, '--bogus'], /unknown flag --bogus/],
   ];
   for (const [args, message] of cases) {
     const r = await keys(args);
