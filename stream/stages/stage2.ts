@@ -329,7 +329,9 @@ export class Stage2Processor {
   private async write(output: PartitionOutput): Promise<void> {
     const { store, bus, instrumentation } = this.o;
     // A write pairs a table with its own rows (the operator built both); the spec's row type is erased here.
-    await Promise.all(output.writes.map((w) => store.write(w.table as TableSpec<{ version: number }>, w.rows)));
+    await Promise.all(
+      output.writes.map((w) => store.write(w.table as TableSpec<{ version: number }>, w.rows)),
+    );
     for (const u of output.live) bus.notify(u.subject, encodeJson(u.data));
     for (const w of output.writes) {
       if (w.table.name !== WINDOW_TABLE.name) continue;

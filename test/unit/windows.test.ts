@@ -177,7 +177,10 @@ t.test('partition windows: per-brand counts in every window size, late counted p
   t.equal(out.live.length, 1, 'one live update');
   t.equal(out.live[0]!.subject, 'live.windows.3');
   const rows = out.writes[0]!.rows as unknown as WindowRow[];
-  t.ok(rows.every((r) => r.version === 42 && r.partition === 3), 'rows carry the version and partition');
+  t.ok(
+    rows.every((r) => r.version === 42 && r.partition === 3),
+    'rows carry the version and partition',
+  );
   const a1m = rows.find((e) => e.brand === 'A' && e.window === '1m')!;
   t.equal(a1m.final, true);
   t.match(a1m, {
