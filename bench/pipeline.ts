@@ -6,6 +6,7 @@
  *
  *   npm run bench:pipeline -- [--seconds 60] [--rate 0] [--topology fused|staged] [--connections 8] [--batch 1000]
  *                             [--aggregate-workers 1] [--stage2-after-ingest] [--events-per-message 1000]
+ *                             [--operators windows,activity]
  *
  * `--rate 0` (the default) offers as much as ingest takes, which measures throughput; latency is
  * then mostly queueing. `--rate N` offers N events/s, for latency at a load the pipeline sustains.
@@ -42,6 +43,8 @@ const PARTITIONS = Number(arg('partitions', '4'));
 const AGGREGATE_WORKERS = Number(arg('aggregate-workers', '1'));
 /** Start stage 2 only once ingest has stopped: measures stage 2 alone on a backlog. */
 const STAGE2_AFTER = args.includes('--stage2-after-ingest');
+/** The analyses stage 2 runs (default: all registered); `windows` alone is the baseline of their cost. */
+const OPERATORS = args.includes('--operators') ? arg('operators', '') : undefined;
 /** Events per bus message at ingest; 1 is the design before batching, for comparison. */
 const EVENTS_PER_MESSAGE = arg('events-per-message', '1000');
 const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
@@ -116,6 +119,7 @@ const common = [
   TOPOLOGY === 'staged' ? 'enriched' : 'events',
   '--bus-events-per-message',
   EVENTS_PER_MESSAGE,
+  ...(OPERATORS === undefined ? [] : ['--operators', OPERATORS]),
 ];
 
 async function startRole(name: string): Promise<Proc> {
@@ -163,7 +167,7 @@ for (const g of gen.generate(now - 40 * 60_000, now - 60_000)) {
   if (bodies.length * BATCH >= 300_000) break;
 }
 console.log(
-  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${AGGREGATE_WORKERS} stage-2 process(es); ${EVENTS_PER_MESSAGE} events per bus message at most; ${CONNECTIONS} connections; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
+  `input: ${bodies.length} bodies of ${BATCH} events; topology ${TOPOLOGY}; ${PARTITIONS} partitions; ${AGGREGATE_WORKERS} stage-2 process(es); ${EVENTS_PER_MESSAGE} events per bus message at most; ${CONNECTIONS} connections; operators ${OPERATORS ?? 'all'}; ${SECONDS} s; offered ${RATE > 0 ? `${RATE} events/s` : 'as fast as ingest takes'}`,
 );
 
 const aggregates =
