@@ -1,4 +1,6 @@
-import type { BrandSpec } from '../stream/model/index.js';
+import { brandId, type BrandSpec } from '../stream/model/index.js';
+
+export { brandId };
 
 export interface BrandInfo {
   /** URL-safe id derived from the name, used in paths and channel names. */
@@ -7,15 +9,6 @@ export interface BrandInfo {
   kind: 'own' | 'competitor';
   aliases: string[];
   handles: string[];
-}
-
-export function brandId(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '');
 }
 
 /** Looks brands up by id or by name (case-insensitive), as users type either. */

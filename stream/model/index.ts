@@ -6,3 +6,4 @@ export * from './events.js';
 export * from './errors.js';
 export * from './brands.js';
 export { joinLines, splitLines, chunkLines } from './event-batch.js';
+export * from './alerts.js';
