@@ -10,7 +10,9 @@ import { dashboardPlugin } from './plugins/dashboard.js';
 import type { Metrics } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
 import { websocketPlugin } from './plugins/websocket.js';
+import type { AlertHub } from './alert-hub.js';
 import { activityRoutes } from './routes/activity.js';
+import { alertRoutes, type AlertRoutesOptions } from './routes/alerts.js';
 import { brandRoutes } from './routes/brands.js';
 import { healthRoutes } from './routes/health.js';
 
@@ -22,6 +24,10 @@ export interface QueryOptions {
   windows: WindowSpec[];
   /** The analyses stage 2 runs (`--operators`): the routes of each are served. Default: all. */
   operators?: readonly string[];
+  /** Live alerts for the WebSocket channels `alerts` and `alerts:<brand id>` (spike alerts on). */
+  alerts?: AlertHub;
+  /** Manual actions on alerts, shown by GET /v1/alerts. */
+  alertActions?: AlertRoutesOptions['actions'];
 }
 
 export interface ApiOptions {
@@ -71,7 +77,14 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
   if (o.query.operators?.includes('activity') ?? true)
     await app.register(activityRoutes, { brands: o.query.brands, store: o.query.store });
+  if (o.query.operators?.includes('spikes') ?? true)
+    await app.register(alertRoutes, {
+      brands: o.query.brands,
+      store: o.query.store,
+      ...(o.query.alertActions && { actions: o.query.alertActions }),
+    });
   await app.register(websocketPlugin, {
+    ...(o.query.alerts && { alerts: o.query.alerts }),
     hub: o.query.hub,
     metrics: o.metrics,
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,

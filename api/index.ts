@@ -16,3 +16,5 @@ export {
 } from './keys.js';
 export { addKey, KeyFileError, readKeyFile, removeKey } from './key-file.js';
 export { sendError, codeOf } from './errors.js';
+export { AlertHub, type AlertListener } from './alert-hub.js';
+export { alertRoutes, AlertSchema, type AlertActions, type AlertRoutesOptions } from './routes/alerts.js';

@@ -270,6 +270,21 @@ const DEFINITIONS = [
     description: `The analyses stage 2 runs, comma-separated; an empty list runs none (stage 2 then only de-duplicates and counts late events). One of: ${OPERATOR_NAMES.join(', ')}.`,
   },
   {
+    key: 'alertWindow',
+    flag: '--alert-window',
+    env: 'PW_ALERT_WINDOW',
+    default: '1m',
+    parse: (v: string, s: SettingName) => {
+      try {
+        return parseWindow(v);
+      } catch (err) {
+        throw new ConfigError(`${s.flag} / ${s.env}: ${(err as Error).message}`);
+      }
+    },
+    description:
+      'The window spike alerts judge (`spikes` operator): posts and negative posts per brand in each such window are compared with the baseline. Shorter finds spikes sooner but with fewer posts per window, so small brands need larger windows.',
+  },
+  {
     key: 'dedupWindowSeconds',
     flag: '--dedup-window-seconds',
     env: 'PW_DEDUP_WINDOW_SECONDS',

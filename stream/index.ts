@@ -95,3 +95,12 @@ export {
   type PartitionWorkersOptions,
 } from './coordination/partition-workers.js';
 export { DedupIndex, HashSet64, hash64, type DedupSnapshot } from './stages/dedup.js';
+export {
+  SpikeWindows,
+  spikeWindows,
+  type SpikePartial,
+  type SpikeWindowsMessage,
+} from './operators/spike-windows.js';
+export { AlertDetection, type AlertDetectionOptions } from './stages/alert-detection.js';
+export { AlertStage, type AlertStageOptions } from './stages/alerts.js';
+export { ALERTS_TABLE, alertFromRow, alertRow, type AlertRow } from './stages/alert-rows.js';

@@ -24,6 +24,8 @@ export interface PipelineEvents {
   /** The transformer worker pool: a worker started or exited, or a batch was scored. */
   'sentiment.worker': { event: 'ready' | 'exit' | 'batch'; pid?: number; size?: number; ms?: number };
   'window.emitted': { window: string; final: boolean };
+  /** The alerts stage opened, updated or resolved an alert. */
+  'alert.updated': { kind: string; state: string; severity: string };
   'batch.processed': { stage: string; partition: number; size: number; lagMs: number[] };
   'deadletter.sent': { stage: string; reason: RejectReason };
   'checkpoint.saved': { stage: string; partition: number; seq: number };

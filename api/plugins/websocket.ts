@@ -2,11 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
+import { AlertHub } from '../alert-hub.js';
 import type { LiveHub } from '../live-hub.js';
 import type { Metrics } from './metrics.js';
 
 export interface WebSocketOptions {
   hub: LiveHub;
+  /** Channels `alerts` and `alerts:<brand id>`; none without it. */
+  alerts?: AlertHub;
   metrics: Metrics;
   /** Least time between two updates of one channel to one client. */
   flushIntervalMs: number;
@@ -56,6 +59,12 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       m.set(`${value.brand}\u0000${value.window}\u0000${value.start}`, value);
     });
 
+    // Alerts are few and each matters: sent at once, never conflated.
+    const offAlerts = o.alerts?.onAlert((alert) => {
+      if (socket.readyState !== socket.OPEN) return;
+      for (const channel of channels) if (AlertHub.matches(channel, alert)) send('alert', { channel, alert });
+    });
+
     const timer = setInterval(() => {
       if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > o.maxBufferedBytes) {
@@ -90,22 +99,27 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         }
         return send('unsubscribed', { channels: msg.channels });
       }
-      const unknown = msg.channels.filter((c) => !o.hub.isChannel(c));
+      const known = (c: string) => o.hub.isChannel(c) || (o.alerts !== undefined && AlertHub.isChannel(c));
+      const unknown = msg.channels.filter((c) => !known(c));
       for (const c of unknown)
         fail('UNKNOWN_CHANNEL', `unknown channel "${c}"; use "brands" or "brand:<id>" from GET /v1/brands`);
-      const added = msg.channels.filter((c) => o.hub.isChannel(c));
+      const added = msg.channels.filter(known);
       if (channels.size + added.length > maxChannels)
         return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
       for (const c of added) channels.add(c);
       if (added.length > 0) {
         send('subscribed', { channels: added });
-        for (const c of added) send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
+        for (const c of added)
+          if (o.alerts && AlertHub.isChannel(c))
+            send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
+          else send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
       }
     });
 
     socket.on('close', () => {
       clearInterval(timer);
       off();
+      offAlerts?.();
       o.metrics.wsClients.dec();
     });
   });

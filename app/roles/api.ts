@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
+import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
 import type { RoleContext, RolePart } from './context.js';
 
@@ -21,6 +21,8 @@ export async function apiRole(
   const { config, bus, store, brands, metrics, logger } = ctx;
   const hub = ctx.runs('api') ? new LiveHub({ bus, brands }) : undefined;
   hub?.start();
+  const alerts = hub && config.operators.includes('spikes') ? new AlertHub(bus) : undefined;
+  alerts?.start();
   let ready = false;
   const app = await buildApi({
     version: VERSION,
@@ -28,7 +30,16 @@ export async function apiRole(
     notReady: () => (ready ? null : 'starting'),
     apiKeys,
     metricsPublic: config.metricsPublic,
-    ...(hub && { query: { brands, store, hub, windows: config.windows, operators: config.operators } }),
+    ...(hub && {
+      query: {
+        brands,
+        store,
+        hub,
+        windows: config.windows,
+        operators: config.operators,
+        ...(alerts && { alerts }),
+      },
+    }),
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
     wsFlushIntervalMs: config.wsFlushIntervalMs,
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,
@@ -43,6 +54,7 @@ export async function apiRole(
       ready = false;
       await app.close();
       hub?.stop();
+      alerts?.stop();
     },
   };
 }

@@ -41,13 +41,14 @@ export function workerGroup(
   ctx: RoleContext,
   group: string,
   create: ConstructorParameters<typeof PartitionWorkers>[0]['create'],
+  partitions = ctx.config.partitions,
 ): PartitionWorkers {
   const { config, coordinator, instrumentation, logger } = ctx;
   return new PartitionWorkers({
     coordinator,
     group,
     owner: config.workerId,
-    partitions: config.partitions,
+    partitions,
     leaseTtlMs: config.leaseTtlMs,
     instrumentation,
     create,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import {
+  AlertStage,
   DeadLetterSink,
   EnrichProcessor,
   selectOperators,
@@ -40,6 +41,7 @@ export async function pipelineRoles(ctx: RoleContext): Promise<PipelineRoles> {
         ? { kind: 'events', matcher: ctx.matcher, scorer: sentiment.tiers }
         : { kind: 'enriched' };
     workers.set('aggregate', stage2Workers(ctx, input));
+    if (config.operators.includes('spikes')) workers.set('alerts', alertWorker(ctx));
     deadLetterSink = deadLetterArchive(ctx);
   }
   ctx.metrics.observeLag(async () => (await Promise.all([...workers.values()].map((w) => w.lag()))).flat());
@@ -114,6 +116,10 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
         deadLetters,
         instrumentation,
         operators,
+        operatorContext: {
+          spikeWindowMs: config.alertWindow.sizeMs,
+          brandNames: ctx.specs.map((s) => s.name),
+        },
         ...(store.insertEnriched && { keepEnriched: store.insertEnriched }),
         dedupWindowMs: config.dedupWindowSeconds * 1000,
         checkpoints: {
@@ -124,6 +130,33 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
           everyMs: config.checkpointEveryMs,
         },
       }),
+  );
+}
+
+/**
+ * The alerts stage: one worker in the whole deployment (a lease group of one partition) adds up
+ * every partition's spike windows and detects spikes.
+ */
+function alertWorker(ctx: RoleContext): PartitionWorkers {
+  const { config, bus, store, coordinator, instrumentation } = ctx;
+  return workerGroup(
+    ctx,
+    'alerts',
+    (_partition, lease) =>
+      new AlertStage({
+        bus,
+        store,
+        instrumentation,
+        detection: { partitions: config.partitions, brands: ctx.specs.map((s) => s.name) },
+        checkpoints: {
+          coordinator,
+          lease,
+          owner: config.workerId,
+          everyEvents: config.checkpointEveryEvents,
+          everyMs: config.checkpointEveryMs,
+        },
+      }),
+    1,
   );
 }
 

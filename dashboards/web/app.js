@@ -27,8 +27,9 @@ const API_KEY = (() => {
   return window.sessionStorage.getItem('pulsewatch.apiKey');
 })();
 
-async function api(path) {
-  const res = await fetch(path, API_KEY ? { headers: { authorization: `Bearer ${API_KEY}` } } : {});
+async function api(path, init = {}) {
+  const headers = { ...(init.headers ?? {}), ...(API_KEY ? { authorization: `Bearer ${API_KEY}` } : {}) };
+  const res = await fetch(path, { ...init, headers });
   if (res.status === 401 || res.status === 403)
     throw new Error(`${res.status}: open this page as /?api_key=<a key with scope read>`);
   return res;
@@ -139,6 +140,77 @@ function frame() {
   requestAnimationFrame(frame);
 }
 
+/** alert id → the latest update of it; open alerts are listed first. */
+const alerts = new Map();
+
+function applyAlert(a) {
+  const known = alerts.get(a.id);
+  if (known && known.update > a.update) return;
+  alerts.set(a.id, { ...known, ...a });
+  renderAlerts();
+}
+
+const KIND_TEXT = { negative_share: 'negative share', negative_count: 'negative posts', volume: 'volume' };
+
+function describe(a) {
+  const value = (v) => (a.kind === 'negative_share' ? `${fmt(v * 100)}%` : fmt(v));
+  return `${KIND_TEXT[a.kind] ?? a.kind} ${value(a.observed)} against ${value(a.baseline)} expected`;
+}
+
+function renderAlerts() {
+  const list = document.getElementById('alert-list');
+  const sorted = [...alerts.values()].sort((x, y) =>
+    x.state === y.state ? y.updated_at - x.updated_at : x.state === 'open' ? -1 : 1,
+  );
+  document.getElementById('alerts-empty').hidden = sorted.length > 0;
+  list.replaceChildren(
+    ...sorted.slice(0, 20).map((a) => {
+      const acked = a.acked_at !== undefined;
+      const button = el('button', {
+        type: 'button',
+        className: 'ack',
+        textContent: acked ? 'acknowledged' : 'acknowledge',
+        disabled: acked || a.state !== 'open',
+        onclick: () => acknowledge(a.id),
+      });
+      button.setAttribute(
+        'aria-label',
+        `acknowledge the ${KIND_TEXT[a.kind] ?? a.kind} alert for ${a.brand}`,
+      );
+      const item = el(
+        'li',
+        { className: `alert alert-${a.state} severity-${a.severity}` },
+        el('span', { className: 'alert-severity', textContent: a.severity }),
+        el('strong', { className: 'alert-brand', textContent: a.brand }),
+        el('span', { className: 'alert-what', textContent: ` ${describe(a)}` }),
+        el('span', {
+          className: 'alert-when',
+          textContent: ` · ${a.state === 'open' ? 'since' : 'resolved, opened'} ${new Date(a.opened_at).toLocaleTimeString()}`,
+        }),
+        el('span', {
+          className: 'alert-terms',
+          textContent: a.top_terms?.length ? ` · ${a.top_terms.slice(0, 5).join(', ')}` : '',
+        }),
+        button,
+      );
+      item.dataset.alertId = a.id;
+      return item;
+    }),
+  );
+}
+
+async function acknowledge(id) {
+  const res = await api(`/v1/alerts/${encodeURIComponent(id)}/ack`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ by: 'live page' }),
+  }).catch((err) => ({ ok: false, statusText: err.message }));
+  if (!res.ok) return console.warn('acknowledge failed', res.status ?? '', res.statusText);
+  const a = alerts.get(id);
+  if (a) alerts.set(id, { ...a, acked_at: Date.now() });
+  renderAlerts();
+}
+
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = API_KEY ? `?api_key=${encodeURIComponent(API_KEY)}` : '';
@@ -146,10 +218,14 @@ function connect() {
   ws.onopen = () => {
     setStatus('live', 'live');
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['alerts'] }));
   };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
+    if (msg.type === 'alert') applyAlert(msg.alert);
+    else if (msg.type === 'snapshot' && msg.alerts) for (const a of msg.alerts) applyAlert(a);
+    else if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
+    else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL') console.info('no alerts channel here');
     else if (msg.type === 'error') console.warn('stream error', msg.code, msg.message);
   };
   ws.onclose = () => {
@@ -175,6 +251,8 @@ async function main() {
     scales: { y: { range: [0, 1] } },
   });
   renderCards();
+  const history = await api('/v1/alerts?limit=20').catch(() => undefined);
+  if (history?.ok) for (const a of (await history.json()).alerts) applyAlert(a);
   connect();
   requestAnimationFrame(frame);
   window.addEventListener('resize', () => {

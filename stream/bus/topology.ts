@@ -8,6 +8,12 @@ export const Subjects = {
   deadLetter: (stage: string) => `dlq.${stage}`,
   liveWindows: (p: number) => `live.windows.${p}`,
   liveWindowsAll: 'live.windows.*',
+  /** Each partition's closed spike windows (partial counts per brand), for the alerts stage. */
+  spikeWindows: (p: number) => `spikes.windows.${p}`,
+  /** A brand's alert updates (`alerts.<brand id>`), durable, for subscribers and the notifier. */
+  alerts: (brandId: string) => `alerts.${brandId}`,
+  alertsAll: 'alerts.*',
+  liveAlerts: 'live.alerts',
 } as const;
 
 export interface TopologyOptions {
@@ -30,6 +36,8 @@ export function pipelineStreams(o: TopologyOptions): StreamConfig[] {
     { name: 'SOCIAL_EVENTS', subjects: ['social.events.*'], ...common },
     { name: 'SOCIAL_ENRICHED', subjects: ['social.enriched.*'], ...common },
     { name: 'FEEDBACK', subjects: ['feedback.*'], ...common },
+    { name: 'SPIKE_WINDOWS', subjects: ['spikes.windows.*'], ...common },
+    { name: 'ALERTS', subjects: ['alerts.*'], ...common },
     // Dead letters are kept for people to inspect, whatever the others do.
     { name: 'DEAD_LETTERS', subjects: ['dlq.*'], retention: 'limits', maxMsgs: 100_000, discard: 'old' },
   ];

@@ -44,9 +44,19 @@ export interface LiveUpdate {
   data: unknown;
 }
 
+/** A message for a durable stream: published before the checkpoint, de-duplicated by `msgId`. */
+export interface DurableMessage {
+  subject: string;
+  /** Deterministic in the input, so that a replay's repeat is dropped by the bus (and by readers). */
+  msgId: string;
+  data: unknown;
+}
+
 export interface OperatorOutput {
   writes: TableWrite[];
   live: LiveUpdate[];
+  /** Messages for later stages (durable); most operators have none. */
+  publish?: DurableMessage[];
 }
 
 export const NO_OUTPUT: OperatorOutput = Object.freeze({ writes: [], live: [] }) as OperatorOutput;
@@ -56,6 +66,10 @@ export interface OperatorContext {
   partition: number;
   windows: readonly WindowSpec[];
   allowedLatenessMs: number;
+  /** The spike alerts' window (`--alert-window`); default 1 minute. */
+  spikeWindowMs?: number;
+  /** The configured brands' names. */
+  brandNames?: readonly string[];
 }
 
 /** A registry entry: how to make the operator, and the tables it writes (each created by a migration). */

@@ -1,4 +1,6 @@
 import { brandActivity } from './brand-activity.js';
+import { spikeWindows } from './spike-windows.js';
+import { ALERTS_TABLE } from '../stages/alert-rows.js';
 import type { OperatorDefinition } from './operator.js';
 import { windowAggregates } from './window-aggregates.js';
 
@@ -7,7 +9,7 @@ import { windowAggregates } from './window-aggregates.js';
  * its operator in this folder, its table's migration in store/clickhouse/migrations.ts, and one
  * line here (README → Adding an analysis).
  */
-export const OPERATORS: readonly OperatorDefinition[] = [windowAggregates, brandActivity];
+export const OPERATORS: readonly OperatorDefinition[] = [windowAggregates, brandActivity, spikeWindows];
 
 export const OPERATOR_NAMES: readonly string[] = OPERATORS.map((o) => o.name);
 

@@ -1,10 +1,11 @@
 import type { EnrichedEvent } from '../model/events.js';
 import type {
+  DurableMessage,
+  LiveUpdate,
   Operator,
   OperatorContext,
   OperatorDefinition,
   TableWrite,
-  LiveUpdate,
 } from '../operators/operator.js';
 import { WatermarkTracker } from '../windows/index.js';
 
@@ -17,6 +18,7 @@ export interface PartitionOperatorsOptions extends OperatorContext {
 export interface PartitionOutput {
   writes: TableWrite[];
   live: LiveUpdate[];
+  publish: DurableMessage[];
 }
 
 /** The operators' states and the watermark, as the checkpoint holds them. */
@@ -60,6 +62,7 @@ export class PartitionOperators {
     const wm = this.watermark.current;
     const writes: TableWrite[] = [];
     const live: LiveUpdate[] = [];
+    const publish: DurableMessage[] = [];
     for (const op of this.operators) {
       const out = op.emit(wm, version);
       for (const w of out.writes) {
@@ -69,8 +72,9 @@ export class PartitionOperators {
         else writes.push({ table: w.table, rows: w.rows });
       }
       live.push(...out.live);
+      if (out.publish) publish.push(...out.publish);
     }
-    return { writes, live };
+    return { writes, live, publish };
   }
 
   /** The operator of this name, if enabled. */

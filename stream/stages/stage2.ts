@@ -4,7 +4,6 @@ import { decodeJson, encodeJson, type Bus, type BusMessage } from '../bus/bus.js
 import { startPartitionLoop, type ConsumerLoop } from '../bus/consumer-loop.js';
 import type { DeadLetters } from '../bus/dead-letter.js';
 import { Subjects } from '../bus/topology.js';
-import type { Coordinator } from '../coordination/coordinator.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { splitLines } from '../model/event-batch.js';
 import {
@@ -14,12 +13,13 @@ import {
   type EnrichedEvent,
   type SocialEvent,
 } from '../model/events.js';
-import type { OperatorDefinition } from '../operators/operator.js';
+import type { OperatorContext, OperatorDefinition } from '../operators/operator.js';
 import { OPERATORS } from '../operators/registry.js';
 import { backoffDelay, sleep } from '../retry.js';
 import { WINDOW_TABLE, type Store } from '../store/store.js';
 import type { TableSpec } from '../store/table.js';
 import type { WindowSpec } from '../windows/index.js';
+import { LeaseLostError, type CheckpointSettings } from './checkpoint.js';
 import { DedupIndex, type DedupSnapshot } from './dedup.js';
 import { EnrichedTally, enrichEvent } from './enrich.js';
 import { PartitionOperators, type OperatorsSnapshot, type PartitionOutput } from './partition-operators.js';
@@ -34,17 +34,6 @@ export interface WindowSettings {
 export type Stage2Input =
   { kind: 'events'; matcher: BrandMatcher; scorer: SentimentScorer } | { kind: 'enriched' };
 
-export interface CheckpointSettings {
-  coordinator: Coordinator;
-  /** The lease that fences this partition's checkpoints (see PartitionAssigner). */
-  lease: string;
-  owner: string;
-  /** Checkpoint after this many events… */
-  everyEvents: number;
-  /** …or this much time, whichever first. */
-  everyMs: number;
-}
-
 export interface Stage2Options {
   bus: Bus;
   store: Store;
@@ -52,6 +41,8 @@ export interface Stage2Options {
   settings: WindowSettings;
   /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
   operators?: readonly OperatorDefinition[];
+  /** What some operators need beside the windows: the spike window, the brands' names. */
+  operatorContext?: Pick<OperatorContext, 'spikeWindowMs' | 'brandNames'>;
   input: Stage2Input;
   checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;
@@ -88,10 +79,6 @@ function operatorsState(cp: SavedCheckpoint, windows: readonly WindowSpec[]): Op
 
 /** Stage 2 lets the event loop run after about this many events of a batch. */
 const YIELD_EVERY_EVENTS = 2000;
-
-export class LeaseLostError extends Error {
-  override name = 'LeaseLostError';
-}
 
 /** What reading one batch gave, before the operators' output is written. */
 interface BatchRead {
@@ -133,6 +120,7 @@ export class Stage2Processor {
   private freshState(): PartitionOperators {
     const { settings, partition } = this.o;
     return new PartitionOperators({
+      ...this.o.operatorContext,
       partition,
       windows: settings.windows,
       allowedLatenessMs: settings.allowedLatenessMs,
@@ -325,9 +313,11 @@ export class Stage2Processor {
     );
   }
 
-  /** The operators' rows to the store, their live updates to the bus. */
+  /** The operators' rows to the store, their durable messages and live updates to the bus. */
   private async write(output: PartitionOutput): Promise<void> {
     const { store, bus, instrumentation } = this.o;
+    // In order, before the checkpoint: a later stage reads them exactly as they were emitted.
+    for (const m of output.publish) await bus.publish(m.subject, encodeJson(m.data), { msgId: m.msgId });
     // A write pairs a table with its own rows (the operator built both); the spec's row type is erased here.
     await Promise.all(
       output.writes.map((w) => store.write(w.table as TableSpec<{ version: number }>, w.rows)),
@@ -373,3 +363,5 @@ export class Stage2Processor {
     if (options.checkpoint && this.lastSeq > this.checkpointedSeq) await this.checkpoint();
   }
 }
+
+export { LeaseLostError, type CheckpointSettings } from './checkpoint.js';

@@ -50,6 +50,7 @@ const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions;
     request: () => ({ url: '/v1/brands/northwind-coffee/activity' }),
     ok: 200,
   },
+  'GET /v1/alerts': { scope: 'read', request: () => ({ url: '/v1/alerts' }), ok: 200 },
   'GET /v1/live': { scope: 'read', request: () => ({ url: '/v1/live' }), ok: 200 },
   'POST /v1/events': { scope: 'ingest', request: () => ndjsonPost('/v1/events', ndjson([post()])), ok: 202 },
   'POST /v1/feedback': {

@@ -6,6 +6,7 @@ import {
   MemoryBus,
   MemoryCoordinator,
   MemoryStore,
+  OPERATOR_NAMES,
   pipelineStreams,
   Stage2Processor,
   WINDOW_TABLE,
@@ -84,5 +85,5 @@ t.test('a version-2 checkpoint (window state only) restores into the windows ope
     state: unknown;
   };
   t.equal(saved.v, 3, 'the next checkpoint is written in version 3');
-  t.same(Object.keys((saved.state as { operators: object }).operators), ['windows', 'activity']);
+  t.same(Object.keys((saved.state as { operators: object }).operators), OPERATOR_NAMES);
 });

@@ -9,6 +9,8 @@ import {
   OPERATORS,
   PartitionOperators,
   selectOperators,
+  SpikeWindows,
+  type SpikeWindowsMessage,
   type ActivityRow,
   type EnrichedEvent,
   type OperatorContext,
@@ -89,16 +91,23 @@ for (const def of OPERATORS) {
       t.same(op.emit(Number.MAX_SAFE_INTEGER, 2).writes, [], 'nothing to write');
     });
 
-    t.test('rows carry the version they were emitted at', async (t) => {
+    t.test('rows carry the version they were emitted at; durable messages a deterministic id', async (t) => {
       const op = def.create(context);
       for (const e of input.slice(0, 200)) op.fold(e, -Infinity);
       const out = op.emit(T0 + 3 * MIN, 77);
-      t.ok(out.writes.length > 0, 'something to write');
+      t.ok(out.writes.length + (out.publish?.length ?? 0) > 0, 'something to write or publish');
       for (const w of out.writes)
         t.ok(
           w.rows.every((r) => r.version === 77),
           `${w.table.name}: version 77`,
         );
+      const again = def.create(context);
+      for (const e of input.slice(0, 200)) again.fold(e, -Infinity);
+      t.same(
+        again.emit(T0 + 3 * MIN, 78).publish?.map((m) => m.msgId),
+        out.publish?.map((m) => m.msgId),
+        'the same messages, by id, whatever the version',
+      );
     });
   });
 }
@@ -126,7 +135,7 @@ t.test(
 
     const none = new PartitionOperators({ ...context, outOfOrdernessMs: 5_000, operators: [] });
     for (const e of input) t.same(none.fold(e), []);
-    t.same(none.emit(1), { writes: [], live: [] }, 'no operators: nothing to write');
+    t.same(none.emit(1), { writes: [], live: [], publish: [] }, 'no operators: nothing to write');
     t.equal(none.watermark.current, host.watermark.current, 'the watermark still moves');
   },
 );
@@ -180,3 +189,57 @@ t.test('hour of week: Monday 00:00 UTC is 0, Sunday 23:00 is 167, before 1970 to
   t.throws(() => p.restore([1, 2]), RangeError);
   t.equal(p.total, 1);
 });
+
+t.test(
+  'spike windows: closed by the watermark, published once with counts, terms and samples; late posts left out',
+  async (t) => {
+    const op = new SpikeWindows({ ...context, spikeWindowMs: MIN, brandNames: ['Acme Coffee'] });
+    const base = events(5, 1)[0]!;
+    const post = (ts: number, label: 'negative' | 'positive', text: string): EnrichedEvent => ({
+      ...base,
+      id: `p${ts}`,
+      ts,
+      text,
+      brands: ['Acme Coffee'],
+      sentiment: { label, score: 0, model: 't' },
+    });
+    op.fold(post(T0 + 1_000, 'negative', 'Acme coffee outage again, the app is down #fail'), -Infinity);
+    op.fold(post(T0 + 2_000, 'negative', 'acme app outage, refund please'), -Infinity);
+    op.fold(post(T0 + 3_000, 'positive', 'Acme latte is lovely'), -Infinity);
+    const before = op.emit(T0 + 30_000, 1).publish!;
+    t.same(
+      before.map((m) => (m.data as SpikeWindowsMessage).windows),
+      [[]],
+      'the window before closed, empty; this one is still open',
+    );
+    const out = op.emit(T0 + MIN + 5_000, 2).publish!;
+    t.equal(out.length, 1);
+    t.equal(out[0]!.msgId, `spikes:1:${T0}`);
+    const m = out[0]!.data as SpikeWindowsMessage;
+    t.equal(m.closed_through, T0);
+    const acme = m.windows[0]!.brands['Acme Coffee']!;
+    t.match(acme, { posts: 3, negative: 2 });
+    t.same(
+      acme.terms.slice(0, 2),
+      [
+        ['app', 2],
+        ['outage', 2],
+      ],
+      'most frequent first, then by name',
+    );
+    t.notOk(
+      acme.terms.some(([term]) => term === 'acme' || term === 'coffee' || term === 'the'),
+      'no brand words or stopwords',
+    );
+    t.ok(
+      acme.terms.some(([term]) => term === '#fail'),
+      'hashtags count',
+    );
+    t.equal(acme.samples.length, 2, 'negative posts as samples');
+    op.fold(post(T0 + 10_000, 'negative', 'late outage'), T0 + MIN + 5_000);
+    t.equal(op.size, 0, 'a post for a closed window is left out');
+    const next = op.emit(T0 + 3 * MIN, 3).publish!;
+    t.same((next[0]!.data as SpikeWindowsMessage).windows, [], 'empty windows still move closed_through');
+    t.equal((next[0]!.data as SpikeWindowsMessage).closed_through, T0 + 2 * MIN);
+  },
+);

@@ -1,0 +1,199 @@
+import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import type { AlertSample } from '../model/alerts.js';
+import type { EnrichedEvent } from '../model/events.js';
+import { Subjects } from '../bus/topology.js';
+import type { Operator, OperatorContext, OperatorDefinition, OperatorOutput } from './operator.js';
+
+/** Top terms kept per brand and window, and distinct terms counted at most (bounded memory). */
+const TOP_TERMS = 20;
+const MAX_TERMS = 2_000;
+const MAX_SAMPLES = 3;
+const SAMPLE_CHARS = 280;
+
+/** One partition's counts of one brand in one closed spike window. */
+export interface SpikePartial {
+  posts: number;
+  negative: number;
+  /** The negative posts' most frequent terms, [term, count], most frequent first. */
+  terms: [string, number][];
+  /** The window's first negative posts (event-time order of arrival). */
+  samples: AlertSample[];
+}
+
+/**
+ * What a partition publishes when its watermark closes spike windows: the windows closed since
+ * its last message that had posts, and how far it has closed (every window up to and including
+ * `closed_through` is closed in this partition: absent brands had no posts).
+ */
+export interface SpikeWindowsMessage {
+  partition: number;
+  window_ms: number;
+  closed_through: number;
+  windows: { start: number; brands: Record<string, SpikePartial> }[];
+}
+
+interface Acc {
+  posts: number;
+  negative: number;
+  terms: Map<string, number>;
+  samples: AlertSample[];
+}
+
+/** Words of a negative post worth listing: hashtags and words of 3+ letters that are not stopwords or the brand. */
+function termsOf(event: EnrichedEvent, exclude: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const t of tokenize(event.text)) {
+    if (t.kind === 'hashtag') out.push(`#${t.norm}`);
+    else if (t.kind === 'word' && t.norm.length >= 3 && !STOPWORDS.has(t.norm) && !exclude.has(t.norm))
+      out.push(t.norm);
+  }
+  return out;
+}
+
+/**
+ * The stage-2 half of spike alerts. A brand's posts are spread over the partitions (events are
+ * partitioned by author), so no partition can judge a spike alone: each counts its posts per brand
+ * and spike window (event time), and when its watermark closes windows it publishes their counts,
+ * with the negative posts' terms and a few samples, to `spikes.windows.<partition>`. The alerts
+ * stage (stages/alerts.ts) adds the partitions up once all have closed a window, and detects.
+ *
+ * An event whose spike window the watermark had already closed when it came is left out (the
+ * window was published); the decision depends only on the order of events, so a replay publishes
+ * the same counts.
+ */
+export class SpikeWindows implements Operator {
+  readonly name = 'spikes';
+  private readonly windowMs: number;
+  private readonly open = new Map<number, Map<string, Acc>>();
+  private closedThrough = Number.NEGATIVE_INFINITY;
+  private readonly brandWords: ReadonlySet<string>;
+
+  constructor(private readonly context: OperatorContext) {
+    this.windowMs = context.spikeWindowMs ?? 60_000;
+    if (!(Number.isInteger(this.windowMs) && this.windowMs >= 1_000))
+      throw new RangeError('the spike window must be a whole number of ms, at least 1 s');
+    const words = new Set<string>();
+    for (const name of context.brandNames ?? []) for (const t of tokenize(name)) words.add(t.norm);
+    this.brandWords = words;
+  }
+
+  fold(event: EnrichedEvent, watermark: number): void {
+    if (event.brands.length === 0) return;
+    const start = Math.floor(event.ts / this.windowMs) * this.windowMs;
+    if (start + this.windowMs <= watermark || start <= this.closedThrough) return;
+    let window = this.open.get(start);
+    if (!window) {
+      window = new Map();
+      this.open.set(start, window);
+    }
+    const negative = event.sentiment.label === 'negative';
+    const terms = negative ? termsOf(event, this.brandWords) : [];
+    for (const brand of event.brands) {
+      let acc = window.get(brand);
+      if (!acc) {
+        acc = { posts: 0, negative: 0, terms: new Map(), samples: [] };
+        window.set(brand, acc);
+      }
+      acc.posts++;
+      if (!negative) continue;
+      acc.negative++;
+      for (const term of terms) {
+        const n = acc.terms.get(term);
+        if (n !== undefined) acc.terms.set(term, n + 1);
+        else if (acc.terms.size < MAX_TERMS) acc.terms.set(term, 1);
+      }
+      if (acc.samples.length < MAX_SAMPLES)
+        acc.samples.push({
+          id: event.id,
+          source: event.source,
+          ts: event.ts,
+          text: event.text.slice(0, SAMPLE_CHARS),
+        });
+    }
+  }
+
+  emit(watermark: number, _version?: number): OperatorOutput {
+    if (!Number.isFinite(watermark)) return { writes: [], live: [] };
+    // The latest window [s, s + w) with s + w <= watermark.
+    const target = Math.floor((watermark - this.windowMs) / this.windowMs) * this.windowMs;
+    if (target <= this.closedThrough) return { writes: [], live: [] };
+    const windows: SpikeWindowsMessage['windows'] = [];
+    for (const start of [...this.open.keys()].sort((a, b) => a - b)) {
+      if (start > target) break;
+      const brands: Record<string, SpikePartial> = {};
+      for (const [brand, acc] of [...this.open.get(start)!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        brands[brand] = {
+          posts: acc.posts,
+          negative: acc.negative,
+          terms: topTerms(acc.terms),
+          samples: acc.samples,
+        };
+      windows.push({ start, brands });
+      this.open.delete(start);
+    }
+    this.closedThrough = target;
+    const { partition } = this.context;
+    const message: SpikeWindowsMessage = {
+      partition,
+      window_ms: this.windowMs,
+      closed_through: target,
+      windows,
+    };
+    return {
+      writes: [],
+      live: [],
+      publish: [
+        { subject: Subjects.spikeWindows(partition), msgId: `spikes:${partition}:${target}`, data: message },
+      ],
+    };
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const w of this.open.values()) n += w.size;
+    return n;
+  }
+
+  snapshot(): unknown {
+    return {
+      closedThrough: Number.isFinite(this.closedThrough) ? this.closedThrough : null,
+      open: [...this.open].map(([start, brands]) => [
+        start,
+        [...brands].map(([brand, a]) => [brand, a.posts, a.negative, [...a.terms], a.samples]),
+      ]),
+    };
+  }
+
+  restore(state: unknown): void {
+    this.open.clear();
+    this.closedThrough = Number.NEGATIVE_INFINITY;
+    if (state === undefined || state === null) return;
+    const s = state as {
+      closedThrough: number | null;
+      open: [number, [string, number, number, [string, number][], AlertSample[]][]][];
+    };
+    this.closedThrough = s.closedThrough ?? Number.NEGATIVE_INFINITY;
+    for (const [start, brands] of s.open)
+      this.open.set(
+        start,
+        new Map(
+          brands.map(([brand, posts, negative, terms, samples]) => [
+            brand,
+            { posts, negative, terms: new Map(terms), samples },
+          ]),
+        ),
+      );
+  }
+}
+
+function topTerms(terms: Map<string, number>): [string, number][] {
+  return [...terms].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, TOP_TERMS);
+}
+
+export const spikeWindows: OperatorDefinition = {
+  name: 'spikes',
+  description:
+    "per-brand counts of posts and negative posts per spike window, with the negative posts' terms and samples, for the alerts stage",
+  tables: [],
+  create: (context) => new SpikeWindows(context),
+};
