@@ -1,6 +1,5 @@
 import { brandActivity } from './brand-activity.js';
 import { spikeWindows } from './spike-windows.js';
-import { ALERTS_TABLE } from '../stages/alert-rows.js';
 import type { OperatorDefinition } from './operator.js';
 import { windowAggregates } from './window-aggregates.js';
 

@@ -2,6 +2,7 @@ import { STOPWORDS, tokenize } from '../../engines/text/index.js';
 import type { AlertSample } from '../model/alerts.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { Subjects } from '../bus/topology.js';
+import { ALERTS_TABLE } from '../stages/alert-rows.js';
 import type { Operator, OperatorContext, OperatorDefinition, OperatorOutput } from './operator.js';
 
 /** Top terms kept per brand and window, and distinct terms counted at most (bounded memory). */
@@ -194,6 +195,7 @@ export const spikeWindows: OperatorDefinition = {
   name: 'spikes',
   description:
     "per-brand counts of posts and negative posts per spike window, with the negative posts' terms and samples, for the alerts stage",
-  tables: [],
+  // Written by its second half, the alerts stage (stages/alerts.ts).
+  tables: [ALERTS_TABLE],
   create: (context) => new SpikeWindows(context),
 };
