@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { retry } from '../stream/index.js';
+import { retry, retryAfter } from '../stream/index.js';
 import type { EventKind, EventSink, SinkResult } from './sink.js';
 import { addResult, emptyResult } from './sink.js';
 
@@ -161,12 +161,4 @@ function errorOf(text: string): { code: string; message: string } {
   } catch {
     return { code: 'UNKNOWN', message: text.slice(0, 200) };
   }
-}
-
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
-  return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }

@@ -12,7 +12,7 @@ export {
   type DeadLetter,
   DEAD_LETTER_PAYLOAD_BYTES,
 } from './bus/dead-letter.js';
-export { retry, sleep, backoffDelay, type RetryOptions } from './retry.js';
+export { retry, retryAfter, sleep, backoffDelay, type RetryOptions } from './retry.js';
 export { ConsumerLoop, startPartitionLoop, type PartitionLoopOptions } from './bus/consumer-loop.js';
 export {
   parseWindow,
@@ -104,3 +104,27 @@ export {
 export { AlertDetection, type AlertDetectionOptions } from './stages/alert-detection.js';
 export { AlertStage, type AlertStageOptions } from './stages/alerts.js';
 export { ALERTS_TABLE, alertFromRow, alertRow, type AlertRow } from './stages/alert-rows.js';
+export {
+  compareSubscriptions,
+  cooldownDecision,
+  DEFAULT_CLAIM_TTL_MS,
+  matchesSubscription,
+  MemoryAlertStateStore,
+  RedisAlertStateStore,
+  severityRank,
+  type AlertActions,
+  type AlertStateStore,
+  type AlertSubscription,
+  type CooldownDecision,
+  type CooldownRule,
+  type EmailTarget,
+  type MarkKey,
+  type MemoryAlertStateStoreOptions,
+  type NotificationKind,
+  type NotifiedMark,
+  type RedisAlertStateStoreOptions,
+  type SubscriptionTarget,
+  type Suppression,
+  type WebhookTarget,
+  type WebSocketTarget,
+} from './alerts/index.js';

@@ -34,6 +34,14 @@ export const ErrorCodes = {
   },
   UNKNOWN_OP: { status: 400, retryable: false, message: 'Unknown WebSocket op' },
   UNKNOWN_CHANNEL: { status: 400, retryable: false, message: 'Unknown WebSocket channel' },
+  INVALID_BRAND: { status: 400, retryable: false, message: 'A brand in the request is not configured' },
+  INVALID_TARGET: {
+    status: 400,
+    retryable: false,
+    message: 'The delivery target is invalid (webhook URL, secret or e-mail address)',
+  },
+  UNKNOWN_SUBSCRIPTION: { status: 404, retryable: false, message: 'No such alert subscription' },
+  UNKNOWN_ALERT: { status: 404, retryable: false, message: 'No such alert' },
   INTERNAL: { status: 500, retryable: true, message: 'Internal error' },
 } as const;
 
@@ -49,6 +57,7 @@ export const RejectReasons = {
   late_event: 'The event arrived after its window was final',
   undecodable: 'A bus message could not be decoded',
   delivery_exhausted: 'The message failed processing too many times',
+  delivery_failed: 'An alert notification could not be delivered (webhook or e-mail)',
 } as const;
 
 export type RejectReason = keyof typeof RejectReasons;

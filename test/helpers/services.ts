@@ -6,9 +6,10 @@ import { spawnPulsewatch, type PulsewatchProcess } from '../../app/process.js';
 import { ClickHouseConnection, ClickHouseStore, ident, sql } from '../../stream/store/clickhouse/index.js';
 import type { WindowAggregate } from '../../stream/index.js';
 import { startNatsServer, type PrivateNatsServer } from './nats-server.js';
+import { clearRedisPrefix, REDIS_URL } from './redis.js';
 
 export const CLICKHOUSE_URL = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
-export const REDIS_URL = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export { clearRedisPrefix, REDIS_URL };
 
 /** Names no other test run uses: a ClickHouse database and a Redis key prefix. */
 export function isolation(): { database: string; redisPrefix: string } {
@@ -84,22 +85,6 @@ export async function ownedPartitions(url: string, stage = 'aggregate'): Promise
   const text = await (await fetch(`${url}/metrics`)).text();
   const re = new RegExp(`pulsewatch_consumer_lag_messages\\{stage="${stage}",partition="(\\d+)"\\}`, 'g');
   return [...text.matchAll(re)].map((m) => Number(m[1])).sort((a, b) => a - b);
-}
-
-/** Deletes every Redis key under a test's prefix, so test runs leave nothing behind. */
-export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise<void> {
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length > 0) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /**

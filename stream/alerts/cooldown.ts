@@ -1,0 +1,59 @@
+import type { AlertRecord, Severity } from '../model/alerts.js';
+import { severityRank } from './subscriptions.js';
+
+/**
+ * What a subscriber was last told about one brand and kind. The cooldown rule reads and replaces
+ * it atomically (AlertStateStore.updateMark), so two processes cannot both notify.
+ */
+export interface NotifiedMark {
+  /** The alert last notified. */
+  alert: string;
+  /** The highest severity notified for it. */
+  severity: Severity;
+  /** When that notification was sent, ms (wall clock): the cooldown runs from here. */
+  at: number;
+  /** Its resolve was notified too. */
+  resolved: boolean;
+}
+
+/** What a notification tells the subscriber, from the subscriber's point of view. */
+export type NotificationKind = 'opened' | 'escalated' | 'resolved';
+
+/** Why an update that passed the filters and the claim is not notified. */
+export type Suppression = 'no_change' | 'cooldown' | 'not_notified';
+
+export interface CooldownRule {
+  /** No new alert of the same brand and kind within this long of the last notification, unless more severe. */
+  cooldownMs: number;
+  notifyResolved: boolean;
+}
+
+export type CooldownDecision = { kind: NotificationKind; mark: NotifiedMark } | { suppressed: Suppression };
+
+/**
+ * The cooldown rule, per (subscription, brand, kind):
+ * - an alert the subscriber has not been told about is notified (`opened`), unless another alert
+ *   of the same brand and kind was notified less than `cooldownMs` ago at the same or a higher
+ *   severity (`cooldown`);
+ * - a later update of a notified alert is notified only when its severity rises above what was
+ *   notified (`escalated`, at once, cooldown or not); new peaks and scores alone are not;
+ * - a resolve is notified when the subscription asks for it and the alert was notified.
+ * So each alert reaches a subscriber once, plus once per severity step up, plus its resolve.
+ */
+export function cooldownDecision(
+  prev: NotifiedMark | undefined,
+  alert: Pick<AlertRecord, 'id' | 'state' | 'severity'>,
+  now: number,
+  rule: CooldownRule,
+): CooldownDecision {
+  const same = prev?.alert === alert.id;
+  if (alert.state === 'resolved') {
+    if (!rule.notifyResolved || !same || prev.resolved) return { suppressed: 'not_notified' };
+    return { kind: 'resolved', mark: { ...prev, resolved: true } };
+  }
+  const mark: NotifiedMark = { alert: alert.id, severity: alert.severity, at: now, resolved: false };
+  const higher = prev === undefined || severityRank(alert.severity) > severityRank(prev.severity);
+  if (same) return higher ? { kind: 'escalated', mark } : { suppressed: 'no_change' };
+  if (prev !== undefined && !higher && now - prev.at < rule.cooldownMs) return { suppressed: 'cooldown' };
+  return { kind: 'opened', mark };
+}

@@ -1,0 +1,103 @@
+import t, { type Test } from 'tap';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { EmailChannel, type DeliveryEvent } from '../../api/alerts/index.js';
+import { alertRecord, closedPort, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
+
+/** A local SMTP server on 127.0.0.1 that keeps the messages it accepts. */
+async function smtpServer(t: Test, over: Partial<SMTPServerOptions> = {}) {
+  const messages: { from: string; to: string[]; raw: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session, done) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', () => {
+        messages.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString(),
+        });
+        done();
+      });
+    },
+    ...over,
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, messages };
+}
+
+async function setup(t: Test, url: string) {
+  const email = new EmailChannel({ url, from: 'Pulsewatch <alerts@pulsewatch.test>', timeoutMs: 2000 });
+  t.teardown(() => email.close());
+  const h = testNotifier(t, { channels: { email } });
+  const sub = subscriptionOf({ target: { type: 'email', to: ['ops@example.com', 'pr@example.com'] } });
+  await h.store.createSubscription(sub);
+  const seen: DeliveryEvent[] = [];
+  h.events.on('delivery', (e) => seen.push(e));
+  return { ...h, sub, seen, outcomes: () => seen.map((e) => `${e.outcome}@${e.attempt}`) };
+}
+
+t.test('an alert e-mail reaches the SMTP server, with its subject, body and ids', async (t) => {
+  const smtp = await smtpServer(t);
+  const h = await setup(t, smtp.url);
+  await h.notifier.handle(alertRecord({ severity: 'high' }));
+  await h.notifier.idle();
+  t.same(h.outcomes(), ['delivered@1']);
+  t.equal(smtp.messages.length, 1);
+  const m = smtp.messages[0]!;
+  t.equal(m.from, 'alerts@pulsewatch.test');
+  t.same(m.to, ['ops@example.com', 'pr@example.com']);
+  t.match(m.raw, /^Subject: \[Pulsewatch\] HIGH Negative share spike: Northwind Coffee\r$/m);
+  t.match(m.raw, /^X-Pulsewatch-Alert-Id: northwind-coffee:negative_share:1795480000000\r$/im);
+  t.match(m.raw, /^X-Pulsewatch-Event: alert\.opened\r$/im);
+  t.match(m.raw, /^Message-ID: <dlv_[0-9a-f]{32}@pulsewatch>\r$/im, 'the same on every attempt');
+  t.match(m.raw, '42.0%');
+  t.match(m.raw, 'Top negative terms: cold, refund, burnt');
+  t.match(m.raw, 'Burnt coffee <again> & cold');
+});
+
+t.test('a server that refuses for now (451) is retried, then dead-lettered', async (t) => {
+  const smtp = await smtpServer(t, {
+    onRcptTo(_address, _session, done) {
+      done(Object.assign(new Error('Try again later'), { responseCode: 451 }));
+    },
+  });
+  const h = await setup(t, smtp.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.same(h.outcomes(), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
+  t.equal(smtp.messages.length, 0);
+  t.equal(h.deadLetters.sent.length, 1);
+  t.match(h.deadLetters.sent[0], {
+    stage: 'alert-delivery',
+    reason: 'delivery_failed',
+    source: 'email',
+    payload: { channel: 'email', target: 'ops@example.com, pr@example.com', attempts: 3 },
+  });
+  t.match(h.deadLetters.sent[0]!.detail, /451/);
+  t.same(h.events.counts.email, { delivered: 0, failed: 3, retried: 2, dead_lettered: 1 });
+});
+
+t.test('a permanent refusal (550) is not retried', async (t) => {
+  const smtp = await smtpServer(t, {
+    onRcptTo(_address, _session, done) {
+      done(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
+    },
+  });
+  const h = await setup(t, smtp.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.same(h.outcomes(), ['failed@1', 'dead_lettered@1']);
+});
+
+t.test('an SMTP server that refuses connections is retried, then dead-lettered', async (t) => {
+  const h = await setup(t, `smtp://127.0.0.1:${await closedPort()}`);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.same(h.outcomes(), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
+  t.match(h.seen[0]!.error, /ECONNREFUSED/);
+});

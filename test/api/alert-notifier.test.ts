@@ -1,0 +1,269 @@
+import t, { type Test } from 'tap';
+import {
+  DeliveryError,
+  DeliveryQueue,
+  type Delivery,
+  type DeliveryChannel,
+  type SkipEvent,
+} from '../../api/alerts/index.js';
+import { MemoryAlertStateStore, type AlertSubscription } from '../../stream/index.js';
+import { alertRecord, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
+
+/** A webhook channel that records what it is asked to send, and can be held or made to fail. */
+function recordingChannel(o: { fail?: (d: Delivery) => DeliveryError | undefined } = {}) {
+  const sent: Delivery[] = [];
+  const holds = new Map<string, () => void>();
+  const held = new Set<string>();
+  const channel: DeliveryChannel = {
+    name: 'webhook',
+    async send(d) {
+      if (held.has(d.subscription.id)) await new Promise<void>((r) => holds.set(d.subscription.id, r));
+      const err = o.fail?.(d);
+      if (err) throw err;
+      sent.push(d);
+    },
+  };
+  return {
+    channel,
+    sent,
+    /** Deliveries to this subscription wait until released. */
+    hold: (id: string) => held.add(id),
+    release: (id: string) => {
+      held.delete(id);
+      holds.get(id)?.();
+    },
+    waiting: (id: string) => holds.has(id),
+  };
+}
+
+async function setup(t: Test, subs: Partial<AlertSubscription>[], now = { t: 1_000_000 }) {
+  const rec = recordingChannel();
+  const store = new MemoryAlertStateStore({ now: () => now.t });
+  const h = testNotifier(t, { store, channels: { webhook: rec.channel }, now: () => now.t });
+  const created: AlertSubscription[] = [];
+  for (const over of subs) {
+    const s = subscriptionOf(over);
+    await store.createSubscription(s);
+    created.push(s);
+  }
+  const skipped: SkipEvent[] = [];
+  h.events.on('skipped', (e) => skipped.push(e));
+  const handle = async (...alerts: Parameters<typeof alertRecord>[0][]) => {
+    for (const a of alerts) await h.notifier.handle(alertRecord(a));
+    await h.notifier.idle();
+  };
+  /** What each subscription was sent, as `kind:severity@update`. */
+  const sentTo = (s: AlertSubscription) =>
+    rec.sent
+      .filter((d) => d.subscription.id === s.id)
+      .map((d) => `${d.notification}:${d.alert.severity}@${d.alert.update}`);
+  return { ...h, rec, subs: created, skipped, handle, sentTo, now };
+}
+
+t.test('filters: brand by name or id, kinds, minimum severity', async (t) => {
+  const s = await setup(t, [
+    { brands: ['northwind-coffee'] },
+    { brands: ['contoso-tea'] },
+    { kinds: ['volume'] },
+    { kinds: ['negative_share', 'negative_count'], min_severity: 'high' },
+    { brands: [], kinds: [] },
+  ]);
+  const [byBrand, otherBrand, volumeOnly, highOnly, everything] = s.subs as [
+    AlertSubscription,
+    AlertSubscription,
+    AlertSubscription,
+    AlertSubscription,
+    AlertSubscription,
+  ];
+  await s.handle({ brand: 'Northwind Coffee' }, { brand: 'northwind-coffee', id: 'b', kind: 'volume' });
+  t.same(s.sentTo(byBrand), ['opened:medium@0', 'opened:medium@0'], 'the name and the id both match');
+  t.same(s.sentTo(otherBrand), []);
+  t.same(s.sentTo(volumeOnly), ['opened:medium@0']);
+  t.same(s.sentTo(highOnly), [], 'medium is below high');
+  t.same(s.sentTo(everything).length, 2);
+
+  await s.handle({ update: 1, severity: 'critical' });
+  t.same(
+    s.sentTo(highOnly),
+    ['opened:critical@1'],
+    'told once the alert reaches its minimum: opened, for it',
+  );
+  t.same(s.sentTo(byBrand), ['opened:medium@0', 'opened:medium@0', 'escalated:critical@1']);
+});
+
+t.test('the same update handled twice, or concurrently, is notified once', async (t) => {
+  const s = await setup(t, [{}, { kinds: ['negative_share'] }]);
+  await s.handle({}, {});
+  await Promise.all(
+    Array.from({ length: 10 }, () => s.notifier.handle(alertRecord({ update: 1, severity: 'high' }))),
+  );
+  await s.notifier.idle();
+  for (const sub of s.subs) t.same(s.sentTo(sub), ['opened:medium@0', 'escalated:high@1'], sub.id);
+  t.equal(
+    s.skipped.filter((e) => e.reason === 'duplicate').length,
+    2 + 18,
+    'the others are counted as duplicates',
+  );
+  t.equal(new Set(s.rec.sent.map((d) => d.id)).size, 4, 'one delivery id per (subscription, alert, update)');
+});
+
+t.test(
+  'cooldown: one notification per alert; escalations at once; a new alert waits out the cooldown',
+  async (t) => {
+    const now = { t: 1_000_000 };
+    const s = await setup(t, [{}], now);
+    const sub = s.subs[0]!;
+    await s.handle(
+      {},
+      { update: 1, severity: 'medium', peak: 0.5 },
+      { update: 2, severity: 'high' },
+      { update: 3, severity: 'medium' },
+    );
+    t.same(
+      s.sentTo(sub),
+      ['opened:medium@0', 'escalated:high@2'],
+      'a new peak or a lower severity is not notified',
+    );
+    await s.handle({ update: 4, state: 'resolved', resolved_at: 1_795_480_300_000 });
+    t.same(s.sentTo(sub).length, 2, 'the resolve is not notified without notify_resolved');
+
+    now.t += 30_000;
+    const next = 'northwind-coffee:negative_share:1795480900000';
+    await s.handle({ id: next, severity: 'medium' }, { id: next, update: 1, severity: 'high' });
+    t.same(
+      s.sentTo(sub).length,
+      2,
+      'a new alert of the same brand and kind within the cooldown, at or below the last severity',
+    );
+    await s.handle({ id: next, update: 2, severity: 'critical' });
+    t.same(s.sentTo(sub).at(-1), 'opened:critical@2', 'but a more severe one is told at once');
+
+    now.t += 60_000;
+    const third = 'northwind-coffee:negative_share:1795490000000';
+    await s.handle({ id: third, severity: 'low' });
+    t.same(s.sentTo(sub).at(-1), 'opened:low@0', 'after the cooldown, any new alert is told');
+    await s.handle({ id: third, update: 1, kind: 'volume', severity: 'low' });
+    t.same(
+      s.skipped.map((e) => e.reason),
+      ['no_change', 'no_change', 'not_notified', 'cooldown', 'cooldown'],
+    );
+  },
+);
+
+t.test('notify_resolved: the resolve of an alert the subscriber was told about', async (t) => {
+  const s = await setup(t, [{ notify_resolved: true, min_severity: 'high' }]);
+  const sub = s.subs[0]!;
+  await s.handle({ id: 'quiet' }, { id: 'quiet', update: 1, state: 'resolved' });
+  t.same(s.sentTo(sub), [], 'never told of it (below the minimum), so not of its resolve');
+  await s.handle({ severity: 'high' }, { update: 1, state: 'resolved', severity: 'high' });
+  t.same(s.sentTo(sub), ['opened:high@0', 'resolved:high@1']);
+});
+
+t.test('an alert resolved by hand gets no more notifications; an acknowledge changes nothing', async (t) => {
+  const s = await setup(t, [{}]);
+  const sub = s.subs[0]!;
+  await s.handle({});
+  await s.store.ack(alertRecord().id, 'alice');
+  await s.handle({ update: 1, severity: 'high' });
+  t.same(s.sentTo(sub), ['opened:medium@0', 'escalated:high@1']);
+  await s.store.resolve(alertRecord().id, 'alice');
+  await s.handle({ update: 2, severity: 'critical' });
+  t.same(s.sentTo(sub).length, 2);
+  t.equal(s.skipped.at(-1)?.reason, 'resolved_by_hand');
+});
+
+t.test('websocket subscriptions are not delivered; e-mail without SMTP is dead-lettered', async (t) => {
+  const s = await setup(t, [
+    { target: { type: 'websocket' } },
+    { target: { type: 'email', to: ['ops@example.com'] } },
+  ]);
+  await s.handle({});
+  t.same(s.rec.sent, []);
+  t.same(s.skipped, [], 'nothing skipped either: a websocket subscription has nothing to deliver');
+  t.equal(s.deadLetters.sent.length, 1);
+  t.match(s.deadLetters.sent[0], {
+    reason: 'delivery_failed',
+    source: 'email',
+    payload: { target: 'ops@example.com' },
+  });
+  t.match(s.deadLetters.sent[0]!.detail, 'e-mail is off');
+  t.equal(s.events.counts.email.dead_lettered, 1);
+});
+
+t.test('a slow receiver holds its own lane only: the others are delivered meanwhile', async (t) => {
+  const s = await setup(t, [{}, {}, {}]);
+  const [slow, b, c] = s.subs as [AlertSubscription, AlertSubscription, AlertSubscription];
+  s.rec.hold(slow.id);
+  await s.notifier.handle(alertRecord());
+  await s.notifier.handle(alertRecord({ update: 1, severity: 'high' }));
+  while (s.rec.sent.length < 4 || s.notifier.backlog.running > 1) await new Promise((r) => setImmediate(r));
+  t.same(s.sentTo(b), ['opened:medium@0', 'escalated:high@1']);
+  t.same(s.sentTo(c), ['opened:medium@0', 'escalated:high@1']);
+  t.ok(s.rec.waiting(slow.id), 'the slow one is still on its first');
+  t.same(s.notifier.backlog, { queued: 1, running: 1 }, 'its second waits behind it, in order');
+  s.rec.release(slow.id);
+  await s.notifier.idle();
+  t.same(s.sentTo(slow), ['opened:medium@0', 'escalated:high@1'], 'in order');
+});
+
+t.test('a programming error in a channel is not retried', async (t) => {
+  const rec = recordingChannel({ fail: () => new DeliveryError('boom', { retryable: false }) });
+  const h = testNotifier(t, { channels: { webhook: rec.channel } });
+  await h.store.createSubscription(subscriptionOf());
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.same(h.events.counts.webhook, { delivered: 0, failed: 1, retried: 0, dead_lettered: 1 });
+});
+
+t.test('stop: what has not started is dead-lettered, not dropped', async (t) => {
+  const rec = recordingChannel();
+  const h = testNotifier(t, { channels: { webhook: rec.channel }, concurrency: 1 });
+  const sub = subscriptionOf();
+  await h.store.createSubscription(sub);
+  rec.hold(sub.id);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.handle(alertRecord({ update: 1, severity: 'critical' }));
+  const stopped = h.notifier.stop(0);
+  while (h.deadLetters.sent.length === 0) await new Promise((r) => setImmediate(r));
+  rec.release(sub.id);
+  await stopped;
+  t.equal(rec.sent.length, 1, 'the one in flight finished');
+  t.same(
+    h.deadLetters.sent.map((l) => [l.payload.update, l.payload.error]),
+    [[1, 'stopped before delivery']],
+  );
+  await t.rejects(h.notifier.handle(alertRecord({ update: 2 })), /stopped/);
+});
+
+t.test('the queue: bounded (a push waits for room), lanes in order, a concurrency limit', async (t) => {
+  const started: string[] = [];
+  const finish = new Map<string, () => void>();
+  const q = new DeliveryQueue<string>(
+    (item) =>
+      new Promise<void>((r) => {
+        started.push(item);
+        finish.set(item, r);
+      }),
+    { concurrency: 2, maxQueued: 2 },
+  );
+  await q.push('a', 'a1');
+  await q.push('a', 'a2');
+  await q.push('b', 'b1');
+  t.same(started, ['a1', 'b1'], 'one per lane, two at once');
+  await q.push('c', 'c1');
+  t.same([q.queued, q.running], [2, 2]);
+  let pushed = false;
+  const waiting = q.push('d', 'd1').then(() => (pushed = true));
+  await new Promise((r) => setImmediate(r));
+  t.notOk(pushed, 'full: the push waits');
+  finish.get('a1')!();
+  await waiting;
+  t.same(started, ['a1', 'b1', 'c1'], 'the freed slot goes to the lane that was ready first');
+  for (const item of ['b1', 'c1']) finish.get(item)!();
+  await new Promise((r) => setImmediate(r));
+  t.same(started, ['a1', 'b1', 'c1', 'a2', 'd1']);
+  finish.get('a2')!();
+  finish.get('d1')!();
+  await q.drain();
+  t.same([q.queued, q.running], [0, 0]);
+});

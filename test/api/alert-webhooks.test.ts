@@ -1,0 +1,193 @@
+import t from 'tap';
+import { verifySignature, WebhookChannel, type DeliveryEvent } from '../../api/alerts/index.js';
+import {
+  alertRecord,
+  closedPort,
+  receiver,
+  subscriptionOf,
+  testNotifier,
+} from '../helpers/alert-delivery.js';
+
+const secret = 'whsec-0123456789abcdef';
+
+/** A notifier with the webhook channel, one subscription to `url`, and the delivery events it reports. */
+async function setup(
+  url: string,
+  o: { format?: 'json' | 'slack'; maxAttempts?: number; retryMaxMs?: number } = {},
+) {
+  const h = testNotifier(t, {
+    channels: { webhook: new WebhookChannel({ timeoutMs: 300 }) },
+    ...(o.maxAttempts !== undefined && { maxAttempts: o.maxAttempts }),
+    ...(o.retryMaxMs !== undefined && { retryMaxMs: o.retryMaxMs }),
+  });
+  const sub = subscriptionOf({
+    target: { type: 'webhook', url, secret, ...(o.format && { format: o.format }) },
+  });
+  await h.store.createSubscription(sub);
+  const seen: DeliveryEvent[] = [];
+  h.events.on('delivery', (e) => seen.push(e));
+  return { ...h, sub, seen };
+}
+
+const outcomes = (seen: DeliveryEvent[]) => seen.map((e) => `${e.outcome}@${e.attempt}`);
+
+t.test('a JSON webhook: signed body, documented headers, verifiable by the receiver', async (t) => {
+  const r = await receiver(t, (_req, res) => res.writeHead(204).end());
+  const h = await setup(r.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 1);
+  const req = r.requests[0]!;
+  t.equal(req.method, 'POST');
+  t.equal(req.headers['content-type'], 'application/json');
+  t.equal(req.headers['x-pulsewatch-alert-id'], alertRecord().id);
+  t.match(req.headers['x-pulsewatch-delivery'], /^dlv_[0-9a-f]{32}$/);
+  t.equal(req.headers['x-pulsewatch-event'], 'alert.opened');
+  t.equal(req.headers['x-pulsewatch-attempt'], '1');
+  const ts = String(req.headers['x-pulsewatch-timestamp']);
+  const sig = String(req.headers['x-pulsewatch-signature']);
+  t.ok(verifySignature(secret, ts, req.body, sig, 300), 'the receiver can verify it');
+  t.notOk(verifySignature('another-secret-entirely', ts, req.body, sig, 300));
+  const body = JSON.parse(req.body);
+  t.equal(body.type, 'alert.opened');
+  t.equal(body.delivery_id, req.headers['x-pulsewatch-delivery']);
+  t.equal(body.subscription_id, h.sub.id);
+  t.same(body.alert, { ...alertRecord(), brand_id: 'northwind-coffee' });
+  t.same(outcomes(h.seen), ['delivered@1']);
+  t.equal(h.events.counts.webhook.delivered, 1);
+});
+
+t.test('500 then 200: retried, delivered once, the same delivery id on both attempts', async (t) => {
+  const r = await receiver(t, (_req, res, i) => res.writeHead(i === 0 ? 500 : 200).end());
+  const h = await setup(r.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 2);
+  t.same(
+    r.requests.map((q) => q.headers['x-pulsewatch-attempt']),
+    ['1', '2'],
+  );
+  t.equal(r.requests[0]!.headers['x-pulsewatch-delivery'], r.requests[1]!.headers['x-pulsewatch-delivery']);
+  for (const q of r.requests)
+    t.ok(
+      verifySignature(
+        secret,
+        String(q.headers['x-pulsewatch-timestamp']),
+        q.body,
+        String(q.headers['x-pulsewatch-signature']),
+      ),
+      'each attempt is signed',
+    );
+  t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'delivered@2']);
+  t.same(h.deadLetters.sent, []);
+});
+
+t.test('always 500: dead-lettered after the last attempt, with the reason and no secret', async (t) => {
+  const r = await receiver(t, (_req, res) => res.writeHead(503).end('busy'));
+  const h = await setup(r.url.replace('/hook', '/services/T0/B0/secret-path'), { maxAttempts: 3 });
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 3);
+  t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
+  t.equal(h.deadLetters.sent.length, 1);
+  const letter = h.deadLetters.sent[0]!;
+  t.equal(letter.stage, 'alert-delivery');
+  t.equal(letter.reason, 'delivery_failed');
+  t.equal(letter.source, 'webhook');
+  t.match(letter.detail, /after 3 attempt\(s\): HTTP 503/);
+  t.match(letter.payload, {
+    subscription_id: h.sub.id,
+    channel: 'webhook',
+    alert_id: alertRecord().id,
+    update: 0,
+    notification: 'opened',
+    attempts: 3,
+    error: 'HTTP 503',
+  });
+  t.equal(letter.payload.target, new URL(r.url).origin, 'the URL path (a Slack secret) is left out');
+  t.notMatch(JSON.stringify(letter), secret);
+  t.equal(letter.msgId, `delivery:${letter.payload.delivery_id}`, 'a replayed dead letter is de-duplicated');
+  t.same(h.events.counts.webhook, { delivered: 0, failed: 3, retried: 2, dead_lettered: 1 });
+});
+
+t.test('a webhook that hangs times out, is retried, then dead-lettered', async (t) => {
+  const r = await receiver(t, () => undefined);
+  const h = await setup(r.url, { maxAttempts: 2 });
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 2);
+  t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'dead_lettered@2']);
+  t.match(h.seen[0]!.error, /no response within 300 ms/);
+});
+
+t.test('a redirect is not followed: a failure, not retried', async (t) => {
+  const elsewhere = await receiver(t, (_req, res) => res.writeHead(200).end());
+  const r = await receiver(t, (_req, res) => res.writeHead(302, { location: elsewhere.url }).end());
+  const h = await setup(r.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 1);
+  t.equal(elsewhere.requests.length, 0, 'the redirect target is never called');
+  t.same(outcomes(h.seen), ['failed@1', 'dead_lettered@1']);
+  t.match(h.seen[0]!.error, /HTTP 302: redirect to .* not followed/);
+});
+
+t.test('another 4xx is not retried', async (t) => {
+  const r = await receiver(t, (_req, res) => res.writeHead(410).end());
+  const h = await setup(r.url);
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 1);
+  t.same(outcomes(h.seen), ['failed@1', 'dead_lettered@1']);
+});
+
+t.test('a connection refused is retried, then dead-lettered', async (t) => {
+  const h = await setup(`http://127.0.0.1:${await closedPort()}/hook`, { maxAttempts: 2 });
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'dead_lettered@2']);
+  t.match(h.seen[0]!.error, /request failed: ECONNREFUSED/);
+});
+
+t.test("429 waits for the receiver's Retry-After (capped by the longest wait), then retries", async (t) => {
+  const r = await receiver(t, (_req, res, i) =>
+    i === 0
+      ? res.writeHead(429, { 'retry-after': '0.05' }).end()
+      : i === 1
+        ? res.writeHead(429, { 'retry-after': '3600' }).end()
+        : res.writeHead(200).end(),
+  );
+  const h = await setup(r.url, { retryMaxMs: 80 });
+  await h.notifier.handle(alertRecord());
+  await h.notifier.idle();
+  t.equal(r.requests.length, 3);
+  t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'delivered@3']);
+  const waits = h.seen.filter((e) => e.outcome === 'retried').map((e) => e.delayMs);
+  t.same(waits, [50, 80], 'Retry-After: 0.05 s is waited; an hour is capped at --alert-retry-max-ms');
+});
+
+t.test('format slack: a Slack-compatible { text, blocks } body, signed the same way', async (t) => {
+  const r = await receiver(t, (_req, res) => res.writeHead(200).end('ok'));
+  const h = await setup(r.url, { format: 'slack' });
+  await h.notifier.handle(alertRecord({ severity: 'high' }));
+  await h.notifier.idle();
+  const req = r.requests[0]!;
+  t.ok(
+    verifySignature(
+      secret,
+      String(req.headers['x-pulsewatch-timestamp']),
+      req.body,
+      String(req.headers['x-pulsewatch-signature']),
+    ),
+  );
+  const body = JSON.parse(req.body);
+  t.same(Object.keys(body).sort(), ['blocks', 'text']);
+  t.match(body.text, /^:rotating_light: HIGH Negative share spike: Northwind Coffee$/);
+  t.equal(body.blocks[0].type, 'header');
+  const all = JSON.stringify(body.blocks);
+  t.match(all, '42.0%', 'the observed share');
+  t.match(all, '10.0%', 'the baseline');
+  t.match(all, 'cold, refund, burnt', 'top terms');
+  t.match(all, 'Burnt coffee &lt;again&gt; &amp; cold', "a sample, escaped for Slack's mrkdwn");
+  for (const b of body.blocks) t.ok(['header', 'section', 'context'].includes(b.type), `block ${b.type}`);
+});

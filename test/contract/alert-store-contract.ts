@@ -1,0 +1,135 @@
+import type { Test } from 'tap';
+import { randomUUID } from 'node:crypto';
+import {
+  cooldownDecision,
+  type AlertStateStore,
+  type NotifiedMark,
+  type AlertSubscription,
+} from '../../stream/index.js';
+
+export function subscription(over: Partial<AlertSubscription> = {}): AlertSubscription {
+  return {
+    id: `sub_${randomUUID()}`,
+    brands: ['northwind-coffee'],
+    kinds: [],
+    min_severity: 'medium',
+    target: {
+      type: 'webhook',
+      url: 'http://127.0.0.1:9/hook',
+      secret: 'a-secret-of-sixteen+',
+      format: 'slack',
+    },
+    notify_resolved: false,
+    created_at: Date.now(),
+    ...over,
+  };
+}
+
+/** The AlertStateStore contract: subscriptions, claims once, atomic cooldown marks, manual actions. */
+export function alertStoreContract(t: Test, name: string, make: () => Promise<AlertStateStore>): void {
+  t.test(`${name}: alert state store contract`, async (t) => {
+    const store = await make();
+    t.teardown(() => store.close());
+
+    t.test('subscriptions: create, get, list oldest first, delete', async (t) => {
+      const a = subscription({ created_at: 1000 });
+      const b = subscription({
+        created_at: 2000,
+        brands: [],
+        kinds: ['volume', 'negative_share'],
+        target: { type: 'email', to: ['ops@example.com', 'pr@example.com'] },
+      });
+      const c = subscription({ created_at: 3000, target: { type: 'websocket' }, notify_resolved: true });
+      t.ok(await store.createSubscription(b));
+      t.ok(await store.createSubscription(a));
+      t.ok(await store.createSubscription(c));
+      t.notOk(await store.createSubscription({ ...a, brands: [] }), 'an id is not taken twice');
+      t.same(await store.getSubscription(a.id), a, 'as it was created');
+      t.same(await store.getSubscription(b.id), b);
+      t.same(
+        (await store.listSubscriptions()).map((s) => s.id),
+        [a.id, b.id, c.id],
+      );
+      t.ok(await store.deleteSubscription(b.id));
+      t.notOk(await store.deleteSubscription(b.id), 'gone already');
+      t.equal(await store.getSubscription(b.id), undefined);
+      t.same(
+        (await store.listSubscriptions()).map((s) => s.id),
+        [a.id, c.id],
+      );
+      await store.deleteSubscription(a.id);
+      await store.deleteSubscription(c.id);
+      t.same(await store.listSubscriptions(), []);
+    });
+
+    t.test('a returned subscription is a copy', async (t) => {
+      const s = subscription();
+      await store.createSubscription(s);
+      const got = (await store.getSubscription(s.id))!;
+      got.brands.push('other');
+      t.same((await store.getSubscription(s.id))!.brands, ['northwind-coffee']);
+      await store.deleteSubscription(s.id);
+    });
+
+    t.test('a claim is won once per (subscription, alert, update), also when raced', async (t) => {
+      const alert = `alert-${randomUUID()}`;
+      t.ok(await store.claim('s1', alert, 0));
+      t.notOk(await store.claim('s1', alert, 0), 'the same update again');
+      t.ok(await store.claim('s1', alert, 1), 'the next update');
+      t.ok(await store.claim('s2', alert, 0), 'another subscription');
+      const raced = await Promise.all(Array.from({ length: 20 }, () => store.claim('s3', alert, 4)));
+      t.equal(raced.filter(Boolean).length, 1, 'one of twenty concurrent claims wins');
+    });
+
+    t.test('cooldown marks: read, compare and set, also when raced', async (t) => {
+      const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
+      t.equal(await store.getMark(key), undefined);
+      const mark: NotifiedMark = { alert: 'a1', severity: 'medium', at: 1000, resolved: false };
+      t.same(await store.updateMark(key, (cur) => (cur === undefined ? mark : undefined)), mark);
+      t.same(await store.getMark(key), mark);
+      t.equal(await store.updateMark(key, () => undefined), undefined, 'decide declines');
+      t.same(await store.getMark(key), mark, 'and nothing changes');
+      t.same(await store.getMark({ ...key, kind: 'negative_share' }), undefined, 'per kind');
+
+      // Twenty processes see the same new alert at once: the rule lets exactly one notify.
+      const rule = { cooldownMs: 60_000, notifyResolved: false };
+      const alert = { id: 'a2', state: 'open' as const, severity: 'high' as const };
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          store.updateMark(key, (cur) => {
+            const d = cooldownDecision(cur, alert, 2000, rule);
+            return 'mark' in d ? d.mark : undefined;
+          }),
+        ),
+      );
+      t.equal(results.filter((r) => r !== undefined).length, 1, 'one escalation out of twenty');
+      t.same(await store.getMark(key), { alert: 'a2', severity: 'high', at: 2000, resolved: false });
+    });
+
+    t.test('manual actions: the first acknowledge and resolve stay', async (t) => {
+      const id = `alert-${randomUUID()}`;
+      const other = `alert-${randomUUID()}`;
+      t.same(await store.actions([id, other]), new Map());
+      const acked = await store.ack(id, 'alice');
+      t.equal(acked.acked_by, 'alice');
+      t.type(acked.acked_at, 'number');
+      t.notOk('resolved_at' in acked, 'not resolved');
+      const again = await store.ack(id, 'bob');
+      t.same(again, acked, 'a second acknowledge keeps the first');
+      const resolved = await store.resolve(id, 'bob');
+      t.equal(resolved.resolved_by, 'bob');
+      t.type(resolved.resolved_at, 'number');
+      t.same([resolved.acked_by, resolved.acked_at], [acked.acked_by, acked.acked_at]);
+      t.same(await store.resolve(id, 'carol'), resolved, 'a second resolve keeps the first');
+      await store.resolve(other, 'carol');
+      const all = await store.actions([id, other, `alert-${randomUUID()}`]);
+      t.same([...all.keys()].sort(), [id, other].sort(), 'untouched alerts are absent');
+      t.same(
+        Object.keys(all.get(other)!).sort(),
+        ['resolved_at', 'resolved_by'],
+        'resolved, not acknowledged',
+      );
+      t.same(await store.actions([]), new Map());
+    });
+  });
+}
