@@ -24,6 +24,12 @@ export interface TopologyOptions {
   duplicateWindowMs?: number;
 }
 
+const SMALL_STREAM_BYTES = 256 * 1024 * 1024;
+
+function small(maxBytes: number | undefined): number {
+  return Math.min(maxBytes ?? SMALL_STREAM_BYTES, SMALL_STREAM_BYTES);
+}
+
 export function pipelineStreams(o: TopologyOptions): StreamConfig[] {
   const common = {
     retention: o.retention,
@@ -36,8 +42,10 @@ export function pipelineStreams(o: TopologyOptions): StreamConfig[] {
     { name: 'SOCIAL_EVENTS', subjects: ['social.events.*'], ...common },
     { name: 'SOCIAL_ENRICHED', subjects: ['social.enriched.*'], ...common },
     { name: 'FEEDBACK', subjects: ['feedback.*'], ...common },
-    { name: 'SPIKE_WINDOWS', subjects: ['spikes.windows.*'], ...common },
-    { name: 'ALERTS', subjects: ['alerts.*'], ...common },
+    // A message per partition and spike window, and one per alert update: small streams, so they
+    // reserve little of the server's storage whatever the event streams may use.
+    { name: 'SPIKE_WINDOWS', subjects: ['spikes.windows.*'], ...common, maxBytes: small(o.maxBytes) },
+    { name: 'ALERTS', subjects: ['alerts.*'], ...common, maxBytes: small(o.maxBytes) },
     // Dead letters are kept for people to inspect, whatever the others do.
     { name: 'DEAD_LETTERS', subjects: ['dlq.*'], retention: 'limits', maxMsgs: 100_000, discard: 'old' },
   ];

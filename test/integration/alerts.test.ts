@@ -1,6 +1,7 @@
 import t from 'tap';
 import WebSocket from 'ws';
-import { eventually, ndjson, startTestApp } from '../helpers/app.js';
+import { eventually, startTestApp } from '../helpers/app.js';
+import { postLines, spikeTraffic } from '../helpers/spike-traffic.js';
 
 const MIN = 60_000;
 
@@ -24,40 +25,8 @@ t.test(
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['alerts:bluebird-roasters'] }));
     await eventually(async () => (pushed.some((m) => m.type === 'snapshot') ? true : undefined));
 
-    // Two hours of quiet history, then three minutes in which negative posts jump tenfold, then quiet.
-    const start = Math.floor(Date.now() / MIN) * MIN - 3 * 60 * MIN;
-    const spikeAt = start + 120 * MIN;
-    let n = 0;
-    const lines: unknown[] = [];
-    for (let m = 0; m < 130; m++) {
-      const t0 = start + m * MIN;
-      const spiking = t0 >= spikeAt && t0 < spikeAt + 3 * MIN;
-      const posts = spiking ? 60 : 20;
-      for (let i = 0; i < posts; i++) {
-        const negative = spiking ? i < 50 : i % 10 === 0;
-        lines.push({
-          id: `a-${n++}`,
-          source: 'test',
-          ts: t0 + Math.floor((i * MIN) / posts),
-          author: { id: `u${n % 50}`, followers: 10 },
-          text: negative
-            ? spiking
-              ? 'Bluebird Roasters app outage, my order vanished, terrible #bluebirddown'
-              : 'Bluebird Roasters coffee was awful today'
-            : 'Bluebird Roasters latte is great, lovely morning',
-          engagement: { likes: 1, shares: 0, replies: 0 },
-        });
-      }
-    }
-    for (let i = 0; i < lines.length; i += 1000) {
-      const res = await app.inject({
-        method: 'POST',
-        url: '/v1/events',
-        headers: { 'content-type': 'application/x-ndjson' },
-        body: ndjson(lines.slice(i, i + 1000)),
-      });
-      t.equal(res.statusCode, 202);
-    }
+    const { lines, spikeAt } = spikeTraffic();
+    await postLines(app, lines);
 
     const alerts = await eventually(
       async () => {

@@ -1,0 +1,34 @@
+import t from 'tap';
+import { startTestApp } from '../helpers/app.js';
+import { launchBrowser, needsBrowser } from '../helpers/browser.js';
+import { postLines, spikeTraffic } from '../helpers/spike-traffic.js';
+
+t.test(
+  'an injected spike appears in the live page’s alert feed, open alerts first',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp(['--partitions', '2']);
+    t.teardown(() => running.stop());
+    const browser = await launchBrowser(t);
+    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(running.url + '/');
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+    t.equal(await page.$eval('#alerts-empty', (el) => (el as HTMLElement).hidden), false, 'no alerts yet');
+
+    await postLines(running.app, spikeTraffic(Date.now(), 1).lines);
+    await page.waitForSelector('.alert[data-alert-id*="Bluebird Roasters"]', { timeout: 30_000 });
+    const first = await page.$eval('.alert', (el) => ({
+      brand: el.querySelector('.alert-brand')?.textContent,
+      state: el.className,
+      terms: el.querySelector('.alert-terms')?.textContent ?? '',
+    }));
+    t.equal(first.brand, 'Bluebird Roasters');
+    t.match(first.state, /alert-open/, 'the open alert is listed first');
+    t.match(first.terms, /outage|bluebirddown/, 'with the spike’s words');
+    t.equal(await page.$eval('#alerts-empty', (el) => (el as HTMLElement).hidden), true);
+    await page.screenshot({ path: '.tap/dashboard-alert.png' }).catch(() => undefined);
+    t.same(errors, [], 'no errors in the page');
+  },
+);
