@@ -5,11 +5,10 @@ import type { Instrumentation } from '../instrumentation.js';
 import { brandId } from '../model/brands.js';
 import type { AlertRecord } from '../model/alerts.js';
 import type { SpikeWindowsMessage } from '../operators/spike-windows.js';
-import { backoffDelay, sleep } from '../retry.js';
 import type { Store } from '../store/store.js';
 import { AlertDetection, type AlertDetectionOptions } from './alert-detection.js';
 import { ALERTS_TABLE, alertRow } from './alert-rows.js';
-import { LeaseLostError, type CheckpointSettings } from './checkpoint.js';
+import { Restarts, saveCheckpoint, type CheckpointSettings } from './checkpoint.js';
 
 export interface AlertStageOptions {
   bus: Bus;
@@ -43,11 +42,19 @@ export class AlertStage {
   private checkpointedSeq = 0;
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
-  private restarting: Promise<void> | undefined;
+  private readonly restarts: Restarts;
   private stopped = false;
 
   constructor(private readonly o: AlertStageOptions) {
     this.detection = new AlertDetection(o.detection);
+    this.restarts = new Restarts({
+      stage: 'alerts',
+      partition: 0,
+      instrumentation: o.instrumentation,
+      stopLoop: async () => this.loop?.stop(),
+      start: () => this.start(),
+      stopped: () => this.stopped,
+    });
   }
 
   async start(): Promise<void> {
@@ -74,27 +81,7 @@ export class AlertStage {
       batchSize: this.o.batchSize ?? 200,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
-      onFatal: () => this.restartFromCheckpoint(),
-    });
-  }
-
-  private restartFromCheckpoint(): void {
-    if (this.stopped) return;
-    const run = (this.restarting ?? Promise.resolve()).then(async () => {
-      await this.loop?.stop();
-      for (let attempt = 0; !this.stopped; attempt++) {
-        try {
-          await this.start();
-          return;
-        } catch (error) {
-          this.o.instrumentation.emit('processor.error', { stage: 'alerts', partition: 0, error });
-          await sleep(backoffDelay(attempt, 100, 5_000, Math.random));
-        }
-      }
-    });
-    this.restarting = run;
-    void run.finally(() => {
-      if (this.restarting === run) this.restarting = undefined;
+      onFatal: () => this.restarts.request(),
     });
   }
 
@@ -139,11 +126,8 @@ export class AlertStage {
   async checkpoint(): Promise<void> {
     const seq = this.lastSeq;
     const state = this.detection.snapshot();
-    await this.o.store.flush();
-    const { coordinator, lease, owner } = this.o.checkpoints;
     const value: SavedAlerts = { v: 1, seq, state, savedAt: Date.now() };
-    if (!(await coordinator.saveCheckpoint(CHECKPOINT_KEY, JSON.stringify(value), lease, owner)))
-      throw new LeaseLostError(`alerts: lease ${lease} is no longer held by ${owner}`);
+    await saveCheckpoint(this.o.store, this.o.checkpoints, CHECKPOINT_KEY, value);
     this.checkpointedSeq = seq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
@@ -156,7 +140,7 @@ export class AlertStage {
 
   async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
     this.stopped = true;
-    await this.restarting;
+    await this.restarts.settled();
     await this.loop?.stop();
     if (options.checkpoint && this.lastSeq > this.checkpointedSeq) await this.checkpoint();
   }

@@ -15,11 +15,10 @@ import {
 } from '../model/events.js';
 import type { OperatorContext, OperatorDefinition } from '../operators/operator.js';
 import { OPERATORS } from '../operators/registry.js';
-import { backoffDelay, sleep } from '../retry.js';
 import { WINDOW_TABLE, type Store } from '../store/store.js';
 import type { TableSpec } from '../store/table.js';
 import type { WindowSpec } from '../windows/index.js';
-import { LeaseLostError, type CheckpointSettings } from './checkpoint.js';
+import { Restarts, saveCheckpoint, type CheckpointSettings } from './checkpoint.js';
 import { DedupIndex, type DedupSnapshot } from './dedup.js';
 import { EnrichedTally, enrichEvent } from './enrich.js';
 import { PartitionOperators, type OperatorsSnapshot, type PartitionOutput } from './partition-operators.js';
@@ -108,13 +107,21 @@ export class Stage2Processor {
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
   private checkpointedSeq = 0;
-  private restarting: Promise<void> | undefined;
+  private readonly restarts: Restarts;
   private stopped = false;
 
   constructor(private readonly o: Stage2Options) {
     this.definitions = o.operators ?? OPERATORS;
     this.state = this.freshState();
     this.dedup = new DedupIndex(o.dedupWindowMs ?? 120_000);
+    this.restarts = new Restarts({
+      stage: 'aggregate',
+      partition: o.partition,
+      instrumentation: o.instrumentation,
+      stopLoop: async () => this.loop?.stop(),
+      start: () => this.start(),
+      stopped: () => this.stopped,
+    });
   }
 
   private freshState(): PartitionOperators {
@@ -170,35 +177,7 @@ export class Stage2Processor {
       batchSize: this.o.batchSize ?? 1000,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
-      onFatal: () => this.restartFromCheckpoint(),
-    });
-  }
-
-  /**
-   * After a failed batch: drop the in-memory state and replay from the last checkpoint. A failure
-   * during a restart queues another restart behind it, so none is lost.
-   */
-  private restartFromCheckpoint(): void {
-    if (this.stopped) return;
-    const run = (this.restarting ?? Promise.resolve()).then(async () => {
-      await this.loop?.stop();
-      for (let attempt = 0; !this.stopped; attempt++) {
-        try {
-          await this.start();
-          return;
-        } catch (error) {
-          this.o.instrumentation.emit('processor.error', {
-            stage: 'aggregate',
-            partition: this.o.partition,
-            error,
-          });
-          await sleep(backoffDelay(attempt, 100, 5_000, Math.random));
-        }
-      }
-    });
-    this.restarting = run;
-    void run.finally(() => {
-      if (this.restarting === run) this.restarting = undefined;
+      onFatal: () => this.restarts.request(),
     });
   }
 
@@ -335,12 +314,8 @@ export class Stage2Processor {
     const seq = this.lastSeq;
     const state = this.state.snapshot();
     const dedup = this.dedup.snapshot();
-    await this.o.store.flush();
-    const { coordinator, lease, owner } = this.o.checkpoints;
     const value: SavedCheckpoint = { v: 3, seq, state, dedup, savedAt: Date.now() };
-    const ok = await coordinator.saveCheckpoint(this.checkpointKey, JSON.stringify(value), lease, owner);
-    if (!ok)
-      throw new LeaseLostError(`partition ${this.o.partition}: lease ${lease} is no longer held by ${owner}`);
+    await saveCheckpoint(this.o.store, this.o.checkpoints, this.checkpointKey, value);
     this.checkpointedSeq = seq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
@@ -358,7 +333,7 @@ export class Stage2Processor {
    */
   async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
     this.stopped = true;
-    await this.restarting;
+    await this.restarts.settled();
     await this.loop?.stop();
     if (options.checkpoint && this.lastSeq > this.checkpointedSeq) await this.checkpoint();
   }
