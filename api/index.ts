@@ -18,3 +18,8 @@ export { addKey, KeyFileError, readKeyFile, removeKey } from './key-file.js';
 export { sendError, codeOf } from './errors.js';
 export { AlertHub, type AlertListener } from './alert-hub.js';
 export { alertRoutes, AlertSchema, type AlertActions, type AlertRoutesOptions } from './routes/alerts.js';
+export {
+  alertSubscriptionRoutes,
+  MIN_SECRET_LENGTH,
+  type AlertSubscriptionRoutesOptions,
+} from './routes/alert-subscriptions.js';

@@ -526,6 +526,93 @@ const DEFINITIONS = [
       'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
   },
   {
+    key: 'smtpUrl',
+    flag: '--smtp-url',
+    env: 'PW_SMTP_URL',
+    default: '',
+    parse: (v, s) => (v === '' ? '' : url(['smtp:', 'smtps:'])(v, s)),
+    description:
+      'SMTP server for alert e-mail: `smtp://user:pass@host:587` (STARTTLS when the server offers it) or `smtps://user:pass@host:465`. Prefer the variable to the flag, which `ps` shows. Empty: e-mail is off, and e-mail subscriptions are refused.',
+  },
+  {
+    key: 'smtpFrom',
+    flag: '--smtp-from',
+    env: 'PW_SMTP_FROM',
+    default: 'Pulsewatch <pulsewatch@localhost>',
+    parse: text,
+    description: 'The From address of alert e-mail.',
+  },
+  {
+    key: 'alertDeliveryTimeoutMs',
+    flag: '--alert-delivery-timeout-ms',
+    env: 'PW_ALERT_DELIVERY_TIMEOUT_MS',
+    default: '10000',
+    parse: int(100, 600_000),
+    description:
+      'One webhook request (until its response headers), or one wait on the SMTP server; a receiver that takes longer has failed that attempt.',
+  },
+  {
+    key: 'alertDeliveryAttempts',
+    flag: '--alert-delivery-attempts',
+    env: 'PW_ALERT_DELIVERY_ATTEMPTS',
+    default: '5',
+    parse: int(1, 100),
+    description:
+      'Attempts per notification, the first included, before it is dead-lettered to `dlq.alert-delivery` (reason `delivery_failed`).',
+  },
+  {
+    key: 'alertRetryInitialMs',
+    flag: '--alert-retry-initial-ms',
+    env: 'PW_ALERT_RETRY_INITIAL_MS',
+    default: '1000',
+    parse: int(1),
+    description: 'Wait before the second attempt of a notification; it doubles (with jitter) up to…',
+  },
+  {
+    key: 'alertRetryMaxMs',
+    flag: '--alert-retry-max-ms',
+    env: 'PW_ALERT_RETRY_MAX_MS',
+    default: '60000',
+    parse: int(1),
+    description: "…this, the longest wait between attempts (a receiver's `Retry-After` included).",
+  },
+  {
+    key: 'alertDeliveryConcurrency',
+    flag: '--alert-delivery-concurrency',
+    env: 'PW_ALERT_DELIVERY_CONCURRENCY',
+    default: '8',
+    parse: int(1, 1000),
+    description:
+      'Notifications sent at once; each subscription gets one at a time, in order, so a slow receiver holds one of these.',
+  },
+  {
+    key: 'alertDeliveryQueue',
+    flag: '--alert-delivery-queue',
+    env: 'PW_ALERT_DELIVERY_QUEUE',
+    default: '10000',
+    parse: int(1),
+    description:
+      'Notifications waiting to be sent; when it is full, reading alerts waits (nothing is dropped).',
+  },
+  {
+    key: 'alertNotifyCooldownMinutes',
+    flag: '--alert-notify-cooldown-minutes',
+    env: 'PW_ALERT_NOTIFY_COOLDOWN_MINUTES',
+    default: '30',
+    parse: num(0),
+    description:
+      'A subscriber hears of a new alert of a brand and kind it was told about less than this long ago only when it is more severe (see [Subscriptions and delivery](#subscriptions-and-delivery)). `0`: no cooldown.',
+  },
+  {
+    key: 'alertClaimTtlHours',
+    flag: '--alert-claim-ttl-hours',
+    env: 'PW_ALERT_CLAIM_TTL_HOURS',
+    default: '72',
+    parse: int(1, 24 * 365),
+    description:
+      'How long the record that an alert update was notified (and the cooldown marks) is kept, in Redis in services mode: a replay of alerts older than this could notify again.',
+  },
+  {
     key: 'storeMaxWindows',
     flag: '--store-max-windows',
     env: 'PW_STORE_MAX_WINDOWS',
@@ -573,7 +660,8 @@ const DEFINITIONS = [
     env: 'PW_REDIS_URL',
     default: 'redis://127.0.0.1:6379',
     parse: url(['redis:', 'rediss:']),
-    description: 'Services mode: Redis for partition leases and checkpoints.',
+    description:
+      'Services mode: Redis for partition leases and checkpoints, and the alert delivery state (subscriptions, delivery claims, cooldowns, acknowledge and resolve).',
   },
   {
     key: 'clickhouseUrl',

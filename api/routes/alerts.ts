@@ -26,12 +26,12 @@ export interface AlertRoutesOptions {
   actions?: (ids: string[]) => Promise<Map<string, AlertActions>>;
 }
 
-const Kind = Type.Union([
+export const Kind = Type.Union([
   Type.Literal('negative_share'),
   Type.Literal('negative_count'),
   Type.Literal('volume'),
 ]);
-const Severity = Type.Union([
+export const Severity = Type.Union([
   Type.Literal('low'),
   Type.Literal('medium'),
   Type.Literal('high'),
