@@ -2,6 +2,7 @@ import {
   brandId,
   decodeJson,
   Subjects,
+  type AlertActions,
   type AlertRecord,
   type Bus,
   type Subscription,
@@ -49,6 +50,22 @@ export class AlertHub {
     this.latest.set(alert.id, alert);
     this.trim();
     for (const l of this.listeners) l(alert);
+  }
+
+  /** Adds what people did by hand (acknowledge, resolve) to a known alert, and pushes it again. */
+  annotate(id: string, actions: AlertActions): void {
+    const known = this.latest.get(id);
+    if (!known) return;
+    const annotated = {
+      ...known,
+      ...(actions.acked_at !== undefined && { acked_at: actions.acked_at, acked_by: actions.acked_by ?? '' }),
+      ...(actions.resolved_at !== undefined && {
+        resolved_by_hand_at: actions.resolved_at,
+        resolved_by: actions.resolved_by ?? '',
+      }),
+    };
+    this.latest.set(id, annotated);
+    for (const l of this.listeners) l(annotated);
   }
 
   onAlert(listener: AlertListener): () => void {

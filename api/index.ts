@@ -23,3 +23,11 @@ export {
   MIN_SECRET_LENGTH,
   type AlertSubscriptionRoutesOptions,
 } from './routes/alert-subscriptions.js';
+export {
+  EmailChannel,
+  Notifier,
+  WebhookChannel,
+  verifySignature,
+  signPayload,
+  WebhookHeaders,
+} from './alerts/index.js';

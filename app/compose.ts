@@ -89,6 +89,7 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
   const ingest = runs('ingest') ? await ingestRole(ctx, api.app) : undefined;
   await pipeline.start();
   const address = await api.app.listen({ host: config.host, port: config.port });
+  await api.start();
   await ingest?.start();
   api.setReady(true);
 

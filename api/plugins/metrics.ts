@@ -100,6 +100,24 @@ export class Metrics {
     buckets: [1, 10, 50, 100, 500, 1000, 5000],
     registers: [this.registry],
   });
+  readonly alertUpdates = new Counter({
+    name: 'pulsewatch_alert_updates_total',
+    help: 'Alert updates of the alerts stage (opened, updated, resolved), by kind, state and severity',
+    labelNames: ['kind', 'state', 'severity'] as const,
+    registers: [this.registry],
+  });
+  readonly alertDeliveries = new Counter({
+    name: 'pulsewatch_alert_deliveries_total',
+    help: 'Alert notification attempts by channel (webhook, email) and outcome (delivered, retried, failed, dead_lettered)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly alertSkipped = new Counter({
+    name: 'pulsewatch_alert_notifications_skipped_total',
+    help: 'Alert notifications not sent, by reason (duplicate, resolved_by_hand, no_change, cooldown, not_notified)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly processorErrors = new Counter({
     name: 'pulsewatch_processor_errors_total',
     help: 'Batches a processor failed to handle (they are retried)',
@@ -269,6 +287,9 @@ export class Metrics {
         this.rejected.inc({ reason: e.reason, source: source(e.source) }),
       ),
       instrumentation.on('event.late', (e) => this.late.inc({ source: source(e.source), window: e.window })),
+      instrumentation.on('alert.updated', (e) =>
+        this.alertUpdates.inc({ kind: e.kind, state: e.state, severity: e.severity }),
+      ),
       instrumentation.on('deadletter.sent', (e) =>
         this.deadLetters.inc({ stage: e.stage, reason: e.reason }),
       ),

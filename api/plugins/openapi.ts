@@ -16,6 +16,7 @@ export const openapiPlugin = fp(async (app: FastifyInstance, o: { version: strin
       tags: [
         { name: 'brands', description: 'Brands and their window aggregates' },
         { name: 'ingest', description: 'Event ingest' },
+        { name: 'alerts', description: 'Spike alerts, their subscriptions and manual actions' },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: {

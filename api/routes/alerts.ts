@@ -5,19 +5,14 @@ import {
   alertFromRow,
   PipelineError,
   SEVERITIES,
+  type AlertActions,
   type AlertRecord,
   type Store,
 } from '../../stream/index.js';
 import type { BrandDirectory } from '../brands.js';
 import { ErrorReply } from './brands.js';
 
-/** What people did to an alert by hand (acknowledge, resolve), as GET /v1/alerts shows it. */
-export interface AlertActions {
-  acked_at?: number;
-  acked_by?: string;
-  resolved_at?: number;
-  resolved_by?: string;
-}
+export type { AlertActions };
 
 export interface AlertRoutesOptions {
   brands: BrandDirectory;

@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
+import { alertDelivery, alertStateStore } from './alerts.js';
 import type { RoleContext, RolePart } from './context.js';
 
 export interface ApiRole extends RolePart {
   app: FastifyInstance;
+  /** Starts what runs beside the server once it listens (alert delivery). */
+  start(): Promise<void>;
   /** Whether /readyz says ready: set once everything is started, unset when stopping. */
   setReady(ready: boolean): void;
 }
@@ -23,6 +26,7 @@ export async function apiRole(
   hub?.start();
   const alerts = hub && config.operators.includes('spikes') ? new AlertHub(bus) : undefined;
   alerts?.start();
+  const alertStore = alerts ? alertStateStore(ctx) : undefined;
   let ready = false;
   const app = await buildApi({
     version: VERSION,
@@ -38,6 +42,7 @@ export async function apiRole(
         windows: config.windows,
         operators: config.operators,
         ...(alerts && { alerts }),
+        ...(alertStore && { alertActions: (ids: string[]) => alertStore.actions(ids) }),
       },
     }),
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
@@ -45,14 +50,18 @@ export async function apiRole(
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,
     logger: logger.child({ component: 'api' }),
   });
+  const delivery = alertStore ? await alertDelivery(ctx, app, alertStore, alerts) : undefined;
   return {
     app,
+    start: async () => delivery?.start(),
     setReady(value) {
       ready = value;
     },
     async stop() {
       ready = false;
       await app.close();
+      await delivery?.stop();
+      await alertStore?.close();
       hub?.stop();
       alerts?.stop();
     },

@@ -1,34 +1,7 @@
 import t, { type Test } from 'tap';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { EmailChannel, type DeliveryEvent } from '../../api/alerts/index.js';
-import { alertRecord, closedPort, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
+import { alertRecord, closedPort, smtpServer, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
 
-/** A local SMTP server on 127.0.0.1 that keeps the messages it accepts. */
-async function smtpServer(t: Test, over: Partial<SMTPServerOptions> = {}) {
-  const messages: { from: string; to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, done) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        messages.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString(),
-        });
-        done();
-      });
-    },
-    ...over,
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, messages };
-}
 
 async function setup(t: Test, url: string) {
   const email = new EmailChannel({ url, from: 'Pulsewatch <alerts@pulsewatch.test>', timeoutMs: 2000 });

@@ -51,6 +51,42 @@ const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions;
     ok: 200,
   },
   'GET /v1/alerts': { scope: 'read', request: () => ({ url: '/v1/alerts' }), ok: 200 },
+  'POST /v1/alerts/subscriptions': {
+    scope: 'admin',
+    request: () => ({
+      method: 'POST',
+      url: '/v1/alerts/subscriptions',
+      payload: {
+        target: { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-enough-length' },
+      },
+    }),
+    ok: 201,
+  },
+  'GET /v1/alerts/subscriptions': {
+    scope: 'admin',
+    request: () => ({ url: '/v1/alerts/subscriptions' }),
+    ok: 200,
+  },
+  'GET /v1/alerts/subscriptions/:id': {
+    scope: 'admin',
+    request: () => ({ url: '/v1/alerts/subscriptions/nope' }),
+    ok: 404,
+  },
+  'DELETE /v1/alerts/subscriptions/:id': {
+    scope: 'admin',
+    request: () => ({ method: 'DELETE', url: '/v1/alerts/subscriptions/nope' }),
+    ok: 404,
+  },
+  'POST /v1/alerts/:id/ack': {
+    scope: 'admin',
+    request: () => ({ method: 'POST', url: '/v1/alerts/nope/ack', payload: {} }),
+    ok: 404,
+  },
+  'POST /v1/alerts/:id/resolve': {
+    scope: 'admin',
+    request: () => ({ method: 'POST', url: '/v1/alerts/nope/resolve', payload: {} }),
+    ok: 404,
+  },
   'GET /v1/live': { scope: 'read', request: () => ({ url: '/v1/live' }), ok: 200 },
   'POST /v1/events': { scope: 'ingest', request: () => ndjsonPost('/v1/events', ndjson([post()])), ok: 202 },
   'POST /v1/feedback': {
