@@ -3,9 +3,17 @@ import type { Test } from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { EventIngestor } from '../../ingest/index.js';
+import type { SpikeSpec } from '../../ingest/synthetic/index.js';
 import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
 import {
   ACTIVITY_TABLE,
+  AlertDetection,
+  ALERTS_TABLE,
+  enrichEvent,
+  PartitionOperators,
+  spikeWindows,
+  type AlertRecord,
   DeadLetters,
   Instrumentation,
   NatsBus,
@@ -46,7 +54,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Fault tests of stage 2 in services mode, each against a private NATS server, its own ClickHouse
  * database and its own Redis key prefix. Workers are real processes, killed with SIGKILL.
  */
-async function setup(t: Test, seed: number, count: number) {
+interface SetupOptions {
+  /** Event-time span of the input, minutes; default: enough for `count` at any hour of the day. */
+  minutes?: number;
+  /** Mean posts per second of the generator; default 150. */
+  rate?: number;
+  /** Spikes injected by the generator, given the span. */
+  spikes?: (from: number, to: number) => SpikeSpec[];
+}
+
+async function setup(t: Test, seed: number, count: number, o: SetupOptions = {}) {
   const nats = await startNatsServer();
   t.teardown(() => nats.close());
   const { database, redisPrefix } = isolation();
@@ -80,11 +97,9 @@ async function setup(t: Test, seed: number, count: number) {
   // Seeded posts over the past hours: a range long enough for `count` events at any hour of the
   // daily curve (at least half the mean rate), cut to exactly `count`.
   const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
-  const rate = 150;
-  const events = seededEvents(seed, DEFAULT_BRANDS, rate, to - Math.ceil(count / 50 / 60) * MIN, to).slice(
-    0,
-    count,
-  );
+  const rate = o.rate ?? 150;
+  const from = to - (o.minutes ?? Math.ceil(count / 50 / 60)) * MIN;
+  const events = seededEvents(seed, DEFAULT_BRANDS, rate, from, to, o.spikes?.(from, to)).slice(0, count);
   const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database, tables: operatorTables() });
   t.teardown(() => store.close());
   const scorer = new RulesSentiment();
@@ -279,3 +294,86 @@ t.test(
     await expectExact(t, s);
   },
 );
+
+t.test(
+  '(d) SIGKILL the aggregate worker (stage 2 and the alerts stage) during a spike: the alerts equal an offline run',
+  async (t) => {
+    const s = await setup(t, 23, Number.MAX_SAFE_INTEGER, {
+      minutes: 30,
+      rate: 25,
+      spikes: (from) => [
+        {
+          brand: 'Northwind Coffee',
+          start: from + 20 * MIN,
+          durationMs: 4 * MIN,
+          volumeMultiplier: 4,
+          negativeShare: 0.8,
+        },
+      ],
+    });
+    let worker: WorkerProcess = spawnWorker('w-0', s.flags);
+    t.teardown(() => worker.child.kill('SIGKILL'));
+    await worker.ready;
+    const publishing = publishInChunks(s.ingestor, s.events, 1500, 30);
+    for (let k = 1; k <= 3; k++) {
+      await sleep(700 + k * 400);
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      worker = spawnWorker(`w-${k}`, s.flags);
+      await worker.ready;
+    }
+    await publishing;
+    const expected = offlineAlerts(s.events, s.scorer);
+    t.ok(expected.length > 0, 'the offline run finds the injected spike');
+    const stored = await eventually(
+      async () => {
+        const rows = (
+          await Promise.all(DEFAULT_BRANDS.map((b) => s.store.read(ALERTS_TABLE, { brand: b.name })))
+        ).flat();
+        return rows.length >= new Set(expected.map((a) => a.id)).size ? rows : undefined;
+      },
+      60_000,
+      'the alerts to be stored',
+    );
+    const byId = new Map(expected.map((a) => [`${a.id}#${a.update}`, a]));
+    for (const row of stored) {
+      const same = byId.get(`${row.id}#${row.update}`);
+      t.ok(same, `${row.id} update ${row.update} is one the offline run made`);
+      if (same)
+        t.match(row, {
+          state: same.state,
+          severity: same.severity,
+          opened_at: same.opened_at,
+          posts: same.posts,
+        });
+    }
+    t.same(
+      [...new Set(stored.map((r) => r.id))].sort(),
+      [...new Set(expected.map((a) => a.id))].sort(),
+      'the same alerts, no duplicate and none missing',
+    );
+  },
+);
+
+/** The alerts of the same input through the same code in one process with one partition. */
+function offlineAlerts(events: SocialEvent[], scorer: RulesSentiment): AlertRecord[] {
+  const matcher = new BrandMatcher(DEFAULT_BRANDS);
+  const names = DEFAULT_BRANDS.map((b) => b.name);
+  const stage2 = new PartitionOperators({
+    partition: 0,
+    windows: [],
+    allowedLatenessMs: 0,
+    outOfOrdernessMs: 5_000,
+    operators: [spikeWindows],
+    spikeWindowMs: MIN,
+    brandNames: names,
+  });
+  const detection = new AlertDetection({ partitions: 1, brands: names });
+  const out: AlertRecord[] = [];
+  let version = 0;
+  for (const e of events) {
+    stage2.fold(enrichEvent(e, matcher, scorer));
+    for (const m of stage2.emit(++version).publish) out.push(...detection.add(m.data as SpikeWindowsMessage));
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
 import type { SentimentScorer } from '../../engines/sentiment/index.js';
 import { BrandMatcher, type BrandSpec } from '../../engines/text/index.js';
-import { SyntheticGenerator } from '../../ingest/synthetic/index.js';
+import { SyntheticGenerator, type SpikeSpec } from '../../ingest/synthetic/index.js';
 import {
   enrichEvent,
   validateSocialEvent,
@@ -32,9 +32,10 @@ export function seededEvents(
   ratePerSec: number,
   from: number,
   to: number,
+  spikes: SpikeSpec[] = [],
 ): SocialEvent[] {
   const out: SocialEvent[] = [];
-  for (const g of new SyntheticGenerator({ seed, brands, ratePerSec }).generate(from, to)) {
+  for (const g of new SyntheticGenerator({ seed, brands, ratePerSec, spikes }).generate(from, to)) {
     if (g.kind !== 'social') continue;
     const v = validateSocialEvent(g.event, to);
     if (!v.ok) throw new Error(`generator produced an invalid event: ${v.detail}`);
