@@ -87,9 +87,9 @@ const HOUR = 60 * MIN;
 
 export const DEFAULT_SPIKE_OPTIONS: SpikeOptions = Object.freeze({
   windowMs: MIN,
-  threshold: 4,
+  threshold: 5,
   confirmWindows: 2,
-  highThreshold: 12,
+  highThreshold: 8,
   minRatio: 1.5,
   minRise: 20,
   countMinRise: 10,
