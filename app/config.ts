@@ -285,6 +285,42 @@ const DEFINITIONS = [
       'The window spike alerts judge (`spikes` operator): posts and negative posts per brand in each such window are compared with the baseline. Shorter finds spikes sooner but with fewer posts per window, so small brands need larger windows.',
   },
   {
+    key: 'alertThreshold',
+    flag: '--alert-threshold',
+    env: 'PW_ALERT_THRESHOLD',
+    default: '5',
+    parse: num(1),
+    description:
+      'Spike alerts: the score (robust standard deviations above the baseline) that opens an alert when `--alert-confirm-windows` windows in a row reach it. Lower finds smaller spikes and finds them sooner, with more false alarms on noisy brands.',
+  },
+  {
+    key: 'alertHighThreshold',
+    flag: '--alert-high-threshold',
+    env: 'PW_ALERT_HIGH_THRESHOLD',
+    default: '8',
+    parse: num(1),
+    description:
+      'Spike alerts: a score that opens an alert on one window alone, so a big spike is not kept waiting for confirmation. Lower is faster on big spikes but lets a single noisy window fire.',
+  },
+  {
+    key: 'alertConfirmWindows',
+    flag: '--alert-confirm-windows',
+    env: 'PW_ALERT_CONFIRM_WINDOWS',
+    default: '2',
+    parse: int(1, 10),
+    description:
+      'Spike alerts: consecutive windows at `--alert-threshold` that open an alert. 1 is fastest and noisiest; each more window adds one window of delay and removes one-window blips.',
+  },
+  {
+    key: 'alertWarmupMinutes',
+    flag: '--alert-warmup-minutes',
+    env: 'PW_ALERT_WARMUP_MINUTES',
+    default: '15',
+    parse: int(0, 10_080),
+    description:
+      "Spike alerts: a brand's first minutes of posts only teach the baseline and never fire, so a new brand's first posts are not a spike. Shorter alerts sooner on new brands, with a rougher baseline.",
+  },
+  {
     key: 'dedupWindowSeconds',
     flag: '--dedup-window-seconds',
     env: 'PW_DEDUP_WINDOW_SECONDS',

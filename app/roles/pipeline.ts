@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import {
+  AlertDetection,
   AlertStage,
+  type AlertDetectionOptions,
   DeadLetterSink,
   EnrichProcessor,
   selectOperators,
@@ -9,6 +11,7 @@ import {
   type PartitionWorkers,
   type Stage2Input,
 } from '../../stream/index.js';
+import { ConfigError } from '../config.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { workerGroup, type RoleContext, type RolePart } from './context.js';
 
@@ -139,6 +142,22 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
  */
 function alertWorker(ctx: RoleContext): PartitionWorkers {
   const { config, bus, store, coordinator, instrumentation } = ctx;
+  const detection: AlertDetectionOptions = {
+    partitions: config.partitions,
+    brands: ctx.specs.map((s) => s.name),
+    spikes: {
+      windowMs: config.alertWindow.sizeMs,
+      threshold: config.alertThreshold,
+      highThreshold: config.alertHighThreshold,
+      confirmWindows: config.alertConfirmWindows,
+      warmupMs: config.alertWarmupMinutes * 60_000,
+    },
+  };
+  try {
+    new AlertDetection(detection); // settings that do not fit together stop the start, not a worker later
+  } catch (err) {
+    throw new ConfigError(`spike alert settings: ${(err as Error).message}`, { cause: err });
+  }
   return workerGroup(
     ctx,
     'alerts',
@@ -147,7 +166,7 @@ function alertWorker(ctx: RoleContext): PartitionWorkers {
         bus,
         store,
         instrumentation,
-        detection: { partitions: config.partitions, brands: ctx.specs.map((s) => s.name) },
+        detection,
         checkpoints: {
           coordinator,
           lease,

@@ -40,7 +40,7 @@ export interface AlertUpdate {
   /** End of the window the spike was over in; null while open. */
   resolved_at: number | null;
   window_ms: number;
-  /** The value of this kind in the latest window (a share 0..1, or a count). */
+  /** The value of this kind over `window_ms` (a share 0..1, or a count). */
   observed: number;
   /** What the baseline expected for that window. */
   baseline: number;
@@ -48,7 +48,10 @@ export interface AlertUpdate {
   peak: number;
   /** How far above the baseline, in robust standard deviations. */
   score: number;
-  /** The latest window's counts. */
+  /**
+   * Posts and negative posts over `window_ms`, the span the alert was found on: the latest window
+   * for most alerts, the last 15 minutes or hour for slow or sparse ones (as `observed` and `baseline`).
+   */
   posts: number;
   negative: number;
 }
