@@ -1,7 +1,12 @@
 import t, { type Test } from 'tap';
 import { EmailChannel, type DeliveryEvent } from '../../api/alerts/index.js';
-import { alertRecord, closedPort, smtpServer, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
-
+import {
+  alertRecord,
+  closedPort,
+  smtpServer,
+  subscriptionOf,
+  testNotifier,
+} from '../helpers/alert-delivery.js';
 
 async function setup(t: Test, url: string) {
   const email = new EmailChannel({ url, from: 'Pulsewatch <alerts@pulsewatch.test>', timeoutMs: 2000 });
