@@ -24,6 +24,8 @@ import {
   type SpikePartial,
   type SpikeWindowsMessage,
 } from '../../stream/index.js';
+import { WebhookHeaders } from '../../api/index.js';
+import { receiver } from '../helpers/alert-delivery.js';
 import { eventually } from '../helpers/app.js';
 import { startNatsServer } from '../helpers/nats-server.js';
 import {
@@ -311,6 +313,22 @@ t.test(
         },
       ],
     });
+    // An API process delivers the alerts to a webhook subscriber while stage 2 is being killed.
+    const hook = await receiver(t, (_req, res) => res.writeHead(204).end());
+    const api = spawnWorker(
+      'api-0',
+      s.flags.map((f) => (f === 'aggregate' ? 'api' : f)),
+    );
+    t.teardown(() => api.child.kill('SIGKILL'));
+    const apiUrl = await api.ready;
+    const subscribed = await fetch(`${apiUrl}/v1/alerts/subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        target: { type: 'webhook', url: hook.url, secret: 'a-webhook-secret-long-enough' },
+      }),
+    });
+    t.equal(subscribed.status, 201, 'subscribed');
     let worker: WorkerProcess = spawnWorker('w-0', s.flags);
     t.teardown(() => worker.child.kill('SIGKILL'));
     await worker.ready;
@@ -352,6 +370,20 @@ t.test(
       [...new Set(expected.map((a) => a.id))].sort(),
       'the same alerts, no duplicate and none missing',
     );
+    const ids = [...new Set(expected.map((a) => a.id))];
+    const delivered = await eventually(
+      async () => {
+        const seen = new Set(
+          hook.requests.map((r) => String(r.headers[WebhookHeaders.alertId.toLowerCase()])),
+        );
+        return ids.every((id) => seen.has(id)) ? hook.requests : undefined;
+      },
+      60_000,
+      'every alert to reach the subscriber',
+    );
+    await sleep(1_000); // room for a duplicate to show up
+    const deliveries = delivered.map((r) => String(r.headers[WebhookHeaders.delivery.toLowerCase()]));
+    t.equal(new Set(deliveries).size, deliveries.length, 'no notification twice, whatever was replayed');
   },
 );
 
