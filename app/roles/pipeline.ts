@@ -3,6 +3,7 @@ import {
   AlertDetection,
   AlertStage,
   type AlertDetectionOptions,
+  type CheckpointSettings,
   DeadLetterSink,
   EnrichProcessor,
   selectOperators,
@@ -99,7 +100,7 @@ function enrichWorkers(ctx: RoleContext, sentiment: Sentiment): PartitionWorkers
 
 /** Stage 2: the operators `--operators` selects, per partition, exactly once. */
 function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
-  const { config, bus, store, coordinator, deadLetters, instrumentation } = ctx;
+  const { config, bus, store, deadLetters, instrumentation } = ctx;
   const operators = selectOperators(config.operators);
   const settings = {
     windows: config.windows,
@@ -125,13 +126,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
         },
         ...(store.insertEnriched && { keepEnriched: store.insertEnriched }),
         dedupWindowMs: config.dedupWindowSeconds * 1000,
-        checkpoints: {
-          coordinator,
-          lease,
-          owner: config.workerId,
-          everyEvents: config.checkpointEveryEvents,
-          everyMs: config.checkpointEveryMs,
-        },
+        checkpoints: checkpointSettings(ctx, lease),
       }),
   );
 }
@@ -141,7 +136,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
  * every partition's spike windows and detects spikes.
  */
 function alertWorker(ctx: RoleContext): PartitionWorkers {
-  const { config, bus, store, coordinator, instrumentation } = ctx;
+  const { config, bus, store, instrumentation } = ctx;
   const detection: AlertDetectionOptions = {
     partitions: config.partitions,
     brands: ctx.specs.map((s) => s.name),
@@ -167,16 +162,22 @@ function alertWorker(ctx: RoleContext): PartitionWorkers {
         store,
         instrumentation,
         detection,
-        checkpoints: {
-          coordinator,
-          lease,
-          owner: config.workerId,
-          everyEvents: config.checkpointEveryEvents,
-          everyMs: config.checkpointEveryMs,
-        },
+        checkpoints: checkpointSettings(ctx, lease),
       }),
     1,
   );
+}
+
+/** Where a stage's checkpoints go and how often, fenced by the lease of its partition. */
+function checkpointSettings(ctx: RoleContext, lease: string): CheckpointSettings {
+  const { config, coordinator } = ctx;
+  return {
+    coordinator,
+    lease,
+    owner: config.workerId,
+    everyEvents: config.checkpointEveryEvents,
+    everyMs: config.checkpointEveryMs,
+  };
 }
 
 /** Dead letters go to the store too where it can keep them (ClickHouse), for people to query. */
