@@ -1,5 +1,7 @@
 import {
+  alertOrder,
   brandId,
+  withActions,
   decodeJson,
   Subjects,
   type AlertActions,
@@ -56,14 +58,7 @@ export class AlertHub {
   annotate(id: string, actions: AlertActions): void {
     const known = this.latest.get(id);
     if (!known) return;
-    const annotated = {
-      ...known,
-      ...(actions.acked_at !== undefined && { acked_at: actions.acked_at, acked_by: actions.acked_by ?? '' }),
-      ...(actions.resolved_at !== undefined && {
-        resolved_by_hand_at: actions.resolved_at,
-        resolved_by: actions.resolved_by ?? '',
-      }),
-    };
+    const annotated = withActions(known, actions);
     this.latest.set(id, annotated);
     for (const l of this.listeners) l(annotated);
   }
@@ -85,9 +80,7 @@ export class AlertHub {
   /** Open alerts first (newest first), then recently resolved ones. */
   snapshot(channel: string): AlertRecord[] {
     const all = [...this.latest.values()].filter((a) => AlertHub.matches(channel, a));
-    return all.sort((a, b) =>
-      a.state === b.state ? b.updated_at - a.updated_at : a.state === 'open' ? -1 : 1,
-    );
+    return all.sort(alertOrder);
   }
 
   private trim(): void {

@@ -2,15 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import {
   ALERTS_TABLE,
+  alertOrder,
   alertFromRow,
   PipelineError,
   SEVERITIES,
   type AlertActions,
-  type AlertRecord,
   type Store,
+  withActions,
 } from '../../stream/index.js';
 import type { BrandDirectory } from '../brands.js';
-import { ErrorReply } from './brands.js';
+import { ErrorReply, parseTime, TimeParam } from './brands.js';
 
 export type { AlertActions };
 
@@ -65,12 +66,10 @@ export const AlertSchema = Type.Object({
   resolved_by: Type.Optional(Type.String()),
 });
 
-const TimeParam = Type.String({ description: 'ms since the epoch, or an ISO 8601 date-time', maxLength: 40 });
-
-function parseTime(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = /^\d{1,16}$/.test(v) ? Number(v) : /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : NaN;
-  if (!Number.isFinite(n))
+/** A time parameter, ms; undefined when absent; INVALID_RANGE when it is not a time. */
+function timeParam(v: string | undefined): number | undefined {
+  const n = parseTime(v);
+  if (n !== undefined && !Number.isFinite(n))
     throw new PipelineError('INVALID_RANGE', 'from and to must be ms since the epoch or ISO 8601');
   return n;
 }
@@ -108,28 +107,16 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       }
       if (q.kind) where.kind = q.kind;
       if (q.state) where.state = q.state;
-      const from = parseTime(q.from) ?? Number.NEGATIVE_INFINITY;
-      const to = parseTime(q.to) ?? Number.POSITIVE_INFINITY;
+      const from = timeParam(q.from) ?? Number.NEGATIVE_INFINITY;
+      const to = timeParam(q.to) ?? Number.POSITIVE_INFINITY;
       const minRank = q.min_severity ? SEVERITIES.indexOf(q.min_severity) : 0;
       const alerts = (await o.store.read(ALERTS_TABLE, where))
         .map(alertFromRow)
         .filter((a) => a.opened_at >= from && a.opened_at < to && SEVERITIES.indexOf(a.severity) >= minRank)
-        .sort((a, b) => (a.state === b.state ? b.updated_at - a.updated_at : a.state === 'open' ? -1 : 1))
+        .sort(alertOrder)
         .slice(0, q.limit ?? 100);
       const actions = o.actions ? await o.actions(alerts.map((a) => a.id)) : new Map<string, AlertActions>();
-      return {
-        alerts: alerts.map((a: AlertRecord) => {
-          const act = actions.get(a.id);
-          return {
-            ...a,
-            ...(act?.acked_at !== undefined && { acked_at: act.acked_at, acked_by: act.acked_by ?? '' }),
-            ...(act?.resolved_at !== undefined && {
-              resolved_by_hand_at: act.resolved_at,
-              resolved_by: act.resolved_by ?? '',
-            }),
-          };
-        }),
-      };
+      return { alerts: alerts.map((a) => withActions(a, actions.get(a.id))) };
     },
   );
 };

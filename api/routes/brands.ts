@@ -41,7 +41,7 @@ export const WindowAggregateSchema = Type.Object({
   final: Type.Boolean({ description: 'The window is closed and will not change' }),
 });
 
-const TimeParam = Type.String({
+export const TimeParam = Type.String({
   description: 'ms since the epoch, or an ISO 8601 date-time',
   maxLength: 40,
 });
@@ -51,7 +51,7 @@ export const ErrorReply = Type.Object({
 });
 
 /** Parses a time parameter; undefined when absent, NaN when invalid. */
-function parseTime(v: string | undefined): number | undefined {
+export function parseTime(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (/^\d{1,16}$/.test(v)) return Number(v);
   if (!/^\d{4}-\d{2}-\d{2}/.test(v)) return NaN;

@@ -1,4 +1,4 @@
-import type { SpikeKind } from '../model/alerts.js';
+import type { ManualActions, SpikeKind } from '../model/alerts.js';
 import type { NotifiedMark } from './cooldown.js';
 import type { AlertSubscription } from './subscriptions.js';
 
@@ -6,12 +6,7 @@ import type { AlertSubscription } from './subscriptions.js';
  * What people did to an alert by hand, as GET /v1/alerts shows it: who (an API key's name, or
  * what the caller said) and when (ms). The first acknowledge and the first resolve are kept.
  */
-export interface AlertActions {
-  acked_at?: number;
-  acked_by?: string;
-  resolved_at?: number;
-  resolved_by?: string;
-}
+export type AlertActions = ManualActions;
 
 /** Where the cooldown mark of one subscriber, brand and kind lives. */
 export interface MarkKey {

@@ -27,3 +27,29 @@ export interface AlertRecord extends AlertUpdate {
 export function alertSubject(brandId: string): string {
   return `alerts.${brandId}`;
 }
+
+/** Open alerts first, then the most recently updated: how every list of alerts is ordered. */
+export function alertOrder(a: AlertRecord, b: AlertRecord): number {
+  return a.state === b.state ? b.updated_at - a.updated_at : a.state === 'open' ? -1 : 1;
+}
+
+/** What people did to an alert by hand, as lists of alerts show it. */
+export interface ManualActions {
+  acked_at?: number;
+  acked_by?: string;
+  resolved_at?: number;
+  resolved_by?: string;
+}
+
+/** The alert with what people did to it by hand (`acked_*`, `resolved_by_hand_at`, `resolved_by`). */
+export function withActions<A extends AlertRecord>(alert: A, actions: ManualActions | undefined): A {
+  if (!actions) return alert;
+  return {
+    ...alert,
+    ...(actions.acked_at !== undefined && { acked_at: actions.acked_at, acked_by: actions.acked_by ?? '' }),
+    ...(actions.resolved_at !== undefined && {
+      resolved_by_hand_at: actions.resolved_at,
+      resolved_by: actions.resolved_by ?? '',
+    }),
+  };
+}

@@ -133,7 +133,7 @@ export class SpikeWindows implements Operator {
         brands[brand] = {
           posts: acc.posts,
           negative: acc.negative,
-          terms: topTerms(acc.terms),
+          terms: mostFrequent(acc.terms, TOP_TERMS),
           samples: acc.samples,
         };
       windows.push({ start, brands });
@@ -194,8 +194,9 @@ export class SpikeWindows implements Operator {
   }
 }
 
-function topTerms(terms: Map<string, number>): [string, number][] {
-  return [...terms].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, TOP_TERMS);
+/** The `n` most frequent terms, [term, count], most frequent first, then by name (deterministic). */
+export function mostFrequent(terms: Iterable<[string, number]>, n: number): [string, number][] {
+  return [...terms].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0)).slice(0, n);
 }
 
 export const spikeWindows: OperatorDefinition = {

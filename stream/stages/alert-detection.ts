@@ -1,6 +1,6 @@
 import { SpikeMonitor, type SpikeOptions } from '../../engines/spikes/index.js';
 import type { AlertRecord, AlertSample } from '../model/alerts.js';
-import type { SpikePartial, SpikeWindowsMessage } from '../operators/spike-windows.js';
+import { mostFrequent, type SpikePartial, type SpikeWindowsMessage } from '../operators/spike-windows.js';
 
 /** Windows of context (terms, samples) kept per brand for the alerts they explain. */
 const CONTEXT_WINDOWS = 15;
@@ -126,10 +126,7 @@ export class AlertDetection {
       samples.push(...c.samples);
     }
     return {
-      top_terms: [...terms]
-        .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0))
-        .slice(0, TOP_TERMS)
-        .map(([t]) => t),
+      top_terms: mostFrequent(terms, TOP_TERMS).map(([t]) => t),
       samples: samples.slice(0, SAMPLES),
     };
   }
