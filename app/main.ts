@@ -4,17 +4,19 @@ import { startApp } from './compose.js';
 import { readyLine } from './process.js';
 import { runIngest } from './cli/ingest.js';
 import { runKeys } from './cli/keys.js';
+import { runCampaigns } from './cli/campaigns.js';
 
 async function main(argv: string[]): Promise<number> {
   const [command = 'start', ...rest] = argv;
   if (command === 'ingest') return runIngest(rest);
   if (command === 'keys') return runKeys(rest);
+  if (command === 'campaigns') return runCampaigns(rest);
   if (command === 'help' || command === '--help' || rest.includes('--help')) {
     console.log(helpText());
     return 0;
   }
   if (command !== 'start') {
-    console.error(`unknown command "${command}"; commands: start, ingest, keys, help`);
+    console.error(`unknown command "${command}"; commands: start, ingest, keys, campaigns, help`);
     return 2;
   }
   const config = loadConfig(rest, process.env);

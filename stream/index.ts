@@ -128,3 +128,4 @@ export {
   type WebhookTarget,
   type WebSocketTarget,
 } from './alerts/index.js';
+export * from './campaigns/index.js';

@@ -1,0 +1,279 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { ArmStats } from '../../engines/bandits/index.js';
+import { APPLY_DEFAULT, ARMS, DECIDE, FEEDBACK, REWARD, UPDATE_CAMPAIGN } from './lua.js';
+import { checkFinite, dueMember } from './memory-store.js';
+import { comparePriors, parsePriorField, priorField } from './priors.js';
+import {
+  DEFAULT_DECISION_RETENTION_MS,
+  type Campaign,
+  type CampaignArms,
+  type CampaignStore,
+  type DecisionRecord,
+  type FeedbackUpdate,
+  type PriorEntry,
+  type RewardOutcome,
+} from './store.js';
+
+export interface RedisCampaignStoreOptions {
+  url: string;
+  /** Prefix of every key (`--redis-prefix`), so several deployments can share one Redis. */
+  prefix?: string;
+  /** How long a decision is kept after it expires, and a feedback key after it came (ms). */
+  retentionMs?: number;
+  /** `now` of `feedback` when not given (ms). */
+  now?: () => number;
+  redis?: RedisOptions;
+}
+
+type Arg = string | number;
+/** The scripts, as ioredis's defineCommand adds them (EVALSHA, with EVAL when Redis lacks one). */
+interface CampaignCommands {
+  pwCampaignUpdate(key: string, id: string, json: string): Promise<number>;
+  pwCampaignDecide(...args: Arg[]): Promise<number>;
+  pwCampaignReward(...args: Arg[]): Promise<string[]>;
+  pwCampaignDefault(...args: Arg[]): Promise<string | null>;
+  pwCampaignFeedback(...args: Arg[]): Promise<number>;
+  pwCampaignArms(...args: Arg[]): Promise<[string, string[], ...(string | null)[][]]>;
+}
+
+/**
+ * Campaign state in Redis, for services mode: every update is one Lua script (one round trip), so
+ * every API replica and the stream share one state, atomically, and it outlives every process.
+ * Keys (under the prefix):
+ * - `campaigns:defs`: hash campaign id → the campaign (JSON).
+ * - `campaigns:clock:<campaign>`: the campaign's number of observations (the discount clock).
+ * - `campaigns:arms:<campaign>`: hash arm → its statistics, eight numbers (see lua.ts).
+ * - `campaigns:segs:<campaign>`: hash `<segment>|<arm>` → the arm's statistics in that segment.
+ * - `campaigns:priors:<campaign>`: hash `<segment>|<arm>` (`|<arm>` without one) → `{n, mean}`.
+ * - `campaigns:decision:<id>`: hash, a decision and whether it was rewarded; kept until
+ *   `expires_at` plus the retention (its time to live is set from `expires_at - at`).
+ * - `campaigns:due`: sorted set of the decisions with a default reward still to apply, scored by
+ *   `expires_at`; members `["<campaign>","<id>"]`.
+ * - `campaigns:fb:<key>`: a feedback update's idempotency key (SET NX, time to live the retention).
+ * The statistics, clocks, priors and definitions have no expiry.
+ */
+export class RedisCampaignStore implements CampaignStore {
+  readonly kind = 'redis';
+  private readonly redis: Redis;
+  private readonly cmd: CampaignCommands;
+  private readonly prefix: string;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+  private readonly defsKey: string;
+  private readonly dueKey: string;
+
+  constructor(o: RedisCampaignStoreOptions) {
+    this.prefix = `${o.prefix ?? 'pw:'}campaigns:`;
+    this.retentionMs = o.retentionMs ?? DEFAULT_DECISION_RETENTION_MS;
+    this.now = o.now ?? Date.now;
+    this.defsKey = `${this.prefix}defs`;
+    this.dueKey = `${this.prefix}due`;
+    this.redis = new Redis(o.url, {
+      maxRetriesPerRequest: 3,
+      enableOfflineQueue: true,
+      // Decide and reward come thousands a second: concurrent calls share round trips.
+      enableAutoPipelining: true,
+      ...o.redis,
+    });
+    // Errors surface on the commands; without a listener ioredis would print each reconnect attempt.
+    this.redis.on('error', () => undefined);
+    this.redis.defineCommand('pwCampaignUpdate', { numberOfKeys: 1, lua: UPDATE_CAMPAIGN });
+    this.redis.defineCommand('pwCampaignDecide', { numberOfKeys: 4, lua: DECIDE });
+    this.redis.defineCommand('pwCampaignReward', { numberOfKeys: 5, lua: REWARD });
+    this.redis.defineCommand('pwCampaignDefault', { numberOfKeys: 5, lua: APPLY_DEFAULT });
+    this.redis.defineCommand('pwCampaignFeedback', { numberOfKeys: 6, lua: FEEDBACK });
+    this.redis.defineCommand('pwCampaignArms', { numberOfKeys: 3, lua: ARMS });
+    this.cmd = this.redis as unknown as CampaignCommands;
+  }
+
+  private k(kind: string, id: string): string {
+    return `${this.prefix}${kind}:${id}`;
+  }
+
+  async create(c: Campaign): Promise<boolean> {
+    return (await this.redis.hsetnx(this.defsKey, c.id, JSON.stringify(c))) === 1;
+  }
+
+  async update(c: Campaign): Promise<boolean> {
+    return (await this.cmd.pwCampaignUpdate(this.defsKey, c.id, JSON.stringify(c))) === 1;
+  }
+
+  async get(id: string): Promise<Campaign | undefined> {
+    const v = await this.redis.hget(this.defsKey, id);
+    return v === null ? undefined : (JSON.parse(v) as Campaign);
+  }
+
+  async list(): Promise<Campaign[]> {
+    const all = (await this.redis.hvals(this.defsKey)).map((v) => JSON.parse(v) as Campaign);
+    return all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async arms(campaign: string, segments?: readonly string[]): Promise<CampaignArms> {
+    const [clock, flat, ...perSegment] = await this.cmd.pwCampaignArms(
+      this.k('clock', campaign),
+      this.k('arms', campaign),
+      this.k('segs', campaign),
+      ...(segments ?? []).map((s) => priorField(s, '')),
+    );
+    const names: string[] = [];
+    const arms: ArmStats[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      names.push(flat[i]!);
+      arms.push(parseStats(flat[i]!, flat[i + 1]!));
+    }
+    const out: CampaignArms = { clock: Number(clock), arms };
+    if (segments) {
+      out.segments = {};
+      segments.forEach((seg, i) => {
+        const values = perSegment[i] ?? [];
+        const list: ArmStats[] = [];
+        values.forEach((v, j) => {
+          if (v !== null) list.push(parseStats(names[j]!, v));
+        });
+        out.segments![seg] = list;
+      });
+    }
+    return out;
+  }
+
+  async decide(d: DecisionRecord): Promise<void> {
+    checkFinite('expires_at', d.expires_at);
+    if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
+    await this.cmd.pwCampaignDecide(
+      this.k('decision', d.id),
+      this.k('arms', d.campaign),
+      this.k('segs', d.campaign),
+      this.dueKey,
+      JSON.stringify(d),
+      d.campaign,
+      d.arm,
+      d.segment === undefined ? '' : priorField(d.segment, d.arm),
+      d.expires_at,
+      d.default_value === undefined ? '' : d.default_value,
+      Math.max(0, d.expires_at - d.at) + this.retentionMs,
+      dueMember(d.campaign, d.id),
+    );
+  }
+
+  async reward(
+    campaign: string,
+    decisionId: string,
+    value: number,
+    now: number,
+    gamma: number,
+  ): Promise<RewardOutcome> {
+    checkFinite('a reward', value);
+    const r = await this.cmd.pwCampaignReward(
+      this.k('decision', decisionId),
+      this.dueKey,
+      ...this.campaignKeys(campaign),
+      campaign,
+      value,
+      now,
+      gamma,
+      dueMember(campaign, decisionId),
+    );
+    return outcome(r);
+  }
+
+  async feedback(
+    updates: readonly FeedbackUpdate[],
+    gamma: (campaign: string) => number,
+    now = this.now(),
+  ): Promise<void> {
+    for (const u of updates) checkFinite(`the value of feedback ${u.key}`, u.value);
+    // In order: two updates of one arm apply as they came (a pipeline keeps the order).
+    await Promise.all(
+      updates.map((u) =>
+        this.cmd.pwCampaignFeedback(
+          this.k('fb', u.key),
+          this.k('decision', u.decision_id ?? ''),
+          this.dueKey,
+          ...this.campaignKeys(u.campaign),
+          u.kind,
+          u.campaign,
+          u.arm,
+          u.value,
+          gamma(u.campaign),
+          now,
+          this.retentionMs,
+          dueMember(u.campaign, u.decision_id ?? ''),
+        ),
+      ),
+    );
+  }
+
+  async applyDefaults(
+    now: number,
+    limit: number,
+    gamma: (campaign: string) => number,
+  ): Promise<DecisionRecord[]> {
+    if (limit <= 0) return [];
+    const members = await this.redis.zrangebyscore(this.dueKey, '-inf', now, 'LIMIT', 0, limit);
+    // Each decision is applied by the caller whose ZREM removes it (in its script): once, whoever
+    // else sweeps at the same time, and never lost if this process dies halfway.
+    const done = await Promise.all(
+      members.map((m) => {
+        const [campaign, id] = JSON.parse(m) as [string, string];
+        return this.cmd.pwCampaignDefault(
+          this.k('decision', id),
+          this.dueKey,
+          ...this.campaignKeys(campaign),
+          campaign,
+          gamma(campaign),
+          m,
+        );
+      }),
+    );
+    return done.filter((r): r is string => typeof r === 'string').map((r) => JSON.parse(r) as DecisionRecord);
+  }
+
+  async setPriors(campaign: string, priors: readonly PriorEntry[]): Promise<void> {
+    if (priors.length === 0) return;
+    const fields: string[] = [];
+    for (const p of priors)
+      fields.push(priorField(p.segment, p.arm), JSON.stringify({ n: p.n, mean: p.mean }));
+    await this.redis.hset(this.k('priors', campaign), ...fields);
+  }
+
+  async priors(campaign: string): Promise<PriorEntry[]> {
+    const all = await this.redis.hgetall(this.k('priors', campaign));
+    return Object.entries(all)
+      .map(([field, v]) => ({ ...parsePriorField(field), ...(JSON.parse(v) as { n: number; mean: number }) }))
+      .sort(comparePriors);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+
+  /** Clock, arms and segments of a campaign: the last three keys of the update scripts. */
+  private campaignKeys(campaign: string): [string, string, string] {
+    return [this.k('clock', campaign), this.k('arms', campaign), this.k('segs', campaign)];
+  }
+}
+
+/** An arm's statistics from the eight numbers of its hash field. */
+function parseStats(arm: string, s: string): ArmStats {
+  const v = s.split(' ').map(Number);
+  const at = (i: number) => v[i] ?? 0;
+  return {
+    arm,
+    pulls: at(0),
+    obs: { n: at(1), sum: at(2), sumSq: at(3) },
+    disc: { n: at(4), sum: at(5), sumSq: at(6), at: at(7) },
+  };
+}
+
+function outcome(r: string[]): RewardOutcome {
+  switch (r[0]) {
+    case 'applied':
+      return { status: 'applied', arm: parseStats(r[3]!, r[1]!), clock: Number(r[2]) };
+    case 'duplicate':
+      return { status: 'duplicate' };
+    case 'expired':
+      return { status: 'expired' };
+    default:
+      return { status: 'unknown' };
+  }
+}
