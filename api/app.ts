@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Store, WindowSpec } from '../stream/index.js';
+import type { CampaignService, Store, WindowSpec } from '../stream/index.js';
+import { CampaignHub } from './campaign-hub.js';
 import type { BrandDirectory } from './brands.js';
 import { installErrorHandlers } from './errors.js';
 import { ApiKeys } from './keys.js';
@@ -14,6 +15,7 @@ import type { AlertHub } from './alert-hub.js';
 import { activityRoutes } from './routes/activity.js';
 import { alertRoutes, type AlertRoutesOptions } from './routes/alerts.js';
 import { brandRoutes } from './routes/brands.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { healthRoutes } from './routes/health.js';
 
 /** What the query side needs: without it the server has health, metrics and docs only (worker roles). */
@@ -28,6 +30,8 @@ export interface QueryOptions {
   alerts?: AlertHub;
   /** Manual actions on alerts, shown by GET /v1/alerts. */
   alertActions?: AlertRoutesOptions['actions'];
+  /** Campaign decisions (`campaigns` operator on): the campaign routes and WebSocket channels. */
+  campaigns?: CampaignService;
 }
 
 export interface ApiOptions {
@@ -83,8 +87,23 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       store: o.query.store,
       ...(o.query.alertActions && { actions: o.query.alertActions }),
     });
+  const campaigns = o.query.campaigns;
+  const campaignHub = campaigns
+    ? new CampaignHub(campaigns, o.wsFlushIntervalMs ?? 250, (err) =>
+        app.log.warn({ err }, 'campaign statistics not read; retrying'),
+      )
+    : undefined;
+  if (campaigns) {
+    await app.register(campaignRoutes, {
+      campaigns,
+      ...((o.query.operators?.includes('campaigns') ?? true) && { store: o.query.store }),
+      ...(o.now && { now: o.now }),
+    });
+    app.addHook('onClose', async () => campaignHub?.stop());
+  }
   await app.register(websocketPlugin, {
     ...(o.query.alerts && { alerts: o.query.alerts }),
+    ...(campaignHub && { campaigns: campaignHub }),
     hub: o.query.hub,
     metrics: o.metrics,
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,

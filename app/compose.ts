@@ -19,6 +19,7 @@ import type { Config, Role } from './config.js';
 import { loadBrands, loadScenarioSetting } from './inputs.js';
 import { createLogger } from './logger.js';
 import { apiRole } from './roles/api.js';
+import { campaignService } from './roles/campaigns.js';
 import type { RoleContext } from './roles/context.js';
 import { ingestRole } from './roles/ingest.js';
 import { pipelineRoles } from './roles/pipeline.js';
@@ -84,6 +85,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
     runs,
   };
 
+  const campaigns = campaignService(ctx);
+  if (campaigns) ctx.campaigns = campaigns;
   const pipeline = await pipelineRoles(ctx);
   const api = await apiRole(ctx, apiKeys, options);
   const ingest = runs('ingest') ? await ingestRole(ctx, api.app) : undefined;
@@ -110,6 +113,8 @@ export async function startApp(config: Config, options: { dashboardDir?: string 
       await ingest?.stop();
       await api.stop();
       await pipeline.stop();
+      await campaigns?.stop();
+      await campaigns?.store.close();
       stopMetrics();
       await backends.close();
     },

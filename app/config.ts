@@ -68,6 +68,14 @@ const oneOf =
 
 const text = (v: string): string => v;
 
+const oneWindow = (v: string, s: SettingName): WindowSpec => {
+  try {
+    return parseWindow(v);
+  } catch (err) {
+    throw new ConfigError(`${s.flag} / ${s.env}: ${(err as Error).message}`);
+  }
+};
+
 /** A value that `check` accepts, else a ConfigError with its message. */
 const checked =
   (check: (v: string) => unknown) =>
@@ -274,13 +282,7 @@ const DEFINITIONS = [
     flag: '--alert-window',
     env: 'PW_ALERT_WINDOW',
     default: '1m',
-    parse: (v: string, s: SettingName) => {
-      try {
-        return parseWindow(v);
-      } catch (err) {
-        throw new ConfigError(`${s.flag} / ${s.env}: ${(err as Error).message}`);
-      }
-    },
+    parse: oneWindow,
     description:
       'The window spike alerts judge (`spikes` operator): posts and negative posts per brand in each such window are compared with the baseline. Shorter finds spikes sooner but with fewer posts per window, so small brands need larger windows.',
   },
@@ -647,6 +649,42 @@ const DEFINITIONS = [
     parse: int(1, 24 * 365),
     description:
       'How long the record that an alert update was notified (and the cooldown marks) is kept, in Redis in services mode: a replay of alerts older than this could notify again.',
+  },
+  {
+    key: 'campaignRefreshMs',
+    flag: '--campaign-refresh-ms',
+    env: 'PW_CAMPAIGN_REFRESH_MS',
+    default: '100',
+    parse: int(0, 60_000),
+    description:
+      "How old (ms) the copy of a campaign's definition and arm statistics an API process decides from may get before it reads them again from the campaign store: other replicas' decisions and rewards and the stream's feedback reach its decisions within this. Its own decisions and rewards count at once. 0 reads them before every decision (slower).",
+  },
+  {
+    key: 'campaignDefaultsEveryMs',
+    flag: '--campaign-defaults-every-ms',
+    env: 'PW_CAMPAIGN_DEFAULTS_EVERY_MS',
+    default: '250',
+    parse: int(0, 3_600_000),
+    description:
+      "How often each API process applies due default rewards (a campaign's `default_reward` for decisions that got no reward within `after_ms`); several processes may do it at once, each decision gets its default once. 0: this process does not.",
+  },
+  {
+    key: 'campaignRetentionHours',
+    flag: '--campaign-retention-hours',
+    env: 'PW_CAMPAIGN_RETENTION_HOURS',
+    default: '168',
+    parse: int(1, 24 * 365),
+    description:
+      'How long a decision (and the record that a stream feedback event was applied) is kept after the decision stops taking rewards, so late rewards get 410 and replays of feedback apply once. In Redis in services mode.',
+  },
+  {
+    key: 'campaignWindow',
+    flag: '--campaign-window',
+    env: 'PW_CAMPAIGN_WINDOW',
+    default: '1h',
+    parse: oneWindow,
+    description:
+      'The window the `campaigns` operator counts feedback in (impressions, clicks, conversions, rewards, revenue per campaign and arm): the windows of `GET /v1/campaigns/:id/roi`.',
   },
   {
     key: 'storeMaxWindows',

@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
+import { CampaignHub, type CampaignPush } from '../campaign-hub.js';
 import type { LiveHub } from '../live-hub.js';
 import type { Metrics } from './metrics.js';
 
@@ -10,6 +11,8 @@ export interface WebSocketOptions {
   hub: LiveHub;
   /** Channels `alerts` and `alerts:<brand id>`; none without it. */
   alerts?: AlertHub;
+  /** Channels `campaigns` and `campaign:<id>`; none without it. */
+  campaigns?: CampaignHub;
   metrics: Metrics;
   /** Least time between two updates of one channel to one client. */
   flushIntervalMs: number;
@@ -65,6 +68,30 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       for (const channel of channels) if (AlertHub.matches(channel, alert)) send('alert', { channel, alert });
     });
 
+    // Campaign statistics come conflated from the hub (one read per interval per channel).
+    const campaignWatches = new Map<string, () => void>();
+    const pushCampaign = (channel: string, push: CampaignPush) => {
+      if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
+      if (socket.bufferedAmount > o.maxBufferedBytes) {
+        o.metrics.wsSkipped.inc();
+        return;
+      }
+      send('campaign', { channel, ...push });
+    };
+    const watchCampaign = (channel: string) => {
+      const hub = o.campaigns!;
+      if (campaignWatches.has(channel)) return;
+      campaignWatches.set(channel, hub.watch(channel, pushCampaign));
+      hub.snapshot(channel).then(
+        (push) => pushCampaign(channel, push),
+        () => fail('INTERNAL', `could not read ${channel}; updates follow`),
+      );
+    };
+    const unwatchCampaign = (channel: string) => {
+      campaignWatches.get(channel)?.();
+      campaignWatches.delete(channel);
+    };
+
     const timer = setInterval(() => {
       if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > o.maxBufferedBytes) {
@@ -96,13 +123,20 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         for (const c of msg.channels) {
           channels.delete(c);
           pending.delete(c);
+          unwatchCampaign(c);
         }
         return send('unsubscribed', { channels: msg.channels });
       }
-      const known = (c: string) => o.hub.isChannel(c) || (o.alerts !== undefined && AlertHub.isChannel(c));
+      const known = (c: string) =>
+        o.hub.isChannel(c) ||
+        (o.alerts !== undefined && AlertHub.isChannel(c)) ||
+        (o.campaigns !== undefined && CampaignHub.isChannel(c));
       const unknown = msg.channels.filter((c) => !known(c));
       for (const c of unknown)
-        fail('UNKNOWN_CHANNEL', `unknown channel "${c}"; use "brands" or "brand:<id>" from GET /v1/brands`);
+        fail(
+          'UNKNOWN_CHANNEL',
+          `unknown channel "${c}"; use "brands", "brand:<id>" from GET /v1/brands, "alerts", "alerts:<brand id>", "campaigns" or "campaign:<id>"`,
+        );
       const added = msg.channels.filter(known);
       if (channels.size + added.length > maxChannels)
         return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
@@ -110,7 +144,8 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       if (added.length > 0) {
         send('subscribed', { channels: added });
         for (const c of added)
-          if (o.alerts && AlertHub.isChannel(c))
+          if (o.campaigns && CampaignHub.isChannel(c)) watchCampaign(c);
+          else if (o.alerts && AlertHub.isChannel(c))
             send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
           else send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
       }
@@ -120,6 +155,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       clearInterval(timer);
       off();
       offAlerts?.();
+      for (const c of [...campaignWatches.keys()]) unwatchCampaign(c);
       o.metrics.wsClients.dec();
     });
   });

@@ -67,7 +67,7 @@ export const AlertSchema = Type.Object({
 });
 
 /** A time parameter, ms; undefined when absent; INVALID_RANGE when it is not a time. */
-function timeParam(v: string | undefined): number | undefined {
+export function timeParam(v: string | undefined): number | undefined {
   const n = parseTime(v);
   if (n !== undefined && !Number.isFinite(n))
     throw new PipelineError('INVALID_RANGE', 'from and to must be ms since the epoch or ISO 8601');

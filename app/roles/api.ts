@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
 import { alertDelivery, alertStateStore } from './alerts.js';
+import { syntheticCampaigns } from './campaigns.js';
 import type { RoleContext, RolePart } from './context.js';
 
 export interface ApiRole extends RolePart {
@@ -43,6 +44,7 @@ export async function apiRole(
         operators: config.operators,
         ...(alerts && { alerts }),
         ...(alertStore && { alertActions: (ids: string[]) => alertStore.actions(ids) }),
+        ...(ctx.campaigns && { campaigns: ctx.campaigns }),
       },
     }),
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
@@ -53,7 +55,13 @@ export async function apiRole(
   const delivery = alertStore ? await alertDelivery(ctx, app, alertStore, alerts) : undefined;
   return {
     app,
-    start: async () => delivery?.start(),
+    start: async () => {
+      await delivery?.start();
+      if (hub && ctx.campaigns) {
+        await syntheticCampaigns(ctx, ctx.campaigns);
+        ctx.campaigns.start();
+      }
+    },
     setReady(value) {
       ready = value;
     },

@@ -6,6 +6,7 @@ import {
   PartitionWorkers,
   type BrandSpec,
   type Bus,
+  type CampaignService,
   type Coordinator,
   type DeadLetters,
   type Instrumentation,
@@ -27,6 +28,8 @@ export interface RoleContext {
   brands: BrandDirectory;
   matcher: BrandMatcher;
   scenario: Scenario | undefined;
+  /** Campaign decisions and stream feedback (see roles/campaigns.ts), when this process has either. */
+  campaigns?: CampaignService;
   /** Whether this process runs the role (the embedded default runs them all). */
   runs(role: Role): boolean;
 }

@@ -211,6 +211,75 @@ async function acknowledge(id) {
   renderAlerts();
 }
 
+/** campaign id → its latest summary (GET /v1/campaigns/:id, pushed on the `campaigns` channel). */
+const campaigns = new Map();
+
+function pct(x) {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+function renderCampaigns() {
+  const section = document.getElementById('campaigns');
+  section.hidden = campaigns.size === 0;
+  const list = document.getElementById('campaign-list');
+  list.replaceChildren(
+    ...[...campaigns.values()]
+      .sort((a, b) => (a.id < b.id ? -1 : 1))
+      .map((c) => {
+        const rows = c.arms
+          .filter((a) => !a.retired)
+          .map((a) => {
+            const row = el(
+              'tr',
+              { className: a.arm === c.leader ? 'leader' : '' },
+              el('th', { scope: 'row', textContent: a.arm === c.leader ? `★ ${a.arm}` : a.arm }),
+              el('td', { className: 'pulls', textContent: String(a.pulls) }),
+              el('td', { className: 'mean', textContent: c.reward === 'binary' ? pct(a.mean) : a.mean.toFixed(3) }),
+              el('td', {
+                className: 'interval',
+                textContent:
+                  c.reward === 'binary'
+                    ? `${pct(a.interval[0])} – ${pct(a.interval[1])}`
+                    : `${a.interval[0].toFixed(3)} – ${a.interval[1].toFixed(3)}`,
+              }),
+              el('td', { className: 'share' }, el('span', { className: 'bar', style: `width:${pct(a.share)}` }), pct(a.share)),
+            );
+            row.dataset.arm = a.arm;
+            return row;
+          });
+        const table = el(
+          'table',
+          { className: 'arms' },
+          el('caption', {
+            textContent: `${c.id} · ${c.policy} · ${c.pulls} decisions · leader ${c.leader ?? '—'}`,
+          }),
+          el(
+            'thead',
+            {},
+            el(
+              'tr',
+              {},
+              ...['arm', 'pulls', 'mean', '95% interval', 'share'].map((h) => el('th', { scope: 'col', textContent: h })),
+            ),
+          ),
+          el('tbody', {}, ...rows),
+        );
+        const card = el('article', { className: 'campaign' }, table);
+        card.dataset.campaign = c.id;
+        card.dataset.leader = c.leader ?? '';
+        return card;
+      }),
+  );
+}
+
+function applyCampaigns(msg) {
+  if (msg.campaigns) {
+    campaigns.clear();
+    for (const c of msg.campaigns) campaigns.set(c.id, c);
+  } else if (msg.campaign) campaigns.set(msg.campaign.id, msg.campaign);
+  renderCampaigns();
+}
+
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = API_KEY ? `?api_key=${encodeURIComponent(API_KEY)}` : '';
@@ -219,13 +288,15 @@ function connect() {
     setStatus('live', 'live');
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['alerts'] }));
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['campaigns'] }));
   };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === 'alert') applyAlert(msg.alert);
+    else if (msg.type === 'campaign') applyCampaigns(msg);
     else if (msg.type === 'snapshot' && msg.alerts) for (const a of msg.alerts) applyAlert(a);
     else if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
-    else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL') console.info('no alerts channel here');
+    else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL') console.info('channel not served here', msg.message);
     else if (msg.type === 'error') console.warn('stream error', msg.code, msg.message);
   };
   ws.onclose = () => {

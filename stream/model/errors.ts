@@ -42,6 +42,29 @@ export const ErrorCodes = {
   },
   UNKNOWN_SUBSCRIPTION: { status: 404, retryable: false, message: 'No such alert subscription' },
   UNKNOWN_ALERT: { status: 404, retryable: false, message: 'No such alert' },
+  INVALID_CAMPAIGN: {
+    status: 400,
+    retryable: false,
+    message: 'The campaign definition is invalid (arms, policy, options, rewards or costs)',
+  },
+  UNKNOWN_CAMPAIGN: { status: 404, retryable: false, message: 'No such campaign' },
+  CAMPAIGN_EXISTS: { status: 409, retryable: false, message: 'A campaign with this id exists; PUT updates it' },
+  INVALID_CONTEXT: {
+    status: 400,
+    retryable: false,
+    message: 'The decision context must be an object of strings, numbers and booleans',
+  },
+  UNKNOWN_DECISION: { status: 404, retryable: false, message: 'No such decision in this campaign' },
+  DECISION_EXPIRED: {
+    status: 410,
+    retryable: false,
+    message: 'The decision no longer takes rewards (its default reward, if any, was applied)',
+  },
+  REWARD_OUT_OF_RANGE: {
+    status: 400,
+    retryable: false,
+    message: 'The reward value is out of range (binary: 0 to 1; continuous: a finite number)',
+  },
   INTERNAL: { status: 500, retryable: true, message: 'Internal error' },
 } as const;
 

@@ -1,0 +1,47 @@
+import type { TableSpec } from '../store/table.js';
+
+/**
+ * Campaign feedback per campaign, arm and window (event time), written by stage 2's `campaigns`
+ * operator from the FEEDBACK stream. Counts only: costs and ROI are computed when read, from the
+ * campaign's current cost settings (GET /v1/campaigns/:id/roi).
+ */
+export interface CampaignWindowRow {
+  campaign: string;
+  arm: string;
+  /** Window start, ms epoch. */
+  start: number;
+  /** Window length, ms. */
+  size_ms: number;
+  partition: number;
+  impressions: number;
+  clicks: number;
+  conversions: number;
+  /** Feedback of kind `reward`: their number and the sum of their values. */
+  rewards: number;
+  reward_sum: number;
+  /** Sum of the values of conversions (revenue). */
+  revenue: number;
+  /** 1 once the watermark has passed the window's end plus the allowed lateness. */
+  final: number;
+  version: number;
+}
+
+export const CAMPAIGN_WINDOWS_TABLE: TableSpec<CampaignWindowRow> = {
+  name: 'campaign_windows',
+  columns: {
+    campaign: 'String',
+    arm: 'String',
+    start: 'Int64',
+    size_ms: 'UInt32',
+    partition: 'UInt32',
+    impressions: 'UInt64',
+    clicks: 'UInt64',
+    conversions: 'UInt64',
+    rewards: 'UInt64',
+    reward_sum: 'Float64',
+    revenue: 'Float64',
+    final: 'UInt8',
+    version: 'UInt64',
+  },
+  key: ['campaign', 'arm', 'start', 'size_ms', 'partition'],
+};

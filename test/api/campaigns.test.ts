@@ -1,0 +1,248 @@
+import t from 'tap';
+import WebSocket from 'ws';
+import { eventually, ndjson, startTestApp } from '../helpers/app.js';
+
+/**
+ * The campaign API exactly as specified (clients and the acceptance harness depend on the names):
+ * create, update, list, decide, reward (idempotent, 410 when expired, 400 out of range, 404
+ * unknown), statistics, the WebSocket channel and ROI from stream feedback, in the embedded default.
+ */
+const running = await startTestApp(['--campaign-defaults-every-ms', '50']);
+t.teardown(() => running.stop());
+const app = running.app;
+
+const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+const get = (url: string) => app.inject({ method: 'GET', url });
+
+t.test('create, list, get: 201, the definition, zero statistics', async (t) => {
+  const res = await post('/v1/campaigns', { id: 'c-basic', arms: ['a', 'b', 'c'], policy: 'thompson' });
+  t.equal(res.statusCode, 201, res.body);
+  t.match(res.json(), { id: 'c-basic', arms: ['a', 'b', 'c'], retired: [], policy: 'thompson', reward: 'binary' });
+  const again = await post('/v1/campaigns', { id: 'c-basic', arms: ['a'] });
+  t.equal(again.statusCode, 409);
+  t.equal(again.json().error.code, 'CAMPAIGN_EXISTS');
+  const list = await get('/v1/campaigns');
+  t.ok(list.json().campaigns.some((c: { id: string }) => c.id === 'c-basic'));
+  const one = (await get('/v1/campaigns/c-basic')).json();
+  t.equal(one.arms.length, 3);
+  t.same(one.arms[0], {
+    arm: 'a',
+    pulls: 0,
+    observations: 0,
+    reward_sum: 0,
+    mean: 0,
+    interval: [0, 1],
+    share: 0,
+    retired: false,
+  });
+  t.equal(one.leader, null);
+});
+
+t.test('bad definitions: 400 INVALID_CAMPAIGN naming the problem', async (t) => {
+  const cases: [unknown, RegExp][] = [
+    [{ id: 'x1', arms: [] }, /./],
+    [{ id: 'x2', arms: ['a', 'a'] }, /twice/],
+    [{ id: 'x3', arms: ['a'], policy: 'nope' }, /choose from/],
+    [{ id: 'x4', arms: ['a'], policy: 'epsilon-greedy', policy_options: { epsilon: 7 } }, /epsilon/],
+    [{ id: 'x5', arms: ['a'], default_reward: { value: 3, after_ms: 10 } }, /out of range/],
+    [{ id: 'bad id!', arms: ['a'] }, /./],
+  ];
+  for (const [body, message] of cases) {
+    const res = await post('/v1/campaigns', body);
+    t.equal(res.statusCode, 400, JSON.stringify(body));
+    t.match(res.json().error.message, message);
+  }
+});
+
+t.test('decide and reward: ids, rankings, once per decision, codes', async (t) => {
+  await post('/v1/campaigns', { id: 'c-dr', arms: ['red', 'blue'], policy: 'ucb1' });
+  const d = await post('/v1/campaigns/c-dr/decide', { context: { country: 'fr' }, user: 'u1' });
+  t.equal(d.statusCode, 200, d.body);
+  const decision = d.json();
+  t.match(decision, { decision_id: String, arm: /^(red|blue)$/ });
+  t.same(decision.ranking.map((r: { arm: string }) => r.arm).sort(), ['blue', 'red']);
+  t.equal(decision.ranking[0].arm, decision.arm, 'the first of the ranking is the decision');
+
+  const r1 = await post('/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 1 });
+  t.equal(r1.statusCode, 202);
+  t.same(r1.json(), { status: 'applied' });
+  const r2 = await post('/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 1 });
+  t.equal(r2.statusCode, 202, 'a repeat is accepted');
+  t.same(r2.json(), { status: 'duplicate' }, '… and applied once');
+  const s = (await get('/v1/campaigns/c-dr')).json();
+  const arm = s.arms.find((a: { arm: string }) => a.arm === decision.arm);
+  t.match(arm, { pulls: 1, observations: 1, reward_sum: 1, mean: 1, share: 1 });
+  t.equal(s.leader, decision.arm);
+
+  const cases: [string, unknown, number, string][] = [
+    ['/v1/campaigns/c-dr/reward', { decision_id: 'no-such-decision', value: 1 }, 404, 'UNKNOWN_DECISION'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 2 }, 400, 'REWARD_OUT_OF_RANGE'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: -0.5 }, 400, 'REWARD_OUT_OF_RANGE'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 'x' }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/nope/reward', { decision_id: decision.decision_id, value: 1 }, 404, 'UNKNOWN_CAMPAIGN'],
+    ['/v1/campaigns/nope/decide', {}, 404, 'UNKNOWN_CAMPAIGN'],
+    ['/v1/campaigns/c-dr/decide', { context: { nested: { a: 1 } } }, 400, 'INVALID_CONTEXT'],
+  ];
+  for (const [url, body, status, code] of cases) {
+    const res = await post(url, body);
+    t.equal(res.statusCode, status, `${url} ${JSON.stringify(body)}`);
+    t.equal(res.json().error.code, code);
+  }
+  // a decision of another campaign is unknown here
+  await post('/v1/campaigns', { id: 'c-other', arms: ['x'] });
+  const other = (await post('/v1/campaigns/c-other/decide', {})).json();
+  const cross = await post('/v1/campaigns/c-dr/reward', { decision_id: other.decision_id, value: 1 });
+  t.equal(cross.statusCode, 404);
+});
+
+t.test('decide without a body', async (t) => {
+  await post('/v1/campaigns', { id: 'c-nobody', arms: ['a', 'b'] });
+  const res = await app.inject({ method: 'POST', url: '/v1/campaigns/c-nobody/decide' });
+  t.equal(res.statusCode, 200, res.body);
+});
+
+t.test('default rewards: applied after after_ms; a later reward gets 410', async (t) => {
+  await post('/v1/campaigns', {
+    id: 'c-default',
+    arms: ['only'],
+    default_reward: { value: 0, after_ms: 100 },
+  });
+  const d = (await post('/v1/campaigns/c-default/decide', {})).json();
+  const rewarded = await post('/v1/campaigns/c-default/decide', {});
+  await post('/v1/campaigns/c-default/reward', { decision_id: rewarded.json().decision_id, value: 1 });
+  const s = await eventually(async () => {
+    const v = (await get('/v1/campaigns/c-default')).json();
+    return v.arms[0].observations === 2 ? v : undefined;
+  }, 5000, 'the default reward');
+  t.match(s.arms[0], { pulls: 2, observations: 2, reward_sum: 1, mean: 0.5 }, 'default 0 for one, 1 for the other');
+  const late = await post('/v1/campaigns/c-default/reward', { decision_id: d.decision_id, value: 1 });
+  t.equal(late.statusCode, 410);
+  t.equal(late.json().error.code, 'DECISION_EXPIRED');
+  // and it stays applied once
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal((await get('/v1/campaigns/c-default')).json().arms[0].observations, 2);
+});
+
+t.test('a decision with a short ttl expires (410) without a default', async (t) => {
+  await post('/v1/campaigns', { id: 'c-ttl', arms: ['a'], decision_ttl_ms: 50 });
+  const d = (await post('/v1/campaigns/c-ttl/decide', {})).json();
+  await new Promise((r) => setTimeout(r, 120));
+  const res = await post('/v1/campaigns/c-ttl/reward', { decision_id: d.decision_id, value: 1 });
+  t.equal(res.statusCode, 410);
+});
+
+t.test('PUT: arms added and retired keep their statistics; retired arms are never chosen', async (t) => {
+  await post('/v1/campaigns', { id: 'c-put', arms: ['a', 'b'] });
+  for (let i = 0; i < 20; i++) {
+    const d = (await post('/v1/campaigns/c-put/decide', {})).json();
+    await post('/v1/campaigns/c-put/reward', { decision_id: d.decision_id, value: d.arm === 'a' ? 1 : 0 });
+  }
+  const before = (await get('/v1/campaigns/c-put')).json();
+  const res = await app.inject({ method: 'PUT', url: '/v1/campaigns/c-put', payload: { arms: ['b', 'c'] } });
+  t.equal(res.statusCode, 200, res.body);
+  t.same(res.json().arms, ['b', 'c']);
+  t.same(res.json().retired, ['a']);
+  const after = (await get('/v1/campaigns/c-put')).json();
+  const a = after.arms.find((x: { arm: string }) => x.arm === 'a');
+  t.equal(a.retired, true);
+  t.equal(a.pulls, before.arms.find((x: { arm: string }) => x.arm === 'a').pulls, 'a keeps its pulls');
+  for (let i = 0; i < 30; i++) {
+    const d = (await post('/v1/campaigns/c-put/decide', {})).json();
+    t.not(d.arm, 'a');
+    t.same(d.ranking.map((r: { arm: string }) => r.arm).sort(), ['b', 'c']);
+  }
+  const missing = await app.inject({ method: 'PUT', url: '/v1/campaigns/none', payload: { arms: ['a'] } });
+  t.equal(missing.statusCode, 404);
+  const kind = await app.inject({
+    method: 'PUT',
+    url: '/v1/campaigns/c-put',
+    payload: { arms: ['b'], reward: 'continuous' },
+  });
+  t.equal(kind.statusCode, 400, 'the reward kind cannot change');
+});
+
+t.test('Thompson finds the better arm over HTTP', async (t) => {
+  await post('/v1/campaigns', { id: 'c-learn', arms: ['good', 'bad'], policy: 'thompson' });
+  let x = 7;
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 400; i++) {
+    const d = (await post('/v1/campaigns/c-learn/decide', {})).json();
+    const p = d.arm === 'good' ? 0.6 : 0.2;
+    await post('/v1/campaigns/c-learn/reward', { decision_id: d.decision_id, value: rand() < p ? 1 : 0 });
+  }
+  const s = (await get('/v1/campaigns/c-learn')).json();
+  t.equal(s.leader, 'good');
+  t.ok(s.arms.find((a: { arm: string }) => a.arm === 'good').share > 0.6, 'most pulls go to the better arm');
+});
+
+t.test('continuous rewards', async (t) => {
+  await post('/v1/campaigns', { id: 'c-cont', arms: ['x', 'y'], reward: 'continuous' });
+  const d = (await post('/v1/campaigns/c-cont/decide', {})).json();
+  const res = await post('/v1/campaigns/c-cont/reward', { decision_id: d.decision_id, value: 12.5 });
+  t.equal(res.statusCode, 202);
+  const s = (await get('/v1/campaigns/c-cont')).json();
+  t.equal(s.arms.find((a: { arm: string }) => a.arm === d.arm).reward_sum, 12.5);
+});
+
+t.test('WebSocket campaign:<id> pushes the arms as they change', async (t) => {
+  await post('/v1/campaigns', { id: 'c-ws', arms: ['a', 'b'] });
+  const ws = new WebSocket(`${running.url.replace('http', 'ws')}/v1/stream`);
+  t.teardown(() => ws.close());
+  const messages: { type: string; channel?: string; campaign?: { pulls: number } }[] = [];
+  ws.on('message', (m) => messages.push(JSON.parse(String(m))));
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ op: 'subscribe', channels: ['campaign:c-ws'] }));
+  await eventually(async () => (messages.some((m) => m.type === 'campaign') ? true : undefined), 5000, 'snapshot');
+  for (let i = 0; i < 3; i++) await post('/v1/campaigns/c-ws/decide', {});
+  const seen = await eventually(
+    async () => messages.find((m) => m.type === 'campaign' && m.campaign?.pulls === 3),
+    5000,
+    'an update with 3 pulls',
+  );
+  t.equal(seen.channel, 'campaign:c-ws');
+});
+
+t.test('feedback from the stream: arms learn from it and ROI is served', async (t) => {
+  await post('/v1/campaigns', {
+    id: 'c-roi',
+    arms: ['cheap', 'dear'],
+    costs: { per_impression: 0.01 },
+    arm_costs: { dear: { per_impression: 0.05 } },
+    arm_features: { cheap: { video: 0 }, dear: { video: 1 } },
+  });
+  const now = Date.now();
+  const lines: unknown[] = [];
+  for (let i = 0; i < 100; i++) {
+    const arm = i % 2 === 0 ? 'cheap' : 'dear';
+    lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'impression', ts: now + i });
+    if (i % 4 === 0) lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'click', ts: now + i + 1 });
+    if (i % 8 === 0)
+      lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'conversion', value: 2, ts: now + i + 2 });
+  }
+  const res = await app.inject({
+    method: 'POST',
+    url: '/v1/feedback',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: ndjson(lines),
+  });
+  t.equal(res.statusCode, 200, res.body);
+  const s = await eventually(async () => {
+    const v = (await get('/v1/campaigns/c-roi')).json();
+    return v.pulls === 100 ? v : undefined;
+  }, 10_000, 'stream impressions to count as pulls');
+  const cheap = s.arms.find((a: { arm: string }) => a.arm === 'cheap');
+  t.match(cheap, { pulls: 50, observations: 50, reward_sum: 25 }, 'impressions observe 0, clicks credit 1');
+  const roi = await eventually(async () => {
+    const v = (await get('/v1/campaigns/c-roi/roi')).json();
+    return v.arms?.find((a: { arm: string }) => a.arm === 'cheap')?.impressions === 50 ? v : undefined;
+  }, 10_000, 'ROI rows');
+  const c = roi.arms.find((a: { arm: string }) => a.arm === 'cheap');
+  t.match(c, { impressions: 50, clicks: 25, conversions: 13, revenue: 26, cost: 0.5 });
+  t.equal(c.roi, (26 - 0.5) / 0.5);
+  t.equal(c.cost_per_conversion, Math.round((0.5 / 13) * 1e6) / 1e6);
+  const d = roi.arms.find((a: { arm: string }) => a.arm === 'dear');
+  t.equal(d.cost, 2.5);
+  t.ok(roi.model.n >= 1, 'the model learned from the windows');
+  t.type(d.predicted_roi, 'number');
+});
