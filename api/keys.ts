@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /**
  * What a key may do. `ingest`: post events and feedback. `read`: brands, history, live windows and
- * the WebSocket. `decide`: the campaign decide and reward calls (none yet). `admin`: all of these,
+ * the WebSocket. `decide`: campaign definitions, decide and reward. `admin`: all of these,
  * and `/metrics`.
  */
 export const SCOPES = ['ingest', 'read', 'decide', 'admin'] as const;

@@ -18,13 +18,18 @@ export interface CampaignRoutesOptions {
   now?: () => number;
 }
 
-const Id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$', description: 'Letters, digits and . _ : -' });
+const Id = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$',
+  description: 'Letters, digits and . _ : -',
+});
 const Costs = Type.Object(
   {
     per_impression: Type.Optional(Type.Number({ minimum: 0 })),
     per_click: Type.Optional(Type.Number({ minimum: 0 })),
     per_conversion: Type.Optional(Type.Number({ minimum: 0 })),
-    budget: Type.Optional(Type.Number({ minimum: 0, description: 'Fixed cost, spread over the arms by impressions' })),
+    budget: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Fixed cost, spread over the arms by impressions' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -37,17 +42,27 @@ const DefaultReward = Type.Object(
 );
 
 const definitionFields = {
-  arms: Type.Array(Id, { minItems: 1, maxItems: 100, description: 'Live arms; on PUT, arms left out are retired' }),
+  arms: Type.Array(Id, {
+    minItems: 1,
+    maxItems: 100,
+    description: 'Live arms; on PUT, arms left out are retired',
+  }),
   policy: Type.Optional(Type.String({ description: `One of ${POLICY_NAMES.join(', ')}; default thompson` })),
-  policy_options: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'See README → Campaigns' })),
+  policy_options: Type.Optional(
+    Type.Record(Type.String(), Type.Unknown(), { description: 'See README → Campaigns' }),
+  ),
   reward: Type.Optional(
     Type.Union([Type.Literal('binary'), Type.Literal('continuous')], {
-      description: 'binary: values 0 to 1 (clicks, conversions); continuous: any finite number. Default binary',
+      description:
+        'binary: values 0 to 1 (clicks, conversions); continuous: any finite number. Default binary',
     }),
   ),
   default_reward: Type.Optional(Type.Union([DefaultReward, Type.Null()])),
   decision_ttl_ms: Type.Optional(
-    Type.Integer({ minimum: 1, description: 'Without a default reward: how long a decision takes rewards (default 1 day)' }),
+    Type.Integer({
+      minimum: 1,
+      description: 'Without a default reward: how long a decision takes rewards (default 1 day)',
+    }),
   ),
   reward_on: Type.Optional(
     Type.Union([Type.Literal('click'), Type.Literal('conversion')], {
@@ -60,7 +75,10 @@ const definitionFields = {
 };
 
 const CreateBody = Type.Object({ id: Id, ...definitionFields }, { additionalProperties: false });
-const UpdateBody = Type.Object({ id: Type.Optional(Id), ...definitionFields }, { additionalProperties: false });
+const UpdateBody = Type.Object(
+  { id: Type.Optional(Id), ...definitionFields },
+  { additionalProperties: false },
+);
 
 const CampaignSchema = Type.Object({
   id: Type.String(),
@@ -133,7 +151,9 @@ const RoiArm = Type.Object({
   conversions: Type.Integer(),
   cost: Type.Number(),
   revenue: Type.Number(),
-  roi: Type.Union([Type.Number(), Type.Null()], { description: '(revenue − cost) / cost; null without cost' }),
+  roi: Type.Union([Type.Number(), Type.Null()], {
+    description: '(revenue − cost) / cost; null without cost',
+  }),
   cost_per_conversion: Type.Union([Type.Number(), Type.Null()]),
   predicted_roi: Type.Union([Type.Number(), Type.Null()]),
 });
@@ -161,7 +181,9 @@ const RoiSchema = Type.Object({
     features: Type.Array(Type.String()),
     weights: Type.Array(Type.Number()),
     n: Type.Integer({ description: 'Windows it learned from' }),
-    rmse: Type.Union([Type.Number(), Type.Null()], { description: 'Prequential error: each window predicted before it was learned' }),
+    rmse: Type.Union([Type.Number(), Type.Null()], {
+      description: 'Prequential error: each window predicted before it was learned',
+    }),
     mae: Type.Union([Type.Number(), Type.Null()]),
   }),
 });
@@ -173,6 +195,15 @@ const RoiSchema = Type.Object({
 export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = async (app, o) => {
   const service = o.campaigns;
   const tags = ['campaigns'];
+  // A decide may come without a body, or with an empty JSON body: both mean no context.
+  const json = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) return done(null, undefined);
+    json(req, body as string, done);
+  });
+  app.addHook('preValidation', async (req) => {
+    if (req.body === undefined || req.body === null) req.body = {};
+  });
 
   app.post(
     '/v1/campaigns',
@@ -185,7 +216,8 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
         response: { 201: CampaignSchema, 400: ErrorReply, 409: ErrorReply },
       },
     },
-    async (req, reply) => reply.code(201).send(await service.create(req.body as CampaignInput & { id: string })),
+    async (req, reply) =>
+      reply.code(201).send(await service.create(req.body as CampaignInput & { id: string })),
   );
 
   app.put(
@@ -194,7 +226,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
       config: { scope: 'decide' },
       schema: {
         tags,
-        summary: "Update a campaign: arms added or retired, policy, options, costs (statistics stay)",
+        summary: 'Update a campaign: arms added or retired, policy, options, costs (statistics stay)',
         params: IdParams,
         body: UpdateBody,
         response: { 200: CampaignSchema, 400: ErrorReply, 404: ErrorReply },
@@ -207,7 +239,11 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
     '/v1/campaigns',
     {
       config: { scope: 'read' },
-      schema: { tags, summary: 'Every campaign', response: { 200: Type.Object({ campaigns: Type.Array(CampaignSchema) }) } },
+      schema: {
+        tags,
+        summary: 'Every campaign',
+        response: { 200: Type.Object({ campaigns: Type.Array(CampaignSchema) }) },
+      },
     },
     async () => ({ campaigns: await service.list() }),
   );
@@ -224,7 +260,10 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
       },
     },
     async (req) => {
-      const [summary, campaign] = await Promise.all([service.summary(req.params.id), service.get(req.params.id)]);
+      const [summary, campaign] = await Promise.all([
+        service.summary(req.params.id),
+        service.get(req.params.id),
+      ]);
       return { ...summary, campaign };
     },
   );
@@ -237,11 +276,11 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
         tags,
         summary: 'Choose an arm: the decision id, the arm and every arm ranked',
         params: IdParams,
-        body: Type.Optional(DecideBody),
+        body: DecideBody,
         response: { 200: DecisionSchema, 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (req) => service.decide(req.params.id, req.body ?? {}),
+    async (req) => service.decide(req.params.id, req.body),
   );
 
   app.post(
@@ -262,7 +301,9 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
       },
     },
     async (req, reply) =>
-      reply.code(202).send({ status: await service.reward(req.params.id, req.body.decision_id, req.body.value) }),
+      reply
+        .code(202)
+        .send({ status: await service.reward(req.params.id, req.body.decision_id, req.body.value) }),
   );
 
   const store = o.store;

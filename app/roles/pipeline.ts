@@ -102,6 +102,8 @@ function enrichWorkers(ctx: RoleContext, sentiment: Sentiment): PartitionWorkers
 function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
   const { config, bus, store, deadLetters, instrumentation } = ctx;
   const operators = selectOperators(config.operators);
+  // Stream feedback updates the campaigns' arm statistics (idempotent per feedback key).
+  const campaigns = ctx.campaigns;
   const settings = {
     windows: config.windows,
     outOfOrdernessMs: config.outOfOrdernessMs,
@@ -123,7 +125,9 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
         operatorContext: {
           spikeWindowMs: config.alertWindow.sizeMs,
           brandNames: ctx.specs.map((s) => s.name),
+          campaignWindowMs: config.campaignWindow.sizeMs,
         },
+        ...(campaigns && { onFeedback: (items) => campaigns.applyFeedback(items) }),
         ...(store.insertEnriched && { keepEnriched: store.insertEnriched }),
         dedupWindowMs: config.dedupWindowSeconds * 1000,
         checkpoints: checkpointSettings(ctx, lease),

@@ -234,7 +234,10 @@ function renderCampaigns() {
               { className: a.arm === c.leader ? 'leader' : '' },
               el('th', { scope: 'row', textContent: a.arm === c.leader ? `★ ${a.arm}` : a.arm }),
               el('td', { className: 'pulls', textContent: String(a.pulls) }),
-              el('td', { className: 'mean', textContent: c.reward === 'binary' ? pct(a.mean) : a.mean.toFixed(3) }),
+              el('td', {
+                className: 'mean',
+                textContent: c.reward === 'binary' ? pct(a.mean) : a.mean.toFixed(3),
+              }),
               el('td', {
                 className: 'interval',
                 textContent:
@@ -242,7 +245,12 @@ function renderCampaigns() {
                     ? `${pct(a.interval[0])} – ${pct(a.interval[1])}`
                     : `${a.interval[0].toFixed(3)} – ${a.interval[1].toFixed(3)}`,
               }),
-              el('td', { className: 'share' }, el('span', { className: 'bar', style: `width:${pct(a.share)}` }), pct(a.share)),
+              el(
+                'td',
+                { className: 'share' },
+                el('span', { className: 'bar', style: `width:${pct(a.share)}` }),
+                pct(a.share),
+              ),
             );
             row.dataset.arm = a.arm;
             return row;
@@ -259,7 +267,9 @@ function renderCampaigns() {
             el(
               'tr',
               {},
-              ...['arm', 'pulls', 'mean', '95% interval', 'share'].map((h) => el('th', { scope: 'col', textContent: h })),
+              ...['arm', 'pulls', 'mean', '95% interval', 'share'].map((h) =>
+                el('th', { scope: 'col', textContent: h }),
+              ),
             ),
           ),
           el('tbody', {}, ...rows),
@@ -296,7 +306,8 @@ function connect() {
     else if (msg.type === 'campaign') applyCampaigns(msg);
     else if (msg.type === 'snapshot' && msg.alerts) for (const a of msg.alerts) applyAlert(a);
     else if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
-    else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL') console.info('channel not served here', msg.message);
+    else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL')
+      console.info('channel not served here', msg.message);
     else if (msg.type === 'error') console.warn('stream error', msg.code, msg.message);
   };
   ws.onclose = () => {

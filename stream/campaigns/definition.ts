@@ -46,18 +46,21 @@ function checkCosts(where: string, c: Costs | undefined): void {
  * again comes back. Throws PipelineError INVALID_CAMPAIGN naming the problem.
  */
 export function campaignFrom(id: string, input: CampaignInput, now: number, previous?: Campaign): Campaign {
-  if (!ID_PATTERN.test(id)) invalid(`id "${id}": 1 to 100 letters, digits and . _ : - (starting with a letter or digit)`);
+  if (!ID_PATTERN.test(id))
+    invalid(`id "${id}": 1 to 100 letters, digits and . _ : - (starting with a letter or digit)`);
   const arms = input.arms;
   if (!Array.isArray(arms) || arms.length === 0) invalid('arms: at least one arm is needed');
   if (arms.length > MAX_ARMS) invalid(`arms: at most ${MAX_ARMS}`);
   const seen = new Set<string>();
   for (const a of arms) {
-    if (typeof a !== 'string' || !ID_PATTERN.test(a)) invalid(`arm "${String(a)}": 1 to 100 letters, digits and . _ : -`);
+    if (typeof a !== 'string' || !ID_PATTERN.test(a))
+      invalid(`arm "${String(a)}": 1 to 100 letters, digits and . _ : -`);
     if (seen.has(a)) invalid(`arm "${a}" is listed twice`);
     seen.add(a);
   }
   const policy = input.policy ?? previous?.policy ?? 'thompson';
-  const options = input.policy_options ?? (input.policy === undefined ? previous?.policy_options : undefined) ?? {};
+  const options =
+    input.policy_options ?? (input.policy === undefined ? previous?.policy_options : undefined) ?? {};
   if (!POLICY_NAMES.includes(policy)) invalid(`policy "${policy}": choose from ${POLICY_NAMES.join(', ')}`);
   try {
     createPolicy(policy, options);
@@ -66,8 +69,11 @@ export function campaignFrom(id: string, input: CampaignInput, now: number, prev
   }
   const reward = input.reward ?? previous?.reward ?? 'binary';
   if (previous && reward !== previous.reward)
-    invalid(`reward: a campaign's reward kind cannot change (it is ${previous.reward}); create a new campaign`);
-  const def = input.default_reward === undefined ? previous?.default_reward : (input.default_reward ?? undefined);
+    invalid(
+      `reward: a campaign's reward kind cannot change (it is ${previous.reward}); create a new campaign`,
+    );
+  const def =
+    input.default_reward === undefined ? previous?.default_reward : (input.default_reward ?? undefined);
   if (def) {
     if (!rewardInRange(reward, def.value))
       invalid(`default_reward.value ${def.value} is out of range for ${reward} rewards`);
@@ -81,7 +87,8 @@ export function campaignFrom(id: string, input: CampaignInput, now: number, prev
   for (const [arm, c] of Object.entries(input.arm_costs ?? {})) checkCosts(`arm_costs.${arm}`, c);
   for (const [arm, f] of Object.entries(input.arm_features ?? {}))
     for (const [k, v] of Object.entries(f))
-      if (typeof v !== 'number' || !Number.isFinite(v)) invalid(`arm_features.${arm}.${k} must be a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        invalid(`arm_features.${arm}.${k} must be a finite number`);
   const retired = new Set(previous ? [...previous.retired, ...previous.arms] : []);
   for (const a of arms) retired.delete(a);
   const costs = input.costs ?? previous?.costs;

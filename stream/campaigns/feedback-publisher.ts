@@ -67,7 +67,9 @@ export class FeedbackPublisher {
       batches.map(async ([p, events]) => {
         const msgId = `api-feedback:${this.instance}:${this.sequence++}`;
         try {
-          await this.o.bus.publish(Subjects.feedback(p), joinLines(events.map((e) => encodeJson(e))), { msgId });
+          await this.o.bus.publish(Subjects.feedback(p), joinLines(events.map((e) => encodeJson(e))), {
+            msgId,
+          });
         } catch (err) {
           this.o.onError?.(err);
           // kept for the next flush, before anything newer

@@ -101,8 +101,8 @@ return 1`;
 export const REWARD = `${PRELUDE}
 local rec = redis.call('HMGET', KEYS[1], 'c', 'w', 'e')
 if rec[1] ~= ARGV[1] then return {'unknown'} end
-if rec[2] == '1' then return {'duplicate'} end
 if tonumber(ARGV[3]) > tonumber(rec[3]) then return {'expired'} end
+if rec[2] == '1' then return {'duplicate'} end
 return apply(KEYS[1], KEYS[2], ARGV[5], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[2]), tonumber(ARGV[4]))`;
 
 /**

@@ -164,8 +164,8 @@ export class MemoryCampaignStore implements CampaignStore {
     checkFinite('a reward', value);
     const d = this.decisions.get(decisionId);
     if (!d || d.record.campaign !== campaign) return { status: 'unknown' };
-    if (d.rewarded) return { status: 'duplicate' };
     if (now > d.record.expires_at) return { status: 'expired' };
+    if (d.rewarded) return { status: 'duplicate' };
     return this.apply(d, value, gamma);
   }
 

@@ -29,7 +29,14 @@ export interface RoiReport {
   window_ms: number | null;
   arms: RoiArm[];
   windows: (RoiFigures & { arm: string; start: number })[];
-  model: { kind: string; features: string[]; weights: number[]; n: number; rmse: number | null; mae: number | null };
+  model: {
+    kind: string;
+    features: string[];
+    weights: number[];
+    n: number;
+    rmse: number | null;
+    mae: number | null;
+  };
 }
 
 const RATES = ['per_impression', 'per_click', 'per_conversion'] as const;
@@ -78,7 +85,12 @@ const zero = (): Counts => ({ impressions: 0, clicks: 0, conversions: 0, revenue
  * `arm_features`), learned window by window in time order; its error is prequential (each window
  * predicted before it is learned), and it predicts every arm's ROI.
  */
-export function campaignRoi(c: Campaign, rows: readonly CampaignWindowRow[], from: number, to: number): RoiReport {
+export function campaignRoi(
+  c: Campaign,
+  rows: readonly CampaignWindowRow[],
+  from: number,
+  to: number,
+): RoiReport {
   const cells = new Map<string, Counts & { arm: string; start: number }>();
   let windowMs: number | null = null;
   for (const r of rows) {
@@ -109,7 +121,10 @@ export function campaignRoi(c: Campaign, rows: readonly CampaignWindowRow[], fro
     return k.impressions * r.per_impression + k.clicks * r.per_click + k.conversions * r.per_conversion;
   };
 
-  const featureNames = [...RATES, ...[...new Set(Object.values(c.arm_features ?? {}).flatMap((f) => Object.keys(f)))].sort()];
+  const featureNames = [
+    ...RATES,
+    ...[...new Set(Object.values(c.arm_features ?? {}).flatMap((f) => Object.keys(f)))].sort(),
+  ];
   const featuresOf = (arm: string): number[] => {
     const r = armRates(c, arm);
     const f = c.arm_features?.[arm] ?? {};
@@ -128,7 +143,11 @@ export function campaignRoi(c: Campaign, rows: readonly CampaignWindowRow[], fro
     const k = zero();
     for (const w of ordered) if (w.arm === arm) add(k, w);
     const cost = variableCost(arm, k) + budgetCost(arm, k.impressions);
-    return { arm, ...figures(k, cost), predicted_roi: model.n > 0 ? round(model.predict(featuresOf(arm))) : null };
+    return {
+      arm,
+      ...figures(k, cost),
+      predicted_roi: model.n > 0 ? round(model.predict(featuresOf(arm))) : null,
+    };
   });
 
   return {

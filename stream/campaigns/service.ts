@@ -127,7 +127,10 @@ export class CampaignService {
   async create(input: CampaignInput & { id: string }): Promise<Campaign> {
     const c = campaignFrom(input.id, input, this.now());
     if (!(await this.o.store.create(c)))
-      throw new PipelineError('CAMPAIGN_EXISTS', `campaign "${c.id}" exists; PUT /v1/campaigns/${c.id} updates it`);
+      throw new PipelineError(
+        'CAMPAIGN_EXISTS',
+        `campaign "${c.id}" exists; PUT /v1/campaigns/${c.id} updates it`,
+      );
     this.entries.delete(c.id);
     this.gammas.set(c.id, policyGamma(c.policy, c.policy_options));
     return c;
@@ -170,7 +173,10 @@ export class CampaignService {
     const e = await this.entry(campaignId, segment);
     const now = this.now();
     const view = this.view(e, segment);
-    const ranking = e.policy.rank({ view, reward: e.campaign.reward, rng: this.rng });
+    // JSON has no infinities: an arm never observed (UCB's +∞) ranks with the largest number.
+    const ranking = e.policy
+      .rank({ view, reward: e.campaign.reward, rng: this.rng })
+      .map((r) => (Number.isFinite(r.score) ? r : { arm: r.arm, score: finite(r.score) }));
     const arm = ranking[0]!.arm;
     const id = `${now.toString(36)}-${randomBytes(9).toString('base64url')}`;
     const record: DecisionRecord = {
@@ -200,7 +206,9 @@ export class CampaignService {
     if (!rewardInRange(kind, value))
       throw new PipelineError(
         'REWARD_OUT_OF_RANGE',
-        kind === 'binary' ? `value ${value}: binary rewards are from 0 to 1` : `value ${value} is not a finite number`,
+        kind === 'binary'
+          ? `value ${value}: binary rewards are from 0 to 1`
+          : `value ${value} is not a finite number`,
       );
     const now = this.now();
     const out = await this.o.store.reward(campaignId, decisionId, value, now, e.gamma);
@@ -227,7 +235,10 @@ export class CampaignService {
         const made = decisionTime(decisionId);
         if (made !== undefined && made + decisionLifetime(e.campaign) < now)
           throw new PipelineError('DECISION_EXPIRED', `decision "${decisionId}" expired`);
-        throw new PipelineError('UNKNOWN_DECISION', `no decision "${decisionId}" in campaign "${campaignId}"`);
+        throw new PipelineError(
+          'UNKNOWN_DECISION',
+          `no decision "${decisionId}" in campaign "${campaignId}"`,
+        );
       }
     }
   }
@@ -273,7 +284,8 @@ export class CampaignService {
   /** Applies every default reward due now; returns how many. Safe with other processes doing the same. */
   async applyDefaults(limit = 1000): Promise<number> {
     if (this.now() - this.gammasAt >= GAMMAS_EVERY_MS) {
-      for (const c of await this.o.store.list()) this.gammas.set(c.id, policyGamma(c.policy, c.policy_options));
+      for (const c of await this.o.store.list())
+        this.gammas.set(c.id, policyGamma(c.policy, c.policy_options));
       this.gammasAt = this.now();
     }
     let total = 0;
@@ -393,7 +405,8 @@ export class CampaignService {
     const gamma = policyGamma(campaign.policy, campaign.policy_options);
     this.gammas.set(id, gamma);
     const segments = new Map<string, Map<string, ArmStats>>();
-    for (const [s, list] of Object.entries(arms.segments ?? {})) segments.set(s, new Map(list.map((a) => [a.arm, a])));
+    for (const [s, list] of Object.entries(arms.segments ?? {}))
+      segments.set(s, new Map(list.map((a) => [a.arm, a])));
     if (segment !== undefined && !segments.has(segment)) segments.set(segment, new Map());
     return {
       campaign,
@@ -418,6 +431,11 @@ export class CampaignService {
     });
     Object.assign(e, { ...fresh, refreshing: e.refreshing });
   }
+}
+
+function finite(x: number): number {
+  if (Number.isNaN(x)) return 0;
+  return x > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
 }
 
 /** What one stream feedback event does to the arm statistics of its campaign (undefined: nothing). */

@@ -52,7 +52,7 @@ export type RewardOutcome =
   | { status: 'applied'; arm: ArmStats; clock: number }
   /** The decision was rewarded before (by this path or another): nothing changed. */
   | { status: 'duplicate' }
-  /** Past `expires_at`: too late (its default reward, if any, stands). */
+  /** Past `expires_at`: too late (its default reward, if any, stands), rewarded before or not. */
   | { status: 'expired' }
   /** No such decision in this campaign. */
   | { status: 'unknown' };

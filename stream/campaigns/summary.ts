@@ -54,12 +54,21 @@ function interval(kind: RewardKind, a: ArmStats, prior: Prior | undefined, mean:
 }
 
 /** The campaign's arms as the API shows them: live arms first in their order, then retired ones. */
-export function summarize(c: Campaign, arms: CampaignArms, priors: ReadonlyMap<string, Prior>): CampaignSummary {
+export function summarize(
+  c: Campaign,
+  arms: CampaignArms,
+  priors: ReadonlyMap<string, Prior>,
+): CampaignSummary {
   const byArm = new Map(arms.arms.map((a) => [a.arm, a]));
   const names = [...c.arms, ...c.retired];
   const stats = names.map(
     (arm) =>
-      byArm.get(arm) ?? { arm, pulls: 0, obs: { n: 0, sum: 0, sumSq: 0 }, disc: { n: 0, sum: 0, sumSq: 0, at: 0 } },
+      byArm.get(arm) ?? {
+        arm,
+        pulls: 0,
+        obs: { n: 0, sum: 0, sumSq: 0 },
+        disc: { n: 0, sum: 0, sumSq: 0, at: 0 },
+      },
   );
   const pulls = stats.reduce((n, a) => n + a.pulls, 0);
   const observations = stats.reduce((n, a) => n + a.obs.n, 0);
@@ -84,5 +93,13 @@ export function summarize(c: Campaign, arms: CampaignArms, priors: ReadonlyMap<s
     if (r.retired || r.observations === 0) continue;
     if (!leader || r.mean > leader.mean || (r.mean === leader.mean && r.pulls > leader.pulls)) leader = r;
   }
-  return { id: c.id, policy: c.policy, reward: c.reward, pulls, observations, leader: leader?.arm ?? null, arms: rows };
+  return {
+    id: c.id,
+    policy: c.policy,
+    reward: c.reward,
+    pulls,
+    observations,
+    leader: leader?.arm ?? null,
+    arms: rows,
+  };
 }

@@ -30,6 +30,7 @@ const ndjsonPost = (url: string, body: string): InjectOptions => ({
  * Every route of the API, with the scope it needs and a request that succeeds with it. A route
  * added without a line here fails the first test.
  */
+let campaigns = 0;
 const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions; ok: number }> = {
   'GET /': { scope: 'public', request: () => ({ url: '/' }), ok: 200 },
   'GET /app.js': { scope: 'public', request: () => ({ url: '/app.js' }), ok: 200 },
@@ -85,6 +86,37 @@ const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions;
   'POST /v1/alerts/:id/resolve': {
     scope: 'admin',
     request: () => ({ method: 'POST', url: '/v1/alerts/nope/resolve', payload: {} }),
+    ok: 404,
+  },
+  'POST /v1/campaigns': {
+    scope: 'decide',
+    request: () => ({
+      method: 'POST',
+      url: '/v1/campaigns',
+      payload: { id: `c-${++campaigns}`, arms: ['a'] },
+    }),
+    ok: 201,
+  },
+  'PUT /v1/campaigns/:id': {
+    scope: 'decide',
+    request: () => ({ method: 'PUT', url: '/v1/campaigns/nope', payload: { arms: ['a'] } }),
+    ok: 404,
+  },
+  'GET /v1/campaigns': { scope: 'read', request: () => ({ url: '/v1/campaigns' }), ok: 200 },
+  'GET /v1/campaigns/:id': { scope: 'read', request: () => ({ url: '/v1/campaigns/nope' }), ok: 404 },
+  'GET /v1/campaigns/:id/roi': { scope: 'read', request: () => ({ url: '/v1/campaigns/nope/roi' }), ok: 404 },
+  'POST /v1/campaigns/:id/decide': {
+    scope: 'decide',
+    request: () => ({ method: 'POST', url: '/v1/campaigns/nope/decide', payload: {} }),
+    ok: 404,
+  },
+  'POST /v1/campaigns/:id/reward': {
+    scope: 'decide',
+    request: () => ({
+      method: 'POST',
+      url: '/v1/campaigns/nope/reward',
+      payload: { decision_id: 'd', value: 1 },
+    }),
     ok: 404,
   },
   'GET /v1/live': { scope: 'read', request: () => ({ url: '/v1/live' }), ok: 200 },
@@ -156,9 +188,10 @@ t.test('an unknown route is a 404 with or without a key', async (t) => {
   t.equal(res.json().error.code, 'NOT_FOUND');
 });
 
-t.test('the decide scope is defined though no route needs it yet', async (t) => {
+t.test('the decide scope: campaign systems define, decide and reward, but read nothing else', async (t) => {
   t.ok(SCOPES.includes('decide'));
   t.equal((await send('GET /v1/brands', bearer('decide'))).statusCode, 403, 'decide does not imply read');
+  t.equal((await send('POST /v1/events', bearer('decide'))).statusCode, 403, 'nor ingest');
 });
 
 const wsUrl = `${running.url.replace(/^http/, 'ws')}/v1/stream`;

@@ -11,13 +11,20 @@ const running = await startTestApp(['--campaign-defaults-every-ms', '50']);
 t.teardown(() => running.stop());
 const app = running.app;
 
-const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, payload: payload as object });
+const post = (url: string, payload: unknown) =>
+  app.inject({ method: 'POST', url, payload: payload as object });
 const get = (url: string) => app.inject({ method: 'GET', url });
 
 t.test('create, list, get: 201, the definition, zero statistics', async (t) => {
   const res = await post('/v1/campaigns', { id: 'c-basic', arms: ['a', 'b', 'c'], policy: 'thompson' });
   t.equal(res.statusCode, 201, res.body);
-  t.match(res.json(), { id: 'c-basic', arms: ['a', 'b', 'c'], retired: [], policy: 'thompson', reward: 'binary' });
+  t.match(res.json(), {
+    id: 'c-basic',
+    arms: ['a', 'b', 'c'],
+    retired: [],
+    policy: 'thompson',
+    reward: 'binary',
+  });
   const again = await post('/v1/campaigns', { id: 'c-basic', arms: ['a'] });
   t.equal(again.statusCode, 409);
   t.equal(again.json().error.code, 'CAMPAIGN_EXISTS');
@@ -76,8 +83,18 @@ t.test('decide and reward: ids, rankings, once per decision, codes', async (t) =
 
   const cases: [string, unknown, number, string][] = [
     ['/v1/campaigns/c-dr/reward', { decision_id: 'no-such-decision', value: 1 }, 404, 'UNKNOWN_DECISION'],
-    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 2 }, 400, 'REWARD_OUT_OF_RANGE'],
-    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: -0.5 }, 400, 'REWARD_OUT_OF_RANGE'],
+    [
+      '/v1/campaigns/c-dr/reward',
+      { decision_id: decision.decision_id, value: 2 },
+      400,
+      'REWARD_OUT_OF_RANGE',
+    ],
+    [
+      '/v1/campaigns/c-dr/reward',
+      { decision_id: decision.decision_id, value: -0.5 },
+      400,
+      'REWARD_OUT_OF_RANGE',
+    ],
     ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id }, 400, 'BAD_REQUEST'],
     ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 'x' }, 400, 'BAD_REQUEST'],
     ['/v1/campaigns/nope/reward', { decision_id: decision.decision_id, value: 1 }, 404, 'UNKNOWN_CAMPAIGN'],
@@ -100,6 +117,27 @@ t.test('decide without a body', async (t) => {
   await post('/v1/campaigns', { id: 'c-nobody', arms: ['a', 'b'] });
   const res = await app.inject({ method: 'POST', url: '/v1/campaigns/c-nobody/decide' });
   t.equal(res.statusCode, 200, res.body);
+  const empty = await app.inject({
+    method: 'POST',
+    url: '/v1/campaigns/c-nobody/decide',
+    headers: { 'content-type': 'application/json' },
+    payload: '',
+  });
+  t.equal(empty.statusCode, 200, 'an empty JSON body too');
+  const broken = await app.inject({
+    method: 'POST',
+    url: '/v1/campaigns/c-nobody/decide',
+    headers: { 'content-type': 'application/json' },
+    payload: '{"context":',
+  });
+  t.equal(broken.statusCode, 400, 'broken JSON is 400');
+  t.equal(broken.json().error.code, 'BAD_REQUEST');
+});
+
+t.test('UCB ranks arms never observed with a finite score', async (t) => {
+  await post('/v1/campaigns', { id: 'c-ucb', arms: ['a', 'b'], policy: 'ucb1' });
+  const d = (await post('/v1/campaigns/c-ucb/decide', {})).json();
+  for (const r of d.ranking) t.type(r.score, 'number');
 });
 
 t.test('default rewards: applied after after_ms; a later reward gets 410', async (t) => {
@@ -111,11 +149,19 @@ t.test('default rewards: applied after after_ms; a later reward gets 410', async
   const d = (await post('/v1/campaigns/c-default/decide', {})).json();
   const rewarded = await post('/v1/campaigns/c-default/decide', {});
   await post('/v1/campaigns/c-default/reward', { decision_id: rewarded.json().decision_id, value: 1 });
-  const s = await eventually(async () => {
-    const v = (await get('/v1/campaigns/c-default')).json();
-    return v.arms[0].observations === 2 ? v : undefined;
-  }, 5000, 'the default reward');
-  t.match(s.arms[0], { pulls: 2, observations: 2, reward_sum: 1, mean: 0.5 }, 'default 0 for one, 1 for the other');
+  const s = await eventually(
+    async () => {
+      const v = (await get('/v1/campaigns/c-default')).json();
+      return v.arms[0].observations === 2 ? v : undefined;
+    },
+    5000,
+    'the default reward',
+  );
+  t.match(
+    s.arms[0],
+    { pulls: 2, observations: 2, reward_sum: 1, mean: 0.5 },
+    'default 0 for one, 1 for the other',
+  );
   const late = await post('/v1/campaigns/c-default/reward', { decision_id: d.decision_id, value: 1 });
   t.equal(late.statusCode, 410);
   t.equal(late.json().error.code, 'DECISION_EXPIRED');
@@ -193,7 +239,11 @@ t.test('WebSocket campaign:<id> pushes the arms as they change', async (t) => {
   ws.on('message', (m) => messages.push(JSON.parse(String(m))));
   await new Promise((r) => ws.once('open', r));
   ws.send(JSON.stringify({ op: 'subscribe', channels: ['campaign:c-ws'] }));
-  await eventually(async () => (messages.some((m) => m.type === 'campaign') ? true : undefined), 5000, 'snapshot');
+  await eventually(
+    async () => (messages.some((m) => m.type === 'campaign') ? true : undefined),
+    5000,
+    'snapshot',
+  );
   for (let i = 0; i < 3; i++) await post('/v1/campaigns/c-ws/decide', {});
   const seen = await eventually(
     async () => messages.find((m) => m.type === 'campaign' && m.campaign?.pulls === 3),
@@ -216,9 +266,17 @@ t.test('feedback from the stream: arms learn from it and ROI is served', async (
   for (let i = 0; i < 100; i++) {
     const arm = i % 2 === 0 ? 'cheap' : 'dear';
     lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'impression', ts: now + i });
-    if (i % 4 === 0) lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'click', ts: now + i + 1 });
+    if (i % 4 === 0)
+      lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'click', ts: now + i + 1 });
     if (i % 8 === 0)
-      lines.push({ campaign: 'c-roi', arm, decision_id: `ext-${i}`, kind: 'conversion', value: 2, ts: now + i + 2 });
+      lines.push({
+        campaign: 'c-roi',
+        arm,
+        decision_id: `ext-${i}`,
+        kind: 'conversion',
+        value: 2,
+        ts: now + i + 2,
+      });
   }
   const res = await app.inject({
     method: 'POST',
@@ -226,17 +284,25 @@ t.test('feedback from the stream: arms learn from it and ROI is served', async (
     headers: { 'content-type': 'application/x-ndjson' },
     payload: ndjson(lines),
   });
-  t.equal(res.statusCode, 200, res.body);
-  const s = await eventually(async () => {
-    const v = (await get('/v1/campaigns/c-roi')).json();
-    return v.pulls === 100 ? v : undefined;
-  }, 10_000, 'stream impressions to count as pulls');
+  t.equal(res.statusCode, 202, res.body);
+  const s = await eventually(
+    async () => {
+      const v = (await get('/v1/campaigns/c-roi')).json();
+      return v.pulls === 100 ? v : undefined;
+    },
+    10_000,
+    'stream impressions to count as pulls',
+  );
   const cheap = s.arms.find((a: { arm: string }) => a.arm === 'cheap');
   t.match(cheap, { pulls: 50, observations: 50, reward_sum: 25 }, 'impressions observe 0, clicks credit 1');
-  const roi = await eventually(async () => {
-    const v = (await get('/v1/campaigns/c-roi/roi')).json();
-    return v.arms?.find((a: { arm: string }) => a.arm === 'cheap')?.impressions === 50 ? v : undefined;
-  }, 10_000, 'ROI rows');
+  const roi = await eventually(
+    async () => {
+      const v = (await get('/v1/campaigns/c-roi/roi')).json();
+      return v.arms?.find((a: { arm: string }) => a.arm === 'cheap')?.impressions === 50 ? v : undefined;
+    },
+    10_000,
+    'ROI rows',
+  );
   const c = roi.arms.find((a: { arm: string }) => a.arm === 'cheap');
   t.match(c, { impressions: 50, clicks: 25, conversions: 13, revenue: 26, cost: 0.5 });
   t.equal(c.roi, (26 - 0.5) / 0.5);

@@ -175,6 +175,11 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
         sameArm(t, r.arm, want, 'the arm after the reward');
       }
       t.same(await store.reward(c.id, d.id, 1, d.at + 20, 1), { status: 'duplicate' });
+      t.same(
+        await store.reward(c.id, d.id, 1, d.expires_at + 1, 1),
+        { status: 'expired' },
+        'a repeat after the lifetime is expired, not a duplicate',
+      );
       const arms = await store.arms(c.id, ['mobile']);
       t.equal(arms.clock, 1, 'counted once');
       t.equal(armOf(arms, 'red')?.obs.n, 1);
