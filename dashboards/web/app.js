@@ -248,7 +248,7 @@ function renderCampaigns() {
               el(
                 'td',
                 { className: 'share' },
-                el('span', { className: 'bar', style: `width:${pct(a.share)}` }),
+                el('span', { className: 'bar', style: `width:${Math.round(60 * a.share)}px` }),
                 pct(a.share),
               ),
             );
