@@ -63,8 +63,15 @@ export type {
   OperatorOutput,
   TableWrite,
   LiveUpdate,
+  KeyedFeedback,
 } from './operators/operator.js';
 export { OPERATORS, OPERATOR_NAMES, selectOperators, operatorTables } from './operators/registry.js';
+export {
+  CampaignWindows,
+  campaignWindows,
+  DEFAULT_CAMPAIGN_WINDOW_MS,
+} from './operators/campaign-windows.js';
+export { CAMPAIGN_WINDOWS_TABLE, type CampaignWindowRow } from './campaigns/windows-table.js';
 export { WindowAggregates, windowAggregates, toRow } from './operators/window-aggregates.js';
 export {
   BrandActivity,

@@ -1,4 +1,4 @@
-import type { EnrichedEvent } from '../model/events.js';
+import type { EnrichedEvent, FeedbackEvent } from '../model/events.js';
 import type { TableSpec } from '../store/table.js';
 import type { WindowSpec } from '../windows/index.js';
 
@@ -26,6 +26,22 @@ export interface Operator {
    * before) has closed. Rows must carry `version` (the input sequence of the batch's last message).
    */
   emit(watermark: number, version: number): OperatorOutput;
+  /**
+   * Optional second input: campaign feedback (the partition's FEEDBACK stream). An operator that
+   * has it makes the host read feedback too (a second partition loop). `key` is the line's
+   * idempotency key (`campaign:decision_id:kind`, or its position `fb:partition:seq:line` when it
+   * has no decision id; the same on every replay). Returns the windows the feedback came too late
+   * for, like `fold`. The two inputs interleave in no set order, so an operator's state must
+   * depend only on each input's own order: feedback has no social watermark, an operator that
+   * needs one keeps its own from the feedback's times.
+   */
+  foldFeedback?(event: FeedbackEvent, key: string): readonly string[] | void;
+  /**
+   * After a feedback batch: what changed since the last call, like `emit`. `version` is the
+   * feedback input's sequence of the batch's last message; rows of tables written from feedback
+   * carry it (a table is written from one input only, so its versions grow with that input).
+   */
+  emitFeedback?(version: number): OperatorOutput;
   /** JSON-safe state; restore(snapshot()) gives an operator that behaves the same from there on. */
   snapshot(): unknown;
   restore(state: unknown): void;
@@ -52,11 +68,23 @@ export interface DurableMessage {
   data: unknown;
 }
 
+/** One piece of campaign feedback with its idempotency key (see Operator.foldFeedback). */
+export interface KeyedFeedback {
+  key: string;
+  event: FeedbackEvent;
+}
+
 export interface OperatorOutput {
   writes: TableWrite[];
   live: LiveUpdate[];
   /** Messages for later stages (durable); most operators have none. */
   publish?: DurableMessage[];
+  /**
+   * Feedback for the campaigns' arm statistics (bandits): the host hands it to its `onFeedback`
+   * hook after writing the rows and before the checkpoint. A replay after a crash hands the same
+   * items again, so whoever applies them must do so at most once per `key`.
+   */
+  feedback?: KeyedFeedback[];
 }
 
 export const NO_OUTPUT: OperatorOutput = Object.freeze({ writes: [], live: [] }) as OperatorOutput;
@@ -70,6 +98,13 @@ export interface OperatorContext {
   spikeWindowMs?: number;
   /** The configured brands' names. */
   brandNames?: readonly string[];
+  /**
+   * The social watermark's allowed out-of-orderness (ms); operators with a watermark of their own
+   * (feedback) use the same. The host always sets it; default 0 when an operator is made alone.
+   */
+  outOfOrdernessMs?: number;
+  /** The `campaigns` operator's window (`--campaign-window`, ms); default 1 hour. */
+  campaignWindowMs?: number;
 }
 
 /** A registry entry: how to make the operator, and the tables it writes (each created by a migration). */

@@ -1,4 +1,5 @@
 import { brandActivity } from './brand-activity.js';
+import { campaignWindows } from './campaign-windows.js';
 import { spikeWindows } from './spike-windows.js';
 import type { OperatorDefinition } from './operator.js';
 import { windowAggregates } from './window-aggregates.js';
@@ -8,7 +9,12 @@ import { windowAggregates } from './window-aggregates.js';
  * its operator in this folder, its table's migration in store/clickhouse/migrations.ts, and one
  * line here (README → Adding an analysis).
  */
-export const OPERATORS: readonly OperatorDefinition[] = [windowAggregates, brandActivity, spikeWindows];
+export const OPERATORS: readonly OperatorDefinition[] = [
+  windowAggregates,
+  brandActivity,
+  spikeWindows,
+  campaignWindows,
+];
 
 export const OPERATOR_NAMES: readonly string[] = OPERATORS.map((o) => o.name);
 

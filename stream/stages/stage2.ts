@@ -10,10 +10,12 @@ import {
   decodeSocialLine,
   eventKey,
   RECEIVED_TS_HEADER,
+  validateFeedbackEvent,
   type EnrichedEvent,
+  type FeedbackEvent,
   type SocialEvent,
 } from '../model/events.js';
-import type { OperatorContext, OperatorDefinition } from '../operators/operator.js';
+import type { KeyedFeedback, OperatorContext, OperatorDefinition } from '../operators/operator.js';
 import { OPERATORS } from '../operators/registry.js';
 import { WINDOW_TABLE, type Store } from '../store/store.js';
 import type { TableSpec } from '../store/table.js';
@@ -40,8 +42,8 @@ export interface Stage2Options {
   settings: WindowSettings;
   /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
   operators?: readonly OperatorDefinition[];
-  /** What some operators need beside the windows: the spike window, the brands' names. */
-  operatorContext?: Pick<OperatorContext, 'spikeWindowMs' | 'brandNames'>;
+  /** What some operators need beside the windows: the spike window, the brands' names, the campaign window. */
+  operatorContext?: Pick<OperatorContext, 'spikeWindowMs' | 'brandNames' | 'campaignWindowMs'>;
   input: Stage2Input;
   checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;
@@ -54,6 +56,13 @@ export interface Stage2Options {
   dedupWindowMs?: number;
   /** Also keeps every event of a batch with its brands and sentiment (for drill-down), before the checkpoint. */
   keepEnriched?: (events: EnrichedEvent[]) => Promise<void>;
+  /**
+   * Applies the campaign feedback of a feedback batch (the `campaigns` operator's KeyedFeedback) to
+   * the arm statistics. Called after the batch's rows are written and before the checkpoint, with
+   * every valid feedback event of the batch (none: not called). A replay after a crash calls it again
+   * with the same keys for the part read again, so its effects must be idempotent by `key`.
+   */
+  onFeedback?: (items: readonly KeyedFeedback[]) => Promise<void>;
 }
 
 interface SavedCheckpoint {
@@ -61,6 +70,11 @@ interface SavedCheckpoint {
   v: 1 | 2 | 3;
   /** Every message up to this stream sequence is folded into `state`. */
   seq: number;
+  /**
+   * v3, when an operator reads feedback: every feedback message up to this FEEDBACK stream sequence
+   * is folded into `state` too. Missing (older checkpoints): feedback is read from the start.
+   */
+  fseq?: number;
   /** v3: OperatorsSnapshot. v1 and v2: the window state `{ watermark, operators: [one per window] }`. */
   state: unknown;
   /** Where the de-duplication index's live generations start; their keys are read again from the input. */
@@ -78,6 +92,9 @@ function operatorsState(cp: SavedCheckpoint, windows: readonly WindowSpec[]): Op
 
 /** Stage 2 lets the event loop run after about this many events of a batch. */
 const YIELD_EVERY_EVENTS = 2000;
+
+/** The feedback loop's stage: its durable consumer (`aggregate-feedback-<partition>`) and its batch metrics. */
+const FEEDBACK_STAGE = 'aggregate-feedback';
 
 /** What reading one batch gave, before the operators' output is written. */
 interface BatchRead {
@@ -103,10 +120,19 @@ export class Stage2Processor {
   /** After a restore: messages from here up to the checkpoint are read again only to refill `dedup`. */
   private replayFrom = Number.POSITIVE_INFINITY;
   private loop: ConsumerLoop | undefined;
+  /** Reads the partition's campaign feedback, when an enabled operator reads it. */
+  private feedbackLoop: ConsumerLoop | undefined;
+  /** The two loops' batches run one at a time, in this chain, so the state never holds half a batch. */
+  private batches: Promise<void> = Promise.resolve();
+  /** A batch failed: the batches queued behind it do nothing until the restart has restored the checkpoint. */
+  private failed = false;
   private lastSeq = 0;
+  /** The FEEDBACK stream sequence of the last feedback message folded into the state. */
+  private lastFeedbackSeq = 0;
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
   private checkpointedSeq = 0;
+  private checkpointedFeedbackSeq = 0;
   private readonly restarts: Restarts;
   private stopped = false;
 
@@ -118,7 +144,7 @@ export class Stage2Processor {
       stage: 'aggregate',
       partition: o.partition,
       instrumentation: o.instrumentation,
-      stopLoop: async () => this.loop?.stop(),
+      stopLoop: () => this.stopLoops(),
       start: () => this.start(),
       stopped: () => this.stopped,
     });
@@ -148,23 +174,32 @@ export class Stage2Processor {
     return this.checkpointedSeq;
   }
 
+  /** The feedback input position the last start restored (0: none, read from the beginning). */
+  restoredFeedbackFrom = 0;
+
   async start(): Promise<void> {
     this.stopped = false;
     const saved = await this.o.checkpoints.coordinator.loadCheckpoint(this.checkpointKey);
     this.state = this.freshState();
     this.dedup = new DedupIndex(this.dedup.windowMs);
     this.lastSeq = 0;
+    this.lastFeedbackSeq = 0;
     if (saved !== undefined) {
       const cp = JSON.parse(saved) as SavedCheckpoint;
       this.state.restore(operatorsState(cp, this.o.settings.windows));
       this.dedup.restore(cp.dedup);
       this.lastSeq = cp.seq;
+      this.lastFeedbackSeq = cp.fseq ?? 0;
     }
     this.replayFrom = this.dedup.replayFrom ?? Number.POSITIVE_INFINITY;
     this.checkpointedSeq = this.lastSeq;
+    this.checkpointedFeedbackSeq = this.lastFeedbackSeq;
     this.restoredFrom = this.lastSeq;
+    this.restoredFeedbackFrom = this.lastFeedbackSeq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
+    this.batches = Promise.resolve();
+    this.failed = false;
     const { input, partition } = this.o;
     this.loop = await startPartitionLoop({
       bus: this.o.bus,
@@ -175,10 +210,56 @@ export class Stage2Processor {
       ackPolicy: 'none',
       startSeq: Math.min(this.replayFrom, this.lastSeq + 1),
       batchSize: this.o.batchSize ?? 1000,
-      handle: (batch) => this.handle(batch),
+      handle: (batch) => this.serialized(() => this.handle(batch)),
       instrumentation: this.o.instrumentation,
       onFatal: () => this.restarts.request(),
     });
+    // No operator reads feedback: no second loop, the social path is as it was.
+    if (!this.state.readsFeedback) return;
+    try {
+      this.feedbackLoop = await startPartitionLoop({
+        bus: this.o.bus,
+        stream: 'FEEDBACK',
+        filterSubject: Subjects.feedback(partition),
+        stage: FEEDBACK_STAGE,
+        partition,
+        ackPolicy: 'none',
+        startSeq: this.lastFeedbackSeq + 1,
+        batchSize: this.o.batchSize ?? 1000,
+        handle: (batch) => this.serialized(() => this.handleFeedback(batch)),
+        instrumentation: this.o.instrumentation,
+        onFatal: () => this.restarts.request(),
+      });
+    } catch (err) {
+      await this.stopLoops();
+      throw err;
+    }
+  }
+
+  /** Stops both loops (each waits for its batch in progress). */
+  private async stopLoops(): Promise<void> {
+    const loops = [this.loop, this.feedbackLoop];
+    this.loop = undefined;
+    this.feedbackLoop = undefined;
+    await Promise.all(loops.map((l) => l?.stop()));
+  }
+
+  /**
+   * Runs the two loops' batches one after the other. After a failed batch, the batches queued
+   * behind it are skipped: the restart that follows restores the last checkpoint and reads them again.
+   */
+  private serialized(batch: () => Promise<void>): Promise<void> {
+    const run = this.batches.then(async () => {
+      if (this.failed) return;
+      try {
+        await batch();
+      } catch (err) {
+        this.failed = true;
+        throw err;
+      }
+    });
+    this.batches = run.catch(() => undefined);
+    return run;
   }
 
   /** One event line: a raw event (enriched here when fused) or stage 1's enriched event. */
@@ -227,9 +308,7 @@ export class Stage2Processor {
       lagMs: read.lagMs,
     });
     this.sinceCheckpoint += read.events;
-    const { everyEvents, everyMs } = this.o.checkpoints;
-    if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
-      await this.checkpoint();
+    await this.checkpointIfDue();
   }
 
   /** Reads a batch: skips what the state holds, drops repeats, enriches, folds. */
@@ -272,24 +351,82 @@ export class Stage2Processor {
         out.lagMs.push(now - event.received_ts);
         if (this.o.keepEnriched) out.kept.push(event);
         const lateFor = this.state.fold(event);
-        if (lateFor.length > 0) out.letters.push(this.late(event, lateFor, line));
+        if (lateFor.length > 0) out.letters.push(this.late(event.source, event.id, lateFor, line));
       }
     }
     tally.report(instrumentation);
     return out;
   }
 
-  /** An event too late for some windows: counted per window, dead-lettered once (a replay adds none). */
-  private late(event: EnrichedEvent, lateFor: readonly string[], line: Uint8Array): Promise<void> {
-    for (const window of lateFor) this.o.instrumentation.emit('event.late', { source: event.source, window });
+  /**
+   * An event too late for some windows: counted per window, dead-lettered once (a replay adds
+   * none). `id` identifies it within its source (feedback: its idempotency key).
+   */
+  private late(source: string, id: string, lateFor: readonly string[], line: Uint8Array): Promise<void> {
+    for (const window of lateFor) this.o.instrumentation.emit('event.late', { source, window });
     return this.o.deadLetters.send(
       'aggregate',
       'late_event',
       `late for window ${lateFor.join(', ')}`,
       line,
-      event.source,
-      `late:${event.source}:${event.id}`,
+      source,
+      `late:${source}:${id}`,
     );
+  }
+
+  /**
+   * One feedback batch: folds each valid line (a message holds one FeedbackEvent or several as
+   * NDJSON) with its idempotency key, writes what the feedback readers emit, hands their keyed
+   * feedback to `onFeedback`, and checkpoints when due. Lines that do not decode or validate are
+   * dead-lettered; feedback too late for the windows is counted and dead-lettered.
+   */
+  private async handleFeedback(batch: BusMessage[]): Promise<void> {
+    const version = batch[batch.length - 1]!.seq;
+    if (version <= this.lastFeedbackSeq) return;
+    const { partition, instrumentation, deadLetters } = this.o;
+    const now = Date.now();
+    const letters: Promise<void>[] = [];
+    const lagMs: number[] = [];
+    let events = 0;
+    for (const msg of batch) {
+      if (msg.seq <= this.lastFeedbackSeq) continue;
+      const lines = splitLines(msg.data);
+      events += lines.length;
+      for (let i = 0; i < lines.length; i++) {
+        const line = lines[i]!;
+        let event: FeedbackEvent;
+        try {
+          const v = validateFeedbackEvent(decodeJson<unknown>(line));
+          if (!v.ok) throw new Error(`${v.reason}: ${v.detail}`);
+          event = v.value;
+        } catch (err) {
+          letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
+          continue;
+        }
+        const key =
+          event.decision_id !== undefined
+            ? `${event.campaign}:${event.decision_id}:${event.kind}`
+            : `fb:${partition}:${msg.seq}:${i}`;
+        lagMs.push(now - msg.timestamp);
+        const lateFor = this.state.foldFeedback(event, key);
+        if (lateFor.length > 0) letters.push(this.late('feedback', key, lateFor, line));
+      }
+    }
+    this.lastFeedbackSeq = version;
+    const output = this.state.emitFeedback(version);
+    await this.write(output);
+    await Promise.all(letters);
+    if (output.feedback.length > 0) await this.o.onFeedback?.(output.feedback);
+    instrumentation.emit('batch.processed', { stage: FEEDBACK_STAGE, partition, size: events, lagMs });
+    this.sinceCheckpoint += events;
+    await this.checkpointIfDue();
+  }
+
+  /** Checkpoints once enough events (of both inputs) or enough time went by since the last one. */
+  private async checkpointIfDue(): Promise<void> {
+    const { everyEvents, everyMs } = this.o.checkpoints;
+    if (this.sinceCheckpoint >= everyEvents || Date.now() - this.lastCheckpointAt >= everyMs)
+      await this.checkpoint();
   }
 
   /** The operators' rows to the store, their durable messages and live updates to the bus. */
@@ -312,19 +449,31 @@ export class Stage2Processor {
   /** Flushes the store, then saves state and position together; throws LeaseLostError if fenced off. */
   async checkpoint(): Promise<void> {
     const seq = this.lastSeq;
+    const fseq = this.lastFeedbackSeq;
     const state = this.state.snapshot();
     const dedup = this.dedup.snapshot();
-    const value: SavedCheckpoint = { v: 3, seq, state, dedup, savedAt: Date.now() };
+    const value: SavedCheckpoint = {
+      v: 3,
+      seq,
+      ...(this.state.readsFeedback && { fseq }),
+      state,
+      dedup,
+      savedAt: Date.now(),
+    };
     await saveCheckpoint(this.o.store, this.o.checkpoints, this.checkpointKey, value);
     this.checkpointedSeq = seq;
+    this.checkpointedFeedbackSeq = fseq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();
     this.o.instrumentation.emit('checkpoint.saved', { stage: 'aggregate', partition: this.o.partition, seq });
   }
 
-  /** Messages in the partition's input not read yet. */
+  /** Messages in the partition's inputs (social and, when read, feedback) not read yet. */
   async pending(): Promise<number> {
-    return this.loop ? (await this.loop.info()).numPending : 0;
+    const [social, feedback] = await Promise.all(
+      [this.loop, this.feedbackLoop].map(async (l) => (l ? (await l.info()).numPending : 0)),
+    );
+    return social! + feedback!;
   }
 
   /**
@@ -334,8 +483,13 @@ export class Stage2Processor {
   async stop(options: { checkpoint: boolean } = { checkpoint: true }): Promise<void> {
     this.stopped = true;
     await this.restarts.settled();
-    await this.loop?.stop();
-    if (options.checkpoint && this.lastSeq > this.checkpointedSeq) await this.checkpoint();
+    await this.stopLoops();
+    if (
+      options.checkpoint &&
+      !this.failed &&
+      (this.lastSeq > this.checkpointedSeq || this.lastFeedbackSeq > this.checkpointedFeedbackSeq)
+    )
+      await this.checkpoint();
   }
 }
 

@@ -6,10 +6,16 @@ import { EventIngestor } from '../../ingest/index.js';
 import type { SpikeSpec } from '../../ingest/synthetic/index.js';
 import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
 import { BrandMatcher } from '../../engines/text/index.js';
+import { joinLines } from '../../stream/model/event-batch.js';
 import {
   ACTIVITY_TABLE,
   AlertDetection,
   ALERTS_TABLE,
+  CAMPAIGN_WINDOWS_TABLE,
+  encodeJson,
+  partitionOf,
+  Subjects,
+  type FeedbackEvent,
   enrichEvent,
   PartitionOperators,
   spikeWindows,
@@ -102,10 +108,33 @@ async function setup(t: Test, seed: number, count: number, o: SetupOptions = {})
   const rate = o.rate ?? 150;
   const from = to - (o.minutes ?? Math.ceil(count / 50 / 60)) * MIN;
   const events = seededEvents(seed, DEFAULT_BRANDS, rate, from, to, o.spikes?.(from, to)).slice(0, count);
+  // Campaign feedback over the same span, about one per 25 posts.
+  const feedback = seededFeedback(seed, from, to, Math.min(4_000, Math.floor(events.length / 25)));
   const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database, tables: operatorTables() });
   t.teardown(() => store.close());
   const scorer = new RulesSentiment();
-  return { nats, flags, ingestor, events, store, scorer, to, bus };
+  return { nats, flags, ingestor, events, feedback, store, scorer, to, bus };
+}
+
+/**
+ * Seeded campaign feedback over [from, to), in time order give or take 2 s (never late): every
+ * kind, most with a decision id (ingest's message id), values that add up exactly in binary.
+ */
+function seededFeedback(seed: number, from: number, to: number, n: number): FeedbackEvent[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
+    return {
+      campaign: `campaign-${Math.floor(rnd() * 8)}`,
+      arm: `arm-${Math.floor(rnd() * 3)}`,
+      ...(i % 4 !== 0 && { decision_id: `decision-${seed}-${i}` }),
+      kind,
+      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
+      ts: Math.round(from + ((to - from) * i) / n + rnd() * 2_000),
+    };
+  });
 }
 
 async function publishInChunks(
@@ -113,17 +142,49 @@ async function publishInChunks(
   events: SocialEvent[],
   chunk: number,
   pauseMs: number,
+  withFeedback?: Pick<Setup, 'bus' | 'feedback'>,
 ): Promise<void> {
-  for (let i = 0; i < events.length; i += chunk) {
+  const chunks = Math.ceil(events.length / chunk);
+  const perChunk = withFeedback ? Math.ceil(withFeedback.feedback.length / chunks) : 0;
+  for (let i = 0, c = 0; i < events.length; i += chunk, c++) {
     // Many events per bus message, as ingest sends them, plus repeats of a few earlier events (as
     // retrying clients send them): stage 2 must drop those across its crashes too.
     const repeats = i === 0 ? [] : [events[i - 1]!, events[Math.floor(i / 2)]!, events[i - chunk]!];
     await ingestor.publishSocialBatch([...events.slice(i, i + chunk), ...repeats]);
+    if (withFeedback) await publishFeedback(ingestor, withFeedback, c * perChunk, (c + 1) * perChunk);
     await sleep(pauseMs);
   }
 }
 
+/**
+ * Feedback [from, to): half as ingest publishes it (one JSON event per message), half as NDJSON
+ * messages of several events each (as the API does).
+ */
+async function publishFeedback(
+  ingestor: EventIngestor,
+  s: Pick<Setup, 'bus' | 'feedback'>,
+  from: number,
+  to: number,
+): Promise<void> {
+  const slice = s.feedback.slice(from, to);
+  const half = Math.floor(slice.length / 2);
+  const byPartition = new Map<number, Uint8Array[]>();
+  for (const e of slice.slice(half)) {
+    const p = partitionOf(e.campaign, PARTITIONS);
+    byPartition.set(p, [...(byPartition.get(p) ?? []), encodeJson(e)]);
+  }
+  await Promise.all([
+    ...slice.slice(0, half).map((e) => ingestor.publishFeedback(e)),
+    ...[...byPartition].map(([p, lines]) => s.bus.publish(Subjects.feedback(p), joinLines(lines))),
+  ]);
+}
+
 type Setup = Awaited<ReturnType<typeof setup>>;
+
+type FeedbackCounts = Record<
+  'impressions' | 'clicks' | 'conversions' | 'rewards' | 'reward_sum' | 'revenue',
+  number
+>;
 
 /**
  * How each registered operator's stored results are checked against an offline computation of the
@@ -229,6 +290,64 @@ const EXACTNESS: Record<string, (t: Test, s: Setup) => Promise<void>> = {
       'activity by brand and hour of week equals the offline computation exactly',
     );
   },
+  async campaigns(t, s) {
+    // Offline: every feedback event counted once in its campaign, arm and 1-hour window (the
+    // default --campaign-window); none is late, as the generator keeps them within 2 s of order.
+    const windowMs = 3_600_000;
+    const empty = (): FeedbackCounts => ({
+      impressions: 0,
+      clicks: 0,
+      conversions: 0,
+      rewards: 0,
+      reward_sum: 0,
+      revenue: 0,
+    });
+    const expected = new Map<string, FeedbackCounts>();
+    for (const e of s.feedback) {
+      const key = `${e.campaign}|${e.arm}|${Math.floor(e.ts / windowMs) * windowMs}`;
+      const c = expected.get(key) ?? empty();
+      expected.set(key, c);
+      if (e.kind === 'impression') c.impressions++;
+      else if (e.kind === 'click') c.clicks++;
+      else if (e.kind === 'conversion') {
+        c.conversions++;
+        c.revenue += e.value ?? 0;
+      } else {
+        c.rewards++;
+        c.reward_sum += e.value ?? 0;
+      }
+    }
+    // Stored: the latest version of each row (FINAL), added up over the partitions.
+    const sizes = new Set<number>();
+    const read = async () => {
+      const out = new Map<string, FeedbackCounts>();
+      for (const r of await s.store.read(CAMPAIGN_WINDOWS_TABLE, {})) {
+        sizes.add(r.size_ms);
+        const key = `${r.campaign}|${r.arm}|${r.start}`;
+        const c = out.get(key) ?? empty();
+        out.set(key, c);
+        for (const k of Object.keys(c) as (keyof FeedbackCounts)[]) c[k] += r[k];
+      }
+      return out;
+    };
+    const count = (m: Map<string, FeedbackCounts>) =>
+      [...m.values()].reduce((n, c) => n + c.impressions + c.clicks + c.conversions + c.rewards, 0);
+    t.ok(s.feedback.length > 0, `${s.feedback.length} feedback events`);
+    const actual = await eventually(
+      async () => {
+        const a = await read();
+        return count(a) === s.feedback.length ? a : undefined;
+      },
+      60_000,
+      'campaign window totals to reach the feedback',
+    );
+    t.same([...sizes], [windowMs], 'rows of 1-hour windows');
+    t.same(
+      Object.fromEntries([...actual].sort()),
+      Object.fromEntries([...expected].sort()),
+      'campaign windows (impressions, clicks, conversions, rewards, sums) equal the offline count exactly',
+    );
+  },
 };
 
 async function expectExact(t: Test, s: Setup): Promise<void> {
@@ -244,7 +363,7 @@ t.test(
     let worker: WorkerProcess = spawnWorker('w-0', s.flags);
     t.teardown(() => worker.child.kill('SIGKILL'));
     await worker.ready;
-    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40);
+    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40, s);
     // Kill it four times at random moments, each time starting a fresh process with a new id.
     const rng = (() => {
       let x = 12345;
@@ -282,7 +401,7 @@ t.test(
       'the workers to take two partitions each',
     );
     t.same([...split[0]!, ...split[1]!].sort(), [0, 1, 2, 3], 'every partition has one owner');
-    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40);
+    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40, s);
     await sleep(800);
     w2.child.kill('SIGKILL');
     await w2.exited;

@@ -13,6 +13,7 @@ import {
   type SpikeWindowsMessage,
   type ActivityRow,
   type EnrichedEvent,
+  type FeedbackEvent,
   type OperatorContext,
 } from '../../stream/index.js';
 import { seededEvents } from '../helpers/oracle.js';
@@ -36,22 +37,78 @@ function events(seed: number, minutes: number): EnrichedEvent[] {
   );
 }
 
-/** Feeds events to an operator in batches of 50 as the host does; returns every batch's output. */
-function drive(
-  op: ReturnType<(typeof OPERATORS)[number]['create']>,
-  input: EnrichedEvent[],
-  firstVersion: number,
-) {
+/**
+ * Seeded campaign feedback over the same minutes: every kind, values on most, decision ids on
+ * most, times a little out of order, and a few far behind (late for their window).
+ */
+function feedback(seed: number, minutes: number, n: number): FeedbackEvent[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
+  const out: FeedbackEvent[] = [];
+  for (let i = 0; i < n; i++) {
+    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
+    const ts = Math.round(T0 + (i / n) * minutes * MIN - rnd() * 4_000 - (i % 97 === 96 ? 10 * MIN : 0));
+    out.push({
+      campaign: `c${Math.floor(rnd() * 3)}`,
+      arm: `a${Math.floor(rnd() * 2)}`,
+      ...(i % 5 !== 0 && { decision_id: `d${i}` }),
+      kind,
+      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 8) / 4 }),
+      ts,
+    });
+  }
+  return out;
+}
+
+/** Both inputs of an operator: social events and campaign feedback. */
+interface Input {
+  social: EnrichedEvent[];
+  feedback: FeedbackEvent[];
+}
+
+type AnyOperator = ReturnType<(typeof OPERATORS)[number]['create']>;
+
+const BATCH = 50;
+
+function batches(input: Input): number {
+  return Math.ceil(input.social.length / BATCH);
+}
+
+/** Batches [from, to) of the input: social in 50s, feedback spread over the same batches. */
+function slice(input: Input, from: number, to: number): Input {
+  const per = Math.ceil(input.feedback.length / batches(input));
+  return {
+    social: input.social.slice(from * BATCH, to * BATCH),
+    feedback: input.feedback.slice(from * per, to * per),
+  };
+}
+
+/**
+ * Feeds both inputs to an operator as the host does: a batch of 50 events, then (for operators that
+ * read feedback) a batch of feedback, each followed by its emit; returns every batch's output.
+ */
+function drive(op: AnyOperator, input: Input, firstVersion: number) {
   const outputs: unknown[] = [];
   let wm = -Infinity;
   let maxTs = -Infinity;
-  for (let i = 0; i < input.length; i += 50) {
-    for (const e of input.slice(i, i + 50)) {
+  const n = batches(input);
+  const per = Math.ceil(input.feedback.length / n);
+  for (let b = 0; b < n; b++) {
+    const i = b * BATCH;
+    for (const e of input.social.slice(i, i + BATCH)) {
       op.fold(e, wm);
       maxTs = Math.max(maxTs, e.ts);
     }
     wm = maxTs - 5_000;
     outputs.push(JSON.parse(JSON.stringify(op.emit(wm, firstVersion + i))));
+    if (!op.foldFeedback) continue;
+    const late: unknown[] = [];
+    input.feedback.slice(b * per, (b + 1) * per).forEach((f, j) => {
+      const key = f.decision_id ? `${f.campaign}:${f.decision_id}:${f.kind}` : `fb:1:${b}:${j}`;
+      late.push(op.foldFeedback!(f, key) ?? []);
+    });
+    outputs.push(late, JSON.parse(JSON.stringify(op.emitFeedback!(firstVersion + i))));
   }
   return outputs;
 }
@@ -60,49 +117,53 @@ function drive(
 // or the suite fails.
 for (const def of OPERATORS) {
   t.test(`operator ${def.name}: the operator contract`, async (t) => {
-    const input = events(7, 12);
-    t.ok(input.length > 300, 'enough input');
+    const input: Input = { social: events(7, 12), feedback: feedback(7, 12, 600) };
+    t.ok(input.social.length > 300, 'enough input');
 
     t.test('deterministic: the same input gives the same output', async (t) => {
       t.same(drive(def.create(context), input, 1), drive(def.create(context), input, 1));
     });
 
     t.test('snapshot round trip: a restored operator carries on exactly like the original', async (t) => {
-      const half = Math.floor(input.length / 2 / 50) * 50;
+      const half = Math.floor(batches(input) / 2);
       const original = def.create(context);
-      drive(original, input.slice(0, half), 1);
+      drive(original, slice(input, 0, half), 1);
       const state = JSON.parse(JSON.stringify(original.snapshot())) as unknown;
       const restored = def.create(context);
       restored.restore(state);
       t.same(restored.snapshot(), original.snapshot(), 'the snapshot survives JSON and restore');
       t.equal(restored.size, original.size, 'the same number of keys');
-      t.same(
-        drive(restored, input.slice(half), 1000),
-        drive(original, input.slice(half), 1000),
-        'the same output from there on',
-      );
+      const rest = slice(input, half, batches(input));
+      t.same(drive(restored, rest, 1000), drive(original, rest, 1000), 'the same output from there on');
     });
 
     t.test('restore(undefined) is an empty operator (switched on after the checkpoint)', async (t) => {
       const op = def.create(context);
-      drive(op, input.slice(0, 100), 1);
+      drive(op, slice(input, 0, 2), 1);
       op.restore(undefined);
       t.equal(op.size, 0);
       t.same(op.emit(Number.MAX_SAFE_INTEGER, 2).writes, [], 'nothing to write');
+      if (op.emitFeedback) t.same(op.emitFeedback(3).writes, [], 'no feedback rows either');
     });
 
     t.test('rows carry the version they were emitted at; durable messages a deterministic id', async (t) => {
       const op = def.create(context);
-      for (const e of input.slice(0, 200)) op.fold(e, -Infinity);
+      for (const e of input.social.slice(0, 200)) op.fold(e, -Infinity);
+      input.feedback.slice(0, 200).forEach((f, j) => op.foldFeedback?.(f, `k${j}`));
       const out = op.emit(T0 + 3 * MIN, 77);
-      t.ok(out.writes.length + (out.publish?.length ?? 0) > 0, 'something to write or publish');
-      for (const w of out.writes)
+      const fromFeedback = op.emitFeedback?.(77);
+      const writes = [...out.writes, ...(fromFeedback?.writes ?? [])];
+      t.ok(
+        writes.length + (out.publish?.length ?? 0) + (fromFeedback?.publish?.length ?? 0) > 0,
+        'something to write or publish',
+      );
+      for (const w of writes)
         t.ok(
           w.rows.every((r) => r.version === 77),
           `${w.table.name}: version 77`,
         );
       const again = def.create(context);
-      for (const e of input.slice(0, 200)) again.fold(e, -Infinity);
+      for (const e of input.social.slice(0, 200)) again.fold(e, -Infinity);
       t.same(
         again.emit(T0 + 3 * MIN, 78).publish?.map((m) => m.msgId),
         out.publish?.map((m) => m.msgId),
@@ -135,7 +196,11 @@ t.test(
 
     const none = new PartitionOperators({ ...context, outOfOrdernessMs: 5_000, operators: [] });
     for (const e of input) t.same(none.fold(e), []);
-    t.same(none.emit(1), { writes: [], live: [], publish: [] }, 'no operators: nothing to write');
+    t.same(
+      none.emit(1),
+      { writes: [], live: [], publish: [], feedback: [] },
+      'no operators: nothing to write',
+    );
     t.equal(none.watermark.current, host.watermark.current, 'the watermark still moves');
   },
 );

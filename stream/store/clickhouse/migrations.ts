@@ -2,6 +2,7 @@ import type { ClickHouseConnection } from './connection.js';
 import { ClickHouseError } from './errors.js';
 import { ident, sql, type SqlFragment } from './escape.js';
 import { ACTIVITY_TABLE } from '../../operators/brand-activity.js';
+import { CAMPAIGN_WINDOWS_TABLE } from '../../campaigns/windows-table.js';
 import { ALERTS_TABLE } from '../../stages/alert-rows.js';
 import {
   deadLettersTableSql,
@@ -29,6 +30,11 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: 'enriched events', statements: (db) => [enrichedTableSql(db)] },
   { version: 4, name: 'brand activity', statements: (db) => [operatorTableSql(db, ACTIVITY_TABLE)] },
   { version: 5, name: 'alerts', statements: (db) => [operatorTableSql(db, ALERTS_TABLE)] },
+  {
+    version: 6,
+    name: 'campaign windows',
+    statements: (db) => [operatorTableSql(db, CAMPAIGN_WINDOWS_TABLE)],
+  },
 ];
 
 // Lost races of two workers creating the same thing at once (a code 18.16 can still return).

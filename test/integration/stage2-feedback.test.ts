@@ -1,0 +1,312 @@
+import t from 'tap';
+import { RulesSentiment } from '../../engines/sentiment/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
+import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
+import { EventIngestor } from '../../ingest/index.js';
+import { joinLines } from '../../stream/model/event-batch.js';
+import {
+  CAMPAIGN_WINDOWS_TABLE,
+  decodeJson,
+  DeadLetters,
+  encodeJson,
+  Instrumentation,
+  leaseName,
+  MemoryBus,
+  MemoryCoordinator,
+  MemoryStore,
+  partitionOf,
+  pipelineStreams,
+  Stage2Processor,
+  Subjects,
+  type CampaignWindowRow,
+  type DeadLetter,
+  type FeedbackEvent,
+  type KeyedFeedback,
+  type WindowAggregate,
+} from '../../stream/index.js';
+import { directCount, seededEvents, totalPosts } from '../helpers/oracle.js';
+
+const MIN = 60_000;
+const PARTITIONS = 2;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `check` until it gives a value (this test needs no app, so not helpers/app.ts). */
+async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/**
+ * Seeded feedback over [from, to): every kind, most with a decision id, values that add up exactly
+ * in binary, a few far behind (late for their window).
+ */
+function seededFeedback(seed: number, from: number, to: number, n: number): FeedbackEvent[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
+    return {
+      campaign: `camp-${Math.floor(rnd() * 6)}`,
+      arm: `arm-${Math.floor(rnd() * 3)}`,
+      ...(i % 5 !== 0 && { decision_id: `dec-${seed}-${i}` }),
+      kind,
+      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
+      ts: Math.round(from + ((to - from) * i) / n - rnd() * 3_000 - (i % 211 === 210 ? 30 * MIN : 0)),
+    };
+  });
+}
+
+interface Run {
+  rows: Omit<CampaignWindowRow, 'version'>[];
+  windows: WindowAggregate[];
+  /** The keys each processor handed to onFeedback, in order (one list per processor). */
+  keys: string[][];
+  letters: DeadLetter[];
+  late: number;
+  restoredFeedbackFrom: number;
+  restoredFrom: number;
+  lastFeedbackSeq: number;
+}
+
+const to = Math.floor(Date.now() / MIN) * MIN - MIN;
+const from = to - 10 * MIN;
+const social = seededEvents(13, DEFAULT_BRANDS, 20, from, to);
+const feedback = seededFeedback(13, from, to, 3_000);
+
+/**
+ * Runs stage 2 over the same input, published while it runs: social events in batches, feedback
+ * one JSON event per message (as ingest publishes it) and NDJSON messages of several lines (as the
+ * API will), with a bad line now and then. With `crash`, partition 0's processor is stopped without
+ * a checkpoint mid-stream and a new one takes over from its last checkpoint.
+ */
+async function run(crash: boolean): Promise<Run> {
+  const bus = new MemoryBus();
+  for (const s of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(s);
+  const instrumentation = new Instrumentation();
+  const deadLetters = new DeadLetters(bus, instrumentation);
+  const coordinator = new MemoryCoordinator();
+  const store = new MemoryStore();
+  const matcher = new BrandMatcher(DEFAULT_BRANDS);
+  const scorer = new RulesSentiment();
+  const ingestor = new EventIngestor({ bus, partitions: PARTITIONS, deadLetters, instrumentation });
+  let late = 0;
+  instrumentation.on('event.late', (e) => {
+    if (e.source === 'feedback') late++;
+  });
+  const keys: string[][] = [];
+  const seen = new Set<string>();
+  /** Keys partition 0 handed over since its last checkpoint. */
+  let handedSinceCheckpoint = 0;
+  const processor = (p: number, owner: string) => {
+    const mine: string[] = [];
+    if (p === 0) keys.push(mine);
+    return new Stage2Processor({
+      bus,
+      store,
+      partition: p,
+      settings: {
+        windows: [{ name: '1m', sizeMs: MIN }],
+        outOfOrdernessMs: 5_000,
+        allowedLatenessMs: 60_000,
+      },
+      operatorContext: { campaignWindowMs: 2 * MIN },
+      input: { kind: 'events', matcher, scorer },
+      deadLetters,
+      instrumentation,
+      batchSize: 40,
+      onFeedback: async (items: readonly KeyedFeedback[]) => {
+        await sleep(0);
+        for (const i of items) seen.add(i.key);
+        if (p !== 0) return;
+        mine.push(...items.map((i) => i.key));
+        handedSinceCheckpoint += items.length;
+      },
+      checkpoints: {
+        coordinator,
+        lease: leaseName('aggregate', p),
+        owner,
+        everyEvents: 400,
+        everyMs: 60_000,
+      },
+    });
+  };
+  for (let p = 0; p < PARTITIONS; p++) await coordinator.tryAcquire(leaseName('aggregate', p), 'w1', 600_000);
+  let p0 = processor(0, 'w1');
+  const p1 = processor(1, 'w1');
+  let saves = 0;
+  let crashed: Promise<void> | undefined;
+  const offSaved = instrumentation.on('checkpoint.saved', (c) => {
+    if (c.partition !== 0) return;
+    saves++;
+    handedSinceCheckpoint = 0;
+  });
+  // Partition 0's worker dies after a feedback batch it handed over but did not checkpoint: its
+  // lease moves to another worker at once (so it can save nothing more), and a new processor
+  // restores the last checkpoint.
+  const offBatch = instrumentation.on('batch.processed', (b) => {
+    if (!crash || crashed || b.partition !== 0 || b.stage !== 'aggregate-feedback') return;
+    if (saves < 4 || handedSinceCheckpoint === 0) return;
+    const lease = leaseName('aggregate', 0);
+    void coordinator.release(lease, 'w1');
+    void coordinator.tryAcquire(lease, 'w2', 600_000);
+    const old = p0;
+    crashed = old.stop({ checkpoint: false }).then(async () => {
+      p0 = processor(0, 'w2');
+      await p0.start();
+    });
+  });
+  await p0.start();
+  await p1.start();
+
+  // Publish: social in batches of 400, feedback alongside, in a fixed order per partition.
+  const fbPer = Math.ceil(feedback.length / Math.ceil(social.length / 400));
+  for (let i = 0, f = 0; i < social.length; i += 400, f += fbPer) {
+    await ingestor.publishSocialBatch(social.slice(i, i + 400));
+    const chunk = feedback.slice(f, f + fbPer);
+    const half = Math.floor(chunk.length / 2);
+    for (const e of chunk.slice(0, half)) await ingestor.publishFeedback(e);
+    const byPartition = new Map<number, Uint8Array[]>();
+    for (const e of chunk.slice(half)) {
+      const p = partitionOf(e.campaign, PARTITIONS);
+      byPartition.set(p, [...(byPartition.get(p) ?? []), encodeJson(e)]);
+    }
+    for (const [p, lines] of byPartition) {
+      const bad = f % 3 === 0 ? [new TextEncoder().encode(`{"campaign":"x","kind":"nope","ts":1}`)] : [];
+      const broken = f % 5 === 0 ? [new TextEncoder().encode('{not json')] : [];
+      for (let j = 0; j < lines.length; j += 7)
+        await bus.publish(
+          Subjects.feedback(p),
+          joinLines([...lines.slice(j, j + 7), ...(j === 0 ? [...bad, ...broken] : [])]),
+        );
+    }
+    await sleep(2);
+  }
+  const expectedPosts = totalPosts(directCount(social, DEFAULT_BRANDS, scorer, MIN));
+  const all = async () => {
+    const out: WindowAggregate[] = [];
+    for (const b of DEFAULT_BRANDS)
+      out.push(...(await store.query({ brand: b.name, window: '1m', from: 0, to: to + MIN })));
+    return out;
+  };
+  await eventually(
+    async () => {
+      if (crash && !crashed) return undefined;
+      await crashed;
+      const posts = (await all()).reduce((n, w) => n + w.posts, 0);
+      return seen.size === feedback.length && posts === expectedPosts ? true : undefined;
+    },
+    60_000,
+    'every event and every feedback to be processed',
+  );
+  offSaved();
+  offBatch();
+  await p0.stop();
+  await p1.stop();
+  const saved = JSON.parse((await coordinator.loadCheckpoint('aggregate:0'))!) as { fseq: number };
+  const letters: DeadLetter[] = [];
+  const dlq = await bus.consumer({
+    stream: 'DEAD_LETTERS',
+    durable: 'check',
+    ackPolicy: 'none',
+    startSeq: 1,
+  });
+  for (;;) {
+    const batch = await dlq.fetch(1000, 50);
+    if (batch.length === 0) break;
+    letters.push(...batch.map((m) => decodeJson<DeadLetter>(m.data)));
+  }
+  const rows = (await store.read(CAMPAIGN_WINDOWS_TABLE, {}))
+    .map(({ version: _v, ...r }) => r)
+    .sort((a, b) => a.start - b.start || a.campaign.localeCompare(b.campaign) || a.arm.localeCompare(b.arm));
+  const result: Run = {
+    rows,
+    windows: (await all()).sort((a, b) => a.start - b.start || a.brand.localeCompare(b.brand)),
+    keys,
+    letters,
+    late,
+    restoredFeedbackFrom: p0.restoredFeedbackFrom,
+    restoredFrom: p0.restoredFrom,
+    lastFeedbackSeq: saved.fseq,
+  };
+  await bus.close();
+  return result;
+}
+
+t.test(
+  'stage 2 reads social events and campaign feedback; a restart from the checkpoint mid-stream gives the rows of an uninterrupted run',
+  async (t) => {
+    const whole = await run(false);
+    const again = await run(true);
+
+    t.ok(whole.rows.length > 50, `${whole.rows.length} campaign window rows`);
+    t.ok(
+      whole.rows.some((r) => r.final === 1),
+      'windows finalize',
+    );
+    t.same(again.rows, whole.rows, 'campaign windows equal the uninterrupted run');
+    t.same(again.windows, whole.windows, 'social windows too');
+
+    t.ok(again.restoredFrom > 0, `social restored from ${again.restoredFrom}`);
+    t.ok(
+      again.restoredFeedbackFrom > 0 && again.restoredFeedbackFrom < again.lastFeedbackSeq,
+      `feedback restored from ${again.restoredFeedbackFrom} of ${again.lastFeedbackSeq}: mid-stream`,
+    );
+
+    // onFeedback: each key once in the uninterrupted run; after the crash, the new processor's keys
+    // are a suffix of the whole list, and the repeats are exactly the part read again.
+    const [full] = whole.keys;
+    t.equal(whole.keys.length, 1);
+    t.equal(new Set(full).size, full!.length, 'uninterrupted: every key once');
+    const [before, after] = again.keys;
+    t.equal(again.keys.length, 2, 'two processors of partition 0');
+    t.ok(before!.length + after!.length > full!.length, 'some feedback handed over again');
+    const start = full!.length - after!.length;
+    t.same(after, full!.slice(start), 'the new processor hands on from its checkpoint, in order');
+    t.same(before, full!.slice(0, before!.length), 'the crashed one had handed a prefix');
+    t.ok(start <= before!.length, 'nothing skipped');
+    t.same(new Set([...before!, ...after!]), new Set(full), 'the same keys');
+    t.ok(
+      full!.some((k) => k.startsWith('fb:0:')) && full!.some((k) => /^camp-\d:dec-/.test(k)),
+      'position keys and decision keys',
+    );
+
+    // Dead letters: bad lines and late feedback, once each whatever was replayed.
+    const feedbackLetters = (r: Run) =>
+      r.letters
+        .filter((l) =>
+          l.reason === 'late_event'
+            ? l.source === 'feedback'
+            : l.payload.includes('"nope"') || l.payload === '{not json',
+        )
+        .map((l) => `${l.reason}|${l.payload}`)
+        .sort();
+    t.ok(whole.late > 0, `${whole.late} late feedback counted`);
+    t.ok(
+      feedbackLetters(whole).some((l) => l.startsWith('undecodable|{not json')),
+      'an undecodable line is dead-lettered',
+    );
+    t.ok(
+      feedbackLetters(whole).some((l) => l.startsWith('undecodable|') && l.includes('"nope"')),
+      'a line that fails the schema is dead-lettered',
+    );
+    t.ok(
+      feedbackLetters(whole).some((l) => l.startsWith('late_event|')),
+      'late feedback is dead-lettered',
+    );
+    t.same(
+      feedbackLetters(again),
+      feedbackLetters(whole),
+      'the same dead letters after the restart, none twice',
+    );
+  },
+);
