@@ -9,10 +9,13 @@
  * cumulative regret is read at 10³, 10⁴, … up to `--horizon`, beside the Lai-Robbins lower bound
  * and its ratio to it. Then two problems whose rates change (`changingScenarios`), where the
  * discounted policies should beat the plain ones, regret taken against the best arm of each step.
- * Runs are spread over `--jobs` worker threads. With --json the last line is one JSON object.
+ * Runs are spread over `--jobs` worker threads. Last, the shipped scenarios' campaigns (hidden
+ * click rates) are replayed through the embedded pipeline (`bandit-pipeline.ts`). With --json the
+ * last line is one JSON object.
  */
 import { availableParallelism } from 'node:os';
 import { laiRobbinsBound } from '../../engines/bandits/index.js';
+import { replayThroughPipeline, scenarioCampaigns } from './bandit-pipeline.js';
 import { isMain, numberFlag, parseFlags, runTool, type FlagOptions } from '../flags.js';
 import {
   changingScenarios,
@@ -25,21 +28,24 @@ import {
 } from './bandit-sim.js';
 
 const USAGE =
-  'usage: npm run eval:bandits -- [--horizon 1000000] [--seeds 20] [--changing-horizon 100000] [--jobs N] [--quick] [--json]';
+  'usage: npm run eval:bandits -- [--horizon 1000000] [--seeds 20] [--changing-horizon 100000] [--pipeline-decisions 10000] [--jobs N] [--quick] [--json]';
 
 const OPTIONS = {
   horizon: { type: 'string' },
   seeds: { type: 'string' },
   'changing-horizon': { type: 'string' },
   jobs: { type: 'string' },
+  'pipeline-decisions': { type: 'string' },
   quick: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
 
 const EPSILONS = [0.1, 0.02];
-const DEFAULTS = { horizon: 1_000_000, seeds: 20, changing: 100_000 };
-const QUICK = { horizon: 10_000, seeds: 5, changing: 20_000 };
+const DEFAULTS = { horizon: 1_000_000, seeds: 20, changing: 100_000, pipeline: 10_000 };
+const QUICK = { horizon: 10_000, seeds: 5, changing: 20_000, pipeline: 1000 };
+/** The policies the pipeline replay runs as campaigns. */
+const PIPELINE_POLICIES = ['thompson', 'ucb1', 'epsilon-greedy'];
 const PROGRESS_MS = 5_000;
 
 type Log = (line: string) => void;
@@ -70,6 +76,8 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   const changingHorizon =
     numberFlag('changing-horizon', f['changing-horizon'], { min: 0, integer: true }) ?? base.changing;
   const jobs = numberFlag('jobs', f.jobs, { min: 1, integer: true }) ?? availableParallelism();
+  const pipelineDecisions =
+    numberFlag('pipeline-decisions', f['pipeline-decisions'], { min: 0, integer: true }) ?? base.pipeline;
   const horizons = horizonsUpTo(maxHorizon);
   const changing = changingHorizon > 0 ? changingScenarios(changingHorizon) : [];
 
@@ -167,20 +175,51 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     }
     lines.push('');
   }
+  const pipeline =
+    pipelineDecisions > 0
+      ? await replayThroughPipeline({
+          campaigns: await scenarioCampaigns(),
+          policies: PIPELINE_POLICIES,
+          decisions: pipelineDecisions,
+          seed: 1,
+          progress,
+        })
+      : [];
+  if (pipeline.length > 0) {
+    lines.push(
+      `The shipped scenarios' campaigns through the embedded pipeline: ${fmt(pipelineDecisions)} decisions each over HTTP, rewards (clicks drawn from the hidden rates) as stream feedback`,
+      'regret = expected clicks lost against the best arm; the scenario traffic itself rotates the arms',
+    );
+    const table: string[][] = [
+      ['campaign', 'policy', 'regret', 'rotation', 'best-arm share', 'leader', 'rewards applied'],
+    ];
+    for (const r of pipeline)
+      table.push([
+        `${r.scenario}/${r.campaign}`,
+        r.policy,
+        r.regret.toFixed(1),
+        r.uniform_regret.toFixed(1),
+        r.best_share.toFixed(3),
+        `${r.leader ?? '—'}${r.leader === r.best ? ' (best)' : ''}`,
+        `${r.observations}/${r.decisions}`,
+      ]);
+    lines.push(...columns(table), '');
+  }
   const seconds = (Date.now() - started) / 1000;
   lines.push(`${tasks.length} runs in ${seconds.toFixed(1)} s`);
   for (const l of lines) log(l);
   if (f.json)
     log(
-      JSON.stringify(
-        summary(
+      JSON.stringify({
+        ...summary(
           rows,
           maxHorizon,
           seeds,
           changing.map((c) => c.name),
           seconds,
         ),
-      ),
+        pipeline,
+      }),
     );
   return 0;
 }

@@ -160,7 +160,7 @@ export function campaignRoi(
     model: {
       kind: 'online ridge regression (lambda 1) of window ROI on arm features',
       features: [...featureNames, 'intercept'],
-      weights: model.weights.map(round),
+      weights: [...model.weights, model.bias].map(round),
       n: model.n,
       rmse: model.n > 0 ? round(model.rmse) : null,
       mae: model.n > 0 ? round(model.mae) : null,

@@ -23,6 +23,8 @@ t.test('a tiny run prints the tables and one JSON line of finite, non-negative r
     '2000',
     '--jobs',
     '1',
+    '--pipeline-decisions',
+    '300',
     '--json',
   ]);
   t.equal(code, 0);
@@ -61,6 +63,21 @@ t.test('a tiny run prints the tables and one JSON line of finite, non-negative r
     json.regret.thompson < uniformRegret(chapelleLiRates(0.1), 2000),
     `thompson ${json.regret.thompson} below playing at random`,
   );
+  // the shipped scenarios' campaigns, through the embedded pipeline: every reward applied once
+  const pipeline = json.pipeline as {
+    campaign: string;
+    policy: string;
+    decisions: number;
+    observations: number;
+    regret: number;
+  }[];
+  t.same([...new Set(pipeline.map((r) => r.campaign))].sort(), ['nitro-launch', 'spring-menu']);
+  t.same([...new Set(pipeline.map((r) => r.policy))].sort(), ['epsilon-greedy', 'thompson', 'ucb1']);
+  for (const r of pipeline) {
+    t.equal(r.decisions, 300);
+    t.equal(r.observations, 300, `${r.campaign} ${r.policy}: every reward reached the arms once`);
+    t.ok(Number.isFinite(r.regret) && r.regret >= 0);
+  }
 });
 
 t.test('horizons are the powers of ten up to the largest', async (t) => {
