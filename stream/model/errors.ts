@@ -48,7 +48,11 @@ export const ErrorCodes = {
     message: 'The campaign definition is invalid (arms, policy, options, rewards or costs)',
   },
   UNKNOWN_CAMPAIGN: { status: 404, retryable: false, message: 'No such campaign' },
-  CAMPAIGN_EXISTS: { status: 409, retryable: false, message: 'A campaign with this id exists; PUT updates it' },
+  CAMPAIGN_EXISTS: {
+    status: 409,
+    retryable: false,
+    message: 'A campaign with this id exists; PUT updates it',
+  },
   INVALID_CONTEXT: {
     status: 400,
     retryable: false,

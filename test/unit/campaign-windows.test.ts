@@ -15,7 +15,7 @@ import {
 
 const MIN = 60_000;
 const T0 = Date.UTC(2026, 0, 5, 10, 0, 0);
-const context: OperatorContext = {
+const context: OperatorContext & { outOfOrdernessMs: number } = {
   partition: 2,
   windows: [{ name: '1m', sizeMs: MIN }],
   allowedLatenessMs: 30_000,
