@@ -268,10 +268,12 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
     },
   );
 
+  // The hot paths log only warnings and errors: two request lines per decision would cost more than it.
   app.post(
     '/v1/campaigns/:id/decide',
     {
       config: { scope: 'decide' },
+      logLevel: 'warn',
       schema: {
         tags,
         summary: 'Choose an arm: the decision id, the arm and every arm ranked',
@@ -287,6 +289,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
     '/v1/campaigns/:id/reward',
     {
       config: { scope: 'decide' },
+      logLevel: 'warn',
       schema: {
         tags,
         summary: 'Report the reward of a decision (applied once per decision)',

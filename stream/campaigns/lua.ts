@@ -83,27 +83,43 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 
 /**
- * Keys: decision, arms, segments, due. Argv: record JSON, campaign, arm, segment field ('' for
- * none), expires_at, default value ('' for none), time to live (ms), due member.
+ * Decisions, each stored with its pull (as a group commit: every decision an API process makes in
+ * one turn of its event loop goes in one call). Keys: per decision, decision, arms, segments, due.
+ * Argv: per decision, record JSON, campaign, arm, segment field ('' for none), expires_at, default
+ * value ('' for none), time to live (ms), due member. Returns the number of decisions.
  */
 export const DECIDE = `${PRELUDE}
-redis.call('HSET', KEYS[1], 'r', ARGV[1], 'c', ARGV[2], 'a', ARGV[3], 's', ARGV[4], 'e', ARGV[5], 'v', ARGV[6], 'w', '0')
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-pull(KEYS[2], ARGV[3])
-if ARGV[4] ~= '' then pull(KEYS[3], ARGV[4]) end
-if ARGV[6] ~= '' then redis.call('ZADD', KEYS[4], ARGV[5], ARGV[8]) end
-return 1`;
+local n = #KEYS / 4
+for i = 0, n - 1 do
+  local k, a = i * 4, i * 8
+  redis.call('HSET', KEYS[k + 1], 'r', ARGV[a + 1], 'c', ARGV[a + 2], 'a', ARGV[a + 3], 's', ARGV[a + 4],
+    'e', ARGV[a + 5], 'v', ARGV[a + 6], 'w', '0')
+  redis.call('PEXPIRE', KEYS[k + 1], ARGV[a + 7])
+  pull(KEYS[k + 2], ARGV[a + 3])
+  if ARGV[a + 4] ~= '' then pull(KEYS[k + 3], ARGV[a + 4]) end
+  if ARGV[a + 6] ~= '' then redis.call('ZADD', KEYS[k + 4], ARGV[a + 5], ARGV[a + 8]) end
+end
+return n`;
 
 /**
- * Keys: decision, due, clock, arms, segments (of the campaign named). Argv: campaign, value, now,
- * gamma, due member. Returns {status} or {'applied', arm stats, clock after, arm}.
+ * Rewards, in order (a group commit, like DECIDE). Keys: per reward, decision, due, clock, arms,
+ * segments (of the campaign named). Argv: per reward, campaign, value, now, gamma, due member.
+ * Returns per reward {status} or {'applied', arm stats, clock after, arm}.
  */
 export const REWARD = `${PRELUDE}
-local rec = redis.call('HMGET', KEYS[1], 'c', 'w', 'e')
-if rec[1] ~= ARGV[1] then return {'unknown'} end
-if tonumber(ARGV[3]) > tonumber(rec[3]) then return {'expired'} end
-if rec[2] == '1' then return {'duplicate'} end
-return apply(KEYS[1], KEYS[2], ARGV[5], KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[2]), tonumber(ARGV[4]))`;
+local out = {}
+for i = 0, #KEYS / 5 - 1 do
+  local k, a = i * 5, i * 5
+  local rec = redis.call('HMGET', KEYS[k + 1], 'c', 'w', 'e')
+  if rec[1] ~= ARGV[a + 1] then out[i + 1] = {'unknown'}
+  elseif tonumber(ARGV[a + 3]) > tonumber(rec[3]) then out[i + 1] = {'expired'}
+  elseif rec[2] == '1' then out[i + 1] = {'duplicate'}
+  else
+    out[i + 1] = apply(KEYS[k + 1], KEYS[k + 2], ARGV[a + 5], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5],
+      tonumber(ARGV[a + 2]), tonumber(ARGV[a + 4]))
+  end
+end
+return out`;
 
 /**
  * Keys: decision, due, clock, arms, segments (of the campaign in the due member). Argv: campaign,

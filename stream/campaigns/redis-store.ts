@@ -30,7 +30,7 @@ type Arg = string | number;
 interface CampaignCommands {
   pwCampaignUpdate(key: string, id: string, json: string): Promise<number>;
   pwCampaignDecide(...args: Arg[]): Promise<number>;
-  pwCampaignReward(...args: Arg[]): Promise<string[]>;
+  pwCampaignReward(...args: Arg[]): Promise<string[][]>;
   pwCampaignDefault(...args: Arg[]): Promise<string | null>;
   pwCampaignFeedback(...args: Arg[]): Promise<number>;
   pwCampaignArms(...args: Arg[]): Promise<[string, string[], ...(string | null)[][]]>;
@@ -58,6 +58,18 @@ export class RedisCampaignStore implements CampaignStore {
   private readonly cmd: CampaignCommands;
   private readonly prefix: string;
   private readonly retentionMs: number;
+  /** Rewards waiting for this turn's group commit. */
+  private rewards: {
+    campaign: string;
+    decisionId: string;
+    value: number;
+    now: number;
+    gamma: number;
+    resolve: (o: RewardOutcome) => void;
+    reject: (err: unknown) => void;
+  }[] = [];
+  /** Decisions waiting for this turn's group commit. */
+  private decisions: { d: DecisionRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private readonly now: () => number;
   private readonly defsKey: string;
   private readonly dueKey: string;
@@ -78,8 +90,8 @@ export class RedisCampaignStore implements CampaignStore {
     // Errors surface on the commands; without a listener ioredis would print each reconnect attempt.
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('pwCampaignUpdate', { numberOfKeys: 1, lua: UPDATE_CAMPAIGN });
-    this.redis.defineCommand('pwCampaignDecide', { numberOfKeys: 4, lua: DECIDE });
-    this.redis.defineCommand('pwCampaignReward', { numberOfKeys: 5, lua: REWARD });
+    this.redis.defineCommand('pwCampaignDecide', { lua: DECIDE });
+    this.redis.defineCommand('pwCampaignReward', { lua: REWARD });
     this.redis.defineCommand('pwCampaignDefault', { numberOfKeys: 5, lua: APPLY_DEFAULT });
     this.redis.defineCommand('pwCampaignFeedback', { numberOfKeys: 6, lua: FEEDBACK });
     this.redis.defineCommand('pwCampaignArms', { numberOfKeys: 3, lua: ARMS });
@@ -136,44 +148,83 @@ export class RedisCampaignStore implements CampaignStore {
     return out;
   }
 
-  async decide(d: DecisionRecord): Promise<void> {
-    checkFinite('expires_at', d.expires_at);
-    if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
-    await this.cmd.pwCampaignDecide(
-      this.k('decision', d.id),
-      this.k('arms', d.campaign),
-      this.k('segs', d.campaign),
-      this.dueKey,
-      JSON.stringify(d),
-      d.campaign,
-      d.arm,
-      d.segment === undefined ? '' : priorField(d.segment, d.arm),
-      d.expires_at,
-      d.default_value === undefined ? '' : d.default_value,
-      Math.max(0, d.expires_at - d.at) + this.retentionMs,
-      dueMember(d.campaign, d.id),
+  /**
+   * Stores the decision with its pull. Decisions made in the same turn of the event loop go to
+   * Redis together, in one script call (a group commit): each promise resolves once its decision
+   * is stored, as with a call of its own, at a fraction of the cost per decision.
+   */
+  decide(d: DecisionRecord): Promise<void> {
+    return new Promise((resolve, reject) => {
+      checkFinite('expires_at', d.expires_at);
+      if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
+      if (this.decisions.length === 0) setImmediate(() => this.commitDecisions());
+      this.decisions.push({ d, resolve, reject });
+    });
+  }
+
+  private commitDecisions(): void {
+    const batch = this.decisions;
+    this.decisions = [];
+    const keys: Arg[] = [];
+    const args: Arg[] = [];
+    for (const { d } of batch) {
+      keys.push(
+        this.k('decision', d.id),
+        this.k('arms', d.campaign),
+        this.k('segs', d.campaign),
+        this.dueKey,
+      );
+      args.push(
+        JSON.stringify(d),
+        d.campaign,
+        d.arm,
+        d.segment === undefined ? '' : priorField(d.segment, d.arm),
+        d.expires_at,
+        d.default_value === undefined ? '' : d.default_value,
+        Math.max(0, d.expires_at - d.at) + this.retentionMs,
+        dueMember(d.campaign, d.id),
+      );
+    }
+    this.cmd.pwCampaignDecide(keys.length, ...keys, ...args).then(
+      () => {
+        for (const b of batch) b.resolve();
+      },
+      (err: unknown) => {
+        for (const b of batch) b.reject(err);
+      },
     );
   }
 
-  async reward(
+  /** A reward, applied at most once per decision; rewards of one turn go together, in order (see decide). */
+  reward(
     campaign: string,
     decisionId: string,
     value: number,
     now: number,
     gamma: number,
   ): Promise<RewardOutcome> {
-    checkFinite('a reward', value);
-    const r = await this.cmd.pwCampaignReward(
-      this.k('decision', decisionId),
-      this.dueKey,
-      ...this.campaignKeys(campaign),
-      campaign,
-      value,
-      now,
-      gamma,
-      dueMember(campaign, decisionId),
+    return new Promise((resolve, reject) => {
+      checkFinite('a reward', value);
+      if (this.rewards.length === 0) setImmediate(() => this.commitRewards());
+      this.rewards.push({ campaign, decisionId, value, now, gamma, resolve, reject });
+    });
+  }
+
+  private commitRewards(): void {
+    const batch = this.rewards;
+    this.rewards = [];
+    const keys: Arg[] = [];
+    const args: Arg[] = [];
+    for (const r of batch) {
+      keys.push(this.k('decision', r.decisionId), this.dueKey, ...this.campaignKeys(r.campaign));
+      args.push(r.campaign, r.value, r.now, r.gamma, dueMember(r.campaign, r.decisionId));
+    }
+    this.cmd.pwCampaignReward(keys.length, ...keys, ...args).then(
+      (results) => batch.forEach((b, i) => b.resolve(outcome(results[i]!))),
+      (err: unknown) => {
+        for (const b of batch) b.reject(err);
+      },
     );
-    return outcome(r);
   }
 
   async feedback(

@@ -58,7 +58,10 @@ interface Entry {
   policy: Policy;
   gamma: number;
   clock: number;
-  arms: Map<string, ArmStats>;
+  /** Every arm's statistics with its prior attached (the objects the live view holds). */
+  arms: Map<string, ArmView>;
+  /** The live arms' views in campaign order, built once per read of the store. */
+  liveView?: ArmView[];
   segments: Map<string, Map<string, ArmStats>>;
   priors: Map<string, Prior>;
   segmentPriors: Map<string, Map<string, Prior>>;
@@ -72,6 +75,23 @@ const GAMMAS_EVERY_MS = 5000;
 const MAX_CONTEXT_STRING = 200;
 /** Decision ids: the time made (base 36 ms) and 72 random bits. */
 const DECISION_ID = /^([0-9a-z]{6,10})-[A-Za-z0-9_-]{12}$/;
+
+/** Random bytes for decision ids come from a pool: one system call per 455 decisions, not one each. */
+const ID_POOL_BYTES = 4095;
+const ID_RANDOM_BYTES = 9;
+let idPool = randomBytes(ID_POOL_BYTES);
+let idAt = 0;
+
+/** A new decision id: the time (base 36 ms) and 72 random bits. */
+export function newDecisionId(now: number): string {
+  if (idAt + ID_RANDOM_BYTES > idPool.length) {
+    idPool = randomBytes(ID_POOL_BYTES);
+    idAt = 0;
+  }
+  const random = idPool.toString('base64url', idAt, idAt + ID_RANDOM_BYTES);
+  idAt += ID_RANDOM_BYTES;
+  return `${now.toString(36)}-${random}`;
+}
 
 /** When a decision id of this service was made (ms), or undefined for an id it did not make. */
 export function decisionTime(id: string): number | undefined {
@@ -178,7 +198,7 @@ export class CampaignService {
       .rank({ view, reward: e.campaign.reward, rng: this.rng })
       .map((r) => (Number.isFinite(r.score) ? r : { arm: r.arm, score: finite(r.score) }));
     const arm = ranking[0]!.arm;
-    const id = `${now.toString(36)}-${randomBytes(9).toString('base64url')}`;
+    const id = newDecisionId(now);
     const record: DecisionRecord = {
       id,
       campaign: campaignId,
@@ -214,7 +234,8 @@ export class CampaignService {
     const out = await this.o.store.reward(campaignId, decisionId, value, now, e.gamma);
     switch (out.status) {
       case 'applied': {
-        e.arms.set(out.arm.arm, out.arm);
+        // in place: the cached view holds this object
+        Object.assign(this.armOf(e.arms, out.arm.arm), out.arm);
         e.clock = Math.max(e.clock, out.clock);
         this.o.feedback?.add({
           campaign: campaignId,
@@ -343,9 +364,9 @@ export class CampaignService {
     return input.user !== undefined ? this.o.segmentOf?.(input.user) : undefined;
   }
 
-  private armOf(map: Map<string, ArmStats>, arm: string): ArmStats {
+  private armOf<T extends ArmStats>(map: Map<string, T>, arm: string): T {
     let a = map.get(arm);
-    if (!a) map.set(arm, (a = emptyArm(arm)));
+    if (!a) map.set(arm, (a = emptyArm(arm) as T));
     return a;
   }
 
@@ -356,6 +377,15 @@ export class CampaignService {
   }
 
   private view(e: Entry, segment: string | undefined) {
+    if (segment === undefined) {
+      e.liveView ??= e.campaign.arms.map((arm) => {
+        const a = this.armOf(e.arms, arm);
+        const prior = e.priors.get(arm);
+        if (prior) a.prior = prior;
+        return a;
+      });
+      return { clock: e.clock, arms: e.liveView };
+    }
     const seg = segment !== undefined ? e.segments.get(segment) : undefined;
     const segPriors = segment !== undefined ? e.segmentPriors.get(segment) : undefined;
     const arms = e.campaign.arms.map((arm): ArmView => {
@@ -430,6 +460,7 @@ export class CampaignService {
       return f;
     });
     Object.assign(e, { ...fresh, refreshing: e.refreshing });
+    delete e.liveView; // built again from the new objects
   }
 }
 

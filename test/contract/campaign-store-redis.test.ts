@@ -250,3 +250,33 @@ t.test('pulsewatch campaigns priors load, then show: a round trip through Redis'
   t.same(none.out, []);
   t.match(none.err.join('\n'), /no priors/);
 });
+
+t.test(
+  'group commit: decisions and rewards of one turn go in one call each, every one applied, a bad one refused alone',
+  async (t) => {
+    const p = prefix();
+    const store = new RedisCampaignStore({ url, prefix: p });
+    t.teardown(() => store.close());
+    const c = campaign({ arms: ['red', 'blue'] });
+    await store.create(c);
+    const ds = Array.from({ length: 300 }, (_, i) => decision(c.id, i % 3 === 0 ? 'red' : 'blue'));
+    const bad = { ...decision(c.id, 'red'), expires_at: Number.NaN };
+    // all in one turn of the event loop
+    const results = await Promise.allSettled([...ds.map((d) => store.decide(d)), store.decide(bad)]);
+    t.equal(results.filter((r) => r.status === 'fulfilled').length, 300);
+    t.equal(results[300]!.status, 'rejected', 'the bad decision is refused alone');
+    const arms = await store.arms(c.id);
+    t.equal(arms.arms.find((a) => a.arm === 'red')?.pulls, 100);
+    t.equal(arms.arms.find((a) => a.arm === 'blue')?.pulls, 200);
+    // rewards in one turn, with a repeat of the first inside the same call: applied once, in order
+    const outcomes = await Promise.all([
+      ...ds.map((d, i) => store.reward(c.id, d.id, i % 2, d.at + 1, 1)),
+      store.reward(c.id, ds[0]!.id, 1, ds[0]!.at + 1, 1),
+      store.reward(c.id, 'nope', 1, Date.now(), 1),
+    ]);
+    t.equal(outcomes.filter((o) => o.status === 'applied').length, 300);
+    t.same(outcomes[300], { status: 'duplicate' }, 'the repeat in the same call');
+    t.same(outcomes[301], { status: 'unknown' });
+    t.equal((await store.arms(c.id)).clock, 300);
+  },
+);
