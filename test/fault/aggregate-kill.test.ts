@@ -15,7 +15,6 @@ import {
   encodeJson,
   partitionOf,
   Subjects,
-  type FeedbackEvent,
   enrichEvent,
   PartitionOperators,
   spikeWindows,
@@ -39,6 +38,7 @@ import {
   directCount,
   mismatches,
   seededEvents,
+  seededFeedback,
   sumActivity,
   totalPosts,
 } from '../helpers/oracle.js';
@@ -109,32 +109,16 @@ async function setup(t: Test, seed: number, count: number, o: SetupOptions = {})
   const from = to - (o.minutes ?? Math.ceil(count / 50 / 60)) * MIN;
   const events = seededEvents(seed, DEFAULT_BRANDS, rate, from, to, o.spikes?.(from, to)).slice(0, count);
   // Campaign feedback over the same span, about one per 25 posts.
-  const feedback = seededFeedback(seed, from, to, Math.min(4_000, Math.floor(events.length / 25)));
+  const feedback = seededFeedback(seed, from, to, Math.min(4_000, Math.floor(events.length / 25)), {
+    campaigns: 8,
+    noDecisionEvery: 4,
+    late: false,
+    prefix: { campaign: 'campaign', decision: 'decision' },
+  });
   const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database, tables: operatorTables() });
   t.teardown(() => store.close());
   const scorer = new RulesSentiment();
   return { nats, flags, ingestor, events, feedback, store, scorer, to, bus };
-}
-
-/**
- * Seeded campaign feedback over [from, to), in time order give or take 2 s (never late): every
- * kind, most with a decision id (ingest's message id), values that add up exactly in binary.
- */
-function seededFeedback(seed: number, from: number, to: number, n: number): FeedbackEvent[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
-  return Array.from({ length: n }, (_, i) => {
-    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
-    return {
-      campaign: `campaign-${Math.floor(rnd() * 8)}`,
-      arm: `arm-${Math.floor(rnd() * 3)}`,
-      ...(i % 4 !== 0 && { decision_id: `decision-${seed}-${i}` }),
-      kind,
-      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
-      ts: Math.round(from + ((to - from) * i) / n + rnd() * 2_000),
-    };
-  });
 }
 
 async function publishInChunks(

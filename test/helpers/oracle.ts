@@ -4,6 +4,7 @@ import { SyntheticGenerator, type SpikeSpec } from '../../ingest/synthetic/index
 import {
   enrichEvent,
   validateSocialEvent,
+  type FeedbackEvent,
   type SocialEvent,
   type WindowAggregate,
 } from '../../stream/index.js';
@@ -178,4 +179,38 @@ export function sumActivity(
     out.set(key, a);
   }
   return out;
+}
+
+/**
+ * Seeded campaign feedback over [from, to), in time order give or take a few seconds: every kind,
+ * most with a decision id (`${prefix.decision}-seed-i`: ingest's message id), values that add up
+ * exactly in binary. With `late`, one event in 211 lags 30 minutes (late for its window).
+ */
+export function seededFeedback(
+  seed: number,
+  from: number,
+  to: number,
+  n: number,
+  o: {
+    campaigns: number;
+    noDecisionEvery: number;
+    late: boolean;
+    prefix: { campaign: string; decision: string };
+  },
+): FeedbackEvent[] {
+  let x = seed;
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
+  return Array.from({ length: n }, (_, i) => {
+    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
+    const at = from + ((to - from) * i) / n;
+    return {
+      campaign: `${o.prefix.campaign}-${Math.floor(rnd() * o.campaigns)}`,
+      arm: `arm-${Math.floor(rnd() * 3)}`,
+      ...(i % o.noDecisionEvery !== 0 && { decision_id: `${o.prefix.decision}-${seed}-${i}` }),
+      kind,
+      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
+      ts: Math.round(o.late ? at - rnd() * 3_000 - (i % 211 === 210 ? 30 * 60_000 : 0) : at + rnd() * 2_000),
+    };
+  });
 }

@@ -20,51 +20,15 @@ import {
   Subjects,
   type CampaignWindowRow,
   type DeadLetter,
-  type FeedbackEvent,
   type KeyedFeedback,
   type WindowAggregate,
 } from '../../stream/index.js';
-import { directCount, seededEvents, totalPosts } from '../helpers/oracle.js';
+import { eventually } from '../helpers/async.js';
+import { directCount, seededEvents, seededFeedback, totalPosts } from '../helpers/oracle.js';
 
 const MIN = 60_000;
 const PARTITIONS = 2;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `check` until it gives a value (this test needs no app, so not helpers/app.ts). */
-async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/**
- * Seeded feedback over [from, to): every kind, most with a decision id, values that add up exactly
- * in binary, a few far behind (late for their window).
- */
-function seededFeedback(seed: number, from: number, to: number, n: number): FeedbackEvent[] {
-  let x = seed;
-  const rnd = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const kinds = ['impression', 'impression', 'impression', 'click', 'conversion', 'reward'] as const;
-  return Array.from({ length: n }, (_, i) => {
-    const kind = kinds[Math.floor(rnd() * kinds.length)]!;
-    return {
-      campaign: `camp-${Math.floor(rnd() * 6)}`,
-      arm: `arm-${Math.floor(rnd() * 3)}`,
-      ...(i % 5 !== 0 && { decision_id: `dec-${seed}-${i}` }),
-      kind,
-      ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
-      ts: Math.round(from + ((to - from) * i) / n - rnd() * 3_000 - (i % 211 === 210 ? 30 * MIN : 0)),
-    };
-  });
-}
 
 interface Run {
   rows: Omit<CampaignWindowRow, 'version'>[];
@@ -81,7 +45,12 @@ interface Run {
 const to = Math.floor(Date.now() / MIN) * MIN - MIN;
 const from = to - 10 * MIN;
 const social = seededEvents(13, DEFAULT_BRANDS, 20, from, to);
-const feedback = seededFeedback(13, from, to, 3_000);
+const feedback = seededFeedback(13, from, to, 3_000, {
+  campaigns: 6,
+  noDecisionEvery: 5,
+  late: true,
+  prefix: { campaign: 'camp', decision: 'dec' },
+});
 
 /**
  * Runs stage 2 over the same input, published while it runs: social events in batches, feedback
