@@ -9,3 +9,4 @@ export { UcbPolicy } from './ucb1.js';
 export { EpsilonGreedyPolicy } from './epsilon-greedy.js';
 export { SegmentThompsonPolicy } from './segment-thompson.js';
 export { sampleBeta, sampleGamma } from './sampling.js';
+export { FeedbackWindows, type FeedbackCounts, type FeedbackWindow } from './feedback-windows.js';

@@ -1,3 +1,4 @@
+import type { FeedbackCounts } from '../../engines/bandits/index.js';
 import type { TableSpec } from '../store/table.js';
 
 /**
@@ -5,7 +6,7 @@ import type { TableSpec } from '../store/table.js';
  * operator from the FEEDBACK stream. Counts only: costs and ROI are computed when read, from the
  * campaign's current cost settings (GET /v1/campaigns/:id/roi).
  */
-export interface CampaignWindowRow {
+export interface CampaignWindowRow extends FeedbackCounts {
   campaign: string;
   arm: string;
   /** Window start, ms epoch. */
@@ -13,14 +14,6 @@ export interface CampaignWindowRow {
   /** Window length, ms. */
   size_ms: number;
   partition: number;
-  impressions: number;
-  clicks: number;
-  conversions: number;
-  /** Feedback of kind `reward`: their number and the sum of their values. */
-  rewards: number;
-  reward_sum: number;
-  /** Sum of the values of conversions (revenue). */
-  revenue: number;
   /** 1 once the watermark has passed the window's end plus the allowed lateness. */
   final: number;
   version: number;
