@@ -59,6 +59,44 @@ export function parseFlags<const O extends FlagOptions>(
   }
 }
 
+/** Where a subcommand writes: `out` for its result, `err` for messages and problems. */
+export interface CommandOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+/** The console, as a subcommand's default output. */
+export const consoleOutput: CommandOutput = { out: (l) => console.log(l), err: (l) => console.error(l) };
+
+export interface ParsedCommand<O extends FlagOptions> extends ParsedFlags<O> {
+  /** Prints `problem` and the usage to `io.err`; returns exit code 2, for `return usage('…')`. */
+  usage: (problem: string) => 2;
+}
+
+/**
+ * A subcommand's command line (app/cli): its flags and positionals, as parseFlags reads them with
+ * positionals allowed, and a `usage` for the problems found later. For a command line parseFlags
+ * refuses, prints the problem and `usage` to `io.err` and returns undefined: the caller exits with 2.
+ */
+export function parseCommand<const O extends FlagOptions>(
+  args: readonly string[],
+  options: O,
+  usage: string,
+  io: CommandOutput,
+): ParsedCommand<O> | undefined {
+  const problem = (message: string): 2 => {
+    io.err(`${message}\n${usage}`);
+    return 2;
+  };
+  try {
+    return { ...parseFlags(args, options, { positionals: true }), usage: problem };
+  } catch (err) {
+    if (!isUsageError(err)) throw err;
+    problem(err.message);
+    return undefined;
+  }
+}
+
 /** What a numeric flag accepts besides a finite number. */
 export interface NumberBounds {
   /** The smallest value allowed. */

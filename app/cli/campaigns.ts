@@ -6,7 +6,7 @@ import {
   RedisCampaignStore,
   type PriorLine,
 } from '../../stream/index.js';
-import { parseFlags } from '../flags.js';
+import { consoleOutput, parseCommand, type CommandOutput } from '../flags.js';
 
 /**
  * `pulsewatch campaigns priors load|show`: precomputed priors (an arm's expected reward, worth `n`
@@ -22,11 +22,6 @@ export const USAGE = `usage: pulsewatch campaigns priors <command> [options]
   --redis-prefix P        prefix of every Redis key, as the servers' --redis-prefix
                           (default $PW_REDIS_PREFIX or pw:)`;
 
-export interface CampaignsOutput {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
 const OPTIONS = {
   file: { type: 'string' },
   'redis-url': { type: 'string', default: process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379' },
@@ -34,27 +29,15 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-export async function runCampaigns(
-  args: string[],
-  io: CampaignsOutput = { out: (l) => console.log(l), err: (l) => console.error(l) },
-): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseFlags(args, OPTIONS, { positionals: true });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+export async function runCampaigns(args: string[], io: CommandOutput = consoleOutput): Promise<number> {
+  const parsed = parseCommand(args, OPTIONS, USAGE, io);
+  if (parsed === undefined) return 2;
+  const { values, positionals, usage } = parsed;
   const [group, command, ...rest] = positionals;
   if (values.help || group === 'help' || command === 'help') {
     io.out(USAGE);
     return 0;
   }
-  const usage = (problem: string) => {
-    io.err(`${problem}\n${USAGE}`);
-    return 2;
-  };
   if (group === undefined) return usage('a command is needed: priors load or priors show');
   if (group !== 'priors') return usage(`unknown command "${group}"; use priors load or priors show`);
   if (command === undefined) return usage('priors needs a command: load or show');
@@ -116,7 +99,7 @@ export async function runCampaigns(
 /** Runs `fn` with a store, then closes it; Redis failing is exit code 1, with the reason on stderr. */
 async function withStore(
   o: { url: string; prefix: string },
-  io: CampaignsOutput,
+  io: CommandOutput,
   fn: (store: RedisCampaignStore) => Promise<void>,
 ): Promise<number> {
   const store = new RedisCampaignStore({ ...o, redis: { maxRetriesPerRequest: 1 } });

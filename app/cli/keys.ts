@@ -1,5 +1,5 @@
 import { addKey, KeyFileError, parseScopes, readKeyFile, removeKey, SCOPES } from '../../api/index.js';
-import { parseFlags } from '../flags.js';
+import { consoleOutput, parseCommand, type CommandOutput } from '../flags.js';
 
 /**
  * `pulsewatch keys add|list|remove`: manages the key file that `--api-keys-file` reads. A new key is
@@ -14,11 +14,6 @@ export const USAGE = `usage: pulsewatch keys <command> --file FILE [options]
   --file FILE   the key file (default $PW_API_KEYS_FILE); add creates it, with mode 600
 scopes: ${SCOPES.join(', ')} (admin has every scope)`;
 
-export interface KeysOutput {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
 const OPTIONS = {
   file: { type: 'string', default: process.env.PW_API_KEYS_FILE ?? '' },
   name: { type: 'string' },
@@ -26,27 +21,15 @@ const OPTIONS = {
   help: { type: 'boolean', default: false },
 } as const;
 
-export async function runKeys(
-  args: string[],
-  io: KeysOutput = { out: (l) => console.log(l), err: (l) => console.error(l) },
-): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseFlags(args, OPTIONS, { positionals: true });
-  } catch (err) {
-    io.err(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
+export async function runKeys(args: string[], io: CommandOutput = consoleOutput): Promise<number> {
+  const parsed = parseCommand(args, OPTIONS, USAGE, io);
+  if (parsed === undefined) return 2;
+  const { values, positionals, usage } = parsed;
   const [command, ...extra] = positionals;
   if (values.help || command === 'help') {
     io.out(USAGE);
     return 0;
   }
-  const usage = (problem: string) => {
-    io.err(`${problem}\n${USAGE}`);
-    return 2;
-  };
   if (command === undefined) return usage('a command is needed: add, list or remove');
   if (extra.length > 0) return usage(`unexpected argument "${extra[0]}"`);
   if (!values.file) return usage('--file FILE is needed (or set PW_API_KEYS_FILE)');

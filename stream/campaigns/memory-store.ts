@@ -7,7 +7,13 @@ import {
 } from '../../engines/bandits/index.js';
 import { comparePriors, priorField } from './priors.js';
 import {
+  byId,
+  checkDecision,
+  checkFeedback,
+  checkFinite,
+  decisionKeptMs,
   DEFAULT_DECISION_RETENTION_MS,
+  dueMember,
   type Campaign,
   type CampaignArms,
   type CampaignStore,
@@ -34,16 +40,6 @@ export function recordCredit(a: ArmStats, value: number, clock: number, gamma: n
   a.obs.sumSq += value * value;
   const d = discountedAt(a.disc, gamma, clock);
   a.disc = { n: d.n, sum: d.sum + value, sumSq: d.sumSq + value * value, at: clock };
-}
-
-/** A non-finite number would poison an arm's statistics for good: refused before anything changes. */
-export function checkFinite(what: string, value: number): void {
-  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number, not ${value}`);
-}
-
-/** The member of a decision in the set of decisions due for their default reward. */
-export function dueMember(campaign: string, id: string): string {
-  return JSON.stringify([campaign, id]);
 }
 
 interface CampaignState {
@@ -111,9 +107,7 @@ export class MemoryCampaignStore implements CampaignStore {
   }
 
   async list(): Promise<Campaign[]> {
-    return [...this.campaigns.values()]
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map((c) => structuredClone(c));
+    return [...this.campaigns.values()].sort(byId).map((c) => structuredClone(c));
   }
 
   async arms(campaign: string, segments?: readonly string[]): Promise<CampaignArms> {
@@ -134,8 +128,7 @@ export class MemoryCampaignStore implements CampaignStore {
   }
 
   async decide(d: DecisionRecord): Promise<void> {
-    checkFinite('expires_at', d.expires_at);
-    if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
+    checkDecision(d);
     const now = this.now();
     this.sweep(now);
     const s = this.state(d.campaign);
@@ -146,7 +139,7 @@ export class MemoryCampaignStore implements CampaignStore {
       record: structuredClone(d),
       field,
       rewarded: false,
-      dropAt: now + Math.max(0, d.expires_at - d.at) + this.retentionMs,
+      dropAt: now + decisionKeptMs(d, this.retentionMs),
     });
     if (d.default_value !== undefined) {
       this.dueIds.add(d.id);
@@ -174,7 +167,7 @@ export class MemoryCampaignStore implements CampaignStore {
     gamma: (campaign: string) => number,
     now = this.now(),
   ): Promise<void> {
-    for (const u of updates) checkFinite(`the value of feedback ${u.key}`, u.value);
+    checkFeedback(updates);
     const wall = this.now();
     this.sweep(wall);
     for (const u of updates) {

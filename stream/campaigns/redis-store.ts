@@ -1,10 +1,15 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ArmStats } from '../../engines/bandits/index.js';
 import { APPLY_DEFAULT, ARMS, DECIDE, FEEDBACK, REWARD, UPDATE_CAMPAIGN } from './lua.js';
-import { checkFinite, dueMember } from './memory-store.js';
 import { comparePriors, parsePriorField, priorField } from './priors.js';
 import {
+  byId,
+  checkDecision,
+  checkFeedback,
+  checkFinite,
+  decisionKeptMs,
   DEFAULT_DECISION_RETENTION_MS,
+  dueMember,
   type Campaign,
   type CampaignArms,
   type CampaignStore,
@@ -117,7 +122,7 @@ export class RedisCampaignStore implements CampaignStore {
 
   async list(): Promise<Campaign[]> {
     const all = (await this.redis.hvals(this.defsKey)).map((v) => JSON.parse(v) as Campaign);
-    return all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return all.sort(byId);
   }
 
   async arms(campaign: string, segments?: readonly string[]): Promise<CampaignArms> {
@@ -155,8 +160,7 @@ export class RedisCampaignStore implements CampaignStore {
    */
   decide(d: DecisionRecord): Promise<void> {
     return new Promise((resolve, reject) => {
-      checkFinite('expires_at', d.expires_at);
-      if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
+      checkDecision(d);
       if (this.decisions.length === 0) setImmediate(() => this.commitDecisions());
       this.decisions.push({ d, resolve, reject });
     });
@@ -181,7 +185,7 @@ export class RedisCampaignStore implements CampaignStore {
         d.segment === undefined ? '' : priorField(d.segment, d.arm),
         d.expires_at,
         d.default_value === undefined ? '' : d.default_value,
-        Math.max(0, d.expires_at - d.at) + this.retentionMs,
+        decisionKeptMs(d, this.retentionMs),
         dueMember(d.campaign, d.id),
       );
     }
@@ -232,7 +236,7 @@ export class RedisCampaignStore implements CampaignStore {
     gamma: (campaign: string) => number,
     now = this.now(),
   ): Promise<void> {
-    for (const u of updates) checkFinite(`the value of feedback ${u.key}`, u.value);
+    checkFeedback(updates);
     // In order: two updates of one arm apply as they came (a pipeline keeps the order).
     await Promise.all(
       updates.map((u) =>

@@ -153,3 +153,34 @@ export interface PriorEntry extends Prior {
 
 /** Decisions (and idempotency keys) are kept this long after they expire, so that late rewards get 410. */
 export const DEFAULT_DECISION_RETENTION_MS = 7 * 24 * 3600_000;
+
+/** A non-finite number would poison an arm's statistics for good: refused before anything changes. */
+export function checkFinite(what: string, value: number): void {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number, not ${value}`);
+}
+
+/** A decision's numbers, checked before a store keeps it (see checkFinite). */
+export function checkDecision(d: DecisionRecord): void {
+  checkFinite('expires_at', d.expires_at);
+  if (d.default_value !== undefined) checkFinite('default_value', d.default_value);
+}
+
+/** Feedback's values, every one checked before any update applies (see checkFinite). */
+export function checkFeedback(updates: readonly FeedbackUpdate[]): void {
+  for (const u of updates) checkFinite(`the value of feedback ${u.key}`, u.value);
+}
+
+/** How long a store keeps a decision from when it is made (ms): until it expires, then the retention. */
+export function decisionKeptMs(d: DecisionRecord, retentionMs: number): number {
+  return Math.max(0, d.expires_at - d.at) + retentionMs;
+}
+
+/** The member of a decision in the set of decisions due for their default reward. */
+export function dueMember(campaign: string, id: string): string {
+  return JSON.stringify([campaign, id]);
+}
+
+/** Campaigns in the order of `list()`: by id. */
+export function byId(a: Campaign, b: Campaign): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}

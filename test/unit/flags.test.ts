@@ -1,6 +1,13 @@
 import t from 'tap';
 import { parseArgs } from 'node:util';
-import { isUsageError, numberFlag, parseFlags, UsageError, type FlagOptions } from '../../app/flags.js';
+import {
+  isUsageError,
+  numberFlag,
+  parseCommand,
+  parseFlags,
+  UsageError,
+  type FlagOptions,
+} from '../../app/flags.js';
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -105,4 +112,19 @@ t.test('isUsageError: a UsageError or node’s own parse error, nothing else', a
   t.ok(isUsageError(nodeError), 'ERR_PARSE_ARGS_UNKNOWN_OPTION');
   t.notOk(isUsageError(new RangeError('x')));
   t.notOk(isUsageError(undefined));
+});
+
+t.test('parseCommand: flags and positionals, or the problem and the usage on err', async (t) => {
+  const lines = { out: [] as string[], err: [] as string[] };
+  const io = { out: (l: string) => lines.out.push(l), err: (l: string) => lines.err.push(l) };
+  const parsed = parseCommand(['show', '--json', 'x'], OPTIONS, 'usage: cmd', io);
+  t.ok(parsed);
+  t.same(parsed!.positionals, ['show', 'x']);
+  t.equal(parsed!.values.json, true);
+  t.same(lines, { out: [], err: [] }, 'nothing printed');
+  t.equal(parsed!.usage('show needs a NAME'), 2);
+  t.same(lines.err, ['show needs a NAME\nusage: cmd']);
+  lines.err.length = 0;
+  t.equal(parseCommand(['--bogus'], OPTIONS, 'usage: cmd', io), undefined);
+  t.same(lines, { out: [], err: ['unknown flag --bogus\nusage: cmd'] });
 });
