@@ -34,6 +34,17 @@ export interface FeedbackCounts {
   revenue: number;
 }
 
+/** No feedback yet: every count 0. */
+export function emptyFeedbackCounts(): FeedbackCounts {
+  return { impressions: 0, clicks: 0, conversions: 0, rewards: 0, reward_sum: 0, revenue: 0 };
+}
+
+/** A copy of the counts of `c` alone (a window or a stored row has more fields), in their order. */
+export function feedbackCounts(c: FeedbackCounts): FeedbackCounts {
+  const { impressions, clicks, conversions, rewards, reward_sum, revenue } = c;
+  return { impressions, clicks, conversions, rewards, reward_sum, revenue };
+}
+
 /** A window's counts as `emit` reports them. */
 export interface FeedbackWindow extends FeedbackCounts {
   campaign: string;
@@ -53,12 +64,25 @@ export interface FeedbackWindowsOptions {
   allowedLatenessMs: number;
 }
 
+/** A window's counts in a snapshot, in the order of SNAPSHOT_COUNTS. */
+type SnapshotCounts = [number, number, number, number, number, number];
+
 /** JSON-safe state: the highest event time seen (null: none) and each open window. */
 export interface FeedbackWindowsSnapshot {
   maxTs: number | null;
   /** [campaign, arm, start, dirty (0/1), impressions, clicks, conversions, rewards, reward_sum, revenue] */
-  windows: [string, string, number, number, number, number, number, number, number, number][];
+  windows: [string, string, number, number, ...SnapshotCounts][];
 }
+
+/** The order of the counts in a snapshot's window, after its campaign, arm, start and dirty flag. */
+const SNAPSHOT_COUNTS = [
+  'impressions',
+  'clicks',
+  'conversions',
+  'rewards',
+  'reward_sum',
+  'revenue',
+] as const satisfies readonly (keyof FeedbackCounts)[];
 
 interface Open extends FeedbackCounts {
   campaign: string;
@@ -66,6 +90,11 @@ interface Open extends FeedbackCounts {
   start: number;
   /** Changed since the last emit. */
   dirty: boolean;
+}
+
+/** An open window's key. Length-prefixed, so no campaign or arm name can make two keys collide. */
+function windowId(start: number, campaign: string, arm: string): string {
+  return `${start}|${campaign.length}|${campaign}|${arm}`;
 }
 
 function compareWindows(a: FeedbackWindow, b: FeedbackWindow): number {
@@ -111,22 +140,10 @@ export class FeedbackWindows {
     const late = this.isLate(o.ts);
     if (!late) {
       const start = this.windowOf(o.ts);
-      // Length-prefixed, so no campaign or arm name can make two keys collide.
-      const id = `${start}|${o.campaign.length}|${o.campaign}|${o.arm}`;
+      const id = windowId(start, o.campaign, o.arm);
       let w = this.open.get(id);
       if (!w) {
-        w = {
-          campaign: o.campaign,
-          arm: o.arm,
-          start,
-          dirty: false,
-          impressions: 0,
-          clicks: 0,
-          conversions: 0,
-          rewards: 0,
-          reward_sum: 0,
-          revenue: 0,
-        };
+        w = { campaign: o.campaign, arm: o.arm, start, dirty: false, ...emptyFeedbackCounts() };
         this.open.set(id, w);
       }
       const value = o.value !== undefined && Number.isFinite(o.value) ? o.value : 0;
@@ -163,18 +180,7 @@ export class FeedbackWindows {
     for (const [id, w] of this.open) {
       const final = w.start + windowMs + allowedLatenessMs <= wm;
       if (!final && !w.dirty) continue;
-      out.push({
-        campaign: w.campaign,
-        arm: w.arm,
-        start: w.start,
-        final,
-        impressions: w.impressions,
-        clicks: w.clicks,
-        conversions: w.conversions,
-        rewards: w.rewards,
-        reward_sum: w.reward_sum,
-        revenue: w.revenue,
-      });
+      out.push({ campaign: w.campaign, arm: w.arm, start: w.start, final, ...feedbackCounts(w) });
       w.dirty = false;
       if (final) this.open.delete(id);
     }
@@ -194,12 +200,7 @@ export class FeedbackWindows {
         w.arm,
         w.start,
         w.dirty ? 1 : 0,
-        w.impressions,
-        w.clicks,
-        w.conversions,
-        w.rewards,
-        w.reward_sum,
-        w.revenue,
+        ...(SNAPSHOT_COUNTS.map((k) => w[k]) as SnapshotCounts),
       ]),
     };
   }
@@ -210,29 +211,10 @@ export class FeedbackWindows {
     this.maxTs = Number.NEGATIVE_INFINITY;
     if (state === undefined || state === null) return;
     this.maxTs = state.maxTs ?? Number.NEGATIVE_INFINITY;
-    for (const [
-      campaign,
-      arm,
-      start,
-      dirty,
-      impressions,
-      clicks,
-      conversions,
-      rewards,
-      reward_sum,
-      revenue,
-    ] of state.windows)
-      this.open.set(`${start}|${campaign.length}|${campaign}|${arm}`, {
-        campaign,
-        arm,
-        start,
-        dirty: dirty === 1,
-        impressions,
-        clicks,
-        conversions,
-        rewards,
-        reward_sum,
-        revenue,
-      });
+    for (const [campaign, arm, start, dirty, ...counts] of state.windows) {
+      const w: Open = { campaign, arm, start, dirty: dirty === 1, ...emptyFeedbackCounts() };
+      SNAPSHOT_COUNTS.forEach((k, i) => (w[k] = counts[i]!));
+      this.open.set(windowId(start, campaign, arm), w);
+    }
   }
 }

@@ -1,4 +1,5 @@
 import {
+  feedbackCounts,
   FeedbackWindows,
   type FeedbackWindow,
   type FeedbackWindowsSnapshot,
@@ -106,12 +107,7 @@ export class CampaignWindows implements Operator {
       start: w.start,
       size_ms: this.windowMs,
       partition,
-      impressions: w.impressions,
-      clicks: w.clicks,
-      conversions: w.conversions,
-      rewards: w.rewards,
-      reward_sum: w.reward_sum,
-      revenue: w.revenue,
+      ...feedbackCounts(w),
       final: w.final ? 1 : 0,
       version,
     };
