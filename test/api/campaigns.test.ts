@@ -117,19 +117,16 @@ t.test('decide without a body', async (t) => {
   await post('/v1/campaigns', { id: 'c-nobody', arms: ['a', 'b'] });
   const res = await app.inject({ method: 'POST', url: '/v1/campaigns/c-nobody/decide' });
   t.equal(res.statusCode, 200, res.body);
-  const empty = await app.inject({
-    method: 'POST',
-    url: '/v1/campaigns/c-nobody/decide',
-    headers: { 'content-type': 'application/json' },
-    payload: '',
-  });
+  const withJson = (payload: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/v1/campaigns/c-nobody/decide',
+      headers: { 'content-type': 'application/json' },
+      payload,
+    });
+  const empty = await withJson('');
   t.equal(empty.statusCode, 200, 'an empty JSON body too');
-  const broken = await app.inject({
-    method: 'POST',
-    url: '/v1/campaigns/c-nobody/decide',
-    headers: { 'content-type': 'application/json' },
-    payload: '{"context":',
-  });
+  const broken = await withJson('{"context":');
   t.equal(broken.statusCode, 400, 'broken JSON is 400');
   t.equal(broken.json().error.code, 'BAD_REQUEST');
 });

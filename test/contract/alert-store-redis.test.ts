@@ -1,20 +1,11 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RedisAlertStateStore } from '../../stream/index.js';
-import { clearRedisPrefix, REDIS_URL as url } from '../helpers/redis.js';
+import { redisTestPrefixes, REDIS_URL as url } from '../helpers/redis.js';
 import { alertStoreContract } from './alert-store-contract.js';
 
 // A random key prefix per test: tests never see each other's keys on a shared Redis.
-const prefixes: string[] = [];
-const prefix = () => {
-  const p = `pwtest:${randomUUID()}:`;
-  prefixes.push(p);
-  return p;
-};
-t.teardown(async () => {
-  for (const p of prefixes) await clearRedisPrefix(p, url);
-});
+const prefix = redisTestPrefixes(t, url);
 
 alertStoreContract(t, 'Redis', async () => new RedisAlertStateStore({ url, prefix: prefix() }));
 

@@ -1,5 +1,4 @@
 import t from 'tap';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +13,11 @@ import {
   type DecisionRecord,
   type FeedbackUpdate,
 } from '../../stream/index.js';
-import { clearRedisPrefix, REDIS_URL as url } from '../helpers/redis.js';
+import { redisTestPrefixes, REDIS_URL as url } from '../helpers/redis.js';
 import { armDiff, campaign, campaignStoreContract, close, decision } from './campaign-store-contract.js';
 
 // A random key prefix per test: tests never see each other's keys on a shared Redis.
-const prefixes: string[] = [];
-const prefix = () => {
-  const p = `pwtest:${randomUUID()}:`;
-  prefixes.push(p);
-  return p;
-};
-t.teardown(async () => {
-  for (const p of prefixes) await clearRedisPrefix(p, url);
-});
+const prefix = redisTestPrefixes(t, url);
 
 campaignStoreContract(t, 'Redis', async () => new RedisCampaignStore({ url, prefix: prefix() }));
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
-import { launchBrowser, needsBrowser } from '../helpers/browser.js';
+import { needsBrowser, openLivePage } from '../helpers/browser.js';
 import { postLines, spikeTraffic } from '../helpers/spike-traffic.js';
 
 t.test(
@@ -9,12 +9,7 @@ t.test(
   async (t) => {
     const running = await startTestApp(['--partitions', '2']);
     t.teardown(() => running.stop());
-    const browser = await launchBrowser(t);
-    const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(running.url + '/');
-    await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+    const { page, errors } = await openLivePage(t, running.url);
     t.equal(await page.$eval('#alerts-empty', (el) => (el as HTMLElement).hidden), false, 'no alerts yet');
 
     await postLines(running.app, spikeTraffic(Date.now(), 1).lines);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
-import { launchBrowser, needsBrowser } from '../helpers/browser.js';
+import { needsBrowser, openLivePage } from '../helpers/browser.js';
 
 t.test('the live page shows a campaign’s arms live; rewards move the leader', needsBrowser, async (t) => {
   const running = await startTestApp();
@@ -13,12 +13,7 @@ t.test('the live page shows a campaign’s arms live; rewards move the leader', 
     201,
   );
 
-  const browser = await launchBrowser(t);
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(running.url + '/');
-  await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+  const { page, errors } = await openLivePage(t, running.url);
   await page.waitForSelector('article.campaign[data-campaign="spring-sale"]', { timeout: 10_000 });
   t.equal(await page.$eval('#campaigns', (el) => (el as HTMLElement).hidden), false, 'the section shows');
 

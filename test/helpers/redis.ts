@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import type { Test } from 'tap';
+
 /** Redis for tests, without the app: a test of a Redis-backed part needs only this. */
 export const REDIS_URL = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -15,4 +18,20 @@ export async function clearRedisPrefix(prefix: string, url = REDIS_URL): Promise
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * Key prefixes for the tests under `t`, a new random one per call, every one cleared when `t` ends:
+ * tests never see each other's keys on a shared Redis.
+ */
+export function redisTestPrefixes(t: Test, url = REDIS_URL): () => string {
+  const prefixes: string[] = [];
+  t.teardown(async () => {
+    for (const p of prefixes) await clearRedisPrefix(p, url);
+  });
+  return () => {
+    const p = `pwtest:${randomUUID()}:`;
+    prefixes.push(p);
+    return p;
+  };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { main } from '../../app/tools/eval-alerts.js';
 import { Random } from '../../engines/stats/index.js';
+import { runMain } from '../helpers/tools.js';
 
 /** `npm run eval:alerts` in its three modes, on small files written here. */
 const MIN = 60_000;
@@ -12,12 +13,7 @@ const dir = await mkdtemp(join(tmpdir(), 'pw-eval-alerts-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
 
 async function run(args: string[]): Promise<{ lines: string[]; json: Record<string, unknown> }> {
-  const lines: string[] = [];
-  const code = await main(
-    [...args, '--json'],
-    (l) => lines.push(l),
-    () => {},
-  );
+  const { code, out: lines } = await runMain(main, [...args, '--json']);
   t.equal(code, 0);
   return { lines, json: JSON.parse(lines[lines.length - 1]!) as Record<string, unknown> };
 }

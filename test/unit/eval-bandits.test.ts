@@ -2,16 +2,9 @@ import t from 'tap';
 import { UsageError } from '../../app/flags.js';
 import { chapelleLiRates, EVAL_POLICIES, uniformRegret } from '../../app/tools/bandit-sim.js';
 import { horizonsUpTo, main, type ResultRow } from '../../app/tools/eval-bandits.js';
+import { runMain } from '../helpers/tools.js';
 
-async function run(args: string[]) {
-  const out: string[] = [];
-  const code = await main(
-    args,
-    (l) => out.push(l),
-    () => {},
-  );
-  return { code, out };
-}
+const run = (args: string[]) => runMain(main, args);
 
 t.test('a tiny run prints the tables and one JSON line of finite, non-negative regrets', async (t) => {
   const { code, out } = await run([

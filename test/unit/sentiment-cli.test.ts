@@ -6,6 +6,7 @@ import { UsageError } from '../../app/flags.js';
 import { main as evalMain } from '../../app/tools/eval-sentiment.js';
 import { main as trainMain } from '../../app/tools/train-sentiment.js';
 import { decodeEscapes } from '../../app/tools/sentiment-data.js';
+import { runMain } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pw-sentiment-cli-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,19 +37,8 @@ const scored = jsonl('scored.jsonl', [
   { id: '4', score: 1.5, text: 'pretty good' },
 ]);
 
-/** Runs a tool's main and collects what it prints. */
-async function run(main: typeof evalMain, argv: string[]): Promise<{ code: number; out: string[] }> {
-  const out: string[] = [];
-  const code = await main(
-    argv,
-    (s) => out.push(s),
-    () => {},
-  );
-  return { code, out };
-}
-
 t.test('eval prints the figures, and with --json ends with one JSON object', async (t) => {
-  const { code, out } = await run(evalMain, ['--data', labelled, '--model', 'rules', '--json']);
+  const { code, out } = await runMain(evalMain, ['--data', labelled, '--model', 'rules', '--json']);
   t.equal(code, 0);
   const text = out.join('\n');
   for (const label of ['macro recall', 'accuracy', 'macro F1', 'confusion', 'texts/s']) t.match(text, label);
@@ -68,7 +58,7 @@ t.test('eval prints the figures, and with --json ends with one JSON object', asy
 });
 
 t.test('eval gives Pearson r for rows with a continuous score', async (t) => {
-  const { out } = await run(evalMain, ['--data', scored, '--model', 'rules', '--json']);
+  const { out } = await runMain(evalMain, ['--data', scored, '--model', 'rules', '--json']);
   const last = JSON.parse(out[out.length - 1]!) as { pearson: number; n: number };
   t.equal(last.n, 4);
   t.ok(last.pearson > 0.8, `r = ${last.pearson}`);
@@ -92,14 +82,22 @@ t.test('train writes a weights file that eval can use; the same data gives the s
       '--val',
       labelled,
     ];
-    const r = await run(trainMain, argv);
+    const r = await runMain(trainMain, argv);
     files.push(readFileSync(a));
     t.equal(r.code, 0);
     t.match(r.out.join('\n'), /wrote .*\.bin/);
     t.match(r.out.join('\n'), /labelled\.jsonl: macro recall/);
   }
   t.ok(files[0]!.equals(files[1]!), 'byte for byte');
-  const { out } = await run(evalMain, ['--data', labelled, '--model', 'linear', '--weights', a, '--json']);
+  const { out } = await runMain(evalMain, [
+    '--data',
+    labelled,
+    '--model',
+    'linear',
+    '--weights',
+    a,
+    '--json',
+  ]);
   const last = JSON.parse(out[out.length - 1]!) as { model: string; macro_recall: number };
   t.equal(last.model, 'a', 'the id defaults to the file name');
   t.ok(last.macro_recall > 0.9, 'it learned its training data');
