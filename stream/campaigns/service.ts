@@ -407,7 +407,7 @@ export class CampaignService {
   private async entry(id: string, segment?: string): Promise<Entry> {
     let e = this.entries.get(id);
     if (!e) {
-      e = await this.fetch(id, segment);
+      e = await this.fetch(id, segment !== undefined ? [segment] : []);
       this.entries.set(id, e);
       return e;
     }
@@ -425,26 +425,25 @@ export class CampaignService {
     return e;
   }
 
-  private async fetch(id: string, segment?: string): Promise<Entry> {
+  /** The campaign, its arms and priors from the store, with the statistics of the given segments. */
+  private async fetch(id: string, segments: readonly string[] = []): Promise<Entry> {
     const [campaign, arms, priors] = await Promise.all([
       this.o.store.get(id),
-      this.o.store.arms(id, segment !== undefined ? [segment] : undefined),
+      this.o.store.arms(id, segments.length > 0 ? segments : undefined),
       this.o.store.priors(id),
     ]);
     if (!campaign) throw new PipelineError('UNKNOWN_CAMPAIGN', `no campaign "${id}"`);
     const gamma = policyGamma(campaign.policy, campaign.policy_options);
     this.gammas.set(id, gamma);
-    const segments = new Map<string, Map<string, ArmStats>>();
-    for (const [s, list] of Object.entries(arms.segments ?? {}))
-      segments.set(s, new Map(list.map((a) => [a.arm, a])));
-    if (segment !== undefined && !segments.has(segment)) segments.set(segment, new Map());
+    const bySegment = new Map<string, Map<string, ArmStats>>();
+    for (const s of segments) bySegment.set(s, new Map((arms.segments?.[s] ?? []).map((a) => [a.arm, a])));
     return {
       campaign,
       policy: createPolicy(campaign.policy, campaign.policy_options),
       gamma,
       clock: arms.clock,
       arms: new Map(arms.arms.map((a) => [a.arm, a])),
-      segments,
+      segments: bySegment,
       ...priorMaps(priors),
       fetchedAt: this.now(),
     };
@@ -453,12 +452,8 @@ export class CampaignService {
   private async refresh(e: Entry, segment?: string): Promise<void> {
     const segments = [...e.segments.keys()];
     if (segment !== undefined && !segments.includes(segment)) segments.push(segment);
-    const fresh = await this.fetch(e.campaign.id, undefined).then(async (f) => {
-      if (segments.length === 0) return f;
-      const arms = await this.o.store.arms(e.campaign.id, segments);
-      for (const s of segments) f.segments.set(s, new Map((arms.segments?.[s] ?? []).map((a) => [a.arm, a])));
-      return f;
-    });
+    // one read of the store for the campaign and every segment this process decides in
+    const fresh = await this.fetch(e.campaign.id, segments);
     Object.assign(e, { ...fresh, refreshing: e.refreshing });
     delete e.liveView; // built again from the new objects
   }

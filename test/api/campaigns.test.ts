@@ -309,3 +309,20 @@ t.test('feedback from the stream: arms learn from it and ROI is served', async (
   t.ok(roi.model.n >= 1, 'the model learned from the windows');
   t.type(d.predicted_roi, 'number');
 });
+
+t.test('segment-thompson learns a different best arm per context segment', async (t) => {
+  await post('/v1/campaigns', { id: 'c-seg', arms: ['a', 'b'], policy: 'segment-thompson' });
+  let x = 11;
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const best = { north: 'a', south: 'b' } as Record<string, string>;
+  const late = { north: 0, south: 0 } as Record<string, number>;
+  for (let i = 0; i < 600; i++) {
+    const segment = i % 2 === 0 ? 'north' : 'south';
+    const d = (await post('/v1/campaigns/c-seg/decide', { context: { segment } })).json();
+    const p = d.arm === best[segment] ? 0.7 : 0.1;
+    await post('/v1/campaigns/c-seg/reward', { decision_id: d.decision_id, value: rand() < p ? 1 : 0 });
+    if (i >= 400 && d.arm === best[segment]) late[segment]!++;
+  }
+  t.ok(late.north! > 70, `north mostly gets a (${late.north}/100)`);
+  t.ok(late.south! > 70, `south mostly gets b (${late.south}/100)`);
+});
