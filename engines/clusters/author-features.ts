@@ -1,0 +1,298 @@
+/**
+ * The features of an author that audience segments are made of, kept up to date one post at a time
+ * in event time (never the clock), with bounded memory per author.
+ *
+ * | feature      | raw unit                                          | standardised as        |
+ * |--------------|---------------------------------------------------|------------------------|
+ * | `activity`   | posts per day, decayed (half-life in the options) | log1p(posts/day) / 0.75 |
+ * | `sentiment`  | mean sentiment of the posts, −1..1                | mean / 0.4             |
+ * | `engagement` | typical engagement per post: expm1(mean log1p(likes + shares + replies)) | mean log1p / 1.5 |
+ * | `reach`      | follower bucket: log10(1 + followers)             | as is                  |
+ * | `brands`     | distinct brands mentioned (capped)                | log1p(count) / 0.5     |
+ *
+ * The transforms are fixed, not learned: every partition standardises the same way, so its
+ * centroids are comparable with the others' and segment ids can mean the same everywhere. The
+ * logs tame heavy tails (followers, engagement, activity); the divisors put a typical population's
+ * spread near 1 on each feature, so no feature dominates the distances by its unit alone.
+ */
+
+export const SEGMENT_FEATURES = ['activity', 'sentiment', 'engagement', 'reach', 'brands'] as const;
+export type SegmentFeature = (typeof SEGMENT_FEATURES)[number];
+
+/** One post, as the segments need it. */
+export interface AuthorPost {
+  author: string;
+  followers: number;
+  /** Event time, ms epoch. */
+  ts: number;
+  /** −1..1 (clamped). */
+  sentiment: number;
+  /** Likes + shares + replies. */
+  engagement: number;
+  brands: readonly string[];
+}
+
+/** One author's running features. */
+export interface AuthorState {
+  /** The latest sane follower count (0 until one is seen). */
+  followers: number;
+  /** Posts decayed to `last` by the activity half-life. */
+  count: number;
+  /** Earliest and latest event time seen; null before the first post with a finite time. */
+  first: number | null;
+  last: number | null;
+  /** Posts seen, and posts with a usable sentiment: they set the running means' rates. */
+  posts: number;
+  sentimentPosts: number;
+  sentiment: number;
+  /** Running mean of log1p(engagement). */
+  engagement: number;
+  /** Distinct brands mentioned, at most `maxBrands`, in order of first mention. */
+  brands: string[];
+  /** The author's segment id; null before the first segmentation reached them. */
+  segment: number | null;
+}
+
+export interface FeatureSettings {
+  activityHalfLifeMs: number;
+  /** The running means weigh a post at least 1 / postMemory: they follow an author who changes. */
+  postMemory: number;
+  maxBrands: number;
+}
+
+const DAY_MS = 86_400_000;
+/**
+ * A prior on the activity window, about one gap of a typical active author: the first post reads
+ * as four a day rather than infinity, and a few posts close together are not read as a torrent.
+ */
+const ACTIVITY_PRIOR_MS = DAY_MS / 4;
+/** Followers above this are read as this (no account has more; the log stays tame). */
+const MAX_FOLLOWERS = 1e10;
+
+/** Divisor of each feature after its fixed transform, in SEGMENT_FEATURES order. */
+const SCALES = [0.75, 0.4, 1.5, 1, 0.5] as const;
+
+export function newAuthor(): AuthorState {
+  return {
+    followers: 0,
+    count: 0,
+    first: null,
+    last: null,
+    posts: 0,
+    sentimentPosts: 0,
+    sentiment: 0,
+    engagement: 0,
+    brands: [],
+    segment: null,
+  };
+}
+
+/** Folds one post into the author's features. Bad numbers leave the feature they feed as it was (or count as 0 engagement). */
+export function updateAuthor(a: AuthorState, post: AuthorPost, s: FeatureSettings): void {
+  const followers = post.followers;
+  if (typeof followers === 'number' && Number.isFinite(followers) && followers >= 0)
+    a.followers = Math.min(followers, MAX_FOLLOWERS);
+  else if (followers === Infinity) a.followers = MAX_FOLLOWERS;
+
+  const ts = post.ts;
+  if (typeof ts === 'number' && Number.isFinite(ts)) {
+    if (a.last === null || a.first === null) {
+      a.count = 1;
+      a.first = ts;
+      a.last = ts;
+    } else if (ts >= a.last) {
+      a.count = a.count * decay(ts - a.last, s.activityHalfLifeMs) + 1;
+      a.last = ts;
+    } else {
+      // Out of order: the post counts with the weight it has at the latest time.
+      a.count += decay(a.last - ts, s.activityHalfLifeMs);
+      a.first = Math.min(a.first, ts);
+    }
+  }
+
+  a.posts++;
+  const rate = Math.max(1 / a.posts, 1 / s.postMemory);
+  const e = typeof post.engagement === 'number' && post.engagement > 0 ? post.engagement : 0;
+  a.engagement += rate * (Math.log1p(Number.isFinite(e) ? e : 0) - a.engagement);
+  if (typeof post.sentiment === 'number' && Number.isFinite(post.sentiment)) {
+    a.sentimentPosts++;
+    const r = Math.max(1 / a.sentimentPosts, 1 / s.postMemory);
+    a.sentiment += r * (Math.min(1, Math.max(-1, post.sentiment)) - a.sentiment);
+  }
+
+  if (Array.isArray(post.brands))
+    for (const b of post.brands) {
+      if (a.brands.length >= s.maxBrands) break;
+      if (typeof b === 'string' && b !== '' && !a.brands.includes(b)) a.brands.push(b);
+    }
+}
+
+function decay(ms: number, halfLifeMs: number): number {
+  return Math.pow(2, -ms / halfLifeMs);
+}
+
+/** Posts per day at the author's latest post: the decayed count over the decayed window since their first post plus the prior. */
+export function activityRate(a: AuthorState, halfLifeMs: number): number {
+  if (a.first === null || a.last === null) return 0;
+  const window = (halfLifeMs / Math.LN2) * (1 - decay(a.last - a.first, halfLifeMs));
+  return (a.count / (window + ACTIVITY_PRIOR_MS)) * DAY_MS;
+}
+
+/** The author's features in raw units, by name. */
+export function rawFeatures(a: AuthorState, halfLifeMs: number): Record<SegmentFeature, number> {
+  return {
+    activity: activityRate(a, halfLifeMs),
+    sentiment: a.sentiment,
+    engagement: Math.expm1(a.engagement),
+    reach: Math.log10(1 + a.followers),
+    brands: a.brands.length,
+  };
+}
+
+/** The author's standardised feature vector, in SEGMENT_FEATURES order: what k-means sees. */
+export function authorVector(a: AuthorState, halfLifeMs: number): number[] {
+  const v = [
+    Math.log1p(activityRate(a, halfLifeMs)) / SCALES[0],
+    a.sentiment / SCALES[1],
+    a.engagement / SCALES[2],
+    Math.log10(1 + a.followers) / SCALES[3],
+    Math.log1p(a.brands.length) / SCALES[4],
+  ];
+  return v.map((x) => (Number.isFinite(x) ? x : 0));
+}
+
+/** A standardised vector (a centroid) back in raw units, by name. */
+export function rawOfVector(v: readonly number[]): Record<SegmentFeature, number> {
+  const z = (i: number) => (v[i] ?? 0) * SCALES[i as 0 | 1 | 2 | 3 | 4];
+  return {
+    activity: Math.max(0, Math.expm1(z(0))),
+    sentiment: Math.min(1, Math.max(-1, z(1))),
+    engagement: Math.max(0, Math.expm1(z(2))),
+    reach: Math.max(0, z(3)),
+    brands: Math.max(0, Math.expm1(z(4))),
+  };
+}
+
+/** JSON-safe form of an author: [id, followers, count, first, last, posts, sentimentPosts, sentiment, engagement, brands, segment]. */
+export type AuthorTuple = [
+  string,
+  number,
+  number,
+  number | null,
+  number | null,
+  number,
+  number,
+  number,
+  number,
+  string[],
+  number | null,
+];
+
+export function authorTuple(id: string, a: AuthorState): AuthorTuple {
+  return [
+    id,
+    a.followers,
+    a.count,
+    a.first,
+    a.last,
+    a.posts,
+    a.sentimentPosts,
+    a.sentiment,
+    a.engagement,
+    [...a.brands],
+    a.segment,
+  ];
+}
+
+/** An author from its tuple, or null when the tuple is malformed. */
+export function authorOfTuple(t: unknown): [string, AuthorState] | null {
+  if (!Array.isArray(t) || t.length !== 11 || typeof t[0] !== 'string') return null;
+  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const numOrNull = (v: unknown) => v === null || num(v);
+  if (
+    ![1, 2, 5, 6, 7, 8].every((i) => num(t[i])) ||
+    !numOrNull(t[3]) ||
+    !numOrNull(t[4]) ||
+    !numOrNull(t[10])
+  )
+    return null;
+  if (!Array.isArray(t[9]) || !t[9].every((b: unknown) => typeof b === 'string')) return null;
+  return [
+    t[0],
+    {
+      followers: t[1],
+      count: t[2],
+      first: t[3],
+      last: t[4],
+      posts: t[5],
+      sentimentPosts: t[6],
+      sentiment: t[7],
+      engagement: t[8],
+      brands: [...t[9]],
+      segment: t[10],
+    },
+  ];
+}
+
+/** Words for a raw feature value: [upper bound, term] pairs, the first bound above the value wins. */
+const TERMS: Record<'reach' | 'activity' | 'sentiment', [number, string][]> = {
+  reach: [
+    [2, 'low reach'],
+    [4, 'mid reach'],
+    [Infinity, 'high reach'],
+  ],
+  activity: [
+    [0.5, 'occasional'],
+    [3, 'active'],
+    [Infinity, 'very active'],
+  ],
+  sentiment: [
+    [-0.15, 'negative'],
+    [0.15, 'neutral'],
+    [Infinity, 'positive'],
+  ],
+};
+
+/** How two segments that read alike differ, lower and higher, by feature. */
+const COMPARATIVES: Record<SegmentFeature, [string, string, string]> = {
+  activity: ['less active', 'mid activity', 'more active'],
+  sentiment: ['more negative', 'mid sentiment', 'more positive'],
+  engagement: ['less engagement', 'mid engagement', 'more engagement'],
+  reach: ['lower reach', 'mid reach', 'higher reach'],
+  brands: ['fewer brands', 'mid brands', 'more brands'],
+};
+
+/**
+ * Readable labels of standardised centroids: reach (log10 followers below 2 / below 4 / above),
+ * activity (posts a day below 0.5 / below 3 / above) and sentiment (below −0.15 / up to 0.15 /
+ * above), e.g. "high reach · active · positive". Segments that read alike get a comparative on the
+ * feature on which they differ most ("more active" / "less active"); any still alike, their id.
+ */
+export function segmentLabels(centroids: readonly (readonly number[])[], ids: readonly number[]): string[] {
+  const raw = centroids.map(rawOfVector);
+  const term = (value: number, terms: [number, string][]) => terms.find(([below]) => value < below)![1];
+  const parts = raw.map((r) => [
+    term(r.reach, TERMS.reach),
+    term(r.activity, TERMS.activity),
+    term(r.sentiment, TERMS.sentiment),
+  ]);
+  const groups = new Map<string, number[]>();
+  parts.forEach((p, i) => groups.set(p.join(), [...(groups.get(p.join()) ?? []), i]));
+  for (const members of groups.values()) {
+    if (members.length < 2) continue;
+    let best = 0;
+    let bestSpread = -1;
+    SEGMENT_FEATURES.forEach((_, f) => {
+      const values = members.map((i) => centroids[i]![f] ?? 0);
+      const spread = Math.max(...values) - Math.min(...values);
+      if (spread > bestSpread) [best, bestSpread] = [f, spread];
+    });
+    const words = COMPARATIVES[SEGMENT_FEATURES[best]!];
+    const order = [...members].sort(
+      (a, b) => (centroids[a]![best] ?? 0) - (centroids[b]![best] ?? 0) || a - b,
+    );
+    order.forEach((i, rank) => parts[i]!.push(words[rank === 0 ? 0 : rank === order.length - 1 ? 2 : 1]));
+  }
+  const labels = parts.map((p) => p.join(' · '));
+  return labels.map((l, i) => (labels.indexOf(l) !== labels.lastIndexOf(l) ? `${l} · #${ids[i]}` : l));
+}
