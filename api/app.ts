@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CampaignService, Store, WindowSpec } from '../stream/index.js';
+import { AnalyticsHub } from './analytics-hub.js';
 import { CampaignHub } from './campaign-hub.js';
 import type { BrandDirectory } from './brands.js';
 import { installErrorHandlers } from './errors.js';
@@ -13,6 +14,7 @@ import { openapiPlugin } from './plugins/openapi.js';
 import { websocketPlugin } from './plugins/websocket.js';
 import type { AlertHub } from './alert-hub.js';
 import { activityRoutes } from './routes/activity.js';
+import { ANALYTICS_OPERATORS, analyticsRoutes } from './routes/analytics.js';
 import { alertRoutes, type AlertRoutesOptions } from './routes/alerts.js';
 import { brandRoutes } from './routes/brands.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -32,6 +34,8 @@ export interface QueryOptions {
   alertActions?: AlertRoutesOptions['actions'];
   /** Campaign decisions (`campaigns` operator on): the campaign routes and WebSocket channels. */
   campaigns?: CampaignService;
+  /** `--topic-scope`: `global` serves the global topic model on every brand's topics route and channel. */
+  topicScope?: 'brand' | 'global';
 }
 
 export interface ApiOptions {
@@ -87,6 +91,28 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       store: o.query.store,
       ...(o.query.alertActions && { actions: o.query.alertActions }),
     });
+  const operators = o.query.operators ?? ANALYTICS_OPERATORS;
+  const analyticsOn = ANALYTICS_OPERATORS.some((name) => operators.includes(name));
+  if (analyticsOn)
+    await app.register(analyticsRoutes, {
+      brands: o.query.brands,
+      store: o.query.store,
+      operators,
+      ...(o.query.topicScope && { topicScope: o.query.topicScope }),
+      ...(o.now && { now: o.now }),
+    });
+  const analyticsHub = analyticsOn
+    ? new AnalyticsHub({
+        store: o.query.store,
+        brands: o.query.brands,
+        operators,
+        ...(o.query.topicScope && { topicScope: o.query.topicScope }),
+        intervalMs: Math.max(o.wsFlushIntervalMs ?? 250, 1000),
+        ...(o.now && { now: o.now }),
+        onError: (err) => app.log.warn({ err }, 'analytics not read; retrying'),
+      })
+    : undefined;
+  if (analyticsHub) app.addHook('onClose', async () => analyticsHub.stop());
   const campaigns = o.query.campaigns;
   const campaignHub = campaigns
     ? new CampaignHub(campaigns, o.wsFlushIntervalMs ?? 250, (err) =>
@@ -104,6 +130,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   await app.register(websocketPlugin, {
     ...(o.query.alerts && { alerts: o.query.alerts }),
     ...(campaignHub && { campaigns: campaignHub }),
+    ...(analyticsHub && { analytics: analyticsHub }),
     hub: o.query.hub,
     metrics: o.metrics,
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,

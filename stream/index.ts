@@ -136,3 +136,4 @@ export {
   type WebSocketTarget,
 } from './alerts/index.js';
 export * from './campaigns/index.js';
+export * from './analytics/read.js';

@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
+import type { AnalyticsHub, AnalyticsPush } from '../analytics-hub.js';
 import { CampaignHub, type CampaignPush } from '../campaign-hub.js';
 import type { LiveHub } from '../live-hub.js';
 import type { Metrics } from './metrics.js';
@@ -13,6 +14,8 @@ export interface WebSocketOptions {
   alerts?: AlertHub;
   /** Channels `campaigns` and `campaign:<id>`; none without it. */
   campaigns?: CampaignHub;
+  /** Channels `analytics:<brand id>` and `segments`; none without it. */
+  analytics?: AnalyticsHub;
   metrics: Metrics;
   /** Least time between two updates of one channel to one client. */
   flushIntervalMs: number;
@@ -92,6 +95,33 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       campaignWatches.delete(channel);
     };
 
+    // Analytics come from the hub like campaign statistics: one store read per interval per channel.
+    const analyticsWatches = new Map<string, () => void>();
+    const pushAnalytics = (channel: string, push: AnalyticsPush) => {
+      if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
+      if (socket.bufferedAmount > o.maxBufferedBytes) {
+        o.metrics.wsSkipped.inc();
+        return;
+      }
+      send('analytics', { channel, ...push });
+    };
+    const watchAnalytics = (channel: string) => {
+      const hub = o.analytics!;
+      if (analyticsWatches.has(channel)) return;
+      analyticsWatches.set(channel, hub.watch(channel, pushAnalytics));
+      hub.snapshot(channel).then(
+        (push) => {
+          hub.sent(channel, push);
+          pushAnalytics(channel, push);
+        },
+        () => fail('INTERNAL', `could not read ${channel}; updates follow`),
+      );
+    };
+    const unwatchAnalytics = (channel: string) => {
+      analyticsWatches.get(channel)?.();
+      analyticsWatches.delete(channel);
+    };
+
     const timer = setInterval(() => {
       if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
       if (socket.bufferedAmount > o.maxBufferedBytes) {
@@ -124,18 +154,20 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
           channels.delete(c);
           pending.delete(c);
           unwatchCampaign(c);
+          unwatchAnalytics(c);
         }
         return send('unsubscribed', { channels: msg.channels });
       }
       const known = (c: string) =>
         o.hub.isChannel(c) ||
         (o.alerts !== undefined && AlertHub.isChannel(c)) ||
-        (o.campaigns !== undefined && CampaignHub.isChannel(c));
+        (o.campaigns !== undefined && CampaignHub.isChannel(c)) ||
+        (o.analytics !== undefined && o.analytics.isChannel(c));
       const unknown = msg.channels.filter((c) => !known(c));
       for (const c of unknown)
         fail(
           'UNKNOWN_CHANNEL',
-          `unknown channel "${c}"; use "brands", "brand:<id>" from GET /v1/brands, "alerts", "alerts:<brand id>", "campaigns" or "campaign:<id>"`,
+          `unknown channel "${c}"; use "brands", "brand:<id>" from GET /v1/brands, "alerts", "alerts:<brand id>", "campaigns", "campaign:<id>", "analytics:<brand id>" or "segments"`,
         );
       const added = msg.channels.filter(known);
       if (channels.size + added.length > maxChannels)
@@ -145,6 +177,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         send('subscribed', { channels: added });
         for (const c of added)
           if (o.campaigns && CampaignHub.isChannel(c)) watchCampaign(c);
+          else if (o.analytics?.isChannel(c)) watchAnalytics(c);
           else if (o.alerts && AlertHub.isChannel(c))
             send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
           else send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
@@ -156,6 +189,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       off();
       offAlerts?.();
       for (const c of [...campaignWatches.keys()]) unwatchCampaign(c);
+      for (const c of [...analyticsWatches.keys()]) unwatchAnalytics(c);
       o.metrics.wsClients.dec();
     });
   });

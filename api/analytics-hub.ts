@@ -1,0 +1,182 @@
+import {
+  readInfluencers,
+  readSegments,
+  readShareOfVoice,
+  readTopics,
+  readTrends,
+  type InfluencerView,
+  type SegmentView,
+  type Store,
+  type TopicView,
+  type TrendWindowView,
+  type VoiceView,
+} from '../stream/index.js';
+import type { BrandDirectory } from './brands.js';
+
+/**
+ * What an analytics channel carries. `analytics:<brand id>`: the brand's topics, trending terms,
+ * share of voice and influencers over the latest windows (the analyses that run; the others are
+ * left out). `segments`: the audience segments.
+ */
+export interface BrandAnalyticsPush {
+  brand: { id: string; name: string; kind: 'own' | 'competitor' };
+  /** How far back the windows go, ms. */
+  lookback_ms: number;
+  window_ms: number | null;
+  topics?: TopicView[];
+  /** The latest window first. */
+  trends?: TrendWindowView[];
+  voice?: Omit<VoiceView, 'window_ms'>;
+  influencers?: InfluencerView[];
+}
+export interface SegmentsPush {
+  lookback_ms: number;
+  window_ms: number | null;
+  segments: SegmentView[];
+}
+export type AnalyticsPush = BrandAnalyticsPush | SegmentsPush;
+export type AnalyticsListener = (channel: string, push: AnalyticsPush) => void;
+
+export interface AnalyticsHubOptions {
+  store: Store;
+  brands: BrandDirectory;
+  /** The analyses stage 2 runs (names of operators); a channel carries only theirs. */
+  operators: readonly string[];
+  /** `global`: the brand channels carry the global topic model's topics. */
+  topicScope?: 'brand' | 'global';
+  intervalMs?: number;
+  /** How far back the channels look, ms. Default an hour. */
+  lookbackMs?: number;
+  now?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+const PREFIX = 'analytics:';
+/** Topics, trend windows and influencers a channel carries at most (the page shows fewer). */
+const TOPICS = 10;
+const TREND_WINDOWS = 2;
+const TREND_TERMS = 15;
+const INFLUENCERS = 10;
+
+/**
+ * Live analytics for the WebSocket channels `analytics:<brand id>` and `segments`. The analytics
+ * tables change with every stage-2 batch on any worker, so the hub reads each watched channel from
+ * the store every `intervalMs` (one read per watched channel, whatever the number of clients) and
+ * pushes it only when it changed.
+ */
+export class AnalyticsHub {
+  private readonly watchers = new Map<string, Set<AnalyticsListener>>();
+  private readonly last = new Map<string, string>();
+  private readonly intervalMs: number;
+  private readonly lookbackMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+
+  constructor(private readonly o: AnalyticsHubOptions) {
+    this.intervalMs = o.intervalMs ?? 1000;
+    this.lookbackMs = o.lookbackMs ?? 3_600_000;
+    this.now = o.now ?? Date.now;
+  }
+
+  private runs(operator: string): boolean {
+    return this.o.operators.includes(operator);
+  }
+
+  /** Whether this hub serves the channel (a configured brand's, or `segments` when segments run). */
+  isChannel(channel: string): boolean {
+    if (channel === 'segments') return this.runs('segments');
+    if (!channel.startsWith(PREFIX)) return false;
+    const id = channel.slice(PREFIX.length);
+    const b = this.o.brands.find(id);
+    return (
+      b !== undefined &&
+      b.id === id &&
+      ['topics', 'trends', 'voice', 'influencers'].some((operator) => this.runs(operator))
+    );
+  }
+
+  /** The channel's current value, read now. */
+  async snapshot(channel: string): Promise<AnalyticsPush> {
+    const range = { from: this.now() - this.lookbackMs, to: Number.POSITIVE_INFINITY };
+    if (channel === 'segments') {
+      const view = await readSegments(this.o.store, range);
+      return { lookback_ms: this.lookbackMs, ...view };
+    }
+    const brand = channel.startsWith(PREFIX) ? this.o.brands.find(channel.slice(PREFIX.length)) : undefined;
+    if (!brand) throw new RangeError(`not an analytics channel: ${channel}`);
+    const { store } = this.o;
+    const scope = this.o.topicScope === 'global' ? '*' : brand.name;
+    const [topics, trends, voice, influencers] = await Promise.all([
+      this.runs('topics') ? readTopics(store, scope, range, { limit: TOPICS }) : undefined,
+      this.runs('trends') ? readTrends(store, brand.name, range, TREND_TERMS) : undefined,
+      this.runs('voice') ? readShareOfVoice(store, brand, this.o.brands.list, range) : undefined,
+      this.runs('influencers') ? readInfluencers(store, brand.name, range, INFLUENCERS) : undefined,
+    ]);
+    const sizes = [topics, trends, voice, influencers]
+      .map((v) => v?.window_ms ?? null)
+      .filter((s) => s !== null);
+    const push: BrandAnalyticsPush = {
+      brand: { id: brand.id, name: brand.name, kind: brand.kind },
+      lookback_ms: this.lookbackMs,
+      window_ms: sizes[0] ?? null,
+    };
+    if (topics) push.topics = topics.topics;
+    if (trends) push.trends = trends.windows.slice(0, TREND_WINDOWS);
+    if (voice) {
+      const { window_ms: _, ...rest } = voice;
+      push.voice = rest;
+    }
+    if (influencers) push.influencers = influencers.influencers;
+    return push;
+  }
+
+  /** Pushes the channel's changes to `listener` until the returned function is called. */
+  watch(channel: string, listener: AnalyticsListener): () => void {
+    let set = this.watchers.get(channel);
+    if (!set) this.watchers.set(channel, (set = new Set()));
+    set.add(listener);
+    this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
+    return () => {
+      const s = this.watchers.get(channel);
+      s?.delete(listener);
+      if (s && s.size === 0) {
+        this.watchers.delete(channel);
+        this.last.delete(channel);
+      }
+      if (this.watchers.size === 0) this.stop();
+    };
+  }
+
+  /** Remembers what a listener was sent first, so the next poll pushes only a change. */
+  sent(channel: string, push: AnalyticsPush): void {
+    if (this.watchers.has(channel) && !this.last.has(channel)) this.last.set(channel, JSON.stringify(push));
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      for (const [channel, listeners] of [...this.watchers]) {
+        let push: AnalyticsPush;
+        try {
+          push = await this.snapshot(channel);
+        } catch (err) {
+          this.o.onError?.(err); // this channel waits for the next poll; the others go on
+          continue;
+        }
+        const text = JSON.stringify(push);
+        if (this.last.get(channel) === text || !this.watchers.has(channel)) continue;
+        this.last.set(channel, text);
+        for (const l of listeners) l(channel, push);
+      }
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,97 @@
+import type { WindowedRow } from './tables.js';
+
+/**
+ * What every reader of the analytics tables shares: the time range of a read, the rule that picks a
+ * window's rows (the highest `final` of each partition), and numbers made safe for JSON.
+ */
+
+/** Windows whose start lies in [from, to), ms since the epoch; either end may be infinite. */
+export interface TimeRange {
+  from: number;
+  to: number;
+}
+
+/** The store filter of a range on `start` (infinite ends left out). */
+export function startFilter(range: TimeRange): { gte?: number; lt?: number } {
+  return {
+    ...(Number.isFinite(range.from) && { gte: range.from }),
+    ...(Number.isFinite(range.to) && { lt: range.to }),
+  };
+}
+
+/** A number as counted: not finite is 0. */
+export function num(x: unknown): number {
+  return typeof x === 'number' && Number.isFinite(x) ? x : 0;
+}
+
+/** a / b, or null when b is not above 0 (or the result is not finite). */
+export function ratio(a: number, b: number): number | null {
+  if (!(b > 0)) return null;
+  const r = a / b;
+  return Number.isFinite(r) ? r : null;
+}
+
+/**
+ * The window size the rows were written with lately: the size of the row with the highest version
+ * (a restart with another `--analytics-window` leaves rows of the old size behind, which must not be
+ * added to the new ones). null without rows.
+ */
+export function currentWindowSize(rows: readonly WindowedRow[]): number | null {
+  let best: WindowedRow | undefined;
+  for (const r of rows) if (!best || r.version > best.version) best = r;
+  return best ? best.size_ms : null;
+}
+
+/**
+ * The rows a reader adds up: those of the current window size and, per group (`groupOf`, e.g. the
+ * brand), partition and window start, only the rows of the highest `final` present. A final row
+ * set replaces the update rows of its window, which may name a term or author it no longer holds.
+ */
+export function settledRows<R extends WindowedRow>(
+  rows: readonly R[],
+  groupOf: (row: R) => string = () => '',
+): { sizeMs: number | null; rows: R[] } {
+  const sizeMs = currentWindowSize(rows);
+  const sized = rows.filter((r) => r.size_ms === sizeMs);
+  const key = (r: R) => `${groupOf(r)}\u0000${r.partition}\u0000${r.start}`;
+  const highest = new Map<string, number>();
+  for (const r of sized) {
+    const k = key(r);
+    highest.set(k, Math.max(highest.get(k) ?? 0, r.final));
+  }
+  return { sizeMs, rows: sized.filter((r) => r.final === highest.get(key(r))) };
+}
+
+/**
+ * Whether every partition that wrote rows of a window has closed it: per window start, the AND of
+ * the rows' `final`.
+ */
+export function finalWindows(rows: readonly WindowedRow[]): Map<number, boolean> {
+  const out = new Map<number, boolean>();
+  for (const r of rows) out.set(r.start, (out.get(r.start) ?? true) && r.final === 1);
+  return out;
+}
+
+/** A JSON column read back: the parsed value, or `fallback` when it is not valid JSON. */
+export function parseJson(text: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Day names of the hours of the week (hour 0 = Monday 00:00 UTC). */
+export const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+
+/** An hour of the week as people read it: day name and hour of day (UTC). */
+export function hourLabel(hour: number): { day: string; hour_of_day: number } {
+  return { day: DAY_NAMES[Math.floor(hour / 24)] ?? '?', hour_of_day: hour % 24 };
+}
+
+/** Rounds to `digits` decimals, for stable JSON (not finite: 0). */
+export function round(x: number, digits = 4): number {
+  if (!Number.isFinite(x)) return 0;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

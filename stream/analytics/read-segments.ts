@@ -1,0 +1,146 @@
+import type { Store } from '../store/store.js';
+import { num, parseJson, ratio, round, settledRows, startFilter, type TimeRange } from './read-common.js';
+import { SEGMENT_WINDOWS_TABLE, SEGMENTS_TABLE, type SegmentRow, type SegmentWindowRow } from './tables.js';
+
+/**
+ * Audience segments over the partitions. Each partition segments its own authors, and its model
+ * numbers segments canonically, so an id means alike segments in every partition: sizes add up by
+ * id, the centroid is the authors-weighted mean of the partitions' centroids, and the label is the
+ * one of the partition with the most authors in the segment.
+ */
+
+export interface SegmentWindowPoint {
+  start: number;
+  end: number;
+  posts: number;
+  positive: number;
+  negative: number;
+  sentiment_mean: number | null;
+  engagement: number;
+}
+
+export interface SegmentView {
+  id: number;
+  label: string;
+  /** Authors in the segment now, over the partitions. */
+  authors: number;
+  /** Feature → value in raw units (engines/clusters author-features). */
+  centroid: Record<string, number>;
+  /** Posts of the segment's authors in the range. */
+  posts: number;
+  positive: number;
+  negative: number;
+  sentiment_mean: number | null;
+  engagement: number;
+  /** Per window, oldest first. */
+  windows: SegmentWindowPoint[];
+}
+
+export interface SegmentsView {
+  window_ms: number | null;
+  /** By id. */
+  segments: SegmentView[];
+}
+
+function centroidOf(text: string): Record<string, number> {
+  const parsed = parseJson(text, {});
+  const out: Record<string, number> = {};
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return out;
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>))
+    if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
+}
+
+/** Merges the partitions' segments and settled segment windows. Pure. */
+export function mergeSegments(
+  segmentRows: readonly SegmentRow[],
+  windowRows: readonly SegmentWindowRow[],
+): SegmentView[] {
+  const segments = new Map<number, { rows: SegmentRow[]; windows: SegmentWindowRow[] }>();
+  const entry = (id: number) => {
+    let s = segments.get(id);
+    if (!s) segments.set(id, (s = { rows: [], windows: [] }));
+    return s;
+  };
+  for (const r of segmentRows) entry(r.segment).rows.push(r);
+  for (const r of windowRows) entry(r.segment).windows.push(r);
+
+  return [...segments]
+    .sort((a, b) => a[0] - b[0])
+    .map(([id, s]) => {
+      let authors = 0;
+      let label = '';
+      let most = -1;
+      const weighted = new Map<string, [sum: number, weight: number]>();
+      for (const r of [...s.rows].sort((a, b) => a.partition - b.partition)) {
+        const n = Math.max(0, num(r.authors));
+        authors += n;
+        if (n > most) {
+          most = n;
+          label = r.label;
+        }
+        // authors-weighted; a partition with no authors in the segment still counts a little, so
+        // that a segment nobody holds yet keeps a centroid
+        const weight = n > 0 ? n : 1e-9;
+        for (const [f, v] of Object.entries(centroidOf(r.centroid))) {
+          const w = weighted.get(f) ?? [0, 0];
+          w[0] += weight * v;
+          w[1] += weight;
+          weighted.set(f, w);
+        }
+      }
+      const centroid: Record<string, number> = {};
+      for (const [f, [sum, weight]] of weighted) centroid[f] = round(sum / weight, 6);
+
+      const windows = new Map<number, SegmentWindowPoint & { sum: number }>();
+      const total = { posts: 0, positive: 0, negative: 0, engagement: 0, sum: 0 };
+      for (const r of s.windows) {
+        let w = windows.get(r.start);
+        if (!w)
+          windows.set(
+            r.start,
+            (w = {
+              start: r.start,
+              end: r.start + r.size_ms,
+              posts: 0,
+              positive: 0,
+              negative: 0,
+              sentiment_mean: null,
+              engagement: 0,
+              sum: 0,
+            }),
+          );
+        for (const t of [w, total]) {
+          t.posts += num(r.posts);
+          t.positive += num(r.positive);
+          t.negative += num(r.negative);
+          t.engagement += num(r.engagement);
+          t.sum += num(r.sentiment_sum);
+        }
+      }
+      return {
+        id,
+        label,
+        authors,
+        centroid,
+        posts: total.posts,
+        positive: total.positive,
+        negative: total.negative,
+        sentiment_mean: ratio(total.sum, total.posts),
+        engagement: total.engagement,
+        windows: [...windows.values()]
+          .sort((a, b) => a.start - b.start)
+          .map(({ sum, ...w }) => ({ ...w, sentiment_mean: ratio(sum, w.posts) })),
+      };
+    });
+}
+
+/** The audience segments with their posts in a range: two store reads. */
+export async function readSegments(store: Store, range: TimeRange): Promise<SegmentsView> {
+  const [segmentRows, windowRows] = await Promise.all([
+    store.read(SEGMENTS_TABLE, {}),
+    store.read(SEGMENT_WINDOWS_TABLE, { start: startFilter(range) }),
+  ]);
+  const settled = settledRows(windowRows);
+  return { window_ms: settled.sizeMs, segments: mergeSegments(segmentRows, settled.rows) };
+}

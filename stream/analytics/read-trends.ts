@@ -1,0 +1,87 @@
+import { isTrending, trendScore } from '../../engines/trends/trending.js';
+import type { Store } from '../store/store.js';
+import { finalWindows, num, round, settledRows, startFilter, type TimeRange } from './read-common.js';
+import { TREND_WINDOWS_TABLE, type TrendWindowRow } from './tables.js';
+
+/**
+ * A brand's trending terms. Each partition writes, per window, its top terms with their counts and
+ * the baselines its detector expected; a term is scored on the sums over the partitions (one
+ * partition sees only its authors' share of a burst), by engines/trends `trendScore` / `isTrending`.
+ */
+
+export interface TrendTermView {
+  term: string;
+  /** Mentions in the window, over the partitions. */
+  count: number;
+  /** What the term's history expected, over the partitions. */
+  baseline: number;
+  /** Poisson-style z of count against baseline. */
+  score: number;
+  trending: boolean;
+}
+
+export interface TrendWindowView {
+  start: number;
+  end: number;
+  /** Every partition that wrote this window has closed it. */
+  final: boolean;
+  /** Best score first. */
+  terms: TrendTermView[];
+}
+
+export interface TrendsView {
+  window_ms: number | null;
+  /** The latest window first. */
+  windows: TrendWindowView[];
+}
+
+/** Terms per window returned at most, by default. */
+export const DEFAULT_TREND_TERMS = 25;
+
+/** Scores a brand's settled trend rows per window: sums over partitions, then score. Pure. */
+export function scoreTrends(
+  rows: readonly TrendWindowRow[],
+  termsPerWindow = DEFAULT_TREND_TERMS,
+): TrendWindowView[] {
+  const finals = finalWindows(rows);
+  const windows = new Map<number, { end: number; terms: Map<string, [number, number]> }>();
+  for (const r of rows) {
+    let w = windows.get(r.start);
+    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, terms: new Map() }));
+    const t = w.terms.get(r.term) ?? [0, 0];
+    t[0] += Math.max(0, num(r.count));
+    t[1] += Math.max(0, num(r.baseline));
+    w.terms.set(r.term, t);
+  }
+  return [...windows]
+    .sort((a, b) => b[0] - a[0])
+    .map(([start, w]) => ({
+      start,
+      end: w.end,
+      final: finals.get(start) ?? false,
+      terms: [...w.terms]
+        .map(([term, [count, baseline]]) => ({
+          term,
+          count: round(count),
+          baseline: round(baseline),
+          score: round(trendScore(count, baseline)),
+          trending: isTrending(count, baseline),
+        }))
+        .sort(
+          (a, b) =>
+            b.score - a.score || b.count - a.count || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0),
+        )
+        .slice(0, Math.max(0, termsPerWindow)),
+    }));
+}
+
+/** A brand's (by name) trend windows in a range, the latest first: one store read. */
+export async function readTrends(
+  store: Store,
+  brand: string,
+  range: TimeRange,
+  termsPerWindow = DEFAULT_TREND_TERMS,
+): Promise<TrendsView> {
+  const settled = settledRows(await store.read(TREND_WINDOWS_TABLE, { brand, start: startFilter(range) }));
+  return { window_ms: settled.sizeMs, windows: scoreTrends(settled.rows, termsPerWindow) };
+}
