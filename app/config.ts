@@ -687,6 +687,32 @@ const DEFINITIONS = [
       'The window the `campaigns` operator counts feedback in (impressions, clicks, conversions, rewards, revenue per campaign and arm): the windows of `GET /v1/campaigns/:id/roi`.',
   },
   {
+    key: 'analyticsWindow',
+    flag: '--analytics-window',
+    env: 'PW_ANALYTICS_WINDOW',
+    default: '5m',
+    parse: oneWindow,
+    description:
+      'The window topics, trends, share of voice, influencers and audience segments are counted in (stage 2); trending compares each window with the term’s own history of windows.',
+  },
+  {
+    key: 'topicScope',
+    flag: '--topic-scope',
+    env: 'PW_TOPIC_SCOPE',
+    default: 'brand',
+    parse: oneOf(['brand', 'global'] as const),
+    description:
+      '`brand`: one topic model per brand, over the posts that name it (`GET /v1/brands/:brand/topics`). `global`: one model over every post, brands or not; each brand’s topics route then serves the global topics.',
+  },
+  {
+    key: 'segments',
+    flag: '--segments',
+    env: 'PW_SEGMENTS',
+    default: '5',
+    parse: int(1, 50),
+    description: 'Audience segments (k of the k-means over author features).',
+  },
+  {
     key: 'storeMaxWindows',
     flag: '--store-max-windows',
     env: 'PW_STORE_MAX_WINDOWS',

@@ -136,4 +136,10 @@ export {
   type WebSocketTarget,
 } from './alerts/index.js';
 export * from './campaigns/index.js';
+export * from './analytics/tables.js';
+export { AuthorSegments, type AuthorSegmentsOptions } from './analytics/author-segments.js';
+export { DEFAULT_ANALYTICS, analyticsSettings, type AnalyticsSettings } from './operators/operator.js';
+export { Topics, GLOBAL_SCOPE } from './operators/topics.js';
+export { Trends } from './operators/trends.js';
+export { Segments } from './operators/segments.js';
 export * from './analytics/read.js';

@@ -1,4 +1,5 @@
 import {
+  AuthorSegments,
   CampaignService,
   FeedbackPublisher,
   MemoryCampaignStore,
@@ -25,7 +26,16 @@ export function campaignService(ctx: RoleContext): CampaignService | undefined {
       ? new MemoryCampaignStore({ retentionMs })
       : new RedisCampaignStore({ url: config.redisUrl, prefix: config.redisPrefix, retentionMs });
   const log = logger.child({ component: 'campaigns' });
+  // A decision for a user takes the user's audience segment as context (segments operator on).
+  const segments =
+    api && config.operators.includes('segments')
+      ? new AuthorSegments({
+          store: ctx.store,
+          onError: (err) => log.warn({ err }, 'audience segment not read; deciding without it'),
+        })
+      : undefined;
   return new CampaignService({
+    ...(segments && { segmentOf: (user: string) => segments.lookup(user) }),
     store,
     refreshMs: config.campaignRefreshMs,
     defaultsEveryMs: api ? config.campaignDefaultsEveryMs : 0,

@@ -126,6 +126,11 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
           spikeWindowMs: config.alertWindow.sizeMs,
           brandNames: ctx.specs.map((s) => s.name),
           campaignWindowMs: config.campaignWindow.sizeMs,
+          analytics: {
+            windowMs: config.analyticsWindow.sizeMs,
+            topicScope: config.topicScope,
+            segments: config.segments,
+          },
         },
         ...(campaigns && { onFeedback: (items) => campaigns.applyFeedback(items) }),
         ...(store.insertEnriched && { keepEnriched: store.insertEnriched }),

@@ -105,6 +105,32 @@ export interface OperatorContext {
   outOfOrdernessMs?: number;
   /** The `campaigns` operator's window (`--campaign-window`, ms); default 1 hour. */
   campaignWindowMs?: number;
+  /** Settings of the analyses beside the windows (topics, trends, voice, influencers, segments, best times). */
+  analytics?: Partial<AnalyticsSettings>;
+}
+
+/** What the analytics operators are made with (`--analytics-window`, `--topic-scope`, `--segments`). */
+export interface AnalyticsSettings {
+  /** The window topics, trends, share of voice, influencers and segments are counted in (ms). */
+  windowMs: number;
+  /** `brand`: one topic model per brand (posts that name no brand are left out); `global`: one for all posts. */
+  topicScope: 'brand' | 'global';
+  /** The number of audience segments. */
+  segments: number;
+}
+
+export const DEFAULT_ANALYTICS: AnalyticsSettings = { windowMs: 300_000, topicScope: 'brand', segments: 5 };
+
+/** The analytics settings of a context, defaults filled in and checked. */
+export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
+  const s = { ...DEFAULT_ANALYTICS, ...context.analytics };
+  if (!(Number.isInteger(s.windowMs) && s.windowMs >= 1_000))
+    throw new RangeError('the analytics window must be a whole number of ms, at least 1 s');
+  if (s.topicScope !== 'brand' && s.topicScope !== 'global')
+    throw new RangeError('the topic scope must be "brand" or "global"');
+  if (!(Number.isInteger(s.segments) && s.segments >= 1 && s.segments <= 50))
+    throw new RangeError('the number of segments must be a whole number from 1 to 50');
+  return s;
 }
 
 /** A registry entry: how to make the operator, and the tables it writes (each created by a migration). */

@@ -1,7 +1,13 @@
+import { bestTimes } from './best-times.js';
 import { brandActivity } from './brand-activity.js';
 import { campaignWindows } from './campaign-windows.js';
-import { spikeWindows } from './spike-windows.js';
+import { influencers } from './influencers.js';
 import type { OperatorDefinition } from './operator.js';
+import { segments } from './segments.js';
+import { shareOfVoice } from './share-of-voice.js';
+import { spikeWindows } from './spike-windows.js';
+import { topics } from './topics.js';
+import { trends } from './trends.js';
 import { windowAggregates } from './window-aggregates.js';
 
 /**
@@ -14,6 +20,12 @@ export const OPERATORS: readonly OperatorDefinition[] = [
   brandActivity,
   spikeWindows,
   campaignWindows,
+  shareOfVoice,
+  influencers,
+  trends,
+  topics,
+  segments,
+  bestTimes,
 ];
 
 export const OPERATOR_NAMES: readonly string[] = OPERATORS.map((o) => o.name);

@@ -43,8 +43,21 @@ export function rowFromRecord<R extends { version: number }>(
   return row as R;
 }
 
-/** Equality filters on columns, for reading an operator table. */
-export type TableFilter = Readonly<Record<string, string | number>>;
+/** A range on a numeric column: `gte` inclusive, `lt` exclusive; either may be left out. */
+export interface ColumnRange {
+  gte?: number;
+  lt?: number;
+}
+
+/** Filters on columns, for reading an operator table: a value (equal) or a range (numeric columns). */
+export type TableFilter = Readonly<Record<string, string | number | ColumnRange>>;
+
+/** True when a row's value passes one filter (the in-memory store's reading of a filter). */
+export function matchesFilter(value: unknown, filter: string | number | ColumnRange): boolean {
+  if (typeof filter !== 'object') return value === filter;
+  if (typeof value !== 'number') return false;
+  return (filter.gte === undefined || value >= filter.gte) && (filter.lt === undefined || value < filter.lt);
+}
 
 /** Checks a table spec once, where it is registered: a mistake fails at start, not at the first write. */
 export function checkTableSpec(spec: TableSpec<never>): void {

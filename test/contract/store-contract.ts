@@ -202,6 +202,14 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
         [1],
         'filters combine',
       );
+      const hoursIn = async (range: { gte?: number; lt?: number }) =>
+        (await store.read(ACTIVITY_TABLE, { brand: b, hour: range }))
+          .map((r) => `${r.hour}/${r.partition}`)
+          .sort();
+      t.same(await hoursIn({ gte: 11 }), ['11/0'], 'a range from a value on');
+      t.same(await hoursIn({ lt: 11 }), ['10/0', '10/1'], 'a range up to a value, exclusive');
+      t.same(await hoursIn({ gte: 10, lt: 12 }), ['10/0', '10/1', '11/0'], 'both bounds');
+      t.same(await hoursIn({}), ['10/0', '10/1', '11/0'], 'an empty range filters nothing');
       t.same(await store.read(ACTIVITY_TABLE, { brand: brand() }), [], 'no rows: empty');
     });
   });

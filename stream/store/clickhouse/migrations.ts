@@ -4,6 +4,7 @@ import { ident, sql, type SqlFragment } from './escape.js';
 import { ACTIVITY_TABLE } from '../../operators/brand-activity.js';
 import { CAMPAIGN_WINDOWS_TABLE } from '../../campaigns/windows-table.js';
 import { ALERTS_TABLE } from '../../stages/alert-rows.js';
+import { ANALYTICS_TABLES } from '../../analytics/tables.js';
 import {
   deadLettersTableSql,
   enrichedTableSql,
@@ -34,6 +35,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 6,
     name: 'campaign windows',
     statements: (db) => [operatorTableSql(db, CAMPAIGN_WINDOWS_TABLE)],
+  },
+  {
+    version: 7,
+    name: 'analytics: topics, trends, share of voice, influencers, segments, best times',
+    statements: (db) => ANALYTICS_TABLES.map((table) => operatorTableSql(db, table)),
   },
 ];
 

@@ -158,7 +158,11 @@ export class ClickHouseStore implements Store {
     const columns = joinSql(Object.keys(table.columns).map((name) => ident(name)));
     const filters = Object.entries(where).map(([column, value]) => {
       if (!(column in table.columns)) throw new RangeError(`table ${table.name} has no column ${column}`);
-      return sql`${ident(column)} = ${value}`;
+      if (typeof value !== 'object') return sql`${ident(column)} = ${value}`;
+      const bounds = [];
+      if (value.gte !== undefined) bounds.push(sql`${ident(column)} >= ${value.gte}`);
+      if (value.lt !== undefined) bounds.push(sql`${ident(column)} < ${value.lt}`);
+      return bounds.length > 0 ? joinSql(bounds, ' AND ') : sql`1`;
     });
     const condition = filters.length > 0 ? sql` WHERE ${joinSql(filters, ' AND ')}` : sql``;
     const records = await this.connection.rows<Record<string, unknown>>(

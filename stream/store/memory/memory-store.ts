@@ -6,7 +6,7 @@ import {
   type WindowQuery,
   type WindowRow,
 } from '../store.js';
-import { tableKey, type TableFilter, type TableRow, type TableSpec } from '../table.js';
+import { matchesFilter, tableKey, type TableFilter, type TableRow, type TableSpec } from '../table.js';
 
 export interface MemoryStoreOptions {
   /** Windows kept per (brand, window size); the oldest go first. Default 10,080 (a week of minutes). */
@@ -70,7 +70,7 @@ export class MemoryStore implements Store {
     const filters = Object.entries(where);
     const out: R[] = [];
     for (const row of held.values())
-      if (filters.every(([column, value]) => row[column] === value)) out.push({ ...row } as R);
+      if (filters.every(([column, value]) => matchesFilter(row[column], value))) out.push({ ...row } as R);
     return out;
   }
 

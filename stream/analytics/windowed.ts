@@ -1,0 +1,76 @@
+import type { EnrichedEvent } from '../model/events.js';
+import type { Aggregator, WindowEmission } from '../windows/index.js';
+import { WindowOperator } from '../windows/index.js';
+import type { WindowedRow } from './tables.js';
+
+/** Posts, sentiment and engagement of some posts in one window: what topics, voice and segments count. */
+export interface PostCounts {
+  posts: number;
+  positive: number;
+  negative: number;
+  /** Sum of the sentiment scores (-1 … 1); unsupported languages add 0. */
+  sentiment_sum: number;
+  /** Likes, shares and replies, added up. */
+  engagement: number;
+  /** Followers of the posting authors, added up (an author posting twice counts twice). */
+  reach: number;
+}
+
+export function engagementOf(event: EnrichedEvent): number {
+  const e = event.engagement;
+  return e.likes + e.shares + e.replies;
+}
+
+/** Followers as a count: a missing, negative or non-finite number is 0. */
+export function followersOf(event: EnrichedEvent): number {
+  const f = event.author.followers;
+  return Number.isFinite(f) && f > 0 ? f : 0;
+}
+
+export const postCountsAggregator: Aggregator<EnrichedEvent, PostCounts, PostCounts> = {
+  create: () => ({ posts: 0, positive: 0, negative: 0, sentiment_sum: 0, engagement: 0, reach: 0 }),
+  add(acc, e) {
+    acc.posts++;
+    if (e.sentiment.label === 'positive') acc.positive++;
+    else if (e.sentiment.label === 'negative') acc.negative++;
+    if (e.sentiment.label !== 'unsupported' && Number.isFinite(e.sentiment.score))
+      acc.sentiment_sum += e.sentiment.score;
+    acc.engagement += engagementOf(e);
+    acc.reach += followersOf(e);
+  },
+  result: (acc) => ({ ...acc }),
+  snapshot: (acc) => [acc.posts, acc.positive, acc.negative, acc.sentiment_sum, acc.engagement, acc.reach],
+  restore(state) {
+    const [posts, positive, negative, sentiment_sum, engagement, reach] = state as number[];
+    return {
+      posts: posts!,
+      positive: positive!,
+      negative: negative!,
+      sentiment_sum: sentiment_sum!,
+      engagement: engagement!,
+      reach: reach!,
+    };
+  },
+};
+
+/** Tumbling windows of post counts per key (event time), for one analysis. */
+export function postCountWindows(
+  sizeMs: number,
+  allowedLatenessMs: number,
+): WindowOperator<EnrichedEvent, PostCounts, PostCounts> {
+  return new WindowOperator({
+    spec: { name: `${sizeMs}ms`, sizeMs },
+    allowedLatenessMs,
+    aggregator: postCountsAggregator,
+  });
+}
+
+/** The columns every windowed row has, from an emission. */
+export function windowedColumns(
+  e: Pick<WindowEmission<unknown>, 'start' | 'final'>,
+  sizeMs: number,
+  partition: number,
+  version: number,
+): WindowedRow {
+  return { start: e.start, size_ms: sizeMs, partition, final: e.final ? 1 : 0, version };
+}

@@ -1,0 +1,250 @@
+import { StreamingDmm } from '../../engines/clusters/dmm.js';
+import { topicTerms } from '../../engines/clusters/terms.js';
+import type { TopicSummary } from '../../engines/clusters/types.js';
+import {
+  TOPIC_WINDOWS_TABLE,
+  TOPICS_TABLE,
+  type TopicRow,
+  type TopicWindowRow,
+} from '../analytics/tables.js';
+import { postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
+import type { EnrichedEvent } from '../model/events.js';
+import type { WindowEmission, WindowOperator } from '../windows/index.js';
+import {
+  analyticsSettings,
+  type Operator,
+  type OperatorContext,
+  type OperatorDefinition,
+  type OperatorOutput,
+  type TableWrite,
+} from './operator.js';
+
+/** The scope of the global topic model (`--topic-scope global`). */
+export const GLOBAL_SCOPE = '*';
+/** Label terms written per topic. */
+export const TOPIC_TERMS = 8;
+/**
+ * A topic is emerging in a window when it was created in that window or the one before, has at
+ * least EMERGING_MIN_DOCS posts in the window, and at least EMERGING_GROWTH times its posts of the
+ * window before.
+ */
+export const EMERGING_MIN_DOCS = 10;
+export const EMERGING_GROWTH = 2;
+
+interface Scope {
+  model: StreamingDmm;
+  /** Topic -> event time it was created at, for the topics the model holds. */
+  created: Map<number, number>;
+  /** Topic -> its posts in its last final window (for growth). */
+  lastFinal: Map<number, [start: number, docs: number]>;
+  /** Topics changed since the last emit (rows of the `topics` table to write). */
+  dirty: Set<number>;
+  /** Topics the model dropped since the last emit. */
+  dropped: Set<number>;
+}
+
+const SEP = '\u0000';
+
+/**
+ * Topic clusters per brand (or over all posts, `--topic-scope global`): each post's terms go to a
+ * streaming Dirichlet-process mixture (engines/clusters StreamingDmm), which puts it in a topic or
+ * opens a new one; topics fade when nobody posts about them. Per analytics window and topic: posts
+ * and sentiment (`topic_windows`, with the topic's label terms and an `emerging` flag); per topic as
+ * it stands: its terms and size (`topics`, `live` 0 once forgotten).
+ *
+ * Topic ids are the partition's own (a partition's model sees its authors' posts); readers put
+ * alike topics of the partitions together by their terms (analytics/read.ts). Assignment depends
+ * only on the order of the posts, so a replay assigns the same topics; the label terms written with
+ * a window are the topic's as the window closed, which may differ by batch.
+ */
+export class Topics implements Operator {
+  readonly name = 'topics';
+  private readonly windowMs: number;
+  private readonly global: boolean;
+  private readonly scopes = new Map<string, Scope>();
+  private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
+
+  constructor(private readonly context: OperatorContext) {
+    const settings = analyticsSettings(context);
+    this.windowMs = settings.windowMs;
+    this.global = settings.topicScope === 'global';
+    this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
+  }
+
+  private scope(name: string): Scope {
+    let s = this.scopes.get(name);
+    if (!s) {
+      s = { model: new StreamingDmm(), created: new Map(), lastFinal: new Map(), dirty: new Set(), dropped: new Set() };
+      this.scopes.set(name, s);
+    }
+    return s;
+  }
+
+  fold(event: EnrichedEvent, watermark: number): void {
+    if (!this.global && event.brands.length === 0) return;
+    const terms = topicTerms(event.text);
+    if (terms.length === 0) return;
+    for (const name of this.global ? [GLOBAL_SCOPE] : event.brands) {
+      const s = this.scope(name);
+      const a = s.model.add(terms, event.ts);
+      if (!a) continue;
+      if (a.created) s.created.set(a.id, event.ts);
+      s.dirty.add(a.id);
+      this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
+      for (const e of s.model.drainEvents()) this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
+    }
+  }
+
+  private forget(s: Scope, ids: readonly number[]): void {
+    for (const id of ids) {
+      s.created.delete(id);
+      s.lastFinal.delete(id);
+      s.dirty.delete(id);
+      s.dropped.add(id);
+    }
+  }
+
+  /** Emerging: young, big enough, and growing fast against its window before. */
+  private emerging(s: Scope, topic: number, start: number, docs: number): boolean {
+    const created = s.created.get(topic);
+    if (created === undefined || created < start - this.windowMs || docs < EMERGING_MIN_DOCS) return false;
+    const last = s.lastFinal.get(topic);
+    const before = last && last[0] === start - this.windowMs ? last[1] : 0;
+    return docs >= EMERGING_GROWTH * before;
+  }
+
+  emit(watermark: number, version: number): OperatorOutput {
+    const { partition } = this.context;
+    const labels = new Map<string, Map<number, TopicSummary>>();
+    const summaryOf = (name: string, s: Scope, topic: number): TopicSummary | undefined => {
+      let m = labels.get(name);
+      if (!m) labels.set(name, (m = new Map(s.model.summaries(TOPIC_TERMS).map((t) => [t.id, t]))));
+      return m.get(topic);
+    };
+    const termsOf = (t: TopicSummary | undefined) =>
+      JSON.stringify((t?.terms ?? []).map((x) => [x.term, round(x.weight)]));
+
+    const windowRows: TopicWindowRow[] = [];
+    for (const e of this.windows.emit(watermark) as WindowEmission<PostCounts>[]) {
+      const cut = e.key.lastIndexOf(SEP);
+      const name = e.key.slice(0, cut);
+      const topic = Number(e.key.slice(cut + 1));
+      const s = this.scope(name);
+      const emerging = this.emerging(s, topic, e.start, e.value.posts);
+      windowRows.push({
+        scope: name,
+        topic,
+        docs: e.value.posts,
+        positive: e.value.positive,
+        negative: e.value.negative,
+        sentiment_sum: e.value.sentiment_sum,
+        terms: termsOf(summaryOf(name, s, topic)),
+        emerging: emerging ? 1 : 0,
+        ...windowedColumns(e, this.windowMs, partition, version),
+      });
+      if (e.final && s.created.has(topic)) s.lastFinal.set(topic, [e.start, e.value.posts]);
+    }
+
+    const topicRows: TopicRow[] = [];
+    for (const [name, s] of this.scopes) {
+      for (const topic of s.dirty) {
+        const t = summaryOf(name, s, topic);
+        if (!t) continue;
+        topicRows.push({
+          scope: name,
+          partition,
+          topic,
+          docs: round(t.docs),
+          terms: termsOf(t),
+          created_at: t.createdAt,
+          last_seen_at: t.lastSeenAt,
+          live: 1,
+          version,
+        });
+      }
+      for (const topic of s.dropped)
+        topicRows.push({
+          scope: name,
+          partition,
+          topic,
+          docs: 0,
+          terms: '[]',
+          created_at: 0,
+          last_seen_at: 0,
+          live: 0,
+          version,
+        });
+      s.dirty.clear();
+      s.dropped.clear();
+    }
+    const writes: TableWrite[] = [];
+    if (windowRows.length > 0) writes.push({ table: TOPIC_WINDOWS_TABLE, rows: windowRows });
+    if (topicRows.length > 0) writes.push({ table: TOPICS_TABLE, rows: topicRows });
+    return { writes, live: [] };
+  }
+
+  get size(): number {
+    let n = this.windows.openWindows;
+    for (const s of this.scopes.values()) n += s.model.clusterCount;
+    return n;
+  }
+
+  /** The scopes' models (tests and the benchmark read them). */
+  models(): ReadonlyMap<string, StreamingDmm> {
+    return new Map([...this.scopes].map(([name, s]) => [name, s.model]));
+  }
+
+  snapshot(): unknown {
+    return {
+      windows: this.windows.snapshot(),
+      scopes: [...this.scopes].map(([name, s]) => ({
+        name,
+        model: s.model.snapshot(),
+        created: [...s.created],
+        lastFinal: [...s.lastFinal],
+        dirty: [...s.dirty],
+        dropped: [...s.dropped],
+      })),
+    };
+  }
+
+  restore(state: unknown): void {
+    const st = (state ?? { windows: [], scopes: [] }) as {
+      windows: unknown;
+      scopes: {
+        name: string;
+        model: unknown;
+        created: [number, number][];
+        lastFinal: [number, [number, number]][];
+        dirty: number[];
+        dropped: number[];
+      }[];
+    };
+    this.windows.restore(st.windows);
+    this.scopes.clear();
+    for (const x of st.scopes) {
+      const model = new StreamingDmm();
+      model.restore(x.model);
+      this.scopes.set(x.name, {
+        model,
+        created: new Map(x.created),
+        lastFinal: new Map(x.lastFinal),
+        dirty: new Set(x.dirty),
+        dropped: new Set(x.dropped),
+      });
+    }
+  }
+}
+
+/** Weights and sizes with 4 decimals: enough to read, and stable in JSON. */
+function round(x: number): number {
+  return Number.isFinite(x) ? Math.round(x * 10_000) / 10_000 : 0;
+}
+
+export const topics: OperatorDefinition = {
+  name: 'topics',
+  description:
+    'topic clusters per brand (or global): a streaming Dirichlet-process mixture over the posts’ terms; posts and sentiment per topic and analytics window, emerging topics',
+  tables: [TOPIC_WINDOWS_TABLE, TOPICS_TABLE],
+  create: (context) => new Topics(context),
+};

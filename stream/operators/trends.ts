@@ -1,0 +1,142 @@
+import { SpaceSaving } from '../../engines/trends/space-saving.js';
+import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
+import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
+import { windowedColumns } from '../analytics/windowed.js';
+import type { EnrichedEvent } from '../model/events.js';
+import { WindowOperator, type Aggregator } from '../windows/index.js';
+import {
+  analyticsSettings,
+  NO_OUTPUT,
+  type Operator,
+  type OperatorContext,
+  type OperatorDefinition,
+  type OperatorOutput,
+} from './operator.js';
+
+/** Terms counted per brand and window (Space-Saving), and how many are written per window. */
+export const TREND_CAPACITY = 200;
+export const TRENDS_WRITTEN = 25;
+/** Empty windows a brand's baselines decay through at most when its posts resume after a gap. */
+const MAX_GAP_WINDOWS = 2_016;
+
+const counters: Aggregator<readonly string[], SpaceSaving, SpaceSaving> = {
+  create: () => new SpaceSaving(TREND_CAPACITY),
+  add(counter, terms) {
+    for (const term of terms) counter.add(term);
+  },
+  result: (counter) => counter,
+  snapshot: (counter) => counter.snapshot(),
+  restore: (state) => SpaceSaving.fromSnapshot(state),
+};
+
+interface BrandTrends {
+  detector: TrendDetector;
+  /** Start of the last window the detector closed (-Infinity before any). */
+  closed: number;
+}
+
+/**
+ * Trends: each brand's words and hashtags per analytics window in bounded memory (Space-Saving of
+ * TREND_CAPACITY terms per brand and window), scored against each term's own baseline (engines/trends
+ * TrendDetector, one per brand). When a window is final, its counts go into the brand's detector,
+ * which writes the window's top terms with their baselines and updates the baselines; while a window
+ * is open, its top terms are written with the baselines as they stand. Trending is decided when read,
+ * on the partitions' counts and baselines added up (`isTrending`).
+ *
+ * Windows close in start order per brand, and a window's counts depend only on the events in it
+ * (late ones are left out at fold), so the detectors see the same sequence on every replay.
+ */
+export class Trends implements Operator {
+  readonly name = 'trends';
+  private readonly windowMs: number;
+  private readonly windows: WindowOperator<readonly string[], SpaceSaving, SpaceSaving>;
+  private readonly brands = new Map<string, BrandTrends>();
+
+  constructor(private readonly context: OperatorContext) {
+    this.windowMs = analyticsSettings(context).windowMs;
+    this.windows = new WindowOperator({
+      spec: { name: `${this.windowMs}ms`, sizeMs: this.windowMs },
+      allowedLatenessMs: context.allowedLatenessMs,
+      aggregator: counters,
+    });
+  }
+
+  fold(event: EnrichedEvent, watermark: number): void {
+    if (event.brands.length === 0) return;
+    const terms = trendTerms(tokenize(event.text), STOPWORDS);
+    if (terms.length === 0) return;
+    for (const brand of event.brands) this.windows.add(brand, event.ts, terms, watermark);
+  }
+
+  private brand(name: string): BrandTrends {
+    let b = this.brands.get(name);
+    if (!b) {
+      b = { detector: new TrendDetector(), closed: Number.NEGATIVE_INFINITY };
+      this.brands.set(name, b);
+    }
+    return b;
+  }
+
+  emit(watermark: number, version: number): OperatorOutput {
+    const emissions = this.windows.emit(watermark);
+    if (emissions.length === 0) return NO_OUTPUT;
+    const rows: TrendWindowRow[] = [];
+    for (const e of emissions) {
+      const b = this.brand(e.key);
+      const columns = windowedColumns(e, this.windowMs, this.context.partition, version);
+      const row = (term: string, count: number, baseline: number) =>
+        rows.push({ brand: e.key, term, count, baseline, ...columns });
+      if (!e.final) {
+        for (const h of e.value.top(TRENDS_WRITTEN)) row(h.key, h.count, b.detector.baseline(h.key, e.value.total));
+        continue;
+      }
+      if (e.start <= b.closed) continue; // cannot happen: windows close once, in start order
+      if (Number.isFinite(b.closed)) {
+        const gap = Math.min((e.start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS);
+        for (let i = 0; i < gap; i++) b.detector.closeWindow(0);
+      }
+      for (const h of e.value.top()) b.detector.add(h.key, h.count);
+      for (const w of b.detector.closeWindow(TRENDS_WRITTEN)) row(w.term, w.count, w.baseline);
+      b.closed = e.start;
+    }
+    return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
+  }
+
+  get size(): number {
+    return this.windows.openWindows + this.brands.size;
+  }
+
+  snapshot(): unknown {
+    return {
+      windows: this.windows.snapshot(),
+      brands: [...this.brands].map(([brand, b]) => [
+        brand,
+        Number.isFinite(b.closed) ? b.closed : null,
+        b.detector.snapshot(),
+      ]),
+    };
+  }
+
+  restore(state: unknown): void {
+    const s = (state ?? { windows: [], brands: [] }) as {
+      windows: unknown;
+      brands: [string, number | null, unknown][];
+    };
+    this.windows.restore(s.windows);
+    this.brands.clear();
+    for (const [brand, closed, detector] of s.brands) {
+      const d = new TrendDetector();
+      d.restore(detector);
+      this.brands.set(brand, { detector: d, closed: closed ?? Number.NEGATIVE_INFINITY });
+    }
+  }
+}
+
+export const trends: OperatorDefinition = {
+  name: 'trends',
+  description:
+    "each brand's heavy-hitter words and hashtags per analytics window, with each term's own baseline (trending = growth against it)",
+  tables: [TREND_WINDOWS_TABLE],
+  create: (context) => new Trends(context),
+};
