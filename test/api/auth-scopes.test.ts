@@ -51,6 +51,32 @@ const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions;
     request: () => ({ url: '/v1/brands/northwind-coffee/activity' }),
     ok: 200,
   },
+  'GET /v1/brands/:brand/topics': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/topics' }),
+    ok: 200,
+  },
+  'GET /v1/brands/:brand/trends': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/trends' }),
+    ok: 200,
+  },
+  'GET /v1/brands/:brand/share-of-voice': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/share-of-voice' }),
+    ok: 200,
+  },
+  'GET /v1/brands/:brand/influencers': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/influencers' }),
+    ok: 200,
+  },
+  'GET /v1/brands/:brand/best-times': {
+    scope: 'read',
+    request: () => ({ url: '/v1/brands/northwind-coffee/best-times' }),
+    ok: 200,
+  },
+  'GET /v1/segments': { scope: 'read', request: () => ({ url: '/v1/segments' }), ok: 200 },
   'GET /v1/alerts': { scope: 'read', request: () => ({ url: '/v1/alerts' }), ok: 200 },
   'POST /v1/alerts/subscriptions': {
     scope: 'admin',
