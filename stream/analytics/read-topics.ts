@@ -62,9 +62,20 @@ export interface TopicMergeOptions {
   terms?: number;
   /** Terms in the label. Default 3. */
   labelTerms?: number;
+  /**
+   * The largest partition topics merged at most (by posts in the range); smaller ones are left out.
+   * Bounds the work of a read, which compares each topic with the merged ones. Default 2,000.
+   */
+  maxMembers?: number;
 }
 
-export const DEFAULT_TOPIC_MERGE = { threshold: 0.5, limit: 20, terms: 8, labelTerms: 3 } as const;
+export const DEFAULT_TOPIC_MERGE = {
+  threshold: 0.5,
+  limit: 20,
+  terms: 8,
+  labelTerms: 3,
+  maxMembers: 2_000,
+} as const;
 
 /** The `terms` column (`[[term, weight], ...]`) as a map; bad entries are left out. */
 export function parseTerms(text: string): Map<string, number> {
@@ -130,6 +141,7 @@ export function mergeTopics(
     m.rows.push(r);
   }
   for (const m of members.values()) {
+    m.rows.sort((a, b) => a.start - b.start); // sums in one order, whatever the store's
     const now = current.get(m.key);
     m.live = now?.live === 1;
     // the cluster's terms as they stand; else those written with its latest window
@@ -144,9 +156,11 @@ export function mergeTopics(
     }
   }
 
-  const order = [...members.values()].sort(
-    (a, b) => b.docs - a.docs || a.partition - b.partition || a.key.localeCompare(b.key),
-  );
+  const order = [...members.values()]
+    .sort(
+      (a, b) => b.docs - a.docs || a.partition - b.partition || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+    )
+    .slice(0, Math.max(0, o.maxMembers));
   const groups: Member[][] = [];
   for (const m of order) {
     let best: Member[] | undefined;
@@ -165,7 +179,7 @@ export function mergeTopics(
 
   return groups
     .map((g) => topicOf(g, o.terms, o.labelTerms))
-    .sort((a, b) => b.docs - a.docs || a.id.localeCompare(b.id))
+    .sort((a, b) => b.docs - a.docs || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     .slice(0, Math.max(0, o.limit));
 }
 

@@ -1,0 +1,258 @@
+import t from 'tap';
+import { Random } from '../../engines/stats/random.js';
+import {
+  mergeForecast,
+  mergeSegments,
+  mergeTopics,
+  parseTerms,
+  rankBestHours,
+  rankInfluencers,
+  scoreTrends,
+  settledRows,
+  shareOfVoice,
+  termSimilarity,
+  voiceGroup,
+  type TopicWindowRow,
+  type WindowedRow,
+} from '../../stream/index.js';
+
+const W = 300_000;
+const win = (start: number, partition: number, final: number, version: number, size_ms = W): WindowedRow => ({
+  start,
+  size_ms,
+  partition,
+  final,
+  version,
+});
+
+/** Every number in a JSON-able value is finite (JSON would turn NaN and Infinity into null). */
+function allFinite(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every(allFinite);
+  if (typeof value === 'object' && value !== null) return Object.values(value).every(allFinite);
+  return true;
+}
+
+function shuffled<T>(items: readonly T[], seed: number): T[] {
+  const random = new Random(seed);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+t.test('settledRows: the current window size, and the highest final per partition and window', async (t) => {
+  const rows = [
+    { ...win(0, 0, 0, 1), id: 'p0 update' },
+    { ...win(0, 0, 1, 2), id: 'p0 final' },
+    { ...win(0, 1, 0, 3), id: 'p1 update' },
+    { ...win(W, 0, 0, 4), id: 'p0 next update' },
+    { ...win(0, 0, 1, 1, 60_000), id: 'old size' },
+  ];
+  const settled = settledRows(rows);
+  t.equal(settled.sizeMs, W, 'the size of the newest row');
+  t.same(
+    settled.rows.map((r) => r.id),
+    ['p0 final', 'p1 update', 'p0 next update'],
+  );
+  const grouped = settledRows(
+    [
+      { ...win(0, 0, 1, 2), brand: 'a' },
+      { ...win(0, 0, 0, 3), brand: 'b' },
+    ],
+    (r) => r.brand,
+  );
+  t.equal(grouped.rows.length, 2, 'groups are apart');
+  t.same(settledRows([]), { sizeMs: null, rows: [] });
+});
+
+function topicRow(
+  partition: number,
+  topic: number,
+  start: number,
+  docs: number,
+  terms: string,
+): TopicWindowRow {
+  return {
+    scope: 's',
+    ...win(start, partition, 0, 1),
+    topic,
+    docs,
+    positive: 0,
+    negative: 0,
+    sentiment_sum: docs * 0.1,
+    terms,
+    emerging: 0,
+  };
+}
+
+t.test('parseTerms and termSimilarity take bad input without throwing', async (t) => {
+  t.same(
+    [...parseTerms('[["a",1],["b",0.5]]')],
+    [
+      ['a', 1],
+      ['b', 0.5],
+    ],
+  );
+  for (const bad of ['', 'null', '{}', '[1,2]', '[["a","x"]]', '[["",1]]', '[["a",-1]]', '[["a",1e999]]'])
+    t.same([...parseTerms(bad)], [], bad);
+  t.equal(termSimilarity(new Map(), new Map([['a', 1]])), 0);
+  t.equal(termSimilarity(new Map([['a', 2]]), new Map([['a', 5]])), 1);
+});
+
+t.test('mergeTopics: deterministic in any row order, bounded, finite', async (t) => {
+  const random = new Random(7);
+  const vocabulary = Array.from({ length: 40 }, (_, i) => `term${i}`);
+  const rows: TopicWindowRow[] = [];
+  for (let p = 0; p < 4; p++)
+    for (let topic = 0; topic < 30; topic++) {
+      const terms = Array.from({ length: 5 }, () => [random.pick(vocabulary), round3(random.next())]);
+      for (let w = 0; w < 3; w++)
+        rows.push(topicRow(p, topic, w * W, 1 + random.int(20), JSON.stringify(terms)));
+    }
+  const a = mergeTopics(rows, [], { limit: 200 });
+  const b = mergeTopics(shuffled(rows, 1), [], { limit: 200 });
+  t.same(b, a, 'the same topics whatever the order of the rows');
+  t.equal(JSON.stringify(mergeTopics(rows, [], { limit: 200 })), JSON.stringify(a), 'and on a second run');
+  t.ok(a.length < 120, 'alike topics merged');
+  t.equal(
+    a.reduce((n, x) => n + x.docs, 0),
+    rows.reduce((n, r) => n + r.docs, 0),
+    'no post lost or counted twice',
+  );
+  for (const topic of a) {
+    const partitions = topic.members.map((m) => m.split('-')[0]);
+    t.equal(new Set(partitions).size, partitions.length, `${topic.id}: one topic per partition at most`);
+  }
+  t.ok(allFinite(a));
+  t.equal(mergeTopics(rows, []).length, 20, 'the default limit');
+});
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+t.test('mergeTopics: huge cardinalities stay bounded by maxMembers and limit', async (t) => {
+  const rows: TopicWindowRow[] = [];
+  for (let i = 0; i < 20_000; i++)
+    rows.push(topicRow(i % 4, i, 0, 1 + (i % 3), JSON.stringify([[`t${i}`, 1]])));
+  const topics = mergeTopics(rows, [], { limit: 100, maxMembers: 500 });
+  t.equal(topics.length, 100);
+  t.ok(
+    topics.every((x) => x.docs === 3),
+    'the largest first',
+  );
+});
+
+t.test('bad numbers (NaN, Infinity, negative) give defined, finite results', async (t) => {
+  const nan = Number.NaN;
+  const topics = mergeTopics(
+    [{ ...topicRow(0, 1, 0, nan, '[["a",1]]'), sentiment_sum: Infinity }, topicRow(1, 1, 0, 2, '[["a",1]]')],
+    [],
+  );
+  t.ok(allFinite(topics));
+  t.equal(topics[0]!.docs, 2);
+
+  const trends = scoreTrends([
+    { brand: 'b', term: 'x', ...win(0, 0, 1, 1), count: nan, baseline: Infinity },
+    { brand: 'b', term: 'y', ...win(0, 1, 1, 1), count: -5, baseline: nan },
+  ]);
+  t.ok(allFinite(trends));
+  t.ok(trends[0]!.terms.every((x) => x.trending === false));
+
+  const voice = shareOfVoice(
+    [
+      {
+        brand: 'A',
+        ...win(0, 0, 1, 1),
+        posts: nan,
+        positive: 1,
+        negative: 0,
+        sentiment_sum: nan,
+        reach: Infinity,
+        engagement: 1,
+      },
+    ],
+    [{ name: 'A' }, { name: 'B', kind: 'competitor' }],
+  );
+  t.ok(allFinite(voice.windows.map((w) => w.brands.map((b) => [b.posts, b.reach, b.engagement]))));
+  t.equal(voice.brands[0]!.share, null, 'no posts: no share');
+
+  const influencers = rankInfluencers([
+    { brand: 'b', author: 'a', ...win(0, 0, 1, 1), score: nan, mentions: Infinity, followers: -1 },
+  ]);
+  t.same(influencers, [{ author: 'a', score: 0, mentions: 0, followers: 0, windows: 1 }]);
+
+  const hours = rankBestHours([
+    { brand: 'b', partition: 0, hour: 3, posts: nan, engagement: 1, engagement_sq: 1, version: 1 },
+    { brand: 'b', partition: 0, hour: 999, posts: 5, engagement: 1, engagement_sq: 1, version: 1 },
+    { brand: 'b', partition: 1, hour: 4, posts: 2, engagement: Infinity, engagement_sq: nan, version: 1 },
+  ]);
+  t.ok(allFinite(hours));
+  t.same(
+    hours.map((h) => h.hour),
+    [4],
+    'hours out of the week and without posts are left out',
+  );
+
+  const forecast = mergeForecast([
+    { brand: 'b', partition: 0, step: 0, ts: nan, posts: 1, engagement: 1, version: 1 },
+    { brand: 'b', partition: 0, step: 1, ts: 3_600_000, posts: nan, engagement: Infinity, version: 1 },
+  ]);
+  t.ok(allFinite(forecast.map((f) => [f.ts, f.posts, f.engagement])));
+  t.equal(forecast[0]!.engagement_per_post, null);
+
+  const segments = mergeSegments(
+    [{ partition: 0, segment: 0, label: 'x', authors: nan, centroid: '{"a":"NaN","b":1}', version: 1 }],
+    [
+      {
+        segment: 0,
+        ...win(0, 0, 0, 1),
+        posts: Infinity,
+        positive: 0,
+        negative: 0,
+        sentiment_sum: nan,
+        engagement: 0,
+      },
+    ],
+  );
+  t.ok(allFinite(segments));
+  t.same(segments[0]!.centroid, { b: 1 });
+});
+
+t.test(
+  'voiceGroup: an own brand against the competitors, a competitor against every other brand',
+  async (t) => {
+    const all = [
+      { name: 'Own A' },
+      { name: 'Own B', kind: 'own' as const },
+      { name: 'Comp C', kind: 'competitor' as const },
+      { name: 'Comp D', kind: 'competitor' as const },
+    ];
+    t.same(
+      voiceGroup(all[0]!, all).map((b) => b.name),
+      ['Own A', 'Comp C', 'Comp D'],
+    );
+    t.same(
+      voiceGroup(all[2]!, all).map((b) => b.name),
+      ['Comp C', 'Own A', 'Own B', 'Comp D'],
+    );
+  },
+);
+
+t.test('rankInfluencers: many authors, bounded answer', async (t) => {
+  const rows = Array.from({ length: 50_000 }, (_, i) => ({
+    brand: 'b',
+    author: `a${i}`,
+    ...win((i % 5) * W, i % 4, 1, 1),
+    score: i % 1000,
+    mentions: 1,
+    followers: 10,
+  }));
+  const top = rankInfluencers(rows, 10);
+  t.equal(top.length, 10);
+  t.equal(top[0]!.score, 999);
+  t.same(rankInfluencers(shuffled(rows, 3), 10), top, 'the same ranking in any order');
+});
