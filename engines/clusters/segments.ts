@@ -2,20 +2,22 @@
  * Audience segments: authors grouped by how they post (activity, sentiment, engagement, reach,
  * brands; see author-features.ts), by k-means on standardised features.
  *
- * - First segmentation: k-means++ (ml-kmeans, seeded) on the first `warmup` authors. Ids go to the
- *   centroids in a canonical order (by reach, then activity, … as one weighted score), so that
- *   partitions, which see statistically alike authors, give alike centroids alike ids and their
- *   segment sizes can be added by id.
- * - Online: each post re-assigns its author to the nearest centroid and moves that centroid a
- *   little (mini-batch k-means, Sculley 2010: rate 1/n, floored at `learningRate` so it keeps
- *   following slow change).
+ * - First segmentation: k-means++ (ml-kmeans, seeded, best of `restarts` runs) once `warmup`
+ *   authors are established (`minPosts` posts each). Ids go to the centroids in a canonical order
+ *   (by reach, then activity, … as one weighted score), so that partitions, which see
+ *   statistically alike authors, give alike centroids alike ids and their segment sizes can be
+ *   added by id.
+ * - Online: each post re-assigns its author to the nearest centroid; an established author's post
+ *   also moves that centroid a little (mini-batch k-means, Sculley 2010: rate 1/n, floored at
+ *   `learningRate` so it keeps following slow change).
  * - Drift: the mean distance of posting authors to their centroid is measured for `driftWindow`
  *   posts after each segmentation (its level), then followed as a moving average; when it exceeds
  *   `driftRatio` × that level, the data no longer fits the centroids, and k-means re-runs on the
- *   `reservoirSize` most recently seen authors. Each post weighs 1 / its author's posts a day, so
- *   every author counts alike: a group of quiet authors that fits badly is not drowned by the
- *   posts of a busy group that fits well. The new centroids take the ids of the old ones they
- *   match best (Hungarian assignment on squared distance), so a group that did not move keeps its id.
+ *   `reservoirSize` most recently seen established authors. Each post weighs 1 / its author's
+ *   posts a day, so every author counts alike: a group of quiet authors that fits badly is not
+ *   drowned by the posts of a busy group that fits well. The new segments take the old ids by a
+ *   Hungarian assignment that keeps the most authors where they were (see matchIds), so a group
+ *   that did not move keeps its id.
  *
  * Memory is bounded: at most `maxAuthors` authors (the least recently seen is forgotten), each
  * with at most `maxBrandsPerAuthor` brands. Deterministic for a seed and an input order;
@@ -49,7 +51,7 @@ export interface SegmentOptions {
   maxAuthors: number;
   /** Established authors seen before the first segmentation (capped at maxAuthors). */
   warmup: number;
-  /** A re-segmentation clusters this many most recently seen established authors. */
+  /** A segmentation clusters at most this many most recently seen established authors: its cost is restarts k-means runs over them. */
   reservoirSize: number;
   /**
    * Posts that make an author established. Newcomers are assigned to their nearest segment but do
@@ -71,6 +73,12 @@ export interface SegmentOptions {
   maxBrandsPerAuthor: number;
   /** Lloyd iterations per k-means run at most. */
   maxIterations: number;
+  /**
+   * k-means++ runs per segmentation (each with its own seed); the one with the least squared
+   * error is kept. One run can settle in a poor local optimum, e.g. two groups merged while
+   * another is split, and drift detection cannot see a fit that was poor from the start.
+   */
+  restarts: number;
 }
 
 export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = Object.freeze({
@@ -78,7 +86,7 @@ export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = Object.freeze({
   seed: 1,
   maxAuthors: 100_000,
   warmup: 500,
-  reservoirSize: 5_000,
+  reservoirSize: 2_000,
   minPosts: 3,
   learningRate: 0.002,
   driftRatio: 1.5,
@@ -87,6 +95,7 @@ export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = Object.freeze({
   postMemory: 50,
   maxBrandsPerAuthor: 32,
   maxIterations: 100,
+  restarts: 5,
 });
 
 /** Most segments accepted: bounds the work per post and of the id matching. */
@@ -117,6 +126,7 @@ export function segmentOptions(partial: Partial<SegmentOptions> = {}): SegmentOp
   whole('postMemory', 1);
   whole('maxBrandsPerAuthor', 0);
   whole('maxIterations', 1);
+  whole('restarts', 1, 100);
   if (!(Number.isFinite(o.learningRate) && o.learningRate >= 0 && o.learningRate <= 1))
     throw new RangeError(`segment option learningRate must be in [0, 1], got ${o.learningRate}`);
   if (!(Number.isFinite(o.driftRatio) && o.driftRatio > 1))
@@ -328,22 +338,43 @@ export class AudienceSegments {
 
   /** (Re)runs k-means on the most recently seen established authors, gives the centroids ids and re-assigns every author held. */
   private segment(reason: 'warmup' | 'drift'): void {
-    const { reservoirSize, k, seed, maxIterations, activityHalfLifeMs, minPosts } = this.options;
+    // Called with at least one established author: warmup ≥ 1 of them, drift only on their posts.
+    const { reservoirSize, k, seed, maxIterations, activityHalfLifeMs, minPosts, restarts } = this.options;
     let skip = Math.max(0, this.established - reservoirSize);
     const data: number[][] = [];
+    const previous: (number | null)[] = [];
     for (const a of this.authors.values())
-      if (a.posts >= minPosts && skip-- <= 0) data.push(authorVector(a, activityHalfLifeMs));
+      if (a.posts >= minPosts && skip-- <= 0) {
+        data.push(authorVector(a, activityHalfLifeMs));
+        previous.push(a.segment);
+      }
     const distinct = new Set(data.map((v) => v.join(','))).size;
-    const result = kmeans(data, Math.min(k, distinct), {
-      seed: seed + this.segmentations,
-      initialization: 'kmeans++',
-      maxIterations,
-    });
+    let result: ReturnType<typeof kmeans> | null = null;
+    let best = Infinity;
+    for (let r = 0; r < restarts; r++) {
+      const run = kmeans(data, Math.min(k, distinct), {
+        seed: seed + this.segmentations * restarts + r,
+        initialization: 'kmeans++',
+        maxIterations,
+      });
+      const error = run.clusters.reduce((sum, c, i) => sum + squaredDistance(run.centroids[c]!, data[i]!), 0);
+      if (error < best || result === null) [result, best] = [run, error];
+    }
+    if (result === null) return;
     const centroids = result.centroids.map((c) => c.map((x) => (Number.isFinite(x) ? x : 0)));
     const weights = centroids.map(() => 0);
     for (const c of result.clusters) weights[c]!++;
-    this.ids =
-      this.centroids.length === 0 ? canonicalIds(centroids) : matchIds(this.centroids, this.ids, centroids);
+    if (this.centroids.length === 0) this.ids = canonicalIds(centroids);
+    else {
+      // How many of each new cluster's members were in each old segment.
+      const overlap = centroids.map(() => this.ids.map(() => 0));
+      const column = new Map(this.ids.map((id, j) => [id, j]));
+      result.clusters.forEach((c, i) => {
+        const j = column.get(previous[i] ?? -1);
+        if (j !== undefined) overlap[c]![j]!++;
+      });
+      this.ids = matchIds(this.centroids, this.ids, centroids, overlap);
+    }
     this.centroids = centroids;
     this.weights = weights.map((w) => Math.max(w, 1));
 
@@ -490,17 +521,29 @@ function canonicalIds(centroids: readonly (readonly number[])[]): number[] {
 }
 
 /**
- * Ids for new centroids: each takes the id of the old centroid it is matched to (least total
- * squared distance); new centroids left over (more segments than before) take the smallest free
- * ids in canonical order.
+ * Ids for new centroids: each takes the id of the old segment it is matched to, the assignment
+ * (Hungarian) that keeps the most authors in the segment they were in, ties broken by the least
+ * squared distance between the centroids. Membership rather than distance alone, because an old
+ * centroid may have been dragged toward the very newcomers that caused the drift; distance for
+ * the rest, so a segment whose authors were forgotten still finds its heir. New centroids left
+ * over (more segments than before) take the smallest free ids in canonical order.
  */
-function matchIds(old: readonly number[][], oldIds: readonly number[], fresh: readonly number[][]): number[] {
+function matchIds(
+  old: readonly number[][],
+  oldIds: readonly number[],
+  fresh: readonly number[][],
+  overlap: readonly (readonly number[])[],
+): number[] {
+  const distances = fresh.map((f) => old.map((o) => squaredDistance(f, o)));
+  const scale = 1 + Math.max(0, ...distances.flat());
+  // Below 1 the distance term only breaks ties between equal overlaps.
+  const cost = (i: number, j: number) => -overlap[i]![j]! + distances[i]![j]! / scale;
   const ids = new Array<number>(fresh.length).fill(-1);
   if (fresh.length <= old.length) {
-    const match = hungarian(fresh.map((f) => old.map((o) => squaredDistance(f, o))));
+    const match = hungarian(fresh.map((_, i) => old.map((_, j) => cost(i, j))));
     match.forEach((j, i) => (ids[i] = oldIds[j]!));
   } else {
-    const match = hungarian(old.map((o) => fresh.map((f) => squaredDistance(f, o))));
+    const match = hungarian(old.map((_, j) => fresh.map((_, i) => cost(i, j))));
     match.forEach((i, j) => (ids[i] = oldIds[j]!));
   }
   const used = new Set(ids.filter((id) => id >= 0));
