@@ -2,13 +2,14 @@
  * The features of an author that audience segments are made of, kept up to date one post at a time
  * in event time (never the clock), with bounded memory per author.
  *
- * | feature      | raw unit                                          | standardised as        |
- * |--------------|---------------------------------------------------|------------------------|
- * | `activity`   | posts per day, decayed (half-life in the options) | log1p(posts/day) / 0.75 |
- * | `sentiment`  | mean sentiment of the posts, −1..1                | mean / 0.4             |
- * | `engagement` | typical engagement per post: expm1(mean log1p(likes + shares + replies)) | mean log1p / 1.5 |
- * | `reach`      | follower bucket: log10(1 + followers)             | as is                  |
- * | `brands`     | distinct brands mentioned (capped)                | log1p(count) / 0.5     |
+ * | feature      | raw unit                                                            | standardised as          |
+ * |--------------|---------------------------------------------------------------------|--------------------------|
+ * | `activity`   | posts a day at the author's latest post: the count decayed with     | log1p(posts a day) / 0.75 |
+ * |              | `activityHalfLifeMs` over the decayed window since their first post |                          |
+ * | `sentiment`  | mean sentiment of the posts, −1..1 (about the last `postMemory`)    | mean / 0.4               |
+ * | `engagement` | typical likes + shares + replies per post: expm1 of the mean log1p  | mean log1p / 1.5         |
+ * | `reach`      | follower bucket: log10(1 + followers), the latest count             | as is                    |
+ * | `brands`     | distinct brands mentioned (at most `maxBrandsPerAuthor`)            | log1p(count) / 0.5       |
  *
  * The transforms are fixed, not learned: every partition standardises the same way, so its
  * centroids are comparable with the others' and segment ids can mean the same everywhere. The
