@@ -1,0 +1,350 @@
+/**
+ * Evaluates the topic clusterers.
+ *
+ *   npm run eval:clusters -- [--data FILE --label-field F --text-field F [--time-field F]] [--algo dmm|kmeans] [--json]
+ *
+ * Clusters the texts of a labelled JSON Lines file in file order, one pass, and scores the clusters
+ * against the labels: NMI (I / sqrt(H(C) H(K))), ARI, purity, the number of clusters, and the
+ * events per second of the clusterer's `add` (terms extracted beforehand; their own rate is
+ * printed beside). Without --data the stream is the synthetic generator's posts under the topic
+ * scenario (app/tools/cluster-data.ts), labelled with the topic each post was written from.
+ *
+ * A document's cluster is the one it ends in: the DMM's batch passes and re-clustering may move a
+ * recent document after `add` answered, and k-means assigns its warm-up documents when the warm-up
+ * ends; both report such moves (drainReassignments). The answers of `add` themselves are scored
+ * too ("as add answered"). A text without usable terms counts as a cluster of its own.
+ *
+ * Without --algo both run, the DMM and the k-means baseline (k: --k, default the number of distinct
+ * labels). With --json the last line is one JSON object: the DMM's (or --algo's) figures at the top
+ * level, the baseline's under `baseline`.
+ */
+import { resolve } from 'node:path';
+import {
+  clusteringScores,
+  DEFAULT_DMM_OPTIONS,
+  MiniBatchKMeans,
+  StreamingDmm,
+  topicTerms,
+  type DmmOptions,
+  type ReassigningClusterer,
+} from '../../engines/clusters/index.js';
+import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
+import { byLabel, readLabelled, syntheticTopicPosts, type LabelledText } from './cluster-data.js';
+
+const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --text-field F [--time-field F | --interval-ms N]]
+         [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
+         [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
+         [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
+  Without --data: the synthetic topic scenario (its seed: --seed).`;
+
+const OPTIONS = {
+  data: { type: 'string' },
+  'label-field': { type: 'string', default: 'label' },
+  'text-field': { type: 'string', default: 'text' },
+  'time-field': { type: 'string' },
+  'interval-ms': { type: 'string' },
+  order: { type: 'string', default: 'file' },
+  algo: { type: 'string' },
+  k: { type: 'string' },
+  limit: { type: 'string' },
+  seed: { type: 'string' },
+  alpha: { type: 'string' },
+  beta: { type: 'string' },
+  'max-clusters': { type: 'string' },
+  'max-vocabulary': { type: 'string' },
+  reservoir: { type: 'string' },
+  'batch-size': { type: 'string' },
+  'batch-passes': { type: 'string' },
+  sample: { type: 'string' },
+  'forget-ms': { type: 'string' },
+  'half-life-ms': { type: 'string' },
+  'drift-threshold': { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', default: false },
+} satisfies FlagOptions;
+
+type Flags = ReturnType<typeof parseFlags<typeof OPTIONS>>['values'];
+type Log = (line: string) => void;
+
+const DEFAULT_SEED = 42;
+const PROGRESS_MS = 5_000;
+/** Reassignments are collected this often (documents): well within the clusterers' pending caps. */
+const DRAIN_EVERY = 1_000;
+
+export interface AlgoFigures {
+  algo: string;
+  nmi: number;
+  ari: number;
+  purity: number;
+  clusters: number;
+  events_per_s: number;
+  n: number;
+  /** The same scores for the answers of `add` (before any later move). */
+  nmi_online: number;
+  ari_online: number;
+  /** Texts without usable terms (each scored as a cluster of its own). */
+  unassigned: number;
+  /** Clusters live at the end, and the clusterer's state size then. */
+  live_clusters: number;
+  state_size: number;
+  /** Events the clusterer emitted, by type. */
+  events: Record<string, number>;
+  k?: number;
+}
+
+export async function main(argv: readonly string[], log: Log = console.log, progress: Log = console.error) {
+  const { values: f } = parseFlags(argv, OPTIONS);
+  if (f.help) {
+    log(USAGE);
+    return 0;
+  }
+  const algos = f.algo === undefined ? ['dmm', 'kmeans'] : [f.algo];
+  if (f.algo !== undefined && f.algo !== 'dmm' && f.algo !== 'kmeans')
+    throw new UsageError(`--algo must be dmm or kmeans, got "${f.algo}"`);
+  if (f.order !== 'file' && f.order !== 'label')
+    throw new UsageError(`--order must be file or label, got "${f.order}"`);
+  const seed = numberFlag('seed', f.seed, { min: 0, integer: true }) ?? DEFAULT_SEED;
+  const limit = numberFlag('limit', f.limit, { min: 1, integer: true });
+  const intervalMs = numberFlag('interval-ms', f['interval-ms'], { min: 0 }) ?? 1000;
+  const dmmOverrides = dmmFlags(f, seed);
+
+  let rows: LabelledText[];
+  let source: string;
+  if (f.data !== undefined) {
+    const file = resolve(f.data);
+    const report = await readLabelled(file, {
+      labelField: f['label-field'],
+      textField: f['text-field'],
+      ...(f['time-field'] !== undefined && { timeField: f['time-field'] }),
+      intervalMs,
+      ...(limit !== undefined && { limit }),
+    });
+    rows = report.rows;
+    source = `${f.data}: ${rows.length.toLocaleString('en-US')} texts (label "${f['label-field']}", text "${f['text-field']}"${f['time-field'] ? `, time "${f['time-field']}"` : `, ${intervalMs} ms apart`})`;
+    const skipped = [
+      report.unreadable > 0 ? `${report.unreadable} lines that are not JSON objects` : '',
+      report.incomplete > 0
+        ? `${report.incomplete} rows without a usable label or text (the first at line ${report.firstIncomplete})`
+        : '',
+      report.badTime > 0 ? `${report.badTime} rows without a readable time (given the previous row's)` : '',
+    ].filter(Boolean);
+    if (skipped.length > 0) log(`skipped: ${skipped.join('; ')}`);
+    if (rows.length === 0) throw new UsageError(`--data: no row with a label and a text in ${f.data}`);
+  } else {
+    rows = syntheticTopicPosts(seed, limit);
+    source = `synthetic topic scenario, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics (general included), 1 h of event time`;
+  }
+  if (f.order === 'label') {
+    rows = byLabel(rows, intervalMs);
+    source += ', in label order (one topic after another)';
+  }
+
+  const t0 = performance.now();
+  const terms = rows.map((r) => topicTerms(r.text));
+  const termsPerS = rows.length / ((performance.now() - t0) / 1000);
+  const truth = rows.map((r) => r.label);
+  const labels = new Set(truth).size;
+  const k = numberFlag('k', f.k, { min: 1, integer: true }) ?? labels;
+
+  const results: AlgoFigures[] = [];
+  for (const algo of algos) {
+    const engine: ReassigningClusterer =
+      algo === 'dmm' ? new StreamingDmm(dmmOverrides) : new MiniBatchKMeans({ seed, k });
+    results.push(run(algo, engine, terms, rows, truth, progress));
+    if (algo === 'kmeans') results[results.length - 1]!.k = k;
+  }
+
+  log(source);
+  log(`${labels} distinct labels; topic terms extracted at ${fmt(termsPerS)} texts/s`);
+  const kNote = f.k === undefined ? `k = ${k}, the number of distinct labels` : `k = ${k}`;
+  const header = results.map((r) => (r.algo === 'kmeans' ? `kmeans (${kNote})` : 'dmm'));
+  const width = Math.max(14, ...header.map((h) => h.length + 2));
+  const row = (name: string, cells: string[]) =>
+    `${name.padEnd(26)}${cells.map((c) => c.padStart(width)).join('')}`;
+  log(row('', header));
+  log(
+    row(
+      'NMI',
+      results.map((r) => r.nmi.toFixed(3)),
+    ),
+  );
+  log(
+    row(
+      'ARI',
+      results.map((r) => r.ari.toFixed(3)),
+    ),
+  );
+  log(
+    row(
+      'purity',
+      results.map((r) => r.purity.toFixed(3)),
+    ),
+  );
+  log(
+    row(
+      'clusters (documents in)',
+      results.map((r) => String(r.clusters)),
+    ),
+  );
+  log(
+    row(
+      'events/s (add)',
+      results.map((r) => fmt(r.events_per_s)),
+    ),
+  );
+  log(
+    row(
+      'NMI as add answered',
+      results.map((r) => r.nmi_online.toFixed(3)),
+    ),
+  );
+  log(
+    row(
+      'ARI as add answered',
+      results.map((r) => r.ari_online.toFixed(3)),
+    ),
+  );
+  log(
+    row(
+      'live clusters at the end',
+      results.map((r) => String(r.live_clusters)),
+    ),
+  );
+  log(
+    row(
+      'state size at the end',
+      results.map((r) => fmt(r.state_size)),
+    ),
+  );
+  log(
+    row(
+      'texts without terms',
+      results.map((r) => String(r.unassigned)),
+    ),
+  );
+  for (const r of results)
+    log(
+      `${r.algo} events: ${
+        Object.entries(r.events)
+          .map(([type, n]) => `${n} ${type}`)
+          .join(', ') || 'none'
+      }`,
+    );
+  if (algos.includes('dmm')) log(`dmm options: ${describeOptions(dmmOverrides)}`);
+  log(`n = ${rows.length}`);
+  if (f.json) {
+    const [first, ...rest] = results;
+    log(JSON.stringify({ ...first, ...(rest[0] && { baseline: rest[0] }) }));
+  }
+  return 0;
+}
+
+function run(
+  algo: string,
+  engine: ReassigningClusterer,
+  terms: string[][],
+  rows: readonly LabelledText[],
+  truth: readonly (string | number)[],
+  progress: Log,
+): AlgoFigures {
+  const n = rows.length;
+  const online = new Array<number>(n);
+  const final = new Array<number>(n);
+  /** Row of each accepted document, by the clusterer's sequence number. */
+  const rowOf: number[] = [];
+  const events: Record<string, number> = {};
+  let unassigned = 0;
+  const drain = () => {
+    for (const m of engine.drainReassignments()) {
+      const i = rowOf[m.seq];
+      if (i !== undefined) final[i] = m.id;
+    }
+    for (const e of engine.drainEvents()) events[e.type] = (events[e.type] ?? 0) + 1;
+  };
+  let shown = Date.now();
+  let busy = 0;
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    const a = engine.add(terms[i]!, rows[i]!.ts);
+    busy += performance.now() - start;
+    if (a === null) {
+      unassigned++;
+      online[i] = final[i] = -1 - i;
+    } else {
+      rowOf.push(i);
+      online[i] = final[i] = a.id;
+    }
+    if (i % DRAIN_EVERY === DRAIN_EVERY - 1) {
+      drain();
+      if (Date.now() - shown >= PROGRESS_MS) {
+        shown = Date.now();
+        progress(`${algo}: ${(i + 1).toLocaleString('en-US')} of ${n.toLocaleString('en-US')} texts`);
+      }
+    }
+  }
+  if (engine instanceof MiniBatchKMeans) engine.flush();
+  drain();
+  const scores = clusteringScores(truth, final);
+  const asAnswered = clusteringScores(truth, online);
+  return {
+    algo,
+    nmi: round(scores.nmi),
+    ari: round(scores.ari),
+    purity: round(scores.purity),
+    clusters: scores.clusters,
+    events_per_s: Math.round(n / Math.max(busy / 1000, 1e-9)),
+    n,
+    nmi_online: round(asAnswered.nmi),
+    ari_online: round(asAnswered.ari),
+    unassigned,
+    live_clusters: engine.clusterCount,
+    state_size: engine.stateSize,
+    events,
+  };
+}
+
+function dmmFlags(f: Flags, seed: number): Partial<DmmOptions> {
+  const o: Partial<DmmOptions> = { seed, trackReassignments: true };
+  const num = (flag: string, raw: string | undefined, key: keyof DmmOptions, integer = false) => {
+    const v = numberFlag(flag, raw, { min: 0, integer });
+    if (v !== undefined) (o as Record<string, number>)[key] = v;
+  };
+  num('alpha', f.alpha, 'alpha');
+  num('beta', f.beta, 'beta');
+  num('max-clusters', f['max-clusters'], 'maxClusters', true);
+  num('max-vocabulary', f['max-vocabulary'], 'maxVocabulary', true);
+  num('reservoir', f.reservoir, 'reservoirSize', true);
+  num('batch-size', f['batch-size'], 'batchSize', true);
+  num('batch-passes', f['batch-passes'], 'batchPasses', true);
+  num('forget-ms', f['forget-ms'], 'forgetMs');
+  num('half-life-ms', f['half-life-ms'], 'halfLifeMs');
+  if (f['drift-threshold'] !== undefined)
+    o.driftThreshold =
+      f['drift-threshold'] === 'Infinity'
+        ? Infinity
+        : numberFlag('drift-threshold', f['drift-threshold'], { min: 0 });
+  if (f.sample !== undefined) {
+    if (f.sample !== 'true' && f.sample !== 'false')
+      throw new UsageError(`--sample must be true or false, got "${f.sample}"`);
+    o.sample = f.sample === 'true';
+  }
+  try {
+    new StreamingDmm(o);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
+  return o;
+}
+
+function describeOptions(o: Partial<DmmOptions>): string {
+  const all = { ...DEFAULT_DMM_OPTIONS, ...o };
+  return Object.entries(all)
+    .map(([k, v]) => `${k} ${String(v)}`)
+    .join(', ');
+}
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+if (isMain(import.meta.url)) runTool('eval-clusters', USAGE, () => main(process.argv.slice(2)));

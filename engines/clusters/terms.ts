@@ -1,0 +1,41 @@
+/**
+ * Text -> the terms a topic clusterer counts. Short posts carry a handful of useful words among
+ * function words, handles, links and numbers; only the words and hashtags say what a post is about.
+ */
+import { STOPWORDS, tokenize } from '../text/index.js';
+import { porterStem } from './stem.js';
+
+/** Terms kept per text: a post is short, and a huge text must not cost more than a short one. */
+export const MAX_TEXT_TERMS = 64;
+/** Characters read per text, for the same reason. */
+const MAX_TEXT_CHARS = 4_000;
+/** A word of one letter says nothing (a, I, x) except in scripts written without spaces. */
+const LATIN_SINGLE = /^[\p{Script=Latin}\p{N}_]$/u;
+const APOSTROPHE_S = /'s$/;
+const APOSTROPHES = /'/g;
+const ALL_DIGITS_OR_UNDERSCORE = /^[\p{N}_]+$/u;
+
+/**
+ * The terms of a text for topic clustering: normalized words (lower case, accents and elongations
+ * reduced by the tokenizer, possessive 's and apostrophes dropped, Porter-stemmed), without
+ * stopwords, URLs, mentions, emoji, punctuation or numbers alone; hashtags as `#tag` (not stemmed:
+ * a tag is a name). Order kept, repeats kept, at most MAX_TEXT_TERMS. [] when nothing is usable.
+ * Never throws.
+ */
+export function topicTerms(text: string): string[] {
+  if (typeof text !== 'string' || text.length === 0) return [];
+  const out: string[] = [];
+  for (const token of tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text)) {
+    if (token.kind === 'hashtag') {
+      if (token.norm.length > 0) out.push(`#${token.norm}`);
+    } else if (token.kind === 'word') {
+      const word = token.norm.replace(APOSTROPHE_S, '').replace(APOSTROPHES, '');
+      if (word.length === 0 || STOPWORDS.has(word) || LATIN_SINGLE.test(word)) continue;
+      if (ALL_DIGITS_OR_UNDERSCORE.test(word)) continue;
+      const stem = porterStem(word);
+      if (!STOPWORDS.has(stem)) out.push(stem);
+    }
+    if (out.length >= MAX_TEXT_TERMS) break;
+  }
+  return out;
+}
