@@ -290,6 +290,293 @@ function applyCampaigns(msg) {
   renderCampaigns();
 }
 
+// ---- Brand analytics: topics, trends, share of voice, influencers (channel `analytics:<brand id>`),
+// audience segments (channel `segments`) and best times (REST, re-read when the brand's data moves).
+
+/** The brand the analytics sections show (its id), the open socket, and when best times were last read. */
+const analytics = { brand: null, ws: null, bestTimesAt: 0, bestTimesPending: false };
+const BEST_TIMES_EVERY_MS = 5000;
+
+function num(x, digits = 0) {
+  return typeof x === 'number' && Number.isFinite(x) ? x.toFixed(digits) : '–';
+}
+
+function signed(x) {
+  return typeof x === 'number' && Number.isFinite(x) ? `${x > 0 ? '+' : ''}${x.toFixed(2)}` : '–';
+}
+
+function sentimentClass(x) {
+  return typeof x !== 'number' ? '' : x > 0.05 ? 'pos' : x < -0.05 ? 'neg' : '';
+}
+
+function badge(text, kind) {
+  return el('span', { className: `badge badge-${kind}`, textContent: text });
+}
+
+function showPanel(id, on) {
+  document.getElementById(id).hidden = !on;
+  if (on) document.getElementById('analytics').hidden = false;
+}
+
+function clock(ms) {
+  return new Date(ms).toISOString().slice(11, 16);
+}
+
+function renderTopics(topics) {
+  showPanel('topics', true);
+  document.getElementById('topics-empty').hidden = topics.length > 0;
+  document.getElementById('topic-list').replaceChildren(
+    ...topics.map((x) => {
+      const item = el(
+        'li',
+        { className: 'topic' },
+        el('strong', { className: 'topic-label', textContent: x.label }),
+        x.emerging ? badge('emerging', 'emerging') : '',
+        el('div', { className: 'topic-terms muted', textContent: x.terms.map((w) => w.term).join(' · ') }),
+        el(
+          'div',
+          { className: 'topic-stats' },
+          el('span', { className: 'topic-docs', textContent: `${num(x.docs)} posts` }),
+          ' · sentiment ',
+          el('span', {
+            className: `topic-sentiment ${sentimentClass(x.sentiment_mean)}`,
+            textContent: signed(x.sentiment_mean),
+          }),
+        ),
+      );
+      item.dataset.topic = x.id;
+      item.dataset.docs = String(x.docs);
+      item.dataset.emerging = String(x.emerging);
+      return item;
+    }),
+  );
+}
+
+function renderTrends(windows) {
+  showPanel('trends', true);
+  // the latest window with terms (a window that just opened may have none yet)
+  const w = windows.find((x) => x.terms.length > 0);
+  document.getElementById('trends-empty').hidden = w !== undefined;
+  document.getElementById('trend-table').hidden = w === undefined;
+  document.getElementById('trends-caption').textContent = w
+    ? `window ${clock(w.start)}–${clock(w.end)} UTC${w.final ? '' : ', open'}`
+    : '';
+  document.getElementById('trend-list').replaceChildren(
+    ...(w ? w.terms : []).map((x) => {
+      const row = el(
+        'tr',
+        { className: x.trending ? 'trending' : '' },
+        el('th', { scope: 'row', className: 'term', textContent: x.term }),
+        el('td', { className: 'count', textContent: num(x.count) }),
+        el('td', { className: 'baseline', textContent: num(x.baseline, 1) }),
+        el('td', { className: 'score', textContent: num(x.score, 1) }),
+        el('td', {}, x.trending ? badge('trending', 'trending') : ''),
+      );
+      row.dataset.term = x.term;
+      row.dataset.trending = String(x.trending);
+      return row;
+    }),
+  );
+}
+
+function renderVoice(voice) {
+  showPanel('voice', true);
+  const total = voice.brands.reduce((n, b) => n + b.posts, 0);
+  document.getElementById('voice-caption').textContent =
+    total > 0 ? `${total} posts in the last hour, the brand against its group` : 'No posts in the last hour.';
+  document.getElementById('voice-list').replaceChildren(
+    ...voice.brands.map((b, i) => {
+      const share = b.share ?? 0;
+      const bar = el('span', { className: 'voice-bar' });
+      bar.style.width = `${Math.round(100 * share)}%`;
+      bar.style.background = brands.get(b.name)?.color ?? COLORS[i % COLORS.length]; // the brand's colour in the charts
+      const item = el(
+        'li',
+        { className: `voice ${i === 0 ? 'voice-self' : ''}` },
+        el('span', {
+          className: 'voice-name',
+          textContent: `${b.name}${b.kind === 'competitor' ? ' (competitor)' : ''}`,
+        }),
+        el('span', { className: 'voice-track', role: 'presentation' }, bar),
+        el('span', {
+          className: 'voice-share',
+          textContent: b.share === null ? '–' : `${(100 * share).toFixed(1)}%`,
+        }),
+        el('span', { className: 'voice-posts muted', textContent: `${b.posts} posts` }),
+        el('span', {
+          className: `voice-sentiment ${sentimentClass(b.sentiment_mean)}`,
+          textContent: `sentiment ${signed(b.sentiment_mean)}`,
+        }),
+      );
+      item.dataset.brand = b.id;
+      item.dataset.share = String(share);
+      item.dataset.posts = String(b.posts);
+      return item;
+    }),
+  );
+}
+
+function renderInfluencers(list) {
+  showPanel('influencers', true);
+  document.getElementById('influencers-empty').hidden = list.length > 0;
+  document.getElementById('influencer-table').hidden = list.length === 0;
+  document.getElementById('influencer-list').replaceChildren(
+    ...list.map((a) => {
+      const row = el(
+        'tr',
+        {},
+        el('th', { scope: 'row', textContent: a.author }),
+        el('td', { textContent: num(a.score, 1) }),
+        el('td', { textContent: num(a.mentions) }),
+        el('td', { textContent: num(a.followers) }),
+      );
+      row.dataset.author = a.author;
+      return row;
+    }),
+  );
+}
+
+function renderSegments(segments) {
+  showPanel('segments', true);
+  document.getElementById('segments-empty').hidden = segments.length > 0;
+  document.getElementById('segment-list').replaceChildren(
+    ...segments.map((s) => {
+      const item = el(
+        'li',
+        { className: 'segment' },
+        el('strong', { className: 'segment-label', textContent: s.label || `segment ${s.id}` }),
+        el('span', { className: 'segment-authors', textContent: ` ${s.authors} authors` }),
+        el('span', { className: 'muted', textContent: ` · ${s.posts} posts in the last hour · sentiment ` }),
+        el('span', {
+          className: `segment-sentiment ${sentimentClass(s.sentiment_mean)}`,
+          textContent: signed(s.sentiment_mean),
+        }),
+      );
+      item.dataset.segment = String(s.id);
+      item.dataset.authors = String(s.authors);
+      return item;
+    }),
+  );
+}
+
+const HOUR_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+function renderBestTimes(view) {
+  showPanel('best-times', true);
+  document.getElementById('best-times-empty').hidden = view.hours.length > 0;
+  document.getElementById('best-hours').replaceChildren(
+    ...view.best.map((h) => {
+      const item = el(
+        'li',
+        { className: 'best-hour' },
+        el('strong', { textContent: `${h.day} ${String(h.hour_of_day).padStart(2, '0')}:00` }),
+        ` ${h.mean.toFixed(1)} engagement per post (95%: ${h.lo.toFixed(1)}–${h.hi.toFixed(1)}), ${h.posts} posts`,
+      );
+      item.dataset.hour = String(h.hour);
+      return item;
+    }),
+  );
+  const means = new Map(view.hours.map((h) => [h.hour, h]));
+  const top = Math.max(0, ...view.hours.map((h) => h.mean));
+  const rows = HOUR_NAMES.map((day, d) => {
+    const cells = [];
+    for (let hod = 0; hod < 24; hod++) {
+      const h = means.get(d * 24 + hod);
+      const level = h && top > 0 ? h.mean / top : 0;
+      const cell = el('td', {
+        className: h ? 'cell' : 'cell none',
+        title: h
+          ? `${day} ${hod}:00 UTC: ${h.mean.toFixed(1)} per post, ${h.posts} posts`
+          : `${day} ${hod}:00 UTC: no posts`,
+      });
+      cell.style.setProperty('--level', level.toFixed(3));
+      cell.append(el('span', { className: 'sr-only', textContent: h ? `${h.mean.toFixed(1)}` : 'none' }));
+      cells.push(cell);
+    }
+    return el('tr', {}, el('th', { scope: 'row', textContent: day }), ...cells);
+  });
+  document.getElementById('heatmap-body').replaceChildren(...rows);
+}
+
+async function loadBestTimes(brand) {
+  analytics.bestTimesAt = Date.now();
+  const res = await api(`/v1/brands/${encodeURIComponent(brand)}/best-times`).catch(() => undefined);
+  if (!res?.ok || analytics.brand !== brand) return; // not served, or another brand is selected now
+  renderBestTimes(await res.json());
+}
+
+/** Best times are all-time statistics: re-read when the brand's live data moves, at most every few seconds. */
+function refreshBestTimes() {
+  if (analytics.bestTimesPending || !analytics.brand) return;
+  const wait = Math.max(0, analytics.bestTimesAt + BEST_TIMES_EVERY_MS - Date.now());
+  analytics.bestTimesPending = true;
+  setTimeout(() => {
+    analytics.bestTimesPending = false;
+    void loadBestTimes(analytics.brand);
+  }, wait);
+}
+
+function applyAnalytics(msg) {
+  document.getElementById('analytics').hidden = false;
+  if (msg.channel === 'segments') return renderSegments(msg.segments);
+  if (msg.channel !== `analytics:${analytics.brand}`) return;
+  document.getElementById('analytics-range').textContent = msg.window_ms
+    ? `last hour, ${Math.round(msg.window_ms / 60000)}-minute windows`
+    : 'last hour';
+  if (msg.topics) renderTopics(msg.topics);
+  if (msg.trends) renderTrends(msg.trends);
+  if (msg.voice) renderVoice(msg.voice);
+  if (msg.influencers) renderInfluencers(msg.influencers);
+  refreshBestTimes();
+}
+
+function clearBrandPanels() {
+  for (const id of [
+    'topic-list',
+    'trend-list',
+    'voice-list',
+    'influencer-list',
+    'best-hours',
+    'heatmap-body',
+  ])
+    document.getElementById(id).replaceChildren();
+}
+
+function selectBrand(id) {
+  const previous = analytics.brand;
+  if (previous === id) return;
+  analytics.brand = id;
+  const params = new URLSearchParams(location.hash.slice(1));
+  params.set('brand', id);
+  window.history.replaceState(null, '', `${location.pathname}${location.search}#${params}`);
+  clearBrandPanels();
+  const ws = analytics.ws;
+  if (ws && ws.readyState === WebSocket.OPEN) {
+    if (previous) ws.send(JSON.stringify({ op: 'unsubscribe', channels: [`analytics:${previous}`] }));
+    ws.send(JSON.stringify({ op: 'subscribe', channels: [`analytics:${id}`] }));
+  }
+  void loadBestTimes(id);
+}
+
+function setUpBrandSelect(list) {
+  const select = document.getElementById('brand-select');
+  select.replaceChildren(
+    ...list.map((b) =>
+      el('option', {
+        value: b.id,
+        textContent: `${b.name}${b.kind === 'competitor' ? ' (competitor)' : ''}`,
+      }),
+    ),
+  );
+  const wanted = new URLSearchParams(location.hash.slice(1)).get('brand');
+  const first = list.find((b) => b.id === wanted) ?? list.find((b) => b.kind === 'own') ?? list[0];
+  if (!first) return;
+  select.value = first.id;
+  select.addEventListener('change', () => selectBrand(select.value));
+  analytics.brand = first.id;
+  void loadBestTimes(first.id);
+}
+
 function connect() {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   const query = API_KEY ? `?api_key=${encodeURIComponent(API_KEY)}` : '';
@@ -299,11 +586,15 @@ function connect() {
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['alerts'] }));
     ws.send(JSON.stringify({ op: 'subscribe', channels: ['campaigns'] }));
+    analytics.ws = ws;
+    const channels = ['segments', ...(analytics.brand ? [`analytics:${analytics.brand}`] : [])];
+    ws.send(JSON.stringify({ op: 'subscribe', channels }));
   };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
     if (msg.type === 'alert') applyAlert(msg.alert);
     else if (msg.type === 'campaign') applyCampaigns(msg);
+    else if (msg.type === 'analytics') applyAnalytics(msg);
     else if (msg.type === 'snapshot' && msg.alerts) for (const a of msg.alerts) applyAlert(a);
     else if (msg.type === 'update' || msg.type === 'snapshot') for (const w of msg.windows) upsert(w);
     else if (msg.type === 'error' && msg.code === 'UNKNOWN_CHANNEL')
@@ -333,6 +624,7 @@ async function main() {
     scales: { y: { range: [0, 1] } },
   });
   renderCards();
+  setUpBrandSelect(list);
   const history = await api('/v1/alerts?limit=20').catch(() => undefined);
   if (history?.ok) for (const a of (await history.json()).alerts) applyAlert(a);
   connect();
