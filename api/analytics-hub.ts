@@ -153,7 +153,8 @@ export class AnalyticsHub {
     if (this.watchers.has(channel) && !this.last.has(channel)) this.last.set(channel, JSON.stringify(push));
   }
 
-  private async poll(): Promise<void> {
+  /** Reads every watched channel once and pushes what changed (the timer calls it every interval). */
+  async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     try {

@@ -1,6 +1,7 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import WebSocket from 'ws';
+import { AnalyticsHub, type AnalyticsPush } from '../../api/analytics-hub.js';
 import { BrandDirectory, buildApi, LiveHub, Metrics } from '../../api/index.js';
 import { hourEstimate, rankHours } from '../../engines/stats/best-times.js';
 import { hourOfWeek } from '../../engines/stats/hour-of-week.js';
@@ -43,7 +44,7 @@ const win = (start: number, partition: number, final: 0 | 1, version = final ? 2
   version,
 });
 
-async function api(t: Test, operators?: string[]) {
+async function api(t: Test, operators?: string[], topicScope?: 'brand' | 'global') {
   const store = new MemoryStore();
   const bus = new MemoryBus();
   const hub = new LiveHub({ bus, brands });
@@ -51,7 +52,14 @@ async function api(t: Test, operators?: string[]) {
     version: 'test',
     metrics: new Metrics({ defaultMetrics: false }),
     notReady: () => null,
-    query: { brands, store, hub, windows: [parseWindow('1m')], ...(operators && { operators }) },
+    query: {
+      brands,
+      store,
+      hub,
+      windows: [parseWindow('1m')],
+      ...(operators && { operators }),
+      ...(topicScope && { topicScope }),
+    },
     now: () => NOW,
   });
   await app.ready();
@@ -579,4 +587,82 @@ t.test('WebSocket: analytics:<brand id> and segments push the store’s rows as 
   t.equal(voice.brands[0]!.share, 1);
   const segments = await next((m) => m.type === 'analytics' && m.channel === 'segments', mark);
   t.match(segments.segments, [{ id: 2, label: 'fans', authors: 3 }]);
+});
+
+t.test('--topic-scope global: every brand reads the global topics', async (t) => {
+  const { store, get } = await api(t, undefined, 'global');
+  const row = (scope: string, topic: number) => ({
+    scope,
+    ...win(S(1), 0, 0),
+    topic,
+    docs: 3,
+    positive: 0,
+    negative: 0,
+    sentiment_sum: 0,
+    terms: '[["rain",1]]',
+    emerging: 0,
+  });
+  await store.write(TOPIC_WINDOWS_TABLE, [row('*', 1), row('Northwind Coffee', 2)]);
+  for (const brand of ['northwind-coffee', 'contoso-tea']) {
+    const b = (await get(`/v1/brands/${brand}/topics?${range}`)).body;
+    t.equal(b.scope, '*', brand);
+    t.same(
+      b.topics.map((x: { id: string }) => x.id),
+      ['0-1'],
+    );
+  }
+});
+
+t.test('the hub reads a channel once per poll whatever the listeners, and pushes only changes', async (t) => {
+  const store = new MemoryStore();
+  const reads: string[] = [];
+  const counting = new Proxy(store, {
+    get(target, key, receiver) {
+      if (key === 'read')
+        return (table: { name: string }, where: object) => {
+          reads.push(table.name);
+          return target.read(table as never, where as never);
+        };
+      return Reflect.get(target, key, receiver) as unknown;
+    },
+  });
+  const hub = new AnalyticsHub({
+    store: counting,
+    brands,
+    operators: ['topics', 'trends', 'voice', 'influencers', 'segments'],
+    intervalMs: 3_600_000, // the test polls by hand
+    now: () => NOW,
+  });
+  t.teardown(() => hub.stop());
+  t.ok(hub.isChannel('analytics:northwind-coffee'));
+  t.notOk(hub.isChannel('analytics:Northwind Coffee'), 'a channel names the brand by id');
+  t.notOk(hub.isChannel('analytics:nope'));
+  t.ok(hub.isChannel('segments'));
+  t.notOk(
+    new AnalyticsHub({ store, brands, operators: ['trends'] }).isChannel('segments'),
+    'no segments channel without its operator',
+  );
+
+  const got: [string, AnalyticsPush][] = [];
+  const offA = hub.watch('analytics:northwind-coffee', (c, p) => got.push([`a ${c}`, p]));
+  const offB = hub.watch('analytics:northwind-coffee', (c, p) => got.push([`b ${c}`, p]));
+  await hub.poll();
+  t.equal(reads.length, 5, 'one read of each table for two listeners');
+  t.same(
+    got.map(([who]) => who),
+    ['a analytics:northwind-coffee', 'b analytics:northwind-coffee'],
+  );
+  await hub.poll();
+  t.equal(got.length, 2, 'nothing changed: nothing pushed');
+  await store.write(INFLUENCER_WINDOWS_TABLE, [
+    { brand: 'Northwind Coffee', ...win(S(0), 0, 0), author: 'ann', score: 3, mentions: 1, followers: 9 },
+  ]);
+  await hub.poll();
+  t.equal(got.length, 4, 'a change: pushed to both');
+  t.match(got[3]![1], { influencers: [{ author: 'ann', score: 3 }] });
+  offA();
+  offB();
+  reads.length = 0;
+  await hub.poll();
+  t.equal(reads.length, 0, 'no listener: no read');
 });
