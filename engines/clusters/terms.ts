@@ -2,7 +2,7 @@
  * Text -> the terms a topic clusterer counts. Short posts carry a handful of useful words among
  * function words, handles, links and numbers; only the words and hashtags say what a post is about.
  */
-import { STOPWORDS, tokenize } from '../text/index.js';
+import { STOPWORDS, tokenize, type Token } from '../text/index.js';
 import { porterStem } from './stem.js';
 
 /** Terms kept per text: a post is short, and a huge text must not cost more than a short one. */
@@ -24,8 +24,13 @@ const ALL_DIGITS_OR_UNDERSCORE = /^[\p{N}_]+$/u;
  */
 export function topicTerms(text: string): string[] {
   if (typeof text !== 'string' || text.length === 0) return [];
+  return topicTermsOf(tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text));
+}
+
+/** topicTerms of a text already tokenized (engines/text `tokenize`), for callers that tokenize once for several uses. */
+export function topicTermsOf(tokens: readonly Token[]): string[] {
   const out: string[] = [];
-  for (const token of tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text)) {
+  for (const token of tokens) {
     if (token.kind === 'hashtag') {
       if (token.norm.length > 0) out.push(`#${token.norm}`);
     } else if (token.kind === 'word') {

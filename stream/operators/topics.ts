@@ -1,5 +1,5 @@
 import { StreamingDmm } from '../../engines/clusters/dmm.js';
-import { topicTerms } from '../../engines/clusters/terms.js';
+import { topicTermsOf } from '../../engines/clusters/terms.js';
 import type { TopicSummary } from '../../engines/clusters/types.js';
 import {
   TOPIC_WINDOWS_TABLE,
@@ -7,7 +7,7 @@ import {
   type TopicRow,
   type TopicWindowRow,
 } from '../analytics/tables.js';
-import { postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
+import { eventTokens, postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { WindowEmission, WindowOperator } from '../windows/index.js';
 import {
@@ -82,7 +82,7 @@ export class Topics implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (!this.global && event.brands.length === 0) return;
-    const terms = topicTerms(event.text);
+    const terms = topicTermsOf(eventTokens(event));
     if (terms.length === 0) return;
     for (const name of this.global ? [GLOBAL_SCOPE] : event.brands) {
       const s = this.scope(name);

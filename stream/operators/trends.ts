@@ -1,8 +1,8 @@
 import { SpaceSaving } from '../../engines/trends/space-saving.js';
 import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
-import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
-import { windowedColumns } from '../analytics/windowed.js';
+import { eventTokens, windowedColumns } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { WindowOperator, type Aggregator } from '../windows/index.js';
 import {
@@ -64,7 +64,7 @@ export class Trends implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (event.brands.length === 0) return;
-    const terms = trendTerms(tokenize(event.text), STOPWORDS);
+    const terms = trendTerms(eventTokens(event), STOPWORDS);
     if (terms.length === 0) return;
     for (const brand of event.brands) this.windows.add(brand, event.ts, terms, watermark);
   }
