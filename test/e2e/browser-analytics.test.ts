@@ -85,7 +85,7 @@ t.test(
 
     await page.waitForFunction(
       () =>
-        [...document.querySelectorAll('#topic-list li')].some((li) => {
+        Array.from(document.querySelectorAll('#topic-list li')).some((li) => {
           const terms = li.querySelector('.topic-terms')?.textContent ?? '';
           return /\boat\b/.test(terms) && /\bfoam\b/.test(terms);
         }),
