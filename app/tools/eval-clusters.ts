@@ -156,9 +156,12 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
 
   log(source);
   log(`${labels} distinct labels; topic terms extracted at ${fmt(termsPerS)} texts/s`);
-  const kNote = f.k === undefined ? `k = ${k}, the number of distinct labels` : `k = ${k}`;
-  const header = results.map((r) => (r.algo === 'kmeans' ? `kmeans (${kNote})` : 'dmm'));
-  const width = Math.max(14, ...header.map((h) => h.length + 2));
+  if (algos.includes('kmeans'))
+    log(
+      `kmeans baseline: k = ${k}${f.k === undefined ? ', the number of distinct labels (--k to change)' : ''}`,
+    );
+  const header = results.map((r) => r.algo);
+  const width = 12;
   const row = (name: string, cells: string[]) =>
     `${name.padEnd(26)}${cells.map((c) => c.padStart(width)).join('')}`;
   log(row('', header));

@@ -59,12 +59,15 @@ export class ClusterCounts {
   /** Sum of mass over live clusters (stored units). */
   totalMass = 0;
 
-  private readonly logScore: Float64Array;
+  /** Scores of the document last scored, by slot: products, or logarithms for a long document. */
+  private readonly values: Float64Array;
+  private newScore = 0;
+  private linear = true;
   private readonly prod: Float64Array;
   private readonly logAcc: Float64Array;
 
   constructor(readonly maxClusters: number) {
-    this.logScore = new Float64Array(maxClusters + 1);
+    this.values = new Float64Array(maxClusters);
     this.prod = new Float64Array(maxClusters);
     this.logAcc = new Float64Array(maxClusters);
   }
@@ -162,97 +165,123 @@ export class ClusterCounts {
   }
 
   /**
-   * Log scores of a document against every live cluster with members (into `out` by slot; -Infinity
-   * for the others) and of a new cluster (returned), by MStream's formula:
+   * Scores a document against every live cluster with members and against a new cluster, by
+   * MStream's formula:
    *
    *   p(z) ∝ m_z · Π_w Π_j (n_z^w + β + j) / Π_i (n_z + Vβ + i)      (j < count of w in d, i < |d|)
    *   p(new) ∝ αD · Π_w Π_j (β + j) / Π_i (Vβ + i)
    *
-   * divided through by Π_w Π_j (β + j), which is the same for every choice. `newWeight` is αD.
+   * divided through by Π_w Π_j (β + j), which is the same for every choice (`newWeight` is αD).
+   * A document of fewer than CHUNK tokens is scored without a logarithm: the products themselves
+   * stay in range, and comparing them is all a choice needs. Read the result with `value`,
+   * `newValue` and `logOf`.
    */
-  score(
-    doc: DocTerms,
-    newWeight: number,
-    beta: number,
-    vocabularySize: number,
-    termWeights?: readonly number[],
-  ): number {
-    const { logScore, prod, logAcc, ids, members, mass, tokens } = this;
+  score(doc: DocTerms, newWeight: number, beta: number, vocabularySize: number): void {
+    const { prod, logAcc, ids, members, mass, tokens } = this;
     const span = this.ids.length;
     const invUnit = 1 / this.unit;
     const vb = vocabularySize * beta;
-    for (let s = 0; s < span; s++) {
-      prod[s] = 1;
-      logAcc[s] = 0;
-    }
+    const len = doc.length;
+    const linear = len < CHUNK;
+    this.linear = linear;
+    for (let s = 0; s < span; s++) prod[s] = 1;
+    if (!linear) for (let s = 0; s < span; s++) logAcc[s] = 0;
     const invBeta = 1 / beta;
-    let weighted = 0;
     for (let k = 0; k < doc.ids.length; k++) {
-      const c = doc.counts[k]!;
-      const omega = termWeights ? termWeights[k]! : 1;
-      weighted += omega * c;
       const slots = this.postSlots[doc.ids[k]!];
-      if (slots === undefined) continue;
-      const counts = this.postCounts[doc.ids[k]!]!;
-      if (omega !== 1) {
-        for (let j = 0; j < slots.length; j++) {
-          const n = counts[j]! * invUnit + beta;
-          let f = 1;
-          for (let t = 0; t < c; t++) f *= (n + t) / (beta + t);
-          logAcc[slots[j]!]! += omega * Math.log(f);
-        }
-      } else if (c === 1) {
-        for (let j = 0; j < slots.length; j++) prod[slots[j]!]! *= (counts[j]! * invUnit + beta) * invBeta;
-      } else {
-        for (let j = 0; j < slots.length; j++) {
-          const n = counts[j]! * invUnit + beta;
-          let f = 1;
-          for (let t = 0; t < c; t++) f *= (n + t) / (beta + t);
-          prod[slots[j]!]! *= f;
+      if (slots !== undefined) {
+        const counts = this.postCounts[doc.ids[k]!]!;
+        const c = doc.counts[k]!;
+        if (c === 1) {
+          for (let j = 0; j < slots.length; j++) prod[slots[j]!]! *= (counts[j]! * invUnit + beta) * invBeta;
+        } else {
+          for (let j = 0; j < slots.length; j++) {
+            const n = counts[j]! * invUnit + beta;
+            let f = 1;
+            for (let t = 0; t < c; t++) f *= (n + t) / (beta + t);
+            prod[slots[j]!]! *= f;
+          }
         }
       }
-      if ((k & (CHUNK - 1)) === CHUNK - 1 && k + 1 < doc.ids.length) {
+      // A long document's products are moved into logarithms now and then, before they overflow.
+      if (!linear && (k & (CHUNK - 1)) === CHUNK - 1 && k + 1 < doc.ids.length) {
         for (let s = 0; s < span; s++) {
           logAcc[s]! += Math.log(prod[s]!);
           prod[s] = 1;
         }
       }
     }
-    const len = doc.length;
-    const denWeight = weighted / len;
+    const out = this.values;
     for (let s = 0; s < span; s++) {
       if (ids[s]! < 0 || members[s]! <= 0) {
-        logScore[s] = -Infinity;
+        out[s] = linear ? 0 : -Infinity;
         continue;
       }
       const base = tokens[s]! * invUnit + vb;
-      let den = 1;
-      let logDen = 0;
-      for (let i = 0; i < len; i++) {
-        den *= base + i;
-        if ((i & (CHUNK - 1)) === CHUNK - 1) {
-          logDen += Math.log(den);
-          den = 1;
+      if (linear) {
+        let den = 1;
+        for (let i = 0; i < len; i++) den *= base + i;
+        out[s] = (mass[s]! * invUnit * prod[s]!) / den;
+      } else {
+        let den = 1;
+        let logDen = 0;
+        for (let i = 0; i < len; i++) {
+          den *= base + i;
+          if ((i & (CHUNK - 1)) === CHUNK - 1) {
+            logDen += Math.log(den);
+            den = 1;
+          }
         }
+        out[s] = logAcc[s]! + Math.log((mass[s]! * invUnit * prod[s]!) / den) - logDen;
       }
-      logScore[s] =
-        logAcc[s]! + Math.log(mass[s]! * invUnit * prod[s]!) - denWeight * (Math.log(den) + logDen);
     }
     let den = 1;
     let logDen = 0;
     for (let i = 0; i < len; i++) {
       den *= vb + i;
-      if ((i & (CHUNK - 1)) === CHUNK - 1) {
+      if (!linear && (i & (CHUNK - 1)) === CHUNK - 1) {
         logDen += Math.log(den);
         den = 1;
       }
     }
-    return Math.log(newWeight) - denWeight * (Math.log(den) + logDen);
+    this.newScore = linear ? newWeight / den : Math.log(newWeight / den) - logDen;
   }
 
-  /** The scores `score` wrote, by slot. */
-  get scores(): Float64Array {
-    return this.logScore;
+  /**
+   * The slot of the best cluster for the document just scored, or -1 for a new one; with `u`
+   * (uniform in [0, 1)), a slot drawn in proportion to the probabilities instead.
+   */
+  choose(u?: number): number {
+    const values = this.values;
+    const span = this.ids.length;
+    const linear = this.linear;
+    let top = this.newScore;
+    let slot = -1;
+    for (let s = 0; s < span; s++) {
+      if (values[s]! > top) {
+        top = values[s]!;
+        slot = s;
+      }
+    }
+    if (u === undefined) return slot;
+    // Probabilities relative to the best: value / top, or exp(log value - log top).
+    const rel = (v: number) => (linear ? (top > 0 ? v / top : 0) : Math.exp(v - top));
+    if (!(linear ? top > 0 : top > -Infinity)) return slot;
+    let total = rel(this.newScore);
+    for (let s = 0; s < span; s++) total += rel(values[s]!);
+    let r = u * total - rel(this.newScore);
+    if (r < 0) return -1;
+    for (let s = 0; s < span; s++) {
+      r -= rel(values[s]!);
+      if (r < 0) return s;
+    }
+    return slot;
+  }
+
+  /** The log score of `slot` (-1: a new cluster) for the document just scored. */
+  logOf(slot: number): number {
+    const v = slot < 0 ? this.newScore : this.values[slot]!;
+    return this.linear ? Math.log(v) : v;
   }
 
   /** The stored count of term `w` in `slot` (0 when none). */

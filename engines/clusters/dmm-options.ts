@@ -36,6 +36,11 @@ export interface DmmOptions {
    * clusters, slower to follow a change in what a topic's posts say.
    */
   halfLifeMs: number;
+  /**
+   * Half-life of every count in documents: MStreamF forgets old batches, so a stream's recent
+   * documents decide; counted in documents, it does not depend on the stream's rate.
+   */
+  halfLifeDocs: number;
   /** Documents between batch passes (MStream's batch): the passes revisit the latest batch. */
   batchSize: number;
   /** Gibbs passes over each batch once it is full (0: one-pass only). Each pass costs about one `add`. */
@@ -66,15 +71,16 @@ const HOUR = 3_600_000;
 export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   seed: 1,
   alpha: 0.03,
-  beta: 0.03,
+  beta: 0.05,
   maxClusters: 1000,
   maxVocabulary: 100_000,
   forgetMs: 24 * HOUR,
   reservoirSize: 2000,
   halfLifeMs: 6 * HOUR,
+  halfLifeDocs: 5000,
   batchSize: 200,
   batchPasses: 2,
-  sample: true,
+  sample: false,
   driftWindow: 100,
   driftThreshold: 5,
   reclusterPasses: 3,
@@ -106,6 +112,7 @@ export function dmmOptions(partial: Partial<DmmOptions> = {}): DmmOptions {
   positive('forgetMs');
   whole('reservoirSize', 1);
   positive('halfLifeMs');
+  positive('halfLifeDocs');
   whole('batchSize', 1);
   whole('batchPasses', 0);
   if (typeof o.sample !== 'boolean') throw new RangeError(`dmm option sample must be true or false`);

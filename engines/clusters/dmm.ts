@@ -38,8 +38,8 @@ const SWEEP_EVERY = 1024;
 const MAX_UNIT = 1e12;
 /** Undrained events and reassignments kept at most (oldest dropped): a caller that never drains stays bounded. */
 const MAX_PENDING_EVENTS = 10_000;
-/** Share of the vocabulary evicted at once when it is full of terms in use. */
-const EVICT_SHARE = 0.1;
+/** Share of the vocabulary evicted at once when it is full of terms in use (amortizes the sort). */
+const EVICT_SHARE = 0.25;
 /** Pending id for clusters opened while re-clustering, until they are matched. */
 const PENDING_ID = 0;
 
@@ -104,9 +104,13 @@ export class StreamingDmm implements ReassigningClusterer {
   /** Scratch: position of a term id in the document being built, plus one. */
   private mark = new Int32Array(0);
 
+  /** Growth of the unit per document: 2^(1 / halfLifeDocs). */
+  private readonly docFactor: number;
+
   /** Throws a RangeError naming the first bad option. */
   constructor(options: Partial<DmmOptions> = {}) {
     this.options = dmmOptions(options);
+    this.docFactor = Math.pow(2, 1 / this.options.halfLifeDocs);
     this.rng = new Random(this.options.seed);
     this.vocabulary = new Vocabulary(this.options.maxVocabulary);
     this.counts = new ClusterCounts(this.options.maxClusters);
@@ -116,6 +120,16 @@ export class StreamingDmm implements ReassigningClusterer {
 
   get clusterCount(): number {
     return this.counts.live;
+  }
+
+  /** Distinct terms held (at most maxVocabulary). */
+  get vocabularySize(): number {
+    return this.vocabulary.size;
+  }
+
+  /** Documents held in the reservoir (at most reservoirSize). */
+  get retainedCount(): number {
+    return this.retained;
   }
 
   /**
@@ -142,12 +156,16 @@ export class StreamingDmm implements ReassigningClusterer {
     const doc = this.documentOf(terms);
     if (doc === undefined) return null;
     const at = this.advance(ts);
+    this.ageByOneDocument();
     this.expire();
 
     const { beta } = this.options;
-    const newScore = this.counts.score(doc, this.newWeight(), beta, this.vocabulary.size);
-    let slot = this.best(newScore);
+    this.counts.score(doc, this.newWeight(), beta, this.vocabulary.size);
+    let slot = this.best();
     const created = slot < 0;
+    // Log-likelihood per token under the chosen cluster: its score without the prior.
+    const prior = created ? this.newWeight() : this.counts.mass[slot]! / this.counts.unit;
+    const fit = (this.counts.logOf(slot) - Math.log(prior)) / doc.length;
     if (created) slot = this.openCluster(at);
     const weight = this.counts.unit;
     this.counts.add(doc, slot, weight);
@@ -170,7 +188,7 @@ export class StreamingDmm implements ReassigningClusterer {
       reported: id,
     });
 
-    if (this.drift.observe(created)) this.recluster(at);
+    if (this.drift.observe(created, fit)) this.recluster(at);
     else if (++this.sinceBatch >= this.options.batchSize) {
       this.sinceBatch = 0;
       this.batchPasses(at);
@@ -266,28 +284,16 @@ export class StreamingDmm implements ReassigningClusterer {
     return Math.min(ts, this.now);
   }
 
-  /** The slot of the most likely (or sampled) existing cluster for the scores just computed; -1 for a new one. */
-  private best(newScore: number, sample = false): number {
-    const scores = this.counts.scores;
-    const span = this.counts.span;
-    let top = newScore;
-    let slot = -1;
-    for (let s = 0; s < span; s++) {
-      if (scores[s]! > top) {
-        top = scores[s]!;
-        slot = s;
-      }
-    }
-    if (!sample || top === -Infinity) return slot;
-    let total = Math.exp(newScore - top);
-    for (let s = 0; s < span; s++) total += Math.exp(scores[s]! - top);
-    let u = this.rng.next() * total - Math.exp(newScore - top);
-    if (u < 0) return -1;
-    for (let s = 0; s < span; s++) {
-      u -= Math.exp(scores[s]! - top);
-      if (u < 0) return s;
-    }
-    return slot;
+  /** Counts also decay per document (MStreamF forgets by batches): the next document weighs more. */
+  private ageByOneDocument(): void {
+    const factor = this.docFactor;
+    if (this.counts.unit * factor > MAX_UNIT) this.renormalize();
+    this.counts.unit *= factor;
+  }
+
+  /** The most likely cluster for the document just scored (-1: a new one), or one sampled by the probabilities. */
+  private best(sample = false): number {
+    return this.counts.choose(sample ? this.rng.next() : undefined);
   }
 
   /**
@@ -396,8 +402,8 @@ export class StreamingDmm implements ReassigningClusterer {
     const from = d.slot;
     counts.remove(d, from, d.weight);
     const vacated = counts.members[from] === 0;
-    const newScore = counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
-    let to = this.best(newScore, sample);
+    counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
+    let to = this.best(sample);
     if (to < 0) {
       if (vacated) to = from;
       else if (counts.live < this.options.maxClusters)
@@ -468,8 +474,8 @@ export class StreamingDmm implements ReassigningClusterer {
       return false;
     };
     for (const d of docs) {
-      const newScore = counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
-      let to = this.best(newScore);
+      counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
+      let to = this.best();
       if (to < 0) to = room() ? counts.open(PENDING_ID, d.ts) : this.largest();
       if (to < 0) to = counts.open(PENDING_ID, d.ts);
       counts.add(d, to, d.weight);
@@ -541,7 +547,7 @@ export class StreamingDmm implements ReassigningClusterer {
   /**
    * Drops postings decayed below a tenth of β (they no longer change a score by more than a
    * tenth), terms no cluster and no retained document holds, and, when the vocabulary is still
-   * nearly full, the rarest tenth of the terms no retained document holds.
+   * nearly full, the rarest quarter of the terms no retained document holds.
    */
   private sweep(): void {
     this.sinceSweep = 0;
@@ -555,9 +561,21 @@ export class StreamingDmm implements ReassigningClusterer {
       const candidates: number[] = [];
       for (let w = 0; w < vocabulary.span; w++)
         if (vocabulary.nameOf(w) !== undefined && vocabulary.refs[w] === 0) candidates.push(w);
-      candidates.sort((a, b) => vocabulary.counts[a]! - vocabulary.counts[b]! || a - b);
       const n = Math.min(candidates.length, Math.ceil(vocabulary.capacity * EVICT_SHARE));
-      for (let i = 0; i < n; i++) this.evictTerm(candidates[i]!);
+      if (n > 0) {
+        // The n rarest, by a numeric sort of the counts (ties: the lower ids), evicted in id order.
+        const sorted = new Float64Array(candidates.length);
+        for (let i = 0; i < candidates.length; i++) sorted[i] = vocabulary.counts[candidates[i]!]!;
+        sorted.sort();
+        const limit = sorted[n - 1]!;
+        let below = 0;
+        for (let i = 0; i < n; i++) if (sorted[i]! < limit) below++;
+        let atLimit = n - below;
+        for (const w of candidates) {
+          const c = vocabulary.counts[w]!;
+          if (c < limit || (c === limit && atLimit-- > 0)) this.evictTerm(w);
+        }
+      }
     }
     this.vocabularyFull = false;
   }
