@@ -17,6 +17,10 @@ export const openapiPlugin = fp(async (app: FastifyInstance, o: { version: strin
         { name: 'brands', description: 'Brands and their window aggregates' },
         { name: 'ingest', description: 'Event ingest' },
         { name: 'alerts', description: 'Spike alerts, their subscriptions and manual actions' },
+        {
+          name: 'analytics',
+          description: 'Topics, trends, share of voice, influencers, audience segments and best times',
+        },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: {

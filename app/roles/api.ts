@@ -42,6 +42,7 @@ export async function apiRole(
         hub,
         windows: config.windows,
         operators: config.operators,
+        topicScope: config.topicScope,
         ...(alerts && { alerts }),
         ...(alertStore && { alertActions: (ids: string[]) => alertStore.actions(ids) }),
         ...(ctx.campaigns && { campaigns: ctx.campaigns }),

@@ -29,6 +29,17 @@ t.test('the live page shows a campaign’s arms live; rewards move the leader', 
   };
   await play(30, 'banner');
   await page.waitForSelector('article.campaign[data-leader="banner"]', { timeout: 10_000 });
+  // The leader may show from a push in the middle of the run: wait for the last push too.
+  await page
+    .waitForFunction(
+      () =>
+        Array.from(
+          document.querySelectorAll('article.campaign[data-campaign="spring-sale"] tbody tr .pulls'),
+        ).reduce((n, el) => n + Number(el.textContent), 0) >= 30,
+      undefined,
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined); // the assertion below says what the page shows
   const pulls = await page.$$eval('article.campaign[data-campaign="spring-sale"] tbody tr', (rows) =>
     rows.map((r) => ({
       arm: (r as HTMLElement).dataset.arm,
