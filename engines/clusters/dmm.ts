@@ -152,7 +152,10 @@ export class StreamingDmm implements ReassigningClusterer {
     );
   }
 
+  /** null when no term is usable: none given (or, the vocabulary full, none it can hold). */
   add(terms: readonly string[], ts: number): TopicAssignment | null {
+    // A term was left out for want of room: make room first (each such sweep frees a quarter).
+    if (this.vocabularyFull) this.sweep();
     const doc = this.documentOf(terms);
     if (doc === undefined) return null;
     const at = this.advance(ts);
@@ -193,7 +196,7 @@ export class StreamingDmm implements ReassigningClusterer {
       this.sinceBatch = 0;
       this.batchPasses(at);
     }
-    if (++this.sinceSweep >= SWEEP_EVERY || (this.vocabularyFull && this.sinceSweep >= 64)) this.sweep();
+    if (++this.sinceSweep >= SWEEP_EVERY) this.sweep();
     return { id, created };
   }
 
@@ -358,15 +361,9 @@ export class StreamingDmm implements ReassigningClusterer {
 
   private retain(doc: Retained): void {
     const size = this.options.reservoirSize;
-    if (this.retained === size) {
-      const old = this.reservoir[this.head]!;
-      for (const id of old.ids) this.vocabulary.refs[id]!--;
-      this.reservoir[this.head] = doc;
-      this.head = (this.head + 1) % size;
-    } else {
-      this.reservoir[(this.head + this.retained) % size] = doc;
-      this.retained++;
-    }
+    if (this.retained === size) this.release(1);
+    this.reservoir[(this.head + this.retained) % size] = doc;
+    this.retained++;
     for (const id of doc.ids) this.vocabulary.refs[id]!++;
   }
 
@@ -558,10 +555,15 @@ export class StreamingDmm implements ReassigningClusterer {
       if (counts.postingsOf(w) === 0 && vocabulary.refs[w] === 0) this.evictTerm(w);
     }
     if (this.vocabularyFull && vocabulary.size >= vocabulary.capacity * (1 - EVICT_SHARE / 2)) {
-      const candidates: number[] = [];
-      for (let w = 0; w < vocabulary.span; w++)
-        if (vocabulary.nameOf(w) !== undefined && vocabulary.refs[w] === 0) candidates.push(w);
-      const n = Math.min(candidates.length, Math.ceil(vocabulary.capacity * EVICT_SHARE));
+      const wanted = Math.ceil(vocabulary.capacity * EVICT_SHARE);
+      let candidates = this.unretainedTerms();
+      // Retained documents hold nearly every term (long posts, a small vocabulary): the oldest half
+      // of the reservoir gives way, or no new term could ever get in.
+      if (candidates.length < wanted && this.retained > 0) {
+        this.release(Math.ceil(this.retained / 2));
+        candidates = this.unretainedTerms();
+      }
+      const n = Math.min(candidates.length, wanted);
       if (n > 0) {
         // The n rarest, by a numeric sort of the counts (ties: the lower ids), evicted in id order.
         const sorted = new Float64Array(candidates.length);
@@ -578,6 +580,26 @@ export class StreamingDmm implements ReassigningClusterer {
       }
     }
     this.vocabularyFull = false;
+  }
+
+  private unretainedTerms(): number[] {
+    const { vocabulary } = this;
+    const out: number[] = [];
+    for (let w = 0; w < vocabulary.span; w++)
+      if (vocabulary.nameOf(w) !== undefined && vocabulary.refs[w] === 0) out.push(w);
+    return out;
+  }
+
+  /** Lets the `n` oldest retained documents go (their clusters keep their counts). */
+  private release(n: number): void {
+    const size = this.options.reservoirSize;
+    for (let i = 0; i < n && this.retained > 0; i++) {
+      const old = this.reservoir[this.head]!;
+      for (const id of old.ids) this.vocabulary.refs[id]!--;
+      this.reservoir[this.head] = undefined;
+      this.head = (this.head + 1) % size;
+      this.retained--;
+    }
   }
 
   private evictTerm(w: number): void {

@@ -218,6 +218,21 @@ t.test('caps: clusters, vocabulary and reservoir stay bounded on a stream of eve
   }
 });
 
+t.test('a vocabulary too small for the reservoir still takes new terms', async (t) => {
+  // 40 retained documents of 5 new terms each would hold 200 terms: 4 times the vocabulary.
+  const dmm = new StreamingDmm({ maxVocabulary: 50, reservoirSize: 40, batchSize: 10 });
+  let accepted = 0;
+  for (let i = 0; i < 2000; i++) {
+    const terms = Array.from({ length: 5 }, (_, k) => `n${i}x${k}`);
+    if (dmm.add(terms, i * 1000)) accepted++;
+  }
+  t.ok(accepted > 1000, `${accepted} of 2000 documents of new terms accepted`);
+  t.ok(dmm.vocabularySize <= 50);
+  t.ok(dmm.retainedCount <= 40);
+  const last = dmm.add(['n-last-1', 'n-last-2'], 3_000_000);
+  t.ok(last, 'the stream goes on');
+});
+
 t.test('bad input: no terms, odd terms, odd times, huge documents', async (t) => {
   const dmm = new StreamingDmm();
   const before = JSON.stringify(dmm.snapshot());
