@@ -128,13 +128,16 @@ export class SpaceSaving {
     this.sum = 0;
   }
 
-  /** JSON-safe state: fromSnapshot(JSON.parse(JSON.stringify(snapshot()))) continues identically. */
+  /**
+   * JSON-safe state: fromSnapshot(JSON.parse(JSON.stringify(snapshot()))) continues identically.
+   * Items in top order, so equal sketches have equal snapshots whatever their heaps' layout.
+   */
   snapshot(): unknown {
     const state: SpaceSavingState = {
       v: SNAPSHOT_VERSION,
       capacity: this.capacity,
       total: this.sum,
-      items: this.heap.map((e) => [e.key, e.count, e.error]),
+      items: this.top().map((h) => [h.key, h.count, h.error]),
     };
     return state;
   }

@@ -75,7 +75,10 @@ export interface TrendOptions {
    * growth. Lower: more rows, sums closer to exact.
    */
   reportBaseline: number;
-  /** A baseline expecting fewer mentions per window than this (at the usual volume) is forgotten. */
+  /**
+   * A baseline expecting fewer mentions than this in a window of the brand's usual volume is
+   * forgotten (a term nobody uses any more).
+   */
   forgetLevel: number;
 }
 
@@ -231,6 +234,7 @@ interface DetectorState {
   v: number;
   windows: number;
   volume: number;
+  usual: number;
   /** [term, level, peak share] */
   terms: [string, number, number][];
   /** The last closed windows' rows, oldest first: [term, count, baseline] each. */
@@ -249,6 +253,8 @@ export class TrendDetector {
   private readonly terms = new Map<string, { level: number; peak: number }>();
   /** The decayed sum of the windows' totals, with the same rate as the levels. */
   private volume = 0;
+  /** The same over the windows with mentions only: the brand's usual volume, which a silence keeps. */
+  private usual = 0;
   private closed = 0;
   /** Count and baseline per term of the last spanWindows − 1 closed windows, oldest first. */
   private past: Map<string, [number, number]>[] = [];
@@ -330,6 +336,7 @@ export class TrendDetector {
       v: SNAPSHOT_VERSION,
       windows: this.closed,
       volume: this.volume,
+      usual: this.usual,
       terms: [...this.terms].map(([t, s]) => [t, s.level, s.peak]),
       past: this.past.map((m) => [...m].map(([t, [c, b]]) => [t, c, b])),
       window: this.window.snapshot(),
@@ -343,6 +350,7 @@ export class TrendDetector {
     this.window = new SpaceSaving(this.options.capacity);
     this.past = [];
     this.volume = 0;
+    this.usual = 0;
     this.closed = 0;
     if (state === undefined || state === null) return;
     const s = state as Partial<DetectorState>;
@@ -351,7 +359,8 @@ export class TrendDetector {
       !Array.isArray(s.terms) ||
       !Array.isArray(s.past) ||
       !Number.isInteger(s.windows) ||
-      !finiteAtLeast0(s.volume)
+      !finiteAtLeast0(s.volume) ||
+      !finiteAtLeast0(s.usual)
     )
       throw new RangeError(`trend detector: not a version ${SNAPSHOT_VERSION} snapshot`);
     const triples = (items: unknown, what: string) => {
@@ -371,6 +380,7 @@ export class TrendDetector {
         : [];
     this.window = SpaceSaving.fromSnapshot(s.window, this.options.capacity);
     this.volume = s.volume!;
+    this.usual = s.usual!;
     this.closed = s.windows!;
     this.prune();
   }
@@ -422,6 +432,7 @@ export class TrendDetector {
       s.level += rate * h.count;
     }
     this.volume = this.volume * this.keep + rate * this.window.total;
+    if (this.window.total > 0) this.usual = this.usual * this.keep + rate * this.window.total;
     // Shares are averages over about a half-life of windows: before there are that many (and before
     // the warm-up ends) they are too noisy to remember as a peak.
     const volume = this.volume;
@@ -433,9 +444,17 @@ export class TrendDetector {
     this.prune();
   }
 
+  /**
+   * Forgets the terms whose baseline expects fewer than forgetLevel mentions in a window of the
+   * brand's usual volume (a silence, which keeps every share, forgets nothing), then the smallest
+   * baselines past maxBaselineTerms.
+   */
   private prune(): void {
     const o = this.options;
-    const value = (s: { level: number; peak: number }) => Math.max(s.level, s.peak * this.volume);
+    const volume = this.volume;
+    const usual = this.usual;
+    const value = (s: { level: number; peak: number }) =>
+      volume > 0 ? Math.max(s.level / volume, s.peak) * usual : 0;
     for (const [t, s] of this.terms) if (!(value(s) >= o.forgetLevel)) this.terms.delete(t);
     if (this.terms.size <= o.maxBaselineTerms) return;
     const ranked = [...this.terms].sort(
