@@ -19,6 +19,8 @@ import { ClusterCounts, type CountsState, type DocTerms } from './counts.js';
 import { DEFAULT_DMM_OPTIONS, dmmOptions, type DmmOptions } from './dmm-options.js';
 import { DriftDetector, type DriftState } from './drift.js';
 import { distinctiveTerms } from './labels.js';
+import { PENDING_ID, reclusterReservoir } from './recluster.js';
+import { Reservoir, type Retained, type RetainedState } from './reservoir.js';
 import { MAX_TEXT_TERMS } from './terms.js';
 import type {
   Reassignment,
@@ -27,6 +29,7 @@ import type {
   TopicEvent,
   TopicSummary,
 } from './types.js';
+import { sweep } from './upkeep.js';
 import { Vocabulary, type VocabularyState } from './vocabulary.js';
 
 export { DEFAULT_DMM_OPTIONS, type DmmOptions };
@@ -38,25 +41,6 @@ const SWEEP_EVERY = 1024;
 const MAX_UNIT = 1e12;
 /** Undrained events and reassignments kept at most (oldest dropped): a caller that never drains stays bounded. */
 const MAX_PENDING_EVENTS = 10_000;
-/** Share of the vocabulary evicted at once when it is full of terms in use (amortizes the sort). */
-const EVICT_SHARE = 0.25;
-/** Pending id for clusters opened while re-clustering, until they are matched. */
-const PENDING_ID = 0;
-
-/** A document kept in the reservoir. */
-interface Retained extends DocTerms {
-  seq: number;
-  ts: number;
-  /** Stored weight it was added with. */
-  weight: number;
-  /** Its cluster's slot; -1 when its cluster was dropped. */
-  slot: number;
-  /** The cluster id the caller last heard for it. */
-  reported: number;
-}
-
-/** seq, ts, weight, slot, reported id, [term id, count, term id, count, …]. */
-type RetainedState = [number, number, number, number, number, number[]];
 
 interface DmmState {
   v: number;
@@ -84,10 +68,7 @@ export class StreamingDmm implements ReassigningClusterer {
   private vocabulary: Vocabulary;
   private counts: ClusterCounts;
   private drift: DriftDetector;
-  /** Ring buffer of the latest documents, oldest at `head`. */
-  private reservoir: (Retained | undefined)[];
-  private head = 0;
-  private retained = 0;
+  private reservoir: Reservoir;
   private nextId = 1;
   private seq = 0;
   private now = 0;
@@ -115,7 +96,7 @@ export class StreamingDmm implements ReassigningClusterer {
     this.vocabulary = new Vocabulary(this.options.maxVocabulary);
     this.counts = new ClusterCounts(this.options.maxClusters);
     this.drift = this.newDrift();
-    this.reservoir = new Array<Retained | undefined>(this.options.reservoirSize).fill(undefined);
+    this.reservoir = new Reservoir(this.options.reservoirSize, this.vocabulary);
   }
 
   get clusterCount(): number {
@@ -129,7 +110,7 @@ export class StreamingDmm implements ReassigningClusterer {
 
   /** Documents held in the reservoir (at most reservoirSize). */
   get retainedCount(): number {
-    return this.retained;
+    return this.reservoir.size;
   }
 
   /**
@@ -138,15 +119,13 @@ export class StreamingDmm implements ReassigningClusterer {
    * events and reassignments. Bounded through maxClusters, maxVocabulary and reservoirSize.
    */
   get stateSize(): number {
-    let retainedTerms = 0;
-    this.forEachRetained((d) => (retainedTerms += d.ids.length));
     return (
       2 * this.counts.postings +
       8 * this.counts.span +
       4 * this.vocabulary.span +
       this.vocabulary.characters +
-      2 * retainedTerms +
-      6 * this.retained +
+      2 * this.reservoir.terms +
+      6 * this.reservoir.size +
       3 * this.events.length +
       2 * this.reassigned.size
     );
@@ -180,7 +159,7 @@ export class StreamingDmm implements ReassigningClusterer {
       this.globalTokens += amount;
     }
     const id = this.counts.ids[slot]!;
-    this.retain({
+    this.reservoir.push({
       ids: doc.ids,
       counts: doc.counts,
       length: doc.length,
@@ -334,7 +313,7 @@ export class StreamingDmm implements ReassigningClusterer {
   private forget(slot: number, at: number): void {
     const id = this.counts.ids[slot]!;
     this.counts.close(slot);
-    this.forEachRetained((d) => {
+    this.reservoir.forEach((d) => {
       if (d.slot === slot) d.slot = -1;
     });
     if (id !== PENDING_ID) this.emit({ type: 'forgotten', id, at });
@@ -359,32 +338,15 @@ export class StreamingDmm implements ReassigningClusterer {
     if (this.nextExpiry === null || expiry < this.nextExpiry) this.nextExpiry = expiry;
   }
 
-  private retain(doc: Retained): void {
-    const size = this.options.reservoirSize;
-    if (this.retained === size) this.release(1);
-    this.reservoir[(this.head + this.retained) % size] = doc;
-    this.retained++;
-    for (const id of doc.ids) this.vocabulary.refs[id]!++;
-  }
-
-  /** The i-th retained document, oldest first. */
-  private retainedAt(i: number): Retained {
-    return this.reservoir[(this.head + i) % this.options.reservoirSize]!;
-  }
-
-  private forEachRetained(f: (d: Retained) => void): void {
-    for (let i = 0; i < this.retained; i++) f(this.retainedAt(i));
-  }
-
   // ---- passes --------------------------------------------------------------------------------
 
   /** Gibbs passes over the latest batch, then reports the documents that moved. */
   private batchPasses(at: number): void {
     const { batchPasses, batchSize, sample } = this.options;
     if (batchPasses === 0) return;
-    const from = Math.max(0, this.retained - batchSize);
+    const from = Math.max(0, this.reservoir.size - batchSize);
     for (let p = 0; p < batchPasses; p++)
-      for (let i = from; i < this.retained; i++) this.reassign(this.retainedAt(i), at, sample);
+      for (let i = from; i < this.reservoir.size; i++) this.reassign(this.reservoir.at(i), at, sample);
     this.report(from);
   }
 
@@ -419,8 +381,8 @@ export class StreamingDmm implements ReassigningClusterer {
 
   /** Logs the retained documents from position `from` on whose cluster id changed since last reported. */
   private report(from: number): void {
-    for (let i = from; i < this.retained; i++) {
-      const d = this.retainedAt(i);
+    for (let i = from; i < this.reservoir.size; i++) {
+      const d = this.reservoir.at(i);
       if (d.slot < 0) continue;
       const id = this.counts.ids[d.slot]!;
       if (id === d.reported) continue;
@@ -435,177 +397,46 @@ export class StreamingDmm implements ReassigningClusterer {
     }
   }
 
-  /**
-   * Re-clusters the reservoir: its documents leave their clusters (clusters holding older
-   * documents stay, with those), are assigned again one by one and get `reclusterPasses` Gibbs
-   * passes. A cluster made of retained documents only is thereby emptied; each new cluster takes
-   * the id of the emptied cluster it shares the most documents with (greedily, largest overlap
-   * first), the rest get new ids, and emptied clusters left over are removed.
-   */
+  /** Re-clusters the reservoir (see recluster.ts) and reports what changed. */
   private recluster(at: number): void {
-    const { counts } = this;
     const docs: Retained[] = [];
-    this.forEachRetained((d) => {
+    this.reservoir.forEach((d) => {
       if (d.slot >= 0) docs.push(d);
     });
-    const before: number[] = [];
-    for (let s = 0; s < counts.span; s++) if (counts.ids[s]! >= 0) before.push(counts.ids[s]!);
-    const oldSlot = docs.map((d) => d.slot);
-    for (const d of docs) counts.remove(d, d.slot, d.weight);
-    // Emptied clusters are out of the scoring (no members) but keep their slots until matched.
-    const vacated = new Map<number, { id: number; createdAt: number }>();
-    for (const s of oldSlot)
-      if (counts.members[s] === 0 && !vacated.has(s))
-        vacated.set(s, { id: counts.ids[s]!, createdAt: counts.createdAt[s]! });
-    const removed: number[] = [];
-    const room = (): boolean => {
-      if (counts.live < this.options.maxClusters) return true;
-      // Full: an emptied cluster gives up its slot (and its id) for the new ones.
-      for (const [slot, v] of vacated) {
-        if (counts.ids[slot] !== v.id || counts.members[slot] !== 0) continue;
-        counts.close(slot);
-        vacated.delete(slot);
-        removed.push(v.id);
-        return true;
-      }
-      return false;
-    };
-    for (const d of docs) {
-      counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
-      let to = this.best();
-      if (to < 0) to = room() ? counts.open(PENDING_ID, d.ts) : this.largest();
-      if (to < 0) to = counts.open(PENDING_ID, d.ts);
-      counts.add(d, to, d.weight);
-      counts.lastSeenAt[to] = Math.max(counts.lastSeenAt[to]!, d.ts);
-      d.slot = to;
-    }
-    for (let p = 0; p < this.options.reclusterPasses; p++)
-      for (const d of docs) this.reassign(d, at, this.options.sample, true);
-
-    // Match the pending clusters to the emptied ones by shared documents, largest overlap first.
-    const overlap = new Map<string, { slot: number; old: number; n: number }>();
-    docs.forEach((d, i) => {
-      const old = oldSlot[i]!;
-      if (counts.ids[d.slot] !== PENDING_ID || !vacated.has(old)) return;
-      const key = `${d.slot}:${old}`;
-      const pair = overlap.get(key);
-      if (pair) pair.n++;
-      else overlap.set(key, { slot: d.slot, old, n: 1 });
+    const { kept, created, removed } = reclusterReservoir(docs, {
+      counts: this.counts,
+      maxClusters: this.options.maxClusters,
+      passes: this.options.reclusterPasses,
+      best: (d) => {
+        this.counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
+        return this.best();
+      },
+      reassign: (d) => this.reassign(d, at, this.options.sample, true),
+      newId: () => this.nextId++,
     });
-    const pairs = [...overlap.values()].sort(
-      (a, b) => b.n - a.n || vacated.get(a.old)!.id - vacated.get(b.old)!.id || a.slot - b.slot,
-    );
-    const matched = new Set<number>();
-    for (const { slot, old } of pairs) {
-      if (counts.ids[slot] !== PENDING_ID || matched.has(old)) continue;
-      matched.add(old);
-      const v = vacated.get(old)!;
-      counts.ids[slot] = v.id;
-      counts.createdAt[slot] = v.createdAt;
-    }
-    const created: number[] = [];
-    for (let s = 0; s < counts.span; s++) {
-      if (counts.ids[s] !== PENDING_ID) continue;
-      if (counts.members[s]! > 0) {
-        counts.ids[s] = this.nextId++;
-        created.push(counts.ids[s]!);
-      } else counts.close(s);
-    }
-    for (const [slot, v] of vacated) {
-      if (!matched.has(slot)) removed.push(v.id);
-      // A matched cluster lives on in its new slot; the emptied slot goes either way.
-      if (counts.ids[slot] === v.id && counts.members[slot] === 0) counts.close(slot);
-    }
-    const gone = new Set(removed);
     this.nextExpiry = null;
-    this.emit({
-      type: 'reclustered',
-      at,
-      kept: before.filter((id) => !gone.has(id)).sort((a, b) => a - b),
-      created,
-      removed: removed.sort((a, b) => a - b),
-    });
+    this.emit({ type: 'reclustered', at, kept, created, removed });
     this.sinceBatch = 0;
     this.report(0);
-  }
-
-  /** The live slot with the most mass (where a document goes when no cluster can be opened). */
-  private largest(): number {
-    const { counts } = this;
-    let best = -1;
-    for (let s = 0; s < counts.span; s++)
-      if (counts.ids[s]! >= 0 && counts.members[s]! > 0 && (best < 0 || counts.mass[s]! > counts.mass[best]!))
-        best = s;
-    return best;
   }
 
   // ---- upkeep --------------------------------------------------------------------------------
 
   /**
-   * Drops postings decayed below a tenth of β (they no longer change a score by more than a
-   * tenth), terms no cluster and no retained document holds, and, when the vocabulary is still
-   * nearly full, the rarest quarter of the terms no retained document holds.
+   * Upkeep (upkeep.ts): postings decayed below a tenth of β go (they no longer change a score by
+   * more than a tenth), and so do unused terms, and rare ones when the vocabulary is full.
    */
   private sweep(): void {
     this.sinceSweep = 0;
-    const { counts, vocabulary } = this;
-    counts.sweep(this.options.beta / 10);
-    for (let w = 0; w < vocabulary.span; w++) {
-      if (vocabulary.nameOf(w) === undefined) continue;
-      if (counts.postingsOf(w) === 0 && vocabulary.refs[w] === 0) this.evictTerm(w);
-    }
-    if (this.vocabularyFull && vocabulary.size >= vocabulary.capacity * (1 - EVICT_SHARE / 2)) {
-      const wanted = Math.ceil(vocabulary.capacity * EVICT_SHARE);
-      let candidates = this.unretainedTerms();
-      // Retained documents hold nearly every term (long posts, a small vocabulary): the oldest half
-      // of the reservoir gives way, or no new term could ever get in.
-      if (candidates.length < wanted && this.retained > 0) {
-        this.release(Math.ceil(this.retained / 2));
-        candidates = this.unretainedTerms();
-      }
-      const n = Math.min(candidates.length, wanted);
-      if (n > 0) {
-        // The n rarest, by a numeric sort of the counts (ties: the lower ids), evicted in id order.
-        const sorted = new Float64Array(candidates.length);
-        for (let i = 0; i < candidates.length; i++) sorted[i] = vocabulary.counts[candidates[i]!]!;
-        sorted.sort();
-        const limit = sorted[n - 1]!;
-        let below = 0;
-        for (let i = 0; i < n; i++) if (sorted[i]! < limit) below++;
-        let atLimit = n - below;
-        for (const w of candidates) {
-          const c = vocabulary.counts[w]!;
-          if (c < limit || (c === limit && atLimit-- > 0)) this.evictTerm(w);
-        }
-      }
-    }
+    const evicted = sweep(
+      this.counts,
+      this.vocabulary,
+      this.reservoir,
+      this.options.beta / 10,
+      this.vocabularyFull,
+    );
+    this.globalTokens = Math.max(0, this.globalTokens - evicted);
     this.vocabularyFull = false;
-  }
-
-  private unretainedTerms(): number[] {
-    const { vocabulary } = this;
-    const out: number[] = [];
-    for (let w = 0; w < vocabulary.span; w++)
-      if (vocabulary.nameOf(w) !== undefined && vocabulary.refs[w] === 0) out.push(w);
-    return out;
-  }
-
-  /** Lets the `n` oldest retained documents go (their clusters keep their counts). */
-  private release(n: number): void {
-    const size = this.options.reservoirSize;
-    for (let i = 0; i < n && this.retained > 0; i++) {
-      const old = this.reservoir[this.head]!;
-      for (const id of old.ids) this.vocabulary.refs[id]!--;
-      this.reservoir[this.head] = undefined;
-      this.head = (this.head + 1) % size;
-      this.retained--;
-    }
-  }
-
-  private evictTerm(w: number): void {
-    this.globalTokens = Math.max(0, this.globalTokens - (this.vocabulary.counts[w] ?? 0));
-    this.counts.dropTerm(w);
-    this.vocabulary.evict(w);
   }
 
   /** Divides every stored count by the unit: real counts stay, the numbers stay in range. */
@@ -614,7 +445,7 @@ export class StreamingDmm implements ReassigningClusterer {
     this.counts.rescale(factor);
     this.vocabulary.rescale(factor);
     this.globalTokens *= factor;
-    this.forEachRetained((d) => (d.weight *= factor));
+    this.reservoir.forEach((d) => (d.weight *= factor));
   }
 
   private emit(e: TopicEvent): void {
@@ -631,23 +462,12 @@ export class StreamingDmm implements ReassigningClusterer {
   // ---- checkpoints ---------------------------------------------------------------------------
 
   snapshot(): unknown {
-    const reservoir: RetainedState[] = [];
-    this.forEachRetained((d) =>
-      reservoir.push([
-        d.seq,
-        d.ts,
-        d.weight,
-        d.slot,
-        d.reported,
-        d.ids.flatMap((id, k) => [id, d.counts[k]!]),
-      ]),
-    );
     const state: DmmState = {
       v: SNAPSHOT_VERSION,
       rng: this.rng.snapshot(),
       vocabulary: this.vocabulary.snapshot(),
       counts: this.counts.snapshot(),
-      reservoir,
+      reservoir: this.reservoir.snapshot(),
       nextId: this.nextId,
       seq: this.seq,
       now: this.now,
@@ -670,9 +490,7 @@ export class StreamingDmm implements ReassigningClusterer {
     this.vocabulary = new Vocabulary(this.options.maxVocabulary);
     this.counts = new ClusterCounts(this.options.maxClusters);
     this.drift = this.newDrift();
-    this.reservoir.fill(undefined);
-    this.head = 0;
-    this.retained = 0;
+    this.reservoir = new Reservoir(this.options.reservoirSize, this.vocabulary);
     this.nextId = 1;
     this.seq = 0;
     this.now = 0;
@@ -688,22 +506,10 @@ export class StreamingDmm implements ReassigningClusterer {
     const s = state as Partial<DmmState>;
     if (s.v !== SNAPSHOT_VERSION || !Array.isArray(s.reservoir) || !s.counts || !s.vocabulary || !s.drift)
       throw new RangeError(`streaming dmm: not a version ${SNAPSHOT_VERSION} snapshot`);
-    if (s.reservoir.length > this.options.reservoirSize)
-      throw new RangeError('streaming dmm: the snapshot holds more documents than reservoirSize');
     this.rng.restore(s.rng ?? this.options.seed);
     this.vocabulary.restore(s.vocabulary);
     this.counts.restore(s.counts);
-    for (const [seq, ts, weight, slot, reported, flat] of s.reservoir) {
-      const ids: number[] = [];
-      const counts: number[] = [];
-      let length = 0;
-      for (let j = 0; j + 1 < flat.length; j += 2) {
-        ids.push(flat[j]!);
-        counts.push(flat[j + 1]!);
-        length += flat[j + 1]!;
-      }
-      this.reservoir[this.retained++] = { ids, counts, length, seq, ts, weight, slot, reported };
-    }
+    this.reservoir.restore(s.reservoir, this.vocabulary);
     this.nextId = s.nextId ?? 1;
     this.seq = s.seq ?? 0;
     this.now = s.now ?? 0;
