@@ -104,6 +104,9 @@ t.test('the synthetic topic scenario by default', async (t) => {
   };
   checkFigures(t, json, 1500);
   checkFigures(t, json.baseline, 1500);
+  const topical = json.without_general as { nmi: number; ari: number; n: number };
+  t.ok(topical.n > 0 && topical.n < 1500, 'the general posts scored apart');
+  t.ok(topical.nmi >= 0 && topical.nmi <= 1 && topical.ari <= 1);
 });
 
 t.test('usage errors: a missing file, a field the data does not have, bad flags', async (t) => {
