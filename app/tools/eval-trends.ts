@@ -38,7 +38,8 @@ import {
 
 const USAGE =
   'usage: npm run eval:trends -- [--seed N] [--windows N] [--warmup N] [--rate R] [--partitions N]\n' +
-  '                              [--top N] [--threshold Z] [--min-count N] [--min-ratio R] [--json]';
+  '                              [--top N] [--span N] [--peak-half-life N]\n' +
+  '                              [--threshold Z] [--min-count N] [--min-ratio R] [--json]';
 
 const OPTIONS = {
   seed: { type: 'string', default: '1' },
@@ -50,6 +51,8 @@ const OPTIONS = {
   'min-count': { type: 'string' },
   'min-ratio': { type: 'string' },
   top: { type: 'string' },
+  span: { type: 'string' },
+  'peak-half-life': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -103,6 +106,8 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     threshold: numberFlag('threshold', f.threshold, { min: 0, exclusive: true }),
     minCount: numberFlag('min-count', f['min-count'], { min: 0 }),
     minRatio: numberFlag('min-ratio', f['min-ratio'], { min: 1 }),
+    spanWindows: numberFlag('span', f.span, { min: 1, integer: true }),
+    peakHalfLife: numberFlag('peak-half-life', f['peak-half-life'], { min: 0 }),
   };
   // Rows each partition writes per brand and window: all (the default, unbiased sums), or the top N
   // by count and the trending ones (sums then miss the partitions where a term was not in the top).
