@@ -1,4 +1,4 @@
-import { isTrending, trendScore } from '../../engines/trends/trending.js';
+import { DEFAULT_TREND_OPTIONS, isTrending, trendScore } from '../../engines/trends/trending.js';
 import type { Store } from '../store/store.js';
 import { finalWindows, num, round, settledRows, startFilter, type TimeRange } from './read-common.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from './tables.js';
@@ -35,6 +35,9 @@ export interface TrendsView {
   windows: TrendWindowView[];
 }
 
+/** Windows a term's burst may be spread over (the engine's default `spanWindows`). */
+export const TREND_SPAN = DEFAULT_TREND_OPTIONS.spanWindows;
+
 /** Terms per window returned at most, by default. */
 export const DEFAULT_TREND_TERMS = 25;
 
@@ -53,6 +56,20 @@ export function scoreTrends(
     t[1] += Math.max(0, num(r.baseline));
     w.terms.set(r.term, t);
   }
+  // A term also trends when its last TREND_SPAN windows together pass (engines/trends `spanWindows`):
+  // a burst spread over windows is found sooner than by any one of them.
+  const spanOf = (start: number, size: number, term: string): [number, number] | undefined => {
+    let count = 0;
+    let baseline = 0;
+    for (let k = 0; k < TREND_SPAN; k++) {
+      const w = windows.get(start - k * size);
+      if (!w) return undefined;
+      const t = w.terms.get(term);
+      count += t?.[0] ?? 0;
+      baseline += t?.[1] ?? 0;
+    }
+    return [count, baseline];
+  };
   return [...windows]
     .sort((a, b) => b[0] - a[0])
     .map(([start, w]) => ({
@@ -60,13 +77,18 @@ export function scoreTrends(
       end: w.end,
       final: finals.get(start) ?? false,
       terms: [...w.terms]
-        .map(([term, [count, baseline]]) => ({
-          term,
-          count: round(count),
-          baseline: round(baseline),
-          score: round(trendScore(count, baseline)),
-          trending: isTrending(count, baseline),
-        }))
+        .map(([term, [count, baseline]]) => {
+          const span = spanOf(start, w.end - start, term);
+          return {
+            term,
+            count: round(count),
+            baseline: round(baseline),
+            score: round(trendScore(count, baseline)),
+            trending:
+              isTrending(count, baseline) ||
+              (span !== undefined && isTrending(span[0], span[1], undefined, TREND_SPAN)),
+          };
+        })
         .sort(
           (a, b) =>
             b.score - a.score || b.count - a.count || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0),

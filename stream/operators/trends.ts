@@ -14,9 +14,10 @@ import {
   type OperatorOutput,
 } from './operator.js';
 
-/** Terms counted per brand and window (Space-Saving), and how many are written per window. */
+/** Terms counted per brand and window (Space-Saving). */
 export const TREND_CAPACITY = 200;
-export const TRENDS_WRITTEN = 25;
+/** Open windows' rows are written at most once per this much event time per brand. */
+const LIVE_EVERY_MS = 60_000;
 /** Empty windows a brand's baselines decay through at most when its posts resume after a gap. */
 const MAX_GAP_WINDOWS = 2_016;
 
@@ -34,6 +35,8 @@ interface BrandTrends {
   detector: TrendDetector;
   /** Start of the last window the detector closed (-Infinity before any). */
   closed: number;
+  /** The event-time minute the open window's rows were last written in. */
+  live: number;
 }
 
 /**
@@ -72,7 +75,7 @@ export class Trends implements Operator {
   private brand(name: string): BrandTrends {
     let b = this.brands.get(name);
     if (!b) {
-      b = { detector: new TrendDetector(), closed: Number.NEGATIVE_INFINITY };
+      b = { detector: new TrendDetector(), closed: Number.NEGATIVE_INFINITY, live: Number.NaN };
       this.brands.set(name, b);
     }
     return b;
@@ -82,13 +85,21 @@ export class Trends implements Operator {
     const emissions = this.windows.emit(watermark);
     if (emissions.length === 0) return NO_OUTPUT;
     const rows: TrendWindowRow[] = [];
+    const liveNow = new Set<string>(); // brands whose open windows are written in this emit
     for (const e of emissions) {
       const b = this.brand(e.key);
       const columns = windowedColumns(e, this.windowMs, this.context.partition, version);
       const row = (term: string, count: number, baseline: number) =>
         rows.push({ brand: e.key, term, count, baseline, ...columns });
       if (!e.final) {
-        for (const h of e.value.top(TRENDS_WRITTEN)) row(h.key, h.count, b.detector.baseline(h.key, e.value.total));
+        // An open window: every tracked term with the baselines as they stand, at most once a
+        // minute of event time per brand (readers add the partitions up, so no term is left out).
+        const minute = Math.floor(watermark / LIVE_EVERY_MS);
+        if (b.live === minute && !liveNow.has(e.key)) continue;
+        b.live = minute;
+        liveNow.add(e.key);
+        for (const h of e.value.top())
+          row(h.key, h.count - h.error, b.detector.baseline(h.key, e.value.total));
         continue;
       }
       if (e.start <= b.closed) continue; // cannot happen: windows close once, in start order
@@ -96,8 +107,10 @@ export class Trends implements Operator {
         const gap = Math.min((e.start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS);
         for (let i = 0; i < gap; i++) b.detector.closeWindow(0);
       }
-      for (const h of e.value.top()) b.detector.add(h.key, h.count);
-      for (const w of b.detector.closeWindow(TRENDS_WRITTEN)) row(w.term, w.count, w.baseline);
+      for (const h of e.value.top()) b.detector.add(h.key, h.count - h.error);
+      // Every term the window tracked (and absent ones their baseline expects): the sums over the
+      // partitions must not lose a term that was not among one partition's top ones.
+      for (const w of b.detector.closeWindow()) row(w.term, w.count, w.baseline);
       b.closed = e.start;
     }
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
@@ -114,6 +127,7 @@ export class Trends implements Operator {
         brand,
         Number.isFinite(b.closed) ? b.closed : null,
         b.detector.snapshot(),
+        Number.isFinite(b.live) ? b.live : null,
       ]),
     };
   }
@@ -121,14 +135,15 @@ export class Trends implements Operator {
   restore(state: unknown): void {
     const s = (state ?? { windows: [], brands: [] }) as {
       windows: unknown;
-      brands: [string, number | null, unknown][];
+      brands: [string, number | null, unknown, number | null][];
     };
     this.windows.restore(s.windows);
     this.brands.clear();
-    for (const [brand, closed, detector] of s.brands) {
+    for (const [brand, closed, detector, lastLive] of s.brands) {
+      const live = lastLive ?? Number.NaN;
       const d = new TrendDetector();
       d.restore(detector);
-      this.brands.set(brand, { detector: d, closed: closed ?? Number.NEGATIVE_INFINITY });
+      this.brands.set(brand, { detector: d, closed: closed ?? Number.NEGATIVE_INFINITY, live });
     }
   }
 }

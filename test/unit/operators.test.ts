@@ -148,7 +148,7 @@ for (const def of OPERATORS) {
 
     t.test('rows carry the version they were emitted at; durable messages a deterministic id', async (t) => {
       const op = def.create(context);
-      for (const e of input.social.slice(0, 200)) op.fold(e, -Infinity);
+      for (const e of input.social.slice(0, 3000)) op.fold(e, -Infinity);
       input.feedback.slice(0, 200).forEach((f, j) => op.foldFeedback?.(f, `k${j}`));
       const out = op.emit(T0 + 3 * MIN, 77);
       const fromFeedback = op.emitFeedback?.(77);
@@ -163,7 +163,7 @@ for (const def of OPERATORS) {
           `${w.table.name}: version 77`,
         );
       const again = def.create(context);
-      for (const e of input.social.slice(0, 200)) again.fold(e, -Infinity);
+      for (const e of input.social.slice(0, 3000)) again.fold(e, -Infinity);
       t.same(
         again.emit(T0 + 3 * MIN, 78).publish?.map((m) => m.msgId),
         out.publish?.map((m) => m.msgId),
