@@ -1,4 +1,3 @@
-import { tokenize, type Token } from '../../engines/text/index.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator, WindowEmission } from '../windows/index.js';
 import { WindowOperator } from '../windows/index.js';
@@ -74,23 +73,4 @@ export function windowedColumns(
   version: number,
 ): WindowedRow {
   return { start: e.start, size_ms: sizeMs, partition, final: e.final ? 1 : 0, version };
-}
-
-/** Characters of a post the analytics read at most: a post is short, a huge text must not cost more. */
-const MAX_ANALYTICS_CHARS = 4_000;
-let lastEvent: EnrichedEvent | undefined;
-let lastTokens: readonly Token[] = [];
-
-/**
- * The tokens of an event's text, tokenized once however many operators ask (trends and topics
- * both read them; tokenizing is most of their cost). The host calls every operator for one event
- * before the next, so remembering the last event is enough.
- */
-export function eventTokens(event: EnrichedEvent): readonly Token[] {
-  if (event !== lastEvent) {
-    const text = event.text;
-    lastTokens = tokenize(text.length > MAX_ANALYTICS_CHARS ? text.slice(0, MAX_ANALYTICS_CHARS) : text);
-    lastEvent = event;
-  }
-  return lastTokens;
 }

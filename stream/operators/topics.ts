@@ -7,7 +7,8 @@ import {
   type TopicRow,
   type TopicWindowRow,
 } from '../analytics/tables.js';
-import { eventTokens, postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
+import { tokensOf } from '../model/event-tokens.js';
+import { postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { WindowEmission, WindowOperator } from '../windows/index.js';
 import {
@@ -82,7 +83,7 @@ export class Topics implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (!this.global && event.brands.length === 0) return;
-    const terms = topicTermsOf(eventTokens(event));
+    const terms = topicTermsOf(tokensOf(event));
     if (terms.length === 0) return;
     for (const name of this.global ? [GLOBAL_SCOPE] : event.brands) {
       const s = this.scope(name);

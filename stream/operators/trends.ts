@@ -2,7 +2,8 @@ import { SpaceSaving } from '../../engines/trends/space-saving.js';
 import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
 import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
-import { eventTokens, windowedColumns } from '../analytics/windowed.js';
+import { windowedColumns } from '../analytics/windowed.js';
+import { tokensOf } from '../model/event-tokens.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { WindowOperator, type Aggregator } from '../windows/index.js';
 import {
@@ -67,7 +68,7 @@ export class Trends implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (event.brands.length === 0) return;
-    const terms = trendTerms(eventTokens(event), STOPWORDS);
+    const terms = trendTerms(tokensOf(event), STOPWORDS);
     if (terms.length === 0) return;
     for (const brand of event.brands) this.windows.add(brand, event.ts, terms, watermark);
   }

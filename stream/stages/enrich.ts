@@ -4,6 +4,7 @@ import { tokenize, type BrandMatcher } from '../../engines/text/index.js';
 import { encodeJson, type Bus, type BusMessage } from '../bus/bus.js';
 import type { DeadLetters } from '../bus/dead-letter.js';
 import { joinLines, splitLines } from '../model/event-batch.js';
+import { rememberTokens } from '../model/event-tokens.js';
 import {
   decodeSocialLine,
   RECEIVED_TS_HEADER,
@@ -75,7 +76,9 @@ export function startEnrich(
   const brands = matcher.match(e.text, tokens);
   const tiers = scorer instanceof SentimentTiers ? scorer : SentimentTiers.forScorer(scorer);
   const { sentiment, refined } = tiers.scoreEvent(e, tokens, refine);
-  return { event: { ...e, brands, sentiment }, refined };
+  const event: EnrichedEvent = { ...e, brands, sentiment };
+  rememberTokens(event, tokens);
+  return { event, refined };
 }
 
 export class EnrichProcessor {
