@@ -705,6 +705,15 @@ const DEFINITIONS = [
       '`brand`: one topic model per brand, over the posts that name it (`GET /v1/brands/:brand/topics`). `global`: one model over every post, brands or not; each brand’s topics route then serves the global topics.',
   },
   {
+    key: 'topicMaxRate',
+    flag: '--topic-max-rate',
+    env: 'PW_TOPIC_MAX_RATE',
+    default: '200',
+    parse: int(0, 1_000_000),
+    description:
+      'Posts per second (event time) each topic model of a stage-2 partition clusters at most: the first ones of each second; the rest still count everywhere else. Bounds the cost of topics under load (a brand above this rate per partition has its topic volumes counted on the clustered posts). 0: no limit.',
+  },
+  {
     key: 'segments',
     flag: '--segments',
     env: 'PW_SEGMENTS',

@@ -130,6 +130,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
             windowMs: config.analyticsWindow.sizeMs,
             topicScope: config.topicScope,
             segments: config.segments,
+            topicMaxRate: config.topicMaxRate,
           },
         },
         ...(campaigns && { onFeedback: (items) => campaigns.applyFeedback(items) }),

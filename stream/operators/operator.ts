@@ -117,9 +117,16 @@ export interface AnalyticsSettings {
   topicScope: 'brand' | 'global';
   /** The number of audience segments. */
   segments: number;
+  /** Posts per second of event time each topic model of a partition clusters at most (0: no limit). */
+  topicMaxRate: number;
 }
 
-export const DEFAULT_ANALYTICS: AnalyticsSettings = { windowMs: 300_000, topicScope: 'brand', segments: 5 };
+export const DEFAULT_ANALYTICS: AnalyticsSettings = {
+  windowMs: 300_000,
+  topicScope: 'brand',
+  segments: 5,
+  topicMaxRate: 200,
+};
 
 /** The analytics settings of a context, defaults filled in and checked. */
 export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
@@ -130,6 +137,8 @@ export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
     throw new RangeError('the topic scope must be "brand" or "global"');
   if (!(Number.isInteger(s.segments) && s.segments >= 1 && s.segments <= 50))
     throw new RangeError('the number of segments must be a whole number from 1 to 50');
+  if (!(Number.isInteger(s.topicMaxRate) && s.topicMaxRate >= 0))
+    throw new RangeError('the topic rate limit must be a whole number of posts per second, 0 for none');
   return s;
 }
 

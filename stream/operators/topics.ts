@@ -42,6 +42,9 @@ interface Scope {
   dirty: Set<number>;
   /** Topics the model dropped since the last emit. */
   dropped: Set<number>;
+  /** The second of event time posts were last clustered in, and how many were. */
+  second: number;
+  inSecond: number;
 }
 
 const SEP = '\u0000';
@@ -53,6 +56,10 @@ const SEP = '\u0000';
  * and sentiment (`topic_windows`, with the topic's label terms and an `emerging` flag); per topic as
  * it stands: its terms and size (`topics`, `live` 0 once forgotten).
  *
+ * Under load each model clusters at most `topicMaxRate` posts per second of event time (the first
+ * ones of each second; `--topic-max-rate`): topic volumes then count the clustered posts, and their
+ * shares stay unbiased.
+ *
  * Topic ids are the partition's own (a partition's model sees its authors' posts); readers put
  * alike topics of the partitions together by their terms (analytics/read.ts). Assignment depends
  * only on the order of the posts, so a replay assigns the same topics; the label terms written with
@@ -62,6 +69,7 @@ export class Topics implements Operator {
   readonly name = 'topics';
   private readonly windowMs: number;
   private readonly global: boolean;
+  private readonly maxRate: number;
   private readonly scopes = new Map<string, Scope>();
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
 
@@ -69,13 +77,22 @@ export class Topics implements Operator {
     const settings = analyticsSettings(context);
     this.windowMs = settings.windowMs;
     this.global = settings.topicScope === 'global';
+    this.maxRate = settings.topicMaxRate;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
   }
 
   private scope(name: string): Scope {
     let s = this.scopes.get(name);
     if (!s) {
-      s = { model: new StreamingDmm(), created: new Map(), lastFinal: new Map(), dirty: new Set(), dropped: new Set() };
+      s = {
+        model: new StreamingDmm(),
+        created: new Map(),
+        lastFinal: new Map(),
+        dirty: new Set(),
+        dropped: new Set(),
+        second: Number.NaN,
+        inSecond: 0,
+      };
       this.scopes.set(name, s);
     }
     return s;
@@ -87,12 +104,24 @@ export class Topics implements Operator {
     if (terms.length === 0) return;
     for (const name of this.global ? [GLOBAL_SCOPE] : event.brands) {
       const s = this.scope(name);
+      if (this.maxRate > 0) {
+        // Under load, the first `maxRate` posts of each second of event time: the model's cost is
+        // bounded, and which posts are clustered depends only on the input's order.
+        const second = Math.floor(event.ts / 1000);
+        if (second !== s.second) {
+          s.second = second;
+          s.inSecond = 0;
+        }
+        if (s.inSecond >= this.maxRate) continue;
+        s.inSecond++;
+      }
       const a = s.model.add(terms, event.ts);
       if (!a) continue;
       if (a.created) s.created.set(a.id, event.ts);
       s.dirty.add(a.id);
       this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
-      for (const e of s.model.drainEvents()) this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
+      for (const e of s.model.drainEvents())
+        this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
     }
   }
 
@@ -205,6 +234,8 @@ export class Topics implements Operator {
         lastFinal: [...s.lastFinal],
         dirty: [...s.dirty],
         dropped: [...s.dropped],
+        second: Number.isFinite(s.second) ? s.second : null,
+        inSecond: s.inSecond,
       })),
     };
   }
@@ -219,6 +250,8 @@ export class Topics implements Operator {
         lastFinal: [number, [number, number]][];
         dirty: number[];
         dropped: number[];
+        second: number | null;
+        inSecond: number;
       }[];
     };
     this.windows.restore(st.windows);
@@ -232,6 +265,8 @@ export class Topics implements Operator {
         lastFinal: new Map(x.lastFinal),
         dirty: new Set(x.dirty),
         dropped: new Set(x.dropped),
+        second: x.second ?? Number.NaN,
+        inSecond: x.inSecond,
       });
     }
   }
