@@ -21,7 +21,7 @@ import { DriftDetector, type DriftState } from './drift.js';
 import { distinctiveTerms } from './labels.js';
 import { PENDING_ID, reclusterReservoir } from './recluster.js';
 import { Reservoir, type Retained, type RetainedState } from './reservoir.js';
-import { MAX_TEXT_TERMS } from './terms.js';
+import { MAX_TEXT_TERMS, surfacesOf } from './terms.js';
 import type {
   Reassignment,
   ReassigningClusterer,
@@ -115,14 +115,14 @@ export class StreamingDmm implements ReassigningClusterer {
 
   /**
    * Numbers and term characters held: postings (2 each), cluster fields (8 per slot), vocabulary
-   * (4 per id plus the characters), retained documents (2 per distinct term plus 6), pending
+   * (5 per id plus the characters of terms and their readable forms), retained documents (2 per distinct term plus 6), pending
    * events and reassignments. Bounded through maxClusters, maxVocabulary and reservoirSize.
    */
   get stateSize(): number {
     return (
       2 * this.counts.postings +
       8 * this.counts.span +
-      4 * this.vocabulary.span +
+      5 * this.vocabulary.span +
       this.vocabulary.characters +
       2 * this.reservoir.terms +
       6 * this.reservoir.size +
@@ -219,6 +219,8 @@ export class StreamingDmm implements ReassigningClusterer {
     const ids: number[] = [];
     const counts: number[] = [];
     let length = 0;
+    // The words the terms were read from (a topicTerms answer): they name the terms in labels.
+    const words = surfacesOf(terms);
     for (let i = 0; i < terms.length && length < MAX_TEXT_TERMS; i++) {
       const term = terms[i];
       if (typeof term !== 'string' || term.length === 0) continue;
@@ -227,6 +229,7 @@ export class StreamingDmm implements ReassigningClusterer {
         this.vocabularyFull = true;
         continue;
       }
+      if (words !== undefined && words[i] !== undefined) this.vocabulary.vote(id, words[i]!);
       if (id >= this.mark.length) this.growMark(id);
       const at = this.mark[id]!;
       if (at > 0) counts[at - 1]!++;

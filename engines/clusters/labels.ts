@@ -3,7 +3,8 @@
  * words every post uses; each term is weighed instead by its share of the cluster's tokens times
  * the log of its lift over the global share (its term of the KL divergence between the cluster's
  * and the stream's distributions): frequent AND specific terms first, terms no more common in the
- * cluster than everywhere (lift ≤ 1) never.
+ * cluster than everywhere (lift ≤ 1) never. A term is named by its readable form (the word its stem
+ * is mostly written as: "every", not "everi").
  */
 import type { ClusterCounts } from './counts.js';
 import type { Vocabulary } from './vocabulary.js';
@@ -32,7 +33,7 @@ export function distinctiveTerms(
   for (const w of terms) {
     if (seen[w]) continue;
     seen[w] = 1;
-    const name = vocabulary.nameOf(w);
+    const name = vocabulary.labelOf(w);
     const global = vocabulary.counts[w] ?? 0;
     if (name === undefined || !(global > 0)) continue;
     const p = counts.countOf(w, slot) / tokens;

@@ -14,6 +14,17 @@ const LATIN_SINGLE = /^[\p{Script=Latin}\p{N}_]$/u;
 const APOSTROPHE_S = /'s$/;
 const APOSTROPHES = /'/g;
 const ALL_DIGITS_OR_UNDERSCORE = /^[\p{N}_]+$/u;
+/**
+ * The words each term list of topicTermsOf was read from, side by side with its terms (a stem's
+ * word, a hashtag's own term), for labels: a clusterer counts by stem and names a stem by the word
+ * it is mostly written as ("every", not "everi"). Held only as long as the term list itself.
+ */
+const surfaceWords = new WeakMap<readonly string[], readonly string[]>();
+
+/** The words `terms` (a topicTerms or topicTermsOf answer) were read from, or undefined for any other list. */
+export function surfacesOf(terms: readonly string[]): readonly string[] | undefined {
+  return surfaceWords.get(terms);
+}
 
 /**
  * The terms of a text for topic clustering: normalized words (lower case, accents and elongations
@@ -30,17 +41,25 @@ export function topicTerms(text: string): string[] {
 /** topicTerms of a text already tokenized (engines/text `tokenize`), for callers that tokenize once for several uses. */
 export function topicTermsOf(tokens: readonly Token[]): string[] {
   const out: string[] = [];
+  const words: string[] = [];
   for (const token of tokens) {
     if (token.kind === 'hashtag') {
-      if (token.norm.length > 0) out.push(`#${token.norm}`);
+      if (token.norm.length > 0) {
+        const tag = `#${token.norm}`;
+        out.push(tag);
+        words.push(tag);
+      }
     } else if (token.kind === 'word') {
       const word = token.norm.replace(APOSTROPHE_S, '').replace(APOSTROPHES, '');
       if (word.length === 0 || STOPWORDS.has(word) || LATIN_SINGLE.test(word)) continue;
       if (ALL_DIGITS_OR_UNDERSCORE.test(word)) continue;
       const stem = porterStem(word);
-      if (!STOPWORDS.has(stem)) out.push(stem);
+      if (STOPWORDS.has(stem)) continue;
+      out.push(stem);
+      words.push(word);
     }
     if (out.length >= MAX_TEXT_TERMS) break;
   }
+  if (out.length > 0) surfaceWords.set(out, words);
   return out;
 }

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { MAX_TEXT_TERMS, porterStem, topicTerms } from '../../engines/clusters/index.js';
+import { MAX_TEXT_TERMS, porterStem, StreamingDmm, topicTerms } from '../../engines/clusters/index.js';
+import { surfacesOf } from '../../engines/clusters/terms.js';
 
 t.test(
   'words are normalized and stemmed; stopwords, links, mentions, numbers and emoji are left out',
@@ -55,4 +56,52 @@ t.test('the Porter stemmer gives the reference stems', async (t) => {
   for (const [word, stem] of pairs) t.equal(porterStem(word), stem, word);
   t.equal(porterStem('naïve'), 'naïve', 'non-ASCII words are left as they are');
   t.equal(porterStem('is'), 'is', 'two letters or fewer are left as they are');
+});
+
+t.test('the words a term list was read from are kept beside it', async (t) => {
+  const terms = topicTerms('Every penny, honestly #Worth');
+  t.same(terms, ['everi', 'penni', 'honestli', '#worth'], 'the stems stay the terms');
+  t.same(surfacesOf(terms), ['every', 'penny', 'honestly', '#worth']);
+  t.equal(surfacesOf(['everi']), undefined, 'not for any other list');
+});
+
+t.test('summaries name their terms by the readable form', async (t) => {
+  const dmm = new StreamingDmm({ seed: 1 });
+  const texts = [
+    'honestly every penny counts',
+    'every penny honestly matters',
+    'rainy weather outside today',
+  ];
+  for (let i = 0; i < 300; i++) dmm.add(topicTerms(texts[i % texts.length]!), i * 1000);
+  const words = dmm.summaries().flatMap((s) => s.terms.map((x) => x.term));
+  t.ok(words.includes('penny') && words.includes('honestly'), words.join(' '));
+  t.notOk(words.includes('penni') || words.includes('everi'), 'no bare stems');
+  const again = new StreamingDmm({ seed: 1 });
+  again.restore(JSON.parse(JSON.stringify(dmm.snapshot())));
+  t.same(again.summaries(), dmm.summaries(), 'the readable forms survive a snapshot');
+});
+
+t.test('the readable form is the word a stem is written as most often', async (t) => {
+  const dmm = new StreamingDmm({ seed: 1 });
+  const texts = [
+    'connecting again',
+    'rainy weather',
+    'connections again',
+    'rainy weather',
+    'connecting again',
+    'rainy weather',
+    'connected again',
+    'rainy weather',
+  ];
+  for (let i = 0; i < 40; i++) dmm.add(topicTerms(texts[i % texts.length]!), i * 1000);
+  const words = dmm.summaries().flatMap((s) => s.terms.map((x) => x.term));
+  t.ok(words.includes('connecting'), words.join(' '));
+  dmm.add(['connect', 'again'], 50_000);
+  t.ok(
+    dmm
+      .summaries()
+      .flatMap((s) => s.terms.map((x) => x.term))
+      .includes('connecting'),
+    'bare terms leave it',
+  );
 });
