@@ -36,6 +36,7 @@ const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --te
          [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
+         [--merge-share S]
   Without --data: the synthetic topic scenario (its seed: --seed).`;
 
 const OPTIONS = {
@@ -60,6 +61,7 @@ const OPTIONS = {
   'forget-ms': { type: 'string' },
   'half-life-ms': { type: 'string' },
   'drift-threshold': { type: 'string' },
+  'merge-share': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -356,6 +358,7 @@ function dmmFlags(f: Flags, seed: number): Partial<DmmOptions> {
   num('batch-passes', f['batch-passes'], 'batchPasses', true);
   num('forget-ms', f['forget-ms'], 'forgetMs');
   num('half-life-ms', f['half-life-ms'], 'halfLifeMs');
+  num('merge-share', f['merge-share'], 'mergeShare');
   if (f['drift-threshold'] !== undefined)
     o.driftThreshold =
       f['drift-threshold'] === 'Infinity'

@@ -278,6 +278,49 @@ export class ClusterCounts {
     return slot;
   }
 
+  /**
+   * For the document just scored: the best slot other than `except`, or -1 when a new cluster
+   * scores higher than every other slot.
+   */
+  bestExcept(except: number): number {
+    const values = this.values;
+    let top = this.newScore;
+    let slot = -1;
+    for (let s = 0; s < this.ids.length; s++) {
+      if (s !== except && values[s]! > top) {
+        top = values[s]!;
+        slot = s;
+      }
+    }
+    return slot;
+  }
+
+  /** Moves every count of slot `from` into slot `to` and frees `from`. */
+  mergeInto(from: number, to: number): void {
+    for (const w of this.slotTerms[from]!) {
+      const slots = this.postSlots[w]!;
+      const counts = this.postCounts[w]!;
+      const j = slots.indexOf(from);
+      if (j < 0) continue;
+      const amount = counts[j]!;
+      const k = slots.indexOf(to);
+      if (k >= 0) counts[k]! += amount;
+      else if (amount > 0) {
+        slots.push(to);
+        counts.push(amount);
+        this.slotTerms[to]!.push(w);
+        this.postings++;
+      }
+    }
+    this.mass[to]! += this.mass[from]!;
+    this.tokens[to]! += this.tokens[from]!;
+    this.members[to]! += this.members[from]!;
+    this.createdAt[to] = Math.min(this.createdAt[to]!, this.createdAt[from]!);
+    this.lastSeenAt[to] = Math.max(this.lastSeenAt[to]!, this.lastSeenAt[from]!);
+    this.totalMass += this.mass[from]!;
+    this.close(from);
+  }
+
   /** The log score of `slot` (-1: a new cluster) for the document just scored. */
   logOf(slot: number): number {
     const v = slot < 0 ? this.newScore : this.values[slot]!;

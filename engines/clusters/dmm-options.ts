@@ -57,6 +57,14 @@ export interface DmmOptions {
    * re-clusters the reservoir (event `reclustered`). Infinity: never.
    */
   driftThreshold: number;
+  /**
+   * After the batch passes, a cluster of the batch is merged into another when at least this share
+   * of its retained documents, taken out of it, would join that one cluster rather than start a new
+   * one or join any other, the other holds at least as much, and the same share of the other's
+   * retained documents would rather join it (both ways: a new topic is not swallowed by a big
+   * cluster that merely shares its common words). Above 1: never.
+   */
+  mergeShare: number;
   /** Gibbs passes over the reservoir when it is re-clustered. */
   reclusterPasses: number;
   /**
@@ -84,6 +92,7 @@ export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   driftWindow: 100,
   driftThreshold: 5,
   reclusterPasses: 3,
+  mergeShare: 0.7,
   trackReassignments: false,
 });
 
@@ -124,6 +133,7 @@ export function dmmOptions(partial: Partial<DmmOptions> = {}): DmmOptions {
       `dmm option driftThreshold must be > 0 (Infinity: never), got ${String(o.driftThreshold)}`,
     );
   whole('reclusterPasses', 0);
+  positive('mergeShare');
   if (o.batchSize > o.reservoirSize)
     throw new RangeError(`dmm option batchSize must not exceed reservoirSize, got ${o.batchSize}`);
   return { ...o };

@@ -350,7 +350,8 @@ export class StreamingDmm implements ReassigningClusterer {
     const from = Math.max(0, this.reservoir.size - batchSize);
     for (let p = 0; p < batchPasses; p++)
       for (let i = from; i < this.reservoir.size; i++) this.reassign(this.reservoir.at(i), at, sample);
-    this.report(from);
+    const merged = this.mergeClusters(from, at);
+    this.report(merged ? 0 : from);
   }
 
   /**
@@ -380,6 +381,76 @@ export class StreamingDmm implements ReassigningClusterer {
     counts.add(d, to, d.weight);
     counts.lastSeenAt[to] = Math.max(counts.lastSeenAt[to]!, d.ts);
     d.slot = to;
+  }
+
+  /**
+   * Merges a cluster of the latest batch into another when its retained documents would, without
+   * it, mostly join that same other cluster rather than start one: the cluster only exists because
+   * it was started before the other could take its documents. True when any merged.
+   */
+  private mergeClusters(from: number, at: number): boolean {
+    const share = this.options.mergeShare;
+    if (!(share <= 1)) return false;
+    const { counts } = this;
+    const batchSlots = new Set<number>();
+    for (let i = from; i < this.reservoir.size; i++) {
+      const s = this.reservoir.at(i).slot;
+      if (s >= 0) batchSlots.add(s);
+    }
+    // The retained documents of each cluster, in one sweep of the reservoir.
+    const held = new Map<number, Retained[]>();
+    this.reservoir.forEach((d) => {
+      if (d.slot < 0) return;
+      const list = held.get(d.slot);
+      if (list) list.push(d);
+      else held.set(d.slot, [d]);
+    });
+    let merged = false;
+    for (const a of [...batchSlots].sort((x, y) => x - y)) {
+      if (counts.ids[a]! < 0) continue;
+      const docs = held.get(a) ?? [];
+      if (docs.length < 2 || docs.length < counts.members[a]! * share) continue;
+      const votes = new Map<number, number>();
+      let target = -1;
+      let top = 0;
+      for (const d of docs) {
+        counts.remove(d, a, d.weight);
+        counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
+        const b = counts.bestExcept(a);
+        counts.add(d, a, d.weight);
+        if (b < 0) continue;
+        const n = (votes.get(b) ?? 0) + 1;
+        votes.set(b, n);
+        if (n > top) {
+          top = n;
+          target = b;
+        }
+      }
+      if (target < 0 || top < docs.length * share || counts.mass[target]! < counts.mass[a]!) continue;
+      const others = held.get(target) ?? [];
+      if (!this.wouldJoin(others, target, a, share)) continue;
+      const id = counts.ids[a]!;
+      counts.mergeInto(a, target);
+      for (const d of docs) d.slot = target;
+      others.push(...docs);
+      held.delete(a);
+      this.emit({ type: 'forgotten', id, at });
+      merged = true;
+    }
+    return merged;
+  }
+
+  /** Whether at least `share` of `docs` (the retained documents of `b`), taken out of it, would rather join `a` than any other. */
+  private wouldJoin(docs: readonly Retained[], b: number, a: number, share: number): boolean {
+    const { counts } = this;
+    let yes = 0;
+    for (const d of docs) {
+      counts.remove(d, b, d.weight);
+      counts.score(d, this.newWeight(), this.options.beta, this.vocabulary.size);
+      if (counts.bestExcept(b) === a) yes++;
+      counts.add(d, b, d.weight);
+    }
+    return docs.length > 0 && yes >= docs.length * share;
   }
 
   /** Logs the retained documents from position `from` on whose cluster id changed since last reported. */

@@ -5,6 +5,7 @@ import {
   topicTerms,
   type TopicEvent,
 } from '../../engines/clusters/index.js';
+import { ClusterCounts } from '../../engines/clusters/counts.js';
 import { Random } from '../../engines/stats/index.js';
 
 /** Posts about a few topics, each with its own words plus words every topic uses. */
@@ -346,4 +347,27 @@ t.test('real text end to end, with the default options', async (t) => {
     `no cluster mixes the two topics (${[...ids.battery]} / ${[...ids.football]})`,
   );
   t.ok(ids.battery.size <= 3 && ids.football.size <= 3, 'each topic in a few clusters at most');
+});
+
+t.test('merging two clusters keeps every count', async (t) => {
+  const counts = new ClusterCounts(4);
+  const a = counts.open(1, 0);
+  const b = counts.open(2, 5);
+  counts.add({ ids: [0, 1], counts: [1, 2], length: 3 }, a, 1);
+  counts.add({ ids: [1, 2], counts: [1, 1], length: 2 }, b, 2);
+  counts.mergeInto(a, b);
+  t.equal(counts.live, 1);
+  t.equal(counts.ids[a], -1, 'the merged slot is freed');
+  t.same([counts.mass[b], counts.tokens[b], counts.members[b]], [3, 7, 2]);
+  t.same([counts.countOf(0, b), counts.countOf(1, b), counts.countOf(2, b)], [1, 4, 2]);
+  t.equal(counts.createdAt[b], 0, 'the older creation time');
+  t.equal(counts.totalMass, 3);
+});
+
+t.test('merging is off above 1, and a bad share is refused', async (t) => {
+  t.throws(() => new StreamingDmm({ mergeShare: 0 }), RangeError);
+  const stream = topicStream(1200, 3, [SPORT, FOOD]);
+  const off = new StreamingDmm({ seed: 3, mergeShare: 2 });
+  stream.forEach((d, i) => off.add(d.terms, i * 1000));
+  t.ok(off.clusterCount >= 1);
 });
