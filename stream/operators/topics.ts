@@ -1,4 +1,5 @@
 import { StreamingDmm } from '../../engines/clusters/dmm.js';
+import type { DmmOptions } from '../../engines/clusters/dmm-options.js';
 import { topicTermsOf } from '../../engines/clusters/terms.js';
 import type { TopicSummary } from '../../engines/clusters/types.js';
 import {
@@ -30,6 +31,16 @@ export const TOPIC_TERMS = 8;
  * window before.
  */
 export const EMERGING_MIN_DOCS = 10;
+/**
+ * Caps of a brand's topic model (`--topic-scope brand`): a partition holds one per brand, and each
+ * is in every checkpoint, so they are smaller than the engine's defaults (which the global model
+ * keeps): a reservoir of 500 recent posts for re-clustering, 300 topics, 20,000 terms.
+ */
+export const BRAND_MODEL: Partial<DmmOptions> = {
+  reservoirSize: 500,
+  maxClusters: 300,
+  maxVocabulary: 20_000,
+};
 export const EMERGING_GROWTH = 2;
 
 interface Scope {
@@ -70,6 +81,8 @@ export class Topics implements Operator {
   private readonly windowMs: number;
   private readonly global: boolean;
   private readonly maxRate: number;
+  /** The models' caps: a brand's model is one of several per partition, so smaller than the engine's defaults. */
+  private readonly modelOptions: Partial<DmmOptions>;
   private readonly scopes = new Map<string, Scope>();
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
 
@@ -78,6 +91,7 @@ export class Topics implements Operator {
     this.windowMs = settings.windowMs;
     this.global = settings.topicScope === 'global';
     this.maxRate = settings.topicMaxRate;
+    this.modelOptions = this.global ? {} : BRAND_MODEL;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
   }
 
@@ -85,7 +99,7 @@ export class Topics implements Operator {
     let s = this.scopes.get(name);
     if (!s) {
       s = {
-        model: new StreamingDmm(),
+        model: new StreamingDmm(this.modelOptions),
         created: new Map(),
         lastFinal: new Map(),
         dirty: new Set(),
@@ -257,7 +271,7 @@ export class Topics implements Operator {
     this.windows.restore(st.windows);
     this.scopes.clear();
     for (const x of st.scopes) {
-      const model = new StreamingDmm();
+      const model = new StreamingDmm(this.modelOptions);
       model.restore(x.model);
       this.scopes.set(x.name, {
         model,
