@@ -2,173 +2,39 @@ import t from 'tap';
 import type { Test } from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
-import { EventIngestor } from '../../ingest/index.js';
-import type { SpikeSpec } from '../../ingest/synthetic/index.js';
-import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
 import { BrandMatcher } from '../../engines/text/index.js';
-import { joinLines } from '../../stream/model/event-batch.js';
 import {
   ACTIVITY_TABLE,
   AlertDetection,
   ALERTS_TABLE,
   CAMPAIGN_WINDOWS_TABLE,
-  encodeJson,
-  partitionOf,
-  Subjects,
   enrichEvent,
   PartitionOperators,
   spikeWindows,
   type AlertRecord,
-  DeadLetters,
-  Instrumentation,
-  NatsBus,
   OPERATOR_NAMES,
-  operatorTables,
-  pipelineStreams,
-  selectOperators,
-  tableKey,
-  TOPICS_TABLE,
   type SocialEvent,
-  type TableSpec,
   type SpikePartial,
   type SpikeWindowsMessage,
 } from '../../stream/index.js';
 import { WebhookHeaders } from '../../api/index.js';
-import { loadConfig } from '../../app/config.js';
 import { receiver } from '../helpers/alert-delivery.js';
 import { eventually } from '../helpers/app.js';
-import { startNatsServer } from '../helpers/nats-server.js';
+import { activityCount, directCount, mismatches, sumActivity, totalPosts } from '../helpers/oracle.js';
+import { allWindows, ownedPartitions, spawnWorker, type WorkerProcess } from '../helpers/services.js';
+
 import {
-  activityCount,
-  directCount,
-  mismatches,
-  seededEvents,
-  seededFeedback,
-  sumActivity,
-  totalPosts,
-} from '../helpers/oracle.js';
-import {
-  allWindows,
-  CLICKHOUSE_URL,
-  clearRedisPrefix,
-  dropDatabase,
-  isolation,
-  ownedPartitions,
-  servicesFlags,
-  spawnWorker,
-  type WorkerProcess,
-} from '../helpers/services.js';
+  ANALYTICS_OPERATORS,
+  MIN,
+  PARTITIONS,
+  publishInChunks,
+  setup,
+  sleep,
+  type Setup,
+} from '../helpers/fault.js';
 
-const MIN = 60_000;
-const PARTITIONS = 4;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Fault tests of stage 2 in services mode, each against a private NATS server, its own ClickHouse
- * database and its own Redis key prefix. Workers are real processes, killed with SIGKILL.
- */
-interface SetupOptions {
-  /** Event-time span of the input, minutes; default: enough for `count` at any hour of the day. */
-  minutes?: number;
-  /** Mean posts per second of the generator; default 150. */
-  rate?: number;
-  /** Spikes injected by the generator, given the span. */
-  spikes?: (from: number, to: number) => SpikeSpec[];
-}
-
-async function setup(t: Test, seed: number, count: number, o: SetupOptions = {}) {
-  const nats = await startNatsServer();
-  t.teardown(() => nats.close());
-  const { database, redisPrefix } = isolation();
-  t.teardown(() => dropDatabase(database));
-  t.teardown(() => clearRedisPrefix(redisPrefix));
-  const flags = [
-    ...servicesFlags({ natsUrl: nats.url, database, redisPrefix }),
-    '--role',
-    'aggregate',
-    '--partitions',
-    String(PARTITIONS),
-    '--lease-ttl-ms',
-    '1500',
-    '--checkpoint-every-events',
-    '4000',
-    '--checkpoint-every-ms',
-    '300',
-    '--clickhouse-flush-ms',
-    '200',
-  ];
-  const bus = await NatsBus.connect({ servers: nats.url });
-  t.teardown(() => bus.close());
-  for (const s of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(s);
-  const instrumentation = new Instrumentation();
-  const ingestor = new EventIngestor({
-    bus,
-    partitions: PARTITIONS,
-    deadLetters: new DeadLetters(bus, instrumentation),
-    instrumentation,
-  });
-  // Seeded posts over the past hours: a range long enough for `count` events at any hour of the
-  // daily curve (at least half the mean rate), cut to exactly `count`.
-  const to = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
-  const rate = o.rate ?? 150;
-  const from = to - (o.minutes ?? Math.ceil(count / 50 / 60)) * MIN;
-  const events = seededEvents(seed, DEFAULT_BRANDS, rate, from, to, o.spikes?.(from, to)).slice(0, count);
-  // Campaign feedback over the same span, about one per 25 posts.
-  const feedback = seededFeedback(seed, from, to, Math.min(4_000, Math.floor(events.length / 25)), {
-    campaigns: 8,
-    noDecisionEvery: 4,
-    late: false,
-    prefix: { campaign: 'campaign', decision: 'decision' },
-  });
-  const store = await ClickHouseStore.open({ url: CLICKHOUSE_URL, database, tables: operatorTables() });
-  t.teardown(() => store.close());
-  const scorer = new RulesSentiment();
-  return { nats, flags, ingestor, events, feedback, store, scorer, to, bus };
-}
-
-async function publishInChunks(
-  ingestor: EventIngestor,
-  events: SocialEvent[],
-  chunk: number,
-  pauseMs: number,
-  withFeedback?: Pick<Setup, 'bus' | 'feedback'>,
-): Promise<void> {
-  const chunks = Math.ceil(events.length / chunk);
-  const perChunk = withFeedback ? Math.ceil(withFeedback.feedback.length / chunks) : 0;
-  for (let i = 0, c = 0; i < events.length; i += chunk, c++) {
-    // Many events per bus message, as ingest sends them, plus repeats of a few earlier events (as
-    // retrying clients send them): stage 2 must drop those across its crashes too.
-    const repeats = i === 0 ? [] : [events[i - 1]!, events[Math.floor(i / 2)]!, events[i - chunk]!];
-    await ingestor.publishSocialBatch([...events.slice(i, i + chunk), ...repeats]);
-    if (withFeedback) await publishFeedback(ingestor, withFeedback, c * perChunk, (c + 1) * perChunk);
-    await sleep(pauseMs);
-  }
-}
-
-/**
- * Feedback [from, to): half as ingest publishes it (one JSON event per message), half as NDJSON
- * messages of several events each (as the API does).
- */
-async function publishFeedback(
-  ingestor: EventIngestor,
-  s: Pick<Setup, 'bus' | 'feedback'>,
-  from: number,
-  to: number,
-): Promise<void> {
-  const slice = s.feedback.slice(from, to);
-  const half = Math.floor(slice.length / 2);
-  const byPartition = new Map<number, Uint8Array[]>();
-  for (const e of slice.slice(half)) {
-    const p = partitionOf(e.campaign, PARTITIONS);
-    byPartition.set(p, [...(byPartition.get(p) ?? []), encodeJson(e)]);
-  }
-  await Promise.all([
-    ...slice.slice(0, half).map((e) => ingestor.publishFeedback(e)),
-    ...[...byPartition].map(([p, lines]) => s.bus.publish(Subjects.feedback(p), joinLines(lines))),
-  ]);
-}
-
-type Setup = Awaited<ReturnType<typeof setup>>;
+/** The operators whose results this file checks: the windows, activity, spikes and campaigns. */
+const CLASSIC = ['windows', 'activity', 'spikes', 'campaigns'];
 
 type FeedbackCounts = Record<
   'impressions' | 'clicks' | 'conversions' | 'rewards' | 'reward_sum' | 'revenue',
@@ -337,110 +203,22 @@ const EXACTNESS: Record<string, (t: Test, s: Setup) => Promise<void>> = {
       'campaign windows (impressions, clicks, conversions, rewards, sums) equal the offline count exactly',
     );
   },
-  voice: offlineExact('voice'),
-  influencers: offlineExact('influencers'),
-  trends: offlineExact('trends'),
-  topics: offlineExact('topics'),
-  segments: offlineExact('segments'),
-  'best-times': offlineExact('best-times'),
 };
 
 /** Stage 2's settings in the workers (the defaults), for running an operator offline as they do. */
-const DEFAULTS = loadConfig([], {});
-
-/**
- * Offline: one operator run alone over each partition's events in the order the partition holds
- * them (repeats dropped), with the workers' settings, emitted once at the end. Rows by table, each
- * keyed by its table key, without the version (which depends on batches) and without the columns
- * that are descriptive snapshots taken when a window closes (`terms`).
- */
-function offlineRows(s: Setup, name: string): Map<string, Map<string, unknown>> {
-  const matcher = new BrandMatcher(DEFAULT_BRANDS);
-  const byPartition = new Map<number, SocialEvent[]>();
-  const seen = new Set<string>();
-  for (const e of s.events) {
-    if (seen.has(e.id)) continue;
-    seen.add(e.id);
-    const p = partitionOf(e.author.id, PARTITIONS);
-    byPartition.set(p, [...(byPartition.get(p) ?? []), e]);
-  }
-  const out = new Map<string, Map<string, unknown>>();
-  for (const [partition, events] of byPartition) {
-    const host = new PartitionOperators({
-      partition,
-      windows: DEFAULTS.windows,
-      allowedLatenessMs: DEFAULTS.allowedLatenessMs,
-      outOfOrdernessMs: DEFAULTS.outOfOrdernessMs,
-      brandNames: DEFAULT_BRANDS.map((b) => b.name),
-      operators: selectOperators([name]),
-    });
-    for (const e of events) host.fold(enrichEvent(e, matcher, s.scorer));
-    for (const w of host.emit(1).writes) addComparable(out, w.table, w.rows);
-  }
-  return out;
-}
-
-/** Rows to compare: final ones of windowed tables, all of the others; keyed, version and terms left out. */
-function addComparable(
-  out: Map<string, Map<string, unknown>>,
-  table: TableSpec<never>,
-  rows: readonly Record<string, unknown>[],
-): void {
-  let m = out.get(table.name);
-  if (!m) out.set(table.name, (m = new Map()));
-  for (const r of rows) {
-    if ('final' in table.columns && r.final !== 1) continue;
-    const { version: _v, terms: _t, ...rest } = r;
-    m.set(tableKey(table, r), rest);
-  }
-}
-
-/**
- * The analyses beside the windows: their stored rows (latest versions) equal the operator run
- * offline over the same input. The `topics` table (the clusters as they stand, rows written as
- * clusters change) is left out; the topics' windows are compared.
- */
-function offlineExact(name: string) {
-  return async (t: Test, s: Setup) => {
-    const expected = offlineRows(s, name);
-    const tables = selectOperators([name])[0]!.tables.filter((x) => x !== TOPICS_TABLE);
-    const read = async () => {
-      const out = new Map<string, Map<string, unknown>>();
-      for (const table of tables) {
-        out.set(table.name, new Map());
-        addComparable(out, table, await s.store.read(table, {}));
-      }
-      return out;
-    };
-    const flat = (m: Map<string, Map<string, unknown>>) =>
-      Object.fromEntries(tables.map((x) => [x.name, Object.fromEntries([...(m.get(x.name) ?? [])].sort())]));
-    const want = JSON.stringify(flat(expected));
-    let last: Map<string, Map<string, unknown>> = new Map();
-    await eventually(
-      async () => {
-        last = await read();
-        return JSON.stringify(flat(last)) === want ? last : undefined;
-      },
-      60_000,
-      `${name} rows to equal the offline run`,
-    ).catch(() => undefined);
-    t.ok(
-      tables.every((x) => (expected.get(x.name)?.size ?? 0) > 0 || x.name === 'best_time_forecast'),
-      `${name}: the offline run has rows to compare`,
-    );
-    t.same(flat(last), flat(expected), `${name}: stored rows equal the offline run exactly`);
-  };
-}
-
 async function expectExact(t: Test, s: Setup): Promise<void> {
-  t.same(Object.keys(EXACTNESS).sort(), [...OPERATOR_NAMES].sort(), 'every registered operator is checked');
-  for (const name of OPERATOR_NAMES) await EXACTNESS[name]!(t, s);
+  t.same(
+    [...Object.keys(EXACTNESS), ...ANALYTICS_OPERATORS].sort(),
+    [...OPERATOR_NAMES].sort(),
+    'every registered operator is checked (the analytics in analytics-kill.test.ts)',
+  );
+  for (const name of Object.keys(EXACTNESS)) await EXACTNESS[name]!(t, s);
 }
 
 t.test(
   '(a) SIGKILL the aggregate worker at random moments while 100,000 events flow: totals stay exact',
   async (t) => {
-    const s = await setup(t, 21, 100_000);
+    const s = await setup(t, 21, 100_000, { operators: CLASSIC });
     t.equal(s.events.length, 100_000);
     let worker: WorkerProcess = spawnWorker('w-0', s.flags);
     t.teardown(() => worker.child.kill('SIGKILL'));
@@ -466,7 +244,7 @@ t.test(
 t.test(
   '(c) two aggregate workers share the partitions; kill one and the other takes over exactly',
   async (t) => {
-    const s = await setup(t, 22, 40_000);
+    const s = await setup(t, 22, 40_000, { operators: CLASSIC });
     const w1 = spawnWorker('w-a', s.flags);
     const w2 = spawnWorker('w-b', s.flags);
     t.teardown(() => {
@@ -502,6 +280,7 @@ t.test(
   '(d) SIGKILL the aggregate worker (stage 2 and the alerts stage) during a spike: the alerts equal an offline run',
   async (t) => {
     const s = await setup(t, 23, Number.MAX_SAFE_INTEGER, {
+      operators: CLASSIC,
       minutes: 30,
       rate: 25,
       spikes: (from) => [

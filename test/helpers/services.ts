@@ -77,7 +77,9 @@ export interface WorkerProcess extends PulsewatchProcess {
 
 /** Starts `pulsewatch start` with the given worker id as its own process (from the build). */
 export function spawnWorker(id: string, flags: string[]): WorkerProcess {
-  return { id, ...spawnPulsewatch([...flags, '--worker-id', id]) };
+  // PW_TEST_WORKER_LOGS=1 shows the workers' logs (stderr) while a test runs.
+  const stderr = process.env.PW_TEST_WORKER_LOGS ? 'inherit' : 'pipe';
+  return { id, ...spawnPulsewatch([...flags, '--worker-id', id], { stderr }) };
 }
 
 /** The partitions a worker process owns, read from its /metrics. */
