@@ -8,7 +8,13 @@ import {
 } from '../analytics/tables.js';
 import { engagementOf } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
-import type { Operator, OperatorContext, OperatorDefinition, OperatorOutput, TableWrite } from './operator.js';
+import type {
+  Operator,
+  OperatorContext,
+  OperatorDefinition,
+  OperatorOutput,
+  TableWrite,
+} from './operator.js';
 
 /** Hours forecast ahead: a week. */
 export const FORECAST_HOURS = 168;
@@ -116,7 +122,12 @@ export class BestTimes implements Operator {
 
   restore(state: unknown): void {
     this.brands.clear();
-    for (const s of (state ?? []) as { brand: string; model: unknown; dirty: number[]; forecastFrom: number | null }[]) {
+    for (const s of (state ?? []) as {
+      brand: string;
+      model: unknown;
+      dirty: number[];
+      forecastFrom: number | null;
+    }[]) {
       const model = new BrandBestTimes();
       model.restore(s.model);
       this.brands.set(s.brand, {

@@ -122,9 +122,7 @@ export class Segments implements Operator {
 
   restore(state: unknown): void {
     const s = state as
-      | { model: unknown; windows: unknown; changed: boolean; moved: [string, number][] }
-      | undefined
-      | null;
+      { model: unknown; windows: unknown; changed: boolean; moved: [string, number][] } | undefined | null;
     this.model = this.freshModel();
     this.windows.restore(s?.windows ?? []);
     this.changed = s?.changed ?? false;

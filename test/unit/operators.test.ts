@@ -183,8 +183,8 @@ t.test(
     const written = out.writes.map((w) => w.table.name);
     t.equal(new Set(written).size, written.length, 'one write per table');
     t.ok(
-      ['brand_activity', 'window_aggregates', 'voice_windows', 'topic_windows', 'best_time_hours'].every((n) =>
-        written.includes(n),
+      ['brand_activity', 'window_aggregates', 'voice_windows', 'topic_windows', 'best_time_hours'].every(
+        (n) => written.includes(n),
       ),
       `the tables of every analysis with rows: ${written.join(', ')}`,
     );
