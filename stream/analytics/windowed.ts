@@ -53,16 +53,21 @@ export const postCountsAggregator: Aggregator<EnrichedEvent, PostCounts, PostCou
   },
 };
 
+/** Tumbling windows per key (event time) of one analysis, in the analytics window. */
+export function analyticsWindows<I, A, R>(
+  sizeMs: number,
+  allowedLatenessMs: number,
+  aggregator: Aggregator<I, A, R>,
+): WindowOperator<I, A, R> {
+  return new WindowOperator({ spec: { name: `${sizeMs}ms`, sizeMs }, allowedLatenessMs, aggregator });
+}
+
 /** Tumbling windows of post counts per key (event time), for one analysis. */
 export function postCountWindows(
   sizeMs: number,
   allowedLatenessMs: number,
 ): WindowOperator<EnrichedEvent, PostCounts, PostCounts> {
-  return new WindowOperator({
-    spec: { name: `${sizeMs}ms`, sizeMs },
-    allowedLatenessMs,
-    aggregator: postCountsAggregator,
-  });
+  return analyticsWindows(sizeMs, allowedLatenessMs, postCountsAggregator);
 }
 
 /** The columns every windowed row has, from an emission. */

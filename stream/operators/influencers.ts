@@ -1,8 +1,8 @@
 import { InfluencerBoard, type Influencer } from '../../engines/trends/influencers.js';
 import { INFLUENCER_WINDOWS_TABLE, type InfluencerWindowRow } from '../analytics/tables.js';
-import { engagementOf, followersOf, windowedColumns } from '../analytics/windowed.js';
+import { analyticsWindows, engagementOf, followersOf, windowedColumns } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
-import { WindowOperator, type Aggregator } from '../windows/index.js';
+import type { Aggregator, WindowOperator } from '../windows/index.js';
 import {
   analyticsSettings,
   NO_OUTPUT,
@@ -41,11 +41,7 @@ export class Influencers implements Operator {
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = analyticsSettings(context).windowMs;
-    this.windows = new WindowOperator({
-      spec: { name: `${this.windowMs}ms`, sizeMs: this.windowMs },
-      allowedLatenessMs: context.allowedLatenessMs,
-      aggregator: boards,
-    });
+    this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, boards);
   }
 
   fold(event: EnrichedEvent, watermark: number): void {

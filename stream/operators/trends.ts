@@ -2,10 +2,10 @@ import { SpaceSaving } from '../../engines/trends/space-saving.js';
 import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
 import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
-import { windowedColumns } from '../analytics/windowed.js';
+import { analyticsWindows, windowedColumns } from '../analytics/windowed.js';
 import { tokensOf } from '../model/event-tokens.js';
 import type { EnrichedEvent } from '../model/events.js';
-import { WindowOperator, type Aggregator } from '../windows/index.js';
+import type { Aggregator, WindowOperator } from '../windows/index.js';
 import {
   analyticsSettings,
   NO_OUTPUT,
@@ -59,11 +59,7 @@ export class Trends implements Operator {
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = analyticsSettings(context).windowMs;
-    this.windows = new WindowOperator({
-      spec: { name: `${this.windowMs}ms`, sizeMs: this.windowMs },
-      allowedLatenessMs: context.allowedLatenessMs,
-      aggregator: counters,
-    });
+    this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, counters);
   }
 
   fold(event: EnrichedEvent, watermark: number): void {

@@ -25,6 +25,7 @@ import { allWindows, ownedPartitions, spawnWorker, type WorkerProcess } from '..
 
 import {
   ANALYTICS_OPERATORS,
+  killRepeatedly,
   MIN,
   PARTITIONS,
   publishInChunks,
@@ -220,23 +221,13 @@ t.test(
   async (t) => {
     const s = await setup(t, 21, 100_000, { operators: CLASSIC });
     t.equal(s.events.length, 100_000);
-    let worker: WorkerProcess = spawnWorker('w-0', s.flags);
-    t.teardown(() => worker.child.kill('SIGKILL'));
-    await worker.ready;
-    const publishing = publishInChunks(s.ingestor, s.events, 2000, 40, s);
     // Kill it four times at random moments, each time starting a fresh process with a new id.
-    const rng = (() => {
-      let x = 12345;
-      return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    })();
-    for (let k = 1; k <= 4; k++) {
-      await sleep(300 + rng() * 1500);
-      worker.child.kill('SIGKILL');
-      await worker.exited;
-      worker = spawnWorker(`w-${k}`, s.flags);
-      await worker.ready;
-    }
-    await publishing;
+    await killRepeatedly(t, s.flags, {
+      times: 4,
+      seed: 12345,
+      maxPauseMs: 1500,
+      during: () => publishInChunks(s.ingestor, s.events, 2000, 40, s),
+    });
     await expectExact(t, s);
   },
 );

@@ -16,14 +16,13 @@ import {
 import { eventually } from '../helpers/app.js';
 import {
   ANALYTICS_OPERATORS,
+  killRepeatedly,
   MIN,
   PARTITIONS,
   publishInChunks,
   setup,
-  sleep,
   type Setup,
 } from '../helpers/fault.js';
-import { spawnWorker, type WorkerProcess } from '../helpers/services.js';
 
 /**
  * The analyses beside the windows (topics, trends, share of voice, influencers, segments, best
@@ -127,22 +126,12 @@ t.test(
   async (t) => {
     // 10 minutes of event time, so that 1-minute analytics windows close.
     const s = await setup(t, 31, 30_000, { operators: ANALYTICS_OPERATORS, rate: 50, minutes: 10 });
-    let worker: WorkerProcess = spawnWorker('w-0', s.flags);
-    t.teardown(() => worker.child.kill('SIGKILL'));
-    await worker.ready;
-    const publishing = publishInChunks(s.ingestor, s.events, 1000, 60);
-    const rng = (() => {
-      let x = 4242;
-      return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    })();
-    for (let k = 1; k <= 3; k++) {
-      await sleep(300 + rng() * 1200);
-      worker.child.kill('SIGKILL');
-      await worker.exited;
-      worker = spawnWorker(`w-${k}`, s.flags);
-      await worker.ready;
-    }
-    await publishing;
+    await killRepeatedly(t, s.flags, {
+      times: 3,
+      seed: 4242,
+      maxPauseMs: 1200,
+      during: () => publishInChunks(s.ingestor, s.events, 1000, 60),
+    });
     for (const name of ANALYTICS_OPERATORS) await offlineExact(name)(t, s);
   },
 );

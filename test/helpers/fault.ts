@@ -18,7 +18,15 @@ import {
 } from '../../stream/index.js';
 import { startNatsServer } from './nats-server.js';
 import { seededEvents, seededFeedback } from './oracle.js';
-import { clearRedisPrefix, CLICKHOUSE_URL, dropDatabase, isolation, servicesFlags } from './services.js';
+import {
+  clearRedisPrefix,
+  CLICKHOUSE_URL,
+  dropDatabase,
+  isolation,
+  servicesFlags,
+  spawnWorker,
+  type WorkerProcess,
+} from './services.js';
 
 /** The analyses beside the windows: their SIGKILL test is test/fault/analytics-kill.test.ts. */
 export const ANALYTICS_OPERATORS = ['voice', 'influencers', 'trends', 'topics', 'segments', 'best-times'];
@@ -139,3 +147,30 @@ async function publishFeedback(
 }
 
 export type Setup = Awaited<ReturnType<typeof setup>>;
+
+/**
+ * Starts a stage-2 worker, then kills it with SIGKILL `times` times at seeded random moments (each
+ * 300 ms plus up to `maxPauseMs` apart), each time starting a fresh process with a new id, while
+ * `during` (started once the first worker is ready) runs. Resolves with the last worker once both are done; every worker is killed when `t` ends.
+ */
+export async function killRepeatedly(
+  t: Test,
+  flags: string[],
+  o: { times: number; seed: number; maxPauseMs: number; during: () => Promise<void> },
+): Promise<WorkerProcess> {
+  let worker = spawnWorker('w-0', flags);
+  t.teardown(() => worker.child.kill('SIGKILL'));
+  await worker.ready;
+  const during = o.during();
+  let x = o.seed;
+  const rng = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let k = 1; k <= o.times; k++) {
+    await sleep(300 + rng() * o.maxPauseMs);
+    worker.child.kill('SIGKILL');
+    await worker.exited;
+    worker = spawnWorker(`w-${k}`, flags);
+    await worker.ready;
+  }
+  await during;
+  return worker;
+}
