@@ -46,10 +46,16 @@ async function expectExact(
   t.same(mismatches(expected, windows), [], 'aggregates equal the offline computation exactly');
 }
 
+/**
+ * The operators these tests run: the outages are the host's business (retries, backpressure,
+ * replay), which every operator shares; the analytics' exactness is test/fault/analytics-kill.test.ts.
+ */
+const PIPELINE = ['--operators', 'windows,activity,spikes,campaigns'];
+
 t.test(
   '(b) NATS stops mid-stream: ingest answers 503 with Retry-After, nothing acknowledged is lost, the backlog drains',
   async (t) => {
-    const { running, nats, database } = await startServicesApp(t, ['--lease-ttl-ms', '2000']);
+    const { running, nats, database } = await startServicesApp(t, ['--lease-ttl-ms', '2000', ...PIPELINE]);
     const { events, to } = pastEvents(31, 6);
     const batches: string[] = [];
     for (let i = 0; i < events.length; i += 500)
@@ -120,6 +126,7 @@ t.test(
           '100',
           '--checkpoint-every-ms',
           '200',
+          ...PIPELINE,
         ],
         {},
       ),
