@@ -12,6 +12,7 @@ import {
   type VoiceView,
 } from '../stream/index.js';
 import type { BrandDirectory } from './brands.js';
+import { PollingHub, type PushListener } from './polling-hub.js';
 
 /**
  * What an analytics channel carries. `analytics:<brand id>`: the brand's topics, trending terms,
@@ -35,7 +36,7 @@ export interface SegmentsPush {
   segments: SegmentView[];
 }
 export type AnalyticsPush = BrandAnalyticsPush | SegmentsPush;
-export type AnalyticsListener = (channel: string, push: AnalyticsPush) => void;
+export type AnalyticsListener = PushListener<AnalyticsPush>;
 
 export interface AnalyticsHubOptions {
   store: Store;
@@ -44,6 +45,7 @@ export interface AnalyticsHubOptions {
   operators: readonly string[];
   /** `global`: the brand channels carry the global topic model's topics. */
   topicScope?: 'brand' | 'global';
+  /** Time between two reads of a watched channel, ms. Default a second. */
   intervalMs?: number;
   /** How far back the channels look, ms. Default an hour. */
   lookbackMs?: number;
@@ -60,21 +62,15 @@ const INFLUENCERS = 10;
 
 /**
  * Live analytics for the WebSocket channels `analytics:<brand id>` and `segments`. The analytics
- * tables change with every stage-2 batch on any worker, so the hub reads each watched channel from
- * the store every `intervalMs` (one read per watched channel, whatever the number of clients) and
- * pushes it only when it changed.
+ * tables change with every stage-2 batch on any worker, so the hub polls the store (PollingHub:
+ * one read per watched channel every `intervalMs`, a push only when it changed).
  */
-export class AnalyticsHub {
-  private readonly watchers = new Map<string, Set<AnalyticsListener>>();
-  private readonly last = new Map<string, string>();
-  private readonly intervalMs: number;
+export class AnalyticsHub extends PollingHub<AnalyticsPush> {
   private readonly lookbackMs: number;
   private readonly now: () => number;
-  private timer: NodeJS.Timeout | undefined;
-  private polling = false;
 
   constructor(private readonly o: AnalyticsHubOptions) {
-    this.intervalMs = o.intervalMs ?? 1000;
+    super({ intervalMs: o.intervalMs ?? 1000, ...(o.onError && { onError: o.onError }) });
     this.lookbackMs = o.lookbackMs ?? 3_600_000;
     this.now = o.now ?? Date.now;
   }
@@ -129,55 +125,5 @@ export class AnalyticsHub {
     }
     if (influencers) push.influencers = influencers.influencers;
     return push;
-  }
-
-  /** Pushes the channel's changes to `listener` until the returned function is called. */
-  watch(channel: string, listener: AnalyticsListener): () => void {
-    let set = this.watchers.get(channel);
-    if (!set) this.watchers.set(channel, (set = new Set()));
-    set.add(listener);
-    this.timer ??= setInterval(() => void this.poll(), this.intervalMs);
-    return () => {
-      const s = this.watchers.get(channel);
-      s?.delete(listener);
-      if (s && s.size === 0) {
-        this.watchers.delete(channel);
-        this.last.delete(channel);
-      }
-      if (this.watchers.size === 0) this.stop();
-    };
-  }
-
-  /** Remembers what a listener was sent first, so the next poll pushes only a change. */
-  sent(channel: string, push: AnalyticsPush): void {
-    if (this.watchers.has(channel) && !this.last.has(channel)) this.last.set(channel, JSON.stringify(push));
-  }
-
-  /** Reads every watched channel once and pushes what changed (the timer calls it every interval). */
-  async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      for (const [channel, listeners] of [...this.watchers]) {
-        let push: AnalyticsPush;
-        try {
-          push = await this.snapshot(channel);
-        } catch (err) {
-          this.o.onError?.(err); // this channel waits for the next poll; the others go on
-          continue;
-        }
-        const text = JSON.stringify(push);
-        if (this.last.get(channel) === text || !this.watchers.has(channel)) continue;
-        this.last.set(channel, text);
-        for (const l of listeners) l(channel, push);
-      }
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
   }
 }
