@@ -62,6 +62,45 @@ export function settledRows<R extends WindowedRow>(
   return { sizeMs, rows: sized.filter((r) => r.final === highest.get(key(r))) };
 }
 
+/** Counted columns added up, and the mean sentiment behind them (null without posts). */
+export type CountSums<K extends string> = Record<K, number> & { sentiment_mean: number | null };
+
+/** One window's sums: [start, end) in ms since the epoch. */
+export type WindowSums<K extends string> = { start: number; end: number } & CountSums<K>;
+
+/**
+ * Adds settled rows up per window and over the range: the `counts` columns (not finite: 0), and the
+ * mean sentiment, sentiment_sum / the `per` column (the posts: `posts` or `docs`). Rows are added in
+ * the order given, so the same rows in the same order give the same floating-point sums. Windows
+ * come oldest first.
+ */
+export function sumWindows<
+  K extends string,
+  R extends WindowedRow & Record<K, number> & { sentiment_sum: number },
+>(rows: Iterable<R>, counts: readonly K[], per: K): { total: CountSums<K>; windows: WindowSums<K>[] } {
+  const zero = () => Object.fromEntries(counts.map((k) => [k, 0])) as Record<K, number>;
+  const total = { sums: zero(), sentiment: 0 };
+  const windows = new Map<number, { end: number; sums: Record<K, number>; sentiment: number }>();
+  for (const r of rows) {
+    let w = windows.get(r.start);
+    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, sums: zero(), sentiment: 0 }));
+    for (const t of [w, total]) {
+      for (const k of counts) t.sums[k] += num(r[k]);
+      t.sentiment += num(r.sentiment_sum);
+    }
+  }
+  const mean = (t: { sums: Record<K, number>; sentiment: number }): CountSums<K> => ({
+    ...t.sums,
+    sentiment_mean: ratio(t.sentiment, t.sums[per]),
+  });
+  return {
+    total: mean(total),
+    windows: [...windows]
+      .sort((a, b) => a[0] - b[0])
+      .map(([start, w]) => ({ start, end: w.end, ...mean(w) })),
+  };
+}
+
 /**
  * Whether every partition that wrote rows of a window has closed it: per window start, the AND of
  * the rows' `final`.

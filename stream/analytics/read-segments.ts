@@ -1,5 +1,13 @@
 import type { Store } from '../store/store.js';
-import { num, parseJson, ratio, round, settledRows, startFilter, type TimeRange } from './read-common.js';
+import {
+  num,
+  parseJson,
+  round,
+  settledRows,
+  startFilter,
+  sumWindows,
+  type TimeRange,
+} from './read-common.js';
 import { SEGMENT_WINDOWS_TABLE, SEGMENTS_TABLE, type SegmentRow, type SegmentWindowRow } from './tables.js';
 
 /**
@@ -41,6 +49,9 @@ export interface SegmentsView {
   /** By id. */
   segments: SegmentView[];
 }
+
+/** The counted columns of a segment window. */
+const SEGMENT_COUNTS = ['posts', 'positive', 'negative', 'engagement'] as const;
 
 function centroidOf(text: string): Record<string, number> {
   const parsed = parseJson(text, {});
@@ -92,46 +103,8 @@ export function mergeSegments(
       const centroid: Record<string, number> = {};
       for (const [f, [sum, weight]] of weighted) centroid[f] = round(sum / weight, 6);
 
-      const windows = new Map<number, SegmentWindowPoint & { sum: number }>();
-      const total = { posts: 0, positive: 0, negative: 0, engagement: 0, sum: 0 };
-      for (const r of s.windows) {
-        let w = windows.get(r.start);
-        if (!w)
-          windows.set(
-            r.start,
-            (w = {
-              start: r.start,
-              end: r.start + r.size_ms,
-              posts: 0,
-              positive: 0,
-              negative: 0,
-              sentiment_mean: null,
-              engagement: 0,
-              sum: 0,
-            }),
-          );
-        for (const t of [w, total]) {
-          t.posts += num(r.posts);
-          t.positive += num(r.positive);
-          t.negative += num(r.negative);
-          t.engagement += num(r.engagement);
-          t.sum += num(r.sentiment_sum);
-        }
-      }
-      return {
-        id,
-        label,
-        authors,
-        centroid,
-        posts: total.posts,
-        positive: total.positive,
-        negative: total.negative,
-        sentiment_mean: ratio(total.sum, total.posts),
-        engagement: total.engagement,
-        windows: [...windows.values()]
-          .sort((a, b) => a.start - b.start)
-          .map(({ sum, ...w }) => ({ ...w, sentiment_mean: ratio(sum, w.posts) })),
-      };
+      const { total, windows } = sumWindows(s.windows, SEGMENT_COUNTS, 'posts');
+      return { id, label, authors, centroid, ...total, windows };
     });
 }
 

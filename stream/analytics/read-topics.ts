@@ -1,5 +1,13 @@
 import type { Store } from '../store/store.js';
-import { num, parseJson, ratio, round, settledRows, startFilter, type TimeRange } from './read-common.js';
+import {
+  num,
+  parseJson,
+  round,
+  settledRows,
+  startFilter,
+  sumWindows,
+  type TimeRange,
+} from './read-common.js';
 import { TOPIC_WINDOWS_TABLE, TOPICS_TABLE, type TopicRow, type TopicWindowRow } from './tables.js';
 
 /**
@@ -106,6 +114,9 @@ export function termSimilarity(a: ReadonlyMap<string, number>, b: ReadonlyMap<st
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
+/** The counted columns of a topic window. */
+const TOPIC_COUNTS = ['docs', 'positive', 'negative'] as const;
+
 interface Member {
   key: string;
   partition: number;
@@ -200,40 +211,9 @@ function topicOf(group: Member[], termCount: number, labelTerms: number): TopicV
     .slice(0, termCount)
     .map(([term, w]) => ({ term, weight: round(sum > 0 ? w / sum : 0) }));
 
-  const windows = new Map<number, TopicWindowPoint & { sum: number }>();
-  let docs = 0;
-  let positive = 0;
-  let negative = 0;
-  let sentiment = 0;
-  let emerging = false;
-  for (const m of group)
-    for (const r of m.rows) {
-      let w = windows.get(r.start);
-      if (!w)
-        windows.set(
-          r.start,
-          (w = {
-            start: r.start,
-            end: r.start + r.size_ms,
-            docs: 0,
-            positive: 0,
-            negative: 0,
-            sentiment_mean: null,
-            emerging: false,
-            sum: 0,
-          }),
-        );
-      w.docs += num(r.docs);
-      w.positive += num(r.positive);
-      w.negative += num(r.negative);
-      w.sum += num(r.sentiment_sum);
-      w.emerging ||= r.emerging === 1;
-      docs += num(r.docs);
-      positive += num(r.positive);
-      negative += num(r.negative);
-      sentiment += num(r.sentiment_sum);
-      emerging ||= r.emerging === 1;
-    }
+  const rows = group.flatMap((m) => m.rows);
+  const { total, windows } = sumWindows(rows, TOPIC_COUNTS, 'docs');
+  const emergingStarts = new Set(rows.filter((r) => r.emerging === 1).map((r) => r.start));
   const head = group[0]!;
   return {
     id: head.key,
@@ -245,16 +225,11 @@ function topicOf(group: Member[], termCount: number, labelTerms: number): TopicV
             .join(', ')
         : `topic ${head.key}`,
     terms,
-    docs,
-    positive,
-    negative,
-    sentiment_mean: ratio(sentiment, docs),
-    emerging,
+    ...total,
+    emerging: emergingStarts.size > 0,
     live: group.some((m) => m.live),
     members: group.map((m) => m.key),
-    windows: [...windows.values()]
-      .sort((a, b) => a.start - b.start)
-      .map(({ sum, ...w }) => ({ ...w, sentiment_mean: ratio(sum, w.docs) })),
+    windows: windows.map((w) => ({ ...w, emerging: emergingStarts.has(w.start) })),
   };
 }
 

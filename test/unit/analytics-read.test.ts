@@ -15,6 +15,7 @@ import {
   type TopicWindowRow,
   type WindowedRow,
 } from '../../stream/index.js';
+import { sumWindows } from '../../stream/analytics/read-common.js';
 
 const W = 300_000;
 const win = (start: number, partition: number, final: number, version: number, size_ms = W): WindowedRow => ({
@@ -66,6 +67,69 @@ t.test('settledRows: the current window size, and the highest final per partitio
   );
   t.equal(grouped.rows.length, 2, 'groups are apart');
   t.same(settledRows([]), { sizeMs: null, rows: [] });
+});
+
+t.test('sumWindows: counts and mean sentiment per window, oldest first, and over the range', async (t) => {
+  const row = (start: number, posts: number, positive: number, sentiment_sum: number) => ({
+    ...win(start, 0, 0, 1),
+    posts,
+    positive,
+    sentiment_sum,
+  });
+  const rows = [row(W, 2, 1, 1), row(0, 3, 0, -0.6), row(W, 2, 2, 0.2), row(2 * W, 0, Number.NaN, 5)];
+  const { total, windows } = sumWindows(rows, ['posts', 'positive'], 'posts');
+  t.same(windows, [
+    { start: 0, end: W, posts: 3, positive: 0, sentiment_mean: -0.6 / 3 },
+    { start: W, end: 2 * W, posts: 4, positive: 3, sentiment_mean: (1 + 0.2) / 4 },
+    { start: 2 * W, end: 3 * W, posts: 0, positive: 0, sentiment_mean: null },
+  ]);
+  t.same(total, { posts: 7, positive: 3, sentiment_mean: (1 - 0.6 + 0.2 + 5) / 7 });
+  t.same(sumWindows([], ['posts'], 'posts'), { total: { posts: 0, sentiment_mean: null }, windows: [] });
+});
+
+t.test('mergeTopics and mergeSegments: per-window points and totals', async (t) => {
+  const terms = '[["rain",1]]';
+  const topics = mergeTopics(
+    [
+      { ...topicRow(0, 1, W, 4, terms), positive: 3, sentiment_sum: 2 },
+      { ...topicRow(1, 1, 0, 1, terms), negative: 1, sentiment_sum: -1, emerging: 1 },
+      { ...topicRow(1, 1, W, 2, terms), positive: 1, sentiment_sum: 1 },
+    ],
+    [],
+  );
+  t.equal(topics.length, 1, 'alike topics of two partitions are one');
+  t.match(topics[0], {
+    docs: 7,
+    positive: 4,
+    negative: 1,
+    sentiment_mean: (2 - 1 + 1) / 7,
+    emerging: true,
+    windows: [
+      { start: 0, end: W, docs: 1, positive: 0, negative: 1, sentiment_mean: -1, emerging: true },
+      { start: W, end: 2 * W, docs: 6, positive: 4, negative: 0, sentiment_mean: 3 / 6, emerging: false },
+    ],
+  });
+  const segment = (partition: number, start: number, posts: number, sentiment_sum: number) => ({
+    ...win(start, partition, 0, 1),
+    segment: 2,
+    posts,
+    positive: posts,
+    negative: 0,
+    sentiment_sum,
+    engagement: 10 * posts,
+  });
+  const [s] = mergeSegments([], [segment(0, W, 2, 1), segment(1, W, 3, 0.5), segment(1, 0, 0, 0)]);
+  t.match(s, {
+    id: 2,
+    posts: 5,
+    positive: 5,
+    engagement: 50,
+    sentiment_mean: 1.5 / 5,
+    windows: [
+      { start: 0, end: W, posts: 0, engagement: 0, sentiment_mean: null },
+      { start: W, end: 2 * W, posts: 5, positive: 5, negative: 0, engagement: 50, sentiment_mean: 1.5 / 5 },
+    ],
+  });
 });
 
 function topicRow(
