@@ -2,7 +2,8 @@ import type { WindowedRow } from './tables.js';
 
 /**
  * What every reader of the analytics tables shares: the time range of a read, the rule that picks a
- * window's rows (the highest `final` of each partition), and numbers made safe for JSON.
+ * window's rows (the highest `final` of each partition), their sums per window, and numbers made
+ * safe for JSON.
  */
 
 /** Windows whose start lies in [from, to), ms since the epoch; either end may be infinite. */

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import type { Test } from 'tap';
 import { startApp, type Running } from '../../app/compose.js';
 import { loadConfig } from '../../app/config.js';
@@ -75,11 +76,23 @@ export interface WorkerProcess extends PulsewatchProcess {
   readonly id: string;
 }
 
-/** Starts `pulsewatch start` with the given worker id as its own process (from the build). */
+/**
+ * Starts `pulsewatch start` with the given worker id as its own process (from the build).
+ *
+ * PW_TEST_WORKER_LOGS=1 shows what the workers print while a test runs, to debug a failing fault
+ * test: their stdout (the ready line and the logs, JSON lines at the flags' `--log-level`, which
+ * servicesFlags sets to warn), each line prefixed with `[<worker id>]`, and their stderr, both on the
+ * test's stderr (tap reads the test's stdout as TAP). stdout stays in `output()` too; stderr then
+ * does not.
+ */
 export function spawnWorker(id: string, flags: string[]): WorkerProcess {
-  // PW_TEST_WORKER_LOGS=1 shows the workers' logs (stderr) while a test runs.
-  const stderr = process.env.PW_TEST_WORKER_LOGS ? 'inherit' : 'pipe';
-  return { id, ...spawnPulsewatch([...flags, '--worker-id', id], { stderr }) };
+  const show = Boolean(process.env.PW_TEST_WORKER_LOGS);
+  const worker = spawnPulsewatch([...flags, '--worker-id', id], { stderr: show ? 'inherit' : 'pipe' });
+  if (show && worker.child.stdout)
+    createInterface({ input: worker.child.stdout }).on('line', (line) =>
+      process.stderr.write(`[${id}] ${line}\n`),
+    );
+  return { id, ...worker };
 }
 
 /** The partitions a worker process owns, read from its /metrics. */
