@@ -56,9 +56,18 @@ interface Scope {
   /** The second of event time posts were last clustered in, and how many were. */
   second: number;
   inSecond: number;
+  /** Posts added to the model since its events were last drained. */
+  undrained: number;
 }
 
 const SEP = '\u0000';
+const GLOBAL_SCOPES = [GLOBAL_SCOPE];
+/**
+ * Posts a model takes between drains of its events at most. A post makes at most one topic and
+ * one re-clustering, and a drain forgets at most the topics made since plus the model's cap, so
+ * the queue stays far below the engine's bound of undrained events (10,000; beyond it the oldest go).
+ */
+const DRAIN_EVERY = 1_000;
 
 /**
  * Topic clusters per brand (or over all posts, `--topic-scope global`): each post's terms go to a
@@ -106,6 +115,7 @@ export class Topics implements Operator {
         dropped: new Set(),
         second: Number.NaN,
         inSecond: 0,
+        undrained: 0,
       };
       this.scopes.set(name, s);
     }
@@ -114,29 +124,41 @@ export class Topics implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (!this.global && event.brands.length === 0) return;
-    const terms = topicTermsOf(tokensOf(event));
-    if (terms.length === 0) return;
-    for (const name of this.global ? [GLOBAL_SCOPE] : event.brands) {
-      const s = this.scope(name);
+    const second = Math.floor(event.ts / 1000);
+    // Terms only once a scope takes the post: under load most posts are over every scope's rate.
+    let terms: string[] | undefined;
+    for (const name of this.global ? GLOBAL_SCOPES : event.brands) {
+      const known = this.scopes.get(name);
+      // Under load, the first `maxRate` posts (with terms) of each second of event time: the
+      // model's cost is bounded, and which posts are clustered depends only on the input's order.
+      if (this.maxRate > 0 && known && known.second === second && known.inSecond >= this.maxRate) continue;
+      terms ??= topicTermsOf(tokensOf(event));
+      if (terms.length === 0) return;
+      const s = known ?? this.scope(name);
       if (this.maxRate > 0) {
-        // Under load, the first `maxRate` posts of each second of event time: the model's cost is
-        // bounded, and which posts are clustered depends only on the input's order.
-        const second = Math.floor(event.ts / 1000);
         if (second !== s.second) {
           s.second = second;
           s.inSecond = 0;
         }
-        if (s.inSecond >= this.maxRate) continue;
         s.inSecond++;
       }
       const a = s.model.add(terms, event.ts);
+      // The model's events are drained at emit (and snapshot), and every DRAIN_EVERY posts so that
+      // they stay well under its queue's bound. When does not matter: ids are never reused, and
+      // fold reads none of what forgetting changes.
+      if (++s.undrained >= DRAIN_EVERY) this.drain(s);
       if (!a) continue;
       if (a.created) s.created.set(a.id, event.ts);
       s.dirty.add(a.id);
       this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
-      for (const e of s.model.drainEvents())
-        this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
     }
+  }
+
+  /** Forgets what the model dropped since the last drain (topics forgotten, or removed by re-clustering). */
+  private drain(s: Scope): void {
+    s.undrained = 0;
+    for (const e of s.model.drainEvents())
+      this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
   }
 
   private forget(s: Scope, ids: readonly number[]): void {
@@ -159,6 +181,7 @@ export class Topics implements Operator {
 
   emit(watermark: number, version: number): OperatorOutput {
     const { partition } = this.context;
+    for (const s of this.scopes.values()) this.drain(s);
     const labels = new Map<string, Map<number, TopicSummary>>();
     const summaryOf = (name: string, s: Scope, topic: number): TopicSummary | undefined => {
       let m = labels.get(name);
@@ -239,6 +262,7 @@ export class Topics implements Operator {
   }
 
   snapshot(): unknown {
+    for (const s of this.scopes.values()) this.drain(s);
     return {
       windows: this.windows.snapshot(),
       scopes: [...this.scopes].map(([name, s]) => ({
@@ -281,6 +305,7 @@ export class Topics implements Operator {
         dropped: new Set(x.dropped),
         second: x.second ?? Number.NaN,
         inSecond: x.inSecond,
+        undrained: 0,
       });
     }
   }

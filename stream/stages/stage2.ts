@@ -22,7 +22,7 @@ import type { TableSpec } from '../store/table.js';
 import type { WindowSpec } from '../windows/index.js';
 import { Restarts, saveCheckpoint, type CheckpointSettings } from './checkpoint.js';
 import { DedupIndex, type DedupSnapshot } from './dedup.js';
-import { EnrichedTally, enrichEvent } from './enrich.js';
+import { EnrichedTally, enrichInPlace } from './enrich.js';
 import { PartitionOperators, type OperatorsSnapshot, type PartitionOutput } from './partition-operators.js';
 
 export interface WindowSettings {
@@ -272,7 +272,8 @@ export class Stage2Processor {
   private enrich(e: SocialEvent | EnrichedEvent, tally: EnrichedTally): EnrichedEvent {
     const { input } = this.o;
     if (input.kind === 'enriched') return e as EnrichedEvent;
-    const enriched = enrichEvent(e, input.matcher, input.scorer);
+    // The event was decoded from this batch's bytes: it is ours to fill in.
+    const enriched = enrichInPlace(e, input.matcher, input.scorer);
     tally.add(enriched);
     return enriched;
   }

@@ -41,7 +41,12 @@ interface OpenWindow<A> {
 
 export class WindowOperator<I, A, R> {
   private readonly assigner: TumblingWindowAssigner;
-  private readonly open = new Map<string, OpenWindow<A>>();
+  /**
+   * Open windows by start, then key: no key string is built per input (an event adds to several
+   * windows), and the keys given (brand names and the like) are mostly the same string objects.
+   */
+  private readonly open = new Map<number, Map<string, OpenWindow<A>>>();
+  private count = 0;
 
   constructor(private readonly options: WindowOperatorOptions<I, A, R>) {
     this.assigner = new TumblingWindowAssigner(options.spec.sizeMs);
@@ -59,13 +64,15 @@ export class WindowOperator<I, A, R> {
 
   /** Folds the input into its window for `key`. Returns false (and changes nothing) if it is late. */
   add(key: string, ts: number, input: I, watermark: number): boolean {
-    if (this.isLate(ts, watermark)) return false;
     const start = this.assigner.assign(ts);
-    const id = `${start}\u0000${key}`;
-    let w = this.open.get(id);
+    if (start + this.options.spec.sizeMs + this.options.allowedLatenessMs <= watermark) return false;
+    let byKey = this.open.get(start);
+    if (!byKey) this.open.set(start, (byKey = new Map()));
+    let w = byKey.get(key);
     if (!w) {
       w = { key, start, acc: this.options.aggregator.create(), dirty: false };
-      this.open.set(id, w);
+      byKey.set(key, w);
+      this.count++;
     }
     this.options.aggregator.add(w.acc, input);
     w.dirty = true;
@@ -79,41 +86,47 @@ export class WindowOperator<I, A, R> {
   emit(watermark: number): WindowEmission<R>[] {
     const { spec, allowedLatenessMs, aggregator } = this.options;
     const out: WindowEmission<R>[] = [];
-    for (const [id, w] of this.open) {
-      const end = w.start + spec.sizeMs;
+    for (const [start, byKey] of this.open) {
+      const end = start + spec.sizeMs;
       const final = end + allowedLatenessMs <= watermark;
-      if (!final && !w.dirty) continue;
-      out.push({
-        key: w.key,
-        window: spec.name,
-        start: w.start,
-        end,
-        value: aggregator.result(w.acc),
-        final,
-      });
-      w.dirty = false;
-      if (final) this.open.delete(id);
+      for (const w of byKey.values()) {
+        if (!final && !w.dirty) continue;
+        out.push({ key: w.key, window: spec.name, start, end, value: aggregator.result(w.acc), final });
+        w.dirty = false;
+      }
+      if (final) {
+        this.count -= byKey.size;
+        this.open.delete(start);
+      }
     }
     return out.sort((a, b) => a.start - b.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   get openWindows(): number {
-    return this.open.size;
+    return this.count;
   }
 
   snapshot(): unknown {
-    return [...this.open.values()].map((w) => ({
-      key: w.key,
-      start: w.start,
-      dirty: w.dirty,
-      acc: this.options.aggregator.snapshot(w.acc),
-    }));
+    const out: { key: string; start: number; dirty: boolean; acc: unknown }[] = [];
+    for (const byKey of this.open.values())
+      for (const w of byKey.values())
+        out.push({
+          key: w.key,
+          start: w.start,
+          dirty: w.dirty,
+          acc: this.options.aggregator.snapshot(w.acc),
+        });
+    return out;
   }
 
   restore(state: unknown): void {
     this.open.clear();
+    this.count = 0;
     for (const w of state as { key: string; start: number; dirty: boolean; acc: unknown }[]) {
-      this.open.set(`${w.start}\u0000${w.key}`, {
+      let byKey = this.open.get(w.start);
+      if (!byKey) this.open.set(w.start, (byKey = new Map()));
+      if (!byKey.has(w.key)) this.count++;
+      byKey.set(w.key, {
         key: w.key,
         start: w.start,
         dirty: w.dirty,
