@@ -36,7 +36,7 @@ const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --te
          [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
-         [--merge-share S]
+         [--merge-share S] [--key-term-share S] [--key-term-top N]
   Without --data: the synthetic topic scenario (its seed: --seed).`;
 
 const OPTIONS = {
@@ -62,6 +62,8 @@ const OPTIONS = {
   'half-life-ms': { type: 'string' },
   'drift-threshold': { type: 'string' },
   'merge-share': { type: 'string' },
+  'key-term-share': { type: 'string' },
+  'key-term-top': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -359,6 +361,8 @@ function dmmFlags(f: Flags, seed: number): Partial<DmmOptions> {
   num('forget-ms', f['forget-ms'], 'forgetMs');
   num('half-life-ms', f['half-life-ms'], 'halfLifeMs');
   num('merge-share', f['merge-share'], 'mergeShare');
+  num('key-term-share', f['key-term-share'], 'keyTermShare');
+  num('key-term-top', f['key-term-top'], 'keyTermTop', true);
   if (f['drift-threshold'] !== undefined)
     o.driftThreshold =
       f['drift-threshold'] === 'Infinity'

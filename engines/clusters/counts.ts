@@ -335,6 +335,19 @@ export class ClusterCounts {
     return j < 0 ? 0 : this.postCounts[w]![j]!;
   }
 
+  /** Calls `f(slot, stored count)` for every posting of term `w`, in posting order. */
+  forEachPosting(w: number, f: (slot: number, count: number) => void): void {
+    const slots = this.postSlots[w];
+    if (!slots) return;
+    const counts = this.postCounts[w]!;
+    for (let j = 0; j < slots.length; j++) f(slots[j]!, counts[j]!);
+  }
+
+  /** Term ids with postings: the terms below this may have postings. */
+  get termSpan(): number {
+    return this.postSlots.length;
+  }
+
   /** Postings of term `w`. */
   postingsOf(w: number): number {
     return this.postSlots[w]?.length ?? 0;

@@ -65,6 +65,19 @@ export interface DmmOptions {
    * cluster that merely shares its common words). Above 1: never.
    */
   mergeShare: number;
+  /**
+   * After the batch passes, clusters that share a key term are merged (keyterms.ts): a term held by
+   * at least this share of each one's documents, among its `keyTermTop` most distinctive terms,
+   * with at least `keyTermConcentration` of the term's occurrences in the clusters that carry it.
+   * Above 1: never.
+   */
+  keyTermShare: number;
+  /** Share of a key term's (decayed) occurrences that the clusters carrying it must hold to be merged. */
+  keyTermConcentration: number;
+  /** How many of a cluster's most distinctive terms may be its key terms. */
+  keyTermTop: number;
+  /** Documents a cluster must hold for its key terms to count. */
+  keyTermMinMembers: number;
   /** Gibbs passes over the reservoir when it is re-clustered. */
   reclusterPasses: number;
   /**
@@ -93,6 +106,10 @@ export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   driftThreshold: 5,
   reclusterPasses: 3,
   mergeShare: 0.7,
+  keyTermShare: 0.5,
+  keyTermConcentration: 0.5,
+  keyTermTop: 2,
+  keyTermMinMembers: 5,
   trackReassignments: false,
 });
 
@@ -134,6 +151,13 @@ export function dmmOptions(partial: Partial<DmmOptions> = {}): DmmOptions {
     );
   whole('reclusterPasses', 0);
   positive('mergeShare');
+  positive('keyTermShare');
+  if (!(o.keyTermConcentration >= 0 && o.keyTermConcentration <= 1))
+    throw new RangeError(
+      `dmm option keyTermConcentration must be a number in 0..1, got ${String(o.keyTermConcentration)}`,
+    );
+  whole('keyTermTop', 1);
+  whole('keyTermMinMembers', 1);
   if (o.batchSize > o.reservoirSize)
     throw new RangeError(`dmm option batchSize must not exceed reservoirSize, got ${o.batchSize}`);
   return { ...o };

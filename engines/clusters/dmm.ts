@@ -18,6 +18,7 @@ import { Random } from '../stats/index.js';
 import { ClusterCounts, type CountsState, type DocTerms } from './counts.js';
 import { DEFAULT_DMM_OPTIONS, dmmOptions, type DmmOptions } from './dmm-options.js';
 import { DriftDetector, type DriftState } from './drift.js';
+import { keyTermMerges } from './keyterms.js';
 import { distinctiveTerms } from './labels.js';
 import { PENDING_ID, reclusterReservoir } from './recluster.js';
 import { Reservoir, type Retained, type RetainedState } from './reservoir.js';
@@ -351,7 +352,8 @@ export class StreamingDmm implements ReassigningClusterer {
     for (let p = 0; p < batchPasses; p++)
       for (let i = from; i < this.reservoir.size; i++) this.reassign(this.reservoir.at(i), at, sample);
     const merged = this.mergeClusters(from, at);
-    this.report(merged ? 0 : from);
+    const byTerm = this.mergeByKeyTerms(at);
+    this.report(merged || byTerm ? 0 : from);
   }
 
   /**
@@ -438,6 +440,29 @@ export class StreamingDmm implements ReassigningClusterer {
       merged = true;
     }
     return merged;
+  }
+
+  /** Merges the clusters that share a key term (keyterms.ts); true when any merged. */
+  private mergeByKeyTerms(at: number): boolean {
+    const o = this.options;
+    const merges = keyTermMerges(this.counts, this.vocabulary, this.globalTokens, {
+      share: o.keyTermShare,
+      concentration: o.keyTermConcentration,
+      top: o.keyTermTop,
+      minMembers: o.keyTermMinMembers,
+    });
+    if (merges.length === 0) return false;
+    const into = new Map(merges);
+    for (const [from, to] of merges) {
+      const id = this.counts.ids[from]!;
+      this.counts.mergeInto(from, to);
+      this.emit({ type: 'forgotten', id, at });
+    }
+    this.reservoir.forEach((d) => {
+      const to = into.get(d.slot);
+      if (to !== undefined) d.slot = to;
+    });
+    return true;
   }
 
   /** Whether at least `share` of `docs` (the retained documents of `b`), taken out of it, would rather join `a` than any other. */
