@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { EmailChannel, type DeliveryEvent } from '../../api/alerts/index.js';
+import type { AlertRecord } from '../../stream/index.js';
 import {
   alertRecord,
   closedPort,
@@ -8,7 +9,11 @@ import {
   testNotifier,
 } from '../helpers/alert-delivery.js';
 
-async function setup(t: Test, url: string) {
+/**
+ * A notifier with the e-mail channel and one subscription (two recipients) on the SMTP server at
+ * `url`, once it has handled `alert` to the end of its deliveries; with the delivery events it reported.
+ */
+async function deliver(t: Test, url: string, alert: AlertRecord = alertRecord()) {
   const email = new EmailChannel({ url, from: 'Pulsewatch <alerts@pulsewatch.test>', timeoutMs: 2000 });
   t.teardown(() => email.close());
   const h = testNotifier(t, { channels: { email } });
@@ -16,14 +21,14 @@ async function setup(t: Test, url: string) {
   await h.store.createSubscription(sub);
   const seen: DeliveryEvent[] = [];
   h.events.on('delivery', (e) => seen.push(e));
+  await h.notifier.handle(alert);
+  await h.notifier.idle();
   return { ...h, sub, seen, outcomes: () => seen.map((e) => `${e.outcome}@${e.attempt}`) };
 }
 
 t.test('an alert e-mail reaches the SMTP server, with its subject, body and ids', async (t) => {
   const smtp = await smtpServer(t);
-  const h = await setup(t, smtp.url);
-  await h.notifier.handle(alertRecord({ severity: 'high' }));
-  await h.notifier.idle();
+  const h = await deliver(t, smtp.url, alertRecord({ severity: 'high' }));
   t.same(h.outcomes(), ['delivered@1']);
   t.equal(smtp.messages.length, 1);
   const m = smtp.messages[0]!;
@@ -44,9 +49,7 @@ t.test('a server that refuses for now (451) is retried, then dead-lettered', asy
       done(Object.assign(new Error('Try again later'), { responseCode: 451 }));
     },
   });
-  const h = await setup(t, smtp.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(t, smtp.url);
   t.same(h.outcomes(), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
   t.equal(smtp.messages.length, 0);
   t.equal(h.deadLetters.sent.length, 1);
@@ -66,16 +69,12 @@ t.test('a permanent refusal (550) is not retried', async (t) => {
       done(Object.assign(new Error('No such mailbox'), { responseCode: 550 }));
     },
   });
-  const h = await setup(t, smtp.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(t, smtp.url);
   t.same(h.outcomes(), ['failed@1', 'dead_lettered@1']);
 });
 
 t.test('an SMTP server that refuses connections is retried, then dead-lettered', async (t) => {
-  const h = await setup(t, `smtp://127.0.0.1:${await closedPort()}`);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(t, `smtp://127.0.0.1:${await closedPort()}`);
   t.same(h.outcomes(), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
   t.match(h.seen[0]!.error, /ECONNREFUSED/);
 });

@@ -1,5 +1,6 @@
 import t from 'tap';
 import { verifySignature, WebhookChannel, type DeliveryEvent } from '../../api/alerts/index.js';
+import type { AlertRecord } from '../../stream/index.js';
 import {
   alertRecord,
   closedPort,
@@ -10,10 +11,13 @@ import {
 
 const secret = 'whsec-0123456789abcdef';
 
-/** A notifier with the webhook channel, one subscription to `url`, and the delivery events it reports. */
-async function setup(
+/**
+ * A notifier with the webhook channel and one subscription to `url`, once it has handled one alert
+ * (`alert`, default alertRecord()) to the end of its deliveries; with the delivery events it reported.
+ */
+async function deliver(
   url: string,
-  o: { format?: 'json' | 'slack'; maxAttempts?: number; retryMaxMs?: number } = {},
+  o: { format?: 'json' | 'slack'; maxAttempts?: number; retryMaxMs?: number; alert?: AlertRecord } = {},
 ) {
   const h = testNotifier(t, {
     channels: { webhook: new WebhookChannel({ timeoutMs: 300 }) },
@@ -26,6 +30,8 @@ async function setup(
   await h.store.createSubscription(sub);
   const seen: DeliveryEvent[] = [];
   h.events.on('delivery', (e) => seen.push(e));
+  await h.notifier.handle(o.alert ?? alertRecord());
+  await h.notifier.idle();
   return { ...h, sub, seen };
 }
 
@@ -33,9 +39,7 @@ const outcomes = (seen: DeliveryEvent[]) => seen.map((e) => `${e.outcome}@${e.at
 
 t.test('a JSON webhook: signed body, documented headers, verifiable by the receiver', async (t) => {
   const r = await receiver(t, (_req, res) => res.writeHead(204).end());
-  const h = await setup(r.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url);
   t.equal(r.requests.length, 1);
   const req = r.requests[0]!;
   t.equal(req.method, 'POST');
@@ -59,9 +63,7 @@ t.test('a JSON webhook: signed body, documented headers, verifiable by the recei
 
 t.test('500 then 200: retried, delivered once, the same delivery id on both attempts', async (t) => {
   const r = await receiver(t, (_req, res, i) => res.writeHead(i === 0 ? 500 : 200).end());
-  const h = await setup(r.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url);
   t.equal(r.requests.length, 2);
   t.same(
     r.requests.map((q) => q.headers['x-pulsewatch-attempt']),
@@ -84,9 +86,7 @@ t.test('500 then 200: retried, delivered once, the same delivery id on both atte
 
 t.test('always 500: dead-lettered after the last attempt, with the reason and no secret', async (t) => {
   const r = await receiver(t, (_req, res) => res.writeHead(503).end('busy'));
-  const h = await setup(r.url.replace('/hook', '/services/T0/B0/secret-path'), { maxAttempts: 3 });
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url.replace('/hook', '/services/T0/B0/secret-path'), { maxAttempts: 3 });
   t.equal(r.requests.length, 3);
   t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'failed@3', 'dead_lettered@3']);
   t.equal(h.deadLetters.sent.length, 1);
@@ -112,9 +112,7 @@ t.test('always 500: dead-lettered after the last attempt, with the reason and no
 
 t.test('a webhook that hangs times out, is retried, then dead-lettered', async (t) => {
   const r = await receiver(t, () => undefined);
-  const h = await setup(r.url, { maxAttempts: 2 });
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url, { maxAttempts: 2 });
   t.equal(r.requests.length, 2);
   t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'dead_lettered@2']);
   t.match(h.seen[0]!.error, /no response within 300 ms/);
@@ -123,9 +121,7 @@ t.test('a webhook that hangs times out, is retried, then dead-lettered', async (
 t.test('a redirect is not followed: a failure, not retried', async (t) => {
   const elsewhere = await receiver(t, (_req, res) => res.writeHead(200).end());
   const r = await receiver(t, (_req, res) => res.writeHead(302, { location: elsewhere.url }).end());
-  const h = await setup(r.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url);
   t.equal(r.requests.length, 1);
   t.equal(elsewhere.requests.length, 0, 'the redirect target is never called');
   t.same(outcomes(h.seen), ['failed@1', 'dead_lettered@1']);
@@ -134,17 +130,13 @@ t.test('a redirect is not followed: a failure, not retried', async (t) => {
 
 t.test('another 4xx is not retried', async (t) => {
   const r = await receiver(t, (_req, res) => res.writeHead(410).end());
-  const h = await setup(r.url);
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url);
   t.equal(r.requests.length, 1);
   t.same(outcomes(h.seen), ['failed@1', 'dead_lettered@1']);
 });
 
 t.test('a connection refused is retried, then dead-lettered', async (t) => {
-  const h = await setup(`http://127.0.0.1:${await closedPort()}/hook`, { maxAttempts: 2 });
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(`http://127.0.0.1:${await closedPort()}/hook`, { maxAttempts: 2 });
   t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'dead_lettered@2']);
   t.match(h.seen[0]!.error, /request failed: ECONNREFUSED/);
 });
@@ -157,9 +149,7 @@ t.test("429 waits for the receiver's Retry-After (capped by the longest wait), t
         ? res.writeHead(429, { 'retry-after': '3600' }).end()
         : res.writeHead(200).end(),
   );
-  const h = await setup(r.url, { retryMaxMs: 80 });
-  await h.notifier.handle(alertRecord());
-  await h.notifier.idle();
+  const h = await deliver(r.url, { retryMaxMs: 80 });
   t.equal(r.requests.length, 3);
   t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'retried@2', 'delivered@3']);
   const waits = h.seen.filter((e) => e.outcome === 'retried').map((e) => e.delayMs);
@@ -168,9 +158,7 @@ t.test("429 waits for the receiver's Retry-After (capped by the longest wait), t
 
 t.test('format slack: a Slack-compatible { text, blocks } body, signed the same way', async (t) => {
   const r = await receiver(t, (_req, res) => res.writeHead(200).end('ok'));
-  const h = await setup(r.url, { format: 'slack' });
-  await h.notifier.handle(alertRecord({ severity: 'high' }));
-  await h.notifier.idle();
+  await deliver(r.url, { format: 'slack', alert: alertRecord({ severity: 'high' }) });
   const req = r.requests[0]!;
   t.ok(
     verifySignature(

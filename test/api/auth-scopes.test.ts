@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
 import WebSocket from 'ws';
 import { addKey, buildApi, Metrics, SCOPES, type RouteAccess, type Scope } from '../../api/index.js';
-import { ndjson, post, startTestApp } from '../helpers/app.js';
+import { ndjson, ndjsonRequest, post, startTestApp } from '../helpers/app.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'pw-auth-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -19,12 +19,16 @@ t.teardown(() => running.stop());
 const { app } = running;
 
 const feedback = () => ({ campaign: 'spring-sale', arm: 'a', kind: 'click', ts: Date.now() });
-const ndjsonPost = (url: string, body: string): InjectOptions => ({
-  method: 'POST',
-  url,
-  headers: { 'content-type': 'application/x-ndjson' },
-  body,
-});
+/** A route reached by a plain GET of `url`, answering `ok` with its scope. */
+const get = (scope: RouteAccess, url: string, ok = 200) => ({ scope, request: () => ({ url }), ok });
+/** A route reached by `method` on `url`, with a JSON `payload` if given, answering `ok` with its scope. */
+const call = (
+  scope: RouteAccess,
+  method: 'POST' | 'PUT' | 'DELETE',
+  url: string,
+  ok: number,
+  payload?: Record<string, unknown>,
+) => ({ scope, request: (): InjectOptions => ({ method, url, ...(payload && { payload }) }), ok });
 
 /**
  * Every route of the API, with the scope it needs and a request that succeeds with it. A route
@@ -32,88 +36,32 @@ const ndjsonPost = (url: string, body: string): InjectOptions => ({
  */
 let campaigns = 0;
 const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions; ok: number }> = {
-  'GET /': { scope: 'public', request: () => ({ url: '/' }), ok: 200 },
-  'GET /app.js': { scope: 'public', request: () => ({ url: '/app.js' }), ok: 200 },
-  'GET /style.css': { scope: 'public', request: () => ({ url: '/style.css' }), ok: 200 },
-  'GET /vendor/uplot.js': { scope: 'public', request: () => ({ url: '/vendor/uplot.js' }), ok: 200 },
-  'GET /vendor/uplot.css': { scope: 'public', request: () => ({ url: '/vendor/uplot.css' }), ok: 200 },
-  'GET /healthz': { scope: 'public', request: () => ({ url: '/healthz' }), ok: 200 },
-  'GET /readyz': { scope: 'public', request: () => ({ url: '/readyz' }), ok: 200 },
-  'GET /metrics': { scope: 'admin', request: () => ({ url: '/metrics' }), ok: 200 },
-  'GET /v1/brands': { scope: 'read', request: () => ({ url: '/v1/brands' }), ok: 200 },
-  'GET /v1/brands/:brand/metrics': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/metrics?window=1m' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/activity': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/activity' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/topics': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/topics' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/trends': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/trends' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/share-of-voice': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/share-of-voice' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/influencers': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/influencers' }),
-    ok: 200,
-  },
-  'GET /v1/brands/:brand/best-times': {
-    scope: 'read',
-    request: () => ({ url: '/v1/brands/northwind-coffee/best-times' }),
-    ok: 200,
-  },
-  'GET /v1/segments': { scope: 'read', request: () => ({ url: '/v1/segments' }), ok: 200 },
-  'GET /v1/alerts': { scope: 'read', request: () => ({ url: '/v1/alerts' }), ok: 200 },
-  'POST /v1/alerts/subscriptions': {
-    scope: 'admin',
-    request: () => ({
-      method: 'POST',
-      url: '/v1/alerts/subscriptions',
-      payload: {
-        target: { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-enough-length' },
-      },
-    }),
-    ok: 201,
-  },
-  'GET /v1/alerts/subscriptions': {
-    scope: 'admin',
-    request: () => ({ url: '/v1/alerts/subscriptions' }),
-    ok: 200,
-  },
-  'GET /v1/alerts/subscriptions/:id': {
-    scope: 'admin',
-    request: () => ({ url: '/v1/alerts/subscriptions/nope' }),
-    ok: 404,
-  },
-  'DELETE /v1/alerts/subscriptions/:id': {
-    scope: 'admin',
-    request: () => ({ method: 'DELETE', url: '/v1/alerts/subscriptions/nope' }),
-    ok: 404,
-  },
-  'POST /v1/alerts/:id/ack': {
-    scope: 'admin',
-    request: () => ({ method: 'POST', url: '/v1/alerts/nope/ack', payload: {} }),
-    ok: 404,
-  },
-  'POST /v1/alerts/:id/resolve': {
-    scope: 'admin',
-    request: () => ({ method: 'POST', url: '/v1/alerts/nope/resolve', payload: {} }),
-    ok: 404,
-  },
+  'GET /': get('public', '/'),
+  'GET /app.js': get('public', '/app.js'),
+  'GET /style.css': get('public', '/style.css'),
+  'GET /vendor/uplot.js': get('public', '/vendor/uplot.js'),
+  'GET /vendor/uplot.css': get('public', '/vendor/uplot.css'),
+  'GET /healthz': get('public', '/healthz'),
+  'GET /readyz': get('public', '/readyz'),
+  'GET /metrics': get('admin', '/metrics'),
+  'GET /v1/brands': get('read', '/v1/brands'),
+  'GET /v1/brands/:brand/metrics': get('read', '/v1/brands/northwind-coffee/metrics?window=1m'),
+  'GET /v1/brands/:brand/activity': get('read', '/v1/brands/northwind-coffee/activity'),
+  'GET /v1/brands/:brand/topics': get('read', '/v1/brands/northwind-coffee/topics'),
+  'GET /v1/brands/:brand/trends': get('read', '/v1/brands/northwind-coffee/trends'),
+  'GET /v1/brands/:brand/share-of-voice': get('read', '/v1/brands/northwind-coffee/share-of-voice'),
+  'GET /v1/brands/:brand/influencers': get('read', '/v1/brands/northwind-coffee/influencers'),
+  'GET /v1/brands/:brand/best-times': get('read', '/v1/brands/northwind-coffee/best-times'),
+  'GET /v1/segments': get('read', '/v1/segments'),
+  'GET /v1/alerts': get('read', '/v1/alerts'),
+  'POST /v1/alerts/subscriptions': call('admin', 'POST', '/v1/alerts/subscriptions', 201, {
+    target: { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-enough-length' },
+  }),
+  'GET /v1/alerts/subscriptions': get('admin', '/v1/alerts/subscriptions'),
+  'GET /v1/alerts/subscriptions/:id': get('admin', '/v1/alerts/subscriptions/nope', 404),
+  'DELETE /v1/alerts/subscriptions/:id': call('admin', 'DELETE', '/v1/alerts/subscriptions/nope', 404),
+  'POST /v1/alerts/:id/ack': call('admin', 'POST', '/v1/alerts/nope/ack', 404, {}),
+  'POST /v1/alerts/:id/resolve': call('admin', 'POST', '/v1/alerts/nope/resolve', 404, {}),
   'POST /v1/campaigns': {
     scope: 'decide',
     request: () => ({
@@ -123,37 +71,28 @@ const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions;
     }),
     ok: 201,
   },
-  'PUT /v1/campaigns/:id': {
-    scope: 'decide',
-    request: () => ({ method: 'PUT', url: '/v1/campaigns/nope', payload: { arms: ['a'] } }),
-    ok: 404,
+  'PUT /v1/campaigns/:id': call('decide', 'PUT', '/v1/campaigns/nope', 404, { arms: ['a'] }),
+  'GET /v1/campaigns': get('read', '/v1/campaigns'),
+  'GET /v1/campaigns/:id': get('read', '/v1/campaigns/nope', 404),
+  'GET /v1/campaigns/:id/roi': get('read', '/v1/campaigns/nope/roi', 404),
+  'POST /v1/campaigns/:id/decide': call('decide', 'POST', '/v1/campaigns/nope/decide', 404, {}),
+  'POST /v1/campaigns/:id/reward': call('decide', 'POST', '/v1/campaigns/nope/reward', 404, {
+    decision_id: 'd',
+    value: 1,
+  }),
+  'GET /v1/live': get('read', '/v1/live'),
+  'POST /v1/events': {
+    scope: 'ingest',
+    request: () => ndjsonRequest('/v1/events', ndjson([post()])),
+    ok: 202,
   },
-  'GET /v1/campaigns': { scope: 'read', request: () => ({ url: '/v1/campaigns' }), ok: 200 },
-  'GET /v1/campaigns/:id': { scope: 'read', request: () => ({ url: '/v1/campaigns/nope' }), ok: 404 },
-  'GET /v1/campaigns/:id/roi': { scope: 'read', request: () => ({ url: '/v1/campaigns/nope/roi' }), ok: 404 },
-  'POST /v1/campaigns/:id/decide': {
-    scope: 'decide',
-    request: () => ({ method: 'POST', url: '/v1/campaigns/nope/decide', payload: {} }),
-    ok: 404,
-  },
-  'POST /v1/campaigns/:id/reward': {
-    scope: 'decide',
-    request: () => ({
-      method: 'POST',
-      url: '/v1/campaigns/nope/reward',
-      payload: { decision_id: 'd', value: 1 },
-    }),
-    ok: 404,
-  },
-  'GET /v1/live': { scope: 'read', request: () => ({ url: '/v1/live' }), ok: 200 },
-  'POST /v1/events': { scope: 'ingest', request: () => ndjsonPost('/v1/events', ndjson([post()])), ok: 202 },
   'POST /v1/feedback': {
     scope: 'ingest',
-    request: () => ndjsonPost('/v1/feedback', ndjson([feedback()])),
+    request: () => ndjsonRequest('/v1/feedback', ndjson([feedback()])),
     ok: 202,
   },
   // the WebSocket: see the tests over a real connection below
-  'GET /v1/stream': { scope: 'read', request: () => ({ url: '/v1/stream' }), ok: 404 },
+  'GET /v1/stream': get('read', '/v1/stream', 404),
 };
 
 const bearer = (scope: Scope) => ({ authorization: `Bearer ${KEYS[scope]}` });

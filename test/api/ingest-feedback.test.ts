@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { metricValue, ndjson, startTestApp } from '../helpers/app.js';
+import { metricValue, ndjson, ndjsonRequest, startTestApp } from '../helpers/app.js';
 
 const running = await startTestApp();
 t.teardown(() => running.stop());
@@ -17,12 +17,7 @@ const feedback = (over: Record<string, unknown> = {}) => ({
 });
 
 const send = (body: string | Buffer, headers: Record<string, string> = {}) =>
-  app.inject({
-    method: 'POST',
-    url: '/v1/feedback',
-    headers: { 'content-type': 'application/x-ndjson', ...headers },
-    body,
-  });
+  app.inject(ndjsonRequest('/v1/feedback', body, headers));
 
 t.test('POST /v1/feedback accepts each kind of FeedbackEvent', async (t) => {
   const before = await metricValue(running, 'pulsewatch_events_in_total', { kind: 'feedback' });
@@ -99,12 +94,7 @@ t.test('POST /v1/feedback takes gzip and has the same content checks as /v1/even
   t.equal(empty.statusCode, 202);
   t.same(empty.json(), { accepted: 0, duplicates: 0, rejected: 0, errors: [] });
   for (const url of ['/v1/events', '/v1/feedback']) {
-    const big = await app.inject({
-      method: 'POST',
-      url,
-      headers: { 'content-type': 'application/x-ndjson' },
-      body: Buffer.alloc(11 * 1024 * 1024, 0x20),
-    });
+    const big = await app.inject(ndjsonRequest(url, Buffer.alloc(11 * 1024 * 1024, 0x20)));
     t.equal(big.statusCode, 413, `${url}: over the default 10 MiB`);
     t.equal(big.json().error.code, 'BODY_TOO_LARGE');
   }

@@ -1,9 +1,11 @@
 import t from 'tap';
-import { eventually, metricValue, ndjson, post, startTestApp } from '../helpers/app.js';
+import { eventually, metricValue, ndjson, ndjsonRequest, post, startTestApp } from '../helpers/app.js';
 
 const running = await startTestApp();
 t.teardown(() => running.stop());
 const { app } = running;
+const postEvents = (body: string | Buffer, headers: Record<string, string> = {}) =>
+  app.inject(ndjsonRequest('/v1/events', body, headers));
 
 t.test('GET /v1/brands lists the configured brands with ids', async (t) => {
   const res = await app.inject({ url: '/v1/brands' });
@@ -31,12 +33,7 @@ t.test('POST /v1/events accepts valid lines, rejects bad ones one by one, and ke
     Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a]), // {"\xff\xfe"} invalid UTF-8
   ]);
   const before = await metricValue(running, 'pulsewatch_events_rejected_total');
-  const res = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body,
-  });
+  const res = await postEvents(body);
   t.equal(res.statusCode, 202);
   const r = res.json();
   t.equal(r.accepted, 2, 'the valid lines of a mixed batch are kept');
@@ -69,28 +66,13 @@ t.test('POST /v1/events accepts valid lines, rejects bad ones one by one, and ke
 });
 
 t.test('POST /v1/events: limits and content types', async (t) => {
-  const tooBig = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: Buffer.alloc(11 * 1024 * 1024, 0x20),
-  });
+  const tooBig = await postEvents(Buffer.alloc(11 * 1024 * 1024, 0x20));
   t.equal(tooBig.statusCode, 413);
   t.equal(tooBig.json().error.code, 'BODY_TOO_LARGE');
-  const form = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/xml' },
-    body: '<a/>',
-  });
+  const form = await postEvents('<a/>', { 'content-type': 'application/xml' });
   t.equal(form.statusCode, 415);
   t.equal(form.json().error.code, 'UNSUPPORTED_MEDIA_TYPE');
-  const empty = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: '',
-  });
+  const empty = await postEvents('');
   t.equal(empty.statusCode, 202);
   t.same(empty.json(), { accepted: 0, duplicates: 0, rejected: 0, errors: [] });
 });
@@ -98,23 +80,13 @@ t.test('POST /v1/events: limits and content types', async (t) => {
 t.test('POST /v1/events: a repeated id is stored once, in one request or across requests', async (t) => {
   const p = post({ text: 'Cafe Aurora is ok' });
   const before = await metricValue(running, 'pulsewatch_events_duplicate_total');
-  const first = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: ndjson([p, p]),
-  });
+  const first = await postEvents(ndjson([p, p]));
   t.match(
     first.json(),
     { accepted: 2, duplicates: 1 },
     'a repeat inside one request is counted in the reply',
   );
-  const again = await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: ndjson([p]),
-  });
+  const again = await postEvents(ndjson([p]));
   t.match(again.json(), { accepted: 1, duplicates: 0 }, 'a repeat across requests is dropped by stage 2');
   const dropped = await eventually(async () => {
     const n = (await metricValue(running, 'pulsewatch_events_duplicate_total')) - before;
@@ -137,12 +109,7 @@ t.test('GET /v1/brands/:brand/metrics returns the aggregates of posted events', 
       engagement: { likes: 4, shares: 2, replies: 1 },
     }),
   ];
-  await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: ndjson(lines),
-  });
+  await postEvents(ndjson(lines));
   const w = await eventually(async () => {
     const res = await app.inject({
       url: `/v1/brands/harbor-brew/metrics?window=1m&from=${from}&to=${from + 60_000}`,
@@ -236,11 +203,8 @@ t.test(
     // A Wednesday 14:30 UTC a few weeks back; hour of week = 2 * 24 + 14.
     const wed = Date.UTC(2026, 10, 11, 14, 30);
     const before = (await app.inject({ url: '/v1/brands/bluebird-roasters/activity' })).json().hours[62];
-    await app.inject({
-      method: 'POST',
-      url: '/v1/events',
-      headers: { 'content-type': 'application/x-ndjson' },
-      body: ndjson([
+    await postEvents(
+      ndjson([
         post({
           ts: wed,
           text: 'Bluebird Roasters is awful, terrible service',
@@ -252,7 +216,7 @@ t.test(
           engagement: { likes: 4, shares: 0, replies: 1 },
         }),
       ]),
-    });
+    );
     const hour = await eventually(async () => {
       const h = (await app.inject({ url: '/v1/brands/bluebird-roasters/activity' })).json().hours[62];
       return h.posts === before.posts + 2 ? h : undefined;
@@ -279,19 +243,9 @@ t.test('late events are counted and dead-lettered', async (t) => {
   // Runs last: it moves one partition's watermark an hour ahead of now.
   const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
   const author = { id: 'late-author' }; // one author: one partition, one watermark
-  await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: ndjson([post({ ts: base + 10 * 60_000, text: 'Bluebird Roasters rocks', author })]),
-  });
+  await postEvents(ndjson([post({ ts: base + 10 * 60_000, text: 'Bluebird Roasters rocks', author })]));
   const before = await metricValue(running, 'pulsewatch_events_late_total', { window: '1m' });
-  await app.inject({
-    method: 'POST',
-    url: '/v1/events',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: ndjson([post({ ts: base, text: 'Bluebird Roasters late post', author })]),
-  });
+  await postEvents(ndjson([post({ ts: base, text: 'Bluebird Roasters late post', author })]));
   await eventually(async () =>
     (await metricValue(running, 'pulsewatch_events_late_total', { window: '1m' })) > before
       ? true

@@ -1,5 +1,6 @@
 import { loadConfig } from '../../app/config.js';
 import { startApp, type Running } from '../../app/compose.js';
+import type { InjectOptions } from 'fastify';
 
 /**
  * Starts the embedded app on a free port with synthetic traffic off and the rules sentiment tier
@@ -28,6 +29,15 @@ export function post(over: Record<string, unknown> = {}): Record<string, unknown
     engagement: { likes: 1, shares: 0, replies: 0 },
     ...over,
   };
+}
+
+/** A POST of an NDJSON body to an ingest route; `headers` add to the content type or replace it. */
+export function ndjsonRequest(
+  url: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): InjectOptions {
+  return { method: 'POST', url, headers: { 'content-type': 'application/x-ndjson', ...headers }, body };
 }
 
 export function ndjson(lines: unknown[]): string {
