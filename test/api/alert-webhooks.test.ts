@@ -6,6 +6,7 @@ import {
   closedPort,
   receiver,
   subscriptionOf,
+  type ReceivedRequest,
   testNotifier,
 } from '../helpers/alert-delivery.js';
 
@@ -36,6 +37,14 @@ async function deliver(
 }
 
 const outcomes = (seen: DeliveryEvent[]) => seen.map((e) => `${e.outcome}@${e.attempt}`);
+/** Whether a request's signature headers verify its body with the subscription's secret. */
+const signed = (q: ReceivedRequest) =>
+  verifySignature(
+    secret,
+    String(q.headers['x-pulsewatch-timestamp']),
+    q.body,
+    String(q.headers['x-pulsewatch-signature']),
+  );
 
 t.test('a JSON webhook: signed body, documented headers, verifiable by the receiver', async (t) => {
   const r = await receiver(t, (_req, res) => res.writeHead(204).end());
@@ -70,16 +79,7 @@ t.test('500 then 200: retried, delivered once, the same delivery id on both atte
     ['1', '2'],
   );
   t.equal(r.requests[0]!.headers['x-pulsewatch-delivery'], r.requests[1]!.headers['x-pulsewatch-delivery']);
-  for (const q of r.requests)
-    t.ok(
-      verifySignature(
-        secret,
-        String(q.headers['x-pulsewatch-timestamp']),
-        q.body,
-        String(q.headers['x-pulsewatch-signature']),
-      ),
-      'each attempt is signed',
-    );
+  for (const q of r.requests) t.ok(signed(q), 'each attempt is signed');
   t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'delivered@2']);
   t.same(h.deadLetters.sent, []);
 });
@@ -160,14 +160,7 @@ t.test('format slack: a Slack-compatible { text, blocks } body, signed the same 
   const r = await receiver(t, (_req, res) => res.writeHead(200).end('ok'));
   await deliver(r.url, { format: 'slack', alert: alertRecord({ severity: 'high' }) });
   const req = r.requests[0]!;
-  t.ok(
-    verifySignature(
-      secret,
-      String(req.headers['x-pulsewatch-timestamp']),
-      req.body,
-      String(req.headers['x-pulsewatch-signature']),
-    ),
-  );
+  t.ok(signed(req));
   const body = JSON.parse(req.body);
   t.same(Object.keys(body).sort(), ['blocks', 'text']);
   t.match(body.text, /^:rotating_light: HIGH Negative share spike: Northwind Coffee$/);
