@@ -3,8 +3,9 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
-import type { AnalyticsHub, AnalyticsPush } from '../analytics-hub.js';
-import { CampaignHub, type CampaignPush } from '../campaign-hub.js';
+import type { AnalyticsHub } from '../analytics-hub.js';
+import { CampaignHub } from '../campaign-hub.js';
+import type { PollingHub } from '../polling-hub.js';
 import type { LiveHub } from '../live-hub.js';
 import type { Metrics } from './metrics.js';
 
@@ -71,56 +72,41 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       for (const channel of channels) if (AlertHub.matches(channel, alert)) send('alert', { channel, alert });
     });
 
-    // Campaign statistics come conflated from the hub (one read per interval per channel).
-    const campaignWatches = new Map<string, () => void>();
-    const pushCampaign = (channel: string, push: CampaignPush) => {
-      if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
-      if (socket.bufferedAmount > o.maxBufferedBytes) {
-        o.metrics.wsSkipped.inc();
-        return;
-      }
-      send('campaign', { channel, ...push });
-    };
-    const watchCampaign = (channel: string) => {
-      const hub = o.campaigns!;
-      if (campaignWatches.has(channel)) return;
-      campaignWatches.set(channel, hub.watch(channel, pushCampaign));
-      hub.snapshot(channel).then(
-        (push) => pushCampaign(channel, push),
-        () => fail('INTERNAL', `could not read ${channel}; updates follow`),
-      );
-    };
-    const unwatchCampaign = (channel: string) => {
-      campaignWatches.get(channel)?.();
-      campaignWatches.delete(channel);
-    };
-
-    // Analytics come from the hub like campaign statistics: one store read per interval per channel.
-    const analyticsWatches = new Map<string, () => void>();
-    const pushAnalytics = (channel: string, push: AnalyticsPush) => {
-      if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
-      if (socket.bufferedAmount > o.maxBufferedBytes) {
-        o.metrics.wsSkipped.inc();
-        return;
-      }
-      send('analytics', { channel, ...push });
-    };
-    const watchAnalytics = (channel: string) => {
-      const hub = o.analytics!;
-      if (analyticsWatches.has(channel)) return;
-      analyticsWatches.set(channel, hub.watch(channel, pushAnalytics));
-      hub.snapshot(channel).then(
-        (push) => {
-          hub.sent(channel, push);
-          pushAnalytics(channel, push);
+    // Campaign statistics and analytics come conflated from their hubs: one store read per interval
+    // per channel, whatever the number of clients.
+    const polled = <P extends object>(hub: PollingHub<P> | undefined, type: string) => {
+      const watches = new Map<string, () => void>();
+      const push = (channel: string, value: P) => {
+        if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
+        if (socket.bufferedAmount > o.maxBufferedBytes) {
+          o.metrics.wsSkipped.inc();
+          return;
+        }
+        send(type, { channel, ...value });
+      };
+      return {
+        watch(channel: string) {
+          if (!hub || watches.has(channel)) return;
+          watches.set(channel, hub.watch(channel, push));
+          hub.snapshot(channel).then(
+            (value) => {
+              hub.sent(channel, value);
+              push(channel, value);
+            },
+            () => fail('INTERNAL', `could not read ${channel}; updates follow`),
+          );
         },
-        () => fail('INTERNAL', `could not read ${channel}; updates follow`),
-      );
+        unwatch(channel: string) {
+          watches.get(channel)?.();
+          watches.delete(channel);
+        },
+        close() {
+          for (const c of [...watches.keys()]) this.unwatch(c);
+        },
+      };
     };
-    const unwatchAnalytics = (channel: string) => {
-      analyticsWatches.get(channel)?.();
-      analyticsWatches.delete(channel);
-    };
+    const campaigns = polled(o.campaigns, 'campaign');
+    const analytics = polled(o.analytics, 'analytics');
 
     const timer = setInterval(() => {
       if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
@@ -153,8 +139,8 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         for (const c of msg.channels) {
           channels.delete(c);
           pending.delete(c);
-          unwatchCampaign(c);
-          unwatchAnalytics(c);
+          campaigns.unwatch(c);
+          analytics.unwatch(c);
         }
         return send('unsubscribed', { channels: msg.channels });
       }
@@ -176,8 +162,8 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       if (added.length > 0) {
         send('subscribed', { channels: added });
         for (const c of added)
-          if (o.campaigns && CampaignHub.isChannel(c)) watchCampaign(c);
-          else if (o.analytics?.isChannel(c)) watchAnalytics(c);
+          if (o.campaigns && CampaignHub.isChannel(c)) campaigns.watch(c);
+          else if (o.analytics?.isChannel(c)) analytics.watch(c);
           else if (o.alerts && AlertHub.isChannel(c))
             send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
           else send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
@@ -188,8 +174,8 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       clearInterval(timer);
       off();
       offAlerts?.();
-      for (const c of [...campaignWatches.keys()]) unwatchCampaign(c);
-      for (const c of [...analyticsWatches.keys()]) unwatchAnalytics(c);
+      campaigns.close();
+      analytics.close();
       o.metrics.wsClients.dec();
     });
   });
