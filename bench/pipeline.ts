@@ -6,12 +6,15 @@
  *
  *   npm run bench:pipeline -- [--seconds 60] [--rate 0] [--topology fused|staged] [--connections 8] [--batch 1000]
  *                             [--aggregate-workers 1] [--stage2-after-ingest] [--events-per-message 1000]
- *                             [--operators windows,activity]
+ *                             [--operators windows,activity] [--profile-dir <dir>]
  *
  * `--rate 0` (the default) offers as much as ingest takes, which measures throughput; latency is
  * then mostly queueing. `--rate N` offers N events/s, for latency at a load the pipeline sustains.
  *
  * `--aggregate-workers N` runs N stage-2 processes, which share the partitions through leases.
+ *
+ * `--profile-dir <dir>` (or PW_BENCH_PROFILE=<dir>) writes a CPU profile of every role there and
+ * prints the top self-time entries (functions and files) of each stage-2 process at the end.
  *
  * `fused`: stage 2 enriches in its own process (`--aggregate-input events`); `staged`: an enrich
  * process publishes to social.enriched and stage 2 reads that. A benchmark, not a test: it never fails on timing.
@@ -24,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnPulsewatch } from '../app/process.js';
+import { formatSelfTimes, selfTimes } from './cpu-profile.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
 import { SyntheticGenerator } from '../ingest/synthetic/index.js';
 import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
@@ -47,6 +51,8 @@ const STAGE2_AFTER = args.includes('--stage2-after-ingest');
 const OPERATORS = args.includes('--operators') ? arg('operators', '') : undefined;
 /** Events per bus message at ingest; 1 is the design before batching, for comparison. */
 const EVENTS_PER_MESSAGE = arg('events-per-message', '1000');
+/** Where every role writes its CPU profile (`node --cpu-prof`); none by default. */
+const PROFILE_DIR = arg('profile-dir', process.env.PW_BENCH_PROFILE ?? '');
 const CLICKHOUSE = process.env.PW_CLICKHOUSE_URL ?? 'http://127.0.0.1:8123';
 const REDIS = process.env.PW_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -124,11 +130,9 @@ const common = [
 
 async function startRole(name: string): Promise<Proc> {
   const role = name.replace(/-\d+$/, '');
-  const profile = process.env.PW_BENCH_PROFILE;
   const started = spawnPulsewatch([...common, '--role', role, '--worker-id', `${name}-${id}`], {
-    // PW_BENCH_PROFILE=<dir> writes a CPU profile of every role there.
-    nodeArgs: profile
-      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+    nodeArgs: PROFILE_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`]
       : [],
     stderr: 'inherit',
   });
@@ -302,7 +306,10 @@ for (const p of procs) p.child.kill('SIGTERM');
 await Promise.all(procs.map((p) => new Promise((r) => p.child.once('exit', r))));
 const { ClickHouseConnection, ident, sql } = await import('../stream/store/clickhouse/index.js');
 const c = new ClickHouseConnection({ url: CLICKHOUSE });
-await c.command(sql`DROP DATABASE IF EXISTS ${ident(database)}`);
+// A busy server may time the drop out: the figures are still printed, and the database named.
+await c
+  .command(sql`DROP DATABASE IF EXISTS ${ident(database)}`)
+  .catch((err: unknown) => console.error(`could not drop ${database}: ${String(err)}`));
 await c.close();
 natsServer.kill('SIGTERM');
 await new Promise((r) => natsServer.once('exit', r));
@@ -332,4 +339,12 @@ console.log(
 );
 for (const p of procs)
   console.log(`peak RSS ${p.role.padEnd(10)} ${(p.peakRss / 1024 / 1024).toFixed(0)} MiB`);
+if (PROFILE_DIR)
+  for (const name of aggregates) {
+    const file = join(PROFILE_DIR, `${name}.cpuprofile`);
+    const { totalMs, functions, files } = selfTimes(file, new URL('../../', import.meta.url).href);
+    console.log(`\n${name}: self time of ${(totalMs / 1000).toFixed(1)} s of samples (${file})`);
+    console.log(formatSelfTimes(functions, 25));
+    console.log(`-- by file\n${formatSelfTimes(files, 15)}`);
+  }
 process.exit(0);

@@ -58,8 +58,13 @@ export const brandAggregator: Aggregator<EnrichedEvent, BrandAcc, BrandCounts> =
   create: () => ({ ...emptyCounts(), authorIds: new Set<string>() }),
   add(acc, e) {
     acc.posts++;
-    acc[e.sentiment.label]++;
-    if (e.sentiment.label !== 'unsupported') acc.sentiment_sum += e.sentiment.score;
+    // A branch per label, not acc[label]++: a computed key costs a generic property store per window.
+    const { label } = e.sentiment;
+    if (label === 'positive') acc.positive++;
+    else if (label === 'negative') acc.negative++;
+    else if (label === 'neutral') acc.neutral++;
+    else acc.unsupported++;
+    if (label !== 'unsupported') acc.sentiment_sum += e.sentiment.score;
     acc.likes += e.engagement.likes;
     acc.shares += e.engagement.shares;
     acc.replies += e.engagement.replies;

@@ -1,16 +1,16 @@
 import { InfluencerBoard, type Influencer } from '../../engines/trends/influencers.js';
 import { INFLUENCER_WINDOWS_TABLE, type InfluencerWindowRow } from '../analytics/tables.js';
-import { analyticsWindows, engagementOf, followersOf, windowedColumns } from '../analytics/windowed.js';
+import { engagementOf, followersOf, windowedColumns } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
-import type { Aggregator, WindowOperator } from '../windows/index.js';
+import type { Aggregator } from '../windows/index.js';
 import {
-  analyticsSettings,
   NO_OUTPUT,
   type Operator,
   type OperatorContext,
   type OperatorDefinition,
   type OperatorOutput,
 } from './operator.js';
+import { WindowedAnalysis } from './windowed-analysis.js';
 
 /** Authors tracked per brand and window (Space-Saving), and how many of them are written. */
 export const INFLUENCER_CAPACITY = 200;
@@ -34,18 +34,18 @@ const boards: Aggregator<EnrichedEvent, InfluencerBoard, Influencer[]> = {
  * so an author's mentions are all in one partition and the brand's top authors are the top of the
  * partitions' lists put together.
  */
-export class Influencers implements Operator {
+export class Influencers
+  extends WindowedAnalysis<EnrichedEvent, InfluencerBoard, Influencer[]>
+  implements Operator
+{
   readonly name = 'influencers';
-  private readonly windowMs: number;
-  private readonly windows: WindowOperator<EnrichedEvent, InfluencerBoard, Influencer[]>;
 
-  constructor(private readonly context: OperatorContext) {
-    this.windowMs = analyticsSettings(context).windowMs;
-    this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, boards);
+  constructor(context: OperatorContext) {
+    super(context, boards);
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
-    for (const brand of event.brands) this.windows.add(brand, event.ts, event, watermark);
+    this.addPerBrand(event, event, watermark);
   }
 
   emit(watermark: number, version: number): OperatorOutput {
@@ -65,18 +65,6 @@ export class Influencers implements Operator {
         });
     }
     return rows.length > 0 ? { writes: [{ table: INFLUENCER_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
-  }
-
-  get size(): number {
-    return this.windows.openWindows;
-  }
-
-  snapshot(): unknown {
-    return this.windows.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.windows.restore(state ?? []);
   }
 }
 

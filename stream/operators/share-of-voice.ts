@@ -1,14 +1,14 @@
 import { VOICE_WINDOWS_TABLE, type VoiceWindowRow } from '../analytics/tables.js';
-import { postCountWindows, windowedColumns } from '../analytics/windowed.js';
+import { postCountsAggregator, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import {
-  analyticsSettings,
   NO_OUTPUT,
   type Operator,
   type OperatorContext,
   type OperatorDefinition,
   type OperatorOutput,
 } from './operator.js';
+import { WindowedAnalysis } from './windowed-analysis.js';
 
 /**
  * Each brand's voice per analytics window: posts, positive and negative posts, the sum of the
@@ -16,18 +16,18 @@ import {
  * voice against its competitors is its part of the sum over the group, taken when read (the
  * partitions must be added up first); see analytics/read.ts.
  */
-export class ShareOfVoice implements Operator {
+export class ShareOfVoice
+  extends WindowedAnalysis<EnrichedEvent, PostCounts, PostCounts>
+  implements Operator
+{
   readonly name = 'voice';
-  private readonly windowMs: number;
-  private readonly windows;
 
-  constructor(private readonly context: OperatorContext) {
-    this.windowMs = analyticsSettings(context).windowMs;
-    this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
+  constructor(context: OperatorContext) {
+    super(context, postCountsAggregator);
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
-    for (const brand of event.brands) this.windows.add(brand, event.ts, event, watermark);
+    this.addPerBrand(event, event, watermark);
   }
 
   emit(watermark: number, version: number): OperatorOutput {
@@ -44,18 +44,6 @@ export class ShareOfVoice implements Operator {
       engagement: e.value.engagement,
     }));
     return { writes: [{ table: VOICE_WINDOWS_TABLE, rows }], live: [] };
-  }
-
-  get size(): number {
-    return this.windows.openWindows;
-  }
-
-  snapshot(): unknown {
-    return this.windows.snapshot();
-  }
-
-  restore(state: unknown): void {
-    this.windows.restore(state ?? []);
   }
 }
 

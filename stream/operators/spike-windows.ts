@@ -1,4 +1,5 @@
 import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import { tokensOf } from '../model/event-tokens.js';
 import type { AlertSample } from '../model/alerts.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { Subjects } from '../bus/topology.js';
@@ -48,7 +49,7 @@ interface Acc {
 /** Words of a negative post worth listing: hashtags and words of 3+ letters that are not stopwords or the brand. */
 function termsOf(event: EnrichedEvent, exclude: ReadonlySet<string>): string[] {
   const out: string[] = [];
-  for (const t of tokenize(event.text)) {
+  for (const t of tokensOf(event)) {
     if (t.kind === 'hashtag') out.push(`#${t.norm}`);
     else if (t.kind === 'word' && t.norm.length >= 3 && !STOPWORDS.has(t.norm) && !exclude.has(t.norm))
       out.push(t.norm);

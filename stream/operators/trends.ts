@@ -2,18 +2,18 @@ import { SpaceSaving } from '../../engines/trends/space-saving.js';
 import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
 import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
-import { analyticsWindows, windowedColumns } from '../analytics/windowed.js';
+import { windowedColumns } from '../analytics/windowed.js';
 import { tokensOf } from '../model/event-tokens.js';
 import type { EnrichedEvent } from '../model/events.js';
-import type { Aggregator, WindowOperator } from '../windows/index.js';
+import type { Aggregator } from '../windows/index.js';
 import {
-  analyticsSettings,
   NO_OUTPUT,
   type Operator,
   type OperatorContext,
   type OperatorDefinition,
   type OperatorOutput,
 } from './operator.js';
+import { WindowedAnalysis } from './windowed-analysis.js';
 
 /** Terms counted per brand and window (Space-Saving). */
 export const TREND_CAPACITY = 200;
@@ -51,22 +51,22 @@ interface BrandTrends {
  * Windows close in start order per brand, and a window's counts depend only on the events in it
  * (late ones are left out at fold), so the detectors see the same sequence on every replay.
  */
-export class Trends implements Operator {
+export class Trends
+  extends WindowedAnalysis<readonly string[], SpaceSaving, SpaceSaving>
+  implements Operator
+{
   readonly name = 'trends';
-  private readonly windowMs: number;
-  private readonly windows: WindowOperator<readonly string[], SpaceSaving, SpaceSaving>;
   private readonly brands = new Map<string, BrandTrends>();
 
-  constructor(private readonly context: OperatorContext) {
-    this.windowMs = analyticsSettings(context).windowMs;
-    this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, counters);
+  constructor(context: OperatorContext) {
+    super(context, counters);
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
     if (event.brands.length === 0) return;
     const terms = trendTerms(tokensOf(event), STOPWORDS);
     if (terms.length === 0) return;
-    for (const brand of event.brands) this.windows.add(brand, event.ts, terms, watermark);
+    this.addPerBrand(event, terms, watermark);
   }
 
   private brand(name: string): BrandTrends {
@@ -113,13 +113,13 @@ export class Trends implements Operator {
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
   }
 
-  get size(): number {
-    return this.windows.openWindows + this.brands.size;
+  override get size(): number {
+    return super.size + this.brands.size;
   }
 
-  snapshot(): unknown {
+  override snapshot(): unknown {
     return {
-      windows: this.windows.snapshot(),
+      windows: super.snapshot(),
       brands: [...this.brands].map(([brand, b]) => [
         brand,
         Number.isFinite(b.closed) ? b.closed : null,
@@ -129,12 +129,12 @@ export class Trends implements Operator {
     };
   }
 
-  restore(state: unknown): void {
+  override restore(state: unknown): void {
     const s = (state ?? { windows: [], brands: [] }) as {
       windows: unknown;
       brands: [string, number | null, unknown, number | null][];
     };
-    this.windows.restore(s.windows);
+    super.restore(s.windows);
     this.brands.clear();
     for (const [brand, closed, detector, lastLive] of s.brands) {
       const live = lastLive ?? Number.NaN;

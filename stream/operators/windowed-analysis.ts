@@ -1,0 +1,41 @@
+import { analyticsWindows } from '../analytics/windowed.js';
+import type { EnrichedEvent } from '../model/events.js';
+import type { Aggregator, WindowOperator } from '../windows/index.js';
+import { analyticsSettings, type OperatorContext } from './operator.js';
+
+/**
+ * The common part of an analysis kept as one analytics window per key (share of voice,
+ * influencers, and the windows of trends): the windows themselves, what each brand of an event
+ * adds to them, and their size, snapshot and restore. The subclass folds and emits.
+ */
+export abstract class WindowedAnalysis<I, A, R> {
+  /** The analytics window (ms). */
+  protected readonly windowMs: number;
+  protected readonly windows: WindowOperator<I, A, R>;
+
+  constructor(
+    protected readonly context: OperatorContext,
+    aggregator: Aggregator<I, A, R>,
+  ) {
+    this.windowMs = analyticsSettings(context).windowMs;
+    this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, aggregator);
+  }
+
+  /** Adds `input` to the window of each of the event's brands. */
+  protected addPerBrand(event: EnrichedEvent, input: I, watermark: number): void {
+    for (const brand of event.brands) this.windows.add(brand, event.ts, input, watermark);
+  }
+
+  /** Open windows held. */
+  get size(): number {
+    return this.windows.openWindows;
+  }
+
+  snapshot(): unknown {
+    return this.windows.snapshot();
+  }
+
+  restore(state: unknown): void {
+    this.windows.restore(state ?? []);
+  }
+}
