@@ -36,7 +36,7 @@ const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --te
          [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
-         [--merge-share S] [--key-term-share S] [--key-term-top N]
+         [--merge-share S] [--key-term-share S] [--key-term-top N] [--split-passes N]
   Without --data: the synthetic topic scenario (its seed: --seed).`;
 
 const OPTIONS = {
@@ -64,6 +64,7 @@ const OPTIONS = {
   'merge-share': { type: 'string' },
   'key-term-share': { type: 'string' },
   'key-term-top': { type: 'string' },
+  'split-passes': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -363,6 +364,7 @@ function dmmFlags(f: Flags, seed: number): Partial<DmmOptions> {
   num('merge-share', f['merge-share'], 'mergeShare');
   num('key-term-share', f['key-term-share'], 'keyTermShare');
   num('key-term-top', f['key-term-top'], 'keyTermTop', true);
+  num('split-passes', f['split-passes'], 'splitPasses', true);
   if (f['drift-threshold'] !== undefined)
     o.driftThreshold =
       f['drift-threshold'] === 'Infinity'

@@ -66,6 +66,15 @@ export interface DmmOptions {
    */
   mergeShare: number;
   /**
+   * After the batch passes, a cluster of the batch whose documents of the latest two batches (at
+   * least `splitMinDocs`) explain the stream better as a cluster of their own is split (split.ts):
+   * a topic that came in through a cluster of another gets its own. This many passes decide which
+   * of them leave. 0: never.
+   */
+  splitPasses: number;
+  /** Retained documents a cluster must hold to be tried for a split. */
+  splitMinDocs: number;
+  /**
    * After the batch passes, clusters that share a key term are merged (keyterms.ts): a term held by
    * at least this share of each one's documents, among its `keyTermTop` most distinctive terms,
    * with at least `keyTermConcentration` of the term's occurrences in the clusters that carry it.
@@ -106,6 +115,8 @@ export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   driftThreshold: 5,
   reclusterPasses: 3,
   mergeShare: 0.7,
+  splitPasses: 3,
+  splitMinDocs: 20,
   keyTermShare: 0.5,
   keyTermConcentration: 0.5,
   keyTermTop: 2,
@@ -151,6 +162,8 @@ export function dmmOptions(partial: Partial<DmmOptions> = {}): DmmOptions {
     );
   whole('reclusterPasses', 0);
   positive('mergeShare');
+  whole('splitPasses', 0);
+  whole('splitMinDocs', 2);
   positive('keyTermShare');
   if (!(o.keyTermConcentration >= 0 && o.keyTermConcentration <= 1))
     throw new RangeError(

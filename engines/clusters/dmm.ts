@@ -22,6 +22,7 @@ import { keyTermMerges } from './keyterms.js';
 import { distinctiveTerms } from './labels.js';
 import { PENDING_ID, reclusterReservoir } from './recluster.js';
 import { Reservoir, type Retained, type RetainedState } from './reservoir.js';
+import { splitOff } from './split.js';
 import { MAX_TEXT_TERMS, surfacesOf } from './terms.js';
 import type {
   Reassignment,
@@ -352,8 +353,9 @@ export class StreamingDmm implements ReassigningClusterer {
     for (let p = 0; p < batchPasses; p++)
       for (let i = from; i < this.reservoir.size; i++) this.reassign(this.reservoir.at(i), at, sample);
     const merged = this.mergeClusters(from, at);
+    const split = this.splitClusters(from, at);
     const byTerm = this.mergeByKeyTerms(at);
-    this.report(merged || byTerm ? 0 : from);
+    this.report(merged || split || byTerm ? 0 : from);
   }
 
   /**
@@ -440,6 +442,55 @@ export class StreamingDmm implements ReassigningClusterer {
       merged = true;
     }
     return merged;
+  }
+
+  /**
+   * Splits the clusters of the latest batch whose documents of the latest two batches are better
+   * off apart from the rest (split.ts): those documents go to a new cluster (event `created`), the
+   * cluster keeps its id. True when any split.
+   */
+  private splitClusters(from: number, at: number): boolean {
+    const { splitPasses, splitMinDocs, maxClusters, beta } = this.options;
+    if (splitPasses === 0) return false;
+    const { counts } = this;
+    const batchSlots = new Set<number>();
+    for (let i = from; i < this.reservoir.size; i++) {
+      const s = this.reservoir.at(i).slot;
+      if (s >= 0) batchSlots.add(s);
+    }
+    const held = new Map<number, Retained[]>();
+    // The documents of the latest two batches: what has just come in, against the rest.
+    const window = 2 * this.options.batchSize;
+    for (let i = Math.max(0, this.reservoir.size - window); i < this.reservoir.size; i++) {
+      const d = this.reservoir.at(i);
+      if (!batchSlots.has(d.slot)) continue;
+      const list = held.get(d.slot);
+      if (list) list.push(d);
+      else held.set(d.slot, [d]);
+    }
+    let split = false;
+    for (const a of [...batchSlots].sort((x, y) => x - y)) {
+      if (counts.live >= maxClusters) break;
+      const docs = held.get(a) ?? [];
+      if (counts.ids[a]! < 0 || docs.length < splitMinDocs) continue;
+      const out = splitOff(counts, a, docs, {
+        beta,
+        vocabularySize: this.vocabulary.size,
+        newWeight: this.newWeight(),
+        passes: splitPasses,
+        keyTermShare: this.options.keyTermShare,
+      });
+      if (out === undefined) continue;
+      const b = this.openCluster(at);
+      for (const d of out) {
+        counts.remove(d, a, d.weight);
+        counts.add(d, b, d.weight);
+        counts.lastSeenAt[b] = Math.max(counts.lastSeenAt[b]!, d.ts);
+        d.slot = b;
+      }
+      split = true;
+    }
+    return split;
   }
 
   /** Merges the clusters that share a key term (keyterms.ts); true when any merged. */

@@ -19,7 +19,7 @@ export interface KeyTermOptions {
   concentration: number;
   /** How many of a cluster's most distinctive terms may be its key terms. */
   top: number;
-  /** Documents a cluster must hold now for its key terms to count. */
+  /** Documents a cluster must hold for its key terms to count. */
   minMembers: number;
 }
 
@@ -44,9 +44,12 @@ export function keyTermMerges(
   const bestWeight = new Float64Array(span * top);
   const bestCount = new Float64Array(span * top);
   const terms = Math.min(counts.termSpan, vocabulary.span);
+  // A key term is held by about share · minMembers documents of a cluster at least (decay aside):
+  // rarer terms are skipped, which spares most of a large vocabulary.
+  const minStored = o.share * o.minMembers * counts.unit;
   for (let w = 0; w < terms; w++) {
     const g = vocabulary.counts[w] ?? 0;
-    if (!(g > 0)) continue;
+    if (!(g > 0) || g < minStored) continue;
     const q = g / globalTokens;
     counts.forEachPosting(w, (s, c) => {
       if (ids[s]! < 0 || members[s]! < o.minMembers || !(tokens[s]! > 0)) return;
