@@ -107,6 +107,10 @@ t.test('the synthetic topic scenario by default', async (t) => {
   const topical = json.without_general as { nmi: number; ari: number; n: number };
   t.ok(topical.n > 0 && topical.n < 1500, 'the general posts scored apart');
   t.ok(topical.nmi >= 0 && topical.nmi <= 1 && topical.ari <= 1);
+  const one = json.general_as_one as { nmi: number; ari: number };
+  t.ok(one.nmi >= 0 && one.nmi <= 1 && one.ari <= 1, 'scored with the general posts as one cluster');
+  t.not(one.ari, json.ari, 'which is another clustering than the one scored');
+  t.match(out.join('\n'), /ARI, general as 1 cluster/);
 });
 
 t.test('usage errors: a missing file, a field the data does not have, bad flags', async (t) => {
