@@ -139,8 +139,17 @@ async function startRole(name: string): Promise<Proc> {
   return { role: name, child: started.child, url: await started.ready, peakRss: 0 };
 }
 
+/**
+ * The longest event-loop delay (s) each process showed: prom-client's default metric, whose
+ * histogram starts again at every scrape, so every scrape of a process is read for it.
+ */
+const loopDelayMax = new Map<string, number>();
+const LOOP_DELAY = 'pulsewatch_nodejs_eventloop_lag_max_seconds';
+
 async function metric(url: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
+  const delay = new RegExp(`^${LOOP_DELAY} (\\S+)$`, 'm').exec(text);
+  if (delay) loopDelayMax.set(url, Math.max(loopDelayMax.get(url) ?? 0, Number(delay[1])));
   let total = 0;
   for (const line of text.split('\n'))
     if (line.startsWith(name) && line.includes(labels) && !line.startsWith('#'))
@@ -338,7 +347,9 @@ console.log(
   `latency ingest → ClickHouse row:   p50 ${percentile(chLatency, 50)} ms, p99 ${percentile(chLatency, 99)} ms (${chLatency.length} probes)`,
 );
 for (const p of procs)
-  console.log(`peak RSS ${p.role.padEnd(10)} ${(p.peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  console.log(
+    `peak RSS ${p.role.padEnd(10)} ${(p.peakRss / 1024 / 1024).toFixed(0)} MiB; longest event-loop delay ${((loopDelayMax.get(p.url) ?? NaN) * 1000).toFixed(0)} ms`,
+  );
 if (PROFILE_DIR)
   for (const name of aggregates) {
     const file = join(PROFILE_DIR, `${name}.cpuprofile`);

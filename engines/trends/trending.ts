@@ -218,12 +218,17 @@ export function trendTerms(tokens: readonly Token[], stopwords: ReadonlySet<stri
 
 const LETTER = /\p{L}/u;
 
+/** Letters among the first characters of a lower-case term, counted up to 3 (a-z at once, others by Unicode class). */
 function letters(s: string): number {
   let n = 0;
-  for (const ch of s) {
-    const c = ch.charCodeAt(0);
-    if ((c >= 97 && c <= 122) || (c > 127 && LETTER.test(ch))) n++;
-    if (n >= 3) break;
+  for (let i = 0; i < s.length && n < 3; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 97 && c <= 122) n++;
+    else if (c > 127) {
+      const cp = s.codePointAt(i)!;
+      if (LETTER.test(String.fromCodePoint(cp))) n++;
+      if (cp > 0xffff) i++;
+    }
   }
   return n;
 }

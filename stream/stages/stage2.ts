@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { SentimentScorer } from '../../engines/sentiment/index.js';
 import type { BrandMatcher } from '../../engines/text/index.js';
 import { decodeJson, encodeJson, type Bus, type BusMessage } from '../bus/bus.js';
@@ -90,8 +91,19 @@ function operatorsState(cp: SavedCheckpoint, windows: readonly WindowSpec[]): Op
   return { watermark: old.watermark, operators: { windows: byName } };
 }
 
-/** Stage 2 lets the event loop run after about this many events of a batch. */
+/**
+ * Stage 2 lets the event loop run after this many events of a batch, or this much time (ms),
+ * whichever comes first. By time too: with the analyses on, an event can cost 50-200 µs (topic
+ * models at full rate while catching up), and the partitions of a process each run a slice in one
+ * turn of the loop, while lease renewals wait.
+ */
 const YIELD_EVERY_EVENTS = 2000;
+const YIELD_AFTER_MS = 50;
+/** Events between looks at the clock inside a message. */
+const CLOCK_EVERY_EVENTS = 64;
+
+/** One turn of the event loop (sockets, timers, the other partitions). */
+const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The feedback loop's stage: its durable consumer (`aggregate-feedback-<partition>`) and its batch metrics. */
 const FEEDBACK_STAGE = 'aggregate-feedback';
@@ -278,10 +290,11 @@ export class Stage2Processor {
     return enriched;
   }
 
-  /** A message the restored state already holds: its keys go back into the dedup index. */
-  private replayKeys(msg: BusMessage): void {
+  /** A message the restored state already holds: its keys go back into the dedup index. Returns its lines. */
+  private replayKeys(msg: BusMessage): number {
     const received = msg.headers[RECEIVED_TS_HEADER];
-    for (const line of splitLines(msg.data)) {
+    const lines = splitLines(msg.data);
+    for (const line of lines) {
       let e: SocialEvent | EnrichedEvent;
       try {
         e = this.parse(line, received);
@@ -290,6 +303,7 @@ export class Stage2Processor {
       }
       this.dedup.replay(msg.seq, eventKey(e));
     }
+    return lines.length;
   }
 
   /** One batch: read and fold it, write what the operators emit, checkpoint when due. */
@@ -319,15 +333,20 @@ export class Stage2Processor {
     const out: BatchRead = { events: 0, lagMs: [], letters: [], kept: [] };
     const tally = new EnrichedTally();
     let sinceYield = 0;
+    let sliceStart = performance.now();
+    const yieldNow = async () => {
+      await yieldToLoop();
+      sinceYield = 0;
+      sliceStart = performance.now();
+    };
     for (const msg of batch) {
       // Let sockets and timers in now and then: a batch from a backlog is many events.
-      if (sinceYield >= YIELD_EVERY_EVENTS) {
-        sinceYield = 0;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
+      if (sinceYield >= YIELD_EVERY_EVENTS || performance.now() - sliceStart >= YIELD_AFTER_MS)
+        await yieldNow();
       // After a restore, and when a replay starts inside a fetched batch: the state holds these.
       if (msg.seq <= this.lastSeq) {
-        if (msg.seq >= this.replayFrom) this.replayKeys(msg);
+        // Each line is decoded for its key: a catch-up's replay is many events too.
+        if (msg.seq >= this.replayFrom) sinceYield += this.replayKeys(msg);
         continue;
       }
       this.dedup.advance(msg.seq, msg.timestamp);
@@ -336,6 +355,11 @@ export class Stage2Processor {
       out.events += lines.length;
       sinceYield += lines.length;
       for (let i = 0; i < lines.length; i++) {
+        if (
+          i % CLOCK_EVERY_EVENTS === CLOCK_EVERY_EVENTS - 1 &&
+          performance.now() - sliceStart >= YIELD_AFTER_MS
+        )
+          await yieldNow();
         const line = lines[i]!;
         let event: EnrichedEvent;
         try {
