@@ -205,19 +205,29 @@ export function authorTuple(id: string, a: AuthorState): AuthorTuple {
   ];
 }
 
+function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
 /** An author from its tuple, or null when the tuple is malformed. */
 export function authorOfTuple(t: unknown): [string, AuthorState] | null {
+  // Checked field by field without closures: a restore reads every author held.
   if (!Array.isArray(t) || t.length !== 11 || typeof t[0] !== 'string') return null;
-  const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  const numOrNull = (v: unknown) => v === null || num(v);
   if (
-    ![1, 2, 5, 6, 7, 8].every((i) => num(t[i])) ||
-    !numOrNull(t[3]) ||
-    !numOrNull(t[4]) ||
-    !numOrNull(t[10])
+    !isNum(t[1]) ||
+    !isNum(t[2]) ||
+    !isNum(t[5]) ||
+    !isNum(t[6]) ||
+    !isNum(t[7]) ||
+    !isNum(t[8]) ||
+    !(t[3] === null || isNum(t[3])) ||
+    !(t[4] === null || isNum(t[4])) ||
+    !(t[10] === null || isNum(t[10]))
   )
     return null;
-  if (!Array.isArray(t[9]) || !t[9].every((b: unknown) => typeof b === 'string')) return null;
+  const brands: unknown = t[9];
+  if (!Array.isArray(brands)) return null;
+  for (const b of brands) if (typeof b !== 'string') return null;
   return [
     t[0],
     {

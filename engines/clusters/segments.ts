@@ -208,6 +208,8 @@ export class AudienceSegments {
   private drift: DriftState = freshDrift();
   private maxTs: number | null = null;
   private events: SegmentEvent[] = [];
+  /** See previousSegment. */
+  private previous: number | undefined;
 
   constructor(options: Partial<SegmentOptions> = {}) {
     this.options = segmentOptions(options);
@@ -228,10 +230,13 @@ export class AudienceSegments {
    */
   observe(post: AuthorPost): number | null {
     const id = post?.author;
+    this.previous = undefined;
     if (typeof id !== 'string' || id === '') return null;
     let a = this.authors.get(id);
-    if (a) this.authors.delete(id);
-    else a = newAuthor();
+    if (a) {
+      this.authors.delete(id);
+      this.previous = a.segment ?? undefined;
+    } else a = newAuthor();
     this.authors.set(id, a);
     updateAuthor(a, post, this.features);
     const settled = a.posts >= this.options.minPosts;
@@ -255,6 +260,14 @@ export class AudienceSegments {
     );
     if (this.driftDetected(Math.sqrt(d2), 1 / rate)) this.segment('drift');
     return a.segment;
+  }
+
+  /**
+   * The segment the author of the last `observe` had before it (segmentOf before the call, which
+   * it saves a lookup of): undefined when they were not held or not segmented.
+   */
+  get previousSegment(): number | undefined {
+    return this.previous;
   }
 
   segmentOf(author: string): number | undefined {

@@ -54,7 +54,6 @@ export class Segments implements Operator {
 
   fold(event: EnrichedEvent, watermark: number): void {
     const score = event.sentiment.label === 'unsupported' ? 0 : event.sentiment.score;
-    const before = this.model.segmentOf(event.author.id);
     const segment = this.model.observe({
       author: event.author.id,
       followers: followersOf(event),
@@ -65,7 +64,7 @@ export class Segments implements Operator {
     });
     this.changed = true;
     if (segment === null) return;
-    if (segment !== before) this.moved.set(event.author.id, segment);
+    if (segment !== this.model.previousSegment) this.moved.set(event.author.id, segment);
     this.windows.add(String(segment), event.ts, event, watermark);
   }
 
