@@ -389,6 +389,7 @@ export class ClusterCounts {
         tokens[s]! += c;
         this.slotTerms[s]!.push(w);
       }
+      if (kept === slots.length) continue;
       this.postings -= slots.length - kept;
       slots.length = kept;
       counts.length = kept;
