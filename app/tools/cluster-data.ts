@@ -14,6 +14,7 @@ import {
 } from '../../ingest/synthetic/index.js';
 import { parseTimestamp } from '../../ingest/replay/timestamps.js';
 import { UsageError } from '../flags.js';
+import { Random } from '../../engines/stats/index.js';
 import { decodeEscapes } from './sentiment-data.js';
 
 export interface LabelledText {
@@ -197,4 +198,41 @@ export function syntheticTopicPosts(seed: number, limit?: number): LabelledText[
     if (limit !== undefined && out.length >= limit) break;
   }
   return out;
+}
+
+/** Topics of the many-topics stream. */
+export const MANY_TOPICS = 150;
+
+/**
+ * A stream shaped like the labelled tweet and news benchmarks of the MStream papers: 150 topics of
+ * 30 to 180 posts each (about 16,000 in all), each post a few words. A topic's posts mostly (80%)
+ * carry its key word, one to four of its 30 own words (Zipf: a few are common), sometimes (30%) a
+ * word of a sibling topic, and up to three of 300 words every topic uses (Zipf). In shuffled order
+ * (the topics all live at once); `--order label` gives one topic after another (drift). Words are
+ * made up ("key12", "t12w3", "c5"): what it tests is the shape (many small topics, shared words),
+ * not language. Posts are a second apart.
+ */
+export function manyTopicPosts(seed: number, limit?: number): LabelledText[] {
+  const rng = new Random(seed);
+  const zipf = (n: number) => Math.min(n - 1, Math.floor(Math.pow(n + 1, rng.next())) - 1);
+  const rows: { label: number; text: string }[] = [];
+  for (let t = 0; t < MANY_TOPICS; t++) {
+    const n = 30 + rng.int(150);
+    for (let i = 0; i < n; i++) {
+      const words: string[] = [];
+      if (rng.chance(0.8)) words.push(`key${t}`);
+      const own = 1 + rng.int(4);
+      for (let k = 0; k < own; k++) words.push(`t${t}w${zipf(30)}`);
+      if (rng.chance(0.3)) words.push(`t${t ^ 1}w${zipf(30)}`);
+      const common = rng.int(4);
+      for (let k = 0; k < common; k++) words.push(`c${zipf(300)}`);
+      rows.push({ label: t, text: words.join(' ') });
+    }
+  }
+  for (let i = rows.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+  }
+  const out = rows.map((r, i) => ({ ...r, ts: STREAM_START + i * 1000 }));
+  return limit === undefined ? out : out.slice(0, limit);
 }

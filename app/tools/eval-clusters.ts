@@ -30,14 +30,22 @@ import {
 } from '../../engines/clusters/index.js';
 import { GENERAL_TOPIC } from '../../ingest/synthetic/index.js';
 import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
-import { byLabel, readLabelled, syntheticTopicPosts, type LabelledText } from './cluster-data.js';
+import {
+  byLabel,
+  manyTopicPosts,
+  readLabelled,
+  syntheticTopicPosts,
+  type LabelledText,
+} from './cluster-data.js';
 
 const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --text-field F [--time-field F | --interval-ms N]]
-         [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
+         [--scenario topics|many] [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
          [--merge-share S] [--key-term-share S] [--key-term-top N] [--split-passes N]
-  Without --data: the synthetic topic scenario (its seed: --seed).`;
+  Without --data: a synthetic stream (its seed: --seed): --scenario topics (the default), the
+  generator's topic scenario (8 topics and general posts); --scenario many, 150 small topics of
+  made-up words shaped like the tweet and news benchmarks (shuffled; --order label: one after another).`;
 
 const OPTIONS = {
   data: { type: 'string' },
@@ -46,6 +54,7 @@ const OPTIONS = {
   'time-field': { type: 'string' },
   'interval-ms': { type: 'string' },
   order: { type: 'string', default: 'file' },
+  scenario: { type: 'string', default: 'topics' },
   algo: { type: 'string' },
   k: { type: 'string' },
   limit: { type: 'string' },
@@ -113,6 +122,8 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   const algos = f.algo === undefined ? ['dmm', 'kmeans'] : [f.algo];
   if (f.algo !== undefined && f.algo !== 'dmm' && f.algo !== 'kmeans')
     throw new UsageError(`--algo must be dmm or kmeans, got "${f.algo}"`);
+  if (f.scenario !== 'topics' && f.scenario !== 'many')
+    throw new UsageError(`--scenario must be topics or many, got "${f.scenario}"`);
   if (f.order !== 'file' && f.order !== 'label')
     throw new UsageError(`--order must be file or label, got "${f.order}"`);
   const seed = numberFlag('seed', f.seed, { min: 0, integer: true }) ?? DEFAULT_SEED;
@@ -142,6 +153,9 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     ].filter(Boolean);
     if (skipped.length > 0) log(`skipped: ${skipped.join('; ')}`);
     if (rows.length === 0) throw new UsageError(`--data: no row with a label and a text in ${f.data}`);
+  } else if (f.scenario === 'many') {
+    rows = manyTopicPosts(seed, limit);
+    source = `synthetic many-topics stream, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics, shuffled`;
   } else {
     rows = syntheticTopicPosts(seed, limit);
     source = `synthetic topic scenario, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics (general included), 1 h of event time`;

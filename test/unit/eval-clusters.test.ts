@@ -113,6 +113,28 @@ t.test('the synthetic topic scenario by default', async (t) => {
   t.match(out.join('\n'), /ARI, general as 1 cluster/);
 });
 
+t.test('the many-topics stream: 150 small topics, shuffled or one after another', async (t) => {
+  const { out } = await run(['--scenario', 'many', '--algo', 'dmm', '--json']);
+  t.match(out.join('\n'), /synthetic many-topics stream, seed 42: [\d,]+ posts over 150 topics, shuffled/);
+  const json = JSON.parse(out[out.length - 1]!) as Record<string, number>;
+  checkFigures(t, json, json.n!);
+  t.ok(json.n! >= 150 * 30 && json.n! <= 150 * 180, 'every topic has 30 to 180 posts');
+  t.ok(json.clusters! > 20, `many topics found (${json.clusters})`);
+  const again = await run(['--scenario', 'many', '--algo', 'dmm', '--json']);
+  const second = JSON.parse(again.out[again.out.length - 1]!) as Record<string, number>;
+  t.same(
+    [second.nmi, second.ari, second.clusters],
+    [json.nmi, json.ari, json.clusters],
+    'the same seed, the same figures',
+  );
+  const ordered = await run(['--scenario', 'many', '--algo', 'dmm', '--order', 'label', '--limit', '3000']);
+  t.match(ordered.out.join('\n'), /3,000 posts over \d+ topics, shuffled, in label order/);
+  await t.rejects(run(['--scenario', 'news']), {
+    name: 'UsageError',
+    message: /--scenario must be topics or many/,
+  });
+});
+
 t.test('usage errors: a missing file, a field the data does not have, bad flags', async (t) => {
   const file = writeData();
   await t.rejects(run(['--data', join(dir, 'nope.jsonl')]), { name: 'UsageError', message: /no such file/ });
