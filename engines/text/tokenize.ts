@@ -136,6 +136,12 @@ const EMOTICON = new RegExp(
 );
 // Mouths people repeat for emphasis (":)))", "xDDD", "<333"); the repetition counts as elongation.
 const REPEATABLE_MOUTH = new Set([')', '(', ']', '[', 'D', 'P', 'p', '3']);
+/** Character codes an emoticon can start with: elsewhere the emoticon pattern need not run. */
+const EMOTICON_START: ReadonlySet<number> = new Set(EMOTICONS.map((e) => e.charCodeAt(0)));
+/** PLAIN_WORD_START as a table by ASCII code. */
+const PLAIN_WORD_START_ASCII = Uint8Array.from({ length: 128 }, (_, code) =>
+  PLAIN_WORD_START.test(String.fromCharCode(code)) ? 1 : 0,
+);
 
 const WORD_BEFORE = /[\p{L}\p{N}_]$/u;
 const WORD_AFTER = /^[\p{L}\p{N}]/u;
@@ -149,10 +155,10 @@ const ZERO_WIDTH_SPACE = /\u200B/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 function prepare(text: string): string {
-  return decodeEntities(text)
-    .replace(INVISIBLE, '')
-    .replace(ZERO_WIDTH_SPACE, ' ')
-    .replace(LONE_SURROGATE, '\uFFFD');
+  const decoded = decodeEntities(text);
+  // Invisible characters, zero-width spaces and surrogates are all outside ASCII.
+  if (isAscii(decoded)) return decoded;
+  return decoded.replace(INVISIBLE, '').replace(ZERO_WIDTH_SPACE, ' ').replace(LONE_SURROGATE, '\uFFFD');
 }
 
 function matchAt(re: RegExp, s: string, i: number): string | undefined {
@@ -169,45 +175,15 @@ function wordAfter(s: string, end: number): boolean {
 }
 
 function readToken(s: string, i: number): Token | undefined {
-  const c = s[i] ?? '';
-  if (PLAIN_WORD_START.test(c)) {
-    const word = matchAt(WORD, s, i);
-    if (word) return wordToken(word);
-  }
+  const code = s.charCodeAt(i);
+  if (code < 0x80) return readAsciiToken(s, i, code);
+  // Outside ASCII no word starts plainly and no link, emoticon, mention or hashtag starts at all.
 
   const emoji = matchAt(EMOJI, s, i);
   if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
 
-  if (c === 'h' || c === 'H' || c === 'w' || c === 'W') {
-    const end = scanUrl(s, i);
-    if (end > i) {
-      const url = s.slice(i, end);
-      return make('url', url, urlNorm(url));
-    }
-  }
-
-  const emoticon = scanEmoticon(s, i);
-  if (emoticon) return emoticon;
-
-  if (c === '@' && !wordBefore(s, i)) {
-    const mention = matchAt(MENTION, s, i);
-    if (mention) return make('mention', mention, normalizeText(mention.slice(1)));
-  }
-
-  if (c === '#' && !wordBefore(s, i)) {
-    const hashtag = matchAt(HASHTAG, s, i);
-    // "#1" is a number, not a topic
-    if (hashtag && LETTER.test(hashtag)) return make('hashtag', hashtag, normalizeText(hashtag.slice(1)));
-  }
-
   const number = matchAt(NUMBER, s, i);
-  if (number) {
-    if (LETTER.test(s.slice(i + number.length, i + number.length + 2))) {
-      const alnum = matchAt(ALNUM, s, i);
-      if (alnum && LETTER.test(alnum)) return wordToken(alnum);
-    }
-    return make('number', number, normalizeText(number));
-  }
+  if (number) return numberToken(s, i, number);
 
   const word = matchAt(WORD, s, i) ?? matchAt(CJK_CHAR, s, i);
   if (word) return wordToken(word);
@@ -215,6 +191,123 @@ function readToken(s: string, i: number): Token | undefined {
   const punct = matchAt(PUNCT, s, i);
   if (punct) return make('punct', punct, normalizeText(punct));
   return undefined;
+}
+
+/**
+ * readToken at an ASCII character: the same patterns in the same order, minus those that cannot
+ * start with it (no emoji starts with an ASCII character other than a keycap's "#", "*" or digit).
+ */
+function readAsciiToken(s: string, i: number, code: number): Token | undefined {
+  if (isPlainWordStart(code)) return wordAt(s, i);
+
+  if ((code === 0x23 || code === 0x2a || isDigit(code)) && isKeycapTail(s.charCodeAt(i + 1))) {
+    const emoji = matchAt(EMOJI, s, i);
+    if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
+  }
+
+  if (code === 0x68 || code === 0x48 || code === 0x77 || code === 0x57) {
+    const end = scanUrl(s, i);
+    if (end > i) {
+      const url = s.slice(i, end);
+      return make('url', url, urlNorm(url));
+    }
+  }
+
+  if (EMOTICON_START.has(code)) {
+    const emoticon = scanEmoticon(s, i);
+    if (emoticon) return emoticon;
+  }
+
+  if (code === 0x40 && !wordBefore(s, i)) {
+    const mention = matchAt(MENTION, s, i);
+    if (mention) return make('mention', mention, normalizeText(mention.slice(1)));
+  }
+
+  if (code === 0x23 && !wordBefore(s, i)) {
+    const hashtag = matchAt(HASHTAG, s, i);
+    // "#1" is a number, not a topic
+    if (hashtag && LETTER.test(hashtag)) return make('hashtag', hashtag, normalizeText(hashtag.slice(1)));
+  }
+
+  if (isDigit(code)) {
+    const number = matchAt(NUMBER, s, i);
+    if (number) return numberToken(s, i, number);
+  }
+
+  if (isAsciiLetter(code)) return wordAt(s, i);
+
+  // Printable ASCII that starts nothing else: "!?" runs, or a run of one character.
+  if (code > 0x20 && code < 0x7f) {
+    let end = i + 1;
+    if (code === 0x21 || code === 0x3f) {
+      for (let c = s.charCodeAt(end); c === 0x21 || c === 0x3f; c = s.charCodeAt(end)) end++;
+    } else while (s.charCodeAt(end) === code) end++;
+    const punct = s.slice(i, end);
+    return make('punct', punct, punct);
+  }
+  const punct = matchAt(PUNCT, s, i);
+  if (punct) return make('punct', punct, normalizeText(punct));
+  return undefined;
+}
+
+function numberToken(s: string, i: number, number: string): Token {
+  if (LETTER.test(s.slice(i + number.length, i + number.length + 2))) {
+    const alnum = matchAt(ALNUM, s, i);
+    if (alnum && LETTER.test(alnum)) return wordToken(alnum);
+  }
+  return make('number', number, normalizeText(number));
+}
+
+/**
+ * The WORD pattern at an ASCII letter, scanned by hand while the word stays ASCII: letters, digits
+ * and "_", and an apostrophe followed by more of them. The pattern itself takes over at the first
+ * character outside ASCII, so the token is the same.
+ */
+function wordAt(s: string, i: number): Token {
+  let end = i + 1;
+  let ascii = true;
+  for (;;) {
+    const c = s.charCodeAt(end);
+    if (isAsciiWordChar(c)) {
+      end++;
+      continue;
+    }
+    if (c === 0x27 || c === 0x2019) {
+      const next = s.charCodeAt(end + 1);
+      if (isAsciiWordChar(next)) {
+        if (c !== 0x27) ascii = false;
+        end += 2;
+        continue;
+      }
+      if (next < 0x80 || Number.isNaN(next)) break;
+    } else if (c < 0x80 || Number.isNaN(c)) break;
+    // A character outside ASCII (or an apostrophe before one): only the pattern knows.
+    return wordToken(matchAt(WORD, s, i) ?? s[i] ?? '');
+  }
+  const text = s.slice(i, end);
+  return ascii ? asciiWordToken(text) : wordToken(text);
+}
+
+function isDigit(code: number): boolean {
+  return code >= 0x30 && code <= 0x39;
+}
+
+function isAsciiLetter(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+}
+
+/** What the WORD pattern takes after a word's first letter, within ASCII: letters, digits, "_". */
+function isAsciiWordChar(code: number): boolean {
+  return isAsciiLetter(code) || isDigit(code) || code === 0x5f;
+}
+
+function isPlainWordStart(code: number): boolean {
+  return PLAIN_WORD_START_ASCII[code] === 1;
+}
+
+/** The character after "#", "*" or a digit that can make it a keycap emoji ("#️⃣", "1⃣"). */
+function isKeycapTail(code: number): boolean {
+  return code === 0xfe0f || code === 0x20e3;
 }
 
 function make(kind: TokenKind, text: string, norm: string, elongated = false, caps = false): Token {
