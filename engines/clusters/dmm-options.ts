@@ -101,7 +101,7 @@ const HOUR = 3_600_000;
 export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   seed: 1,
   alpha: 0.03,
-  beta: 0.03,
+  beta: 0.05,
   maxClusters: 1000,
   maxVocabulary: 100_000,
   forgetMs: 24 * HOUR,
