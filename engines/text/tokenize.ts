@@ -156,9 +156,30 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 
 function prepare(text: string): string {
   const decoded = decodeEntities(text);
-  // Invisible characters, zero-width spaces and surrogates are all outside ASCII.
-  if (isAscii(decoded)) return decoded;
+  if (!needsCleaning(decoded)) return decoded;
   return decoded.replace(INVISIBLE, '').replace(ZERO_WIDTH_SPACE, ' ').replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** Whether a text has a character that prepare drops or replaces (INVISIBLE, ZERO_WIDTH_SPACE, LONE_SURROGATE). */
+function needsCleaning(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xad) continue;
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+      else return true;
+    } else if (
+      c === 0xad ||
+      (c >= 0xdc00 && c <= 0xdfff) ||
+      (c >= 0x200b && c <= 0x200f && c !== 0x200c && c !== 0x200d) ||
+      (c >= 0x202a && c <= 0x202e) ||
+      (c >= 0x2060 && c <= 0x2069 && c !== 0x2065) ||
+      c === 0xfeff
+    )
+      return true;
+  }
+  return false;
 }
 
 function matchAt(re: RegExp, s: string, i: number): string | undefined {
