@@ -40,6 +40,47 @@ const POSITIVE_FROM = 0.35;
 const NEGATIVE_BELOW = 0;
 
 const CLAUSE_BREAK = /[.,;:!?()\u2026\u2014]/;
+
+/** What the lexicon says about one word norm, so that a word costs one lookup instead of five. */
+interface WordInfo {
+  /** Whether WORD_VALENCES has the word, and its valence there (else 0). */
+  listed: boolean;
+  valence: number;
+  /** IDIOMS: the valence of the idiom this word ends, by the word before it. */
+  idiom: ReadonlyMap<string, number> | undefined;
+  negator: boolean;
+  contrast: boolean;
+  /** In INTENSIFIERS or DAMPENERS. */
+  modifier: boolean;
+}
+
+/**
+ * WORD_INFO of each word and hashtag token of the text being scored, by token index (scratch
+ * reused from text to text: scoring is synchronous, and only indexes set for this text are read).
+ */
+const wordInfos: (WordInfo | undefined)[] = [];
+
+const WORD_INFO: ReadonlyMap<string, WordInfo> = (() => {
+  const info = new Map<string, WordInfo>();
+  const add = (word: string): WordInfo => {
+    let entry = info.get(word);
+    if (!entry) {
+      entry = {
+        listed: WORD_VALENCES.has(word),
+        valence: WORD_VALENCES.get(word) ?? 0,
+        idiom: IDIOMS.get(word),
+        negator: isNegator(word),
+        contrast: CONTRAST.has(word),
+        modifier: INTENSIFIERS.has(word) || DAMPENERS.has(word),
+      };
+      info.set(word, entry);
+    }
+    return entry;
+  };
+  for (const words of [WORD_VALENCES.keys(), IDIOMS.keys(), NEGATORS, CONTRAST, INTENSIFIERS, DAMPENERS])
+    for (const word of words) add(word);
+  return info;
+})();
 const REPEATED_LETTERS = /(\p{L})\1{2,}/gu;
 
 /** What the rules found in a text: the parts of its score. */
@@ -90,12 +131,13 @@ const clamp = (x: number) => (Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) 
 function sumValences(tokens: Token[]): RulesAnalysis {
   const capsEmphasis = hasCapsDifferential(tokens);
   let contrastAt = -1;
+  const infos = wordInfos;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.kind === 'word' && CONTRAST.has(t.norm)) {
-      contrastAt = i;
-      break;
-    }
+    if (t.kind !== 'word' && t.kind !== 'hashtag') continue;
+    const info = WORD_INFO.get(t.norm);
+    infos[i] = info;
+    if (contrastAt < 0 && t.kind === 'word' && info?.contrast === true) contrastAt = i;
   }
   // The last three word tokens of the current clause, most recent first (-1: none).
   let w1 = -1;
@@ -119,25 +161,26 @@ function sumValences(tokens: Token[]): RulesAnalysis {
       case 'word':
       case 'hashtag': {
         let from = 1;
-        const idiom = IDIOMS.get(t.norm);
-        const before = w1 >= 0 ? idiom?.get(tokens[w1]!.norm) : undefined;
+        const info = infos[i];
+        const before = w1 >= 0 ? info?.idiom?.get(tokens[w1]!.norm) : undefined;
         if (before !== undefined) {
           valence = before;
           from = 2;
         } else if (t.norm === 'like') {
           valence = w1 >= 0 && LIKE_AFTER.has(tokens[w1]!.norm) ? 1.5 : 0;
         } else {
-          valence = wordValence(t);
+          valence = wordValence(t, info);
         }
         if (valence !== 0) {
-          valence = applyEmphasis(valence, t, tokens, w1, w2, w3, from, capsEmphasis);
-          if (isNegated(tokens, w1, w2, w3, from)) {
+          valence = applyEmphasis(valence, t, tokens, infos, w1, w2, w3, from, capsEmphasis);
+          if (isNegated(tokens, infos, w1, w2, w3, from)) {
             valence *= NEGATION_FACTOR;
             negated++;
           }
         }
-        if (t.kind === 'word' && isNegator(t.norm)) negators++;
-        if (t.kind === 'word' && CONTRAST.has(t.norm)) w1 = w2 = w3 = -1;
+        const negator = info !== undefined ? info.negator : t.norm.endsWith("n't");
+        if (t.kind === 'word' && negator) negators++;
+        if (t.kind === 'word' && info?.contrast === true) w1 = w2 = w3 = -1;
         else {
           w3 = w2;
           w2 = w1;
@@ -199,6 +242,7 @@ function applyEmphasis(
   valence: number,
   t: Token,
   tokens: Token[],
+  infos: (WordInfo | undefined)[],
   w1: number,
   w2: number,
   w3: number,
@@ -213,7 +257,7 @@ function applyEmphasis(
     const at = back === 1 ? w1 : back === 2 ? w2 : w3;
     if (at < 0) break;
     const before = tokens[at]!;
-    const key = modifierKey(before);
+    const key = modifierKey(before, infos[at]);
     if (key === undefined) continue;
     let boost = INTENSIFIER_BOOST;
     if (capsEmphasis && before.caps) boost += CAPS_BOOST;
@@ -224,17 +268,25 @@ function applyEmphasis(
 }
 
 /** Whether a negator is among the clause's last three words before a sentiment word. */
-function isNegated(tokens: Token[], w1: number, w2: number, w3: number, from: number): boolean {
+function isNegated(
+  tokens: Token[],
+  infos: (WordInfo | undefined)[],
+  w1: number,
+  w2: number,
+  w3: number,
+  from: number,
+): boolean {
   for (let back = from; back <= 3; back++) {
     const at = back === 1 ? w1 : back === 2 ? w2 : w3;
     if (at < 0) return false;
-    if (isNegator(tokens[at]!.norm)) return true;
+    const info = infos[at];
+    if (info !== undefined ? info.negator : tokens[at]!.norm.endsWith("n't")) return true;
   }
   return false;
 }
 
-function modifierKey(t: Token): string | undefined {
-  if (INTENSIFIERS.has(t.norm) || DAMPENERS.has(t.norm)) return t.norm;
+function modifierKey(t: Token, info: WordInfo | undefined): string | undefined {
+  if (info?.modifier === true) return t.norm;
   if (!t.elongated) return undefined;
   const squeezed = squeeze(t);
   return INTENSIFIERS.has(squeezed) || DAMPENERS.has(squeezed) ? squeezed : undefined;
@@ -248,9 +300,9 @@ function isNegator(norm: string): boolean {
  * The norm, and for elongated words also the norm with every stretched letter written once:
  * "loooove" is "loove" as a norm but "love" in the lexicon, while "goooood" is found as "good".
  */
-function wordValence(t: Token): number {
-  const v = WORD_VALENCES.get(t.norm);
-  if (v !== undefined || !t.elongated) return v ?? 0;
+function wordValence(t: Token, info: WordInfo | undefined): number {
+  if (info?.listed === true) return info.valence;
+  if (!t.elongated) return 0;
   return WORD_VALENCES.get(squeeze(t)) ?? 0;
 }
 
