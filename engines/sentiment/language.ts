@@ -88,6 +88,15 @@ const FOREIGN_BY_WORD: ReadonlyMap<string, readonly string[]> = (() => {
   return index;
 })();
 
+/** What a word counts for: English, and the foreign languages that use it. One lookup per token. */
+const FUNCTION_WORDS: ReadonlyMap<string, { english: boolean; languages: readonly string[] }> = (() => {
+  const index = new Map<string, { english: boolean; languages: readonly string[] }>();
+  for (const word of ENGLISH) index.set(word, { english: true, languages: FOREIGN_BY_WORD.get(word) ?? [] });
+  for (const [word, languages] of FOREIGN_BY_WORD)
+    if (!index.has(word)) index.set(word, { english: false, languages });
+  return index;
+})();
+
 /** Characters that English words almost never carry. */
 const FOREIGN_LETTERS = /[ñ¿¡ãõßğışçœæøåäöüêâîôûèàùìòë]/i;
 
@@ -112,11 +121,11 @@ const MIN_WORDS = 3;
 export function detectLanguage(tokens: Token[]): LanguageGuess {
   let latin = 0;
   let other = 0;
-  const scripts = new Map<string, number>();
+  let scripts: Map<string, number> | undefined;
   let wordCount = 0;
   let english = 0;
   let accented = 0;
-  const foreign = new Map<string, number>();
+  let foreign: Map<string, number> | undefined;
 
   for (const t of tokens) {
     if (t.kind !== 'word') continue;
@@ -131,6 +140,7 @@ export function detectLanguage(tokens: Token[]): LanguageGuess {
           other++;
           for (const [code, re] of SCRIPTS) {
             if (re.test(ch)) {
+              scripts ??= new Map();
               scripts.set(code, (scripts.get(code) ?? 0) + 1);
               break;
             }
@@ -139,15 +149,19 @@ export function detectLanguage(tokens: Token[]): LanguageGuess {
       }
       if (FOREIGN_LETTERS.test(t.text)) accented++;
     }
-    if (ENGLISH.has(t.norm)) english++;
-    const languages = FOREIGN_BY_WORD.get(t.norm);
-    if (languages) for (const language of languages) foreign.set(language, (foreign.get(language) ?? 0) + 1);
+    const known = FUNCTION_WORDS.get(t.norm);
+    if (known === undefined) continue;
+    if (known.english) english++;
+    for (const language of known.languages) {
+      foreign ??= new Map();
+      foreign.set(language, (foreign.get(language) ?? 0) + 1);
+    }
   }
 
   if (other >= 2 && other > latin) {
     let script = 'other';
     let most = 0;
-    for (const [code, n] of scripts) {
+    for (const [code, n] of scripts ?? []) {
       if (n > most) {
         most = n;
         script = code;
@@ -159,7 +173,7 @@ export function detectLanguage(tokens: Token[]): LanguageGuess {
 
   let best = '';
   let votes = 0;
-  for (const [language, n] of foreign) {
+  for (const [language, n] of foreign ?? []) {
     if (n > votes) {
       votes = n;
       best = language;
