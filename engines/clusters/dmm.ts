@@ -387,6 +387,16 @@ export class StreamingDmm implements ReassigningClusterer {
     d.slot = to;
   }
 
+  /** The clusters (slots) of the reservoir's documents from position `from` on: the latest batch's. */
+  private slotsSince(from: number): Set<number> {
+    const slots = new Set<number>();
+    for (let i = from; i < this.reservoir.size; i++) {
+      const s = this.reservoir.at(i).slot;
+      if (s >= 0) slots.add(s);
+    }
+    return slots;
+  }
+
   /**
    * Merges a cluster of the latest batch into another when its retained documents would, without
    * it, mostly join that same other cluster rather than start one: the cluster only exists because
@@ -396,11 +406,7 @@ export class StreamingDmm implements ReassigningClusterer {
     const share = this.options.mergeShare;
     if (!(share <= 1)) return false;
     const { counts } = this;
-    const batchSlots = new Set<number>();
-    for (let i = from; i < this.reservoir.size; i++) {
-      const s = this.reservoir.at(i).slot;
-      if (s >= 0) batchSlots.add(s);
-    }
+    const batchSlots = this.slotsSince(from);
     // The retained documents of each cluster, in one sweep of the reservoir.
     const held = new Map<number, Retained[]>();
     this.reservoir.forEach((d) => {
@@ -453,11 +459,7 @@ export class StreamingDmm implements ReassigningClusterer {
     const { splitPasses, splitMinDocs, maxClusters, beta } = this.options;
     if (splitPasses === 0) return false;
     const { counts } = this;
-    const batchSlots = new Set<number>();
-    for (let i = from; i < this.reservoir.size; i++) {
-      const s = this.reservoir.at(i).slot;
-      if (s >= 0) batchSlots.add(s);
-    }
+    const batchSlots = this.slotsSince(from);
     const held = new Map<number, Retained[]>();
     // The documents of the latest two batches: what has just come in, against the rest.
     const window = 2 * this.options.batchSize;
