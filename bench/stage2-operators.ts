@@ -7,7 +7,7 @@
  * and the mean snapshot time and size: what bench:pipeline's "stage 2 alone" is made of, without
  * the noise of the other processes.
  *
- *   node dist/bench/stage2-operators.js [--events 200000] [--rounds 2] [--sets "windows,activity,spikes,campaigns;all"]
+ *   npm run bench:stage2 -- [--events 200000] [--rounds 2] [--sets "windows,activity,spikes,campaigns;all"]
  *
  * Event times advance 40,000 events per second (a backlog read faster than real time, as in
  * bench:pipeline's drain). The first round of each set warms the JIT; the last is printed. A
@@ -27,7 +27,7 @@ import { PartitionOperators } from '../stream/stages/partition-operators.js';
 import { parseWindow } from '../stream/windows/index.js';
 
 const USAGE =
-  'usage: node dist/bench/stage2-operators.js [--events 200000] [--rounds 2] [--sets "windows,activity,spikes,campaigns;all"]';
+  'usage: npm run bench:stage2 -- [--events 200000] [--rounds 2] [--sets "windows,activity,spikes,campaigns;all"]';
 const OPTIONS = {
   events: { type: 'string', default: '200000' },
   rounds: { type: 'string', default: '2' },
