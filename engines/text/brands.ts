@@ -52,7 +52,6 @@ export class BrandMatcher {
   /** Canonical names of the brands the text mentions, deduplicated, in configuration order. */
   match(text: string, tokens?: Token[]): string[] {
     const toks = tokens ?? tokenize(text);
-    const keys = toks.map(tokenKey);
     const found = new Set<number>();
     for (let i = 0; i < toks.length; i++) {
       const token = toks[i];
@@ -61,16 +60,18 @@ export class BrandMatcher {
         for (const key of tagKeys(token)) for (const b of this.tags.get(key) ?? []) found.add(b);
         continue;
       }
-      this.matchPhrasesAt(keys, i, found);
+      this.matchPhrasesAt(toks, i, found);
     }
+    if (found.size === 0) return [];
     return [...found].sort((a, b) => a - b).map((b) => this.names[b] ?? '');
   }
 
-  /** Walks the trie from keys[start]; the last word of a name may carry a possessive ("Acme's"). */
-  private matchPhrasesAt(keys: string[], start: number, found: Set<number>): void {
+  /** Walks the trie from tokens[start]; the last word of a name may carry a possessive ("Acme's"). */
+  private matchPhrasesAt(tokens: Token[], start: number, found: Set<number>): void {
     let node = this.phrases;
-    for (let j = start; j < keys.length; j++) {
-      const key = keys[j] ?? '';
+    for (let j = start; j < tokens.length; j++) {
+      const token = tokens[j];
+      const key = token ? tokenKey(token) : '';
       if (key.endsWith(POSSESSIVE)) {
         for (const b of node.next.get(key.slice(0, -POSSESSIVE.length))?.brands ?? []) found.add(b);
       }
@@ -122,7 +123,17 @@ function newNode(): PhraseNode {
 }
 
 function compact(s: string): string {
+  if (isCompact(s)) return s;
   return normalizeText(s).replace(NOT_ALNUM, '');
+}
+
+/** Only lower-case ASCII letters and digits: what compact returns unchanged. */
+function isCompact(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39))) return false;
+  }
+  return true;
 }
 
 /** The key a token must have to continue a phrase: its norm, with the prefix kept for tags. */
