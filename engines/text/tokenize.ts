@@ -285,28 +285,44 @@ function numberToken(s: string, i: number, number: string): Token {
  * character outside ASCII, so the token is the same.
  */
 function wordAt(s: string, i: number): Token {
-  let end = i + 1;
+  let end = i;
   let ascii = true;
+  // What asciiWordToken counts, counted during the scan: letters by case, and a letter 3+ times.
+  let upper = 0;
+  let lower = 0;
+  let elongated = false;
+  let before1 = -1;
+  let before2 = -1;
   for (;;) {
-    const c = s.charCodeAt(end);
-    if (isAsciiWordChar(c)) {
-      end++;
-      continue;
-    }
+    let c = s.charCodeAt(end);
     if (c === 0x27 || c === 0x2019) {
       const next = s.charCodeAt(end + 1);
-      if (isAsciiWordChar(next)) {
-        if (c !== 0x27) ascii = false;
-        end += 2;
-        continue;
+      if (!isAsciiWordChar(next)) {
+        if (next < 0x80 || Number.isNaN(next)) break;
+        // An apostrophe before a character outside ASCII: only the pattern knows.
+        return wordToken(matchAt(WORD, s, i) ?? s[i] ?? '');
       }
-      if (next < 0x80 || Number.isNaN(next)) break;
-    } else if (c < 0x80 || Number.isNaN(c)) break;
-    // A character outside ASCII (or an apostrophe before one): only the pattern knows.
-    return wordToken(matchAt(WORD, s, i) ?? s[i] ?? '');
+      if (c !== 0x27) ascii = false;
+    } else if (!isAsciiWordChar(c)) {
+      if (c < 0x80 || Number.isNaN(c)) break;
+      return wordToken(matchAt(WORD, s, i) ?? s[i] ?? '');
+    } else if (c >= 0x41 && c <= 0x5a) {
+      upper++;
+      c |= 0x20;
+      if (c === before1 && c === before2) elongated = true;
+    } else if (c >= 0x61) {
+      lower++;
+      if (c === before1 && c === before2) elongated = true;
+    }
+    before2 = before1;
+    before1 = c;
+    end++;
   }
   const text = s.slice(i, end);
-  return ascii ? asciiWordToken(text) : wordToken(text);
+  if (!ascii) return wordToken(text);
+  const folded = upper > 0 ? text.toLowerCase() : text;
+  const norm = elongated ? folded.replace(ELONGATION_ALL, '$1$1') : folded;
+  return make('word', text, norm, elongated, lower === 0 && upper >= 2);
 }
 
 function isDigit(code: number): boolean {
