@@ -114,6 +114,11 @@ const EMOJI = new RegExp(
   ].join('|'),
   'uy',
 );
+/**
+ * Below this code point only "©" and "®" are pictographs or emoji (test/unit/text-tokenize checks),
+ * so no other character there can start an emoji.
+ */
+const FIRST_PICTOGRAPH = 0x203c;
 const EMOJI_DECORATION = /[\uFE0E\uFE0F]|[\u{1F3FB}-\u{1F3FF}]/gu;
 
 const URL_START = /(?:https?:\/\/|www\.)/iy;
@@ -200,8 +205,10 @@ function readToken(s: string, i: number): Token | undefined {
   if (code < 0x80) return readAsciiToken(s, i, code);
   // Outside ASCII no word starts plainly and no link, emoticon, mention or hashtag starts at all.
 
-  const emoji = matchAt(EMOJI, s, i);
-  if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
+  if (code >= FIRST_PICTOGRAPH || code === 0xa9 || code === 0xae) {
+    const emoji = matchAt(EMOJI, s, i);
+    if (emoji) return make('emoji', emoji, emoji.replace(EMOJI_DECORATION, '') || emoji);
+  }
 
   const number = matchAt(NUMBER, s, i);
   if (number) return numberToken(s, i, number);

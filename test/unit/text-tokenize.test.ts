@@ -128,6 +128,16 @@ t.test('emoji sequences are single tokens', async (t) => {
   t.same(kinds('🇺🇸🇬🇧'), ['emoji:🇺🇸', 'emoji:🇬🇧'], 'flags pair their regional indicators');
   t.same(kinds('great😀😀'), ['word:great', 'emoji:😀', 'emoji:😀']);
   t.same(kinds('© 2024'), ['punct:©', 'number:2024'], '© without the emoji selector is text');
+  t.same(kinds('©\uFE0F ‼\uFE0F ⌚'), ['emoji:©\uFE0F', 'emoji:‼\uFE0F', 'emoji:⌚']);
+});
+
+t.test('below U+203C only © and ® can start an emoji (the tokenizer tries no emoji there)', async (t) => {
+  const pictograph = /[\p{Extended_Pictographic}\p{Emoji_Presentation}\p{Regional_Indicator}]/u;
+  const found: string[] = [];
+  for (let code = 0x80; code < 0x203c; code++)
+    if (pictograph.test(String.fromCharCode(code))) found.push(code.toString(16));
+  t.same(found, ['a9', 'ae']);
+  t.ok(pictograph.test('\u203c'), 'U+203C itself is one');
 });
 
 t.test('emoticons', async (t) => {
