@@ -39,7 +39,8 @@ const ALPHA = 15;
 const POSITIVE_FROM = 0.35;
 const NEGATIVE_BELOW = 0;
 
-const CLAUSE_BREAK = /[.,;:!?()\u2026\u2014]/;
+/** Punctuation that ends a clause (for negation and intensifiers): . , ; : ! ? ( ) … — */
+const CLAUSE_BREAK = new Set([...'.,;:!?()\u2026\u2014'].map((ch) => ch.charCodeAt(0)));
 
 /** What the lexicon says about one word norm, so that a word costs one lookup instead of five. */
 interface WordInfo {
@@ -129,16 +130,24 @@ function labelOf(score: number): SentimentLabel {
 const clamp = (x: number) => (Number.isFinite(x) ? Math.max(-1, Math.min(1, x)) : 0);
 
 function sumValences(tokens: Token[]): RulesAnalysis {
-  const capsEmphasis = hasCapsDifferential(tokens);
   let contrastAt = -1;
+  // Shouting only stands out when not everything is shouted: ALL CAPS words beside others.
+  let capsWords = 0;
+  let otherWords = 0;
   const infos = wordInfos;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (t.kind !== 'word' && t.kind !== 'hashtag') continue;
     const info = WORD_INFO.get(t.norm);
     infos[i] = info;
-    if (contrastAt < 0 && t.kind === 'word' && info?.contrast === true) contrastAt = i;
+    if (t.kind !== 'word') continue;
+    if (contrastAt < 0 && info?.contrast === true) contrastAt = i;
+    if (t.norm.length >= 2) {
+      if (t.caps) capsWords++;
+      else otherWords++;
+    }
   }
+  const capsEmphasis = capsWords > 0 && otherWords > 0;
   // The last three word tokens of the current clause, most recent first (-1: none).
   let w1 = -1;
   let w2 = -1;
@@ -156,7 +165,7 @@ function sumValences(tokens: Token[]): RulesAnalysis {
     switch (t.kind) {
       case 'punct':
         for (let k = 0; k < t.norm.length; k++) if (t.norm.charCodeAt(k) === 33) exclamations++;
-        if (CLAUSE_BREAK.test(t.norm)) w1 = w2 = w3 = -1;
+        if (isClauseBreak(t.norm)) w1 = w2 = w3 = -1;
         continue;
       case 'word':
       case 'hashtag': {
@@ -221,19 +230,6 @@ function sumValences(tokens: Token[]): RulesAnalysis {
   };
 }
 
-/** Shouting only stands out when not everything is shouted. */
-function hasCapsDifferential(tokens: Token[]): boolean {
-  let caps = 0;
-  let other = 0;
-  for (const t of tokens) {
-    if (t.kind !== 'word' || t.norm.length < 2) continue;
-    if (t.caps) caps++;
-    else other++;
-    if (caps > 0 && other > 0) return true;
-  }
-  return false;
-}
-
 /**
  * Caps, elongation, and the intensifiers and dampeners among the clause's last three words before
  * it (from `from` on: an idiom's own first word modifies nothing).
@@ -290,6 +286,11 @@ function modifierKey(t: Token, info: WordInfo | undefined): string | undefined {
   if (!t.elongated) return undefined;
   const squeezed = squeeze(t);
   return INTENSIFIERS.has(squeezed) || DAMPENERS.has(squeezed) ? squeezed : undefined;
+}
+
+function isClauseBreak(punct: string): boolean {
+  for (let k = 0; k < punct.length; k++) if (CLAUSE_BREAK.has(punct.charCodeAt(k))) return true;
+  return false;
 }
 
 function isNegator(norm: string): boolean {
