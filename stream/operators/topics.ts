@@ -143,14 +143,17 @@ export class Topics implements Operator {
         s.inSecond++;
       }
       const a = s.model.add(terms, event.ts);
+      if (a) {
+        if (a.created) s.created.set(a.id, event.ts);
+        s.dirty.add(a.id);
+        this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
+      }
       // The model's events are drained at emit (and snapshot), and every DRAIN_EVERY posts so that
-      // they stay well under its queue's bound. When does not matter: ids are never reused, and
-      // fold reads none of what forgetting changes.
+      // they stay well under its queue's bound. When does not matter: ids are never reused, fold
+      // reads none of what forgetting changes, and a post's own bookkeeping comes first (the
+      // cluster it made may already be merged away; forgetting it before noting it would leave it
+      // noted, and a restart, which starts the count again, would then change the result).
       if (++s.undrained >= DRAIN_EVERY) this.drain(s);
-      if (!a) continue;
-      if (a.created) s.created.set(a.id, event.ts);
-      s.dirty.add(a.id);
-      this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
     }
   }
 
