@@ -210,6 +210,8 @@ export class AudienceSegments {
   private events: SegmentEvent[] = [];
   /** See previousSegment. */
   private previous: number | undefined;
+  /** Authors a segmentation gave a new segment, with it, until drainMoves (at most the authors held). */
+  private moves = new Map<string, number>();
 
   constructor(options: Partial<SegmentOptions> = {}) {
     this.options = segmentOptions(options);
@@ -268,6 +270,18 @@ export class AudienceSegments {
    */
   get previousSegment(): number | undefined {
     return this.previous;
+  }
+
+  /**
+   * The authors whose segment a segmentation (the first, or one on drift) changed since the last
+   * call, with their segment now: every author held, not only the one who posted. Not part of the
+   * snapshot: drain after each `observe` that may segment (the stage-2 operator does).
+   */
+  drainMoves(): [string, number][] {
+    if (this.moves.size === 0) return [];
+    const out = [...this.moves];
+    this.moves.clear();
+    return out;
   }
 
   segmentOf(author: string): number | undefined {
@@ -392,9 +406,11 @@ export class AudienceSegments {
     this.weights = weights.map((w) => Math.max(w, 1));
 
     let moved = 0;
-    for (const a of this.authors.values()) {
+    for (const [author, a] of this.authors) {
       const [j] = nearest(centroids, authorVector(a, activityHalfLifeMs));
-      if (this.assign(a, this.ids[j]!)) moved++;
+      if (!this.assign(a, this.ids[j]!)) continue;
+      moved++;
+      this.moves.set(author, a.segment!);
     }
     this.segmentations++;
     this.drift = freshDrift();
@@ -417,6 +433,7 @@ export class AudienceSegments {
 
   /** Takes a snapshot of an instance with the same options; a malformed one throws a RangeError. */
   restore(state: unknown): void {
+    this.moves.clear();
     const s = state as Partial<SegmentsSnapshot> | null;
     const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
     const dims = SEGMENT_FEATURES.length;

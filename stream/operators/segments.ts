@@ -27,8 +27,8 @@ export const SEGMENT_WARMUP = 100;
  * of its authors' posts; its model orders segments canonically so that segment ids mean alike
  * segments in every partition, and readers add the partitions' sizes up by id. Per analytics window
  * and segment: posts, sentiment and engagement (`segment_windows`); per segment as it stands: its
- * label, size and centroid (`segments`); per author, the segment of their latest post, written when
- * it changes (`author_segments`: campaign decisions take it as context).
+ * label, size and centroid (`segments`); per author, their segment, written when it changes, by a
+ * post or by a re-segmentation (`author_segments`: campaign decisions take it as context).
  */
 export class Segments implements Operator {
   readonly name = 'segments';
@@ -63,6 +63,8 @@ export class Segments implements Operator {
       brands: event.brands,
     });
     this.changed = true;
+    // A segmentation moves authors who did not post: their campaign context changes too.
+    for (const [author, moved] of this.model.drainMoves()) this.moved.set(author, moved);
     if (segment === null) return;
     if (segment !== this.model.previousSegment) this.moved.set(event.author.id, segment);
     this.windows.add(String(segment), event.ts, event, watermark);

@@ -225,6 +225,17 @@ t.test('drift: none while the population stays, a re-segmentation when it change
     first.events.map((e) => e.reason),
     ['warmup'],
   );
+  const warmupMoves = changing.drainMoves();
+  t.equal(
+    warmupMoves.length,
+    first.events[0]!.moved,
+    'the first segmentation lists every author it assigned',
+  );
+  const ids = new Set(changing.segments().map((x) => x.id));
+  t.ok(
+    warmupMoves.every(([author, segment]) => first.groupOf.has(author) && ids.has(segment)),
+    'each with a segment of that segmentation',
+  );
   const before = Object.fromEntries(['A', 'B', 'C'].map((g) => [g, majority(changing, first.groupOf, g)[0]]));
   t.equal(new Set(Object.values(before)).size, 3, 'three groups, three segments');
   const second = run(
@@ -247,6 +258,17 @@ t.test('drift: none while the population stays, a re-segmentation when it change
   const [b] = majority(changing, groupOf, 'B');
   t.equal(a, b, 'A and B now share a segment');
   t.ok(a === before.A || a === before.B, 'which keeps the id of one of them');
+  const moves = new Map(changing.drainMoves());
+  const movedByDrift = second.events.reduce((sum, e) => sum + e.moved, 0);
+  t.ok(
+    moves.size > 0 && moves.size <= movedByDrift,
+    `the re-segmentations list the authors they moved (${moves.size} authors, ${movedByDrift} moves)`,
+  );
+  t.ok(
+    [...moves].every(([author, segment]) => groupOf.has(author) && ids.has(segment)),
+    'each with a segment of the new segmentation',
+  );
+  t.same(changing.drainMoves(), [], 'once');
   const [e, eShare] = majority(changing, groupOf, 'E');
   t.ok(eShare > 0.95, 'the angry celebrities are one segment');
   t.not(e, c);
