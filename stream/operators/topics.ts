@@ -45,7 +45,7 @@ export const EMERGING_GROWTH = 2;
 
 interface Scope {
   model: StreamingDmm;
-  /** Topic -> event time it was created at, for the topics the model holds. */
+  /** Topic -> event time it was created at, while a window still to close may read it (see prune). */
   created: Map<number, number>;
   /** Topic -> its posts in its last final window (for growth). */
   lastFinal: Map<number, [start: number, docs: number]>;
@@ -164,10 +164,13 @@ export class Topics implements Operator {
       this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
   }
 
+  /**
+   * A topic the model dropped: written as not live. What `emerging` reads of it (`created`,
+   * `lastFinal`) stays until it is too old to matter (see `prune`): forgetting it here would make a
+   * window's flag depend on whether the window closed before or after the drop was drained.
+   */
   private forget(s: Scope, ids: readonly number[]): void {
     for (const id of ids) {
-      s.created.delete(id);
-      s.lastFinal.delete(id);
       s.dirty.delete(id);
       s.dropped.add(id);
     }
@@ -214,6 +217,7 @@ export class Topics implements Operator {
       });
       if (e.final && s.created.has(topic)) s.lastFinal.set(topic, [e.start, e.value.posts]);
     }
+    this.prune(watermark);
 
     const topicRows: TopicRow[] = [];
     for (const [name, s] of this.scopes) {
@@ -251,6 +255,20 @@ export class Topics implements Operator {
     if (windowRows.length > 0) writes.push({ table: TOPIC_WINDOWS_TABLE, rows: windowRows });
     if (topicRows.length > 0) writes.push({ table: TOPICS_TABLE, rows: topicRows });
     return { writes, live: [] };
+  }
+
+  /**
+   * Drops what no window still to close can read: a window still open at `watermark` starts after
+   * watermark − lateness − window, so its `emerging` needs a topic created after the horizon below
+   * and reads the final window just before it, which starts after the horizon too. Which entries
+   * go therefore never changes a row, whatever the watermarks of the emits.
+   */
+  private prune(watermark: number): void {
+    const horizon = watermark - this.context.allowedLatenessMs - 2 * this.windowMs;
+    for (const s of this.scopes.values()) {
+      for (const [id, at] of s.created) if (at <= horizon) s.created.delete(id);
+      for (const [id, [start]] of s.lastFinal) if (start <= horizon) s.lastFinal.delete(id);
+    }
   }
 
   get size(): number {
