@@ -71,13 +71,23 @@ export function startEnrich(
   scorer: SentimentScorer | SentimentTiers,
   refine = true,
 ): { event: EnrichedEvent; refined?: Promise<EventSentiment | undefined> } {
-  const tokens = tokenize(e.text);
-  const brands = matcher.match(e.text, tokens);
-  const tiers = scorer instanceof SentimentTiers ? scorer : SentimentTiers.forScorer(scorer);
-  const { sentiment, refined } = tiers.scoreEvent(e, tokens, refine);
+  const { tokens, brands, sentiment, refined } = analyse(e, matcher, scorer, refine);
   const event: EnrichedEvent = { ...e, brands, sentiment };
   rememberTokens(event, tokens);
   return { event, refined };
+}
+
+/** What enrichment finds in a post: its tokens, brands and sentiment (and the transformer tier's later result). */
+function analyse(
+  e: SocialEvent,
+  matcher: BrandMatcher,
+  scorer: SentimentScorer | SentimentTiers,
+  refine: boolean,
+) {
+  const tokens = tokenize(e.text);
+  const brands = matcher.match(e.text, tokens);
+  const tiers = scorer instanceof SentimentTiers ? scorer : SentimentTiers.forScorer(scorer);
+  return { tokens, brands, ...tiers.scoreEvent(e, tokens, refine) };
 }
 
 /**
@@ -89,10 +99,7 @@ export function enrichInPlace(
   matcher: BrandMatcher,
   scorer: SentimentScorer | SentimentTiers,
 ): EnrichedEvent {
-  const tokens = tokenize(e.text);
-  const brands = matcher.match(e.text, tokens);
-  const tiers = scorer instanceof SentimentTiers ? scorer : SentimentTiers.forScorer(scorer);
-  const { sentiment } = tiers.scoreEvent(e, tokens, false);
+  const { tokens, brands, sentiment } = analyse(e, matcher, scorer, false);
   const event = e as EnrichedEvent;
   event.brands = brands;
   event.sentiment = sentiment;
