@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
+import { Counter, type Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
@@ -20,10 +21,34 @@ export interface WebSocketOptions {
   metrics: Metrics;
   /** Least time between two updates of one channel to one client. */
   flushIntervalMs: number;
-  /** A client with more than this many bytes unsent is skipped until it catches up. */
+  /**
+   * A client with more than this many bytes unsent is skipped until it catches up, and its own
+   * messages are not read meanwhile (so its requests cannot queue replies it does not read).
+   */
   maxBufferedBytes: number;
+  /**
+   * A client whose unsent bytes stay above `maxBufferedBytes` for longer than this is closed with
+   * code 1013 (try again later): it reconnects and gets a fresh snapshot. Default 10 s.
+   */
+  maxStalledMs?: number;
   /** Most channels one client may subscribe to. */
   maxChannels?: number;
+}
+
+/** Close code for a client cut off for not reading: 1013 "try again later" (RFC 6455 registry). */
+export const SLOW_CLIENT_CLOSE_CODE = 1013;
+export const SLOW_CLIENT_METRIC = 'pulsewatch_ws_slow_clients_closed_total';
+
+/** The counter of clients closed for not reading, one per registry (every app registers it once). */
+function slowClosedCounter(registry: Registry): Counter {
+  return (
+    (registry.getSingleMetric(SLOW_CLIENT_METRIC) as Counter | undefined) ??
+    new Counter({
+      name: SLOW_CLIENT_METRIC,
+      help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
+      registers: [registry],
+    })
+  );
 }
 
 type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | { op: 'ping' };
@@ -31,11 +56,15 @@ type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | {
 /**
  * `/v1/stream`: clients subscribe to channels and get conflated window updates: per channel at
  * most one message per flush interval, carrying the newest value of each window that changed.
- * A slow client never builds an unbounded buffer; it just gets fewer, newer updates.
+ * A slow client never builds an unbounded buffer: over `maxBufferedBytes` it gets fewer, newer
+ * updates and its own messages wait; if it stays over for `maxStalledMs` it is closed. What the
+ * server holds for one client is then at most the limit, one flush, and the alerts of that time.
  */
 export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app, o) => {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const maxChannels = o.maxChannels ?? 100;
+  const maxStalledMs = o.maxStalledMs ?? 10_000;
+  const slowClosed = slowClosedCounter(o.metrics.registry);
 
   const route = {
     websocket: true,
@@ -108,12 +137,34 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
     const campaigns = polled(o.campaigns, 'campaign');
     const analytics = polled(o.analytics, 'analytics');
 
+    /** Since when the client's unsent bytes are over the limit; undefined while under. */
+    let overSince: number | undefined;
+    /** True while over the limit: reading stops and the stall clock runs. */
+    const backedUp = (): boolean => {
+      if (socket.bufferedAmount <= o.maxBufferedBytes) {
+        overSince = undefined;
+        if (socket.isPaused) socket.resume();
+        return false;
+      }
+      overSince ??= Date.now();
+      if (!socket.isPaused) socket.pause();
+      if (Date.now() - overSince > maxStalledMs) {
+        slowClosed.inc();
+        // Read again, so that the client's answer to the close frame completes the handshake; ws
+        // destroys the socket if none comes (its closeTimeout), and nothing more is queued meanwhile.
+        socket.resume();
+        socket.close(SLOW_CLIENT_CLOSE_CODE, 'too slow: reconnect and take a new snapshot');
+      }
+      return true;
+    };
+
     const timer = setInterval(() => {
-      if (pending.size === 0 || socket.readyState !== socket.OPEN) return;
-      if (socket.bufferedAmount > o.maxBufferedBytes) {
-        o.metrics.wsSkipped.inc();
+      if (socket.readyState !== socket.OPEN) return;
+      if (backedUp()) {
+        if (pending.size > 0) o.metrics.wsSkipped.inc();
         return;
       }
+      if (pending.size === 0) return;
       for (const [channel, values] of pending) send('update', { channel, windows: [...values.values()] });
       pending.clear();
     }, o.flushIntervalMs);

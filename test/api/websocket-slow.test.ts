@@ -1,0 +1,149 @@
+import t, { type Test } from 'tap';
+import type { Socket } from 'node:net';
+import Fastify from 'fastify';
+import WebSocket from 'ws';
+import { BrandDirectory } from '../../api/brands.js';
+import { LiveHub } from '../../api/live-hub.js';
+import { Metrics } from '../../api/plugins/metrics.js';
+import { SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_METRIC, websocketPlugin } from '../../api/plugins/websocket.js';
+import { MemoryBus, type WindowRow } from '../../stream/index.js';
+
+// Many brands make each `brands` update large, so that a client which stops reading fills the
+// kernel's socket buffers quickly and the server's own buffer is what the test watches.
+const BRANDS = new BrandDirectory(Array.from({ length: 300 }, (_, i) => ({ name: `Brand ${i}` })));
+const MAX_BUFFERED = 256 * 1024;
+const MIN = 60_000;
+const T0 = Math.floor(Date.now() / MIN) * MIN;
+
+function rows(version: number, posts = version): WindowRow[] {
+  return BRANDS.list.flatMap((b) =>
+    [0, 1, 2].map((k) => ({
+      brand: b.name,
+      window: '1m',
+      start: T0 - k * MIN,
+      end: T0 - k * MIN + MIN,
+      partition: 0,
+      version,
+      final: false,
+      posts,
+      positive: posts,
+      neutral: 0,
+      negative: 0,
+      unsupported: 0,
+      sentiment_sum: posts / 2,
+      likes: version,
+      shares: 0,
+      replies: 0,
+      authors: 1,
+    })),
+  );
+}
+
+/** A real server with the WebSocket plugin over a live hub fed by the test. */
+async function server(t: Test, maxStalledMs: number) {
+  const hub = new LiveHub({ bus: new MemoryBus(), brands: BRANDS });
+  const metrics = new Metrics({ defaultMetrics: false });
+  const app = Fastify();
+  await app.register(websocketPlugin, {
+    hub,
+    metrics,
+    flushIntervalMs: 10,
+    maxBufferedBytes: MAX_BUFFERED,
+    maxStalledMs,
+  });
+  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws') + '/v1/stream';
+  t.teardown(() => app.close());
+  hub.apply(rows(1));
+  const value = async (name: string) =>
+    (await metrics.registry.getSingleMetric(name)?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+  // The server's end of each connection: what it has not yet handed to the kernel is what it holds.
+  const sockets: Socket[] = [];
+  app.server.on('connection', (socket: Socket) => sockets.push(socket));
+  const buffered = () => Math.max(0, ...sockets.map((c) => c.writableLength));
+  return { hub, value, buffered, url };
+}
+
+/** A client subscribed to `brands` (its snapshot read), which then stops reading its socket. */
+async function stalledClient(t: Test, url: string) {
+  const ws = new WebSocket(url);
+  t.teardown(() => ws.terminate());
+  const messages: string[] = [];
+  ws.on('message', (d) => messages.push(String(d)));
+  await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
+  while (!messages.some((m) => m.startsWith('{"type":"snapshot"'))) await once(ws, 'message');
+  ws.pause();
+  return { ws, messages };
+}
+
+const once = (ws: WebSocket, event: string) => new Promise((r) => ws.once(event, r));
+
+/** Applies new versions of every window, 5 ms apart, until `done` says so. */
+async function produceUntil(hub: LiveHub, done: () => Promise<boolean>, onStep: () => void): Promise<number> {
+  let v = 2;
+  for (; !(await done()); v++) {
+    hub.apply(rows(v));
+    onStep();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return v;
+}
+
+t.test(
+  'a client that stops reading is closed with 1013, and its buffer stays bounded meanwhile',
+  async (t) => {
+    const s = await server(t, 300);
+    const c = await stalledClient(t, s.url);
+    const updateBytes = JSON.stringify({
+      type: 'update',
+      channel: 'brands',
+      windows: s.hub.snapshot('brands'),
+    }).length;
+    let most = 0;
+    await produceUntil(
+      s.hub,
+      async () => (await s.value(SLOW_CLIENT_METRIC)) > 0,
+      () => (most = Math.max(most, s.buffered())),
+    );
+    t.ok(most > MAX_BUFFERED, `the server's buffer for the client passed the limit (${most} bytes)`);
+    // A flush is sent only while under the limit, so at most one update goes over it (2x for the
+    // larger numbers of later versions).
+    t.ok(
+      most <= MAX_BUFFERED + 2 * updateBytes,
+      `the server's buffer stayed at most the limit and one update: ${most} <= ${MAX_BUFFERED} + 2 x ${updateBytes}`,
+    );
+    t.ok((await s.value('pulsewatch_ws_flushes_skipped_total')) > 0, 'flushes were skipped first');
+    const closed = new Promise<[number, string]>((r) =>
+      c.ws.once('close', (code, why) => r([code, String(why)])),
+    );
+    c.ws.resume();
+    const [code, reason] = await closed;
+    t.equal(code, SLOW_CLIENT_CLOSE_CODE, 'once it reads again, the client finds the close frame: 1013');
+    t.match(reason, /too slow/);
+    t.equal(await s.value(SLOW_CLIENT_METRIC), 1, 'counted once');
+    while ((await s.value('pulsewatch_ws_clients')) !== 0) await new Promise((r) => setTimeout(r, 10));
+    t.pass('the server let the connection go');
+  },
+);
+
+t.test(
+  'a client that stops reading for a while catches up with the newest values and gets answers to what it sent meanwhile',
+  async (t) => {
+    const s = await server(t, 3_600_000);
+    const c = await stalledClient(t, s.url);
+    await produceUntil(
+      s.hub,
+      async () => (await s.value('pulsewatch_ws_flushes_skipped_total')) > 0,
+      () => undefined,
+    );
+    // The newest value, applied while the client is skipped, and a request sent while it does not read.
+    s.hub.apply(rows(1_000_000, 424_242));
+    c.ws.send(JSON.stringify({ op: 'ping' }));
+    c.ws.resume();
+    const has = (what: string) => c.messages.some((m) => m.includes(what));
+    while (!(has('"posts":424242') && has('"type":"pong"'))) await once(c.ws, 'message');
+    t.pass('the newest value and the pong arrived');
+    t.equal(c.ws.readyState, WebSocket.OPEN, 'still connected');
+    t.equal(await s.value(SLOW_CLIENT_METRIC), 0, 'nobody closed');
+  },
+);
