@@ -14,7 +14,8 @@ function findRoot(): string {
 }
 
 export const PROJECT_ROOT = findRoot();
-export const DASHBOARD_DIR = join(PROJECT_ROOT, 'dashboards', 'web');
+/** The built live page (`npm run build:web`, dashboards/web/vite.config.ts). */
+export const DASHBOARD_DIR = join(PROJECT_ROOT, 'dist', 'web');
 export const VERSION: string = (
   JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;

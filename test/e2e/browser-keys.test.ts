@@ -28,7 +28,7 @@ t.test(
     const page = await browser.newPage();
 
     await page.goto(running.url + '/');
-    await page.waitForSelector('#status[data-state="closed"]', { timeout: 10_000 });
+    await page.waitForSelector('#status[data-state="error"]', { timeout: 10_000 });
     t.match(
       await page.textContent('#status'),
       /needs an API key/,

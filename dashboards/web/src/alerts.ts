@@ -1,0 +1,82 @@
+// The alert feed: open alerts first, each with an acknowledge button; new alerts are announced.
+import { postJson } from './api.js';
+import { byId, el, num } from './dom.js';
+import type { Alert } from './types.js';
+
+/** alert id → the latest update of it */
+const alerts = new Map<string, Alert>();
+const SHOWN = 20;
+
+const KIND_TEXT: Record<string, string> = {
+  negative_share: 'negative share',
+  negative_count: 'negative posts',
+  volume: 'volume',
+};
+
+const kindText = (a: Alert) => KIND_TEXT[a.kind] ?? a.kind;
+
+function describe(a: Alert): string {
+  const value = (v: number) => (a.kind === 'negative_share' ? `${num(v * 100)}%` : num(v));
+  return `${kindText(a)} ${value(a.observed)} against ${value(a.baseline)} expected`;
+}
+
+export function applyAlert(a: Alert): void {
+  const known = alerts.get(a.id);
+  if (known && known.update > a.update) return;
+  alerts.set(a.id, { ...known, ...a });
+  // a screen reader hears of an alert that opens, not of every update of the list
+  if (!known && a.state === 'open')
+    byId('alert-announce').textContent = `New ${a.severity} alert for ${a.brand}: ${describe(a)}`;
+  renderAlerts();
+}
+
+function alertItem(a: Alert): HTMLLIElement {
+  const acked = a.acked_at !== undefined;
+  const button = el('button', {
+    type: 'button',
+    className: 'ack',
+    textContent: acked ? 'acknowledged' : 'acknowledge',
+    disabled: acked || a.state !== 'open',
+    onclick: () => void acknowledge(a.id),
+  });
+  button.setAttribute('aria-label', `acknowledge the ${kindText(a)} alert for ${a.brand}`);
+  const item = el(
+    'li',
+    { className: `alert alert-${a.state} severity-${a.severity}` },
+    el('span', { className: 'alert-severity', textContent: a.severity }),
+    el('strong', { className: 'alert-brand', textContent: a.brand }),
+    el('span', { className: 'alert-what', textContent: ` ${describe(a)}` }),
+    el('span', {
+      className: 'alert-when',
+      textContent: ` · ${a.state === 'open' ? 'since' : 'resolved, opened'} ${new Date(a.opened_at).toLocaleTimeString()}`,
+    }),
+    el('span', {
+      className: 'alert-terms',
+      textContent: a.top_terms?.length ? ` · ${a.top_terms.slice(0, 5).join(', ')}` : '',
+    }),
+    button,
+  );
+  item.dataset.alertId = a.id;
+  return item;
+}
+
+function renderAlerts(): void {
+  const sorted = [...alerts.values()].sort((x, y) =>
+    x.state === y.state ? y.updated_at - x.updated_at : x.state === 'open' ? -1 : 1,
+  );
+  byId('alerts-empty').hidden = sorted.length > 0;
+  byId('alert-list').replaceChildren(...sorted.slice(0, SHOWN).map(alertItem));
+}
+
+async function acknowledge(id: string): Promise<void> {
+  const res = await postJson(`/v1/alerts/${encodeURIComponent(id)}/ack`, { by: 'live page' }).catch(
+    (err: Error) => ({ ok: false, status: 0, statusText: err.message }),
+  );
+  if (!res.ok) {
+    byId('alert-announce').textContent = `Acknowledging failed: ${res.status || ''} ${res.statusText}`;
+    return;
+  }
+  const a = alerts.get(id);
+  if (a) alerts.set(id, { ...a, acked_at: Date.now() });
+  renderAlerts();
+}

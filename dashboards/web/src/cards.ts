@@ -1,0 +1,35 @@
+// One card per brand: its current live minute.
+import { byId, el, num } from './dom.js';
+import { latestLive, state } from './state.js';
+
+export function renderCards(): void {
+  byId('cards').replaceChildren(
+    ...[...state.brands.values()].map((b) => {
+      const cur = latestLive(b);
+      const negShare = cur && cur.posts > 0 ? (100 * cur.negative) / cur.posts : null;
+      const card = el(
+        'article',
+        { className: 'card', id: `card-${b.info.id}` },
+        el('h3', { textContent: b.info.name }),
+        el('span', { className: 'kind', textContent: b.info.kind }),
+        el(
+          'dl',
+          {},
+          el('dt', { textContent: 'posts this minute' }),
+          el('dd', { className: 'posts', textContent: String(cur?.posts ?? 0) }),
+          el('dt', { textContent: 'mean sentiment' }),
+          el('dd', {
+            className: cur && (cur.sentiment_mean ?? 0) < 0 ? 'neg' : 'pos',
+            textContent: num(cur?.sentiment_mean, 2),
+          }),
+          el('dt', { textContent: 'negative' }),
+          el('dd', { className: 'neg', textContent: negShare === null ? '–' : `${num(negShare)}%` }),
+          el('dt', { textContent: 'authors' }),
+          el('dd', { textContent: String(cur?.authors ?? 0) }),
+        ),
+      );
+      card.style.setProperty('--color', b.color);
+      return card;
+    }),
+  );
+}

@@ -1,0 +1,35 @@
+// The connection state in the header: connecting, live, reconnecting in N s, offline, or an error.
+// It is a live region: screen readers hear each change of state, not each tick of the countdown.
+import { byId, el } from './dom.js';
+import type { Connection } from './stream.js';
+
+let countdown: ReturnType<typeof setInterval> | undefined;
+
+function show(state: string, text: string): HTMLElement {
+  clearInterval(countdown);
+  countdown = undefined;
+  const s = byId('status');
+  s.dataset.state = state;
+  s.textContent = text;
+  return s;
+}
+
+export function showConnection(c: Connection): void {
+  if (c.state === 'connecting') return void show('connecting', 'connecting…');
+  if (c.state === 'live') return void show('live', 'live');
+  if (c.state === 'offline') return void show('offline', 'offline: waiting for the network');
+  const seconds = el('span', { className: 'countdown' });
+  seconds.setAttribute('aria-hidden', 'true');
+  show('reconnecting', 'reconnecting').append(seconds);
+  const tick = () => {
+    const s = Math.ceil((c.at - Date.now()) / 1000);
+    seconds.textContent = s > 0 ? ` in ${s} s` : '…';
+  };
+  tick();
+  countdown = setInterval(tick, 1000);
+}
+
+/** A failure the page cannot get past by itself (no key, the API unreachable at start). */
+export function showError(text: string): void {
+  show('error', text);
+}
