@@ -38,10 +38,14 @@ function fromTarget(where: string, t: Target, panelType?: string): DashboardQuer
   };
 }
 
-export function dashboardQueries(dashboard: {
+interface DashboardLike {
   panels?: PanelLike[];
   templating?: { list?: { name?: string; type?: string; datasource?: { type?: string }; query?: unknown }[] };
-}): DashboardQuery[] {
+}
+
+/** The queries of a dashboard (built by the SDK, or parsed from its JSON). */
+export function dashboardQueries(built: object): DashboardQuery[] {
+  const dashboard = built as DashboardLike;
   const out: DashboardQuery[] = [];
   const visit = (panels: PanelLike[] = []) => {
     for (const p of panels) {
