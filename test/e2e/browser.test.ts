@@ -1,6 +1,6 @@
 import t from 'tap';
-import { startTestApp } from '../helpers/app.js';
-import { launchBrowser, needsBrowser } from '../helpers/browser.js';
+import { ndjson, post, startTestApp } from '../helpers/app.js';
+import { launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
@@ -45,8 +45,40 @@ t.test(
     t.not(await postsOf(), first, 'the card changes with live updates, without a reload');
     const canvases = await page.$$eval('.chart canvas', (els) => els.length);
     t.equal(canvases, 3, 'three charts drawn');
-    await page.screenshot({ path: '.tap/dashboard.png' }).catch(() => undefined);
+    await screenshot(page, 'laptop-live');
     t.same(errors, [], 'no errors in the page');
     t.same(external, [], 'nothing loaded from outside the app');
+  },
+);
+
+t.test(
+  'events POSTed to /v1/events raise the brand’s card and chart by exactly what was posted',
+  needsBrowser,
+  async (t) => {
+    // no synthetic traffic: every post of the brand is one of ours
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    const { page, errors } = await openLivePage(t, running.url);
+    const chartPosts = () =>
+      page.$eval('#chart-volume', (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}'));
+    t.equal((await chartPosts())['northwind-coffee'], 0, 'nothing yet');
+
+    const send = async (n: number) => {
+      const res = await fetch(`${running.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: ndjson(Array.from({ length: n }, () => post())),
+      });
+      t.equal(res.status, 202);
+    };
+    await send(7);
+    await page.waitForSelector('#card-northwind-coffee .posts:text-is("7")', { timeout: 30_000 });
+    t.equal((await chartPosts())['northwind-coffee'], 7, 'the chart holds the 7 posts');
+    t.equal((await chartPosts())['bluebird-roasters'], 0, 'and no other brand moved');
+
+    await send(5);
+    await page.waitForSelector('#card-northwind-coffee .posts:text-is("12")', { timeout: 30_000 });
+    t.equal((await chartPosts())['northwind-coffee'], 12, 'then rises by the 5 more');
+    t.same(errors, [], 'no errors in the page');
   },
 );

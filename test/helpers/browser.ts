@@ -1,5 +1,8 @@
 import type { Test } from 'tap';
 import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium (`bash deploy/browser.sh` installs it), or PW_CHROMIUM_PATH. */
@@ -10,8 +13,15 @@ export const needsBrowser = {
   skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (bash deploy/browser.sh installs it)`,
 };
 
-/** Headless Chromium, closed when the test ends. */
-export async function launchBrowser(t: Test): Promise<Browser> {
+/** The screen sizes the page is made for (issue 14): a laptop and a phone. */
+export const LAPTOP = { width: 1366, height: 768 };
+export const PHONE = { width: 375, height: 812 };
+
+/** Where the browser tests leave their screenshots (test artifacts). */
+export const SCREENSHOTS = join('.tap', 'screenshots');
+
+/** Headless Chromium. With a test, closed when the test ends. */
+export async function launchBrowser(t?: Test): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -23,20 +33,75 @@ export async function launchBrowser(t: Test): Promise<Browser> {
       '--no-first-run',
     ],
   });
-  t.teardown(() => browser.close());
+  t?.teardown(() => browser.close());
   return browser;
 }
 
+/** Waits until the page's connection state says live. */
+export async function waitLive(page: Page, timeout = 10_000): Promise<void> {
+  await page.waitForSelector('#status[data-state="live"]', { timeout });
+}
+
 /**
- * The live page at `url` in a new 1200×1000 page of a browser that closes when `t` ends, once its
- * status says live; `errors` collects the page's uncaught errors, for `t.same(errors, [])` at the end.
+ * The live page at `url` in a new page (1200×1000 unless `viewport` says) of a browser that closes
+ * when `t` ends, once its status says live; `errors` collects the page's uncaught errors, for
+ * `t.same(errors, [])` at the end.
  */
-export async function openLivePage(t: Test, url: string): Promise<{ page: Page; errors: string[] }> {
+export async function openLivePage(
+  t: Test,
+  url: string,
+  viewport: { width: number; height: number } = { width: 1200, height: 1000 },
+): Promise<{ page: Page; errors: string[] }> {
   const browser = await launchBrowser(t);
-  const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
+  const page = await browser.newPage({ viewport });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url + '/');
-  await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+  await waitLive(page);
   return { page, errors };
+}
+
+/** Saves a full-page screenshot as .tap/screenshots/<name>.png; a failed screenshot does not fail a test. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  await mkdir(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true }).catch(() => undefined);
+}
+
+/** Each serious or critical axe-core finding (WCAG 2 A and AA rules): rule id, impact, the elements. */
+export interface AxeFinding {
+  id: string;
+  impact: string;
+  help: string;
+  targets: string[];
+}
+
+/** Runs axe-core (from its npm package, injected into the page) and returns its serious and critical findings. */
+export async function axeFindings(page: Page): Promise<AxeFinding[]> {
+  const require = createRequire(import.meta.url);
+  await page.addScriptTag({ content: await readFile(require.resolve('axe-core/axe.min.js'), 'utf8') });
+  return page.evaluate(async () => {
+    interface Result {
+      id: string;
+      impact: string | null;
+      help: string;
+      nodes: { target: unknown[] }[];
+    }
+    const axe = (window as unknown as { axe: { run(o: object): Promise<{ violations: Result[] }> } }).axe;
+    const { violations } = await axe.run({
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({
+        id: v.id,
+        impact: v.impact!,
+        help: v.help,
+        targets: v.nodes.map((n) => String(n.target)),
+      }));
+  });
+}
+
+/** How far the page scrolls sideways (0 when it fits the viewport). */
+export function sidewaysOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }

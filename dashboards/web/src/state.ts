@@ -49,15 +49,18 @@ export function addBrands(list: BrandInfo[]): void {
   );
 }
 
-/** Keeps a live window of the live size; only the last LIVE_WINDOWS of them. True when it was kept. */
-export function upsertLive(w: WindowAggregate): boolean {
+/** The live windows cover the last hour: LIVE_WINDOWS windows of LIVE_WINDOW (1 minute). */
+const LIVE_SPAN_MS = LIVE_WINDOWS * 60_000;
+
+/**
+ * Keeps a live window of the live size, if it lies in the last hour (a snapshot carries a brand's
+ * latest windows, which may be older), and drops those that left it. True when it was kept.
+ */
+export function upsertLive(w: WindowAggregate, now = Date.now()): boolean {
   const b = state.brands.get(w.brand);
-  if (!b || w.window !== LIVE_WINDOW) return false;
+  if (!b || w.window !== LIVE_WINDOW || w.end <= now - LIVE_SPAN_MS) return false;
   b.live.set(w.start, w);
-  if (b.live.size > LIVE_WINDOWS) {
-    const starts = [...b.live.keys()].sort((x, y) => x - y);
-    for (const s of starts.slice(0, starts.length - LIVE_WINDOWS)) b.live.delete(s);
-  }
+  for (const [start, x] of b.live) if (x.end <= now - LIVE_SPAN_MS) b.live.delete(start);
   return true;
 }
 

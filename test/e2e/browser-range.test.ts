@@ -1,0 +1,108 @@
+import t from 'tap';
+import { ndjson, post, startTestApp } from '../helpers/app.js';
+import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
+
+const WAIT = { timeout: 30_000 };
+const HOUR = 3_600_000;
+
+t.test(
+  'the time-range picker shows history over REST; Back to live resumes the updates',
+  needsBrowser,
+  async (t) => {
+    // A quiet app whose only posts are ours: 9 from three hours ago (the first events, so not late).
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    const send = async (events: object[]) => {
+      const res = await fetch(`${running.url}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: ndjson(events),
+      });
+      t.equal(res.status, 202);
+    };
+    const past = Date.now() - 3 * HOUR;
+    await send(Array.from({ length: 9 }, (_, i) => post({ ts: past + i * 1000 })));
+    // Stored once the REST history has it (the page reads the same route).
+    const url = `${running.url}/v1/brands/northwind-coffee/metrics?window=1m&from=${past - HOUR}&to=${past + HOUR}`;
+    const stored = async () =>
+      ((await (await fetch(url)).json()) as { windows: { posts: number }[] }).windows.reduce(
+        (n, w) => n + w.posts,
+        0,
+      );
+    for (let i = 0; (await stored()) < 9; i++) {
+      t.ok(i < 300, 'the past posts are stored');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const { page, errors } = await openLivePage(t, running.url);
+    const chart = () =>
+      page.$eval('#chart-volume', (el) => ({
+        range: (el as HTMLElement).dataset.range,
+        posts: JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
+      }));
+    t.same(
+      await chart(),
+      {
+        range: 'live',
+        posts: { 'northwind-coffee': 0, 'bluebird-roasters': 0, 'cafe-aurora': 0, 'harbor-brew': 0 },
+      },
+      'live: the last hour is empty',
+    );
+    t.equal(await page.isHidden('#back-to-live'), true, 'no Back to live while live');
+
+    await page.selectOption('#range-select', '6h');
+    await page.waitForFunction(
+      () =>
+        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}')[
+          'northwind-coffee'
+        ] === 9,
+      undefined,
+      WAIT,
+    );
+    t.equal((await chart()).range, 'past', 'the last 6 hours hold the 9 posts of three hours ago');
+    await page.waitForSelector('#voice-list li[data-brand="northwind-coffee"][data-posts="9"]', WAIT);
+    t.pass('the share of voice reads the same range');
+    t.match(await page.textContent('#range-message'), /Showing the last 6 hours/);
+    t.equal(await page.isVisible('#back-to-live'), true, 'Back to live is offered');
+    await screenshot(page, 'laptop-history');
+
+    // Live posts now do not move the past range's chart; the card (the current minute) still moves.
+    await send(Array.from({ length: 4 }, () => post()));
+    await page.waitForSelector('#card-northwind-coffee .posts:text-is("4")', WAIT);
+    t.equal((await chart()).posts['northwind-coffee'], 9, 'the past range stays as it was');
+
+    // A custom range around the past posts.
+    await page.selectOption('#range-select', 'custom');
+    const local = (ms: number) =>
+      new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    await page.fill('#range-from', local(past - 10 * 60_000));
+    await page.fill('#range-to', local(past + 10 * 60_000));
+    await page.click('#range-custom button[type="submit"]');
+    await page.waitForFunction(
+      () => /Showing .* – /.test(document.querySelector('#range-message')?.textContent ?? ''),
+      undefined,
+      WAIT,
+    );
+    t.equal((await chart()).posts['northwind-coffee'], 9, 'a custom from/to shows them too');
+
+    await page.click('#back-to-live');
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#chart-volume')?.dataset.range === 'live',
+      undefined,
+      WAIT,
+    );
+    t.equal((await chart()).posts['northwind-coffee'], 4, 'back to live: the live hour with the 4 new posts');
+    t.equal(await page.$eval('#range-select', (el) => (el as HTMLSelectElement).value), 'live');
+    await send(Array.from({ length: 3 }, () => post()));
+    await page.waitForFunction(
+      () =>
+        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}')[
+          'northwind-coffee'
+        ] === 7,
+      undefined,
+      WAIT,
+    );
+    t.pass('and the live updates move the chart again');
+    t.same(errors, [], 'no errors in the page');
+  },
+);
