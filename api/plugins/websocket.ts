@@ -53,9 +53,33 @@ function slowClosedCounter(registry: Registry): Counter {
 
 type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | { op: 'ping' };
 
+/** One connection, as the shared flush sees it. */
+interface Client {
+  socket: WebSocket;
+  channels: Set<string>;
+  /** Over the byte limit at this flush (then skipped); checked once per flush. */
+  over: boolean;
+  /**
+   * Window values a client did not get when its channel was flushed (it was over the limit), per
+   * channel: merged with newer ones, and sent once it is under the limit again.
+   */
+  missed: Map<string, Map<string, WindowAggregate>>;
+  /** Checks the byte limit: pauses reading while over it, closes a client over it for too long. */
+  checkBuffer(): boolean;
+  send(type: string, body: Record<string, unknown>): void;
+  /** Sends a message already encoded (the same bytes for every client of a channel). */
+  sendEncoded(type: string, data: Buffer): void;
+}
+
+const windowKey = (v: WindowAggregate) => `${v.brand}\u0000${v.window}\u0000${v.start}`;
+const encode = (type: string, body: Record<string, unknown>) =>
+  Buffer.from(JSON.stringify({ type, ...body }));
+
 /**
  * `/v1/stream`: clients subscribe to channels and get conflated window updates: per channel at
  * most one message per flush interval, carrying the newest value of each window that changed.
+ * One flush serves every client: a channel's update is encoded once and the same bytes go to each
+ * of its subscribers, so the cost of a flush grows with the clients only by the sends.
  * A slow client never builds an unbounded buffer: over `maxBufferedBytes` it gets fewer, newer
  * updates and its own messages wait; if it stays over for `maxStalledMs` it is closed. What the
  * server holds for one client is then at most the limit, one flush, and the alerts of that time.
@@ -66,6 +90,61 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   const maxStalledMs = o.maxStalledMs ?? 10_000;
   const slowClosed = slowClosedCounter(o.metrics.registry);
 
+  const clients = new Set<Client>();
+  /** Per window channel: its subscribers, and the values changed since the last flush. */
+  const feeds = new Map<string, { subscribers: Set<Client>; pending: Map<string, WindowAggregate> }>();
+  const offHub = o.hub.onUpdate((channel, value) => feeds.get(channel)?.pending.set(windowKey(value), value));
+
+  const flush = () => {
+    for (const c of clients) c.over = c.socket.readyState === c.socket.OPEN && c.checkBuffer();
+    for (const [channel, feed] of feeds) {
+      if (feed.pending.size === 0) continue;
+      let shared: Buffer | undefined;
+      for (const c of feed.subscribers) {
+        if (c.socket.readyState !== c.socket.OPEN) continue;
+        const missed = c.missed.get(channel);
+        if (c.over || missed) {
+          const m = missed ?? new Map<string, WindowAggregate>();
+          for (const [k, v] of feed.pending) m.set(k, v);
+          c.missed.set(channel, m);
+          continue;
+        }
+        shared ??= encode('update', { channel, windows: [...feed.pending.values()] });
+        c.sendEncoded('update', shared);
+      }
+      feed.pending.clear();
+    }
+    for (const c of clients) {
+      if (c.missed.size === 0 || c.socket.readyState !== c.socket.OPEN) continue;
+      if (c.over) {
+        o.metrics.wsSkipped.inc();
+        continue;
+      }
+      for (const [channel, values] of c.missed) c.send('update', { channel, windows: [...values.values()] });
+      c.missed.clear();
+    }
+  };
+  const timer = setInterval(flush, o.flushIntervalMs);
+
+  // Alerts are few and each matters: sent at once, never conflated; encoded once per channel.
+  const offAlerts = o.alerts?.onAlert((alert) => {
+    const encoded = new Map<string, Buffer>();
+    for (const c of clients) {
+      if (c.socket.readyState !== c.socket.OPEN) continue;
+      for (const channel of c.channels) {
+        if (!AlertHub.matches(channel, alert)) continue;
+        let data = encoded.get(channel);
+        if (!data) encoded.set(channel, (data = encode('alert', { channel, alert })));
+        c.sendEncoded('alert', data);
+      }
+    }
+  });
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    offHub();
+    offAlerts?.();
+  });
+
   const route = {
     websocket: true,
     config: { scope: 'read', keyInQuery: true },
@@ -73,11 +152,11 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   } as const;
   app.get('/v1/stream', route, (socket: WebSocket) => {
     const channels = new Set<string>();
-    const pending = new Map<string, Map<string, WindowAggregate>>();
     o.metrics.wsClients.inc();
 
-    const send = (type: string, body: Record<string, unknown>) => {
-      socket.send(JSON.stringify({ type, ...body }));
+    const send = (type: string, body: Record<string, unknown>) => sendEncoded(type, encode(type, body));
+    const sendEncoded = (type: string, data: Buffer) => {
+      socket.send(data, { binary: false });
       o.metrics.wsMessages.inc({ type });
     };
     const fail = (code: ErrorCode, message: string) => {
@@ -85,21 +164,47 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       send('error', { code, message, retryable: ErrorCodes[code].retryable });
     };
 
-    const off = o.hub.onUpdate((channel, value) => {
-      if (!channels.has(channel)) return;
-      let m = pending.get(channel);
-      if (!m) {
-        m = new Map();
-        pending.set(channel, m);
+    /** Since when the client's unsent bytes are over the limit; undefined while under. */
+    let overSince: number | undefined;
+    const checkBuffer = (): boolean => {
+      if (socket.bufferedAmount <= o.maxBufferedBytes) {
+        overSince = undefined;
+        if (socket.isPaused) socket.resume();
+        return false;
       }
-      m.set(`${value.brand}\u0000${value.window}\u0000${value.start}`, value);
-    });
+      overSince ??= Date.now();
+      if (!socket.isPaused) socket.pause();
+      if (Date.now() - overSince > maxStalledMs) {
+        slowClosed.inc();
+        // Read again, so that the client's answer to the close frame completes the handshake; ws
+        // destroys the socket if none comes (its closeTimeout), and nothing more is queued meanwhile.
+        socket.resume();
+        socket.close(SLOW_CLIENT_CLOSE_CODE, 'too slow: reconnect and take a new snapshot');
+      }
+      return true;
+    };
+    const client: Client = {
+      socket,
+      channels,
+      over: false,
+      missed: new Map(),
+      checkBuffer,
+      send,
+      sendEncoded,
+    };
+    clients.add(client);
 
-    // Alerts are few and each matters: sent at once, never conflated.
-    const offAlerts = o.alerts?.onAlert((alert) => {
-      if (socket.readyState !== socket.OPEN) return;
-      for (const channel of channels) if (AlertHub.matches(channel, alert)) send('alert', { channel, alert });
-    });
+    const subscribeWindows = (channel: string) => {
+      let feed = feeds.get(channel);
+      if (!feed) feeds.set(channel, (feed = { subscribers: new Set(), pending: new Map() }));
+      feed.subscribers.add(client);
+    };
+    const unsubscribeWindows = (channel: string) => {
+      const feed = feeds.get(channel);
+      feed?.subscribers.delete(client);
+      if (feed?.subscribers.size === 0) feeds.delete(channel);
+      client.missed.delete(channel);
+    };
 
     // Campaign statistics and analytics come conflated from their hubs: one store read per interval
     // per channel, whatever the number of clients.
@@ -137,38 +242,6 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
     const campaigns = polled(o.campaigns, 'campaign');
     const analytics = polled(o.analytics, 'analytics');
 
-    /** Since when the client's unsent bytes are over the limit; undefined while under. */
-    let overSince: number | undefined;
-    /** True while over the limit: reading stops and the stall clock runs. */
-    const backedUp = (): boolean => {
-      if (socket.bufferedAmount <= o.maxBufferedBytes) {
-        overSince = undefined;
-        if (socket.isPaused) socket.resume();
-        return false;
-      }
-      overSince ??= Date.now();
-      if (!socket.isPaused) socket.pause();
-      if (Date.now() - overSince > maxStalledMs) {
-        slowClosed.inc();
-        // Read again, so that the client's answer to the close frame completes the handshake; ws
-        // destroys the socket if none comes (its closeTimeout), and nothing more is queued meanwhile.
-        socket.resume();
-        socket.close(SLOW_CLIENT_CLOSE_CODE, 'too slow: reconnect and take a new snapshot');
-      }
-      return true;
-    };
-
-    const timer = setInterval(() => {
-      if (socket.readyState !== socket.OPEN) return;
-      if (backedUp()) {
-        if (pending.size > 0) o.metrics.wsSkipped.inc();
-        return;
-      }
-      if (pending.size === 0) return;
-      for (const [channel, values] of pending) send('update', { channel, windows: [...values.values()] });
-      pending.clear();
-    }, o.flushIntervalMs);
-
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       let msg: ClientMessage;
       try {
@@ -189,7 +262,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       if (msg.op === 'unsubscribe') {
         for (const c of msg.channels) {
           channels.delete(c);
-          pending.delete(c);
+          unsubscribeWindows(c);
           campaigns.unwatch(c);
           analytics.unwatch(c);
         }
@@ -217,14 +290,16 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
           else if (o.analytics?.isChannel(c)) analytics.watch(c);
           else if (o.alerts && AlertHub.isChannel(c))
             send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
-          else send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
+          else {
+            subscribeWindows(c);
+            send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
+          }
       }
     });
 
     socket.on('close', () => {
-      clearInterval(timer);
-      off();
-      offAlerts?.();
+      clients.delete(client);
+      for (const c of channels) unsubscribeWindows(c);
       campaigns.close();
       analytics.close();
       o.metrics.wsClients.dec();
