@@ -83,7 +83,7 @@ FROM ${brandWindows}
 GROUP BY time
 ORDER BY time`,
       { description: 'Per interval, over the scored posts.', decimals: 3 },
-    ),
+    ).overrideByName('negative_share', [{ id: 'unit', value: 'percentunit' }]),
   ];
 }
 

@@ -111,6 +111,14 @@ function lossAndErrors() {
       { unit: 'reqps', description: '202 taken, 401 no valid key, 429 rate limited.' },
     ),
     promTimeseries(
+      'Targets up by role',
+      [{ expr: 'sum by (role) (up{job="pulsewatch"})', legend: '{{role}}' }],
+      {
+        description:
+          "Processes whose /metrics Prometheus reached at its last scrape (Prometheus's own series).",
+      },
+    ),
+    promTimeseries(
       'Bus client',
       [
         {
