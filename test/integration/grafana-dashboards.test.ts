@@ -549,14 +549,14 @@ t.test('the provisioning files give the data sources the uids the dashboards use
   t.ok(job, 'a pulsewatch scrape job');
   t.equal(job?.metrics_path ?? '/metrics', '/metrics');
 
-  // what compose mounts into grafana and prometheus exists (but the API key, made by the user)
+  // what compose mounts into grafana and prometheus exists
   const compose = (await read('deploy/docker-compose.yml')) as {
     services: Record<string, { volumes?: string[] }>;
   };
   for (const service of ['grafana', 'prometheus']) {
     const mounts = (compose.services[service]?.volumes ?? []).map((v) => v.split(':')[0]!);
     t.ok(mounts.length > 0, `${service} is a compose service with mounts`);
-    for (const source of mounts.filter((m) => m.startsWith('.') && !m.endsWith('/api-key')))
+    for (const source of mounts.filter((m) => m.startsWith('.')))
       t.ok(existsSync(join(ROOT, 'deploy', source)), `${service} mounts deploy/${source}, which exists`);
   }
 });
