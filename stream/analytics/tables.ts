@@ -58,6 +58,7 @@ export const TOPIC_WINDOWS_TABLE: TableSpec<TopicWindowRow> = {
     ...WINDOWED,
   },
   key: ['scope', 'start', 'size_ms', 'partition', 'topic'],
+  asOfEmit: ['terms'],
 };
 
 /** A topic cluster as it stands (one row per cluster a partition has held; `live` 0 once forgotten). */
@@ -87,6 +88,7 @@ export const TOPICS_TABLE: TableSpec<TopicRow> = {
     version: 'UInt64',
   },
   key: ['scope', 'partition', 'topic'],
+  asOfEmit: ['docs', 'terms'],
 };
 
 /** A tracked term (word or `#hashtag`) of a brand in one window: its count and its expected count. */

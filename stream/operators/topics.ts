@@ -144,24 +144,30 @@ export class Topics implements Operator {
       }
       const a = s.model.add(terms, event.ts);
       if (a) {
-        if (a.created) s.created.set(a.id, event.ts);
         s.dirty.add(a.id);
         this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
       }
       // The model's events are drained at emit (and snapshot), and every DRAIN_EVERY posts so that
-      // they stay well under its queue's bound. When does not matter: ids are never reused, fold
-      // reads none of what forgetting changes, and a post's own bookkeeping comes first (the
-      // cluster it made may already be merged away; forgetting it before noting it would leave it
-      // noted, and a restart, which starts the count again, would then change the result).
+      // they stay well under its queue's bound. When does not matter: ids are never reused, and
+      // fold reads nothing a drain writes.
       if (++s.undrained >= DRAIN_EVERY) this.drain(s);
     }
   }
 
-  /** Forgets what the model dropped since the last drain (topics forgotten, or removed by re-clustering). */
+  /**
+   * Takes in the model's events since the last drain, in order: topics it created (by a post, or by
+   * a split of its batch passes) and topics it dropped (forgotten, merged away, or removed by a
+   * re-clustering). The topics a drift re-clustering makes are not noted as created: they regroup
+   * posts the model already holds, and flagging them would call an old conversation emerging.
+   */
   private drain(s: Scope): void {
     s.undrained = 0;
-    for (const e of s.model.drainEvents())
-      this.forget(s, e.type === 'forgotten' ? [e.id] : e.type === 'reclustered' ? e.removed : []);
+    for (const e of s.model.drainEvents()) {
+      if (e.type === 'created') {
+        if (!s.created.has(e.id)) s.created.set(e.id, e.at);
+        s.dirty.add(e.id);
+      } else this.forget(s, e.type === 'forgotten' ? [e.id] : e.removed);
+    }
   }
 
   /**

@@ -18,6 +18,12 @@ export interface TableSpec<R extends { version: number } = TableRow> {
   readonly columns: Readonly<Record<keyof R & string, ColumnType>>;
   /** The columns that identify a row: equal keys replace each other, the higher version wins. */
   readonly key: readonly (keyof R & string)[];
+  /**
+   * Columns that describe the operator's state when the row was written (a topic's label terms, its
+   * decayed size) rather than the input up to the row: they may differ with when the emits came. No
+   * other column may (the operator contract checks it: test/unit/operators.test.ts).
+   */
+  readonly asOfEmit?: readonly (keyof R & string)[];
   /** Rows the in-memory store keeps at most; the oldest written go first. Default 100,000. */
   readonly maxMemoryRows?: number;
 }
