@@ -21,13 +21,21 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { spawnPulsewatch } from '../app/process.js';
 import { formatSelfTimes, selfTimes } from './cpu-profile.js';
+import {
+  PROBE_BRAND,
+  PROBE_CHANNEL,
+  percentile,
+  ProbeReceiver,
+  ProbeSender,
+  writeProbeBrands,
+} from './probe.js';
 import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
 import { SyntheticGenerator } from '../ingest/synthetic/index.js';
 import { ClickHouseStore } from '../stream/store/clickhouse/index.js';
@@ -84,10 +92,8 @@ for (let i = 0; i < 100; i++) {
   await sleep(100);
 }
 const database = `pw_bench_${id}`;
-const PROBE = { name: 'Bench Probe', handles: ['benchprobe'], kind: 'competitor' as const };
 const dir = mkdtempSync(join(tmpdir(), 'pw-bench-'));
-const brandsFile = join(dir, 'brands.json');
-writeFileSync(brandsFile, JSON.stringify([...DEFAULT_BRANDS, PROBE]));
+const brandsFile = writeProbeBrands(dir);
 
 interface Proc {
   role: string;
@@ -157,12 +163,6 @@ async function metric(url: string, name: string, labels = ''): Promise<number> {
   return total;
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted.length === 0
-    ? NaN
-    : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
 // Input: pre-serialised NDJSON bodies, so the load generator spends little CPU of its own.
 const gen = new SyntheticGenerator({ seed: 5, brands: DEFAULT_BRANDS, ratePerSec: 2000 });
 const bodies: string[] = [];
@@ -201,56 +201,33 @@ const sampler = setInterval(async () => {
     );
 }, 1000);
 
-// Probes: a post about the probe brand every 500 ms; its latency to ClickHouse and to the WebSocket.
+// Probes (bench/probe.ts): a post about the probe brand every 500 ms; its latency to ClickHouse and
+// to the WebSocket.
 const store = await ClickHouseStore.open({ url: CLICKHOUSE, database });
 const ws = new WebSocket(by('api').url.replace(/^http/, 'ws') + '/v1/stream');
 await new Promise((r) => ws.once('open', r));
-ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:bench-probe'] }));
-let probeCount = 0;
-const probeSent = new Map<number, number>();
+ws.send(JSON.stringify({ op: 'subscribe', channels: [PROBE_CHANNEL] }));
+const probes = new ProbeSender(ingestUrl, id);
 const wsLatency: number[] = [];
 const chLatency: number[] = [];
+const wsProbe = new ProbeReceiver(probes, wsLatency);
 ws.on('message', (d) => {
-  const msg = JSON.parse(String(d)) as { type: string; windows?: { window: string; posts: number }[] };
-  if (msg.type !== 'update') return;
-  const hour = (msg.windows ?? []).filter((w) => w.window === '1h').reduce((n, w) => n + w.posts, 0);
-  for (const [n, at] of probeSent)
-    if (n <= hour && !Number.isNaN(at)) {
-      wsLatency.push(Date.now() - at);
-      probeSent.set(n, NaN);
-    }
+  const msg = JSON.parse(String(d)) as {
+    type: string;
+    windows?: { window: string; start: number; posts: number }[];
+  };
+  if (msg.type === 'update' || msg.type === 'snapshot')
+    wsProbe.receive(msg.windows ?? [], Date.now(), msg.type === 'snapshot');
 });
-let chSeen = 0;
+const chProbe = new ProbeReceiver(probes, chLatency);
 const chPoller = setInterval(async () => {
   const h = Math.floor(Date.now() / 3_600_000) * 3_600_000;
   const rows = await store
-    .query({ brand: PROBE.name, window: '1h', from: h - 3_600_000, to: h + 3_600_000 })
+    .query({ brand: PROBE_BRAND.name, window: '1h', from: h - 3_600_000, to: h + 3_600_000 })
     .catch(() => []);
-  const total = rows.reduce((n, r) => n + r.posts, 0);
-  while (chSeen < total) {
-    chSeen++;
-    const at = chAt.get(chSeen);
-    if (at !== undefined) chLatency.push(Date.now() - at);
-  }
+  chProbe.receive(rows, Date.now());
 }, 25);
-const chAt = new Map<number, number>();
-const prober = setInterval(async () => {
-  const n = ++probeCount;
-  const at = Date.now();
-  probeSent.set(n, at);
-  chAt.set(n, at);
-  await fetch(`${ingestUrl}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-ndjson' },
-    body: JSON.stringify({
-      id: `probe-${id}-${n}`,
-      source: 'bench',
-      ts: at,
-      author: { id: `probe-${n % 16}` },
-      text: 'checking in on #benchprobe',
-    }),
-  });
-}, 500);
+const prober = setInterval(() => void probes.send(), 500);
 
 // Load: CONNECTIONS posters, each sending the next body as soon as the last is acknowledged.
 const start = Date.now();
@@ -300,7 +277,7 @@ const processedAtStop = await sumOverAggregates('pulsewatch_batch_size_sum', 'st
 let processed = 0;
 while (Date.now() < drainDeadline) {
   processed = await sumOverAggregates('pulsewatch_batch_size_sum', 'stage="aggregate"');
-  if (processed >= accepted + probeCount) break;
+  if (processed >= accepted + probes.count) break;
   await sleep(200);
 }
 const totalSeconds = (Date.now() - start) / 1000;
@@ -332,7 +309,7 @@ console.log(
   `ingest accepted  ${fmt(accepted / ingestSeconds)} events/s over ${ingestSeconds.toFixed(1)} s (${fmt(accepted)} events, ${refused} refused batches)`,
 );
 console.log(
-  `end to end       ${fmt(processed / totalSeconds)} events/s (${fmt(processed)} processed by stage 2 in ${totalSeconds.toFixed(1)} s, drain included; ${processed >= accepted + probeCount ? `all in ${(totalSeconds - ingestSeconds).toFixed(1)} s after ingest stopped` : 'NOT drained within 60 s of ingest stopping'})`,
+  `end to end       ${fmt(processed / totalSeconds)} events/s (${fmt(processed)} processed by stage 2 in ${totalSeconds.toFixed(1)} s, drain included; ${processed >= accepted + probes.count ? `all in ${(totalSeconds - ingestSeconds).toFixed(1)} s after ingest stopped` : 'NOT drained within 60 s of ingest stopping'})`,
 );
 // Once ingest has stopped, stage 2 has the machine to itself: its rate then is its own capacity.
 if (processed - processedAtStop > 100_000)

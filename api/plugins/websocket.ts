@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
-import { Counter, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
@@ -39,16 +39,26 @@ export interface WebSocketOptions {
 export const SLOW_CLIENT_CLOSE_CODE = 1013;
 export const SLOW_CLIENT_METRIC = 'pulsewatch_ws_slow_clients_closed_total';
 
-/** The counter of clients closed for not reading, one per registry (every app registers it once). */
-function slowClosedCounter(registry: Registry): Counter {
-  return (
-    (registry.getSingleMetric(SLOW_CLIENT_METRIC) as Counter | undefined) ??
-    new Counter({
-      name: SLOW_CLIENT_METRIC,
-      help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
-      registers: [registry],
-    })
-  );
+export const BUFFERED_METRIC = 'pulsewatch_ws_buffered_bytes';
+
+/** The plugin's own metrics, made once per registry (an app registers the plugin once). */
+function slowClientMetrics(registry: Registry): { closed: Counter; buffered: Gauge } {
+  return {
+    closed:
+      (registry.getSingleMetric(SLOW_CLIENT_METRIC) as Counter | undefined) ??
+      new Counter({
+        name: SLOW_CLIENT_METRIC,
+        help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
+        registers: [registry],
+      }),
+    buffered:
+      (registry.getSingleMetric(BUFFERED_METRIC) as Gauge | undefined) ??
+      new Gauge({
+        name: BUFFERED_METRIC,
+        help: 'Bytes the server holds unsent for its WebSocket clients, all clients together, as of the last flush',
+        registers: [registry],
+      }),
+  };
 }
 
 type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | { op: 'ping' };
@@ -88,7 +98,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const maxChannels = o.maxChannels ?? 100;
   const maxStalledMs = o.maxStalledMs ?? 10_000;
-  const slowClosed = slowClosedCounter(o.metrics.registry);
+  const slow = slowClientMetrics(o.metrics.registry);
 
   const clients = new Set<Client>();
   /** Per window channel: its subscribers, and the values changed since the last flush. */
@@ -96,7 +106,12 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   const offHub = o.hub.onUpdate((channel, value) => feeds.get(channel)?.pending.set(windowKey(value), value));
 
   const flush = () => {
-    for (const c of clients) c.over = c.socket.readyState === c.socket.OPEN && c.checkBuffer();
+    let buffered = 0;
+    for (const c of clients) {
+      c.over = c.socket.readyState === c.socket.OPEN && c.checkBuffer();
+      buffered += c.socket.bufferedAmount;
+    }
+    slow.buffered.set(buffered);
     for (const [channel, feed] of feeds) {
       if (feed.pending.size === 0) continue;
       let shared: Buffer | undefined;
@@ -175,7 +190,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       overSince ??= Date.now();
       if (!socket.isPaused) socket.pause();
       if (Date.now() - overSince > maxStalledMs) {
-        slowClosed.inc();
+        slow.closed.inc();
         // Read again, so that the client's answer to the close frame completes the handshake; ws
         // destroys the socket if none comes (its closeTimeout), and nothing more is queued meanwhile.
         socket.resume();
