@@ -130,18 +130,17 @@ async function main(): Promise<void> {
   addBrands(brands);
   setUpBrandPicker(brands, onBrand);
   const picker = setUpRangePicker((r) => onRange(r, picker.say));
-  // the page's first data: windows, alerts and best times over REST at once, then the live stream
-  const [, alerts] = await Promise.all([
-    readLiveHistory(),
-    getJson<{ alerts: Alert[] }>('/v1/alerts?limit=20').catch(() => undefined),
-    state.brand ? loadBestTimes(state.brand) : undefined,
-  ]);
-  alerts?.alerts.forEach(applyAlert);
   makeCharts();
   renderCards();
-  renderCharts();
-  stream.start();
   requestAnimationFrame(frame);
+  // Everything at once: the stream (its snapshot brings the latest windows), the hour of history,
+  // alerts and best times over REST. Each section draws when its data comes.
+  stream.start();
+  void getJson<{ alerts: Alert[] }>('/v1/alerts?limit=20')
+    .then((view) => view?.alerts.forEach(applyAlert))
+    .catch((err) => console.warn('reading alerts failed', err));
+  if (state.brand) void loadBestTimes(state.brand);
+  await readLiveHistory();
 }
 
 main().catch((err: unknown) => {

@@ -59,9 +59,20 @@ const LIVE_SPAN_MS = LIVE_WINDOWS * 60_000;
 export function upsertLive(w: WindowAggregate, now = Date.now()): boolean {
   const b = state.brands.get(w.brand);
   if (!b || w.window !== LIVE_WINDOW || w.end <= now - LIVE_SPAN_MS) return false;
+  const known = b.live.get(w.start);
+  if (known && isNewer(known, w)) return false;
   b.live.set(w.start, w);
   for (const [start, x] of b.live) if (x.end <= now - LIVE_SPAN_MS) b.live.delete(start);
   return true;
+}
+
+/**
+ * Whether `a` is a later state of the same window than `b`. REST and the stream race at start and
+ * after a reconnect; a window only grows until it is final, so the final or larger one is newer.
+ */
+function isNewer(a: WindowAggregate, b: WindowAggregate): boolean {
+  if (a.final !== b.final) return a.final;
+  return a.posts > b.posts;
 }
 
 /** The windows the charts show now: live, or those of the past range. */

@@ -1,0 +1,164 @@
+/**
+ * Live page benchmark, in the embedded default (synthetic traffic at its default rate, no services)
+ * with one extra brand that the generator never posts about, and the page in headless Chromium:
+ *
+ * (a) load to interactive, over `--loads` loads, each in a fresh browser context (cold cache): from
+ *     navigation start to the page's `pulsewatch:interactive` mark (status live and the first data
+ *     drawn), and Navigation Timing's domInteractive;
+ * (b) event to screen, `--samples` times: the page POSTs one event about the extra brand to
+ *     /v1/events and times until that brand's card in the DOM shows it (its count changes; nothing
+ *     else moves it), i.e. ingest, stage 1, stage 2's window emit, the WebSocket flush and the render.
+ *
+ * Prints p50/max and p50/p95/p99; no thresholds (targets: interactive within 1 s, p99 at most 1 s).
+ * `--screenshot <file.png>` also saves the laptop-size page with live data (docs/dashboard.png).
+ *
+ *   npm run bench:page -- [--loads 5] [--samples 100] [--screenshot docs/dashboard.png]
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { loadConfig } from '../app/config.js';
+import { startApp } from '../app/compose.js';
+import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : (process.argv[i + 1] ?? fallback);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+const ms = (x: number) => `${Math.round(x)} ms`;
+const LOADS = Number(arg('loads', '5'));
+const SAMPLES = Number(arg('samples', '100'));
+const SCREENSHOT = arg('screenshot', '');
+const LAPTOP = { width: 1366, height: 768 };
+/** The extra brand: only this benchmark posts about it. */
+const PROBE = { name: 'Bench Probe', handles: ['benchprobe'], kind: 'competitor' as const };
+const PROBE_CARD = '#card-bench-probe .posts';
+
+/** Navigation start → status live with data drawn, and → domInteractive, of one cold load. */
+async function timeLoad(browser: Browser, url: string): Promise<{ interactive: number; dom: number }> {
+  const context = await browser.newContext({ viewport: LAPTOP });
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(
+      () => performance.getEntriesByName('pulsewatch:interactive').length > 0,
+      undefined,
+      {
+        timeout: 30_000,
+      },
+    );
+    return await page.evaluate(() => ({
+      interactive: performance.getEntriesByName('pulsewatch:interactive')[0]!.startTime,
+      dom: (performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming).domInteractive,
+    }));
+  } finally {
+    await context.close();
+  }
+}
+
+/** One event about the probe brand, POSTed by the page; ms until the probe's card shows a new count. */
+function eventToScreen(page: Page, n: number): Promise<number> {
+  return page.evaluate(
+    async ({ n, card }) => {
+      const before = document.querySelector(card)?.textContent;
+      const shown = new Promise<number>((resolve) => {
+        const check = () => {
+          if (document.querySelector(card)?.textContent === before) return false;
+          observer.disconnect();
+          resolve(performance.now());
+          return true;
+        };
+        const observer = new MutationObserver(check);
+        observer.observe(document.getElementById('cards')!, {
+          childList: true,
+          subtree: true,
+          characterData: true,
+        });
+      });
+      const t0 = performance.now();
+      const event = {
+        id: `bench-page-${Date.now()}-${n}`,
+        source: 'bench',
+        ts: Date.now(),
+        author: { id: `bench-${n % 50}`, followers: 10 },
+        text: 'trying the new @benchprobe blend',
+        engagement: { likes: 0, shares: 0, replies: 0 },
+      };
+      const res = await fetch('/v1/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-ndjson' },
+        body: JSON.stringify(event) + '\n',
+      });
+      if (res.status !== 202) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
+      return (await shown) - t0;
+    },
+    { n, card: PROBE_CARD },
+  );
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'pw-bench-page-'));
+  const brandsFile = join(dir, 'brands.json');
+  await writeFile(brandsFile, JSON.stringify([...DEFAULT_BRANDS, PROBE]));
+  const config = loadConfig(['--port', '0', '--log-level', 'silent', '--brands', brandsFile], {});
+  const running = await startApp(config);
+  const browser = await chromium.launch({
+    executablePath: process.env.PW_CHROMIUM_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  try {
+    console.log(
+      `embedded default, synthetic ${config.syntheticRate} posts/s, --ws-flush-interval-ms ${config.wsFlushIntervalMs}, ` +
+        `node ${process.version}; load average ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores ` +
+        `(a shared machine: figures move between runs)`,
+    );
+    const url = running.url + '/';
+    const loads: { interactive: number; dom: number }[] = [];
+    for (let i = 0; i < LOADS; i++) loads.push(await timeLoad(browser, url));
+    const inter = loads.map((l) => l.interactive).sort((a, b) => a - b);
+    const dom = loads.map((l) => l.dom).sort((a, b) => a - b);
+    console.log(
+      `(a) load to interactive (status live, first data drawn), ${LOADS} cold loads at ${LAPTOP.width}×${LAPTOP.height}: ` +
+        `p50 ${ms(percentile(inter, 50))}, max ${ms(inter.at(-1)!)}; domInteractive p50 ${ms(percentile(dom, 50))}, max ${ms(dom.at(-1)!)}`,
+    );
+
+    const context = await browser.newContext({ viewport: LAPTOP });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 30_000 });
+    await page.waitForSelector(PROBE_CARD);
+    const samples: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) samples.push(await eventToScreen(page, i));
+    samples.sort((a, b) => a - b);
+    console.log(
+      `(b) event to screen, ${SAMPLES} events one at a time (POST /v1/events from the page until the extra brand's card ` +
+        `shows the new count in the DOM): p50 ${ms(percentile(samples, 50))}, p95 ${ms(percentile(samples, 95))}, ` +
+        `p99 ${ms(percentile(samples, 99))}, max ${ms(samples.at(-1)!)}`,
+    );
+
+    if (SCREENSHOT) {
+      // a little more live data, so every panel is filled
+      await page.waitForSelector('#voice-list li', { timeout: 30_000 });
+      await page.waitForSelector('article.campaign', { timeout: 30_000 });
+      await page.screenshot({ path: SCREENSHOT });
+      console.log(`screenshot: ${SCREENSHOT} (${LAPTOP.width}×${LAPTOP.height})`);
+    }
+    await context.close();
+  } finally {
+    await browser.close();
+    await running.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
