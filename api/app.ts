@@ -124,6 +124,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       campaigns,
       ...((o.query.operators?.includes('campaigns') ?? true) && { store: o.query.store }),
       ...(o.now && { now: o.now }),
+      metrics: o.metrics,
     });
     app.addHook('onClose', async () => campaignHub?.stop());
   }

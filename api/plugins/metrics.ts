@@ -146,6 +146,19 @@ export class Metrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  readonly campaignDecideSeconds = new Histogram({
+    name: 'pulsewatch_campaign_decide_seconds',
+    help: 'Time to answer POST /v1/campaigns/:id/decide in the handler (s), by outcome: ok or the error code',
+    labelNames: ['outcome'] as const,
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly campaignRewards = new Counter({
+    name: 'pulsewatch_campaign_rewards_total',
+    help: 'Rewards reported on POST /v1/campaigns/:id/reward, by outcome: applied, duplicate or the error code (GONE for too late)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly httpErrors = new Counter({
     name: 'pulsewatch_http_errors_total',
     help: 'HTTP error replies, by error code',

@@ -10,12 +10,21 @@ import {
 import { POLICY_NAMES } from '../../engines/bandits/index.js';
 import { timeParam } from './alerts.js';
 import { ErrorReply, TimeParam } from './brands.js';
+import { codeOf } from '../errors.js';
+import type { Metrics } from '../plugins/metrics.js';
 
 export interface CampaignRoutesOptions {
   campaigns: CampaignService;
   /** Where stage 2 writes the campaign windows (for ROI); no ROI route without it. */
   store?: Store;
   now?: () => number;
+  /** Decide latency and reward outcomes are counted here. */
+  metrics?: Metrics;
+}
+
+/** The outcome label of a failed call: its error code (a bounded set). */
+function outcomeOf(err: unknown): string {
+  return err instanceof Error ? codeOf(err) : 'INTERNAL';
 }
 
 const Id = Type.String({
@@ -282,7 +291,18 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
         response: { 200: DecisionSchema, 400: ErrorReply, 404: ErrorReply },
       },
     },
-    async (req) => service.decide(req.params.id, req.body),
+    async (req) => {
+      const started = performance.now();
+      let outcome = 'ok';
+      try {
+        return await service.decide(req.params.id, req.body);
+      } catch (err) {
+        outcome = outcomeOf(err);
+        throw err;
+      } finally {
+        o.metrics?.campaignDecideSeconds.observe({ outcome }, (performance.now() - started) / 1000);
+      }
+    },
   );
 
   app.post(
@@ -303,10 +323,17 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
         },
       },
     },
-    async (req, reply) =>
-      reply
-        .code(202)
-        .send({ status: await service.reward(req.params.id, req.body.decision_id, req.body.value) }),
+    async (req, reply) => {
+      let status: 'applied' | 'duplicate';
+      try {
+        status = await service.reward(req.params.id, req.body.decision_id, req.body.value);
+      } catch (err) {
+        o.metrics?.campaignRewards.inc({ outcome: outcomeOf(err) });
+        throw err;
+      }
+      o.metrics?.campaignRewards.inc({ outcome: status });
+      return reply.code(202).send({ status });
+    },
   );
 
   const store = o.store;

@@ -159,6 +159,47 @@ ORDER BY time, arm`,
       ],
       { unit: 's', description: 'From ingest to the bandit arms, through stage 2.' },
     ),
+    promTimeseries(
+      'Decisions',
+      [
+        {
+          expr: 'sum by (outcome) (rate(pulsewatch_campaign_decide_seconds_count[$__rate_interval]))',
+          legend: '{{outcome}}',
+        },
+      ],
+      {
+        unit: 'reqps',
+        description: 'POST /v1/campaigns/:id/decide answered, by outcome (ok or the error code).',
+      },
+    ),
+    promTimeseries(
+      'Decide latency',
+      [
+        {
+          expr: 'histogram_quantile(0.99, sum by (le) (rate(pulsewatch_campaign_decide_seconds_bucket{outcome="ok"}[$__rate_interval])))',
+          legend: 'p99',
+        },
+        {
+          expr: 'histogram_quantile(0.5, sum by (le) (rate(pulsewatch_campaign_decide_seconds_bucket{outcome="ok"}[$__rate_interval])))',
+          legend: 'p50',
+        },
+      ],
+      { unit: 's', description: 'Time in the decide handler; campaign systems wait on it.' },
+    ),
+    promTimeseries(
+      'Rewards',
+      [
+        {
+          expr: 'sum by (outcome) (rate(pulsewatch_campaign_rewards_total[$__rate_interval]))',
+          legend: '{{outcome}}',
+        },
+      ],
+      {
+        unit: 'reqps',
+        description:
+          'POST /v1/campaigns/:id/reward by outcome: applied, duplicate (a repeat, applied once), DECISION_EXPIRED (too late) or another error code.',
+      },
+    ),
   ];
 }
 

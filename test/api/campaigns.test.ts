@@ -326,3 +326,33 @@ t.test('segment-thompson learns a different best arm per context segment', async
   t.ok(late.north! > 70, `north mostly gets a (${late.north}/100)`);
   t.ok(late.south! > 70, `south mostly gets b (${late.south}/100)`);
 });
+
+t.test('/metrics counts decide latency and reward outcomes by outcome', async (t) => {
+  const sample = async (name: string, outcome: string) => {
+    const text = (await get('/metrics')).body;
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{outcome="${outcome}"}`));
+    return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const decided = () => sample('pulsewatch_campaign_decide_seconds_count', 'ok');
+  const unknown = () => sample('pulsewatch_campaign_decide_seconds_count', 'UNKNOWN_CAMPAIGN');
+  const rewards = (outcome: string) => sample('pulsewatch_campaign_rewards_total', outcome);
+  const before = [await decided(), await unknown(), await rewards('applied'), await rewards('duplicate')];
+  const outOfRange = await rewards('REWARD_OUT_OF_RANGE');
+
+  await post('/v1/campaigns', { id: 'c-metrics', arms: ['a', 'b'] });
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await post('/v1/campaigns/c-metrics/decide', {})).json().decision_id);
+  await post('/v1/campaigns/nope/decide', {});
+  await post('/v1/campaigns/c-metrics/reward', { decision_id: ids[0], value: 1 });
+  await post('/v1/campaigns/c-metrics/reward', { decision_id: ids[0], value: 1 });
+  await post('/v1/campaigns/c-metrics/reward', { decision_id: ids[1], value: 0 });
+  await post('/v1/campaigns/c-metrics/reward', { decision_id: ids[2], value: 5 });
+
+  const after = [await decided(), await unknown(), await rewards('applied'), await rewards('duplicate')];
+  t.same(
+    after.map((v, i) => v - before[i]!),
+    [3, 1, 2, 1],
+    'three decisions, one unknown campaign, two rewards applied, one repeat',
+  );
+  t.equal(await rewards('REWARD_OUT_OF_RANGE'), outOfRange + 1, 'a reward out of range, by its code');
+});
