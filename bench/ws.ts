@@ -13,11 +13,13 @@
  *   npm run bench:ws -- [--clients 1000] [--slow-share 0.2] [--seconds 60] [--rate 50]
  *                       [--baseline-clients 10] [--warmup 15]
  *
+ * `--baseline-clients 0` skips the baseline (for long runs).
+ *
  * `--rate` is the synthetic posts per second (`--synthetic-rate`; 50 is the embedded default).
  * A benchmark, not a test: it never fails on timing.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
@@ -76,6 +78,30 @@ const wsUrl = url.replace(/^http/, 'ws') + '/v1/stream';
 function serverRss(): number {
   const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : NaN;
+}
+
+/**
+ * Bytes the kernel holds in the sockets of the server's port (IPv4 and IPv6 tables): queued to send
+ * on the server's side, and received but not yet read on the clients' side. A client that does not
+ * read fills these first; only then does the server's own buffer grow.
+ */
+function kernelQueues(): { serverSend: number; clientReceive: number } {
+  const port = new URL(url).port;
+  const hexPort = Number(port).toString(16).toUpperCase().padStart(4, '0');
+  let serverSend = 0;
+  let clientReceive = 0;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!existsSync(table)) continue;
+    const text = readFileSync(table, 'utf8');
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5) continue;
+      const [tx, rx] = f[4]!.split(':').map((h) => parseInt(h, 16)) as [number, number];
+      if (f[1]!.endsWith(`:${hexPort}`)) serverSend += tx;
+      else if (f[2]!.endsWith(`:${hexPort}`)) clientReceive += rx;
+    }
+  }
+  return { serverSend, clientReceive };
 }
 
 /** Sum of a counter's series on the server's /metrics. */
@@ -157,6 +183,8 @@ interface PhaseResult {
   bytes: number;
   alerts: number;
   rss: { start: number; peak: number; end: number };
+  /** Most bytes seen queued in the kernel for the server's connections (both ends). */
+  kernelPeak: number;
   counters: Counters;
   slow: number;
   slowClosedCodes: Map<number, number>;
@@ -191,16 +219,19 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
   const prober = setInterval(() => void probes.send(), PROBE_EVERY_MS);
   let last = { t: t0, ...at0 };
   let peakBuffered = 0;
+  let peakKernel = 0;
   const progress = setInterval(async () => {
     const srv = await serverCounters().catch(() => undefined);
     if (!srv) return;
     peakBuffered = Math.max(peakBuffered, srv.buffered);
+    const kernel = kernelQueues();
+    peakKernel = Math.max(peakKernel, kernel.serverSend + kernel.clientReceive);
     const now = { t: Date.now(), ...count() };
     const s = (now.t - last.t) / 1000;
     const sorted = [...latencies].sort((a, b) => a - b);
     const closed = clients.filter((c) => c.closed !== undefined).length;
     console.log(
-      `[${label} ${Math.round((now.t - t0) / 1000)} s] ${n - closed} open, ${closed} closed; ${fmt((now.messages - last.messages) / s)} msg/s, ${((now.bytes - last.bytes) / s / 1e6).toFixed(1)} MB/s received; fast-client latency so far p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms (${fmt(sorted.length)}); server RSS ${mib(serverRss())}, holding ${(srv.buffered / 1e6).toFixed(2)} MB unsent; ${fmt(srv.skipped - before.skipped)} flushes skipped, ${srv.closedSlow - before.closedSlow} closed as too slow`,
+      `[${label} ${Math.round((now.t - t0) / 1000)} s] ${n - closed} open, ${closed} closed; ${fmt((now.messages - last.messages) / s)} msg/s, ${((now.bytes - last.bytes) / s / 1e6).toFixed(1)} MB/s received; fast-client latency so far p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms (${fmt(sorted.length)}); server RSS ${mib(serverRss())}, holding ${(srv.buffered / 1e6).toFixed(2)} MB unsent (kernel: ${(kernel.serverSend / 1e6).toFixed(1)} MB in its send queues, ${(kernel.clientReceive / 1e6).toFixed(1)} MB unread by clients); ${fmt(srv.skipped - before.skipped)} flushes skipped, ${srv.closedSlow - before.closedSlow} closed as too slow`,
     );
     last = now;
   }, 5000);
@@ -237,6 +268,7 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
       closedSlow: after.closedSlow - before.closedSlow,
       buffered: Math.max(peakBuffered, after.buffered),
     },
+    kernelPeak: peakKernel,
     slow: slowCount,
     slowClosedCodes,
     slowOpen: clients.filter((c) => c.slow && c.closed === undefined).length,
@@ -265,7 +297,7 @@ function report(r: PhaseResult, base?: PhaseResult): void {
   );
   const codes = [...r.slowClosedCodes].map(([code, k]) => `${k} with ${code}`).join(', ') || 'none';
   console.log(
-    `  server: at most ${(r.counters.buffered / 1e6).toFixed(2)} MB held unsent for all clients (pulsewatch_ws_buffered_bytes, read every 5 s); ${fmt(r.counters.skipped)} flushes skipped for slow clients; ${r.counters.closedSlow} clients closed for staying too slow. Slow clients closed: ${codes}; ${r.slowOpen} still open (caught up)`,
+    `  server: at most ${(r.counters.buffered / 1e6).toFixed(2)} MB held unsent for all clients (pulsewatch_ws_buffered_bytes, read every 5 s), while the kernel held up to ${(r.kernelPeak / 1e6).toFixed(1)} MB in the connections' socket queues; ${fmt(r.counters.skipped)} flushes skipped for slow clients; ${r.counters.closedSlow} clients closed for staying too slow. Slow clients closed: ${codes}; ${r.slowOpen} still open (caught up)`,
   );
 }
 
@@ -274,7 +306,7 @@ console.log(
 );
 console.log(`warming up ${WARMUP} s (server RSS ${mib(serverRss())} at ready)`);
 await sleep(WARMUP * 1000);
-const baseline = await phase('baseline', BASELINE_CLIENTS);
+const baseline = BASELINE_CLIENTS > 0 ? await phase('baseline', BASELINE_CLIENTS) : undefined;
 const main = await phase('main', CLIENTS);
 stopServer();
 await server.exited;
@@ -283,6 +315,6 @@ rmSync(dir, { recursive: true, force: true });
 console.log(
   '\nUpdate latency: from just before the bench POSTs a probe post (brand "Bench Probe") to /v1/events, to the moment a fast client receives the brand:bench-probe update whose 1h windows count it; both times on the bench\'s clock. It includes HTTP ingest, the in-process bus, enrich, stage 2, the live hub, the flush interval (conflation, --ws-flush-interval-ms) and this process\'s own event-loop delay with every client in it.',
 );
-report(baseline);
+if (baseline) report(baseline);
 report(main, baseline);
 process.exit(0);
