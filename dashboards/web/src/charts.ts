@@ -45,6 +45,8 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
       width: target.clientWidth || 800,
       height: HEIGHT,
       series,
+      // the legend names the brands; values under the cursor would only repeat the axes
+      legend: { live: false },
       scales: range ? { y: { range } } : {},
       axes: [AXIS, AXIS],
     },
