@@ -40,9 +40,14 @@ for (const [name, viewport] of [
 
       t.equal(await sidewaysOverflow(page), 0, 'no sideways scrolling of the page');
       if (name === 'phone') {
-        const columns = await page.$$eval(
-          '.cards .card, .analytics-grid > .panel:not([hidden])',
-          (els) => new Set(els.map((e) => Math.round(e.getBoundingClientRect().left))).size,
+        // in one evaluation: live updates redraw the cards between the steps of a $$eval
+        const columns = await page.evaluate(
+          () =>
+            new Set(
+              Array.from(
+                document.querySelectorAll('.cards .card, .analytics-grid > .panel:not([hidden])'),
+              ).map((e) => Math.round(e.getBoundingClientRect().left)),
+            ).size,
         );
         t.equal(columns, 1, 'the cards and panels stack in one column');
       }

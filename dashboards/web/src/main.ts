@@ -132,6 +132,7 @@ async function main(): Promise<void> {
   const picker = setUpRangePicker((r) => onRange(r, picker.say));
   makeCharts();
   renderCards();
+  renderCharts();
   requestAnimationFrame(frame);
   // Everything at once: the stream (its snapshot brings the latest windows), the hour of history,
   // alerts and best times over REST. Each section draws when its data comes.
