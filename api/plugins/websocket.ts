@@ -92,7 +92,8 @@ const encode = (type: string, body: Record<string, unknown>) =>
  * of its subscribers, so the cost of a flush grows with the clients only by the sends.
  * A slow client never builds an unbounded buffer: over `maxBufferedBytes` it gets fewer, newer
  * updates and its own messages wait; if it stays over for `maxStalledMs` it is closed. What the
- * server holds for one client is then at most the limit, one flush, and the alerts of that time.
+ * server holds for one client is then at most the limit, one flush, and the alerts of that time
+ * (besides the kernel's socket buffers, which a client that does not read fills first).
  */
 export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app, o) => {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });

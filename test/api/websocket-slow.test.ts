@@ -63,8 +63,8 @@ async function server(t: Test, maxStalledMs: number) {
   return { hub, value, buffered, url };
 }
 
-/** A client subscribed to `brands` (its snapshot read), which then stops reading its socket. */
-async function stalledClient(t: Test, url: string) {
+/** A client subscribed to `brands` (its snapshot read); a stalled one then stops reading its socket. */
+async function subscribedClient(t: Test, url: string, stalled = true) {
   const ws = new WebSocket(url);
   t.teardown(() => ws.terminate());
   const messages: string[] = [];
@@ -72,7 +72,7 @@ async function stalledClient(t: Test, url: string) {
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
   while (!messages.some((m) => m.startsWith('{"type":"snapshot"'))) await once(ws, 'message');
-  ws.pause();
+  if (stalled) ws.pause();
   return { ws, messages };
 }
 
@@ -93,7 +93,7 @@ t.test(
   'a client that stops reading is closed with 1013, and its buffer stays bounded meanwhile',
   async (t) => {
     const s = await server(t, 300);
-    const c = await stalledClient(t, s.url);
+    const c = await subscribedClient(t, s.url);
     const updateBytes = JSON.stringify({
       type: 'update',
       channel: 'brands',
@@ -127,17 +127,21 @@ t.test(
 );
 
 t.test(
-  'a client that stops reading for a while catches up with the newest values and gets answers to what it sent meanwhile',
+  'a client that stops reading for a while catches up with the newest values and gets answers to what it sent meanwhile; others on its channel are not held up',
   async (t) => {
     const s = await server(t, 3_600_000);
-    const c = await stalledClient(t, s.url);
+    const reader = await subscribedClient(t, s.url, false);
+    const c = await subscribedClient(t, s.url);
     await produceUntil(
       s.hub,
       async () => (await s.value('pulsewatch_ws_flushes_skipped_total')) > 0,
       () => undefined,
     );
     // The newest value, applied while the client is skipped, and a request sent while it does not read.
+    reader.messages.length = 0;
     s.hub.apply(rows(1_000_000, 424_242));
+    while (!reader.messages.some((m) => m.includes('"posts":424242'))) await once(reader.ws, 'message');
+    t.pass('a client that reads got the newest value while the other was skipped');
     c.ws.send(JSON.stringify({ op: 'ping' }));
     c.ws.resume();
     const has = (what: string) => c.messages.some((m) => m.includes(what));
