@@ -1,4 +1,8 @@
 import t from 'tap';
+import Fastify from 'fastify';
+import { join } from 'node:path';
+import { dashboardPlugin } from '../../api/plugins/dashboard.js';
+import { DASHBOARD_DIR } from '../../app/paths.js';
 import { ndjson, post, startTestApp } from '../helpers/app.js';
 import { launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
@@ -82,3 +86,35 @@ t.test(
     t.same(errors, [], 'no errors in the page');
   },
 );
+
+t.test(
+  'the page is served from the build: index.html revalidated, hashed assets kept for good',
+  async (t) => {
+    const app = Fastify();
+    t.teardown(() => app.close());
+    await app.register(dashboardPlugin, { dir: DASHBOARD_DIR });
+    const index = await app.inject({ method: 'GET', url: '/' });
+    t.equal(index.statusCode, 200);
+    t.equal(index.headers['cache-control'], 'no-cache');
+    const assets = [...index.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    t.ok(
+      assets.some((a) => a.endsWith('.js')) && assets.some((a) => a.endsWith('.css')),
+      'a script and a stylesheet',
+    );
+    for (const url of assets) {
+      const res = await app.inject({ method: 'GET', url });
+      t.equal(res.statusCode, 200, url);
+      t.equal(res.headers['cache-control'], 'public, max-age=31536000, immutable', `${url} is immutable`);
+    }
+    t.notMatch(index.body, /https?:\/\//, 'nothing from another origin');
+  },
+);
+
+t.test('without a build, / says to run npm run build', async (t) => {
+  const app = Fastify({ logger: false });
+  t.teardown(() => app.close());
+  await app.register(dashboardPlugin, { dir: join(t.testdirName, 'no-such-build') });
+  const res = await app.inject({ method: 'GET', url: '/' });
+  t.equal(res.statusCode, 503);
+  t.match(res.body, /Run `npm run build`/);
+});
