@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
-import { needsBrowser, openLivePage } from '../helpers/browser.js';
+import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 import { postLines, spikeTraffic } from '../helpers/spike-traffic.js';
 
 t.test(
@@ -23,7 +23,21 @@ t.test(
     t.match(first.state, /alert-open/, 'the open alert is listed first');
     t.match(first.terms, /outage|bluebirddown/, 'with the spike’s words');
     t.equal(await page.$eval('#alerts-empty', (el) => (el as HTMLElement).hidden), true);
-    await page.screenshot({ path: '.tap/dashboard-alert.png' }).catch(() => undefined);
+    await screenshot(page, 'laptop-alert');
+
+    // Acknowledge from the page: the button says so and the API has it.
+    const id = await page.$eval('.alert', (el) => (el as HTMLElement).dataset.alertId!);
+    await page.click(`.alert[data-alert-id="${id}"] button.ack`);
+    await page.waitForSelector(`.alert[data-alert-id="${id}"] button.ack:disabled:text-is("acknowledged")`, {
+      timeout: 10_000,
+    });
+    const stored = (
+      (await (await fetch(`${running.url}/v1/alerts?brand=bluebird-roasters`)).json()) as {
+        alerts: { id: string; acked_at?: number; acked_by?: string }[];
+      }
+    ).alerts.find((a) => a.id === id);
+    t.ok(stored?.acked_at, 'the API has the acknowledgement');
+    t.equal(stored?.acked_by, 'live page');
     t.same(errors, [], 'no errors in the page');
   },
 );

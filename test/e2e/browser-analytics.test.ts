@@ -1,7 +1,7 @@
 import t from 'tap';
 import { hourOfWeek } from '../../engines/stats/hour-of-week.js';
 import { ndjson, startTestApp } from '../helpers/app.js';
-import { needsBrowser, openLivePage } from '../helpers/browser.js';
+import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 /** Long enough for the pipeline and the hub's poll on a busy machine; a wait that runs out fails the test. */
 const WAIT = { timeout: 60_000 };
@@ -152,7 +152,7 @@ t.test(
       await page.$eval('#voice-list li[data-brand="bluebird-roasters"] .voice-share', (el) => el.textContent),
       `${((100 * 10) / 55).toFixed(1)}%`,
     );
-    await page.screenshot({ path: '.tap/dashboard-analytics.png', fullPage: true }).catch(() => undefined);
+    await screenshot(page, 'laptop-analytics');
     t.same(errors, [], 'no errors in the page');
   },
 );
@@ -165,9 +165,7 @@ t.test('the analytics sections fit a narrow screen', needsBrowser, async (t) => 
   await page.waitForSelector('#voice-list li', WAIT);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   t.ok(overflow <= 0, `no sideways scrolling of the page (${overflow}px)`);
-  await page
-    .screenshot({ path: '.tap/dashboard-analytics-narrow.png', fullPage: true })
-    .catch(() => undefined);
+  await screenshot(page, 'narrow-analytics');
   t.ok(
     await page.$eval('label[for="brand-select"]', (el) => el.textContent === 'Brand'),
     'the brand selector has a label',

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
-import { needsBrowser, openLivePage } from '../helpers/browser.js';
+import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test('the live page shows a campaign’s arms live; rewards move the leader', needsBrowser, async (t) => {
   const running = await startTestApp();
@@ -61,6 +61,6 @@ t.test('the live page shows a campaign’s arms live; rewards move the leader', 
   await play(120, 'video');
   await page.waitForSelector('article.campaign[data-leader="video"]', { timeout: 10_000 });
   t.pass('the leader changed to video on the page');
-  await page.screenshot({ path: '.tap/dashboard-campaigns.png' }).catch(() => undefined);
+  await screenshot(page, 'laptop-campaigns');
   t.same(errors, [], 'no errors in the page');
 });
