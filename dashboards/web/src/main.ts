@@ -21,29 +21,33 @@ const metricsPath = (b: BrandInfo, window: string, range?: { from: number; to: n
 
 /** Live updates mark what to redraw; one animation frame draws it, however many updates came. */
 const dirty = { cards: false, charts: false };
+let framePending = false;
 let interactive = false;
 
+function redraw(what: { cards?: boolean; charts?: boolean }): void {
+  dirty.cards ||= what.cards ?? false;
+  dirty.charts ||= what.charts ?? false;
+  if (framePending) return;
+  framePending = true;
+  requestAnimationFrame(frame);
+}
+
 function frame(): void {
+  framePending = false;
   if (dirty.cards) renderCards();
   if (dirty.charts) renderCharts();
-  if (
-    (dirty.cards || dirty.charts) &&
-    !interactive &&
-    document.getElementById('status')?.dataset.state === 'live'
-  ) {
+  dirty.cards = dirty.charts = false;
+  const drawn = [...state.brands.values()].some((b) => b.live.size > 0);
+  if (!interactive && drawn && document.getElementById('status')?.dataset.state === 'live') {
     interactive = true;
     performance.mark('pulsewatch:interactive'); // live and drawn with data: what bench:page times
   }
-  dirty.cards = dirty.charts = false;
-  requestAnimationFrame(frame);
 }
 
 function upsert(windows: WindowAggregate[]): void {
   let kept = false;
   for (const w of windows) kept = upsertLive(w) || kept;
-  if (!kept) return;
-  dirty.cards = true;
-  if (state.range.kind === 'live') dirty.charts = true;
+  if (kept) redraw({ cards: true, charts: state.range.kind === 'live' });
 }
 
 /** The last LIVE_WINDOWS live windows of every brand over REST: at start, and the gap after a reconnect. */
@@ -78,7 +82,10 @@ function analyticsChannel(): string[] {
 const stream = new StreamClient({
   channels: () => ['brands', 'alerts', 'campaigns', 'segments', ...analyticsChannel()],
   onMessage,
-  onConnection: showConnection,
+  onConnection: (c) => {
+    showConnection(c);
+    if (c.state === 'live') redraw({}); // the frame that marks the page interactive, if data is drawn
+  },
   onReconnect: () => void readLiveHistory().catch((err) => console.warn('re-reading the gap failed', err)),
 });
 
@@ -133,7 +140,6 @@ async function main(): Promise<void> {
   makeCharts();
   renderCards();
   renderCharts();
-  requestAnimationFrame(frame);
   // Everything at once: the stream (its snapshot brings the latest windows), the hour of history,
   // alerts and best times over REST. Each section draws when its data comes.
   stream.start();
