@@ -51,6 +51,8 @@ export interface ApiOptions {
   dashboardDir?: string;
   wsFlushIntervalMs?: number;
   wsMaxBufferedBytes?: number;
+  /** A client over the byte limit for longer than this is closed with 1013. */
+  wsMaxStalledMs?: number;
   maxWindowsPerQuery?: number;
   /** A pino logger; none when absent. */
   logger?: FastifyBaseLogger;
@@ -136,6 +138,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     metrics: o.metrics,
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,
     maxBufferedBytes: o.wsMaxBufferedBytes ?? 1024 * 1024,
+    ...(o.wsMaxStalledMs !== undefined && { maxStalledMs: o.wsMaxStalledMs }),
   });
   if (o.dashboardDir) await app.register(dashboardPlugin, { dir: o.dashboardDir });
   return app;

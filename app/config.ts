@@ -564,6 +564,15 @@ const DEFINITIONS = [
       'A WebSocket client with more unsent bytes than this is skipped (its updates conflate) until it catches up.',
   },
   {
+    key: 'wsMaxStalledMs',
+    flag: '--ws-max-stalled-ms',
+    env: 'PW_WS_MAX_STALLED_MS',
+    default: '10000',
+    parse: int(100, 3_600_000),
+    description:
+      'A WebSocket client whose unsent bytes stay above `--ws-max-buffered-bytes` for longer than this is closed with code 1013 (try again later), so a client that stops reading cannot hold server memory; it reconnects and takes a new snapshot.',
+  },
+  {
     key: 'smtpUrl',
     flag: '--smtp-url',
     env: 'PW_SMTP_URL',

@@ -140,6 +140,16 @@ export class Metrics {
     help: 'Flushes skipped because a client was slow; its channels keep only the newest values',
     registers: [this.registry],
   });
+  readonly wsSlowClosed = new Counter({
+    name: 'pulsewatch_ws_slow_clients_closed_total',
+    help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
+    registers: [this.registry],
+  });
+  readonly wsBuffered = new Gauge({
+    name: 'pulsewatch_ws_buffered_bytes',
+    help: 'Bytes the server holds unsent for its WebSocket clients, all clients together, as of the last flush',
+    registers: [this.registry],
+  });
   readonly wsErrors = new Counter({
     name: 'pulsewatch_ws_errors_total',
     help: 'WebSocket client messages refused, by error code',

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
 import websocket from '@fastify/websocket';
-import { Counter, Gauge, type Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, type ErrorCode, type WindowAggregate } from '../../stream/index.js';
 import { AlertHub } from '../alert-hub.js';
@@ -38,28 +37,6 @@ export interface WebSocketOptions {
 /** Close code for a client cut off for not reading: 1013 "try again later" (RFC 6455 registry). */
 export const SLOW_CLIENT_CLOSE_CODE = 1013;
 export const SLOW_CLIENT_METRIC = 'pulsewatch_ws_slow_clients_closed_total';
-
-export const BUFFERED_METRIC = 'pulsewatch_ws_buffered_bytes';
-
-/** The plugin's own metrics, made once per registry (an app registers the plugin once). */
-function slowClientMetrics(registry: Registry): { closed: Counter; buffered: Gauge } {
-  return {
-    closed:
-      (registry.getSingleMetric(SLOW_CLIENT_METRIC) as Counter | undefined) ??
-      new Counter({
-        name: SLOW_CLIENT_METRIC,
-        help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
-        registers: [registry],
-      }),
-    buffered:
-      (registry.getSingleMetric(BUFFERED_METRIC) as Gauge | undefined) ??
-      new Gauge({
-        name: BUFFERED_METRIC,
-        help: 'Bytes the server holds unsent for its WebSocket clients, all clients together, as of the last flush',
-        registers: [registry],
-      }),
-  };
-}
 
 type ClientMessage = { op: 'subscribe' | 'unsubscribe'; channels: string[] } | { op: 'ping' };
 
@@ -99,8 +76,6 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const maxChannels = o.maxChannels ?? 100;
   const maxStalledMs = o.maxStalledMs ?? 10_000;
-  const slow = slowClientMetrics(o.metrics.registry);
-
   const clients = new Set<Client>();
   /** Per window channel: its subscribers, and the values changed since the last flush. */
   const feeds = new Map<string, { subscribers: Set<Client>; pending: Map<string, WindowAggregate> }>();
@@ -112,7 +87,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       c.over = c.socket.readyState === c.socket.OPEN && c.checkBuffer();
       buffered += c.socket.bufferedAmount;
     }
-    slow.buffered.set(buffered);
+    o.metrics.wsBuffered.set(buffered);
     for (const [channel, feed] of feeds) {
       if (feed.pending.size === 0) continue;
       let shared: Buffer | undefined;
@@ -191,7 +166,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       overSince ??= Date.now();
       if (!socket.isPaused) socket.pause();
       if (Date.now() - overSince > maxStalledMs) {
-        slow.closed.inc();
+        o.metrics.wsSlowClosed.inc();
         // Read again, so that the client's answer to the close frame completes the handshake; ws
         // destroys the socket if none comes (its closeTimeout), and nothing more is queued meanwhile.
         socket.resume();

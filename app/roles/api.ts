@@ -51,6 +51,7 @@ export async function apiRole(
     dashboardDir: options.dashboardDir ?? DASHBOARD_DIR,
     wsFlushIntervalMs: config.wsFlushIntervalMs,
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,
+    wsMaxStalledMs: config.wsMaxStalledMs,
     logger: logger.child({ component: 'api' }),
   });
   const delivery = alertStore ? await alertDelivery(ctx, app, alertStore, alerts) : undefined;
