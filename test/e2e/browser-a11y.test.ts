@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startTestApp } from '../helpers/app.js';
+import { startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
 import {
   axeFindings,
   LAPTOP,
@@ -21,13 +21,7 @@ for (const [name, viewport] of [
     needsBrowser,
     async (t) => {
       // live data in every section: synthetic traffic with its campaign and a few minutes of history
-      const running = await startTestApp([
-        '--synthetic',
-        '--synthetic-rate',
-        '40',
-        '--synthetic-backfill-minutes',
-        '5',
-      ]);
+      const running = await startTestApp([...LIVE_TRAFFIC]);
       t.teardown(() => running.stop());
       const { page, errors } = await openLivePage(t, running.url, viewport);
       await page.waitForSelector('#voice-list li', WAIT);

@@ -3,20 +3,14 @@ import Fastify from 'fastify';
 import { join } from 'node:path';
 import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
-import { ndjson, post, startTestApp } from '../helpers/app.js';
+import { ndjson, post, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
 import { launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
   needsBrowser,
   async (t) => {
-    const running = await startTestApp([
-      '--synthetic',
-      '--synthetic-rate',
-      '40',
-      '--synthetic-backfill-minutes',
-      '5',
-    ]);
+    const running = await startTestApp([...LIVE_TRAFFIC]);
     t.teardown(() => running.stop());
     const browser = await launchBrowser(t);
     const page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });

@@ -2,6 +2,9 @@ import { loadConfig } from '../../app/config.js';
 import { startApp, type Running } from '../../app/compose.js';
 import type { InjectOptions } from 'fastify';
 
+/** Flags for live data in every section of the page: synthetic traffic and five minutes of history. */
+export const LIVE_TRAFFIC = ['--synthetic', '--synthetic-rate', '40', '--synthetic-backfill-minutes', '5'];
+
 /**
  * Starts the embedded app on a free port with synthetic traffic off and the rules sentiment tier
  * (what the tests' direct counts use), unless flags say otherwise.
