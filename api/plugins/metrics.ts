@@ -165,7 +165,7 @@ export class Metrics {
   });
   readonly campaignRewards = new Counter({
     name: 'pulsewatch_campaign_rewards_total',
-    help: 'Rewards reported on POST /v1/campaigns/:id/reward, by outcome: applied, duplicate or the error code (GONE for too late)',
+    help: 'Rewards reported on POST /v1/campaigns/:id/reward, by outcome: applied, duplicate or the error code (DECISION_EXPIRED for too late)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

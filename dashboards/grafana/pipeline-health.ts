@@ -137,7 +137,17 @@ function websocketAndSentiment() {
       { expr: 'sum(pulsewatch_ws_clients)', legend: 'clients' },
       { expr: rate('pulsewatch_ws_messages_sent_total'), legend: 'messages/s' },
       { expr: rate('pulsewatch_ws_flushes_skipped_total'), legend: 'flushes skipped/s (slow clients)' },
+      { expr: rate('pulsewatch_ws_slow_clients_closed_total'), legend: 'closed as too slow/s' },
     ]),
+    promTimeseries(
+      'WebSocket bytes held unsent',
+      [{ expr: 'sum(pulsewatch_ws_buffered_bytes)', legend: 'unsent' }],
+      {
+        unit: 'bytes',
+        description:
+          'What the servers hold for clients that read slower than they are sent to; bounded by --ws-max-buffered-bytes per client, and clients over it longer than --ws-max-stalled-ms are closed.',
+      },
+    ),
     promTimeseries(
       'Sentiment tiers',
       [
