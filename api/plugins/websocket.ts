@@ -22,7 +22,8 @@ export interface WebSocketOptions {
   flushIntervalMs: number;
   /**
    * A client with more than this many bytes unsent is skipped until it catches up, and its own
-   * messages are not read meanwhile (so its requests cannot queue replies it does not read).
+   * messages are not read meanwhile (so its requests cannot queue replies it does not read): checked
+   * at each flush and after each of its messages.
    */
   maxBufferedBytes: number;
   /**
@@ -51,14 +52,22 @@ interface Client {
    * channel: merged with newer ones, and sent once it is under the limit again.
    */
   missed: Map<string, Map<string, WindowAggregate>>;
-  /** Checks the byte limit: pauses reading while over it, closes a client over it for too long. */
+  /**
+   * Checks the byte limit: pauses reading while over it, closes a client over it for too long; under
+   * it, answers the messages that waited and reads again. Whether it is over.
+   */
   checkBuffer(): boolean;
+  /** Sends the campaign and analytics values it missed while over the limit (the newest of each). */
+  sendMissedPolls(): void;
   send(type: string, body: Record<string, unknown>): void;
   /** Sends a message already encoded (the same bytes for every client of a channel). */
   sendEncoded(type: string, data: Buffer): void;
 }
 
 const windowKey = (v: WindowAggregate) => `${v.brand}\u0000${v.window}\u0000${v.start}`;
+/** Unknown channel names one error lists, and the characters shown of each: the reply stays small. */
+const UNKNOWN_LISTED = 10;
+const NAME_SHOWN = 100;
 const encode = (type: string, body: Record<string, unknown>) =>
   Buffer.from(JSON.stringify({ type, ...body }));
 
@@ -69,8 +78,9 @@ const encode = (type: string, body: Record<string, unknown>) =>
  * of its subscribers, so the cost of a flush grows with the clients only by the sends.
  * A slow client never builds an unbounded buffer: over `maxBufferedBytes` it gets fewer, newer
  * updates and its own messages wait; if it stays over for `maxStalledMs` it is closed. What the
- * server holds for one client is then at most the limit, one flush, and the alerts of that time
- * (besides the kernel's socket buffers, which a client that does not read fills first).
+ * server holds for one client is then at most the limit, one flush or the replies to one of its
+ * messages, and the alerts of that time (besides the kernel's socket buffers, which a client that
+ * does not read fills first).
  */
 export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app, o) => {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -106,13 +116,14 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       feed.pending.clear();
     }
     for (const c of clients) {
-      if (c.missed.size === 0 || c.socket.readyState !== c.socket.OPEN) continue;
+      if (c.socket.readyState !== c.socket.OPEN) continue;
       if (c.over) {
-        o.metrics.wsSkipped.inc();
+        if (c.missed.size > 0) o.metrics.wsSkipped.inc();
         continue;
       }
       for (const [channel, values] of c.missed) c.send('update', { channel, windows: [...values.values()] });
       c.missed.clear();
+      c.sendMissedPolls();
     }
   };
   const timer = setInterval(flush, o.flushIntervalMs);
@@ -150,17 +161,31 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       socket.send(data, { binary: false });
       o.metrics.wsMessages.inc({ type });
     };
-    const fail = (code: ErrorCode, message: string) => {
+    const fail = (code: ErrorCode, message: string, details: Record<string, unknown> = {}) => {
       o.metrics.wsErrors.inc({ code });
-      send('error', { code, message, retryable: ErrorCodes[code].retryable });
+      send('error', { code, message, retryable: ErrorCodes[code].retryable, ...details });
     };
 
     /** Since when the client's unsent bytes are over the limit; undefined while under. */
     let overSince: number | undefined;
+    const overLimit = () => socket.bufferedAmount > o.maxBufferedBytes;
+    /**
+     * Messages that arrived while reading was paused: ws hands over every message of one read at
+     * once, so the rest of the read during which the client went over the limit waits here, to be
+     * answered in order once it is under again. Pausing stops further reads: this holds one read.
+     */
+    const waiting: { raw: Buffer; isBinary: boolean }[] = [];
+    const answerWaiting = () => {
+      while (waiting.length > 0 && !overLimit()) {
+        const m = waiting.shift()!;
+        handle(m.raw, m.isBinary);
+      }
+      if (waiting.length === 0 && !overLimit()) socket.resume();
+    };
     const checkBuffer = (): boolean => {
-      if (socket.bufferedAmount <= o.maxBufferedBytes) {
+      if (socket.isPaused && !overLimit()) answerWaiting();
+      if (!overLimit()) {
         overSince = undefined;
-        if (socket.isPaused) socket.resume();
         return false;
       }
       overSince ??= Date.now();
@@ -174,16 +199,6 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       }
       return true;
     };
-    const client: Client = {
-      socket,
-      channels,
-      over: false,
-      missed: new Map(),
-      checkBuffer,
-      send,
-      sendEncoded,
-    };
-    clients.add(client);
 
     const subscribeWindows = (channel: string) => {
       let feed = feeds.get(channel);
@@ -198,32 +213,49 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
     };
 
     // Campaign statistics and analytics come conflated from their hubs: one store read per interval
-    // per channel, whatever the number of clients.
+    // per channel, whatever the number of clients. The hub pushes a value once, when it changes, so
+    // a client over the limit keeps the newest value it was not sent, and gets it once under it.
     const polled = <P extends object>(hub: PollingHub<P> | undefined, type: string) => {
-      const watches = new Map<string, () => void>();
-      const push = (channel: string, value: P) => {
-        if (socket.readyState !== socket.OPEN || !channels.has(channel)) return;
-        if (socket.bufferedAmount > o.maxBufferedBytes) {
+      /** Per watched channel: how to stop watching, and whether a poll pushed a value yet. */
+      const watches = new Map<string, { off: () => void; polled: boolean }>();
+      /** Per channel, the newest value not sent because the client was over the limit. */
+      const missed = new Map<string, P>();
+      const deliver = (channel: string, value: P) => {
+        if (socket.readyState !== socket.OPEN || !watches.has(channel)) return;
+        if (overLimit()) {
+          missed.set(channel, value);
           o.metrics.wsSkipped.inc();
           return;
         }
+        missed.delete(channel);
         send(type, { channel, ...value });
       };
       return {
         watch(channel: string) {
           if (!hub || watches.has(channel)) return;
-          watches.set(channel, hub.watch(channel, push));
+          const watch = { off: () => {}, polled: false };
+          watch.off = hub.watch(channel, (_, value) => {
+            watch.polled = true;
+            deliver(channel, value);
+          });
+          watches.set(channel, watch);
           hub.snapshot(channel).then(
             (value) => {
               hub.sent(channel, value);
-              push(channel, value);
+              // A poll's push came first: the hub compares its next reads with that value, so this
+              // read (which may be older) must not replace it on the client.
+              if (watches.get(channel) === watch && !watch.polled) deliver(channel, value);
             },
             () => fail('INTERNAL', `could not read ${channel}; updates follow`),
           );
         },
         unwatch(channel: string) {
-          watches.get(channel)?.();
+          watches.get(channel)?.off();
           watches.delete(channel);
+          missed.delete(channel);
+        },
+        sendMissed() {
+          for (const [channel, value] of missed) deliver(channel, value);
         },
         close() {
           for (const c of [...watches.keys()]) this.unwatch(c);
@@ -233,7 +265,62 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
     const campaigns = polled(o.campaigns, 'campaign');
     const analytics = polled(o.analytics, 'analytics');
 
-    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+    const client: Client = {
+      socket,
+      channels,
+      over: false,
+      missed: new Map(),
+      checkBuffer,
+      sendMissedPolls() {
+        campaigns.sendMissed();
+        analytics.sendMissed();
+      },
+      send,
+      sendEncoded,
+    };
+    clients.add(client);
+
+    const known = (c: string) =>
+      o.hub.isChannel(c) ||
+      (o.alerts !== undefined && AlertHub.isChannel(c)) ||
+      (o.campaigns !== undefined && CampaignHub.isChannel(c)) ||
+      (o.analytics !== undefined && o.analytics.isChannel(c));
+    /** One error for all the unknown channels of a message, listing the first few. */
+    const failUnknown = (names: string[]) => {
+      const listed = names
+        .slice(0, UNKNOWN_LISTED)
+        .map((n) => (n.length > NAME_SHOWN ? `${n.slice(0, NAME_SHOWN)}…` : n));
+      const more = names.length - listed.length;
+      fail(
+        'UNKNOWN_CHANNEL',
+        `unknown channel${names.length > 1 ? 's' : ''} ${listed.map((n) => JSON.stringify(n)).join(', ')}${more > 0 ? ` and ${more} more` : ''}; use "brands", "brand:<id>" from GET /v1/brands, "alerts", "alerts:<brand id>", "campaigns", "campaign:<id>", "analytics:<brand id>" or "segments"`,
+        { channels: listed, more },
+      );
+    };
+
+    const subscribe = (names: string[]) => {
+      const unknown = [...new Set(names.filter((c) => !known(c)))];
+      if (unknown.length > 0) failUnknown(unknown);
+      const added = [...new Set(names.filter(known))];
+      const fresh = added.filter((c) => !channels.has(c));
+      if (channels.size + fresh.length > maxChannels)
+        return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
+      if (added.length === 0) return;
+      for (const c of added) channels.add(c);
+      send('subscribed', { channels: added });
+      for (const c of added)
+        if (o.campaigns && CampaignHub.isChannel(c)) campaigns.watch(c);
+        else if (o.analytics?.isChannel(c)) analytics.watch(c);
+        else if (o.alerts && AlertHub.isChannel(c))
+          send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
+        else {
+          subscribeWindows(c);
+          send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
+        }
+    };
+
+    const handle = (raw: Buffer, isBinary: boolean): void => {
+      if (socket.readyState !== socket.OPEN) return;
       let msg: ClientMessage;
       try {
         if (isBinary) throw new Error('binary');
@@ -250,42 +337,22 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
         );
       if (!Array.isArray(msg.channels) || !msg.channels.every((c) => typeof c === 'string'))
         return fail('INVALID_MESSAGE', '"channels" must be an array of strings');
-      if (msg.op === 'unsubscribe') {
-        for (const c of msg.channels) {
-          channels.delete(c);
-          unsubscribeWindows(c);
-          campaigns.unwatch(c);
-          analytics.unwatch(c);
-        }
-        return send('unsubscribed', { channels: msg.channels });
+      if (msg.op === 'subscribe') return subscribe(msg.channels);
+      for (const c of msg.channels) {
+        channels.delete(c);
+        unsubscribeWindows(c);
+        campaigns.unwatch(c);
+        analytics.unwatch(c);
       }
-      const known = (c: string) =>
-        o.hub.isChannel(c) ||
-        (o.alerts !== undefined && AlertHub.isChannel(c)) ||
-        (o.campaigns !== undefined && CampaignHub.isChannel(c)) ||
-        (o.analytics !== undefined && o.analytics.isChannel(c));
-      const unknown = msg.channels.filter((c) => !known(c));
-      for (const c of unknown)
-        fail(
-          'UNKNOWN_CHANNEL',
-          `unknown channel "${c}"; use "brands", "brand:<id>" from GET /v1/brands, "alerts", "alerts:<brand id>", "campaigns", "campaign:<id>", "analytics:<brand id>" or "segments"`,
-        );
-      const added = msg.channels.filter(known);
-      if (channels.size + added.length > maxChannels)
-        return fail('INVALID_MESSAGE', `at most ${maxChannels} channels per connection`);
-      for (const c of added) channels.add(c);
-      if (added.length > 0) {
-        send('subscribed', { channels: added });
-        for (const c of added)
-          if (o.campaigns && CampaignHub.isChannel(c)) campaigns.watch(c);
-          else if (o.analytics?.isChannel(c)) analytics.watch(c);
-          else if (o.alerts && AlertHub.isChannel(c))
-            send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
-          else {
-            subscribeWindows(c);
-            send('snapshot', { channel: c, windows: o.hub.snapshot(c) });
-          }
-      }
+      send('unsubscribed', { channels: msg.channels });
+    };
+
+    // Each message's replies count against the limit at once, not only at the next flush: a client
+    // that sends requests without reading the replies is paused as soon as it is over.
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      if (socket.isPaused) return void waiting.push({ raw, isBinary });
+      handle(raw, isBinary);
+      checkBuffer();
     });
 
     socket.on('close', () => {
