@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { join } from 'node:path';
 import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
-import { ndjson, post, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
+import { postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
 import { launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
@@ -56,25 +56,18 @@ t.test(
     // no synthetic traffic: every post of the brand is one of ours
     const running = await startTestApp();
     t.teardown(() => running.stop());
+    // opened once the snapshot and the live history are applied: an empty chart now means empty
     const { page, errors } = await openLivePage(t, running.url);
     const chartPosts = () =>
       page.$eval('#chart-volume', (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}'));
     t.equal((await chartPosts())['northwind-coffee'], 0, 'nothing yet');
 
-    const send = async (n: number) => {
-      const res = await fetch(`${running.url}/v1/events`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-ndjson' },
-        body: ndjson(Array.from({ length: n }, () => post())),
-      });
-      t.equal(res.status, 202);
-    };
-    await send(7);
+    await postEvents(t, running.url, 7);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("7")', { timeout: 30_000 });
     t.equal((await chartPosts())['northwind-coffee'], 7, 'the chart holds the 7 posts');
     t.equal((await chartPosts())['bluebird-roasters'], 0, 'and no other brand moved');
 
-    await send(5);
+    await postEvents(t, running.url, 5);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("12")', { timeout: 30_000 });
     t.equal((await chartPosts())['northwind-coffee'], 12, 'then rises by the 5 more');
     t.same(errors, [], 'no errors in the page');

@@ -1,6 +1,7 @@
 import { loadConfig } from '../../app/config.js';
 import { startApp, type Running } from '../../app/compose.js';
 import type { InjectOptions } from 'fastify';
+import type { Test } from 'tap';
 
 /** Flags for live data in every section of the page: synthetic traffic and five minutes of history. */
 export const LIVE_TRAFFIC = ['--synthetic', '--synthetic-rate', '40', '--synthetic-backfill-minutes', '5'];
@@ -45,6 +46,20 @@ export function ndjsonRequest(
 
 export function ndjson(lines: unknown[]): string {
   return lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n';
+}
+
+/**
+ * POSTs events as NDJSON to a running app's /v1/events (`n` default posts, or the events given) and
+ * asserts the ingest took them (202).
+ */
+export async function postEvents(t: Test, url: string, events: number | unknown[]): Promise<void> {
+  const lines = typeof events === 'number' ? Array.from({ length: events }, () => post()) : events;
+  const res = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: ndjson(lines),
+  });
+  t.equal(res.status, 202, `the ingest takes ${lines.length} events`);
 }
 
 export async function metricValue(

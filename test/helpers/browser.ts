@@ -43,8 +43,16 @@ export async function waitLive(page: Page, timeout = 10_000): Promise<void> {
 }
 
 /**
+ * Waits until the page has applied its first snapshot and the live history read (the charts box says
+ * `data-loaded="1"`): before that, an empty chart proves nothing.
+ */
+export async function waitLoaded(page: Page, timeout = 10_000): Promise<void> {
+  await page.waitForSelector('#chart-volume[data-loaded="1"]', { timeout });
+}
+
+/**
  * The live page at `url` in a new page (1200×1000 unless `viewport` says) of a browser that closes
- * when `t` ends, once its status says live; `errors` collects the page's uncaught errors, for
+ * when `t` ends, once its status says live and its first data is applied; `errors` collects the page's uncaught errors, for
  * `t.same(errors, [])` at the end.
  */
 export async function openLivePage(
@@ -58,6 +66,7 @@ export async function openLivePage(
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(url + '/');
   await waitLive(page);
+  await waitLoaded(page);
   return { page, errors };
 }
 

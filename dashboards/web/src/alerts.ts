@@ -3,9 +3,13 @@ import { postJson } from './api.js';
 import { byId, el, num } from './dom.js';
 import type { Alert } from './types.js';
 
-/** alert id → the latest update of it */
+/** alert id → the latest update of it: every open alert, and the newest KEPT_CLOSED others. */
 const alerts = new Map<string, Alert>();
 const SHOWN = 20;
+/** Resolved alerts kept: a long-lived tab must not hold (and sort) every alert it ever saw. */
+const KEPT_CLOSED = 100;
+/** Alerts whose acknowledgement is on its way: their button stays disabled, whatever re-renders. */
+const acking = new Set<string>();
 
 const KIND_TEXT: Record<string, string> = {
   negative_share: 'negative share',
@@ -24,10 +28,18 @@ export function applyAlert(a: Alert): void {
   const known = alerts.get(a.id);
   if (known && known.update > a.update) return;
   alerts.set(a.id, { ...known, ...a });
+  if (a.state !== 'open') dropOldClosed();
   // a screen reader hears of an alert that opens, not of every update of the list
   if (!known && a.state === 'open')
     byId('alert-announce').textContent = `New ${a.severity} alert for ${a.brand}: ${describe(a)}`;
   renderAlerts();
+}
+
+function dropOldClosed(): void {
+  const closed = [...alerts.values()].filter((a) => a.state !== 'open');
+  if (closed.length <= KEPT_CLOSED) return;
+  closed.sort((x, y) => y.updated_at - x.updated_at);
+  for (const a of closed.slice(KEPT_CLOSED)) alerts.delete(a.id);
 }
 
 function alertItem(a: Alert): HTMLLIElement {
@@ -36,9 +48,12 @@ function alertItem(a: Alert): HTMLLIElement {
     type: 'button',
     className: 'ack',
     textContent: acked ? 'acknowledged' : 'acknowledge',
-    disabled: acked || a.state !== 'open',
-    onclick: () => void acknowledge(a.id),
+    disabled: acked || a.state !== 'open' || acking.has(a.id),
   });
+  button.onclick = () => {
+    button.disabled = true; // at once: a double click sends one acknowledgement
+    void acknowledge(a.id);
+  };
   button.setAttribute('aria-label', `acknowledge the ${kindText(a)} alert for ${a.brand}`);
   const item = el(
     'li',
@@ -68,15 +83,17 @@ function renderAlerts(): void {
   byId('alert-list').replaceChildren(...sorted.slice(0, SHOWN).map(alertItem));
 }
 
+/** Acknowledges an alert; its button stays disabled until the answer, and is usable again if it failed. */
 async function acknowledge(id: string): Promise<void> {
+  if (acking.has(id)) return;
+  acking.add(id);
   const res = await postJson(`/v1/alerts/${encodeURIComponent(id)}/ack`, { by: 'live page' }).catch(
     (err: Error) => ({ ok: false, status: 0, statusText: err.message }),
   );
-  if (!res.ok) {
+  acking.delete(id);
+  if (!res.ok)
     byId('alert-announce').textContent = `Acknowledging failed: ${res.status || ''} ${res.statusText}`;
-    return;
-  }
   const a = alerts.get(id);
-  if (a) alerts.set(id, { ...a, acked_at: Date.now() });
+  if (res.ok && a) alerts.set(id, { ...a, acked_at: Date.now() });
   renderAlerts();
 }

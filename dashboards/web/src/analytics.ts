@@ -201,15 +201,26 @@ export async function loadPastAnalytics(range: { from: number; to: number; label
   });
 }
 
-/** Empties the brand's panels (another brand, or another range, is coming). */
+/** What shows the chosen brand's analytics over the range shown. */
+const ANALYTICS_PARTS = [
+  'topic-list',
+  'trend-list',
+  'trends-caption',
+  'voice-list',
+  'voice-caption',
+  'influencer-list',
+];
+
+/** Empties the brand's panels and captions, best times included (another brand is coming). */
 export function clearBrandPanels(): void {
-  for (const id of [
-    'topic-list',
-    'trend-list',
-    'voice-list',
-    'influencer-list',
-    'best-hours',
-    'heatmap-body',
-  ])
+  for (const id of [...ANALYTICS_PARTS, 'best-hours', 'best-times-error', 'heatmap-body'])
     byId(id).replaceChildren();
+}
+
+/**
+ * Empties every panel and caption bound to the range shown (another range is coming), so nothing of
+ * the old range shows under the new one. Best times are all-time: they stay.
+ */
+export function clearRangePanels(): void {
+  for (const id of [...ANALYTICS_PARTS, 'segment-list', 'analytics-range']) byId(id).replaceChildren();
 }

@@ -53,10 +53,18 @@ function render(view: BestTimes): void {
 
 export async function loadBestTimes(brand: string): Promise<void> {
   readAt = Date.now();
-  const view = await getJson<BestTimes>(`/v1/brands/${encodeURIComponent(brand)}/best-times`).catch(
-    () => undefined,
+  const path = `/v1/brands/${encodeURIComponent(brand)}/best-times`;
+  const outcome = await getJson<BestTimes>(path).then(
+    (view) => ({ view }),
+    (err: Error) => ({ error: err.message }),
   );
-  if (view && state.brand === brand) render(view); // not served, or another brand is chosen now
+  if (state.brand !== brand) return; // another brand is chosen now
+  const error = byId('best-times-error');
+  error.hidden = !('error' in outcome);
+  if ('error' in outcome) {
+    byId('best-times').hidden = byId('analytics').hidden = false;
+    error.textContent = `Could not read the best times: ${outcome.error}`;
+  } else if (outcome.view) render(outcome.view); // undefined: not served here
 }
 
 /** Re-reads best times a while after the brand's live data moved (coalesced). */

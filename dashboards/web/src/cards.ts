@@ -1,11 +1,11 @@
-// One card per brand: its current live minute.
+// One card per brand: its live window of the current minute (empty when it has none).
 import { byId, el, num } from './dom.js';
-import { latestLive, state } from './state.js';
+import { currentLive, state } from './state.js';
 
 export function renderCards(): void {
   byId('cards').replaceChildren(
     ...[...state.brands.values()].map((b) => {
-      const cur = latestLive(b);
+      const cur = currentLive(b);
       const negShare = cur && cur.posts > 0 ? (100 * cur.negative) / cur.posts : null;
       const card = el(
         'article',

@@ -1,7 +1,7 @@
 // The built-in live page: history from the REST API, then live updates over the WebSocket; or a past
 // range over REST, until "Back to live".
 import '../style.css';
-import { clearBrandPanels, applyAnalytics, loadPastAnalytics } from './analytics.js';
+import { applyAnalytics, clearBrandPanels, clearRangePanels, loadPastAnalytics } from './analytics.js';
 import { applyAlert } from './alerts.js';
 import { ApiError, getJson } from './api.js';
 import { loadBestTimes } from './best-times.js';
@@ -9,9 +9,19 @@ import { setUpBrandPicker } from './brand-picker.js';
 import { applyCampaigns } from './campaigns.js';
 import { renderCards } from './cards.js';
 import { makeCharts, renderCharts } from './charts.js';
+import { byId } from './dom.js';
 import { setUpRangePicker } from './range.js';
-import { addBrands, LIVE_WINDOW, state, upsertLive, type Range } from './state.js';
-import { showConnection, showError } from './status.js';
+import {
+  addBrands,
+  dropStaleLive,
+  LIVE_WINDOW,
+  markLiveStale,
+  pruneLive,
+  state,
+  upsertLive,
+  type Range,
+} from './state.js';
+import { showConnection, showError, showGapError } from './status.js';
 import { StreamClient } from './stream.js';
 import type { Alert, BrandInfo, StreamMessage, WindowAggregate } from './types.js';
 
@@ -23,6 +33,8 @@ const metricsPath = (b: BrandInfo, window: string, range?: { from: number; to: n
 const dirty = { cards: false, charts: false };
 let framePending = false;
 let interactive = false;
+/** What must be applied before the charts box says `data-loaded="1"` (what tests wait for). */
+const loaded = { snapshot: false, history: false, marked: false };
 
 function redraw(what: { cards?: boolean; charts?: boolean }): void {
   dirty.cards ||= what.cards ?? false;
@@ -37,11 +49,31 @@ function frame(): void {
   if (dirty.cards) renderCards();
   if (dirty.charts) renderCharts();
   dirty.cards = dirty.charts = false;
+  if (loaded.snapshot && loaded.history && !loaded.marked) {
+    loaded.marked = true;
+    byId('chart-volume').dataset.loaded = '1'; // the first snapshot and the live history are drawn
+  }
   const drawn = [...state.brands.values()].some((b) => b.live.size > 0);
   if (!interactive && drawn && document.getElementById('status')?.dataset.state === 'live') {
     interactive = true;
     performance.mark('pulsewatch:interactive'); // live and drawn with data: what bench:page times
   }
+}
+
+/** Notes a first load step done; with both, the next frame draws everything and marks the page loaded. */
+function noteLoaded(step: 'snapshot' | 'history'): void {
+  if (loaded[step]) return;
+  loaded[step] = true;
+  if (loaded.snapshot && loaded.history) redraw({ cards: true, charts: true });
+}
+
+/**
+ * At each turn of the minute, without waiting for an event: the cards move on to the new minute's
+ * window, and the windows that left the hour go.
+ */
+function everyMinute(): void {
+  redraw({ cards: true, charts: pruneLive() && state.range.kind === 'live' });
+  setTimeout(everyMinute, 60_000 - (Date.now() % 60_000) + 20);
 }
 
 function upsert(windows: WindowAggregate[]): void {
@@ -75,18 +107,46 @@ async function showPast(r: Extract<Range, { kind: 'past' }>): Promise<void> {
   await loadPastAnalytics(r);
 }
 
-function analyticsChannel(): string[] {
-  return state.brand ? [`analytics:${state.brand}`] : [];
+/** The analytics channel subscribed on the connection now: the chosen brand's while live, else none. */
+let analyticsChannel: string | null = null;
+
+const wantedAnalytics = () =>
+  state.range.kind === 'live' && state.brand ? `analytics:${state.brand}` : null;
+
+/**
+ * Follows a change of brand or range: drops the channel held, subscribes the one wanted now (a new
+ * subscription makes the hub send the current analytics at once).
+ */
+function resubscribeAnalytics(): void {
+  if (analyticsChannel) stream.send('unsubscribe', [analyticsChannel]);
+  analyticsChannel = wantedAnalytics();
+  if (analyticsChannel) stream.send('subscribe', [analyticsChannel]);
+}
+
+/**
+ * After a reconnect the server may be a restarted one that forgot what the page holds: what it sends
+ * now replaces the live windows, and those its history no longer has go.
+ */
+function readGap(): void {
+  markLiveStale();
+  readLiveHistory().then(
+    () => dropStaleLive() && redraw({ cards: true, charts: state.range.kind === 'live' }),
+    (err: Error) => showGapError(err.message),
+  );
 }
 
 const stream = new StreamClient({
-  channels: () => ['brands', 'alerts', 'campaigns', 'segments', ...analyticsChannel()],
+  // a (re)connection starts with no subscription: the analytics channel is the one wanted now
+  channels: () => {
+    analyticsChannel = wantedAnalytics();
+    return ['brands', 'alerts', 'campaigns', 'segments', ...(analyticsChannel ? [analyticsChannel] : [])];
+  },
   onMessage,
   onConnection: (c) => {
     showConnection(c);
     if (c.state === 'live') redraw({}); // the frame that marks the page interactive, if data is drawn
   },
-  onReconnect: () => void readLiveHistory().catch((err) => console.warn('re-reading the gap failed', err)),
+  onReconnect: readGap,
 });
 
 function onMessage(msg: StreamMessage): void {
@@ -99,7 +159,9 @@ function onMessage(msg: StreamMessage): void {
       return applyAnalytics(msg);
     case 'snapshot':
       msg.alerts?.forEach(applyAlert);
-      return upsert(msg.windows ?? []);
+      upsert(msg.windows ?? []);
+      if (msg.channel === 'brands') noteLoaded('snapshot');
+      return;
     case 'update':
       return upsert(msg.windows);
     case 'error':
@@ -107,14 +169,17 @@ function onMessage(msg: StreamMessage): void {
   }
 }
 
+/** Nothing of the range shown before stays on screen while the new one loads, or if its read fails. */
 function onRange(r: Range, say: (text: string) => void): void {
   state.range = r;
+  for (const b of state.brands.values()) b.past = new Map();
+  clearRangePanels();
+  renderCharts();
+  resubscribeAnalytics();
   if (r.kind === 'live') {
-    renderCharts();
-    clearBrandPanels();
-    // subscribing again makes the hub send the current analytics at once
-    stream.send('unsubscribe', ['segments', ...analyticsChannel()]);
-    stream.send('subscribe', ['segments', ...analyticsChannel()]);
+    // subscribing again makes the hub send the current segments at once
+    stream.send('unsubscribe', ['segments']);
+    stream.send('subscribe', ['segments']);
     return;
   }
   showPast(r).then(
@@ -123,23 +188,26 @@ function onRange(r: Range, say: (text: string) => void): void {
   );
 }
 
-function onBrand(previous: string | null): void {
+function onBrand(say: (text: string) => void): void {
   clearBrandPanels();
-  if (state.range.kind === 'live') {
-    if (previous) stream.send('unsubscribe', [`analytics:${previous}`]);
-    stream.send('subscribe', analyticsChannel());
-  } else void loadPastAnalytics(state.range).catch((err) => console.warn(err));
+  resubscribeAnalytics();
+  const r = state.range;
+  if (r.kind === 'past')
+    void loadPastAnalytics(r).catch(
+      (err: Error) => state.range === r && say(`Could not read ${r.label}: ${err.message}`),
+    );
   if (state.brand) void loadBestTimes(state.brand);
 }
 
 async function main(): Promise<void> {
   const { brands } = (await getJson<{ brands: BrandInfo[] }>('/v1/brands'))!;
   addBrands(brands);
-  setUpBrandPicker(brands, onBrand);
   const picker = setUpRangePicker((r) => onRange(r, picker.say));
+  setUpBrandPicker(brands, () => onBrand(picker.say));
   makeCharts();
   renderCards();
   renderCharts();
+  everyMinute();
   // Everything at once: the stream (its snapshot brings the latest windows), the hour of history,
   // alerts and best times over REST. Each section draws when its data comes.
   stream.start();
@@ -148,6 +216,7 @@ async function main(): Promise<void> {
     .catch((err) => console.warn('reading alerts failed', err));
   if (state.brand) void loadBestTimes(state.brand);
   await readLiveHistory();
+  noteLoaded('history');
 }
 
 main().catch((err: unknown) => {

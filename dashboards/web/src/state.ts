@@ -53,6 +53,13 @@ export function addBrands(list: BrandInfo[]): void {
 const LIVE_SPAN_MS = LIVE_WINDOWS * 60_000;
 
 /**
+ * Live windows held from before the last reconnect. The server may have restarted since and forgotten
+ * them (its store starts empty), so what it sends now replaces them whatever their counts, and those
+ * it no longer has go once its history has been re-read (`dropStaleLive`).
+ */
+const stale = new WeakSet<WindowAggregate>();
+
+/**
  * Keeps a live window of the live size, if it lies in the last hour (a snapshot carries a brand's
  * latest windows, which may be older), and drops those that left it. True when it was kept.
  */
@@ -60,10 +67,32 @@ export function upsertLive(w: WindowAggregate, now = Date.now()): boolean {
   const b = state.brands.get(w.brand);
   if (!b || w.window !== LIVE_WINDOW || w.end <= now - LIVE_SPAN_MS) return false;
   const known = b.live.get(w.start);
-  if (known && isNewer(known, w)) return false;
+  if (known && !stale.has(known) && isNewer(known, w)) return false;
   b.live.set(w.start, w);
-  for (const [start, x] of b.live) if (x.end <= now - LIVE_SPAN_MS) b.live.delete(start);
+  pruneLive(now);
   return true;
+}
+
+/** Drops the live windows that left the last hour; true when any did. */
+export function pruneLive(now = Date.now()): boolean {
+  let dropped = false;
+  for (const b of state.brands.values())
+    for (const [start, x] of b.live)
+      if (x.end <= now - LIVE_SPAN_MS) dropped = b.live.delete(start) || dropped;
+  return dropped;
+}
+
+/** After a reconnect: every live window held now is replaced by what the server sends next. */
+export function markLiveStale(): void {
+  for (const b of state.brands.values()) for (const w of b.live.values()) stale.add(w);
+}
+
+/** Once the server's history has been re-read: the stale windows it did not send are gone there. */
+export function dropStaleLive(): boolean {
+  let dropped = false;
+  for (const b of state.brands.values())
+    for (const [start, w] of b.live) if (stale.has(w)) dropped = b.live.delete(start) || dropped;
+  return dropped;
 }
 
 /**
@@ -80,9 +109,11 @@ export function shownWindows(b: BrandState): Map<number, WindowAggregate> {
   return state.range.kind === 'live' ? b.live : b.past;
 }
 
-/** The brand's latest live window (what its card shows). */
-export function latestLive(b: BrandState): WindowAggregate | undefined {
-  let best: WindowAggregate | undefined;
-  for (const w of b.live.values()) if (!best || w.start > best.start) best = w;
-  return best;
+/**
+ * The brand's live window holding `now` (what its card shows), if it has one: a quiet brand's latest
+ * window may be many minutes old, and is not "this minute".
+ */
+export function currentLive(b: BrandState, now = Date.now()): WindowAggregate | undefined {
+  for (const w of b.live.values()) if (w.start <= now && now < w.end) return w;
+  return undefined;
 }

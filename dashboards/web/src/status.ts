@@ -33,3 +33,9 @@ export function showConnection(c: Connection): void {
 export function showError(text: string): void {
   show('error', text);
 }
+
+/** Live again, but what was missed while reconnecting could not be read: the charts may have a gap. */
+export function showGapError(message: string): void {
+  if (byId('status').dataset.state !== 'live') return; // the connection dropped again meanwhile
+  show('live', `live, but the minutes missed while reconnecting could not be read: ${message}`);
+}

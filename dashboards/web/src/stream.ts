@@ -20,6 +20,11 @@ export interface StreamOptions {
 
 const BASE_MS = 500;
 const CAP_MS = 30_000;
+/**
+ * A connection that stayed up this long was a success: the backoff starts over. One the server closes
+ * sooner (too slow, overloaded) counts as a failure, so such a server is not asked twice a second.
+ */
+const STABLE_MS = 5_000;
 
 /**
  * Delay before attempt `n` (0-based) after a drop: "equal jitter", half of min(cap, base·2ⁿ) fixed and
@@ -63,8 +68,9 @@ export class StreamClient {
     const query = API_KEY ? `?api_key=${encodeURIComponent(API_KEY)}` : '';
     const ws = new WebSocket(`${proto}//${location.host}/v1/stream${query}`);
     this.ws = ws;
+    let openedAt: number | undefined;
     ws.onopen = () => {
-      this.failures = 0;
+      openedAt = Date.now();
       this.send('subscribe', this.o.channels());
       this.o.onConnection({ state: 'live' });
       if (this.opened) this.o.onReconnect();
@@ -74,6 +80,7 @@ export class StreamClient {
     ws.onclose = () => {
       if (this.ws !== ws) return;
       this.ws = undefined;
+      if (openedAt !== undefined && Date.now() - openedAt >= STABLE_MS) this.failures = 0;
       this.retryLater();
     };
   }
