@@ -3,10 +3,12 @@ import type { Socket } from 'node:net';
 import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { BrandDirectory } from '../../api/brands.js';
+import { CampaignHub } from '../../api/campaign-hub.js';
 import { LiveHub } from '../../api/live-hub.js';
 import { Metrics } from '../../api/plugins/metrics.js';
 import { SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_METRIC, websocketPlugin } from '../../api/plugins/websocket.js';
-import { MemoryBus, type WindowRow } from '../../stream/index.js';
+import { CampaignService, MemoryBus, MemoryCampaignStore, type WindowRow } from '../../stream/index.js';
+import { eventually } from '../helpers/async.js';
 
 // Many brands make each `brands` update large, so that a client which stops reading fills the
 // kernel's socket buffers quickly and the server's own buffer is what the test watches.
@@ -39,13 +41,20 @@ function rows(version: number, posts = version): WindowRow[] {
   );
 }
 
-/** A real server with the WebSocket plugin over a live hub fed by the test. */
+/**
+ * A real server with the WebSocket plugin over a live hub fed by the test, and campaign channels
+ * over an in-memory campaign service (its hub reads the store every 10 ms).
+ */
 async function server(t: Test, maxStalledMs: number) {
   const hub = new LiveHub({ bus: new MemoryBus(), brands: BRANDS });
   const metrics = new Metrics({ defaultMetrics: false });
+  const service = new CampaignService({ store: new MemoryCampaignStore(), defaultsEveryMs: 0 });
+  const campaigns = new CampaignHub(service, 10);
+  t.teardown(() => campaigns.stop());
   const app = Fastify();
   await app.register(websocketPlugin, {
     hub,
+    campaigns,
     metrics,
     flushIntervalMs: 10,
     maxBufferedBytes: MAX_BUFFERED,
@@ -60,18 +69,23 @@ async function server(t: Test, maxStalledMs: number) {
   const sockets: Socket[] = [];
   app.server.on('connection', (socket: Socket) => sockets.push(socket));
   const buffered = () => Math.max(0, ...sockets.map((c) => c.writableLength));
-  return { hub, value, buffered, url };
+  return { hub, service, value, buffered, url };
 }
 
-/** A client subscribed to `brands` (its snapshot read); a stalled one then stops reading its socket. */
-async function subscribedClient(t: Test, url: string, stalled = true) {
+/**
+ * A client subscribed to `brands` and `extra` channels (their first messages read); a stalled one
+ * then stops reading its socket.
+ */
+async function subscribedClient(t: Test, url: string, stalled = true, extra: string[] = []) {
   const ws = new WebSocket(url);
   t.teardown(() => ws.terminate());
   const messages: string[] = [];
   ws.on('message', (d) => messages.push(String(d)));
   await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-  ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
-  while (!messages.some((m) => m.startsWith('{"type":"snapshot"'))) await once(ws, 'message');
+  const channels = ['brands', ...extra];
+  ws.send(JSON.stringify({ op: 'subscribe', channels }));
+  const first = (channel: string) => messages.some((m) => m.includes(`"channel":"${channel}"`));
+  while (!channels.every(first)) await once(ws, 'message');
   if (stalled) ws.pause();
   return { ws, messages };
 }
@@ -149,5 +163,61 @@ t.test(
     t.pass('the newest value and the pong arrived');
     t.equal(c.ws.readyState, WebSocket.OPEN, 'still connected');
     t.equal(await s.value(SLOW_CLIENT_METRIC), 0, 'nobody closed');
+  },
+);
+
+t.test(
+  'a client that sends requests without reading the replies is paused at once: the server holds at most the limit and one reply, and answers every request once the client reads',
+  async (t) => {
+    const s = await server(t, 3_600_000);
+    const c = await subscribedClient(t, s.url);
+    const snapshotBytes = JSON.stringify({
+      type: 'snapshot',
+      channel: 'brands',
+      windows: s.hub.snapshot('brands'),
+    }).length;
+    // Each request's reply is a full snapshot of every brand; all of them would be ~60 MB.
+    const REQUESTS = 300;
+    for (let i = 0; i < REQUESTS; i++) c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
+    c.ws.send(JSON.stringify({ op: 'ping' }));
+    let most = 0;
+    const sample = () => (most = Math.max(most, s.buffered()));
+    // While the client does not read, the server's buffer only grows: sampled once it is over.
+    while (sample() <= MAX_BUFFERED) await new Promise((r) => setTimeout(r, 5));
+    c.ws.on('message', sample);
+    c.ws.resume();
+    const snapshots = () => c.messages.filter((m) => m.startsWith('{"type":"snapshot"')).length;
+    while (!c.messages.some((m) => m === '{"type":"pong"}')) await once(c.ws, 'message');
+    t.equal(snapshots(), REQUESTS + 1, 'every request was answered, in order, before the pong');
+    t.ok(
+      most <= MAX_BUFFERED + 2 * snapshotBytes,
+      `the server's buffer stayed at most the limit and one reply: ${most} <= ${MAX_BUFFERED} + 2 x ${snapshotBytes}`,
+    );
+    t.equal(await s.value(SLOW_CLIENT_METRIC), 0, 'nobody closed');
+  },
+);
+
+t.test(
+  'a campaign change pushed while a client was over the limit reaches it once it reads again',
+  async (t) => {
+    const s = await server(t, 3_600_000);
+    await s.service.create({ id: 'c-slow', arms: ['a', 'b'] });
+    const channel = 'campaign:c-slow';
+    const reader = await subscribedClient(t, s.url, false, [channel]);
+    const c = await subscribedClient(t, s.url, true, [channel]);
+    await produceUntil(
+      s.hub,
+      async () => (await s.value('pulsewatch_ws_flushes_skipped_total')) > 0,
+      () => undefined,
+    );
+    for (let i = 0; i < 3; i++) await s.service.decide('c-slow');
+    const pulled = (m: string) => m.startsWith('{"type":"campaign"') && m.includes('"pulls":3,');
+    while (!reader.messages.some(pulled)) await once(reader.ws, 'message');
+    t.pass('the hub pushed the change (3 pulls) while the other client was over the limit');
+    c.ws.resume();
+    // Nothing else changes from here on: without the missed value the client would wait forever.
+    await eventually(async () => c.messages.some(pulled) || undefined, 10_000, 'the 3 pulls');
+    t.pass('the client that was over the limit got the change it missed');
+    t.equal(c.ws.readyState, WebSocket.OPEN, 'still connected');
   },
 );
