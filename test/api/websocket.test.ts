@@ -10,6 +10,9 @@ type Msg = {
   type: string;
   channel?: string;
   code?: string;
+  message?: string;
+  retryable?: boolean;
+  more?: number;
   channels?: string[];
   windows?: { brand: string; window: string; posts: number }[];
 };
@@ -93,8 +96,13 @@ t.test('bad client messages get error codes and the connection keeps working', a
   t.equal((await c.next((m) => m.type === 'error')).code, 'UNKNOWN_OP');
   c.messages.length = 0;
   c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:nope', 'weather'] }));
-  const errs = [await c.next((m) => m.type === 'error')];
-  t.equal(errs[0]!.code, 'UNKNOWN_CHANNEL');
+  t.match(await c.next((m) => m.type === 'error'), {
+    code: 'UNKNOWN_CHANNEL',
+    message: /^unknown channels "brand:nope", "weather"; use "brands"/,
+    retryable: false,
+    channels: ['brand:nope', 'weather'],
+    more: 0,
+  });
   c.messages.length = 0;
   c.ws.send(JSON.stringify({ op: 'subscribe', channels: 'brands' }));
   t.equal((await c.next((m) => m.type === 'error')).code, 'INVALID_MESSAGE');
@@ -105,4 +113,32 @@ t.test('bad client messages get error codes and the connection keeps working', a
   const metrics = await (await fetch(`${running.url}/metrics`)).text();
   t.match(metrics, /pulsewatch_ws_errors_total\{code="UNKNOWN_CHANNEL"\} [1-9]/);
   t.match(metrics, /pulsewatch_ws_clients [1-9]/);
+});
+
+t.test('one message naming thousands of unknown channels gets one error listing the first ten', async (t) => {
+  const c = await client();
+  t.teardown(() => c.ws.close());
+  const names = Array.from({ length: 5000 }, (_, i) => `nope-${i}`);
+  c.ws.send(JSON.stringify({ op: 'subscribe', channels: [...names, 'brands', 'x'.repeat(300)] }));
+  c.ws.send(JSON.stringify({ op: 'ping' }));
+  await c.next((m) => m.type === 'pong');
+  const errors = c.messages.filter((m) => m.type === 'error');
+  t.equal(errors.length, 1, 'one error for the message');
+  t.match(errors[0], {
+    code: 'UNKNOWN_CHANNEL',
+    retryable: false,
+    channels: names.slice(0, 10),
+    more: 4991,
+    message: /^unknown channels "nope-0", .*"nope-9" and 4991 more; use /,
+  });
+  t.same(
+    c.messages.find((m) => m.type === 'subscribed')?.channels,
+    ['brands'],
+    'the known channel is subscribed all the same',
+  );
+  c.messages.length = 0;
+  c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['y'.repeat(5000)] }));
+  const long = await c.next((m) => m.type === 'error');
+  t.same(long.channels, [`${'y'.repeat(100)}…`], 'a long name is cut');
+  t.ok(long.message!.length < 500, `so the error stays small (${long.message!.length} characters)`);
 });
