@@ -16,7 +16,8 @@
  * `--baseline-clients 0` skips the baseline (for long runs).
  *
  * `--rate` is the synthetic posts per second (`--synthetic-rate`; 50 is the embedded default).
- * A benchmark, not a test: it never fails on timing.
+ * A benchmark, not a test: it never fails on timing. A client that cannot connect and subscribe, or
+ * a probe the server does not take, is counted and printed, and the run goes on without it.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -144,7 +145,10 @@ const SNAPSHOT = '{"type":"snapshot"';
 const ALERT = '{"type":"alert"';
 const PROBE_MESSAGE = `"channel":"${PROBE_CHANNEL}"`;
 
-/** A client subscribed to CHANNELS; resolves once it has its snapshots (and, if slow, stopped reading). */
+/**
+ * A client subscribed to CHANNELS; resolves once it has its snapshots (and, if slow, stopped
+ * reading), rejects if it fails or is closed before.
+ */
 function connect(slow: boolean, latencies: number[]): Promise<Client> {
   const ws = new WebSocket(wsUrl, { perMessageDeflate: false, skipUTF8Validation: true });
   const c: Client = { ws, slow, messages: 0, bytes: 0, alerts: 0 };
@@ -154,7 +158,14 @@ function connect(slow: boolean, latencies: number[]): Promise<Client> {
   return new Promise((resolve, reject) => {
     ws.on('error', reject);
     ws.once('open', () => ws.send(JSON.stringify({ op: 'subscribe', channels: CHANNELS })));
-    ws.on('close', (code) => (c.closed = code));
+    ws.on('close', (code, reason) => {
+      c.closed = code;
+      reject(
+        new Error(
+          `closed with ${code}${reason.length > 0 ? ` (${String(reason)})` : ''} before its snapshots`,
+        ),
+      );
+    });
     ws.on('message', (data: Buffer) => {
       const now = Date.now();
       c.messages++;
@@ -189,23 +200,51 @@ interface PhaseResult {
   slow: number;
   slowClosedCodes: Map<number, number>;
   slowOpen: number;
+  /** Clients that failed to connect and subscribe (left out of the phase). */
+  failedConnects: number;
+  probes: { sent: number; failed: number };
+}
+
+/** Counts failures by message and prints each message the first time it is seen. */
+function failureLog(label: string, what: string) {
+  const seen = new Map<string, number>();
+  return {
+    add(err: unknown) {
+      const message = err instanceof Error ? err.message : String(err);
+      const k = (seen.get(message) ?? 0) + 1;
+      seen.set(message, k);
+      if (k === 1) console.log(`[${label}] ${what} failed: ${message}`);
+    },
+    get count() {
+      return [...seen.values()].reduce((a, b) => a + b, 0);
+    },
+    summary() {
+      return [...seen].map(([message, k]) => `${k}× ${message}`).join('; ');
+    },
+  };
 }
 
 async function phase(label: string, n: number): Promise<PhaseResult> {
   const rssStart = serverRss();
-  const slowCount = Math.round(n * SLOW_SHARE);
   const latencies: number[] = [];
   const clients: Client[] = [];
+  const connectFailures = failureLog(label, 'a client');
   // In batches, so that the connects do not wait in the listen backlog.
   for (let i = 0; i < n; i += 100) {
-    clients.push(
-      ...(await Promise.all(
-        Array.from({ length: Math.min(100, n - i) }, (_, k) => connect(i + k < slowCount, latencies)),
-      )),
+    const batch = await Promise.allSettled(
+      Array.from({ length: Math.min(100, n - i) }, (_, k) =>
+        connect(i + k < Math.round(n * SLOW_SHARE), latencies),
+      ),
     );
+    for (const r of batch)
+      if (r.status === 'fulfilled') clients.push(r.value);
+      else connectFailures.add(r.reason);
     if (n > 100) console.log(`[${label}] ${clients.length}/${n} clients connected and subscribed`);
   }
-  console.log(`[${label}] ${n} clients connected and subscribed (${slowCount} slow); running ${SECONDS} s`);
+  const slowCount = clients.filter((c) => c.slow).length;
+  console.log(
+    `[${label}] ${clients.length} clients connected and subscribed (${slowCount} slow), ${connectFailures.count} failed; running ${SECONDS} s`,
+  );
   const before = await serverCounters();
   const count = () =>
     clients.reduce((a, c) => ({ messages: a.messages + c.messages, bytes: a.bytes + c.bytes }), {
@@ -216,7 +255,12 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
   let peak = rssStart;
   const t0 = Date.now();
   const sampler = setInterval(() => (peak = Math.max(peak, serverRss())), 250);
-  const prober = setInterval(() => void probes.send(), PROBE_EVERY_MS);
+  const probeFailures = failureLog(label, 'a probe');
+  const probesBefore = probes.count;
+  const prober = setInterval(
+    () => probes.send().catch((err: unknown) => probeFailures.add(err)),
+    PROBE_EVERY_MS,
+  );
   let last = { t: t0, ...at0 };
   let peakBuffered = 0;
   let peakKernel = 0;
@@ -231,7 +275,7 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
     const sorted = [...latencies].sort((a, b) => a - b);
     const closed = clients.filter((c) => c.closed !== undefined).length;
     console.log(
-      `[${label} ${Math.round((now.t - t0) / 1000)} s] ${n - closed} open, ${closed} closed; ${fmt((now.messages - last.messages) / s)} msg/s, ${((now.bytes - last.bytes) / s / 1e6).toFixed(1)} MB/s received; fast-client latency so far p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms (${fmt(sorted.length)}); server RSS ${mib(serverRss())}, holding ${(srv.buffered / 1e6).toFixed(2)} MB unsent (kernel: ${(kernel.serverSend / 1e6).toFixed(1)} MB in its send queues, ${(kernel.clientReceive / 1e6).toFixed(1)} MB unread by clients); ${fmt(srv.skipped - before.skipped)} flushes skipped, ${srv.closedSlow - before.closedSlow} closed as too slow`,
+      `[${label} ${Math.round((now.t - t0) / 1000)} s] ${clients.length - closed} open, ${closed} closed; ${fmt((now.messages - last.messages) / s)} msg/s, ${((now.bytes - last.bytes) / s / 1e6).toFixed(1)} MB/s received; fast-client latency so far p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms (${fmt(sorted.length)}); server RSS ${mib(serverRss())}, holding ${(srv.buffered / 1e6).toFixed(2)} MB unsent (kernel: ${(kernel.serverSend / 1e6).toFixed(1)} MB in its send queues, ${(kernel.clientReceive / 1e6).toFixed(1)} MB unread by clients); ${fmt(srv.skipped - before.skipped)} flushes skipped, ${srv.closedSlow - before.closedSlow} closed as too slow`,
     );
     last = now;
   }, 5000);
@@ -255,7 +299,7 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
   if (fastClosed > 0) console.log(`[${label}] ${fastClosed} FAST clients were closed by the server`);
   const result: PhaseResult = {
     label,
-    clients: n,
+    clients: clients.length,
     latencies: latencies.sort((a, b) => a - b),
     seconds,
     messages: at1.messages - at0.messages,
@@ -272,7 +316,11 @@ async function phase(label: string, n: number): Promise<PhaseResult> {
     slow: slowCount,
     slowClosedCodes,
     slowOpen: clients.filter((c) => c.slow && c.closed === undefined).length,
+    failedConnects: connectFailures.count,
+    probes: { sent: probes.count - probesBefore, failed: probeFailures.count },
   };
+  if (connectFailures.count > 0) console.log(`[${label}] clients that failed: ${connectFailures.summary()}`);
+  if (probeFailures.count > 0) console.log(`[${label}] probes that failed: ${probeFailures.summary()}`);
   for (const c of clients) c.ws.terminate();
   // The next phase starts from a server with no clients.
   while ((await serverMetric('pulsewatch_ws_clients')) > 0) await sleep(100);
@@ -285,6 +333,10 @@ function report(r: PhaseResult, base?: PhaseResult): void {
     b === undefined ? '' : ` (${(a / b).toFixed(2)}× baseline)`;
   const p99 = percentile(l, 99);
   console.log(`\n${r.label}: ${r.clients} clients (${r.slow} slow), ${r.seconds.toFixed(1)} s`);
+  // A failed probe may still have been ingested, or not: the latencies after it may be off by one.
+  console.log(
+    `  failures: ${r.failedConnects} clients did not connect and subscribe (left out); ${r.probes.failed} of ${fmt(r.probes.sent)} probes failed${r.probes.failed > 0 ? ' (latencies after the first may be off by a probe interval)' : ''}`,
+  );
   console.log(
     `  update latency, fast clients: p50 ${percentile(l, 50)} ms, p95 ${percentile(l, 95)} ms, p99 ${p99} ms${ratio(p99, base && percentile(base.latencies, 99))}, max ${l[l.length - 1]} ms (${fmt(l.length)} samples: ${Math.round(l.length / Math.max(1, r.clients - r.slow))} probes × ${r.clients - r.slow} clients)`,
   );
