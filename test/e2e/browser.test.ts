@@ -27,12 +27,13 @@ t.test(
     await page.waitForFunction(() => document.querySelectorAll('.card').length === 4, undefined, {
       timeout: 10_000,
     });
-    // Live data: the own brand's current-minute count becomes positive, then grows.
+    // Live data: the own brand's current-minute count becomes positive (once the generator has caught
+    // up with its backfilled minutes, which takes a while on a busy machine), then grows.
     const postsOf = () => page.$eval('#card-northwind-coffee .posts', (el) => Number(el.textContent));
     await page.waitForFunction(
       () => Number(document.querySelector('#card-northwind-coffee .posts')?.textContent) > 0,
       undefined,
-      { timeout: 10_000 },
+      { timeout: 60_000 },
     );
     const first = await postsOf();
     await page.waitForFunction(
