@@ -41,6 +41,26 @@ function rows(version: number, posts = version): WindowRow[] {
   );
 }
 
+/** A campaign hub whose next read the test can hold back, to make it end after a poll's. */
+class GatedCampaignHub extends CampaignHub {
+  private gate: Promise<void> | undefined;
+
+  /** Holds the next read's value until the returned function is called. */
+  holdNextRead(): () => void {
+    let release = () => {};
+    this.gate = new Promise((r) => (release = r));
+    return release;
+  }
+
+  override async snapshot(channel: string) {
+    const gate = this.gate;
+    this.gate = undefined;
+    const value = await super.snapshot(channel);
+    await gate;
+    return value;
+  }
+}
+
 /**
  * A real server with the WebSocket plugin over a live hub fed by the test, and campaign channels
  * over an in-memory campaign service (its hub reads the store every 10 ms).
@@ -49,7 +69,7 @@ async function server(t: Test, maxStalledMs: number) {
   const hub = new LiveHub({ bus: new MemoryBus(), brands: BRANDS });
   const metrics = new Metrics({ defaultMetrics: false });
   const service = new CampaignService({ store: new MemoryCampaignStore(), defaultsEveryMs: 0 });
-  const campaigns = new CampaignHub(service, 10);
+  const campaigns = new GatedCampaignHub(service, 10);
   t.teardown(() => campaigns.stop());
   const app = Fastify();
   await app.register(websocketPlugin, {
@@ -69,7 +89,7 @@ async function server(t: Test, maxStalledMs: number) {
   const sockets: Socket[] = [];
   app.server.on('connection', (socket: Socket) => sockets.push(socket));
   const buffered = () => Math.max(0, ...sockets.map((c) => c.writableLength));
-  return { hub, service, value, buffered, url };
+  return { hub, service, campaigns, value, buffered, url };
 }
 
 /**
@@ -219,5 +239,25 @@ t.test(
     await eventually(async () => c.messages.some(pulled) || undefined, 10_000, 'the 3 pulls');
     t.pass('the client that was over the limit got the change it missed');
     t.equal(c.ws.readyState, WebSocket.OPEN, 'still connected');
+  },
+);
+
+t.test(
+  "a client's first read of a campaign that ends after a newer poll's push does not replace it",
+  async (t) => {
+    const s = await server(t, 3_600_000);
+    await s.service.create({ id: 'c-race', arms: ['a', 'b'] });
+    const c = await subscribedClient(t, s.url, false);
+    const release = s.campaigns.holdNextRead();
+    c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['campaign:c-race'] }));
+    while (!c.messages.some((m) => m.includes('"channels":["campaign:c-race"]'))) await once(c.ws, 'message');
+    // The held read has 0 pulls; a poll then reads the 3 and pushes them.
+    for (let i = 0; i < 3; i++) await s.service.decide('c-race');
+    const campaign = () => c.messages.filter((m) => m.startsWith('{"type":"campaign"'));
+    while (!campaign().some((m) => m.includes('"pulls":3,'))) await once(c.ws, 'message');
+    release();
+    c.ws.send(JSON.stringify({ op: 'ping' }));
+    while (!c.messages.includes('{"type":"pong"}')) await once(c.ws, 'message');
+    t.match(campaign().at(-1), /"pulls":3,/, 'the newest value is the last the client got');
   },
 );
