@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
+import { sendError } from '../errors.js';
 
 export interface DashboardOptions {
   /** The built page (`npm run build` writes it): index.html and assets/ with content-hashed names. */
@@ -21,39 +22,43 @@ const TYPES: Record<string, string> = {
 /** Asset names carry a hash of their content, so a browser may keep them for good. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** A built asset's name: what Vite writes (name-hash.ext), never a path. */
+const ASSET_NAME = /^[\w.-]+$/;
+
 /**
- * Serves the built-in live page from the Vite build: index.html at `/` (revalidated every time, so a
- * new build shows at once) and its hashed assets under /assets/. Everything comes from this server,
+ * Serves the built-in live page from the Vite build: index.html at `/` (revalidated every time) and
+ * its hashed assets under /assets/. Both are read from the build folder on each request (the OS
+ * caches them), so a new build shows at once, without a restart. Everything comes from this server,
  * nothing from a CDN, so the page works offline. Without a build, `/` says how to make one.
  */
 export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app, o) => {
   const route = { config: { scope: 'public' }, schema: { hide: true } } as const;
   const index = join(o.dir, 'index.html');
-  if (!existsSync(index)) {
-    const message = `The live page is not built: ${index} is missing. Run \`npm run build\` (it writes dist/web).`;
-    app.log.warn(message);
-    app.get('/', route, async (_req, reply) =>
-      reply
-        .code(503)
-        .header('content-type', 'text/plain; charset=utf-8')
-        .send(message + '\n'),
-    );
-    return;
-  }
+  const missing = `The live page is not built: ${index} is missing. Run \`npm run build\` (it writes dist/web).`;
+  if (!existsSync(index)) app.log.warn(missing);
+
   const send = (reply: FastifyReply, file: string, body: Buffer, cache: string) =>
     reply
       .header('content-type', TYPES[extname(file)] ?? 'application/octet-stream')
       .header('cache-control', cache)
       .send(body);
+  /** A file of the build, or undefined when there is none by that name. */
+  const read = (file: string) => readFile(file).catch(() => undefined);
 
-  const html = await readFile(index);
-  app.get('/', route, async (_req, reply) => send(reply, index, html, 'no-cache'));
+  app.get('/', route, async (_req, reply) => {
+    const html = await read(index);
+    if (html) return send(reply, index, html, 'no-cache');
+    return reply
+      .code(503)
+      .header('content-type', 'text/plain; charset=utf-8')
+      .send(missing + '\n');
+  });
 
-  const assets = join(o.dir, 'assets');
-  const names = existsSync(assets) ? await readdir(assets) : [];
-  for (const name of names) {
-    const file = join(assets, name);
-    const body = await readFile(file);
-    app.get(`/assets/${name}`, route, async (_req, reply) => send(reply, file, body, IMMUTABLE));
-  }
+  app.get('/assets/*', route, async (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    const file = join(o.dir, 'assets', name);
+    const body = ASSET_NAME.test(name) ? await read(file) : undefined;
+    if (!body) return sendError(reply, 'NOT_FOUND', `no asset ${name} in this build`);
+    return send(reply, file, body, IMMUTABLE);
+  });
 };

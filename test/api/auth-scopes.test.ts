@@ -1,10 +1,12 @@
 import t from 'tap';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
 import WebSocket from 'ws';
 import { addKey, buildApi, Metrics, SCOPES, type RouteAccess, type Scope } from '../../api/index.js';
+import { DASHBOARD_DIR } from '../../app/paths.js';
 import { ndjson, ndjsonRequest, post, startTestApp } from '../helpers/app.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'pw-auth-'));
@@ -17,6 +19,13 @@ for (const scope of SCOPES) KEYS[scope] = await addKey(keyFile, scope, [scope]);
 const running = await startTestApp(['--api-keys-file', keyFile]);
 t.teardown(() => running.stop());
 const { app } = running;
+
+/** The name of a file the page's build wrote (npm run build, which the suite's pretest runs). */
+function builtAsset(): string {
+  const name = readdirSync(join(DASHBOARD_DIR, 'assets')).find((n) => n.endsWith('.js'));
+  if (!name) throw new Error(`no built page in ${DASHBOARD_DIR}: run npm run build`);
+  return name;
+}
 
 const feedback = () => ({ campaign: 'spring-sale', arm: 'a', kind: 'click', ts: Date.now() });
 /** A route reached by a plain GET of `url`, answering `ok` with its scope. */
@@ -37,10 +46,7 @@ const call = (
 let campaigns = 0;
 const ROUTES: Record<string, { scope: RouteAccess; request: () => InjectOptions; ok: number }> = {
   'GET /': get('public', '/'),
-  'GET /app.js': get('public', '/app.js'),
-  'GET /style.css': get('public', '/style.css'),
-  'GET /vendor/uplot.js': get('public', '/vendor/uplot.js'),
-  'GET /vendor/uplot.css': get('public', '/vendor/uplot.css'),
+  'GET /assets/*': get('public', `/assets/${builtAsset()}`),
   'GET /healthz': get('public', '/healthz'),
   'GET /readyz': get('public', '/readyz'),
   'GET /metrics': get('admin', '/metrics'),

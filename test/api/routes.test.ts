@@ -191,10 +191,22 @@ t.test('the live page and its chart library are served by the app', async (t) =>
   t.equal(page.statusCode, 200);
   t.match(page.headers['content-type'], /text\/html/);
   t.notMatch(page.body, /src="https?:/, 'no external scripts');
-  const lib = await app.inject({ url: '/vendor/uplot.js' });
-  t.equal(lib.statusCode, 200);
-  t.match(lib.body, /uPlot/);
-  t.equal((await app.inject({ url: '/app.js' })).statusCode, 200);
+  const scripts = [...page.body.matchAll(/src="(\/assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+  t.ok(scripts.length > 0, 'the page loads its script from /assets/');
+  for (const src of scripts) {
+    const js = await app.inject({ url: src });
+    t.equal(js.statusCode, 200, src);
+    t.match(js.headers['content-type'], /javascript/);
+    t.match(js.headers['cache-control'], /immutable/, 'hashed names: cached for good');
+  }
+  const bundle = (await Promise.all(scripts.map((src) => app.inject({ url: src })))).map((r) => r.body);
+  // uPlot's own class names survive minifying
+  t.ok(
+    bundle.some((b) => b.includes('u-legend')),
+    'the chart library (uPlot, from npm) is bundled in',
+  );
+  for (const bad of ['/assets/nope.js', '/assets/..%2Fweb.tsbuildinfo', '/assets/a/b.js'])
+    t.equal((await app.inject({ url: bad })).statusCode, 404, `${bad}: 404`);
 });
 
 t.test(
