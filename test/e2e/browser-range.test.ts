@@ -101,3 +101,77 @@ t.test(
     t.same(errors, [], 'no errors in the page');
   },
 );
+
+t.test(
+  'a range change shows nothing of the range before, even when its read fails; brand changes during a past range leave one analytics subscription',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    await postEvents(t, running.url, 2);
+    const url = `${running.url}/v1/brands/northwind-coffee/metrics?window=1m&from=${Date.now() - HOUR}&to=${Date.now() + HOUR}`;
+    await eventually(
+      async () => {
+        const { windows } = (await (await fetch(url)).json()) as { windows: { posts: number }[] };
+        return windows.reduce((n, w) => n + w.posts, 0) >= 2 ? true : undefined;
+      },
+      30_000,
+      'the 2 posts stored',
+    );
+
+    // The channels the page holds, from the subscribe and unsubscribe frames it sends.
+    const subscribed = new Set<string>();
+    const analyticsChannels = () => [...subscribed].filter((c) => c.startsWith('analytics:')).sort();
+    const { page, errors } = await openLivePage(t, running.url, undefined, (page) =>
+      page.on('websocket', (ws) =>
+        ws.on('framesent', (f) => {
+          const m = JSON.parse(String(f.payload)) as { op: string; channels?: string[] };
+          for (const c of m.channels ?? [])
+            if (m.op === 'subscribe') subscribed.add(c);
+            else if (m.op === 'unsubscribe') subscribed.delete(c);
+        }),
+      ),
+    );
+    const northwindPosts = () =>
+      page.$eval(
+        '#chart-volume',
+        (el) =>
+          (JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>)[
+            'northwind-coffee'
+          ],
+      );
+    const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
+    t.same(analyticsChannels(), ['analytics:northwind-coffee'], 'live: the chosen brand’s analytics');
+
+    await page.selectOption('#range-select', '6h');
+    await page.waitForSelector('#range-message:text-matches("Showing the last 6 hours")', WAIT);
+    await page.waitForSelector('#voice-list li', WAIT);
+    t.equal(await northwindPosts(), 2, 'the last 6 hours hold the 2 posts');
+    t.equal(await text('#analytics-range'), 'the last 6 hours');
+    t.not(await text('#voice-caption'), '', 'the share of voice says what it counts');
+    t.same(analyticsChannels(), [], 'a past range: no live analytics');
+
+    // The next range's history cannot be read: the page says so and shows none of the last 6 hours.
+    const rangeHistory = (u: URL) => u.pathname.endsWith('/metrics') && u.searchParams.has('from');
+    await page.route(rangeHistory, (r) => r.abort());
+    await page.selectOption('#range-select', '24h');
+    await page.waitForSelector('#range-message:text-matches("Could not read the last 24 hours")', WAIT);
+    t.equal(await northwindPosts(), 0, 'no windows of the range before');
+    t.equal(await text('#analytics-range'), '', 'no caption of the range before');
+    t.equal(await text('#voice-caption'), '', 'no share of voice of the range before');
+    t.equal(await page.$$eval('#voice-list li', (els) => els.length), 0);
+    await page.unroute(rangeHistory);
+
+    // Brands chosen during the past range, then back to live: only the last one's analytics.
+    await page.selectOption('#brand-select', 'bluebird-roasters');
+    await page.selectOption('#brand-select', 'cafe-aurora');
+    await page.click('#back-to-live');
+    await eventually(
+      async () => (analyticsChannels().join() === 'analytics:cafe-aurora' ? true : undefined),
+      10_000,
+      'one analytics subscription',
+    ).catch(() => undefined);
+    t.same(analyticsChannels(), ['analytics:cafe-aurora'], 'one analytics channel: the brand chosen');
+    t.same(errors, [], 'no errors in the page');
+  },
+);

@@ -52,18 +52,21 @@ export async function waitLoaded(page: Page, timeout = 10_000): Promise<void> {
 
 /**
  * The live page at `url` in a new page (1200×1000 unless `viewport` says) of a browser that closes
- * when `t` ends, once its status says live and its first data is applied; `errors` collects the page's uncaught errors, for
- * `t.same(errors, [])` at the end.
+ * when `t` ends, once its status says live and its first data is applied; `errors` collects the
+ * page's uncaught errors, for `t.same(errors, [])` at the end. `prepare` runs before the page loads
+ * (to listen to its WebSocket, say).
  */
 export async function openLivePage(
   t: Test,
   url: string,
   viewport: { width: number; height: number } = { width: 1200, height: 1000 },
+  prepare?: (page: Page) => void,
 ): Promise<{ page: Page; errors: string[] }> {
   const browser = await launchBrowser(t);
   const page = await browser.newPage({ viewport });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
+  prepare?.(page);
   await page.goto(url + '/');
   await waitLive(page);
   await waitLoaded(page);
