@@ -25,9 +25,19 @@ t.test(
     t.equal(await page.$eval('#alerts-empty', (el) => (el as HTMLElement).hidden), true);
     await screenshot(page, 'laptop-alert');
 
-    // Acknowledge from the page: the button says so and the API has it.
+    // Acknowledge from the page. A failed acknowledgement says so, and the button is usable again.
     const id = await page.$eval('.alert', (el) => (el as HTMLElement).dataset.alertId!);
-    await page.click(`.alert[data-alert-id="${id}"] button.ack`);
+    const button = `.alert[data-alert-id="${id}"] button.ack`;
+    const isAck = (u: URL) => u.pathname.endsWith('/ack');
+    await page.route(isAck, (r) => r.abort());
+    await page.click(button);
+    await page.waitForSelector('#alert-announce:text-matches("Acknowledging failed")', { timeout: 10_000 });
+    await page.waitForSelector(`${button}:enabled:text-is("acknowledge")`, { timeout: 10_000 });
+    await page.unroute(isAck);
+    // A double click sends one acknowledgement; the button says so and the API has it.
+    const acks: string[] = [];
+    page.on('request', (r) => isAck(new URL(r.url())) && acks.push(r.method()));
+    await page.dblclick(button);
     await page.waitForSelector(`.alert[data-alert-id="${id}"] button.ack:disabled:text-is("acknowledged")`, {
       timeout: 10_000,
     });
@@ -36,6 +46,7 @@ t.test(
         alerts: { id: string; acked_at?: number; acked_by?: string }[];
       }
     ).alerts.find((a) => a.id === id);
+    t.same(acks, ['POST'], 'one acknowledgement for a double click');
     t.ok(stored?.acked_at, 'the API has the acknowledgement');
     t.equal(stored?.acked_by, 'live page');
     t.same(errors, [], 'no errors in the page');
