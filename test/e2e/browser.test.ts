@@ -76,6 +76,42 @@ t.test(
 );
 
 t.test(
+  'the card shows the current minute: at the turn of the minute it empties without an event, and the chart drops what left the hour',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    // the page's clock is Playwright's: time flows, and the test may jump it forward
+    const { page, errors } = await openLivePage(t, running.url, undefined, (page) => page.clock.install());
+    const card = (field: string) => page.textContent(`#card-northwind-coffee ${field}`);
+    const chartPosts = () =>
+      page.$eval(
+        '#chart-volume',
+        (el) =>
+          (JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>)[
+            'northwind-coffee'
+          ],
+      );
+    await postEvents(t, running.url, 3);
+    await page.waitForSelector('#card-northwind-coffee .posts:text-is("3")', { timeout: 30_000 });
+
+    await page.clock.fastForward(61_000); // past the end of the minute; no event since
+    await page.waitForSelector('#card-northwind-coffee .posts:text-is("0")', { timeout: 10_000 });
+    t.equal(await card('.neg'), '–', 'no negative share without posts');
+    t.equal(await chartPosts(), 3, 'the chart still holds the minute that ended');
+
+    await page.clock.fastForward(3_600_000); // the minute has left the hour
+    await page.waitForFunction(
+      () => document.querySelector<HTMLElement>('#chart-volume')?.dataset.windows === '0',
+      undefined,
+      { timeout: 10_000 },
+    );
+    t.equal(await chartPosts(), 0, 'the chart drops the window older than the hour');
+    t.same(errors, [], 'no errors in the page');
+  },
+);
+
+t.test(
   'the page is served from the build: index.html revalidated, hashed assets kept for good',
   async (t) => {
     const app = Fastify();

@@ -60,13 +60,13 @@ export async function openLivePage(
   t: Test,
   url: string,
   viewport: { width: number; height: number } = { width: 1200, height: 1000 },
-  prepare?: (page: Page) => void,
+  prepare?: (page: Page) => unknown,
 ): Promise<{ page: Page; errors: string[] }> {
   const browser = await launchBrowser(t);
   const page = await browser.newPage({ viewport });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  prepare?.(page);
+  await prepare?.(page);
   await page.goto(url + '/');
   await waitLive(page);
   await waitLoaded(page);
