@@ -162,9 +162,18 @@ t.test(
     t.equal(await page.$$eval('#voice-list li', (els) => els.length), 0);
     await page.unroute(rangeHistory);
 
-    // Brands chosen during the past range, then back to live: only the last one's analytics.
+    // Brands chosen during the past range, then back to live: only the last one's analytics. The
+    // last one's best times cannot be read: its panel says so.
     await page.selectOption('#brand-select', 'bluebird-roasters');
+    const bestTimes = (u: URL) => u.pathname.endsWith('/best-times');
+    await page.route(bestTimes, (r) => r.abort());
     await page.selectOption('#brand-select', 'cafe-aurora');
+    await page.waitForSelector(
+      '#best-times-error:visible:text-matches("Could not read the best times")',
+      WAIT,
+    );
+    t.pass('a failed best-times read is shown in its panel');
+    await page.unroute(bestTimes);
     await page.click('#back-to-live');
     await eventually(
       async () => (analyticsChannels().join() === 'analytics:cafe-aurora' ? true : undefined),
