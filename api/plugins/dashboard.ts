@@ -1,6 +1,5 @@
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { sendError } from '../errors.js';
 
@@ -27,9 +26,12 @@ const ASSET_NAME = /^[\w.-]+$/;
 
 /**
  * Serves the built-in live page from the Vite build: index.html at `/` (revalidated every time) and
- * its hashed assets under /assets/. Both are read from the build folder on each request (the OS
- * caches them), so a new build shows at once, without a restart. Everything comes from this server,
- * nothing from a CDN, so the page works offline. Without a build, `/` says how to make one.
+ * its hashed assets under /assets/. index.html is read on each request (a few kB), so a new build
+ * shows at once, without a restart; an asset is read once and then served from memory, since its
+ * name changes with its content. Reads are synchronous on purpose: under load the libuv pool is
+ * busy with the app's own file work, and a queued read of the page took 100 ms or more. Everything
+ * comes from this server, nothing from a CDN, so the page works offline. Without a build, `/` says
+ * how to make one.
  */
 export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app, o) => {
   const route = { config: { scope: 'public' }, schema: { hide: true } } as const;
@@ -43,10 +45,18 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app,
       .header('cache-control', cache)
       .send(body);
   /** A file of the build, or undefined when there is none by that name. */
-  const read = (file: string) => readFile(file).catch(() => undefined);
+  const read = (file: string): Buffer | undefined => {
+    try {
+      return readFileSync(file);
+    } catch {
+      return undefined;
+    }
+  };
+  /** Assets read so far, by name (a build holds a handful; a rebuild adds its new names). */
+  const assets = new Map<string, Buffer>();
 
   app.get('/', route, async (_req, reply) => {
-    const html = await read(index);
+    const html = read(index);
     if (html) return send(reply, index, html, 'no-cache');
     return reply
       .code(503)
@@ -57,7 +67,11 @@ export const dashboardPlugin: FastifyPluginAsync<DashboardOptions> = async (app,
   app.get('/assets/*', route, async (req, reply) => {
     const name = (req.params as { '*': string })['*'];
     const file = join(o.dir, 'assets', name);
-    const body = ASSET_NAME.test(name) ? await read(file) : undefined;
+    let body = assets.get(name);
+    if (!body && ASSET_NAME.test(name)) {
+      body = read(file);
+      if (body) assets.set(name, body);
+    }
     if (!body) return sendError(reply, 'NOT_FOUND', `no asset ${name} in this build`);
     return send(reply, file, body, IMMUTABLE);
   });
