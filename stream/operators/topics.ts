@@ -28,9 +28,11 @@ export const TOPIC_TERMS = 8;
 /**
  * A topic is emerging in a window when it was created in that window or the one before, has at
  * least EMERGING_MIN_DOCS posts in the window, and at least EMERGING_GROWTH times its posts of the
- * window before.
+ * window before; and its model had been running for EMERGING_AFTER_WINDOWS windows when it was
+ * created (at the start every topic is new: none of them is news).
  */
 export const EMERGING_MIN_DOCS = 10;
+export const EMERGING_AFTER_WINDOWS = 2;
 /**
  * Caps of a brand's topic model (`--topic-scope brand`): a partition holds one per brand, and each
  * is in every checkpoint, so they are smaller than the engine's defaults (which the global model
@@ -45,6 +47,8 @@ export const EMERGING_GROWTH = 2;
 
 interface Scope {
   model: StreamingDmm;
+  /** Event time of the first post the model took (topics created before it is warm are not emerging). */
+  since: number;
   /** Topic -> event time it was created at, while a window still to close may read it (see prune). */
   created: Map<number, number>;
   /** Topic -> its posts in its last final window (for growth). */
@@ -109,6 +113,7 @@ export class Topics implements Operator {
     if (!s) {
       s = {
         model: new StreamingDmm(this.modelOptions),
+        since: Number.NaN,
         created: new Map(),
         lastFinal: new Map(),
         dirty: new Set(),
@@ -142,6 +147,7 @@ export class Topics implements Operator {
         }
         s.inSecond++;
       }
+      if (Number.isNaN(s.since)) s.since = event.ts;
       const a = s.model.add(terms, event.ts);
       if (a) {
         s.dirty.add(a.id);
@@ -186,6 +192,7 @@ export class Topics implements Operator {
   private emerging(s: Scope, topic: number, start: number, docs: number): boolean {
     const created = s.created.get(topic);
     if (created === undefined || created < start - this.windowMs || docs < EMERGING_MIN_DOCS) return false;
+    if (!(created >= s.since + EMERGING_AFTER_WINDOWS * this.windowMs)) return false;
     const last = s.lastFinal.get(topic);
     const before = last && last[0] === start - this.windowMs ? last[1] : 0;
     return docs >= EMERGING_GROWTH * before;
@@ -295,6 +302,7 @@ export class Topics implements Operator {
       scopes: [...this.scopes].map(([name, s]) => ({
         name,
         model: s.model.snapshot(),
+        since: Number.isFinite(s.since) ? s.since : null,
         created: [...s.created],
         lastFinal: [...s.lastFinal],
         dirty: [...s.dirty],
@@ -311,6 +319,8 @@ export class Topics implements Operator {
       scopes: {
         name: string;
         model: unknown;
+        /** Missing in checkpoints before it: such a model is long warm. */
+        since?: number | null;
         created: [number, number][];
         lastFinal: [number, [number, number]][];
         dirty: number[];
@@ -326,6 +336,7 @@ export class Topics implements Operator {
       model.restore(x.model);
       this.scopes.set(x.name, {
         model,
+        since: x.since === undefined ? Number.MIN_SAFE_INTEGER : (x.since ?? Number.NaN),
         created: new Map(x.created),
         lastFinal: new Map(x.lastFinal),
         dirty: new Set(x.dirty),

@@ -1,0 +1,94 @@
+import t from 'tap';
+import { RulesSentiment } from '../../engines/sentiment/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
+import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
+import { enrichEvent, selectOperators, type OperatorContext, type SocialEvent } from '../../stream/index.js';
+import { EMERGING_AFTER_WINDOWS } from '../../stream/operators/topics.js';
+
+const MIN = 60_000;
+const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
+const context: OperatorContext = {
+  partition: 0,
+  windows: [{ name: '1m', sizeMs: MIN }],
+  allowedLatenessMs: 5_000,
+  analytics: { windowMs: MIN },
+};
+const matcher = new BrandMatcher(DEFAULT_BRANDS);
+const scorer = new RulesSentiment();
+
+let n = 0;
+/** `count` posts about Northwind Coffee in the minute from `at`, in the words of one conversation. */
+function posts(at: number, count: number, words: string): SocialEvent[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `p${n++}`,
+    source: 'test',
+    ts: at + Math.floor((i * MIN) / count),
+    received_ts: at + Math.floor((i * MIN) / count),
+    tags: { hashtags: [], mentions: ['northwindcoffee'], urls: [] },
+    author: { id: `a${n % 40}`, followers: 10 },
+    text: `@northwindcoffee ${words}`,
+    engagement: { likes: 0, shares: 0, replies: 0 },
+  }));
+}
+
+/** Runs the topics operator over the events (emitting every minute) and returns its final window rows. */
+function finalTopicWindows(events: SocialEvent[]) {
+  const op = selectOperators(['topics'])[0]!.create(context);
+  const rows: Record<string, unknown>[] = [];
+  let maxTs = -Infinity;
+  let nextEmit = T0 + MIN;
+  const emit = (wm: number) => {
+    for (const w of op.emit(wm, 1).writes)
+      if (w.table.name === 'topic_windows')
+        rows.push(...(w.rows as readonly Record<string, unknown>[]).filter((r) => r.final === 1));
+  };
+  for (const e of events) {
+    op.fold(enrichEvent(e, matcher, scorer), maxTs - 5_000);
+    maxTs = Math.max(maxTs, e.ts);
+    if (maxTs >= nextEmit) {
+      emit(maxTs - 5_000);
+      nextEmit += MIN;
+    }
+  }
+  emit(Number.MAX_SAFE_INTEGER);
+  return rows;
+}
+
+t.test('emerging: a new conversation that takes off after the warm-up, not the first topics', async (t) => {
+  const steady = 'the oat milk latte foam is lovely this morning';
+  const burst = 'app outage cannot login crash checkout broken';
+  const events: SocialEvent[] = [];
+  for (let m = 0; m < 6; m++) events.push(...posts(T0 + m * MIN, 20, steady));
+  // in minute 4: a conversation nobody had before, 30 posts at once
+  events.push(...posts(T0 + 4 * MIN, 30, burst));
+  events.sort((a, b) => a.ts - b.ts);
+
+  const rows = finalTopicWindows(events);
+  const flagged = rows.filter((r) => r.emerging === 1);
+  t.ok(rows.length >= 6, 'a final row per topic and window');
+  const early = rows.filter((r) => (r.start as number) < T0 + EMERGING_AFTER_WINDOWS * MIN);
+  t.ok(early.length > 0, 'the first windows have rows');
+  t.same(
+    early.filter((r) => r.emerging === 1),
+    [],
+    `nothing is emerging in the model's first ${EMERGING_AFTER_WINDOWS} windows: every topic is new then`,
+  );
+  t.ok(flagged.length > 0, 'the burst is emerging');
+  t.ok(
+    flagged.every((r) => r.start === T0 + 4 * MIN && String(r.terms).includes('outage')),
+    'only the burst, in its own window',
+  );
+});
+
+t.test('a restored operator from a checkpoint without the warm-up time counts as warm', async (t) => {
+  const op = selectOperators(['topics'])[0]!.create(context);
+  for (const e of posts(T0, 20, 'the oat milk latte foam is lovely'))
+    op.fold(enrichEvent(e, matcher, scorer), 0);
+  const state = JSON.parse(JSON.stringify(op.snapshot())) as { scopes: Record<string, unknown>[] };
+  t.equal(state.scopes[0]!.since, T0, 'the snapshot holds when the model started');
+  delete state.scopes[0]!.since;
+  const restored = selectOperators(['topics'])[0]!.create(context);
+  restored.restore(state);
+  const again = restored.snapshot() as { scopes: Record<string, unknown>[] };
+  t.equal(again.scopes[0]!.since, Number.MIN_SAFE_INTEGER, 'an older checkpoint: a model long warm');
+});
