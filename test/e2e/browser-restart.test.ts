@@ -1,6 +1,6 @@
 import t from 'tap';
 import { postEvents, startTestApp } from '../helpers/app.js';
-import { needsBrowser, openLivePage } from '../helpers/browser.js';
+import { chartPosts, needsBrowser, openLivePage } from '../helpers/browser.js';
 
 const WAIT = { timeout: 60_000 };
 
@@ -12,14 +12,7 @@ t.test(
     t.teardown(() => running.stop());
     const port = new URL(running.url).port;
     const { page, errors } = await openLivePage(t, running.url);
-    const chartPosts = () =>
-      page.$eval(
-        '#chart-volume',
-        (el) =>
-          (JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>)[
-            'northwind-coffee'
-          ],
-      );
+    const ownPosts = async () => (await chartPosts(page))['northwind-coffee'];
     await postEvents(t, running.url, 3);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("3")', WAIT);
 
@@ -46,7 +39,7 @@ t.test(
       undefined,
       WAIT,
     );
-    t.equal(await chartPosts(), 2, 'the live hour holds the new server’s 2 posts, not the 3 it forgot');
+    t.equal(await ownPosts(), 2, 'the live hour holds the new server’s 2 posts, not the 3 it forgot');
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("2")', WAIT);
     t.pass('the card shows the 2 posts of the restarted server');
     t.same(errors, [], 'no errors in the page');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
 import { postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
-import { launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
+import { chartPosts, launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
@@ -59,18 +59,16 @@ t.test(
     t.teardown(() => running.stop());
     // opened once the snapshot and the live history are applied: an empty chart now means empty
     const { page, errors } = await openLivePage(t, running.url);
-    const chartPosts = () =>
-      page.$eval('#chart-volume', (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}'));
-    t.equal((await chartPosts())['northwind-coffee'], 0, 'nothing yet');
+    t.equal((await chartPosts(page))['northwind-coffee'], 0, 'nothing yet');
 
     await postEvents(t, running.url, 7);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("7")', { timeout: 30_000 });
-    t.equal((await chartPosts())['northwind-coffee'], 7, 'the chart holds the 7 posts');
-    t.equal((await chartPosts())['bluebird-roasters'], 0, 'and no other brand moved');
+    t.equal((await chartPosts(page))['northwind-coffee'], 7, 'the chart holds the 7 posts');
+    t.equal((await chartPosts(page))['bluebird-roasters'], 0, 'and no other brand moved');
 
     await postEvents(t, running.url, 5);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("12")', { timeout: 30_000 });
-    t.equal((await chartPosts())['northwind-coffee'], 12, 'then rises by the 5 more');
+    t.equal((await chartPosts(page))['northwind-coffee'], 12, 'then rises by the 5 more');
     t.same(errors, [], 'no errors in the page');
   },
 );
@@ -84,21 +82,14 @@ t.test(
     // the page's clock is Playwright's: time flows, and the test may jump it forward
     const { page, errors } = await openLivePage(t, running.url, undefined, (page) => page.clock.install());
     const card = (field: string) => page.textContent(`#card-northwind-coffee ${field}`);
-    const chartPosts = () =>
-      page.$eval(
-        '#chart-volume',
-        (el) =>
-          (JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>)[
-            'northwind-coffee'
-          ],
-      );
+    const ownPosts = async () => (await chartPosts(page))['northwind-coffee'];
     await postEvents(t, running.url, 3);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("3")', { timeout: 30_000 });
 
     await page.clock.fastForward(61_000); // past the end of the minute; no event since
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("0")', { timeout: 10_000 });
     t.equal(await card('.neg'), '–', 'no negative share without posts');
-    t.equal(await chartPosts(), 3, 'the chart still holds the minute that ended');
+    t.equal(await ownPosts(), 3, 'the chart still holds the minute that ended');
 
     await page.clock.fastForward(3_600_000); // the minute has left the hour
     await page.waitForFunction(
@@ -106,7 +97,7 @@ t.test(
       undefined,
       { timeout: 10_000 },
     );
-    t.equal(await chartPosts(), 0, 'the chart drops the window older than the hour');
+    t.equal(await ownPosts(), 0, 'the chart drops the window older than the hour');
     t.same(errors, [], 'no errors in the page');
   },
 );

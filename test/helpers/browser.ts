@@ -114,6 +114,14 @@ export async function axeFindings(page: Page): Promise<AxeFinding[]> {
 }
 
 /** How far the page scrolls sideways (0 when it fits the viewport). */
+/** The volume chart's posts per brand id in its latest window, as the page exposes them for tests. */
+export function chartPosts(page: Page): Promise<Record<string, number>> {
+  return page.$eval(
+    '#chart-volume',
+    (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
+  );
+}
+
 export function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
