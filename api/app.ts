@@ -53,6 +53,8 @@ export interface ApiOptions {
   wsMaxBufferedBytes?: number;
   /** A client over the byte limit for longer than this is closed with 1013. */
   wsMaxStalledMs?: number;
+  /** Heartbeat ping interval of WebSocket clients; 0: none. */
+  wsHeartbeatMs?: number;
   maxWindowsPerQuery?: number;
   /** A pino logger; none when absent. */
   logger?: FastifyBaseLogger;
@@ -139,6 +141,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
     flushIntervalMs: o.wsFlushIntervalMs ?? 250,
     maxBufferedBytes: o.wsMaxBufferedBytes ?? 1024 * 1024,
     ...(o.wsMaxStalledMs !== undefined && { maxStalledMs: o.wsMaxStalledMs }),
+    ...(o.wsHeartbeatMs !== undefined && { heartbeatMs: o.wsHeartbeatMs }),
   });
   if (o.dashboardDir) await app.register(dashboardPlugin, { dir: o.dashboardDir });
   return app;

@@ -573,6 +573,24 @@ const DEFINITIONS = [
       'A WebSocket client whose unsent bytes stay above `--ws-max-buffered-bytes` for longer than this is closed with code 1013 (try again later), so a client that stops reading cannot hold server memory; it reconnects and takes a new snapshot.',
   },
   {
+    key: 'wsHeartbeatMs',
+    flag: '--ws-heartbeat-ms',
+    env: 'PW_WS_HEARTBEAT_MS',
+    default: '30000',
+    parse: (v, s) => {
+      if (v.trim() === '0') return 0;
+      try {
+        return int(1000, 3_600_000)(v, s);
+      } catch {
+        throw new ConfigError(
+          `${s.flag} / ${s.env}: expected 0 (off) or an integer from 1000 to 3600000, got "${v}"`,
+        );
+      }
+    },
+    description:
+      'Every this many ms the server pings each WebSocket client (browsers answer on their own); a client that answered no ping and sent nothing since the previous one is gone without closing (a dropped network, a sleeping laptop), and its connection is ended. 0: no heartbeat.',
+  },
+  {
     key: 'smtpUrl',
     flag: '--smtp-url',
     env: 'PW_SMTP_URL',

@@ -145,6 +145,11 @@ export class Metrics {
     help: 'WebSocket clients closed (code 1013) because their unsent bytes stayed above --ws-max-buffered-bytes for longer than --ws-max-stalled-ms',
     registers: [this.registry],
   });
+  readonly wsDeadClosed = new Counter({
+    name: 'pulsewatch_ws_dead_clients_closed_total',
+    help: 'WebSocket connections ended because the client answered no heartbeat ping for --ws-heartbeat-ms (gone without closing)',
+    registers: [this.registry],
+  });
   readonly wsBuffered = new Gauge({
     name: 'pulsewatch_ws_buffered_bytes',
     help: 'Bytes the server holds unsent for its WebSocket clients, all clients together, as of the last flush',

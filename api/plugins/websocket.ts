@@ -31,6 +31,13 @@ export interface WebSocketOptions {
    * code 1013 (try again later): it reconnects and gets a fresh snapshot. Default 10 s.
    */
   maxStalledMs?: number;
+  /**
+   * Every this many ms the server pings each client (a WebSocket ping frame, which browsers answer
+   * on their own); a client that has sent neither a pong nor a message since the previous ping is
+   * gone without closing (a dropped network, a sleeping laptop) and its connection is ended.
+   * 0: no heartbeat. Default 30 s.
+   */
+  heartbeatMs?: number;
   /** Most channels one client may subscribe to. */
   maxChannels?: number;
 }
@@ -47,6 +54,8 @@ interface Client {
   channels: Set<string>;
   /** Over the byte limit at this flush (then skipped); checked once per flush. */
   over: boolean;
+  /** Heard from (a pong or a message) since the last heartbeat ping. */
+  alive: boolean;
   /**
    * Window values a client did not get when its channel was flushed (it was over the limit), per
    * channel: merged with newer ones, and sent once it is under the limit again.
@@ -128,6 +137,23 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   };
   const timer = setInterval(flush, o.flushIntervalMs);
 
+  // A client whose reading is paused (over the byte limit) cannot be heard from: the stall limit
+  // deals with it, so the heartbeat leaves it alone.
+  const heartbeat = () => {
+    for (const c of clients) {
+      if (c.socket.readyState !== c.socket.OPEN || c.socket.isPaused) continue;
+      if (!c.alive) {
+        o.metrics.wsDeadClosed.inc();
+        c.socket.terminate();
+        continue;
+      }
+      c.alive = false;
+      c.socket.ping();
+    }
+  };
+  const heartbeatMs = o.heartbeatMs ?? 30_000;
+  const heartbeatTimer = heartbeatMs > 0 ? setInterval(heartbeat, heartbeatMs) : undefined;
+
   // Alerts are few and each matters: sent at once, never conflated; encoded once per channel.
   const offAlerts = o.alerts?.onAlert((alert) => {
     const encoded = new Map<string, Buffer>();
@@ -143,6 +169,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   });
   app.addHook('onClose', async () => {
     clearInterval(timer);
+    clearInterval(heartbeatTimer);
     offHub();
     offAlerts?.();
   });
@@ -269,6 +296,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       socket,
       channels,
       over: false,
+      alive: true,
       missed: new Map(),
       checkBuffer,
       sendMissedPolls() {
@@ -349,7 +377,9 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
 
     // Each message's replies count against the limit at once, not only at the next flush: a client
     // that sends requests without reading the replies is paused as soon as it is over.
+    socket.on('pong', () => (client.alive = true));
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      client.alive = true;
       if (socket.isPaused) return void waiting.push({ raw, isBinary });
       handle(raw, isBinary);
       checkBuffer();

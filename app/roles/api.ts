@@ -52,6 +52,7 @@ export async function apiRole(
     wsFlushIntervalMs: config.wsFlushIntervalMs,
     wsMaxBufferedBytes: config.wsMaxBufferedBytes,
     wsMaxStalledMs: config.wsMaxStalledMs,
+    wsHeartbeatMs: config.wsHeartbeatMs,
     logger: logger.child({ component: 'api' }),
   });
   const delivery = alertStore ? await alertDelivery(ctx, app, alertStore, alerts) : undefined;

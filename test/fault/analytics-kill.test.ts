@@ -82,7 +82,7 @@ function addComparable(
 }
 
 /**
- * Equal rows, floats to within a relative 1e-9: ClickHouse 18.16 does not print every double back
+ * Equal rows, keys in any order, floats to within a relative 1e-9: ClickHouse 18.16 does not print every double back
  * exactly, so a stored 8.85266621773499… may come back as …735 (rounding both to a fixed number of
  * digits still differs where a value sits on the rounding boundary).
  */
@@ -90,8 +90,9 @@ function sameRows(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number')
     return a === b || Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b));
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return a === b;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
+  // Keys in any order: rows read back list the table's columns in its order, the operator its own.
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
   return (
     ka.length === kb.length &&
     ka.every(
@@ -121,21 +122,47 @@ function offlineExact(name: string) {
       Object.fromEntries(tables.map((x) => [x.name, Object.fromEntries([...(m.get(x.name) ?? [])].sort())]));
     const want = flat(expected);
     let last: Map<string, Map<string, unknown>> = new Map();
+    const started = Date.now();
     await eventually(
       async () => {
         last = await read();
         return sameRows(flat(last), want) ? last : undefined;
       },
-      60_000,
+      120_000,
       `${name} rows to equal the offline run`,
     ).catch(() => undefined);
     t.ok(
       tables.every((x) => (expected.get(x.name)?.size ?? 0) > 0 || x.name === 'best_time_forecast'),
       `${name}: the offline run has rows to compare`,
     );
-    if (sameRows(flat(last), want)) t.pass(`${name}: stored rows equal the offline run exactly`);
-    else t.same(flat(last), want, `${name}: stored rows equal the offline run exactly`);
+    if (sameRows(flat(last), want))
+      t.pass(`${name}: stored rows equal the offline run exactly (after ${Date.now() - started} ms)`);
+    else
+      t.fail(`${name}: stored rows equal the offline run exactly`, {
+        diagnostic: true,
+        ...rowDiff(last, expected),
+      });
   };
+}
+
+/** What differs between stored and expected rows, in short: keys missing, extra, and the first rows that differ. */
+function rowDiff(got: Map<string, Map<string, unknown>>, want: Map<string, Map<string, unknown>>) {
+  const out: Record<string, unknown> = {};
+  for (const [table, rows] of want) {
+    const have = got.get(table) ?? new Map<string, unknown>();
+    const missing = [...rows.keys()].filter((k) => !have.has(k));
+    const extra = [...have.keys()].filter((k) => !rows.has(k));
+    const differing = [...rows].filter(([k, v]) => have.has(k) && !sameRows(have.get(k), v));
+    if (missing.length + extra.length + differing.length === 0) continue;
+    out[table] = {
+      rows: { expected: rows.size, stored: have.size },
+      missing: missing.slice(0, 5),
+      extra: extra.slice(0, 5),
+      differing: differing.length,
+      first: differing.slice(0, 3).map(([k, v]) => ({ key: k, stored: have.get(k), expected: v })),
+    };
+  }
+  return out;
 }
 
 t.test(
