@@ -67,8 +67,9 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
         void c.run().catch((err: unknown) => logger.error({ err, connector: name }, 'connector stopped'));
     },
     async stop() {
-      await syntheticStarted;
+      // Stop first: a backfill still running ends after its current chunk, not at its end.
       await synthetic?.stop();
+      await syntheticStarted;
       await Promise.all(connectors.map(([, c]) => c.stop()));
     },
   };

@@ -77,3 +77,20 @@ t.test('REST aggregates equal a direct count over the same seeded input', async 
   t.equal(windows.length, expected.size, 'one window per brand and minute that had posts');
   t.same(mismatches(expected, windows), [], 'every window matches the direct count exactly');
 });
+
+t.test('stopping during a long backfill ends it after its current chunk, not at its end', async (t) => {
+  // A week of history at the default rate takes minutes to generate: stop() must not wait for it.
+  const running = await startTestApp(['--synthetic', '--synthetic-backfill-minutes', String(7 * 24 * 60)]);
+  const synthetic = running.synthetic!;
+  const started = synthetic.position!;
+  await eventually(
+    async () => (synthetic.position! > started ? true : undefined),
+    30_000,
+    'backfill to begin',
+  );
+  await running.stop();
+  const stoppedAt = synthetic.position!;
+  t.ok(stoppedAt < Date.now() - 24 * 60 * MIN, 'the backfill stopped days short of now');
+  await new Promise((r) => setTimeout(r, 200));
+  t.equal(synthetic.position, stoppedAt, 'and generates nothing after stop');
+});
