@@ -137,6 +137,17 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
   };
   const timer = setInterval(flush, o.flushIntervalMs);
 
+  // A polling hub pushes one value object per channel and poll to all of the channel's watchers:
+  // it is encoded once, for the first of them, and the same bytes go to the rest.
+  const pushes = new WeakMap<object, { channel: string; data: Buffer }>();
+  const encodedPush = (type: string, channel: string, value: object): Buffer => {
+    const hit = pushes.get(value);
+    if (hit?.channel === channel) return hit.data;
+    const data = encode(type, { channel, ...value });
+    pushes.set(value, { channel, data });
+    return data;
+  };
+
   // A client whose reading is paused (over the byte limit) cannot be heard from: the stall limit
   // deals with it, so the heartbeat leaves it alone.
   const heartbeat = () => {
@@ -255,7 +266,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
           return;
         }
         missed.delete(channel);
-        send(type, { channel, ...value });
+        sendEncoded(type, encodedPush(type, channel, value));
       };
       return {
         watch(channel: string) {
