@@ -21,9 +21,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { loadConfig } from '../app/config.js';
 import { startApp } from '../app/compose.js';
+import { launchChromium } from './chromium.js';
 import { percentile, writeProbeBrands } from './probe.js';
 
 function arg(name: string, fallback: string): string {
@@ -122,11 +123,7 @@ async function main(): Promise<void> {
   const brandsFile = writeProbeBrands(dir);
   const config = loadConfig(['--port', '0', '--log-level', 'silent', '--brands', brandsFile], {});
   const running = await startApp(config);
-  const browser = await chromium.launch({
-    executablePath: process.env.PW_CHROMIUM_PATH ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   try {
     console.log(
       `embedded default, synthetic ${config.syntheticRate} posts/s, --ws-flush-interval-ms ${config.wsFlushIntervalMs}, ` +

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../../bench/chromium.js';
 
-/** Debian's Chromium (`bash deploy/browser.sh` installs it), or PW_CHROMIUM_PATH. */
-export const CHROMIUM = process.env.PW_CHROMIUM_PATH ?? '/usr/bin/chromium';
+export { CHROMIUM };
 
 /** A test option that skips, saying why, where there is no browser. */
 export const needsBrowser = {
@@ -22,17 +22,7 @@ export const SCREENSHOTS = join('.tap', 'screenshots');
 
 /** Headless Chromium. With a test, closed when the test ends. */
 export async function launchBrowser(t?: Test): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t?.teardown(() => browser.close());
   return browser;
 }
