@@ -190,6 +190,12 @@ async function screenshot(browser: Browser, file: string): Promise<void> {
       undefined,
       wait,
     );
+    // ... up to the current minute: every brand's card counts posts
+    await page.waitForFunction(
+      () => Array.from(document.querySelectorAll('#cards .posts')).every((e) => Number(e.textContent) > 0),
+      undefined,
+      wait,
+    );
     await page.screenshot({ path: file });
     console.log(`screenshot: ${file} (${LAPTOP.width}×${LAPTOP.height}, the embedded default)`);
   } finally {
