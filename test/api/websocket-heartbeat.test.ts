@@ -1,11 +1,11 @@
 import t, { type Test } from 'tap';
-import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { BrandDirectory } from '../../api/brands.js';
 import { LiveHub } from '../../api/live-hub.js';
 import { Metrics } from '../../api/plugins/metrics.js';
-import { websocketPlugin } from '../../api/plugins/websocket.js';
 import { MemoryBus } from '../../stream/index.js';
+import { metricValue } from '../helpers/app.js';
+import { websocketServer } from '../helpers/ws-server.js';
 
 /**
  * The heartbeat: a client that answers no ping and sends nothing is gone without closing, and its
@@ -17,22 +17,17 @@ import { MemoryBus } from '../../stream/index.js';
 const HEARTBEAT_MS = 500;
 const DEAD_METRIC = 'pulsewatch_ws_dead_clients_closed_total';
 
-async function server(t: Test) {
+async function server(t: Test, heartbeatMs = HEARTBEAT_MS) {
   const hub = new LiveHub({ bus: new MemoryBus(), brands: new BrandDirectory([{ name: 'Acme' }]) });
   const metrics = new Metrics({ defaultMetrics: false });
-  const app = Fastify();
-  await app.register(websocketPlugin, {
+  const { url } = await websocketServer(t, {
     hub,
     metrics,
     flushIntervalMs: 10,
     maxBufferedBytes: 1024 * 1024,
-    heartbeatMs: HEARTBEAT_MS,
+    heartbeatMs,
   });
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws') + '/v1/stream';
-  t.teardown(() => app.close());
-  const dead = async () =>
-    (await metrics.registry.getSingleMetric(DEAD_METRIC)?.get())?.values[0]?.value ?? 0;
-  return { url, dead };
+  return { url, dead: () => metricValue({ metrics }, DEAD_METRIC) };
 }
 
 /** A connected client that counts the server's pings; `autoPong` false makes it one that vanished. */
@@ -80,17 +75,7 @@ t.test('a client that sends messages is alive, even if it answers no ping', asyn
 });
 
 t.test('heartbeatMs 0: no pings, nobody ended', async (t) => {
-  const hub = new LiveHub({ bus: new MemoryBus(), brands: new BrandDirectory([{ name: 'Acme' }]) });
-  const app = Fastify();
-  await app.register(websocketPlugin, {
-    hub,
-    metrics: new Metrics({ defaultMetrics: false }),
-    flushIntervalMs: 10,
-    maxBufferedBytes: 1024 * 1024,
-    heartbeatMs: 0,
-  });
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws') + '/v1/stream';
-  t.teardown(() => app.close());
+  const { url } = await server(t, 0);
   const silent = await client(t, url, false);
   // Several flush intervals pass with messages to and fro; no ping arrives.
   for (let i = 0; i < 5; i++) {

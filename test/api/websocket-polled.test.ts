@@ -1,13 +1,12 @@
 import t from 'tap';
-import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { BrandDirectory } from '../../api/brands.js';
 import type { CampaignHub } from '../../api/campaign-hub.js';
 import { LiveHub } from '../../api/live-hub.js';
 import { Metrics } from '../../api/plugins/metrics.js';
 import { PollingHub } from '../../api/polling-hub.js';
-import { websocketPlugin } from '../../api/plugins/websocket.js';
 import { MemoryBus } from '../../stream/index.js';
+import { websocketServer } from '../helpers/ws-server.js';
 
 /**
  * A polled channel's push (campaigns, analytics) is encoded once for all of its watchers: the
@@ -44,16 +43,13 @@ class CountingHub extends PollingHub<Push> {
 t.test('one encoding of a polled push for all of its watchers', async (t) => {
   const hub = new CountingHub();
   t.teardown(() => hub.stop());
-  const app = Fastify();
-  await app.register(websocketPlugin, {
+  const { url } = await websocketServer(t, {
     hub: new LiveHub({ bus: new MemoryBus(), brands: new BrandDirectory([{ name: 'Acme' }]) }),
     campaigns: hub as unknown as CampaignHub,
     metrics: new Metrics({ defaultMetrics: false }),
     flushIntervalMs: 10,
     maxBufferedBytes: 1024 * 1024,
   });
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws') + '/v1/stream';
-  t.teardown(() => app.close());
 
   const CLIENTS = 5;
   const clients = await Promise.all(

@@ -1,14 +1,15 @@
 import t, { type Test } from 'tap';
 import type { Socket } from 'node:net';
-import Fastify from 'fastify';
 import WebSocket from 'ws';
 import { BrandDirectory } from '../../api/brands.js';
 import { CampaignHub } from '../../api/campaign-hub.js';
 import { LiveHub } from '../../api/live-hub.js';
 import { Metrics } from '../../api/plugins/metrics.js';
-import { SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_METRIC, websocketPlugin } from '../../api/plugins/websocket.js';
+import { SLOW_CLIENT_CLOSE_CODE, SLOW_CLIENT_METRIC } from '../../api/plugins/websocket.js';
 import { CampaignService, MemoryBus, MemoryCampaignStore, type WindowRow } from '../../stream/index.js';
+import { metricValue } from '../helpers/app.js';
 import { eventually } from '../helpers/async.js';
+import { websocketServer } from '../helpers/ws-server.js';
 
 // Many brands make each `brands` update large, so that a client which stops reading fills the
 // kernel's socket buffers quickly and the server's own buffer is what the test watches.
@@ -71,8 +72,7 @@ async function server(t: Test, maxStalledMs: number) {
   const service = new CampaignService({ store: new MemoryCampaignStore(), defaultsEveryMs: 0 });
   const campaigns = new GatedCampaignHub(service, 10);
   t.teardown(() => campaigns.stop());
-  const app = Fastify();
-  await app.register(websocketPlugin, {
+  const { app, url } = await websocketServer(t, {
     hub,
     campaigns,
     metrics,
@@ -80,11 +80,8 @@ async function server(t: Test, maxStalledMs: number) {
     maxBufferedBytes: MAX_BUFFERED,
     maxStalledMs,
   });
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws') + '/v1/stream';
-  t.teardown(() => app.close());
   hub.apply(rows(1));
-  const value = async (name: string) =>
-    (await metrics.registry.getSingleMetric(name)?.get())?.values.reduce((n, v) => n + v.value, 0) ?? 0;
+  const value = (name: string) => metricValue({ metrics }, name);
   // The server's end of each connection: what it has not yet handed to the kernel is what it holds.
   const sockets: Socket[] = [];
   app.server.on('connection', (socket: Socket) => sockets.push(socket));
@@ -112,6 +109,10 @@ async function subscribedClient(t: Test, url: string, stalled = true, extra: str
 
 const once = (ws: WebSocket, event: string) => new Promise((r) => ws.once(event, r));
 
+/** The size of a message carrying every window of the `brands` channel (an update or a snapshot). */
+const brandsMessageBytes = (hub: LiveHub, type: 'update' | 'snapshot') =>
+  JSON.stringify({ type, channel: 'brands', windows: hub.snapshot('brands') }).length;
+
 /** Applies new versions of every window, 5 ms apart, until `done` says so. */
 async function produceUntil(hub: LiveHub, done: () => Promise<boolean>, onStep: () => void): Promise<number> {
   let v = 2;
@@ -128,11 +129,7 @@ t.test(
   async (t) => {
     const s = await server(t, 300);
     const c = await subscribedClient(t, s.url);
-    const updateBytes = JSON.stringify({
-      type: 'update',
-      channel: 'brands',
-      windows: s.hub.snapshot('brands'),
-    }).length;
+    const updateBytes = brandsMessageBytes(s.hub, 'update');
     let most = 0;
     await produceUntil(
       s.hub,
@@ -191,11 +188,7 @@ t.test(
   async (t) => {
     const s = await server(t, 3_600_000);
     const c = await subscribedClient(t, s.url);
-    const snapshotBytes = JSON.stringify({
-      type: 'snapshot',
-      channel: 'brands',
-      windows: s.hub.snapshot('brands'),
-    }).length;
+    const snapshotBytes = brandsMessageBytes(s.hub, 'snapshot');
     // Each request's reply is a full snapshot of every brand; all of them would be ~60 MB.
     const REQUESTS = 300;
     for (let i = 0; i < REQUESTS; i++) c.ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { eventually, post, postEvents, startTestApp } from '../helpers/app.js';
-import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
+import { chartPosts, needsBrowser, openLivePage, screenshot, waitChartPosts } from '../helpers/browser.js';
 
 const WAIT = { timeout: 30_000 };
 const HOUR = 3_600_000;
@@ -46,14 +46,7 @@ t.test(
     t.equal(await page.isHidden('#back-to-live'), true, 'no Back to live while live');
 
     await page.selectOption('#range-select', '6h');
-    await page.waitForFunction(
-      () =>
-        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}')[
-          'northwind-coffee'
-        ] === 9,
-      undefined,
-      WAIT,
-    );
+    await waitChartPosts(page, 'northwind-coffee', 9, WAIT.timeout);
     t.equal((await chart()).range, 'past', 'the last 6 hours hold the 9 posts of three hours ago');
     await page.waitForSelector('#voice-list li[data-brand="northwind-coffee"][data-posts="9"]', WAIT);
     t.pass('the share of voice reads the same range');
@@ -89,14 +82,7 @@ t.test(
     t.equal((await chart()).posts['northwind-coffee'], 4, 'back to live: the live hour with the 4 new posts');
     t.equal(await page.$eval('#range-select', (el) => (el as HTMLSelectElement).value), 'live');
     await send(3);
-    await page.waitForFunction(
-      () =>
-        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}')[
-          'northwind-coffee'
-        ] === 7,
-      undefined,
-      WAIT,
-    );
+    await waitChartPosts(page, 'northwind-coffee', 7, WAIT.timeout);
     t.pass('and the live updates move the chart again');
     t.same(errors, [], 'no errors in the page');
   },
@@ -132,14 +118,7 @@ t.test(
         }),
       ),
     );
-    const northwindPosts = () =>
-      page.$eval(
-        '#chart-volume',
-        (el) =>
-          (JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>)[
-            'northwind-coffee'
-          ],
-      );
+    const northwindPosts = async () => (await chartPosts(page))['northwind-coffee'];
     const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
     t.same(analyticsChannels(), ['analytics:northwind-coffee'], 'live: the chosen brand’s analytics');
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { postEvents, startTestApp } from '../helpers/app.js';
-import { chartPosts, needsBrowser, openLivePage } from '../helpers/browser.js';
+import { chartPosts, needsBrowser, openLivePage, waitChartPosts } from '../helpers/browser.js';
 
 const WAIT = { timeout: 60_000 };
 
@@ -31,14 +31,7 @@ t.test(
     // Fewer posts than before the restart: a page that merged by the larger count would keep the 3
     // (or show 5 over the hour); one that takes the new server's word shows 2.
     await postEvents(t, running.url, 2);
-    await page.waitForFunction(
-      () =>
-        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}')[
-          'northwind-coffee'
-        ] === 2,
-      undefined,
-      WAIT,
-    );
+    await waitChartPosts(page, 'northwind-coffee', 2, WAIT.timeout);
     t.equal(await ownPosts(), 2, 'the live hour holds the new server’s 2 posts, not the 3 it forgot');
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("2")', WAIT);
     t.pass('the card shows the 2 posts of the restarted server');

@@ -63,7 +63,7 @@ export async function postEvents(t: Test, url: string, events: number | unknown[
 }
 
 export async function metricValue(
-  running: Running,
+  running: Pick<Running, 'metrics'>,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {

@@ -103,7 +103,6 @@ export async function axeFindings(page: Page): Promise<AxeFinding[]> {
   });
 }
 
-/** How far the page scrolls sideways (0 when it fits the viewport). */
 /** The volume chart's posts per brand id in its latest window, as the page exposes them for tests. */
 export function chartPosts(page: Page): Promise<Record<string, number>> {
   return page.$eval(
@@ -111,6 +110,28 @@ export function chartPosts(page: Page): Promise<Record<string, number>> {
     (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
   );
 }
+
+/** Waits until the volume chart holds exactly `posts` posts of `brand` (a brand id). */
+export async function waitChartPosts(
+  page: Page,
+  brand: string,
+  posts: number,
+  timeout: number,
+): Promise<void> {
+  await page.waitForFunction(
+    ([b, n]) =>
+      (
+        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}') as Record<
+          string,
+          number
+        >
+      )[b] === n,
+    [brand, posts] as const,
+    { timeout },
+  );
+}
+
+/** How far the page scrolls sideways (0 when it fits the viewport). */
 
 export function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
