@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { BrandDirectory } from '../api/index.js';
 import type { BrandSpec } from '../engines/text/index.js';
-import { DEFAULT_BRANDS, defaultCampaigns } from '../ingest/brands-default.js';
+import { DEFAULT_BRANDS, defaultCampaigns, defaultTopicPhases } from '../ingest/brands-default.js';
 import {
   loadScenario,
   resolveScenario,
@@ -108,5 +108,6 @@ export function syntheticConfig(
     ratePerSec: config.syntheticRate,
     spikes: parseSpikes(config.syntheticSpikes, brands, now),
     campaigns: defaultCampaigns(specs),
+    topicPhases: defaultTopicPhases(now),
   };
 }

@@ -1,5 +1,5 @@
 import type { BrandSpec } from '../stream/model/index.js';
-import type { CampaignSpec } from './synthetic/index.js';
+import type { CampaignSpec, TopicPhase } from './synthetic/index.js';
 
 /**
  * Fictional brands for the embedded demo: one own brand and three competitors. Aliases include an
@@ -52,4 +52,23 @@ export function defaultCampaigns(brands: readonly BrandSpec[] = DEFAULT_BRANDS):
       impressionsPerSec: 20,
     },
   ];
+}
+
+/**
+ * The topic mix of the demo's brand posts: about half everyday chatter (`general`), the rest the
+ * steady topics a coffee brand's followers talk about. The crisis topics (outage, recall, data
+ * breach) are left to spikes, so the topic panel shows them as they break.
+ */
+export const DEFAULT_TOPIC_WEIGHTS: Readonly<Record<string, number>> = Object.freeze({
+  general: 6,
+  loyalty: 2,
+  'seasonal-menu': 2,
+  sustainability: 1,
+  'store-opening': 1,
+  'price-hike': 1,
+});
+
+/** The demo's topic phases: the default mix throughout (from `start`; before it the first phase applies too). */
+export function defaultTopicPhases(start: number): TopicPhase[] {
+  return [{ from: start, weights: { ...DEFAULT_TOPIC_WEIGHTS } }];
 }
