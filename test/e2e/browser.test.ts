@@ -3,7 +3,7 @@ import Fastify from 'fastify';
 import { join } from 'node:path';
 import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
-import { postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
+import { post, postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
 import { chartPosts, launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
@@ -98,6 +98,55 @@ t.test(
       { timeout: 10_000 },
     );
     t.equal(await ownPosts(), 0, 'the chart drops the window older than the hour');
+    t.same(errors, [], 'no errors in the page');
+  },
+);
+
+t.test(
+  'the charts tell the windows still open (drawn dashed) from the final ones',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    const { page, errors } = await openLivePage(t, running.url);
+    const chart = () =>
+      page.$eval('#chart-volume', (el) => ({
+        posts: JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
+        open: JSON.parse((el as HTMLElement).dataset.open ?? '{}') as Record<string, number>,
+      }));
+    // 3 posts ten minutes ago, then 2 now, by one author (so in one partition, whose watermark the
+    // later posts move past the old window's end and lateness)
+    const author = { id: 'open-windows', followers: 10 };
+    const at = (ts: number) => post({ ts, author });
+    const now = Date.now();
+    await postEvents(t, running.url, [at(now - 600_000), at(now - 599_000), at(now - 598_000)]);
+    await postEvents(t, running.url, [at(now), at(now)]); // one minute, whenever the test runs
+    await page.waitForFunction(
+      () => {
+        const el = document.querySelector<HTMLElement>('#chart-volume');
+        const posts = JSON.parse(el?.dataset.posts ?? '{}') as Record<string, number>;
+        const open = JSON.parse(el?.dataset.open ?? '{}') as Record<string, number>;
+        return posts['northwind-coffee'] === 5 && open['northwind-coffee'] === 1;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const { open } = await chart();
+    t.same(
+      open,
+      { 'northwind-coffee': 1, 'bluebird-roasters': 0, 'cafe-aurora': 0, 'harbor-brew': 0 },
+      'the old window is final, the current one open',
+    );
+    t.match(
+      await page.textContent('#charts-summary'),
+      /Northwind Coffee 5 posts.*; the latest window is still open$/,
+      'the summary says so',
+    );
+    t.match(
+      await page.textContent('.chart-note'),
+      /Dashed: windows still open/,
+      'the note says what dashed means',
+    );
     t.same(errors, [], 'no errors in the page');
   },
 );

@@ -17,29 +17,46 @@ const charts: Chart[] = [];
 const HEIGHT = 220;
 const AXIS = { stroke: '#9aa5b4', grid: { stroke: '#243040' }, ticks: { stroke: '#243040' } };
 
-/** [x (s), one series per brand] over every window start any brand has. */
+/**
+ * [x (s), two series per brand]: its final windows (solid), and its open ones (dashed), joined to
+ * the final window just before them so the line runs on. An open window is still counting (the
+ * current minute's posts are a part of the minute); dashed, it does not read as a drop.
+ */
 function seriesData(pick: Pick): uPlot.AlignedData {
   const all = new Set<number>();
   for (const b of state.brands.values()) for (const s of shownWindows(b).keys()) all.add(s);
   const xs = [...all].sort((x, y) => x - y);
-  return [
-    xs.map((s) => s / 1000),
-    ...[...state.brands.values()].map((b) => {
-      const ws = shownWindows(b);
-      return xs.map((s) => {
-        const w = ws.get(s);
-        return w ? pick(w) : null;
-      });
-    }),
-  ];
+  const out: uPlot.AlignedData[number][] = [xs.map((s) => s / 1000)];
+  for (const b of state.brands.values()) {
+    const ws = shownWindows(b);
+    const at = xs.map((s) => ws.get(s));
+    out.push(
+      at.map((w) => (w?.final ? pick(w) : null)),
+      at.map((w, i) => {
+        if (!w) return null;
+        const next = at[i + 1];
+        return !w.final || (next !== undefined && !next.final) ? pick(w) : null;
+      }),
+    );
+  }
+  return out as uPlot.AlignedData;
 }
 
 function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
   const target = byId(id);
-  const series: uPlot.Series[] = [
-    {},
-    ...[...state.brands.values()].map((b) => ({ label: b.info.name, stroke: b.color, width: 2 })),
-  ];
+  const series: uPlot.Series[] = [{}];
+  for (const b of state.brands.values())
+    series.push(
+      { label: b.info.name, stroke: b.color, width: 2 },
+      // the open windows: no legend row of their own, shown and hidden with the brand's
+      {
+        label: `${b.info.name}, open windows`,
+        stroke: b.color,
+        width: 2,
+        dash: [6, 5],
+        class: 'open-series',
+      },
+    );
   const plot = new uPlot(
     {
       width: target.clientWidth || 800,
@@ -49,6 +66,15 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
       legend: { live: false },
       scales: range ? { y: { range } } : {},
       axes: [AXIS, AXIS],
+      hooks: {
+        setSeries: [
+          (u, i, opts) => {
+            // a click on a brand in the legend (odd series) takes its open windows along
+            if (i !== null && i % 2 === 1 && opts.show !== undefined && u.series[i + 1]?.show !== opts.show)
+              u.setSeries(i + 1, { show: opts.show });
+          },
+        ],
+      },
     },
     seriesData(pick),
     target,
@@ -66,22 +92,30 @@ export function makeCharts(): void {
 
 /**
  * Redraws every chart from the windows shown now. The volume chart's box also says, for tests and
- * screen readers' sake, what it holds: the range, the number of windows and each brand's posts.
+ * screen readers' sake, what it holds: the range, the number of windows, each brand's posts and
+ * its windows still open (drawn dashed).
  */
 export function renderCharts(): void {
   for (const c of charts) c.plot.setData(seriesData(c.pick));
   const box = byId('chart-volume');
   const posts: Record<string, number> = {};
+  const open: Record<string, number> = {};
   let windows = 0;
   for (const b of state.brands.values()) {
-    const ws = shownWindows(b);
-    windows = Math.max(windows, ws.size);
-    posts[b.info.id] = [...ws.values()].reduce((n, w) => n + w.posts, 0);
+    const ws = [...shownWindows(b).values()];
+    windows = Math.max(windows, ws.length);
+    posts[b.info.id] = ws.reduce((n, w) => n + w.posts, 0);
+    open[b.info.id] = ws.filter((w) => !w.final).length;
   }
   box.dataset.range = state.range.kind;
   box.dataset.windows = String(windows);
   box.dataset.posts = JSON.stringify(posts);
+  box.dataset.open = JSON.stringify(open);
+  const stillOpen = Math.max(0, ...Object.values(open));
   byId('charts-summary').textContent =
     `${state.range.kind === 'live' ? 'Live, the last hour' : state.range.label}: ` +
-    [...state.brands.values()].map((b) => `${b.info.name} ${posts[b.info.id]} posts`).join(', ');
+    [...state.brands.values()].map((b) => `${b.info.name} ${posts[b.info.id]} posts`).join(', ') +
+    (stillOpen > 0
+      ? `; the latest ${stillOpen === 1 ? 'window is' : `${stillOpen} windows are`} still open`
+      : '');
 }
