@@ -57,6 +57,7 @@ const windows = Array.from(
       windows: settings.windows,
       outOfOrdernessMs: 5000,
       allowedLatenessMs: 3_600_000,
+      brands: DEFAULT_BRANDS,
       operators: OPERATORS,
     }),
 );

@@ -89,6 +89,7 @@ export async function main(argv: readonly string[], log: (line: string) => void 
             allowedLatenessMs: 5000,
             outOfOrdernessMs: 2000,
             brandNames: DEFAULT_BRANDS.map((b) => b.name),
+            brands: DEFAULT_BRANDS,
             operators,
           }),
       );

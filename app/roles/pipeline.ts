@@ -125,6 +125,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
         operatorContext: {
           spikeWindowMs: config.alertWindow.sizeMs,
           brandNames: ctx.specs.map((s) => s.name),
+          brands: ctx.specs,
           campaignWindowMs: config.campaignWindow.sizeMs,
           analytics: {
             windowMs: config.analyticsWindow.sizeMs,

@@ -16,6 +16,7 @@ import { parseTimestamp } from '../../ingest/replay/timestamps.js';
 import { UsageError } from '../flags.js';
 import { Random } from '../../engines/stats/index.js';
 import { decodeEscapes } from './sentiment-data.js';
+import type { BrandSpec } from '../../stream/model/index.js';
 
 export interface LabelledText {
   label: string | number;
@@ -142,6 +143,8 @@ const COMPETITORS = [
   { name: 'Cafe Aurora', aliases: ['Café Aurora', 'Aurora Cafe'], handles: ['cafeaurora'] },
   { name: 'Harbor Brew', aliases: ['Harbor Brew Co', 'Harbour Brew'], handles: ['harborbrew'] },
 ];
+/** The topic scenario's brands and competitors: the pipeline tracks them and leaves them out of topic terms. */
+export const TOPIC_SCENARIO_BRANDS: readonly BrandSpec[] = [...BRANDS, ...COMPETITORS];
 
 /**
  * The eval's topic scenario: the default scenario's four brands for an hour at 6 posts/s, the topic

@@ -28,6 +28,7 @@ import {
   type DmmOptions,
   type ReassigningClusterer,
 } from '../../engines/clusters/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
 import { GENERAL_TOPIC } from '../../ingest/synthetic/index.js';
 import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
 import {
@@ -35,6 +36,7 @@ import {
   manyTopicPosts,
   readLabelled,
   syntheticTopicPosts,
+  TOPIC_SCENARIO_BRANDS,
   type LabelledText,
 } from './cluster-data.js';
 
@@ -133,6 +135,8 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
 
   let rows: LabelledText[];
   let source: string;
+  /** The brands the stream tracks: their mentions are left out of the terms, as in the pipeline. */
+  let brands: BrandMatcher | undefined;
   if (f.data !== undefined) {
     const file = resolve(f.data);
     const report = await readLabelled(file, {
@@ -158,7 +162,8 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     source = `synthetic many-topics stream, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics, shuffled`;
   } else {
     rows = syntheticTopicPosts(seed, limit);
-    source = `synthetic topic scenario, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics (general included), 1 h of event time`;
+    brands = new BrandMatcher([...TOPIC_SCENARIO_BRANDS]);
+    source = `synthetic topic scenario, seed ${seed}: ${rows.length.toLocaleString('en-US')} posts over ${new Set(rows.map((r) => r.label)).size} topics (general included), 1 h of event time, the four brands' mentions left out of the terms`;
   }
   if (f.order === 'label') {
     rows = byLabel(rows, intervalMs);
@@ -166,7 +171,7 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   }
 
   const t0 = performance.now();
-  const terms = rows.map((r) => topicTerms(r.text));
+  const terms = rows.map((r) => topicTerms(r.text, brands));
   const termsPerS = rows.length / ((performance.now() - t0) / 1000);
   const truth = rows.map((r) => r.label);
   const labels = new Set(truth).size;

@@ -2,7 +2,7 @@
  * Text -> the terms a topic clusterer counts. Short posts carry a handful of useful words among
  * function words, handles, links and numbers; only the words and hashtags say what a post is about.
  */
-import { STOPWORDS, tokenize, type Token } from '../text/index.js';
+import { STOPWORDS, tokenize, type BrandMatcher, type Token } from '../text/index.js';
 import { porterStem } from './stem.js';
 
 /** Terms kept per text: a post is short, and a huge text must not cost more than a short one. */
@@ -31,18 +31,25 @@ export function surfacesOf(terms: readonly string[]): readonly string[] | undefi
  * reduced by the tokenizer, possessive 's and apostrophes dropped, Porter-stemmed), without
  * stopwords, URLs, mentions, emoji, punctuation or numbers alone; hashtags as `#tag` (not stemmed:
  * a tag is a name). Order kept, repeats kept, at most MAX_TEXT_TERMS. [] when nothing is usable.
+ * With `brands`, the mentions of its brands (names, aliases, handles, hashtags) are left out.
  * Never throws.
  */
-export function topicTerms(text: string): string[] {
+export function topicTerms(text: string, brands?: BrandMatcher): string[] {
   if (typeof text !== 'string' || text.length === 0) return [];
-  return topicTermsOf(tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text));
+  const tokens = tokenize(text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text);
+  return topicTermsOf(tokens, brands?.mentionMask(tokens));
 }
 
-/** topicTerms of a text already tokenized (engines/text `tokenize`), for callers that tokenize once for several uses. */
-export function topicTermsOf(tokens: readonly Token[]): string[] {
+/**
+ * topicTerms of a text already tokenized (engines/text `tokenize`), for callers that tokenize once
+ * for several uses; tokens set in `skip` (a BrandMatcher's mentionMask: the brand names) are left out.
+ */
+export function topicTermsOf(tokens: readonly Token[], skip?: Uint8Array): string[] {
   const out: string[] = [];
   const words: string[] = [];
-  for (const token of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    if (skip?.[i]) continue;
+    const token = tokens[i]!;
     if (token.kind === 'hashtag') {
       if (token.norm.length > 0) {
         const tag = `#${token.norm}`;

@@ -66,20 +66,48 @@ export class BrandMatcher {
     return [...found].sort((a, b) => a - b).map((b) => this.names[b] ?? '');
   }
 
-  /** Walks the trie from tokens[start]; the last word of a name may carry a possessive ("Acme's"). */
-  private matchPhrasesAt(tokens: Token[], start: number, found: Set<number>): void {
+  /**
+   * Which tokens name a configured brand: a brand @handle or #hashtag, or a word of a name or alias
+   * (the longest one that starts at each token). What a post says about a brand is in the other
+   * tokens; a topic or a trend is not "Northwind Coffee".
+   */
+  mentionMask(tokens: readonly Token[]): Uint8Array {
+    const mask = new Uint8Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      const token = tokens[i];
+      if (!token) continue;
+      if (token.kind === 'hashtag' || token.kind === 'mention') {
+        if (tagKeys(token).some((key) => this.tags.has(key))) mask[i] = 1;
+        continue;
+      }
+      const end = this.matchPhrasesAt(tokens, i, undefined);
+      if (end > i) mask.fill(1, i, end);
+    }
+    return mask;
+  }
+
+  /**
+   * Walks the trie from tokens[start]; the last word of a name may carry a possessive ("Acme's").
+   * Adds the brands named to `found`; returns the end (exclusive) of the longest name, or `start`.
+   */
+  private matchPhrasesAt(tokens: readonly Token[], start: number, found: Set<number> | undefined): number {
     let node = this.phrases;
+    let end = start;
     for (let j = start; j < tokens.length; j++) {
       const token = tokens[j];
       const key = token ? tokenKey(token) : '';
       if (key.endsWith(POSSESSIVE)) {
-        for (const b of node.next.get(key.slice(0, -POSSESSIVE.length))?.brands ?? []) found.add(b);
+        const brands = node.next.get(key.slice(0, -POSSESSIVE.length))?.brands ?? [];
+        if (brands.length > 0) end = j + 1;
+        for (const b of brands) found?.add(b);
       }
       const next = node.next.get(key);
-      if (!next) return;
-      for (const b of next.brands) found.add(b);
+      if (!next) return end;
+      if (next.brands.length > 0) end = j + 1;
+      for (const b of next.brands) found?.add(b);
       node = next;
     }
+    return end;
   }
 
   private compile(brand: BrandSpec, index: number): void {

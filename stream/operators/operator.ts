@@ -1,3 +1,4 @@
+import type { BrandSpec } from '../model/brands.js';
 import type { EnrichedEvent, FeedbackEvent } from '../model/events.js';
 import type { TableSpec } from '../store/table.js';
 import type { WindowSpec } from '../windows/index.js';
@@ -98,6 +99,11 @@ export interface OperatorContext {
   spikeWindowMs?: number;
   /** The configured brands' names. */
   brandNames?: readonly string[];
+  /**
+   * The configured brands, with their aliases and handles: the topics leave a post's mentions of
+   * them out of its terms (a topic is what is said, not who it is said about).
+   */
+  brands?: readonly BrandSpec[];
   /**
    * The social watermark's allowed out-of-orderness (ms); operators with a watermark of their own
    * (feedback) use the same. The host always sets it; default 0 when an operator is made alone.

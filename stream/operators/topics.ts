@@ -1,6 +1,7 @@
 import { StreamingDmm } from '../../engines/clusters/dmm.js';
 import type { DmmOptions } from '../../engines/clusters/dmm-options.js';
 import { topicTermsOf } from '../../engines/clusters/terms.js';
+import { BrandMatcher } from '../../engines/text/brands.js';
 import type { TopicSummary } from '../../engines/clusters/types.js';
 import {
   TOPIC_WINDOWS_TABLE,
@@ -74,8 +75,8 @@ const GLOBAL_SCOPES = [GLOBAL_SCOPE];
 const DRAIN_EVERY = 1_000;
 
 /**
- * Topic clusters per brand (or over all posts, `--topic-scope global`): each post's terms go to a
- * streaming Dirichlet-process mixture (engines/clusters StreamingDmm), which puts it in a topic or
+ * Topic clusters per brand (or over all posts, `--topic-scope global`): each post's terms (its words
+ * and hashtags, less its mentions of the tracked brands) go to a streaming Dirichlet-process mixture (engines/clusters StreamingDmm), which puts it in a topic or
  * opens a new one; topics fade when nobody posts about them. Per analytics window and topic: posts
  * and sentiment (`topic_windows`, with the topic's label terms and an `emerging` flag); per topic as
  * it stands: its terms and size (`topics`, `live` 0 once forgotten).
@@ -98,6 +99,8 @@ export class Topics implements Operator {
   private readonly modelOptions: Partial<DmmOptions>;
   private readonly scopes = new Map<string, Scope>();
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
+  /** Finds the tracked brands' mentions, which are left out of a post's terms. */
+  private readonly mentions: BrandMatcher | undefined;
 
   constructor(private readonly context: OperatorContext) {
     const settings = analyticsSettings(context);
@@ -106,6 +109,7 @@ export class Topics implements Operator {
     this.maxRate = settings.topicMaxRate;
     this.modelOptions = this.global ? {} : BRAND_MODEL;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
+    this.mentions = context.brands?.length ? new BrandMatcher([...context.brands]) : undefined;
   }
 
   private scope(name: string): Scope {
@@ -137,7 +141,10 @@ export class Topics implements Operator {
       // Under load, the first `maxRate` posts (with terms) of each second of event time: the
       // model's cost is bounded, and which posts are clustered depends only on the input's order.
       if (this.maxRate > 0 && known && known.second === second && known.inSecond >= this.maxRate) continue;
-      terms ??= topicTermsOf(tokensOf(event));
+      if (!terms) {
+        const tokens = tokensOf(event);
+        terms = topicTermsOf(tokens, this.mentions?.mentionMask(tokens));
+      }
       if (terms.length === 0) return;
       const s = known ?? this.scope(name);
       if (this.maxRate > 0) {

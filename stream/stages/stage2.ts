@@ -44,7 +44,10 @@ export interface Stage2Options {
   /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
   operators?: readonly OperatorDefinition[];
   /** What some operators need beside the windows: the spike window, the brands' names, the campaign window. */
-  operatorContext?: Pick<OperatorContext, 'spikeWindowMs' | 'brandNames' | 'campaignWindowMs' | 'analytics'>;
+  operatorContext?: Pick<
+    OperatorContext,
+    'spikeWindowMs' | 'brandNames' | 'brands' | 'campaignWindowMs' | 'analytics'
+  >;
   input: Stage2Input;
   checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;

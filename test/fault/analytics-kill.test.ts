@@ -57,6 +57,7 @@ function offlineRows(s: Setup, name: string): Map<string, Map<string, unknown>> 
       allowedLatenessMs: DEFAULTS.allowedLatenessMs,
       outOfOrdernessMs: DEFAULTS.outOfOrdernessMs,
       brandNames: DEFAULT_BRANDS.map((b) => b.name),
+      brands: DEFAULT_BRANDS,
       analytics: { windowMs: MIN },
       operators: selectOperators([name]),
     });

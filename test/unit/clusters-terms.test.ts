@@ -1,6 +1,7 @@
 import t from 'tap';
 import { MAX_TEXT_TERMS, porterStem, StreamingDmm, topicTerms } from '../../engines/clusters/index.js';
-import { surfacesOf } from '../../engines/clusters/terms.js';
+import { surfacesOf, topicTermsOf } from '../../engines/clusters/terms.js';
+import { BrandMatcher, tokenize } from '../../engines/text/index.js';
 
 t.test(
   'words are normalized and stemmed; stopwords, links, mentions, numbers and emoji are left out',
@@ -104,4 +105,31 @@ t.test('the readable form is the word a stem is written as most often', async (t
       .includes('connecting'),
     'bare terms leave it',
   );
+});
+
+t.test('with a BrandMatcher, the mentions of its brands are left out of the terms', async (t) => {
+  const brands = new BrandMatcher([
+    { name: 'Northwind Coffee', aliases: ['Northwind'], handles: ['northwindcoffee'] },
+    { name: 'Harbor Brew' },
+  ]);
+  const text = 'Northwind Coffee points expire? @northwindcoffee #HarborBrew harbor brew coffee #points';
+  t.same(topicTerms(text), [
+    'northwind',
+    'coffe',
+    'point',
+    'expir',
+    '#harborbrew',
+    'harbor',
+    'brew',
+    'coffe',
+    '#points',
+  ]);
+  t.same(
+    topicTerms(text, brands),
+    ['point', 'expir', 'coffe', '#points'],
+    'the brand words, handle and tag go',
+  );
+  t.same(topicTerms('Northwind', brands), [], 'a post that only names the brand has no terms');
+  const tokens = tokenize('harbor brew outage');
+  t.same(topicTermsOf(tokens, brands.mentionMask(tokens)), ['outag']);
 });

@@ -120,3 +120,23 @@ t.test('many brands: one lookup per token', async (t) => {
   // A scan over every brand per token would do 5000 x 8000 phrase checks; the trie does one lookup per token.
   t.same(m.match(text), []);
 });
+
+t.test('mentionMask marks the tokens that name a brand, and only those', async (t) => {
+  const marked = (text: string) => {
+    const tokens = tokenize(text);
+    const mask = matcher.mentionMask(tokens);
+    return tokens.filter((_, i) => mask[i] === 1).map((tk) => tk.text);
+  };
+  t.same(marked('the acme coffee latte is great'), ['acme', 'coffee'], 'the longest name: "Acme Coffee"');
+  t.same(marked('acme is open, coffee is cold'), ['acme'], '"coffee" alone is a word, not the brand');
+  t.same(marked('@acmecoffee vs #globexhq and Yahoo! news'), ['@acmecoffee', '#globexhq', 'Yahoo']);
+  t.same(marked("Acme's latte at the MÜLLER milch stand"), ["Acme's", 'MÜLLER', 'milch']);
+  t.same(marked('acmes and globexcorp are not brands here'), []);
+  t.same(matcher.mentionMask([]).length, 0);
+  const tokens = tokenize('acme '.repeat(100));
+  t.equal(
+    matcher.mentionMask(tokens).reduce((n, m) => n + m, 0),
+    tokens.filter((tk) => tk.kind === 'word').length,
+    'every repeat is marked',
+  );
+});

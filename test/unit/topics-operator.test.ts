@@ -92,3 +92,38 @@ t.test('a restored operator from a checkpoint without the warm-up time counts as
   const again = restored.snapshot() as { scopes: Record<string, unknown>[] };
   t.equal(again.scopes[0]!.since, Number.MIN_SAFE_INTEGER, 'an older checkpoint: a model long warm');
 });
+
+t.test(
+  'with the brands in its context, a topic is what is said, not the brand it is said about',
+  async (t) => {
+    const events = posts(T0, 40, 'Northwind Coffee app outage, cannot order #northwindcoffee').map((e) => ({
+      ...e,
+      text: e.text.replace('@northwindcoffee ', ''),
+    }));
+    /** The words of the topics as they stand (table `topics`), after the posts. */
+    const topicWords = (ctx: OperatorContext) => {
+      const op = selectOperators(['topics'])[0]!.create(ctx);
+      for (const e of events) op.fold(enrichEvent(e, matcher, scorer), T0);
+      const words = new Set<string>();
+      for (const w of op.emit(T0 + 10 * MIN, 1).writes)
+        if (w.table.name === 'topics')
+          for (const r of w.rows as readonly Record<string, unknown>[])
+            for (const [term] of JSON.parse(String(r.terms)) as [string, number][]) words.add(term);
+      return [...words].sort();
+    };
+    t.same(topicWords(context), [
+      '#northwindcoffee',
+      'app',
+      'cannot',
+      'coffee',
+      'northwind',
+      'order',
+      'outage',
+    ]);
+    t.same(
+      topicWords({ ...context, brands: DEFAULT_BRANDS }),
+      ['app', 'cannot', 'order', 'outage'],
+      'the brand name and its hashtag are left out',
+    );
+  },
+);
