@@ -78,9 +78,9 @@ const DRAIN_EVERY = 1_000;
  * Topic clusters per brand (or over all posts, `--topic-scope global`): each post's terms (its words
  * and hashtags, less its mentions of the tracked brands) go to a streaming Dirichlet-process mixture
  * (engines/clusters StreamingDmm), which puts it in a topic or opens a new one; topics fade when
- * nobody posts about them. Per analytics window and topic: posts
- * and sentiment (`topic_windows`, with the topic's label terms and an `emerging` flag); per topic as
- * it stands: its terms and size (`topics`, `live` 0 once forgotten).
+ * nobody posts about them. Per analytics window and topic: posts and sentiment (`topic_windows`,
+ * with the topic's label terms and an `emerging` flag); per topic as it stands: its terms and size
+ * (`topics`, `live` 0 once forgotten).
  *
  * Under load each model clusters at most `topicMaxRate` posts per second of event time (the first
  * ones of each second; `--topic-max-rate`): topic volumes then count the clustered posts, and their
