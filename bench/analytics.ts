@@ -4,7 +4,7 @@
  * its settings and its input; other analyses add their engines as further cases. Today: topic
  * assignment (`add` of a post's terms) by the streaming DMM with its default caps and by the
  * k-means baseline, on the synthetic topic stream (the eval scenario, hour after hour with a new
- * seed each hour), on the Stack Overflow titles when ../shared/data has them (passes over the
+ * seed each hour; its brands left out of the terms, as the pipeline does), on the Stack Overflow titles when ../shared/data has them (passes over the
  * 20,000 titles), and on an adversarial stream whose every post brings new terms (the vocabulary
  * cap at work). The baseline measured in the same run is topicTerms (text -> terms) on the same
  * posts: each rate is printed as a multiple of it.
@@ -31,7 +31,8 @@ import {
 } from '../engines/clusters/index.js';
 import { Random } from '../engines/stats/index.js';
 import { isMain, numberFlag, parseFlags, runTool, type FlagOptions } from '../app/flags.js';
-import { readLabelled, syntheticTopicPosts } from '../app/tools/cluster-data.js';
+import { readLabelled, syntheticTopicPosts, TOPIC_SCENARIO_BRANDS } from '../app/tools/cluster-data.js';
+import { BrandMatcher } from '../engines/text/index.js';
 import { SHARED_DATA } from '../app/tools/sentiment-data.js';
 
 const USAGE = 'usage: npm run bench:analytics -- [--events 1000000] [--json]';
@@ -46,10 +47,11 @@ const STACKOVERFLOW = join(SHARED_DATA, 'stackoverflow-titles.jsonl');
 
 type Log = (line: string) => void;
 
-/** A chunk of the input: texts and their event times. */
+/** A chunk of the input: texts and their event times, and the brands the pipeline would track in them. */
 interface Chunk {
   texts: string[];
   ts: number[];
+  brands?: BrandMatcher;
 }
 
 /** One row of the benchmark: an engine with its settings, and the input it runs on. */
@@ -106,9 +108,10 @@ export const CASES: BenchCase[] = [
 async function* inputOf(input: string, events: number): AsyncGenerator<Chunk> {
   let sent = 0;
   if (input === 'synthetic') {
+    const brands = new BrandMatcher([...TOPIC_SCENARIO_BRANDS]);
     for (let hour = 0; sent < events; hour++) {
       const posts = syntheticTopicPosts(1000 + hour, events - sent);
-      yield { texts: posts.map((p) => p.text), ts: posts.map((p) => p.ts + hour * HOUR) };
+      yield { texts: posts.map((p) => p.text), ts: posts.map((p) => p.ts + hour * HOUR), brands };
       sent += posts.length;
     }
   } else if (input === 'stackoverflow') {
@@ -163,7 +166,7 @@ async function runCase(c: BenchCase, events: number, progress: Log): Promise<Cas
   let shown = Date.now();
   for await (const chunk of inputOf(c.input, events)) {
     const t0 = performance.now();
-    const terms = chunk.texts.map((t) => topicTerms(t));
+    const terms = chunk.texts.map((t) => topicTerms(t, chunk.brands));
     termsTime += performance.now() - t0;
     for (let i = 0; i < terms.length; i++) {
       const start = performance.now();

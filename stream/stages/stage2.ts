@@ -43,7 +43,11 @@ export interface Stage2Options {
   settings: WindowSettings;
   /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
   operators?: readonly OperatorDefinition[];
-  /** What some operators need beside the windows: the spike window, the brands' names, the campaign window. */
+  /**
+   * What some operators need beside the windows: the spike window, the brands' names, the brands
+   * themselves (aliases, handles: topics leave them out of a post's terms), the campaign window and
+   * the analytics settings.
+   */
   operatorContext?: Pick<
     OperatorContext,
     'spikeWindowMs' | 'brandNames' | 'brands' | 'campaignWindowMs' | 'analytics'

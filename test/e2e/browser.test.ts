@@ -147,6 +147,34 @@ t.test(
       /Dashed: windows still open/,
       'the note says what dashed means',
     );
+
+    // A brand's open windows have no legend row of their own: they follow its row.
+    const legend = '#chart-volume .u-legend tr.u-series';
+    const off = () =>
+      page.$$eval(legend, (rows) =>
+        rows.map(
+          (r) =>
+            `${r.classList.contains('open-series') ? 'open' : 'final'}:${r.classList.contains('u-off') ? 'off' : 'on'}`,
+        ),
+      );
+    t.equal(
+      await page.locator(`${legend}.open-series`).first().isVisible(),
+      false,
+      'no legend row of their own',
+    );
+    await page.locator(`${legend}:not(.open-series) th`).first().click();
+    t.same((await off()).slice(0, 4), ['final:off', 'open:off', 'final:on', 'open:on'], 'a click hides both');
+    await page.locator(`${legend}:not(.open-series) th`).first().click();
+    t.same((await off()).slice(0, 4), ['final:on', 'open:on', 'final:on', 'open:on'], 'and shows both');
+    await page
+      .locator(`${legend}:not(.open-series) th`)
+      .nth(1)
+      .click({ modifiers: ['Control'] });
+    t.same(
+      await off(),
+      ['final:off', 'open:off', 'final:on', 'open:on', 'final:off', 'open:off', 'final:off', 'open:off'],
+      'a ctrl-click isolates the brand with its open windows',
+    );
     t.same(errors, [], 'no errors in the page');
   },
 );

@@ -19,8 +19,8 @@ const AXIS = { stroke: '#9aa5b4', grid: { stroke: '#243040' }, ticks: { stroke: 
 
 /**
  * [x (s), two series per brand]: its final windows (solid), and its open ones (dashed), joined to
- * the final window just before them so the line runs on. An open window is still counting (the
- * current minute's posts are a part of the minute); dashed, it does not read as a drop.
+ * the brand's last final window before them so the line runs on. An open window is still counting
+ * (the current minute's posts are a part of the minute); dashed, it does not read as a drop.
  */
 function seriesData(pick: Pick): uPlot.AlignedData {
   const all = new Set<number>();
@@ -30,13 +30,13 @@ function seriesData(pick: Pick): uPlot.AlignedData {
   for (const b of state.brands.values()) {
     const ws = shownWindows(b);
     const at = xs.map((s) => ws.get(s));
+    const firstOpen = at.findIndex((w) => w !== undefined && !w.final);
+    // the brand's last final window before its first open one (a quiet brand has gaps)
+    let joined = -1;
+    for (let i = firstOpen - 1; i >= 0 && joined < 0; i--) if (at[i]) joined = i;
     out.push(
       at.map((w) => (w?.final ? pick(w) : null)),
-      at.map((w, i) => {
-        if (!w) return null;
-        const next = at[i + 1];
-        return !w.final || (next !== undefined && !next.final) ? pick(w) : null;
-      }),
+      at.map((w, i) => (w && (!w.final || i === joined) ? pick(w) : null)),
     );
   }
   return out as uPlot.AlignedData;
@@ -55,6 +55,8 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
         width: 2,
         dash: [6, 5],
         class: 'open-series',
+        // from the last final window across the minutes a quiet brand had no post in
+        spanGaps: true,
       },
     );
   const plot = new uPlot(
@@ -68,10 +70,13 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
       axes: [AXIS, AXIS],
       hooks: {
         setSeries: [
-          (u, i, opts) => {
-            // a click on a brand in the legend (odd series) takes its open windows along
-            if (i !== null && i % 2 === 1 && opts.show !== undefined && u.series[i + 1]?.show !== opts.show)
-              u.setSeries(i + 1, { show: opts.show });
+          (u, i) => {
+            // a brand's open windows (even series) are shown and hidden with its final ones (odd),
+            // whichever of them a legend click (or a ctrl-click isolating a brand) changed
+            if (i === null || i === 0) return;
+            const solid = i % 2 === 1 ? i : i - 1;
+            const shown = u.series[solid]?.show;
+            if (u.series[solid + 1]?.show !== shown) u.setSeries(solid + 1, { show: shown });
           },
         ],
       },
