@@ -31,6 +31,7 @@ import {
 import { BrandMatcher } from '../../engines/text/index.js';
 import { GENERAL_TOPIC } from '../../ingest/synthetic/index.js';
 import { isMain, numberFlag, parseFlags, runTool, UsageError, type FlagOptions } from '../flags.js';
+import { readBrands } from './alert-inputs.js';
 import {
   byLabel,
   manyTopicPosts,
@@ -40,17 +41,20 @@ import {
   type LabelledText,
 } from './cluster-data.js';
 
-const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --text-field F [--time-field F | --interval-ms N]]
+const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --text-field F [--time-field F | --interval-ms N] [--brands FILE]]
          [--scenario topics|many] [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
          [--merge-share S] [--key-term-share S] [--key-term-top N] [--split-passes N]
   Without --data: a synthetic stream (its seed: --seed): --scenario topics (the default), the
   generator's topic scenario (8 topics and general posts); --scenario many, 150 small topics of
-  made-up words shaped like the tweet and news benchmarks (shuffled; --order label: one after another).`;
+  made-up words shaped like the tweet and news benchmarks (shuffled; --order label: one after another).
+  --brands FILE (with --data): the brands the pipeline would track (a JSON list of names or of
+  { name, aliases, handles }, as for --brands of start); their mentions are left out of the terms.`;
 
 const OPTIONS = {
   data: { type: 'string' },
+  brands: { type: 'string' },
   'label-field': { type: 'string', default: 'label' },
   'text-field': { type: 'string', default: 'text' },
   'time-field': { type: 'string' },
@@ -137,8 +141,11 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   let source: string;
   /** The brands the stream tracks: their mentions are left out of the terms, as in the pipeline. */
   let brands: BrandMatcher | undefined;
+  if (f.brands !== undefined && f.data === undefined)
+    throw new UsageError('--brands goes with --data (the synthetic streams know their own brands)');
   if (f.data !== undefined) {
     const file = resolve(f.data);
+    if (f.brands !== undefined) brands = new BrandMatcher(await readBrands(resolve(f.brands)));
     const report = await readLabelled(file, {
       labelField: f['label-field'],
       textField: f['text-field'],
@@ -148,6 +155,7 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     });
     rows = report.rows;
     source = `${f.data}: ${rows.length.toLocaleString('en-US')} texts (label "${f['label-field']}", text "${f['text-field']}"${f['time-field'] ? `, time "${f['time-field']}"` : `, ${intervalMs} ms apart`})`;
+    if (brands) source += `, the mentions of the brands of ${f.brands} left out of the terms`;
     const skipped = [
       report.unreadable > 0 ? `${report.unreadable} lines that are not JSON objects` : '',
       report.incomplete > 0

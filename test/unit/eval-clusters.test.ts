@@ -113,6 +113,29 @@ t.test('the synthetic topic scenario by default', async (t) => {
   t.match(out.join('\n'), /ARI, general as 1 cluster/);
 });
 
+t.test('--brands leaves the mentions of the brands out of the terms, as the pipeline does', async (t) => {
+  const file = join(dir, 'brand-posts.jsonl');
+  const rows = [
+    ...Array.from({ length: 30 }, (_, i) => ({ label: 'outage', text: `Acme Coffee app outage ${i % 3}` })),
+    ...Array.from({ length: 30 }, (_, i) => ({ label: 'menu', text: `#acmecoffee pumpkin menu ${i % 3}` })),
+    { label: 'none', text: 'Acme Coffee!' },
+  ];
+  writeFileSync(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const brandsFile = join(dir, 'brands.json');
+  writeFileSync(brandsFile, JSON.stringify([{ name: 'Acme Coffee', handles: ['acmecoffee'] }]));
+  const figures = async (extra: string[]) => {
+    const { out } = await run(['--data', file, '--algo', 'dmm', '--json', ...extra]);
+    return { text: out.join('\n'), json: JSON.parse(out[out.length - 1]!) as { unassigned: number } };
+  };
+  const plain = await figures([]);
+  t.equal(plain.json.unassigned, 0, 'without: "Acme Coffee!" has terms');
+  const told = await figures(['--brands', brandsFile]);
+  t.equal(told.json.unassigned, 1, 'with: a post that only names the brand has none');
+  t.match(told.text, /the mentions of the brands of .*brands\.json left out of the terms/);
+  await t.rejects(run(['--brands', brandsFile]), { name: 'UsageError', message: /goes with --data/ });
+  await t.rejects(run(['--data', file, '--brands', join(dir, 'nope.json')]), UsageError);
+});
+
 t.test('the many-topics stream: 150 small topics, shuffled or one after another', async (t) => {
   const { out } = await run(['--scenario', 'many', '--algo', 'dmm', '--json']);
   t.match(out.join('\n'), /synthetic many-topics stream, seed 42: [\d,]+ posts over 150 topics, shuffled/);
