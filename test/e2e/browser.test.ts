@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
 import { post, postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
+import { clearOfMinuteTurn } from '../helpers/async.js';
 import { chartPosts, launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
 t.test(
@@ -61,6 +62,7 @@ t.test(
     const { page, errors } = await openLivePage(t, running.url);
     t.equal((await chartPosts(page))['northwind-coffee'], 0, 'nothing yet');
 
+    await clearOfMinuteTurn(); // the card counts the current minute
     await postEvents(t, running.url, 7);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("7")', { timeout: 30_000 });
     t.equal((await chartPosts(page))['northwind-coffee'], 7, 'the chart holds the 7 posts');
@@ -83,6 +85,7 @@ t.test(
     const { page, errors } = await openLivePage(t, running.url, undefined, (page) => page.clock.install());
     const card = (field: string) => page.textContent(`#card-northwind-coffee ${field}`);
     const ownPosts = async () => (await chartPosts(page))['northwind-coffee'];
+    await clearOfMinuteTurn(); // the card counts the current minute
     await postEvents(t, running.url, 3);
     await page.waitForSelector('#card-northwind-coffee .posts:text-is("3")', { timeout: 30_000 });
 

@@ -26,3 +26,13 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * Returns once the current minute (wall clock) has at least `leftMs` to go, waiting into the next
+ * one if need be. The live page's cards count the current minute and empty at its turn: a test
+ * that posts and then reads a card must not straddle it.
+ */
+export async function clearOfMinuteTurn(leftMs = 20_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < leftMs) await new Promise((r) => setTimeout(r, left + 100));
+}
