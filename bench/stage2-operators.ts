@@ -88,7 +88,6 @@ export async function main(argv: readonly string[], log: (line: string) => void 
             windows,
             allowedLatenessMs: 5000,
             outOfOrdernessMs: 2000,
-            brandNames: DEFAULT_BRANDS.map((b) => b.name),
             brands: DEFAULT_BRANDS,
             operators,
           }),

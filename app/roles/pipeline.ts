@@ -124,7 +124,6 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
         operators,
         operatorContext: {
           spikeWindowMs: config.alertWindow.sizeMs,
-          brandNames: ctx.specs.map((s) => s.name),
           brands: ctx.specs,
           campaignWindowMs: config.campaignWindow.sizeMs,
           analytics: {

@@ -47,7 +47,7 @@ export class AlertPipeline {
       outOfOrdernessMs: o.outOfOrdernessMs ?? 5_000,
       operators: [spikeWindows],
       spikeWindowMs: o.windowMs,
-      brandNames: names,
+      brands: o.brands,
     });
     this.detection = new AlertDetection({
       partitions: 1,

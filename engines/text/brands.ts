@@ -77,19 +77,13 @@ export class BrandMatcher {
       const token = tokens[i];
       if (!token) continue;
       if (token.kind === 'hashtag' || token.kind === 'mention') {
-        if (this.tags.has(compact(token.norm)) || (token.kind === 'mention' && this.namesAccount(token)))
-          mask[i] = 1;
+        if (tagKeys(token).some((key) => this.tags.has(key))) mask[i] = 1;
         continue;
       }
       const end = this.matchPhrasesAt(tokens, i, undefined);
       if (end > i) mask.fill(1, i, end);
     }
     return mask;
-  }
-
-  /** Whether a mention's bare account name ("@acme@mastodon.social", "@acme.bsky.social") is a brand's. */
-  private namesAccount(token: Token): boolean {
-    return tagKeys(token).some((key) => this.tags.has(key));
   }
 
   /**

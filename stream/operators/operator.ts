@@ -97,11 +97,10 @@ export interface OperatorContext {
   allowedLatenessMs: number;
   /** The spike alerts' window (`--alert-window`); default 1 minute. */
   spikeWindowMs?: number;
-  /** The configured brands' names. */
-  brandNames?: readonly string[];
   /**
-   * The configured brands, with their aliases and handles: the topics leave a post's mentions of
-   * them out of its terms (a topic is what is said, not who it is said about).
+   * The configured brands, with their aliases and handles: the spike terms leave out the words of
+   * their names, and the topics a post's mentions of them (a topic is what is said, not who it is
+   * said about).
    */
   brands?: readonly BrandSpec[];
   /**

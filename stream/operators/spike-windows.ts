@@ -80,7 +80,7 @@ export class SpikeWindows implements Operator {
     if (!(Number.isInteger(this.windowMs) && this.windowMs >= 1_000))
       throw new RangeError('the spike window must be a whole number of ms, at least 1 s');
     const words = new Set<string>();
-    for (const name of context.brandNames ?? []) for (const t of tokenize(name)) words.add(t.norm);
+    for (const { name } of context.brands ?? []) for (const t of tokenize(name)) words.add(t.norm);
     this.brandWords = words;
   }
 

@@ -44,14 +44,10 @@ export interface Stage2Options {
   /** The analyses to run, in order; default: every registered one (operators/registry.ts). */
   operators?: readonly OperatorDefinition[];
   /**
-   * What some operators need beside the windows: the spike window, the brands' names, the brands
-   * themselves (aliases, handles: topics leave them out of a post's terms), the campaign window and
-   * the analytics settings.
+   * What some operators need beside the windows: the spike window, the brands (with aliases and
+   * handles), the campaign window and the analytics settings.
    */
-  operatorContext?: Pick<
-    OperatorContext,
-    'spikeWindowMs' | 'brandNames' | 'brands' | 'campaignWindowMs' | 'analytics'
-  >;
+  operatorContext?: Pick<OperatorContext, 'spikeWindowMs' | 'brands' | 'campaignWindowMs' | 'analytics'>;
   input: Stage2Input;
   checkpoints: CheckpointSettings;
   deadLetters: DeadLetters;

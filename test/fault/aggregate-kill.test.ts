@@ -369,7 +369,7 @@ function offlineAlerts(events: SocialEvent[], scorer: RulesSentiment): AlertReco
     outOfOrdernessMs: 5_000,
     operators: [spikeWindows],
     spikeWindowMs: MIN,
-    brandNames: names,
+    brands: DEFAULT_BRANDS,
   });
   const detection = new AlertDetection({ partitions: 1, brands: names });
   const out: AlertRecord[] = [];

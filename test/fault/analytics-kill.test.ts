@@ -56,7 +56,6 @@ function offlineRows(s: Setup, name: string): Map<string, Map<string, unknown>> 
       windows: DEFAULTS.windows,
       allowedLatenessMs: DEFAULTS.allowedLatenessMs,
       outOfOrdernessMs: DEFAULTS.outOfOrdernessMs,
-      brandNames: DEFAULT_BRANDS.map((b) => b.name),
       brands: DEFAULT_BRANDS,
       analytics: { windowMs: MIN },
       operators: selectOperators([name]),

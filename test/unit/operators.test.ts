@@ -263,7 +263,7 @@ t.test('hour of week: Monday 00:00 UTC is 0, Sunday 23:00 is 167, before 1970 to
 t.test(
   'spike windows: closed by the watermark, published once with counts, terms and samples; late posts left out',
   async (t) => {
-    const op = new SpikeWindows({ ...context, spikeWindowMs: MIN, brandNames: ['Acme Coffee'] });
+    const op = new SpikeWindows({ ...context, spikeWindowMs: MIN, brands: [{ name: 'Acme Coffee' }] });
     const base = events(5, 1)[0]!;
     const post = (ts: number, label: 'negative' | 'positive', text: string): EnrichedEvent => ({
       ...base,
