@@ -5,7 +5,14 @@ import { dashboardPlugin } from '../../api/plugins/dashboard.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
 import { post, postEvents, startTestApp, LIVE_TRAFFIC } from '../helpers/app.js';
 import { clearOfMinuteTurn } from '../helpers/async.js';
-import { chartPosts, launchBrowser, needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
+import {
+  chartPosts,
+  launchBrowser,
+  needsBrowser,
+  openLivePage,
+  screenshot,
+  waitChartPosts,
+} from '../helpers/browser.js';
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
@@ -112,11 +119,6 @@ t.test(
     const running = await startTestApp();
     t.teardown(() => running.stop());
     const { page, errors } = await openLivePage(t, running.url);
-    const chart = () =>
-      page.$eval('#chart-volume', (el) => ({
-        posts: JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
-        open: JSON.parse((el as HTMLElement).dataset.open ?? '{}') as Record<string, number>,
-      }));
     // 3 posts ten minutes ago, then 2 now, by one author (so in one partition, whose watermark the
     // later posts move past the old window's end and lateness)
     const author = { id: 'open-windows', followers: 10 };
@@ -124,19 +126,10 @@ t.test(
     const now = Date.now();
     await postEvents(t, running.url, [at(now - 600_000), at(now - 599_000), at(now - 598_000)]);
     await postEvents(t, running.url, [at(now), at(now)]); // one minute, whenever the test runs
-    await page.waitForFunction(
-      () => {
-        const el = document.querySelector<HTMLElement>('#chart-volume');
-        const posts = JSON.parse(el?.dataset.posts ?? '{}') as Record<string, number>;
-        const open = JSON.parse(el?.dataset.open ?? '{}') as Record<string, number>;
-        return posts['northwind-coffee'] === 5 && open['northwind-coffee'] === 1;
-      },
-      undefined,
-      { timeout: 30_000 },
-    );
-    const { open } = await chart();
+    await waitChartPosts(page, 'northwind-coffee', 5, 30_000);
+    await waitChartPosts(page, 'northwind-coffee', 1, 30_000, 'open');
     t.same(
-      open,
+      await chartPosts(page, 'open'),
       { 'northwind-coffee': 1, 'bluebird-roasters': 0, 'cafe-aurora': 0, 'harbor-brew': 0 },
       'the old window is final, the current one open',
     );

@@ -103,36 +103,40 @@ export async function axeFindings(page: Page): Promise<AxeFinding[]> {
   });
 }
 
-/** The volume chart's posts per brand id in its latest window, as the page exposes them for tests. */
-export function chartPosts(page: Page): Promise<Record<string, number>> {
+/** What the volume chart says it holds, per brand id: its posts, or its windows still open (dashed). */
+type ChartCount = 'posts' | 'open';
+
+/** The volume chart's posts (or open windows) per brand id over the windows shown, as the page exposes them for tests. */
+export function chartPosts(page: Page, what: ChartCount = 'posts'): Promise<Record<string, number>> {
   return page.$eval(
     '#chart-volume',
-    (el) => JSON.parse((el as HTMLElement).dataset.posts ?? '{}') as Record<string, number>,
+    (el, key) => JSON.parse((el as HTMLElement).dataset[key] ?? '{}') as Record<string, number>,
+    what,
   );
 }
 
-/** Waits until the volume chart holds exactly `posts` posts of `brand` (a brand id). */
+/** Waits until the volume chart holds exactly `n` posts (or open windows) of `brand` (a brand id). */
 export async function waitChartPosts(
   page: Page,
   brand: string,
-  posts: number,
+  n: number,
   timeout: number,
+  what: ChartCount = 'posts',
 ): Promise<void> {
   await page.waitForFunction(
-    ([b, n]) =>
+    ([b, count, key]) =>
       (
-        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset.posts ?? '{}') as Record<
+        JSON.parse(document.querySelector<HTMLElement>('#chart-volume')?.dataset[key] ?? '{}') as Record<
           string,
           number
         >
-      )[b] === n,
-    [brand, posts] as const,
+      )[b] === count,
+    [brand, n, what] as const,
     { timeout },
   );
 }
 
 /** How far the page scrolls sideways (0 when it fits the viewport). */
-
 export function sidewaysOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 }
