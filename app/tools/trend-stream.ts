@@ -180,7 +180,7 @@ export function* trendWindows(
           followers: e.author.followers ?? 0,
           engagement: likes + shares + replies,
           brands: matcher.match(text, tokens),
-          terms: trendTerms(tokens, STOPWORDS),
+          terms: trendTerms(tokens, STOPWORDS, matcher.mentionMask(tokens)),
         };
         (at === w ? next : pending).push(post);
       }

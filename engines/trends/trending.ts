@@ -204,11 +204,19 @@ export function isTrending(
 
 /**
  * The terms of one post, each once: hashtags as `#tag`, and words of three letters or more that are
- * not STOPWORDS, as the tokenizer normalizes them. Mentions, links, numbers and emoji are left out.
+ * not STOPWORDS, as the tokenizer normalizes them. Mentions, links, numbers and emoji are left out,
+ * and so are the tokens set in `skip` (a BrandMatcher's mentionMask: the tracked brands' names,
+ * aliases and hashtags).
  */
-export function trendTerms(tokens: readonly Token[], stopwords: ReadonlySet<string>): string[] {
+export function trendTerms(
+  tokens: readonly Token[],
+  stopwords: ReadonlySet<string>,
+  skip?: Uint8Array,
+): string[] {
   const terms = new Set<string>();
-  for (const t of tokens) {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (skip?.[i]) continue;
     if (t.kind === 'hashtag') terms.add(`#${t.norm}`);
     else if (t.kind === 'word' && t.norm.length >= 3 && letters(t.norm) >= 3 && !stopwords.has(t.norm))
       terms.add(t.norm);

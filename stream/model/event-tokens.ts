@@ -1,4 +1,5 @@
-import { tokenize, type Token } from '../../engines/text/index.js';
+import { BrandMatcher, tokenize, type Token } from '../../engines/text/index.js';
+import type { BrandSpec } from './brands.js';
 
 /**
  * The last event whose tokens were remembered, and its tokens. Stage 2 enriches an event and at
@@ -8,6 +9,11 @@ import { tokenize, type Token } from '../../engines/text/index.js';
 let lastEvent: object | undefined;
 let lastTokens: readonly Token[] = [];
 
+/** The same kind of slot for the brand mentions of the last event asked about, and the matcher asked. */
+let maskEvent: object | undefined;
+let maskMatcher: BrandMatcher | undefined;
+let lastMask: Uint8Array = new Uint8Array(0);
+
 /**
  * Remembers an event's tokens (enrichment tokenizes every text for brands and sentiment), so that
  * stage 2's analyses in the same process do not tokenize it again.
@@ -15,6 +21,7 @@ let lastTokens: readonly Token[] = [];
 export function rememberTokens(event: object, tokens: readonly Token[]): void {
   lastEvent = event;
   lastTokens = tokens;
+  maskEvent = undefined;
 }
 
 /**
@@ -24,4 +31,34 @@ export function rememberTokens(event: object, tokens: readonly Token[]): void {
 export function tokensOf(event: { text: string }): readonly Token[] {
   if (event !== lastEvent) rememberTokens(event, tokenize(event.text));
   return lastTokens;
+}
+
+const matchers = new WeakMap<readonly BrandSpec[], BrandMatcher>();
+
+/**
+ * One BrandMatcher per list of brands: the operators of a partition share their context's list,
+ * so they share a matcher, and with it the mentions below.
+ */
+export function brandMatcherOf(brands: readonly BrandSpec[]): BrandMatcher {
+  let matcher = matchers.get(brands);
+  if (!matcher) {
+    matcher = new BrandMatcher([...brands]);
+    matchers.set(brands, matcher);
+  }
+  return matcher;
+}
+
+/**
+ * Which of the event's tokens (`tokensOf`, position by position) name a brand of the matcher:
+ * `BrandMatcher.mentionMask`, found once per event for the topics, the trends and the spike terms
+ * alike, which all leave the brands' own names, handles and hashtags out of what a post is about.
+ */
+export function mentionsOf(event: { text: string }, matcher: BrandMatcher): Uint8Array {
+  const tokens = tokensOf(event);
+  if (event !== maskEvent || matcher !== maskMatcher) {
+    lastMask = matcher.mentionMask(tokens);
+    maskEvent = event;
+    maskMatcher = matcher;
+  }
+  return lastMask;
 }

@@ -98,9 +98,9 @@ export interface OperatorContext {
   /** The spike alerts' window (`--alert-window`); default 1 minute. */
   spikeWindowMs?: number;
   /**
-   * The configured brands, with their aliases and handles: the spike terms leave out the words of
-   * their names, and the topics a post's mentions of them (a topic is what is said, not who it is
-   * said about).
+   * The configured brands, with their aliases and handles: the topics, the trends and the spike
+   * terms leave a post's mentions of them out (a topic is what is said, not who it is said about),
+   * the spike terms the words of their names too.
    */
   brands?: readonly BrandSpec[];
   /**

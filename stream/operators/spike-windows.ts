@@ -1,5 +1,5 @@
-import { STOPWORDS, tokenize } from '../../engines/text/index.js';
-import { tokensOf } from '../model/event-tokens.js';
+import { STOPWORDS, tokenize, type BrandMatcher } from '../../engines/text/index.js';
+import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
 import type { AlertSample } from '../model/alerts.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { Subjects } from '../bus/topology.js';
@@ -46,12 +46,25 @@ interface Acc {
   samples: AlertSample[];
 }
 
-/** Words of a negative post worth listing: hashtags and words of 3+ letters that are not stopwords or the brand. */
-function termsOf(event: EnrichedEvent, exclude: ReadonlySet<string>): string[] {
+/**
+ * Words of a negative post worth listing: hashtags and words of 3+ letters that are not stopwords,
+ * less the tracked brands' mentions (`mentions`: names, aliases, handles, hashtags) and the words of
+ * their names wherever they stand (the list is of raw counts, where "coffee" of "Northwind Coffee"
+ * would top every list of a coffee brand).
+ */
+function termsOf(
+  event: EnrichedEvent,
+  nameWords: ReadonlySet<string>,
+  mentions: BrandMatcher | undefined,
+): string[] {
   const out: string[] = [];
-  for (const t of tokensOf(event)) {
+  const tokens = tokensOf(event);
+  const skip = mentions && mentionsOf(event, mentions);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (skip?.[i]) continue;
     if (t.kind === 'hashtag') out.push(`#${t.norm}`);
-    else if (t.kind === 'word' && t.norm.length >= 3 && !STOPWORDS.has(t.norm) && !exclude.has(t.norm))
+    else if (t.kind === 'word' && t.norm.length >= 3 && !STOPWORDS.has(t.norm) && !nameWords.has(t.norm))
       out.push(t.norm);
   }
   return out;
@@ -73,7 +86,8 @@ export class SpikeWindows implements Operator {
   private readonly windowMs: number;
   private readonly open = new Map<number, Map<string, Acc>>();
   private closedThrough = Number.NEGATIVE_INFINITY;
-  private readonly brandWords: ReadonlySet<string>;
+  private readonly nameWords: ReadonlySet<string>;
+  private readonly mentions: BrandMatcher | undefined;
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = context.spikeWindowMs ?? 60_000;
@@ -81,7 +95,8 @@ export class SpikeWindows implements Operator {
       throw new RangeError('the spike window must be a whole number of ms, at least 1 s');
     const words = new Set<string>();
     for (const { name } of context.brands ?? []) for (const t of tokenize(name)) words.add(t.norm);
-    this.brandWords = words;
+    this.nameWords = words;
+    this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
@@ -105,7 +120,7 @@ export class SpikeWindows implements Operator {
       if (!negative) continue;
       acc.negative++;
       if (acc.negative > TERM_POSTS) continue;
-      terms ??= termsOf(event, this.brandWords);
+      terms ??= termsOf(event, this.nameWords, this.mentions);
       for (const term of terms) {
         const n = acc.terms.get(term);
         if (n !== undefined) acc.terms.set(term, n + 1);

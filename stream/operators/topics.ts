@@ -1,7 +1,7 @@
 import { StreamingDmm } from '../../engines/clusters/dmm.js';
 import type { DmmOptions } from '../../engines/clusters/dmm-options.js';
 import { topicTermsOf } from '../../engines/clusters/terms.js';
-import { BrandMatcher } from '../../engines/text/brands.js';
+import type { BrandMatcher } from '../../engines/text/brands.js';
 import type { TopicSummary } from '../../engines/clusters/types.js';
 import {
   TOPIC_WINDOWS_TABLE,
@@ -9,7 +9,7 @@ import {
   type TopicRow,
   type TopicWindowRow,
 } from '../analytics/tables.js';
-import { tokensOf } from '../model/event-tokens.js';
+import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
 import { postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { WindowEmission, WindowOperator } from '../windows/index.js';
@@ -110,7 +110,7 @@ export class Topics implements Operator {
     this.maxRate = settings.topicMaxRate;
     this.modelOptions = this.global ? {} : BRAND_MODEL;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
-    this.mentions = context.brands?.length ? new BrandMatcher([...context.brands]) : undefined;
+    this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
   private scope(name: string): Scope {
@@ -143,8 +143,7 @@ export class Topics implements Operator {
       // model's cost is bounded, and which posts are clustered depends only on the input's order.
       if (this.maxRate > 0 && known && known.second === second && known.inSecond >= this.maxRate) continue;
       if (!terms) {
-        const tokens = tokensOf(event);
-        terms = topicTermsOf(tokens, this.mentions?.mentionMask(tokens));
+        terms = topicTermsOf(tokensOf(event), this.mentions && mentionsOf(event, this.mentions));
       }
       if (terms.length === 0) return;
       const s = known ?? this.scope(name);

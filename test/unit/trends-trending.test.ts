@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Random } from '../../engines/stats/index.js';
-import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import { BrandMatcher, STOPWORDS, tokenize } from '../../engines/text/index.js';
 import {
   DEFAULT_TREND_OPTIONS,
   isTrending,
@@ -359,5 +359,8 @@ t.test(
     t.same(terms, ['new', '#oatmilk', 'latte', 'soo', 'good', 'cups', 'cafe']);
     t.same(trendTerms(tokenize(''), STOPWORDS), []);
     t.same(trendTerms(tokenize('😀 !!! ... 123'), STOPWORDS), []);
+    const tokens = tokenize('Acme Coffee latte, the acme coffee of #AcmeCoffee fame');
+    const mask = new BrandMatcher([{ name: 'Acme Coffee' }]).mentionMask(tokens);
+    t.same(trendTerms(tokens, STOPWORDS, mask), ['latte', 'fame'], 'the tokens in skip are left out');
   },
 );
