@@ -264,20 +264,25 @@ const TERMS: Record<'reach' | 'activity' | 'sentiment', [number, string][]> = {
   ],
 };
 
-/** How two segments that read alike differ, lower and higher, by feature. */
-const COMPARATIVES: Record<SegmentFeature, [string, string, string]> = {
-  activity: ['less active', 'mid activity', 'more active'],
-  sentiment: ['more negative', 'mid sentiment', 'more positive'],
-  engagement: ['less engagement', 'mid engagement', 'more engagement'],
-  reach: ['lower reach', 'mid reach', 'higher reach'],
-  brands: ['fewer brands', 'mid brands', 'more brands'],
+/**
+ * How segments that read alike differ, lower, in between and higher, by feature. On a feature the
+ * label names already (`at`: its place in the label), the words go next to its word ("very active
+ * (fewer posts)"), since a comparative of its own would contradict it ("very active · less active").
+ */
+const DISTINCTIONS: Record<SegmentFeature, { at?: number; words: [string, string, string] }> = {
+  reach: { at: 0, words: ['fewer followers', 'in between', 'more followers'] },
+  activity: { at: 1, words: ['fewer posts', 'in between', 'more posts'] },
+  sentiment: { at: 2, words: ['leaning negative', 'in between', 'leaning positive'] },
+  engagement: { words: ['less engagement', 'mid engagement', 'more engagement'] },
+  brands: { words: ['fewer brands', 'mid brands', 'more brands'] },
 };
 
 /**
  * Readable labels of standardised centroids: reach (log10 followers below 2 / below 4 / above),
  * activity (posts a day below 0.5 / below 3 / above) and sentiment (below −0.15 / up to 0.15 /
- * above), e.g. "high reach · active · positive". Segments that read alike get a comparative on the
- * feature on which they differ most ("more active" / "less active"); any still alike, their id.
+ * above), e.g. "high reach · active · positive". Segments that read alike are told apart on the
+ * feature on which they differ most: next to its word if the label has one ("very active (more
+ * posts)"), else by a comparative ("more engagement"); any still alike, by their id.
  */
 export function segmentLabels(centroids: readonly (readonly number[])[], ids: readonly number[]): string[] {
   const raw = centroids.map(rawOfVector);
@@ -298,11 +303,16 @@ export function segmentLabels(centroids: readonly (readonly number[])[], ids: re
       const spread = Math.max(...values) - Math.min(...values);
       if (spread > bestSpread) [best, bestSpread] = [f, spread];
     });
-    const words = COMPARATIVES[SEGMENT_FEATURES[best]!];
+    const feature = SEGMENT_FEATURES[best]!;
     const order = [...members].sort(
       (a, b) => (centroids[a]![best] ?? 0) - (centroids[b]![best] ?? 0) || a - b,
     );
-    order.forEach((i, rank) => parts[i]!.push(words[rank === 0 ? 0 : rank === order.length - 1 ? 2 : 1]));
+    const { at, words } = DISTINCTIONS[feature];
+    order.forEach((i, rank) => {
+      const word = words[rank === 0 ? 0 : rank === order.length - 1 ? 2 : 1];
+      if (at === undefined) parts[i]!.push(word);
+      else parts[i]![at] += ` (${word})`;
+    });
   }
   const labels = parts.map((p) => p.join(' · '));
   return labels.map((l, i) => (labels.indexOf(l) !== labels.lastIndexOf(l) ? `${l} · #${ids[i]}` : l));

@@ -9,6 +9,7 @@ import {
   type SegmentOptions,
 } from '../../engines/clusters/segments.js';
 import { Random } from '../../engines/stats/index.js';
+import { segmentLabels } from '../../engines/clusters/author-features.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 5);
@@ -435,4 +436,27 @@ t.test('hungarian: the least-cost assignment', async (t) => {
   );
   t.same(hungarian([]), []);
   t.throws(() => hungarian([[1], [2]]), RangeError);
+});
+
+t.test('labels: segments that read alike are told apart without contradicting their words', async (t) => {
+  // Standardised centroids (author-features.ts): activity log1p(posts a day) / 0.75, sentiment / 0.4,
+  // engagement log1p / 1.5, reach log10(1 + followers), brands log1p / 0.5.
+  const veryActive = (rate: number) => Math.log1p(rate) / 0.75;
+  const labels = segmentLabels(
+    [
+      [veryActive(12), 0, 0, 1, 0],
+      [veryActive(5), 0, 0, 1, 0],
+      [veryActive(8), 0, 0.2, 1, 0],
+      [veryActive(8), 0.5, 0, 5, 0],
+      [veryActive(8), 0.5, 2, 5, 0],
+    ],
+    [1, 2, 3, 4, 5],
+  );
+  t.same(labels, [
+    'low reach · very active (more posts) · neutral',
+    'low reach · very active (fewer posts) · neutral',
+    'low reach · very active (in between) · neutral',
+    'high reach · very active · positive · less engagement',
+    'high reach · very active · positive · more engagement',
+  ]);
 });
