@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { PipelineError, type Store, type WindowSpec } from '../../stream/index.js';
 import type { BrandDirectory } from '../brands.js';
 import type { LiveHub } from '../live-hub.js';
+import { parseTimestamp } from '../../ingest/replay/timestamps.js';
 
 export interface BrandRoutesOptions {
   brands: BrandDirectory;
@@ -42,7 +43,7 @@ export const WindowAggregateSchema = Type.Object({
 });
 
 export const TimeParam = Type.String({
-  description: 'ms since the epoch, or an ISO 8601 date-time',
+  description: 'ms since the epoch, or an ISO 8601 date or date-time (UTC when it has no offset)',
   maxLength: 40,
 });
 
@@ -55,7 +56,8 @@ export function parseTime(v: string | undefined): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (/^\d{1,16}$/.test(v)) return Number(v);
   if (!/^\d{4}-\d{2}-\d{2}/.test(v)) return NaN;
-  return Date.parse(v);
+  // Not Date.parse: it reads a time without an offset in the server's time zone and rolls 02-30 over to March.
+  return parseTimestamp(v) ?? NaN;
 }
 
 export const brandRoutes: FastifyPluginAsyncTypebox<BrandRoutesOptions> = async (app, o) => {

@@ -481,6 +481,8 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
     [`/v1/brands/northwind-coffee/trends?from=${NOW}&to=${NOW - 1}`, 'INVALID_RANGE'],
     [`/v1/brands/northwind-coffee/share-of-voice?from=${NOW - 40 * 86_400_000}&to=${NOW}`, 'INVALID_RANGE'],
     ['/v1/segments?to=2026-13-45T99:00:00Z', 'INVALID_RANGE'],
+    ['/v1/segments?from=2026-02-31T10:00:00Z&to=2026-03-04T00:00:00Z', 'INVALID_RANGE'],
+    ['/v1/brands/northwind-coffee/topics?from=2026-02-30&to=2026-03-05', 'INVALID_RANGE'],
     ['/v1/brands/northwind-coffee/influencers?limit=0', 'INVALID_QUERY'],
     ['/v1/brands/northwind-coffee/influencers?limit=ten', 'INVALID_QUERY'],
     ['/v1/brands/northwind-coffee/best-times?top=1000', 'INVALID_QUERY'],
@@ -495,6 +497,12 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
   );
   t.equal(iso.status, 200, 'ISO 8601 times');
   t.equal(iso.body.from, Date.parse('2026-11-24T00:00:00Z'));
+  const local = await get('/v1/brands/northwind-coffee/trends?from=2026-11-24T00:00:00&to=2026-11-24T01:00');
+  t.same(
+    [local.body.from, local.body.to],
+    [Date.UTC(2026, 10, 24, 0), Date.UTC(2026, 10, 24, 1)],
+    'without an offset: UTC, whatever the time zone of the server',
+  );
 });
 
 t.test('OpenAPI lists the routes; a route is served only when its operator runs', async (t) => {
