@@ -47,6 +47,8 @@ export function currentWindowSize(rows: readonly WindowedRow[]): number | null {
  * The rows a reader adds up: those of the current window size and, per group (`groupOf`, e.g. the
  * brand), partition and window start, only the rows of the highest `final` present. A final row
  * set replaces the update rows of its window, which may name a term or author it no longer holds.
+ * In one order whatever the store's (window start, group, partition, version), so that sums of
+ * floating-point columns come out the same from every store.
  */
 export function settledRows<R extends WindowedRow>(
   rows: readonly R[],
@@ -60,7 +62,19 @@ export function settledRows<R extends WindowedRow>(
     const k = key(r);
     highest.set(k, Math.max(highest.get(k) ?? 0, r.final));
   }
-  return { sizeMs, rows: sized.filter((r) => r.final === highest.get(key(r))) };
+  const settled = sized.filter((r) => r.final === highest.get(key(r)));
+  const group = new Map(settled.map((r) => [r, groupOf(r)]));
+  settled.sort((a, b) => {
+    const ga = group.get(a)!;
+    const gb = group.get(b)!;
+    return (
+      a.start - b.start ||
+      (ga < gb ? -1 : ga > gb ? 1 : 0) ||
+      a.partition - b.partition ||
+      a.version - b.version
+    );
+  });
+  return { sizeMs, rows: settled };
 }
 
 /** Counted columns added up, and the mean sentiment behind them (null without posts). */

@@ -12,7 +12,9 @@ import {
   shareOfVoice,
   termSimilarity,
   voiceGroup,
+  type SegmentWindowRow,
   type TopicWindowRow,
+  type VoiceWindowRow,
   type WindowedRow,
 } from '../../stream/index.js';
 import { sumWindows } from '../../stream/analytics/read-common.js';
@@ -192,6 +194,55 @@ t.test('mergeTopics: deterministic in any row order, bounded, finite', async (t)
   }
   t.ok(allFinite(a));
   t.equal(mergeTopics(rows, []).length, 20, 'the default limit');
+});
+
+t.test('settled rows add up the same whatever order a store returns them in', async (t) => {
+  const random = new Random(11);
+  const voice: VoiceWindowRow[] = [];
+  const segments: SegmentWindowRow[] = [];
+  for (let p = 0; p < 4; p++)
+    for (let w = 0; w < 6; w++) {
+      const final = w < 5 ? 1 : 0;
+      for (const brand of ['A', 'B', 'C']) {
+        const posts = 1 + random.int(50);
+        const counts = { posts, positive: random.int(posts), negative: 0, engagement: random.int(99) };
+        voice.push({
+          ...win(w * W, p, final, 9),
+          brand,
+          reach: random.int(1e6),
+          ...counts,
+          sentiment_sum: random.next() * posts - posts / 3,
+        });
+      }
+      for (let segment = 0; segment < 3; segment++) {
+        const posts = 1 + random.int(50);
+        segments.push({
+          ...win(w * W, p, final, 9),
+          segment,
+          posts,
+          positive: 0,
+          negative: 0,
+          engagement: 1,
+          sentiment_sum: random.next() - 0.3,
+        });
+      }
+    }
+  const group = [
+    { name: 'A', kind: 'own' as const },
+    { name: 'B', kind: 'competitor' as const },
+    { name: 'C', kind: 'competitor' as const },
+  ];
+  const voiceOf = (rows: VoiceWindowRow[]) =>
+    JSON.stringify(shareOfVoice(settledRows(rows, (r) => r.brand).rows, group));
+  const segmentsOf = (rows: SegmentWindowRow[]) => JSON.stringify(mergeSegments([], settledRows(rows).rows));
+  for (const seed of [1, 2, 3]) {
+    t.equal(
+      voiceOf(shuffled(voice, seed)),
+      voiceOf(voice),
+      `share of voice, order ${seed}: the same to the last bit`,
+    );
+    t.equal(segmentsOf(shuffled(segments, seed)), segmentsOf(segments), `segments, order ${seed}`);
+  }
 });
 
 function round3(x: number): number {
