@@ -1,5 +1,5 @@
 import t from 'tap';
-import { MemoryStore } from '../../stream/index.js';
+import { MemoryStore, type TableSpec, type WindowedRow } from '../../stream/index.js';
 import { row, storeContract } from './store-contract.js';
 
 storeContract(t, 'in-memory store', async () => new MemoryStore());
@@ -15,4 +15,46 @@ t.test('the in-memory store keeps at most maxWindowsPerSeries windows, dropping 
   );
   t.equal(store.size, 3);
   t.throws(() => new MemoryStore({ maxWindowsPerSeries: 0 }), RangeError);
+});
+
+t.test('a windowed operator table over its cap drops its oldest window whole', async (t) => {
+  const spec: TableSpec<WindowedRow & { term: string }> = {
+    name: 'test_windows',
+    columns: {
+      term: 'String',
+      start: 'Int64',
+      size_ms: 'UInt64',
+      partition: 'UInt32',
+      final: 'UInt8',
+      version: 'UInt64',
+    },
+    key: ['start', 'size_ms', 'partition', 'term'],
+    maxMemoryRows: 10,
+  };
+  const store = new MemoryStore();
+  const rows = (start: number, version: number) =>
+    [0, 1].flatMap((partition) =>
+      ['a', 'b'].map((term) => ({ term, start, size_ms: 300_000, partition, final: 1, version })),
+    );
+  // Windows of 4 rows: the third leaves 12 rows, over the cap of 10: the first window goes, all of it.
+  for (const [i, start] of [0, 300_000, 600_000].entries()) await store.write(spec, rows(start, i + 1));
+  const starts = (await store.read(spec, {})).map((r) => r.start);
+  t.same(
+    [...new Set(starts)].map((s) => [s, starts.filter((x) => x === s).length]),
+    [
+      [300_000, 4],
+      [600_000, 4],
+    ],
+    'two whole windows',
+  );
+  // Rewriting a window's rows (a later version) keeps it whole too.
+  await store.write(spec, rows(300_000, 9));
+  await store.write(spec, rows(900_000, 10));
+  const after = (await store.read(spec, {})).map((r) => r.start);
+  t.same([...new Set(after)].sort(), [600_000, 900_000], 'the oldest start went, though rewritten since');
+  t.equal(after.length, 8);
+  // One window larger than the cap by itself keeps its latest rows.
+  const big: TableSpec<WindowedRow & { term: string }> = { ...spec, name: 'test_big', maxMemoryRows: 3 };
+  await store.write(big, rows(0, 1));
+  t.equal((await store.read(big, {})).length, 3);
 });

@@ -13,14 +13,20 @@ export interface MemoryStoreOptions {
   maxWindowsPerSeries?: number;
 }
 
+/** An operator table's rows by key (insertion order: the oldest written first) and, if windowed, the keys by window start. */
+interface HeldTable {
+  rows: Map<string, TableRow>;
+  byStart?: Map<number, Set<string>>;
+}
+
 /** The embedded default's store: bounded, in memory, the same contract as ClickHouse. */
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   /** series (brand + window) → window start → partition → row */
   private readonly series = new Map<string, Map<number, Map<number, WindowRow>>>();
   private readonly maxWindows: number;
-  /** operator table → row key → latest row; a Map keeps insertion order, so the oldest go first. */
-  private readonly tables = new Map<string, Map<string, TableRow>>();
+  /** operator table → its rows (and, for a windowed table, their keys by window start). */
+  private readonly tables = new Map<string, HeldTable>();
 
   constructor(options: MemoryStoreOptions = {}) {
     this.maxWindows = options.maxWindowsPerSeries ?? 10_080;
@@ -46,22 +52,54 @@ export class MemoryStore implements Store {
     }
   }
 
+  /**
+   * Keeps the latest version of each key, at most `maxMemoryRows` rows. A windowed table (one with
+   * a `start` column) drops its oldest window whole, so a window read back is never missing some of
+   * its partitions' or terms' rows; any other table drops the rows written longest ago.
+   */
   async write<R extends { version: number }>(table: TableSpec<R>, rows: readonly R[]): Promise<void> {
     if (table.name === WINDOW_TABLE.name) return this.upsert(rows as unknown as WindowRow[]);
     let held = this.tables.get(table.name);
     if (!held) {
-      held = new Map();
+      const windowed = 'start' in table.columns && (table.key as readonly string[]).includes('start');
+      held = { rows: new Map(), ...(windowed && { byStart: new Map() }) };
       this.tables.set(table.name, held);
     }
     const max = table.maxMemoryRows ?? 100_000;
     for (const row of rows) {
       const key = tableKey(table, row);
-      const existing = held.get(key);
+      const existing = held.rows.get(key);
       if (existing && existing.version > row.version) continue;
-      held.delete(key); // re-inserted at the end: the latest written goes last
-      held.set(key, { ...(row as unknown as TableRow) });
-      if (held.size > max) held.delete(held.keys().next().value!);
+      held.rows.delete(key); // re-inserted at the end: the latest written goes last
+      held.rows.set(key, { ...(row as unknown as TableRow) });
+      if (held.byStart) {
+        const start = Number((row as unknown as TableRow).start);
+        let keys = held.byStart.get(start);
+        if (!keys) held.byStart.set(start, (keys = new Set()));
+        keys.add(key);
+      }
+      while (held.rows.size > max && this.evict(held, key)) {
+        /* evicted the oldest */
+      }
     }
+  }
+
+  /** Drops the oldest window of a windowed table, or else the row written longest ago; false when only `keep` is left. */
+  private evict(held: HeldTable, keep: string): boolean {
+    if (held.byStart && held.byStart.size > 1) {
+      let oldest = Infinity;
+      for (const start of held.byStart.keys()) if (start < oldest) oldest = start;
+      for (const key of held.byStart.get(oldest)!) held.rows.delete(key);
+      held.byStart.delete(oldest);
+      return true;
+    }
+    // One window over the cap by itself (or no windows): its rows written longest ago go.
+    const first = held.rows.keys().next().value!;
+    if (first === keep) return false;
+    const row = held.rows.get(first)!;
+    held.rows.delete(first);
+    held.byStart?.get(Number(row.start))?.delete(first);
+    return true;
   }
 
   async read<R extends { version: number }>(table: TableSpec<R>, where: TableFilter): Promise<R[]> {
@@ -69,7 +107,7 @@ export class MemoryStore implements Store {
     if (!held) return [];
     const filters = Object.entries(where);
     const out: R[] = [];
-    for (const row of held.values())
+    for (const row of held.rows.values())
       if (filters.every(([column, value]) => matchesFilter(row[column], value))) out.push({ ...row } as R);
     return out;
   }
