@@ -480,6 +480,8 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
     ['/v1/brands/northwind-coffee/topics?from=yesterday', 'INVALID_RANGE'],
     [`/v1/brands/northwind-coffee/trends?from=${NOW}&to=${NOW - 1}`, 'INVALID_RANGE'],
     [`/v1/brands/northwind-coffee/share-of-voice?from=${NOW - 40 * 86_400_000}&to=${NOW}`, 'INVALID_RANGE'],
+    [`/v1/brands/northwind-coffee/trends?from=${NOW - 86_400_001}&to=${NOW}`, 'INVALID_RANGE'],
+    [`/v1/brands/northwind-coffee/influencers?from=${NOW - 8 * 86_400_000}&to=${NOW}`, 'INVALID_RANGE'],
     ['/v1/segments?to=2026-13-45T99:00:00Z', 'INVALID_RANGE'],
     ['/v1/segments?from=2026-02-31T10:00:00Z&to=2026-03-04T00:00:00Z', 'INVALID_RANGE'],
     ['/v1/brands/northwind-coffee/topics?from=2026-02-30&to=2026-03-05', 'INVALID_RANGE'],
@@ -497,6 +499,12 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
   );
   t.equal(iso.status, 200, 'ISO 8601 times');
   t.equal(iso.body.from, Date.parse('2026-11-24T00:00:00Z'));
+  const day = await get(`/v1/brands/northwind-coffee/trends?from=${NOW - 86_400_000}&to=${NOW}`);
+  t.equal(day.status, 200, 'a day of trends');
+  const week = await get(`/v1/brands/northwind-coffee/influencers?from=${NOW - 7 * 86_400_000}&to=${NOW}`);
+  t.equal(week.status, 200, 'a week of influencers');
+  const wide = await get(`/v1/brands/northwind-coffee/trends?from=${NOW - 2 * 86_400_000}&to=${NOW}`);
+  t.equal(wide.body.error.message, 'at most 1 day per query; narrow the range');
   const local = await get('/v1/brands/northwind-coffee/trends?from=2026-11-24T00:00:00&to=2026-11-24T01:00');
   t.same(
     [local.body.from, local.body.to],

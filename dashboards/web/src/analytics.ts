@@ -113,8 +113,9 @@ function renderVoice(voice: Voice): void {
   );
 }
 
-function renderInfluencers(list: Influencer[]): void {
+function renderInfluencers(list: Influencer[], caption = ''): void {
   showPanel('influencers');
+  byId('influencers-caption').textContent = caption;
   byId('influencers-empty').hidden = list.length > 0;
   byId('influencer-table').hidden = list.length === 0;
   byId('influencer-list').replaceChildren(
@@ -177,17 +178,25 @@ export function applyAnalytics(msg: Extract<StreamMessage, { type: 'analytics' }
   refreshBestTimes();
 }
 
+const DAY_MS = 86_400_000;
+/** The widest ranges the API serves trends and influencers over (api/routes/analytics.ts). */
+const TRENDS_MAX_MS = DAY_MS;
+const INFLUENCERS_MAX_MS = 7 * DAY_MS;
+
 /** The chosen brand's analytics over the past range, read over REST; routes not served stay hidden. */
 export async function loadPastAnalytics(range: { from: number; to: number; label: string }): Promise<void> {
   const brand = state.brand;
   if (!brand) return;
   const base = `/v1/brands/${encodeURIComponent(brand)}`;
   const q = rangeQuery(range);
+  // The end of the range, at most `ms` of it: the trends panel shows the latest window anyway.
+  const tail = (ms: number) => rangeQuery({ from: Math.max(range.from, range.to - ms), to: range.to });
+  const clipped = range.to - range.from > INFLUENCERS_MAX_MS;
   const [topics, trends, voice, influencers, segments] = await Promise.all([
     getJson<{ topics: Topic[] }>(`${base}/topics?${q}`),
-    getJson<{ windows: TrendWindow[] }>(`${base}/trends?${q}`),
+    getJson<{ windows: TrendWindow[] }>(`${base}/trends?${tail(TRENDS_MAX_MS)}`),
     getJson<Voice>(`${base}/share-of-voice?${q}`),
-    getJson<{ influencers: Influencer[] }>(`${base}/influencers?${q}`),
+    getJson<{ influencers: Influencer[] }>(`${base}/influencers?${tail(INFLUENCERS_MAX_MS)}`),
     getJson<{ segments: Segment[] }>(`/v1/segments?${q}`),
   ]);
   if (state.brand !== brand || state.range.kind !== 'past') return; // the user moved on meanwhile
@@ -196,9 +205,9 @@ export async function loadPastAnalytics(range: { from: number; to: number; label
     topics: topics?.topics,
     trends: trends?.windows,
     voice,
-    influencers: influencers?.influencers,
     segments: segments?.segments,
   });
+  if (influencers) renderInfluencers(influencers.influencers, clipped ? 'the last 7 days of the range' : '');
 }
 
 /** What shows the chosen brand's analytics over the range shown. */
@@ -209,6 +218,7 @@ const ANALYTICS_PARTS = [
   'voice-list',
   'voice-caption',
   'influencer-list',
+  'influencers-caption',
 ];
 
 /** Empties the brand's panels and captions, best times included (another brand is coming). */
