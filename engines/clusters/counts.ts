@@ -295,7 +295,11 @@ export class ClusterCounts {
     return slot;
   }
 
-  /** Moves every count of slot `from` into slot `to` and frees `from`. */
+  /**
+   * Moves every count of slot `from` into slot `to` and frees `from`. Each posting of `from` goes
+   * as it is moved: a term listed twice in its term list (an id freed by `dropTerm` and reused) is
+   * moved once.
+   */
   mergeInto(from: number, to: number): void {
     for (const w of this.slotTerms[from]!) {
       const slots = this.postSlots[w]!;
@@ -311,6 +315,7 @@ export class ClusterCounts {
         this.slotTerms[to]!.push(w);
         this.postings++;
       }
+      this.removePosting(w, from);
     }
     this.mass[to]! += this.mass[from]!;
     this.tokens[to]! += this.tokens[from]!;
