@@ -188,10 +188,14 @@ export class BestTimes {
     return this.late;
   }
 
-  /** One post at event time `ts` with its engagement (non-finite or negative: 0). Non-finite times are not counted. */
+  /**
+   * One post at event time `ts` with its engagement (non-finite or negative: 0; above 2^53, 2^53,
+   * so that the sums of squares stay finite and the state can be saved). Non-finite times are not
+   * counted.
+   */
   add(ts: number, engagement: number): void {
     if (!Number.isFinite(ts)) return;
-    const e = nonNegative(engagement);
+    const e = Math.min(nonNegative(engagement), Number.MAX_SAFE_INTEGER);
     const i = hourOfWeek(ts) * FIELDS;
     this.cells[i]! += 1;
     this.cells[i + 1]! += e;

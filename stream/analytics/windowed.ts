@@ -16,15 +16,22 @@ export interface PostCounts {
   reach: number;
 }
 
+/**
+ * Counts above this are read as this: ingest accepts no more (a JSON number beyond it is not an
+ * exact integer), and sums of many such counts, or of their squares, stay finite.
+ */
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/** Likes, shares and replies added up; each at most MAX_COUNT. */
 export function engagementOf(event: EnrichedEvent): number {
   const e = event.engagement;
-  return e.likes + e.shares + e.replies;
+  return Math.min(e.likes, MAX_COUNT) + Math.min(e.shares, MAX_COUNT) + Math.min(e.replies, MAX_COUNT);
 }
 
-/** Followers as a count: a missing, negative or non-finite number is 0. */
+/** Followers as a count: a missing, negative or non-finite number is 0; at most MAX_COUNT. */
 export function followersOf(event: EnrichedEvent): number {
   const f = event.author.followers;
-  return Number.isFinite(f) && f > 0 ? f : 0;
+  return Number.isFinite(f) && f > 0 ? Math.min(f, MAX_COUNT) : 0;
 }
 
 export const postCountsAggregator: Aggregator<EnrichedEvent, PostCounts, PostCounts> = {

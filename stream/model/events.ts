@@ -5,7 +5,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 export const MAX_TEXT_LENGTH = 20_000;
 
 const Id = Type.String({ minLength: 1, maxLength: 256 });
-const Count = Type.Integer({ minimum: 0 });
+/** At most 2^53 - 1: a larger JSON number is not an exact integer, and sums of them overflow. */
+const Count = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 /** Milliseconds since the Unix epoch, between 2000-01-01 and 2100-01-01. */
 const EpochMs = Type.Integer({ minimum: 946_684_800_000, maximum: 4_102_444_800_000 });
 

@@ -265,6 +265,18 @@ t.test('bad input: defined results, no NaN, open hours bounded', async (t) => {
   b.add(T0, Infinity);
   t.equal(b.hours()[0]!.posts, 3);
   t.equal(b.hours()[0]!.engagement, 0, 'bad engagement counts as 0');
+  const huge = new BestTimes();
+  huge.add(T0, 1e200);
+  huge.add(T0, 1e200);
+  const saved = JSON.parse(JSON.stringify(huge.snapshot())) as unknown;
+  const restored = new BestTimes();
+  restored.restore(saved);
+  t.same(
+    restored.hours(),
+    huge.hours(),
+    'huge engagement: the sums stay finite, the state saves and restores',
+  );
+  t.equal(huge.hours()[0]!.engagement, 2 * Number.MAX_SAFE_INTEGER, 'read as 2^53 - 1 each');
   for (let i = 0; i < 1000; i++) b.add(T0 + (i + 1) * 1e10, 1); // far-future clocks
   t.ok((b.snapshot().pending as unknown[]).length <= 5, 'open hours capped');
   b.advance(NaN);

@@ -22,6 +22,8 @@ t.test('missing, mistyped and unknown fields are refused with the path', async (
     [{ ...valid, ts: 1.5 }, /\/ts/],
     [{ ...valid, ts: 12 }, /\/ts/],
     [{ ...valid, author: { id: 'a', followers: -1 } }, /\/author\/followers/],
+    [{ ...valid, author: { id: 'a', followers: 1e308 } }, /\/author\/followers/],
+    [{ ...valid, engagement: { likes: 2 ** 53 } }, /\/engagement\/likes/],
     [{ ...valid, engagement: { likes: 'many' } }, /\/engagement\/likes/],
     [{ ...valid, colour: 'red' }, /colour|additional/i],
     [null, /\//],
