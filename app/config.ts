@@ -738,7 +738,7 @@ const DEFINITIONS = [
     default: '200',
     parse: int(0, 1_000_000),
     description:
-      'Posts per second (event time) each topic model of a stage-2 partition clusters at most: the first ones of each second; the rest still count everywhere else. Bounds the cost of topics under load (a brand above this rate per partition has its topic volumes counted on the clustered posts). 0: no limit.',
+      'Posts per second (event time) each topic model of a stage-2 partition clusters at most: the first ones of each second (a post out of order counts toward the latest second seen); the rest still count everywhere else. Bounds the cost of topics under load (a brand above this rate per partition has its topic volumes counted on the clustered posts). 0: no limit.',
   },
   {
     key: 'segments',

@@ -1,6 +1,6 @@
 import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator, WindowEmission } from '../windows/index.js';
-import { WindowOperator } from '../windows/index.js';
+import { WindowOperator, windowLabel } from '../windows/index.js';
 import type { WindowedRow } from './tables.js';
 
 /** Posts, sentiment and engagement of some posts in one window: what topics, voice and segments count. */
@@ -59,6 +59,11 @@ export const postCountsAggregator: Aggregator<EnrichedEvent, PostCounts, PostCou
     };
   },
 };
+
+/** What an analysis reports an event too late for its analytics window as (`fold`'s late windows). */
+export function analyticsLate(sizeMs: number): readonly string[] {
+  return [`analytics ${windowLabel(sizeMs)}`];
+}
 
 /** Tumbling windows per key (event time) of one analysis, in the analytics window. */
 export function analyticsWindows<I, A, R>(

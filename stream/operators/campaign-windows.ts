@@ -6,6 +6,7 @@ import {
 } from '../../engines/bandits/feedback-windows.js';
 import { CAMPAIGN_WINDOWS_TABLE, type CampaignWindowRow } from '../campaigns/windows-table.js';
 import type { FeedbackEvent } from '../model/events.js';
+import { windowLabel } from '../windows/index.js';
 import {
   NO_OUTPUT,
   type KeyedFeedback,
@@ -17,18 +18,6 @@ import {
 
 /** The campaign window when `--campaign-window` is not given: 1 hour. */
 export const DEFAULT_CAMPAIGN_WINDOW_MS = 3_600_000;
-
-/** A window length as people write it (1h, 15m, 30s), for late-feedback reports. */
-function windowLabel(ms: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1_000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
 
 interface CampaignWindowsState {
   windows: FeedbackWindowsSnapshot;

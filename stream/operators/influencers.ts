@@ -44,8 +44,8 @@ export class Influencers
     super(context, boards);
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
-    this.addPerBrand(event, event, watermark);
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
+    return this.addPerBrand(event, event, watermark);
   }
 
   emit(watermark: number, version: number): OperatorOutput {

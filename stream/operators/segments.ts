@@ -6,7 +6,13 @@ import {
   type SegmentRow,
   type SegmentWindowRow,
 } from '../analytics/tables.js';
-import { engagementOf, followersOf, postCountWindows, windowedColumns } from '../analytics/windowed.js';
+import {
+  analyticsLate,
+  engagementOf,
+  followersOf,
+  postCountWindows,
+  windowedColumns,
+} from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import {
   analyticsSettings,
@@ -39,6 +45,8 @@ export class Segments implements Operator {
   private changed = false;
   /** Authors whose segment changed since the last emit, with the new one. */
   private moved = new Map<string, number>();
+  /** What `fold` returns for a post too late for its segment's analytics window. */
+  private readonly lateFor: readonly string[];
 
   constructor(private readonly context: OperatorContext) {
     const settings = analyticsSettings(context);
@@ -46,13 +54,14 @@ export class Segments implements Operator {
     this.k = settings.segments;
     this.model = this.freshModel();
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
+    this.lateFor = analyticsLate(this.windowMs);
   }
 
   private freshModel(): AudienceSegments {
     return new AudienceSegments({ k: this.k, seed: 1 + this.context.partition, warmup: SEGMENT_WARMUP });
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
     const score = event.sentiment.label === 'unsupported' ? 0 : event.sentiment.score;
     const segment = this.model.observe({
       author: event.author.id,
@@ -67,7 +76,7 @@ export class Segments implements Operator {
     for (const [author, moved] of this.model.drainMoves()) this.moved.set(author, moved);
     if (segment === null) return;
     if (segment !== this.model.previousSegment) this.moved.set(event.author.id, segment);
-    this.windows.add(String(segment), event.ts, event, watermark);
+    if (!this.windows.add(String(segment), event.ts, event, watermark)) return this.lateFor;
   }
 
   /** The author's segment in this partition's model (undefined: not seen, or before the first segmentation). */

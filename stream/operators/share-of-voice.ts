@@ -26,8 +26,8 @@ export class ShareOfVoice
     super(context, postCountsAggregator);
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
-    this.addPerBrand(event, event, watermark);
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
+    return this.addPerBrand(event, event, watermark);
   }
 
   emit(watermark: number, version: number): OperatorOutput {

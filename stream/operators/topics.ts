@@ -10,7 +10,7 @@ import {
   type TopicWindowRow,
 } from '../analytics/tables.js';
 import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
-import { postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
+import { analyticsLate, postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { WindowEmission, WindowOperator } from '../windows/index.js';
 import {
@@ -100,6 +100,8 @@ export class Topics implements Operator {
   private readonly modelOptions: Partial<DmmOptions>;
   private readonly scopes = new Map<string, Scope>();
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
+  /** What `fold` returns for a post too late for its topic's analytics window. */
+  private readonly lateFor: readonly string[];
   /** Finds the tracked brands' mentions, which are left out of a post's terms. */
   private readonly mentions: BrandMatcher | undefined;
 
@@ -110,6 +112,7 @@ export class Topics implements Operator {
     this.maxRate = settings.topicMaxRate;
     this.modelOptions = this.global ? {} : BRAND_MODEL;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
+    this.lateFor = analyticsLate(this.windowMs);
     this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
@@ -132,24 +135,28 @@ export class Topics implements Operator {
     return s;
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
     if (!this.global && event.brands.length === 0) return;
     const second = Math.floor(event.ts / 1000);
     // Terms only once a scope takes the post: under load most posts are over every scope's rate.
     let terms: string[] | undefined;
+    let late = false;
     for (const name of this.global ? GLOBAL_SCOPES : event.brands) {
       const known = this.scopes.get(name);
       // Under load, the first `maxRate` posts (with terms) of each second of event time: the
       // model's cost is bounded, and which posts are clustered depends only on the input's order.
-      if (this.maxRate > 0 && known && known.second === second && known.inSecond >= this.maxRate) continue;
+      // A post out of order counts toward the latest second the scope has seen, so posts that
+      // alternate between two seconds cannot reset the count.
+      const bucket = known && known.second > second ? known.second : second;
+      if (this.maxRate > 0 && known && known.second === bucket && known.inSecond >= this.maxRate) continue;
       if (!terms) {
         terms = topicTermsOf(tokensOf(event), this.mentions && mentionsOf(event, this.mentions));
       }
       if (terms.length === 0) return;
       const s = known ?? this.scope(name);
       if (this.maxRate > 0) {
-        if (second !== s.second) {
-          s.second = second;
+        if (bucket !== s.second) {
+          s.second = bucket;
           s.inSecond = 0;
         }
         s.inSecond++;
@@ -158,13 +165,14 @@ export class Topics implements Operator {
       const a = s.model.add(terms, event.ts);
       if (a) {
         s.dirty.add(a.id);
-        this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark);
+        if (!this.windows.add(`${name}${SEP}${a.id}`, event.ts, event, watermark)) late = true;
       }
       // The model's events are drained at emit (and snapshot), and every DRAIN_EVERY posts so that
       // they stay well under its queue's bound. When does not matter: ids are never reused, and
       // fold reads nothing a drain writes.
       if (++s.undrained >= DRAIN_EVERY) this.drain(s);
     }
+    if (late) return this.lateFor;
   }
 
   /**

@@ -65,11 +65,11 @@ export class Trends
     this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
     if (event.brands.length === 0) return;
     const terms = trendTerms(tokensOf(event), STOPWORDS, this.mentions && mentionsOf(event, this.mentions));
     if (terms.length === 0) return;
-    this.addPerBrand(event, terms, watermark);
+    return this.addPerBrand(event, terms, watermark);
   }
 
   private brand(name: string): BrandTrends {

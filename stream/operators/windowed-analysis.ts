@@ -1,4 +1,4 @@
-import { analyticsWindows } from '../analytics/windowed.js';
+import { analyticsLate, analyticsWindows } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator, WindowOperator } from '../windows/index.js';
 import { analyticsSettings, type OperatorContext } from './operator.js';
@@ -12,6 +12,8 @@ export abstract class WindowedAnalysis<I, A, R> {
   /** The analytics window (ms). */
   protected readonly windowMs: number;
   protected readonly windows: WindowOperator<I, A, R>;
+  /** What `fold` returns for an event too late for the analytics window. */
+  protected readonly lateFor: readonly string[];
 
   constructor(
     protected readonly context: OperatorContext,
@@ -19,11 +21,17 @@ export abstract class WindowedAnalysis<I, A, R> {
   ) {
     this.windowMs = analyticsSettings(context).windowMs;
     this.windows = analyticsWindows(this.windowMs, context.allowedLatenessMs, aggregator);
+    this.lateFor = analyticsLate(this.windowMs);
   }
 
-  /** Adds `input` to the window of each of the event's brands. */
-  protected addPerBrand(event: EnrichedEvent, input: I, watermark: number): void {
-    for (const brand of event.brands) this.windows.add(brand, event.ts, input, watermark);
+  /**
+   * Adds `input` to the window of each of the event's brands; returns `lateFor` when the window was
+   * already closed (the host counts and dead-letters the event: it is not dropped silently).
+   */
+  protected addPerBrand(event: EnrichedEvent, input: I, watermark: number): readonly string[] | void {
+    let late = false;
+    for (const brand of event.brands) if (!this.windows.add(brand, event.ts, input, watermark)) late = true;
+    if (late) return this.lateFor;
   }
 
   /** Open windows held. */

@@ -88,7 +88,8 @@ export class PartitionOperators {
     let lateFor: string[] | undefined;
     for (const op of this.operators) {
       const late = op.fold(event, wm);
-      if (late && late.length > 0) (lateFor ??= []).push(...late);
+      // several analyses share the analytics window: each window is named once
+      if (late) for (const w of late) if (!(lateFor ??= []).includes(w)) lateFor.push(w);
     }
     this.watermark.observe(event.ts);
     return lateFor ?? [];

@@ -29,3 +29,15 @@ export class TumblingWindowAssigner {
     return Math.floor(ts / this.sizeMs) * this.sizeMs;
   }
 }
+
+/** A window length as people write it (1h, 15m, 30s), for reports of late events. */
+export function windowLabel(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  return `${ms}ms`;
+}

@@ -1,4 +1,4 @@
-export { parseWindow, TumblingWindowAssigner, type WindowSpec } from './assigner.js';
+export { parseWindow, TumblingWindowAssigner, windowLabel, type WindowSpec } from './assigner.js';
 export { WatermarkTracker } from './watermark.js';
 export {
   WindowOperator,

@@ -210,6 +210,37 @@ t.test(
   },
 );
 
+t.test(
+  'an event too late for the analytics window is reported, once, though several analyses drop it',
+  async (t) => {
+    // Windows of an hour: a post 19 minutes behind is in time for them, not for the 5-minute analytics windows.
+    const host = new PartitionOperators({
+      ...context,
+      windows: [{ name: '1h', sizeMs: 60 * MIN }],
+      analytics: { windowMs: 5 * MIN },
+      outOfOrdernessMs: 5_000,
+      brands: DEFAULT_BRANDS,
+      operators: selectOperators(['windows', 'voice', 'influencers', 'trends', 'topics', 'segments']),
+    });
+    const base = events(5, 1)[0]!;
+    const post = (id: string, ts: number): EnrichedEvent => ({
+      ...base,
+      id,
+      ts,
+      text: 'the oat latte is lovely today',
+      brands: ['Northwind Coffee'],
+    });
+    t.same(host.fold(post('a', T0)), [], 'in time');
+    t.same(host.fold(post('b', T0 + 20 * MIN)), []);
+    t.same(host.fold(post('c', T0 + MIN)), ['analytics 5m'], 'late for the analytics window: said once');
+    const voice = host
+      .emit(1)
+      .writes.find((w) => w.table.name === 'voice_windows')!
+      .rows.filter((r) => (r as unknown as { start: number }).start === T0);
+    t.match(voice, [{ posts: 1 }], 'and not counted there');
+  },
+);
+
 t.test('selecting operators: registry order, unknown names refused', async (t) => {
   t.same(
     selectOperators(['activity', 'windows']).map((o) => o.name),

@@ -127,3 +127,26 @@ t.test(
     );
   },
 );
+
+t.test('--topic-max-rate holds when posts come out of order between seconds', async (t) => {
+  const op = selectOperators(['topics'])[0]!.create({
+    ...context,
+    analytics: { windowMs: MIN, topicMaxRate: 5 },
+  });
+  const clustered = (events: SocialEvent[]) => {
+    for (const e of events) op.fold(enrichEvent(e, matcher, scorer), T0 - MIN);
+    return [
+      ...(op as unknown as { models(): Map<string, { retainedCount: number }> }).models().values(),
+    ].reduce((n, m) => n + m.retainedCount, 0);
+  };
+  // 100 posts alternating between two seconds of event time (before, each one reset the count).
+  const alternating = posts(T0, 100, 'cold brew tastes burnt today').map((e, i) => ({
+    ...e,
+    ts: T0 + (i % 2) * 1000,
+  }));
+  t.equal(
+    clustered(alternating),
+    6,
+    'the first post of second 0, then 5 toward second 1: the posts of second 0 that come after count toward it',
+  );
+});
