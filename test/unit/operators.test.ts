@@ -262,11 +262,8 @@ t.test('best times: a brand a partition stops seeing keeps a forecast of the sam
     for (let h = 0; h < 3; h++) fold(post('Northwind Coffee', T0 + h * HOUR));
     for (let h = 3; h < 13; h++)
       fold(post(partition === 0 ? 'Northwind Coffee' : 'Harbor Brew', T0 + h * HOUR));
-    const rows = op.emit(wm, 1).writes.find((w) => w.table.name === 'best_time_forecast')!.rows as {
-      brand: string;
-      step: number;
-      ts: number;
-    }[];
+    const rows = op.emit(wm, 1).writes.find((w) => w.table.name === 'best_time_forecast')!
+      .rows as unknown as readonly { brand: string; step: number; ts: number }[];
     return rows.find((r) => r.brand === 'Northwind Coffee' && r.step === 0)!.ts;
   });
   t.equal(forecastStarts[1], forecastStarts[0], 'both forecasts start at the same hour');
