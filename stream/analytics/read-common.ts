@@ -47,22 +47,31 @@ export function currentWindowSize(rows: readonly WindowedRow[]): number | null {
  * The rows a reader adds up: those of the current window size and, per group (`groupOf`, e.g. the
  * brand), partition and window start, only the rows of the highest `final` present. A final row
  * set replaces the update rows of its window, which may name a term or author it no longer holds.
+ * With `whole` (an analysis that writes a window's whole row set each time: its top authors, its
+ * tracked terms), only the rows of the latest write count: an author or term that dropped out of
+ * an open window's list keeps no stale row.
  * In one order whatever the store's (window start, group, partition, version), so that sums of
  * floating-point columns come out the same from every store.
  */
 export function settledRows<R extends WindowedRow>(
   rows: readonly R[],
   groupOf: (row: R) => string = () => '',
+  options: { whole?: boolean } = {},
 ): { sizeMs: number | null; rows: R[] } {
   const sizeMs = currentWindowSize(rows);
   const sized = rows.filter((r) => r.size_ms === sizeMs);
   const key = (r: R) => `${groupOf(r)}\u0000${r.partition}\u0000${r.start}`;
-  const highest = new Map<string, number>();
+  // The latest write per key: the highest final, then (whole) the highest version of it.
+  const highest = new Map<string, [final: number, version: number]>();
   for (const r of sized) {
     const k = key(r);
-    highest.set(k, Math.max(highest.get(k) ?? 0, r.final));
+    const h = highest.get(k);
+    if (!h || r.final > h[0] || (r.final === h[0] && r.version > h[1])) highest.set(k, [r.final, r.version]);
   }
-  const settled = sized.filter((r) => r.final === highest.get(key(r)));
+  const settled = sized.filter((r) => {
+    const [final, version] = highest.get(key(r))!;
+    return r.final === final && (!options.whole || r.version === version);
+  });
   const group = new Map(settled.map((r) => [r, groupOf(r)]));
   settled.sort((a, b) => {
     const ga = group.get(a)!;

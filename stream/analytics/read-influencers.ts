@@ -61,6 +61,8 @@ export async function readInfluencers(
 ): Promise<InfluencersView> {
   const settled = settledRows(
     await store.read(INFLUENCER_WINDOWS_TABLE, { brand, start: startFilter(range) }),
+    undefined,
+    { whole: true },
   );
   return { window_ms: settled.sizeMs, influencers: rankInfluencers(settled.rows, limit) };
 }

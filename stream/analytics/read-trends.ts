@@ -104,6 +104,10 @@ export async function readTrends(
   range: TimeRange,
   termsPerWindow = DEFAULT_TREND_TERMS,
 ): Promise<TrendsView> {
-  const settled = settledRows(await store.read(TREND_WINDOWS_TABLE, { brand, start: startFilter(range) }));
+  const settled = settledRows(
+    await store.read(TREND_WINDOWS_TABLE, { brand, start: startFilter(range) }),
+    undefined,
+    { whole: true },
+  );
   return { window_ms: settled.sizeMs, windows: scoreTrends(settled.rows, termsPerWindow) };
 }

@@ -69,6 +69,27 @@ t.test('settledRows: the current window size, and the highest final per partitio
   );
   t.equal(grouped.rows.length, 2, 'groups are apart');
   t.same(settledRows([]), { sizeMs: null, rows: [] });
+
+  // An analysis that writes a window's whole list each time: only its latest write counts.
+  const lists = [
+    { ...win(0, 0, 0, 5), author: 'a' },
+    { ...win(0, 0, 0, 5), author: 'b' },
+    { ...win(0, 0, 0, 7), author: 'a' },
+    { ...win(0, 0, 0, 7), author: 'c' },
+    { ...win(0, 1, 0, 6), author: 'd' },
+    { ...win(W, 0, 1, 8), author: 'e' },
+    { ...win(W, 0, 0, 9), author: 'f' },
+  ];
+  t.same(
+    settledRows(lists, undefined, { whole: true }).rows.map((r) => r.author),
+    ['a', 'c', 'd', 'e'],
+    'b dropped out of partition 0’s open list; a final list stands against a later update',
+  );
+  t.same(
+    settledRows(lists).rows.map((r) => r.author),
+    ['a', 'b', 'a', 'c', 'd', 'e'],
+    'without whole, every update row of the window',
+  );
 });
 
 t.test('sumWindows: counts and mean sentiment per window, oldest first, and over the range', async (t) => {
