@@ -85,16 +85,28 @@ export function rankBestHours(rows: readonly BestTimeHourRow[]): BestHourView[] 
   }));
 }
 
+/** A partition whose forecast starts this much before the latest one's has not seen the brand lately. */
+export const STALE_FORECAST_MS = 24 * 3_600_000;
+
 /**
- * The partitions' forecasts added by hour. Only the hours every partition with a forecast covers
- * are kept: a partition whose watermark is an hour behind starts its forecast an hour earlier, and
- * an hour it does not cover would be missing its share.
+ * The partitions' forecasts added by hour. Only the hours every current partition covers are kept:
+ * a partition whose watermark is an hour behind starts its forecast an hour earlier, and an hour it
+ * does not cover would be missing its share. A partition whose forecast starts more than
+ * STALE_FORECAST_MS before the latest has not seen the brand since (a brand's hours close on its
+ * own posts): it is left out, as it expects next to nothing of the brand, rather than cutting the
+ * others' forecast short.
  */
 export function mergeForecast(rows: readonly BestTimeForecastRow[]): ForecastHourView[] {
-  const partitions = new Set(rows.map((r) => r.partition));
+  const starts = new Map<number, number>();
+  for (const r of rows)
+    if (Number.isFinite(r.ts)) starts.set(r.partition, Math.min(starts.get(r.partition) ?? Infinity, r.ts));
+  const latest = Math.max(...starts.values());
+  const partitions = new Set(
+    [...starts].filter(([, from]) => from >= latest - STALE_FORECAST_MS).map(([p]) => p),
+  );
   const byTs = new Map<number, { posts: number; engagement: number; partitions: Set<number> }>();
   for (const r of rows) {
-    if (!Number.isFinite(r.ts)) continue;
+    if (!Number.isFinite(r.ts) || !partitions.has(r.partition)) continue;
     let h = byTs.get(r.ts);
     if (!h) byTs.set(r.ts, (h = { posts: 0, engagement: 0, partitions: new Set() }));
     h.posts += num(r.posts);

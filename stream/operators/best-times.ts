@@ -35,8 +35,7 @@ interface Brand {
  * sums (engines/stats hourEstimate); the forecasts add up over partitions since the model is linear.
  *
  * Hours close by the social watermark as each post is folded (before the post counts), so the
- * forecast sees the same hours on every replay, and at every emit for every brand, so that a brand
- * a partition no longer sees keeps a forecast of the same hours as the other partitions'.
+ * forecast sees the same hours on every replay.
  */
 export class BestTimes implements Operator {
   readonly name = 'best-times';
@@ -64,15 +63,11 @@ export class BestTimes implements Operator {
     }
   }
 
-  emit(watermark: number, version: number): OperatorOutput {
+  emit(_watermark: number, version: number): OperatorOutput {
     const { partition } = this.context;
     const hourRows: BestTimeHourRow[] = [];
     const forecastRows: BestTimeForecastRow[] = [];
     for (const [brand, b] of this.brands) {
-      // Every brand's hours close with the partition's event time, posts of its own or not: the
-      // partitions' forecasts then cover the same hours, and readers add them up. (A later post's
-      // fold advances to a watermark at least this one, so this closes nothing it would not.)
-      if (Number.isFinite(watermark)) b.model.advance(watermark);
       if (b.dirty.size > 0) {
         const hours = b.model.hours();
         for (const h of [...b.dirty].sort((x, y) => x - y)) {

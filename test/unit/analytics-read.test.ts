@@ -266,6 +266,31 @@ t.test('settled rows add up the same whatever order a store returns them in', as
   }
 });
 
+t.test(
+  'mergeForecast: a lagging partition cuts the forecast short by its lag; a stale one is left out',
+  async (t) => {
+    const H = 3_600_000;
+    const T = Date.UTC(2026, 11, 7);
+    const rows = (partition: number, from: number) =>
+      Array.from({ length: 168 }, (_, step) => ({
+        brand: 'A',
+        partition,
+        step,
+        ts: from + step * H,
+        posts: 10,
+        engagement: 20,
+        version: 1,
+      }));
+    const hours = (lagHours: number) => mergeForecast([...rows(0, T), ...rows(1, T - lagHours * H)]);
+    t.equal(hours(0).length, 168);
+    t.equal(hours(0)[0]!.posts, 20, 'both partitions added');
+    t.equal(hours(5).length, 163, 'five hours behind: the hours both cover');
+    t.equal(hours(168).length, 168, 'a week behind (no posts of the brand there since): left out');
+    t.equal(hours(168)[0]!.posts, 10);
+    t.same(mergeForecast([]), []);
+  },
+);
+
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

@@ -241,34 +241,6 @@ t.test(
   },
 );
 
-t.test('best times: a brand a partition stops seeing keeps a forecast of the same hours', async (t) => {
-  const HOUR = 60 * MIN;
-  const base = events(5, 1)[0]!;
-  const post = (brand: string, ts: number): EnrichedEvent => ({
-    ...base,
-    id: `${brand}${ts}`,
-    ts,
-    brands: [brand],
-  });
-  // Two partitions: both see Northwind at first; then only partition 0 does, while partition 1 sees
-  // another brand's posts for ten hours.
-  const forecastStarts = [0, 1].map((partition) => {
-    const op = selectOperators(['best-times'])[0]!.create({ ...context, partition });
-    let wm = -Infinity;
-    const fold = (e: EnrichedEvent) => {
-      op.fold(e, wm);
-      wm = Math.max(wm, e.ts - 5_000);
-    };
-    for (let h = 0; h < 3; h++) fold(post('Northwind Coffee', T0 + h * HOUR));
-    for (let h = 3; h < 13; h++)
-      fold(post(partition === 0 ? 'Northwind Coffee' : 'Harbor Brew', T0 + h * HOUR));
-    const rows = op.emit(wm, 1).writes.find((w) => w.table.name === 'best_time_forecast')!
-      .rows as unknown as readonly { brand: string; step: number; ts: number }[];
-    return rows.find((r) => r.brand === 'Northwind Coffee' && r.step === 0)!.ts;
-  });
-  t.equal(forecastStarts[1], forecastStarts[0], 'both forecasts start at the same hour');
-});
-
 t.test('selecting operators: registry order, unknown names refused', async (t) => {
   t.same(
     selectOperators(['activity', 'windows']).map((o) => o.name),
