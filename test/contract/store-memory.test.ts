@@ -53,6 +53,16 @@ t.test('a windowed operator table over its cap drops its oldest window whole', a
   const after = (await store.read(spec, {})).map((r) => r.start);
   t.same([...new Set(after)].sort(), [600_000, 900_000], 'the oldest start went, though rewritten since');
   t.equal(after.length, 8);
+  // A write to the oldest window held (its final rows, say) drops the next oldest, not itself.
+  const closing: TableSpec<WindowedRow & { term: string }> = { ...spec, name: 'test_closing' };
+  await store.write(closing, rows(0, 1));
+  await store.write(closing, rows(300_000, 2));
+  await store.write(closing, [
+    ...rows(0, 3),
+    ...['c', 'd', 'e', 'f'].map((term) => ({ ...rows(0, 3)[0]!, term })),
+  ]);
+  const closed = (await store.read(closing, {})).map((r) => r.start);
+  t.same([closed.filter((s) => s === 0).length, closed.length], [8, 8], 'the window written stays whole');
   // One window larger than the cap by itself keeps its latest rows.
   const big: TableSpec<WindowedRow & { term: string }> = { ...spec, name: 'test_big', maxMemoryRows: 3 };
   await store.write(big, rows(0, 1));

@@ -84,11 +84,16 @@ export class MemoryStore implements Store {
     }
   }
 
-  /** Drops the oldest window of a windowed table, or else the row written longest ago; false when only `keep` is left. */
+  /**
+   * Drops the oldest window of a windowed table other than the one being written (`keep`'s, which
+   * would be left with part of its rows), or else the row written longest ago; false when only
+   * `keep` is left.
+   */
   private evict(held: HeldTable, keep: string): boolean {
     if (held.byStart && held.byStart.size > 1) {
+      const writing = Number(held.rows.get(keep)?.start);
       let oldest = Infinity;
-      for (const start of held.byStart.keys()) if (start < oldest) oldest = start;
+      for (const start of held.byStart.keys()) if (start < oldest && start !== writing) oldest = start;
       for (const key of held.byStart.get(oldest)!) held.rows.delete(key);
       held.byStart.delete(oldest);
       return true;
