@@ -137,7 +137,9 @@ ORDER BY posts DESC, brand`,
   ];
 }
 
-const trendRows = settledFrom(TREND_WINDOWS_TABLE.name, `brand = ${BRAND} AND ${msRange('start')}`);
+const trendRows = settledFrom(TREND_WINDOWS_TABLE.name, `brand = ${BRAND} AND ${msRange('start')}`, [], {
+  whole: true,
+});
 const PRIOR = DEFAULT_TREND_OPTIONS.prior;
 
 function trendsAndTopics() {
@@ -186,7 +188,12 @@ LIMIT 20`,
 }
 
 const segmentRows = settledFrom(SEGMENT_WINDOWS_TABLE.name, msRange('start'));
-const influencerRows = settledFrom(INFLUENCER_WINDOWS_TABLE.name, `brand = ${BRAND} AND ${msRange('start')}`);
+const influencerRows = settledFrom(
+  INFLUENCER_WINDOWS_TABLE.name,
+  `brand = ${BRAND} AND ${msRange('start')}`,
+  [],
+  { whole: true },
+);
 
 function audience() {
   return [

@@ -215,14 +215,23 @@ export const ratio = (a: string, b: string): string => `if(${b} > 0, ${a} / ${b}
  * the latest version of each row (FINAL), of the window size written last (the size of the row with
  * the highest version), and per group, partition and window start only the rows of the highest
  * `final` there (a final row set replaces the update rows of its window, which may name a term or
- * author it no longer holds). `where` selects the rows as the reader's store.read does.
+ * author it no longer holds), and with `whole` only the rows of the latest write of those.
+ * `where` selects the rows as the reader's store.read does.
  */
-export function settledFrom(table: string, where: string, group: readonly string[] = []): string {
+export function settledFrom(
+  table: string,
+  where: string,
+  group: readonly string[] = [],
+  options: { whole?: boolean } = {},
+): string {
   const key = [...group, '`partition`', 'start'].join(', ');
+  // With `whole` (a window's whole list written each time: trends, influencers), only the latest
+  // write: the highest final, then the highest version of it, as one number (versions stay below 1e18).
+  const latest = options.whole ? 'toUInt64(`final`) * 1000000000000000000 + version' : '`final`';
   return `${table} FINAL
 WHERE ${where}
   AND size_ms = (SELECT argMax(size_ms, version) FROM ${table} FINAL WHERE ${where})
-  AND (${key}, \`final\`) IN (
-    SELECT ${key}, max(\`final\`) FROM ${table} FINAL WHERE ${where} GROUP BY ${key}
+  AND (${key}, ${latest}) IN (
+    SELECT ${key}, max(${latest}) FROM ${table} FINAL WHERE ${where} GROUP BY ${key}
   )`;
 }

@@ -220,6 +220,14 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       baseline: 1,
       ...windowed({ partition: 1, final: 0, version: 9 }),
     },
+    // partition 1's earlier list of the open window named a term its latest one dropped: left out
+    {
+      brand: 'acme',
+      term: 'dropped',
+      count: 30,
+      baseline: 1,
+      ...windowed({ partition: 1, final: 0, version: 7 }),
+    },
   ]);
   await store.write(TOPIC_WINDOWS_TABLE, [
     {
@@ -406,7 +414,7 @@ t.test(
     t.same(
       trends.map((r) => [r.term, num(r.mentions)]),
       [['outage', 16]],
-      'trending terms: the update rows a final row set replaced are left out',
+      'trending terms: the update rows a final row set or a later list replaced are left out',
     );
     const topics = rows('brand-health/Topics');
     t.same(
