@@ -272,9 +272,16 @@ const TERMS: Record<'reach' | 'activity' | 'sentiment', [number, string][]> = {
 const DISTINCTIONS: Record<SegmentFeature, { at?: number; words: [string, string, string] }> = {
   reach: { at: 0, words: ['fewer followers', 'in between', 'more followers'] },
   activity: { at: 1, words: ['fewer posts', 'in between', 'more posts'] },
+  // for a neutral group; a positive or negative one says "less so" / "more so" (see SENTIMENT_WORDS)
   sentiment: { at: 2, words: ['leaning negative', 'in between', 'leaning positive'] },
   engagement: { words: ['less engagement', 'mid engagement', 'more engagement'] },
   brands: { words: ['fewer brands', 'mid brands', 'more brands'] },
+};
+
+/** Lower, in between and higher sentiment within a group whose sentiment word is not neutral. */
+const SENTIMENT_WORDS: Record<string, [string, string, string]> = {
+  positive: ['less so', 'in between', 'more so'],
+  negative: ['more so', 'in between', 'less so'],
 };
 
 /**
@@ -307,7 +314,10 @@ export function segmentLabels(centroids: readonly (readonly number[])[], ids: re
     const order = [...members].sort(
       (a, b) => (centroids[a]![best] ?? 0) - (centroids[b]![best] ?? 0) || a - b,
     );
-    const { at, words } = DISTINCTIONS[feature];
+    const { at } = DISTINCTIONS[feature];
+    // members read alike, so they share the word the qualifier goes next to
+    const words =
+      (feature === 'sentiment' && SENTIMENT_WORDS[parts[members[0]!]![2]!]) || DISTINCTIONS[feature].words;
     order.forEach((i, rank) => {
       const word = words[rank === 0 ? 0 : rank === order.length - 1 ? 2 : 1];
       if (at === undefined) parts[i]!.push(word);

@@ -459,4 +459,27 @@ t.test('labels: segments that read alike are told apart without contradicting th
     'high reach · very active · positive · less engagement',
     'high reach · very active · positive · more engagement',
   ]);
+  // Told apart on sentiment: "positive (leaning negative)" would contradict itself.
+  const bySentiment = (s: number) => [veryActive(8), s / 0.4, 0, 1, 0];
+  t.same(
+    segmentLabels(
+      [
+        bySentiment(0.3),
+        bySentiment(0.9),
+        bySentiment(-0.3),
+        bySentiment(-0.9),
+        bySentiment(0.05),
+        bySentiment(-0.05),
+      ],
+      [1, 2, 3, 4, 5, 6],
+    ),
+    [
+      'low reach · very active · positive (less so)',
+      'low reach · very active · positive (more so)',
+      'low reach · very active · negative (less so)',
+      'low reach · very active · negative (more so)',
+      'low reach · very active · neutral (leaning positive)',
+      'low reach · very active · neutral (leaning negative)',
+    ],
+  );
 });
