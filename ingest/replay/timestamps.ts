@@ -101,8 +101,9 @@ function compose(
   offset: number,
 ): number | undefined {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59 || Number.isNaN(offset)) return undefined;
-  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  // Date.UTC rolls 2009-02-30 over to March: an impossible date.
+  const local = Date.UTC(y, mo - 1, d, h, mi, s);
+  // Date.UTC rolls 2009-02-30 over to March: an impossible date. (Checked before the milliseconds,
+  // which may round 23:59:59.9996 up to the next day.)
   if (new Date(local).getUTCDate() !== d) return undefined;
-  return local - offset * 60_000;
+  return local + ms - offset * 60_000;
 }

@@ -505,6 +505,14 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
   t.equal(week.status, 200, 'a week of influencers');
   const wide = await get(`/v1/brands/northwind-coffee/trends?from=${NOW - 2 * 86_400_000}&to=${NOW}`);
   t.equal(wide.body.error.message, 'at most 1 day per query; narrow the range');
+  // The server's time zone set to one that is not UTC (Node reads TZ anew when it is assigned).
+  const tz = process.env.TZ;
+  process.env.TZ = 'America/New_York';
+  t.teardown(() => {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+  t.equal(new Date(Date.UTC(2026, 10, 24)).getHours(), 19, 'the process runs in New York time now');
   const local = await get('/v1/brands/northwind-coffee/trends?from=2026-11-24T00:00:00&to=2026-11-24T01:00');
   t.same(
     [local.body.from, local.body.to],

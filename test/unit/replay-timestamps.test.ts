@@ -15,6 +15,11 @@ t.test('ISO 8601 with Z, offsets, fractions, a space, or a date alone', async (t
   t.equal(parseTimestamp('2009-05-11T03:17:40.250Z'), AT + 250);
   t.equal(parseTimestamp('2009-05-11T03:17:40,5Z'), AT + 500, 'comma as decimal mark');
   t.equal(parseTimestamp('2009-05-11T03:17:40.123456Z'), AT + 123, 'microseconds are rounded to ms');
+  t.equal(
+    parseTimestamp('2009-05-11T23:59:59.9999Z'),
+    Date.UTC(2009, 4, 12),
+    'rounded up into the next day: still a date',
+  );
   t.equal(parseTimestamp('2009-05-11T03:17Z'), AT - 40_000, 'no seconds');
   t.equal(parseTimestamp('2009-05-11'), Date.UTC(2009, 4, 11), 'date alone: midnight UTC');
   t.equal(parseTimestamp('  2009-05-11T03:17:40Z  '), AT, 'surrounding spaces');
