@@ -92,7 +92,10 @@ export class PartitionOperators {
       if (late) for (const w of late) if (!(lateFor ??= []).includes(w)) lateFor.push(w);
     }
     this.watermark.observe(event.ts);
-    return lateFor ?? [];
+    // A post that names no tracked brand is in no brand's numbers (the windows leave it out), so
+    // it is not reported late either: public timelines bring many, and the dead letters would fill
+    // up with posts no one asked about.
+    return lateFor && event.brands.length > 0 ? lateFor : [];
   }
 
   /** Every operator's rows and live updates since the last call, versioned with `version`. */

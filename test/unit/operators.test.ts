@@ -233,6 +233,11 @@ t.test(
     t.same(host.fold(post('a', T0)), [], 'in time');
     t.same(host.fold(post('b', T0 + 20 * MIN)), []);
     t.same(host.fold(post('c', T0 + MIN)), ['analytics 5m'], 'late for the analytics window: said once');
+    t.same(
+      host.fold({ ...post('d', T0 + MIN), brands: [] }),
+      [],
+      'a post about no tracked brand: not reported',
+    );
     const voice = host
       .emit(1)
       .writes.find((w) => w.table.name === 'voice_windows')!
