@@ -1,20 +1,8 @@
 import t from 'tap';
-import { RulesSentiment } from '../../engines/sentiment/index.js';
-import { BrandMatcher } from '../../engines/text/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { enrichEvent, selectOperators, type OperatorContext, type SocialEvent } from '../../stream/index.js';
 import { EMERGING_AFTER_WINDOWS } from '../../stream/operators/topics.js';
-
-const MIN = 60_000;
-const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
-const context: OperatorContext = {
-  partition: 0,
-  windows: [{ name: '1m', sizeMs: MIN }],
-  allowedLatenessMs: 5_000,
-  analytics: { windowMs: MIN },
-};
-const matcher = new BrandMatcher(DEFAULT_BRANDS);
-const scorer = new RulesSentiment();
+import { context, matcher, MIN, scorer, T0 } from '../helpers/analytics-context.js';
 
 let n = 0;
 /** `count` posts about Northwind Coffee in the minute from `at`, in the words of one conversation. */
