@@ -9,9 +9,9 @@ import type { BrandSpec } from './brands.js';
 let lastEvent: object | undefined;
 let lastTokens: readonly Token[] = [];
 
-/** The same kind of slot for the brand mentions of the last event asked about, and the matcher asked. */
+/** The same kind of slot for the brand mentions of the last event asked about, and the brands asked. */
 let maskEvent: object | undefined;
-let maskMatcher: BrandMatcher | undefined;
+let maskBrands: readonly BrandSpec[] | undefined;
 let lastMask: Uint8Array = new Uint8Array(0);
 
 /**
@@ -33,32 +33,27 @@ export function tokensOf(event: { text: string }): readonly Token[] {
   return lastTokens;
 }
 
+/** One BrandMatcher per list of brands: the operators of a partition share their context's list. */
 const matchers = new WeakMap<readonly BrandSpec[], BrandMatcher>();
 
 /**
- * One BrandMatcher per list of brands: the operators of a partition share their context's list,
- * so they share a matcher, and with it the mentions below.
+ * Which of the event's tokens (`tokensOf`, position by position) name one of `brands`:
+ * `BrandMatcher.mentionMask`, found once per event and list for the topics, the trends and the
+ * spike terms alike, which all leave the brands' own names, handles and hashtags out of what a post
+ * is about. Undefined without brands.
  */
-export function brandMatcherOf(brands: readonly BrandSpec[]): BrandMatcher {
-  let matcher = matchers.get(brands);
-  if (!matcher) {
-    matcher = new BrandMatcher([...brands]);
-    matchers.set(brands, matcher);
-  }
-  return matcher;
-}
-
-/**
- * Which of the event's tokens (`tokensOf`, position by position) name a brand of the matcher:
- * `BrandMatcher.mentionMask`, found once per event for the topics, the trends and the spike terms
- * alike, which all leave the brands' own names, handles and hashtags out of what a post is about.
- */
-export function mentionsOf(event: { text: string }, matcher: BrandMatcher): Uint8Array {
+export function mentionsOf(
+  event: { text: string },
+  brands: readonly BrandSpec[] | undefined,
+): Uint8Array | undefined {
+  if (!brands?.length) return undefined;
   const tokens = tokensOf(event);
-  if (event !== maskEvent || matcher !== maskMatcher) {
+  if (event !== maskEvent || brands !== maskBrands) {
+    let matcher = matchers.get(brands);
+    if (!matcher) matchers.set(brands, (matcher = new BrandMatcher([...brands])));
     lastMask = matcher.mentionMask(tokens);
     maskEvent = event;
-    maskMatcher = matcher;
+    maskBrands = brands;
   }
   return lastMask;
 }

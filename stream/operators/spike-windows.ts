@@ -1,6 +1,7 @@
-import { STOPWORDS, tokenize, type BrandMatcher } from '../../engines/text/index.js';
-import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
+import { STOPWORDS, tokenize } from '../../engines/text/index.js';
+import { mentionsOf, tokensOf } from '../model/event-tokens.js';
 import type { AlertSample } from '../model/alerts.js';
+import type { BrandSpec } from '../model/brands.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { Subjects } from '../bus/topology.js';
 import { ALERTS_TABLE } from '../stages/alert-rows.js';
@@ -48,18 +49,18 @@ interface Acc {
 
 /**
  * Words of a negative post worth listing: hashtags and words of 3+ letters that are not stopwords,
- * less the tracked brands' mentions (`mentions`: names, aliases, handles, hashtags) and the words of
+ * less the mentions of `brands` (names, aliases, handles, hashtags) and the words of
  * their names wherever they stand (the list is of raw counts, where "coffee" of "Northwind Coffee"
  * would top every list of a coffee brand).
  */
 function termsOf(
   event: EnrichedEvent,
   nameWords: ReadonlySet<string>,
-  mentions: BrandMatcher | undefined,
+  brands: readonly BrandSpec[] | undefined,
 ): string[] {
   const out: string[] = [];
   const tokens = tokensOf(event);
-  const skip = mentions && mentionsOf(event, mentions);
+  const skip = mentionsOf(event, brands);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (skip?.[i]) continue;
@@ -87,7 +88,6 @@ export class SpikeWindows implements Operator {
   private readonly open = new Map<number, Map<string, Acc>>();
   private closedThrough = Number.NEGATIVE_INFINITY;
   private readonly nameWords: ReadonlySet<string>;
-  private readonly mentions: BrandMatcher | undefined;
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = context.spikeWindowMs ?? 60_000;
@@ -96,7 +96,6 @@ export class SpikeWindows implements Operator {
     const words = new Set<string>();
     for (const { name } of context.brands ?? []) for (const t of tokenize(name)) words.add(t.norm);
     this.nameWords = words;
-    this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
@@ -120,7 +119,7 @@ export class SpikeWindows implements Operator {
       if (!negative) continue;
       acc.negative++;
       if (acc.negative > TERM_POSTS) continue;
-      terms ??= termsOf(event, this.nameWords, this.mentions);
+      terms ??= termsOf(event, this.nameWords, this.context.brands);
       for (const term of terms) {
         const n = acc.terms.get(term);
         if (n !== undefined) acc.terms.set(term, n + 1);

@@ -1,7 +1,6 @@
 import { StreamingDmm } from '../../engines/clusters/dmm.js';
 import type { DmmOptions } from '../../engines/clusters/dmm-options.js';
 import { topicTermsOf } from '../../engines/clusters/terms.js';
-import type { BrandMatcher } from '../../engines/text/brands.js';
 import type { TopicSummary } from '../../engines/clusters/types.js';
 import {
   TOPIC_WINDOWS_TABLE,
@@ -9,7 +8,7 @@ import {
   type TopicRow,
   type TopicWindowRow,
 } from '../analytics/tables.js';
-import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
+import { mentionsOf, tokensOf } from '../model/event-tokens.js';
 import { analyticsLate, postCountWindows, windowedColumns, type PostCounts } from '../analytics/windowed.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { WindowEmission, WindowOperator } from '../windows/index.js';
@@ -102,8 +101,6 @@ export class Topics implements Operator {
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
   /** What `fold` returns for a post too late for its topic's analytics window. */
   private readonly lateFor: readonly string[];
-  /** Finds the tracked brands' mentions, which are left out of a post's terms. */
-  private readonly mentions: BrandMatcher | undefined;
 
   constructor(private readonly context: OperatorContext) {
     const settings = analyticsSettings(context);
@@ -113,7 +110,6 @@ export class Topics implements Operator {
     this.modelOptions = this.global ? {} : BRAND_MODEL;
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
     this.lateFor = analyticsLate(this.windowMs);
-    this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
   private scope(name: string): Scope {
@@ -150,7 +146,7 @@ export class Topics implements Operator {
       const bucket = known && known.second > second ? known.second : second;
       if (this.maxRate > 0 && known && known.second === bucket && known.inSecond >= this.maxRate) continue;
       if (!terms) {
-        terms = topicTermsOf(tokensOf(event), this.mentions && mentionsOf(event, this.mentions));
+        terms = topicTermsOf(tokensOf(event), mentionsOf(event, this.context.brands));
       }
       if (terms.length === 0) return;
       const s = known ?? this.scope(name);

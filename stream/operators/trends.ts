@@ -1,9 +1,9 @@
 import { SpaceSaving } from '../../engines/trends/space-saving.js';
 import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
-import { STOPWORDS, type BrandMatcher } from '../../engines/text/index.js';
+import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
 import { windowedColumns } from '../analytics/windowed.js';
-import { brandMatcherOf, mentionsOf, tokensOf } from '../model/event-tokens.js';
+import { mentionsOf, tokensOf } from '../model/event-tokens.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator } from '../windows/index.js';
 import {
@@ -57,17 +57,15 @@ export class Trends
 {
   readonly name = 'trends';
   private readonly brands = new Map<string, BrandTrends>();
-  /** Finds the tracked brands' mentions, which are not terms: a brand's own name or hashtag is not a trend. */
-  private readonly mentions: BrandMatcher | undefined;
 
   constructor(context: OperatorContext) {
     super(context, counters);
-    this.mentions = context.brands?.length ? brandMatcherOf(context.brands) : undefined;
   }
 
   fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
     if (event.brands.length === 0) return;
-    const terms = trendTerms(tokensOf(event), STOPWORDS, this.mentions && mentionsOf(event, this.mentions));
+    // a brand's own name or hashtag is not what is trending about it
+    const terms = trendTerms(tokensOf(event), STOPWORDS, mentionsOf(event, this.context.brands));
     if (terms.length === 0) return;
     return this.addPerBrand(event, terms, watermark);
   }
