@@ -101,9 +101,11 @@ function compose(
   offset: number,
 ): number | undefined {
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59 || Number.isNaN(offset)) return undefined;
-  const local = Date.UTC(y, mo - 1, d, h, mi, s);
-  // Date.UTC rolls 2009-02-30 over to March: an impossible date. (Checked before the milliseconds,
+  // setUTCFullYear, unlike Date.UTC, reads years 0–99 as such rather than as 1900–1999.
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  // It rolls 2009-02-30 over to March: an impossible date. (Checked before the milliseconds,
   // which may round 23:59:59.9996 up to the next day.)
-  if (new Date(local).getUTCDate() !== d) return undefined;
-  return local + ms - offset * 60_000;
+  if (date.getUTCDate() !== d) return undefined;
+  return date.setUTCHours(h, mi, s) + ms - offset * 60_000;
 }

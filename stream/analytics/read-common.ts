@@ -33,13 +33,21 @@ export function ratio(a: number, b: number): number | null {
 }
 
 /**
- * The window size the rows were written with lately: the size of the row with the highest version
- * (a restart with another `--analytics-window` leaves rows of the old size behind, which must not be
- * added to the new ones). null without rows.
+ * The window size the rows were written with lately (a restart with another `--analytics-window`
+ * leaves rows of the old size behind, which must not be added to the new ones). Versions count per
+ * partition, so each partition's latest row (highest version) says the size it writes now; when
+ * partitions disagree (some have not written since the restart), the one whose latest row has the
+ * latest window start wins, ties to the higher version. null without rows.
  */
 export function currentWindowSize(rows: readonly WindowedRow[]): number | null {
+  const latest = new Map<number, WindowedRow>();
+  for (const r of rows) {
+    const l = latest.get(r.partition);
+    if (!l || r.version > l.version) latest.set(r.partition, r);
+  }
   let best: WindowedRow | undefined;
-  for (const r of rows) if (!best || r.version > best.version) best = r;
+  for (const r of latest.values())
+    if (!best || r.start > best.start || (r.start === best.start && r.version > best.version)) best = r;
   return best ? best.size_ms : null;
 }
 

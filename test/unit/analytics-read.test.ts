@@ -70,6 +70,15 @@ t.test('settledRows: the current window size, and the highest final per partitio
   t.equal(grouped.rows.length, 2, 'groups are apart');
   t.same(settledRows([]), { sizeMs: null, rows: [] });
 
+  // Versions count per partition: partition 0 has checkpointed more often than partition 1, which
+  // restarted with a new window size; partition 0 has not written since.
+  const restarted = [
+    { ...win(0, 0, 1, 900, 60_000), id: 'p0 old size' },
+    { ...win(60_000, 1, 0, 7), id: 'p1 new size' },
+    { ...win(0, 1, 1, 6, 60_000), id: 'p1 old size' },
+  ];
+  t.equal(settledRows(restarted).sizeMs, W, 'the size of the partition that wrote the latest window');
+
   // An analysis that writes a window's whole list each time: only its latest write counts.
   const lists = [
     { ...win(0, 0, 0, 5), author: 'a' },

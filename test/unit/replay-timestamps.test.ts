@@ -23,6 +23,9 @@ t.test('ISO 8601 with Z, offsets, fractions, a space, or a date alone', async (t
   t.equal(parseTimestamp('2009-05-11T03:17Z'), AT - 40_000, 'no seconds');
   t.equal(parseTimestamp('2009-05-11'), Date.UTC(2009, 4, 11), 'date alone: midnight UTC');
   t.equal(parseTimestamp('  2009-05-11T03:17:40Z  '), AT, 'surrounding spaces');
+  t.equal(parseTimestamp('0050-03-01T12:00:00Z'), -60_584_155_200_000, 'years below 100 are not 1900 and on');
+  t.equal(parseTimestamp('0048-02-29T00:00:00Z'), -60_647_356_800_000, 'a leap day of year 48');
+  t.equal(parseTimestamp('0049-02-29T00:00:00Z'), undefined, 'year 49 has no leap day');
 });
 
 t.test('RFC 2822', async (t) => {
