@@ -125,14 +125,20 @@ export class Notifier {
     const decided: { decision?: CooldownDecision } = {};
     const rule = { cooldownMs: this.o.cooldownMs, notifyResolved: s.notify_resolved };
     const at = this.now();
-    await this.o.store.updateMark(
-      { subscription: s.id, brand: brandId(alert.brand), kind: alert.kind },
-      (current) => {
-        const decision = cooldownDecision(current, alert, at, rule);
-        decided.decision = decision;
-        return 'mark' in decision ? decision.mark : undefined;
-      },
-    );
+    try {
+      await this.o.store.updateMark(
+        { subscription: s.id, brand: brandId(alert.brand), kind: alert.kind },
+        (current) => {
+          const decision = cooldownDecision(current, alert, at, rule);
+          decided.decision = decision;
+          return 'mark' in decision ? decision.mark : undefined;
+        },
+      );
+    } catch (err) {
+      // Undecided: give the claim back, or the update, handled again, would be taken as notified.
+      await this.o.store.unclaim(s.id, alert.id, alert.update).catch(() => undefined);
+      throw err;
+    }
     const decision = decided.decision ?? { suppressed: 'no_change' };
     if ('suppressed' in decision) return this.skip(decision.suppressed, s, alert);
     await this.queue.push(s.id, {

@@ -10,8 +10,14 @@ export interface NotifiedMark {
   alert: string;
   /** The highest severity notified for it. */
   severity: Severity;
-  /** When that notification was sent, ms (wall clock): the cooldown runs from here. */
+  /** When that notification was sent, ms (wall clock). */
   at: number;
+  /**
+   * The event time of the update notified (its `updated_at`), ms: the cooldown runs from here, so
+   * a backlog of alerts handled seconds apart (after a restart) is judged by when the spikes were.
+   * Absent in marks written before it existed: the wall clock (`at`) is used instead.
+   */
+  event_at?: number;
   /** Its resolve was notified too. */
   resolved: boolean;
 }
@@ -33,8 +39,8 @@ export type CooldownDecision = { kind: NotificationKind; mark: NotifiedMark } | 
 /**
  * The cooldown rule, per (subscription, brand, kind):
  * - an alert the subscriber has not been told about is notified (`opened`), unless another alert
- *   of the same brand and kind was notified less than `cooldownMs` ago at the same or a higher
- *   severity (`cooldown`);
+ *   of the same brand and kind was notified at the same or a higher severity, from an update less
+ *   than `cooldownMs` apart in event time (`updated_at`) (`cooldown`);
  * - a later update of a notified alert is notified only when its severity rises above what was
  *   notified (`escalated`, at once, cooldown or not); new peaks and scores alone are not;
  * - a resolve is notified when the subscription asks for it and the alert was notified.
@@ -42,7 +48,7 @@ export type CooldownDecision = { kind: NotificationKind; mark: NotifiedMark } | 
  */
 export function cooldownDecision(
   prev: NotifiedMark | undefined,
-  alert: Pick<AlertRecord, 'id' | 'state' | 'severity'>,
+  alert: Pick<AlertRecord, 'id' | 'state' | 'severity' | 'updated_at'>,
   now: number,
   rule: CooldownRule,
 ): CooldownDecision {
@@ -51,9 +57,21 @@ export function cooldownDecision(
     if (!rule.notifyResolved || !same || prev.resolved) return { suppressed: 'not_notified' };
     return { kind: 'resolved', mark: { ...prev, resolved: true } };
   }
-  const mark: NotifiedMark = { alert: alert.id, severity: alert.severity, at: now, resolved: false };
+  const mark: NotifiedMark = {
+    alert: alert.id,
+    severity: alert.severity,
+    at: now,
+    event_at: alert.updated_at,
+    resolved: false,
+  };
   const higher = prev === undefined || severityRank(alert.severity) > severityRank(prev.severity);
   if (same) return higher ? { kind: 'escalated', mark } : { suppressed: 'no_change' };
-  if (prev !== undefined && !higher && now - prev.at < rule.cooldownMs) return { suppressed: 'cooldown' };
+  const since =
+    prev === undefined
+      ? Infinity
+      : prev.event_at === undefined
+        ? now - prev.at
+        : alert.updated_at - prev.event_at;
+  if (!higher && Math.abs(since) < rule.cooldownMs) return { suppressed: 'cooldown' };
   return { kind: 'opened', mark };
 }

@@ -60,6 +60,10 @@ export class MemoryAlertStateStore implements AlertStateStore {
     return true;
   }
 
+  async unclaim(subscriptionId: string, alertId: string, update: number): Promise<void> {
+    this.claims.delete(`${subscriptionId}\u0000${alertId}\u0000${update}`);
+  }
+
   async getMark(key: MarkKey): Promise<NotifiedMark | undefined> {
     const m = this.marks.get(markId(key));
     return m && m.expires > this.now() ? { ...m.mark } : undefined;

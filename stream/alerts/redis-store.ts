@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { retry } from '../retry.js';
 import type { NotifiedMark } from './cooldown.js';
@@ -76,9 +77,21 @@ export class RedisAlertStateStore implements AlertStateStore {
     return (await this.redis.hdel(this.k('subscriptions'), id)) === 1;
   }
 
+  private claimKey(subscriptionId: string, alertId: string, update: number): string {
+    return this.k(`claim:${subscriptionId}:${alertId}:${update}`);
+  }
+
   async claim(subscriptionId: string, alertId: string, update: number): Promise<boolean> {
-    const key = this.k(`claim:${subscriptionId}:${alertId}:${update}`);
-    return (await this.redis.set(key, '1', 'PX', this.ttlMs, 'NX')) === 'OK';
+    const key = this.claimKey(subscriptionId, alertId, update);
+    // A token of this call: when a reply is lost and the client sends the SET again after it
+    // reconnects, the claim it finds taken is its own.
+    const token = randomUUID();
+    if ((await this.redis.set(key, token, 'PX', this.ttlMs, 'NX')) === 'OK') return true;
+    return (await this.redis.get(key)) === token;
+  }
+
+  async unclaim(subscriptionId: string, alertId: string, update: number): Promise<void> {
+    await this.redis.del(this.claimKey(subscriptionId, alertId, update));
   }
 
   private markKey(k: MarkKey): string {

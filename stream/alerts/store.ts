@@ -37,6 +37,11 @@ export interface AlertStateStore {
    * (a few days): the one who may notify that update.
    */
   claim(subscriptionId: string, alertId: string, update: number): Promise<boolean>;
+  /**
+   * Gives a claim back, so that the update can be claimed (and notified) again: for a claimer that
+   * failed before it could decide (the store unreachable), whose message comes back.
+   */
+  unclaim(subscriptionId: string, alertId: string, update: number): Promise<void>;
 
   getMark(key: MarkKey): Promise<NotifiedMark | undefined>;
   /**

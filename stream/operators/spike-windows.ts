@@ -5,6 +5,7 @@ import type { BrandSpec } from '../model/brands.js';
 import type { EnrichedEvent } from '../model/events.js';
 import { Subjects } from '../bus/topology.js';
 import { ALERTS_TABLE } from '../stages/alert-rows.js';
+import { windowLabel } from '../windows/assigner.js';
 import type { Operator, OperatorContext, OperatorDefinition, OperatorOutput } from './operator.js';
 
 /** Top terms kept per brand and window, and distinct terms counted at most (bounded memory). */
@@ -79,8 +80,9 @@ function termsOf(
  * stage (stages/alerts.ts) adds the partitions up once all have closed a window, and detects.
  *
  * An event whose spike window the watermark had already closed when it came is left out (the
- * window was published); the decision depends only on the order of events, so a replay publishes
- * the same counts.
+ * window was published; alerts do not wait for `--allowed-lateness-ms`) and reported late as
+ * `spikes <window>`; the decision depends only on the order of events, so a replay publishes the
+ * same counts.
  */
 export class SpikeWindows implements Operator {
   readonly name = 'spikes';
@@ -88,6 +90,8 @@ export class SpikeWindows implements Operator {
   private readonly open = new Map<number, Map<string, Acc>>();
   private closedThrough = Number.NEGATIVE_INFINITY;
   private readonly nameWords: ReadonlySet<string>;
+  /** How an event too late for its spike window is reported (counted late and dead-lettered). */
+  private readonly lateFor: readonly string[];
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = context.spikeWindowMs ?? 60_000;
@@ -96,12 +100,13 @@ export class SpikeWindows implements Operator {
     const words = new Set<string>();
     for (const { name } of context.brands ?? []) for (const t of tokenize(name)) words.add(t.norm);
     this.nameWords = words;
+    this.lateFor = [`spikes ${windowLabel(this.windowMs)}`];
   }
 
-  fold(event: EnrichedEvent, watermark: number): void {
+  fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
     if (event.brands.length === 0) return;
     const start = Math.floor(event.ts / this.windowMs) * this.windowMs;
-    if (start + this.windowMs <= watermark || start <= this.closedThrough) return;
+    if (start + this.windowMs <= watermark || start <= this.closedThrough) return this.lateFor;
     let window = this.open.get(start);
     if (!window) {
       window = new Map();

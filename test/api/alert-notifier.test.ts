@@ -127,26 +127,72 @@ t.test(
     await s.handle({ update: 4, state: 'resolved', resolved_at: 1_795_480_300_000 });
     t.same(s.sentTo(sub).length, 2, 'the resolve is not notified without notify_resolved');
 
-    now.t += 30_000;
+    // The cooldown (60 s here) runs in event time, from the notified update's updated_at.
+    const at = 1_795_480_120_000 + 30_000;
     const next = 'northwind-coffee:negative_share:1795480900000';
-    await s.handle({ id: next, severity: 'medium' }, { id: next, update: 1, severity: 'high' });
+    await s.handle(
+      { id: next, severity: 'medium', updated_at: at },
+      { id: next, update: 1, severity: 'high', updated_at: at },
+    );
     t.same(
       s.sentTo(sub).length,
       2,
       'a new alert of the same brand and kind within the cooldown, at or below the last severity',
     );
-    await s.handle({ id: next, update: 2, severity: 'critical' });
+    await s.handle({ id: next, update: 2, severity: 'critical', updated_at: at });
     t.same(s.sentTo(sub).at(-1), 'opened:critical@2', 'but a more severe one is told at once');
 
-    now.t += 60_000;
     const third = 'northwind-coffee:negative_share:1795490000000';
-    await s.handle({ id: third, severity: 'low' });
+    await s.handle({ id: third, severity: 'low', updated_at: at + 60_000 });
     t.same(s.sentTo(sub).at(-1), 'opened:low@0', 'after the cooldown, any new alert is told');
-    await s.handle({ id: third, update: 1, kind: 'volume', severity: 'low' });
+    await s.handle({ id: third, update: 1, kind: 'volume', severity: 'low', updated_at: at + 60_000 });
     t.same(
       s.skipped.map((e) => e.reason),
       ['no_change', 'no_change', 'not_notified', 'cooldown', 'cooldown'],
     );
+  },
+);
+
+t.test(
+  'cooldown in event time: a backlog handled seconds apart still tells spikes hours apart',
+  async (t) => {
+    const s = await setup(t, [{}]);
+    const sub = s.subs[0]!;
+    const HOUR = 3_600_000;
+    const first = 'northwind-coffee:negative_share:1795480000000';
+    const later = 'northwind-coffee:negative_share:1795490800000';
+    await s.handle(
+      { id: first, updated_at: 1_795_480_000_000 },
+      { id: first, update: 1, state: 'resolved', updated_at: 1_795_480_000_000 + HOUR / 3 },
+      { id: later, opened_at: 1_795_490_800_000, updated_at: 1_795_490_800_000 },
+    );
+    t.same(s.sentTo(sub), ['opened:medium@0', 'opened:medium@0'], 'both spikes are told');
+    t.same(
+      s.skipped.map((e) => e.reason),
+      ['not_notified'],
+    );
+  },
+);
+
+t.test(
+  'a store error after the claim gives the claim back: the update handled again is notified',
+  async (t) => {
+    const s = await setup(t, [{}]);
+    const sub = s.subs[0]!;
+    const updateMark = s.store.updateMark.bind(s.store);
+    let failures = 1;
+    s.store.updateMark = async (key, decide) => {
+      if (failures-- > 0) throw new Error('Connection is closed.');
+      return updateMark(key, decide);
+    };
+    await t.rejects(
+      s.handle({}),
+      /Connection is closed/,
+      'the first handling fails (the message is not acked)',
+    );
+    await s.handle({});
+    t.same(s.sentTo(sub), ['opened:medium@0'], 'the redelivered update is notified');
+    t.same(s.skipped, [], 'not skipped as a duplicate');
   },
 );
 

@@ -79,6 +79,11 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
       t.ok(await store.claim('s2', alert, 0), 'another subscription');
       const raced = await Promise.all(Array.from({ length: 20 }, () => store.claim('s3', alert, 4)));
       t.equal(raced.filter(Boolean).length, 1, 'one of twenty concurrent claims wins');
+      await store.unclaim('s1', alert, 0);
+      t.ok(await store.claim('s1', alert, 0), 'a claim given back can be taken again');
+      t.notOk(await store.claim('s1', alert, 0), 'once');
+      await store.unclaim('s9', alert, 0);
+      t.ok(await store.claim('s9', alert, 0), 'giving back a claim never taken changes nothing');
     });
 
     t.test('cooldown marks: read, compare and set, also when raced', async (t) => {

@@ -353,8 +353,12 @@ t.test(
       'hashtags count',
     );
     t.equal(acme.samples.length, 2, 'negative posts as samples');
-    op.fold(post(T0 + 10_000, 'negative', 'late outage'), T0 + MIN + 5_000);
-    t.equal(op.size, 0, 'a post for a closed window is left out');
+    t.same(
+      op.fold(post(T0 + 10_000, 'negative', 'late outage'), T0 + MIN + 5_000),
+      ['spikes 1m'],
+      'a post for a closed window is reported late',
+    );
+    t.equal(op.size, 0, 'and left out');
     const next = op.emit(T0 + 3 * MIN, 3).publish!;
     t.same((next[0]!.data as SpikeWindowsMessage).windows, [], 'empty windows still move closed_through');
     t.equal((next[0]!.data as SpikeWindowsMessage).closed_through, T0 + 2 * MIN);
