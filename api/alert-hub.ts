@@ -10,7 +10,12 @@ import {
   type Subscription,
 } from '../stream/index.js';
 
+import type { BrandDirectory } from './brands.js';
+
 export type AlertListener = (alert: AlertRecord) => void;
+
+/** What people did to an alert by hand, as a record carries it (see withActions). */
+const MANUAL_FIELDS = ['acked_at', 'acked_by', 'resolved_by_hand_at', 'resolved_by'] as const;
 
 /** Resolved alerts kept for a new client's snapshot, beside every open one. */
 const RECENT_RESOLVED = 50;
@@ -18,17 +23,18 @@ const RECENT_RESOLVED = 50;
 /**
  * The live side of alerts: the alerts stage's updates (`live.alerts`) fanned out to WebSocket
  * channels `alerts` (every brand) and `alerts:<brand id>`, and the current alerts for a client's
- * first snapshot. History and filters are GET /v1/alerts (the store).
+ * first snapshot (loaded from the store at start, see `preload`). History and filters are
+ * GET /v1/alerts (the store).
  */
 export class AlertHub {
   private readonly latest = new Map<string, AlertRecord>();
   private readonly listeners = new Set<AlertListener>();
   private subscription: Subscription | undefined;
 
-  constructor(private readonly bus: Bus) {}
+  constructor(private readonly o: { bus: Bus; brands: BrandDirectory }) {}
 
   start(): void {
-    const sub = this.bus.subscribe(Subjects.liveAlerts);
+    const sub = this.o.bus.subscribe(Subjects.liveAlerts);
     this.subscription = sub;
     void (async () => {
       for await (const m of sub) {
@@ -45,13 +51,33 @@ export class AlertHub {
     this.subscription?.unsubscribe();
   }
 
-  apply(alert: AlertRecord): void {
-    const known = this.latest.get(alert.id);
-    if (known && known.update >= alert.update) return; // a repeat or an older update
+  /** A new update of an alert: kept (with what people did to it by hand so far) and pushed. */
+  apply(update: AlertRecord): void {
+    const known = this.latest.get(update.id);
+    if (known && known.update >= update.update) return; // a repeat or an older update
+    const alert = known ? carryManual(known, update) : update;
     this.latest.delete(alert.id);
     this.latest.set(alert.id, alert);
     this.trim();
     for (const l of this.listeners) l(alert);
+  }
+
+  /**
+   * The alerts a process starting up finds in the store (with their manual actions), so that a
+   * client's first snapshot lists the open ones although their updates were pushed before this
+   * process ran. An update the hub already holds is not replaced by an older stored one; nothing
+   * is pushed.
+   */
+  preload(alerts: readonly AlertRecord[]): void {
+    for (const a of [...alerts].sort((x, y) => x.updated_at - y.updated_at)) {
+      const known = this.latest.get(a.id);
+      if (known && known.update >= a.update) {
+        this.latest.set(a.id, carryManual(a, known));
+        continue;
+      }
+      this.latest.set(a.id, known ? carryManual(known, a) : a);
+    }
+    this.trim();
   }
 
   /** Adds what people did by hand (acknowledge, resolve) to a known alert, and pushes it again. */
@@ -68,8 +94,12 @@ export class AlertHub {
     return () => this.listeners.delete(listener);
   }
 
-  static isChannel(channel: string): boolean {
-    return channel === 'alerts' || /^alerts:[a-z0-9-]+$/.test(channel);
+  /** `alerts`, or `alerts:<id>` of a tracked brand (its id as GET /v1/brands gives it). */
+  isChannel(channel: string): boolean {
+    if (channel === 'alerts') return true;
+    if (!channel.startsWith('alerts:')) return false;
+    const id = channel.slice('alerts:'.length);
+    return this.o.brands.find(id)?.id === id;
   }
 
   /** Whether an alert belongs on a channel (`alerts` or `alerts:<brand id>`). */
@@ -88,4 +118,12 @@ export class AlertHub {
     for (const a of resolved.slice(0, Math.max(0, resolved.length - RECENT_RESOLVED)))
       this.latest.delete(a.id);
   }
+}
+
+/** `update` with the manual actions `from` carries (an update from the stage carries none). */
+function carryManual(from: AlertRecord, update: AlertRecord): AlertRecord {
+  const manual = from as Partial<Record<(typeof MANUAL_FIELDS)[number], unknown>>;
+  const out: Record<string, unknown> = { ...update };
+  for (const f of MANUAL_FIELDS) if (manual[f] !== undefined && out[f] === undefined) out[f] = manual[f];
+  return out as unknown as AlertRecord;
 }

@@ -321,7 +321,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
 
     const known = (c: string) =>
       o.hub.isChannel(c) ||
-      (o.alerts !== undefined && AlertHub.isChannel(c)) ||
+      (o.alerts !== undefined && o.alerts.isChannel(c)) ||
       (o.campaigns !== undefined && CampaignHub.isChannel(c)) ||
       (o.analytics !== undefined && o.analytics.isChannel(c));
     /** One error for all the unknown channels of a message, listing the first few. */
@@ -350,8 +350,7 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
       for (const c of added)
         if (o.campaigns && CampaignHub.isChannel(c)) campaigns.watch(c);
         else if (o.analytics?.isChannel(c)) analytics.watch(c);
-        else if (o.alerts && AlertHub.isChannel(c))
-          send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
+        else if (o.alerts?.isChannel(c)) send('snapshot', { channel: c, alerts: o.alerts.snapshot(c) });
         else {
           subscribeWindows(c);
           send('snapshot', { channel: c, windows: o.hub.snapshot(c) });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
+import { ALERTS_TABLE, alertFromRow, withActions, type AlertStateStore } from '../../stream/index.js';
 import { alertDelivery, alertStateStore } from './alerts.js';
 import { syntheticCampaigns } from './campaigns.js';
 import type { RoleContext, RolePart } from './context.js';
@@ -25,7 +26,7 @@ export async function apiRole(
   const { config, bus, store, brands, metrics, logger } = ctx;
   const hub = ctx.runs('api') ? new LiveHub({ bus, brands }) : undefined;
   hub?.start();
-  const alerts = hub && config.operators.includes('spikes') ? new AlertHub(bus) : undefined;
+  const alerts = hub && config.operators.includes('spikes') ? new AlertHub({ bus, brands }) : undefined;
   alerts?.start();
   const alertStore = alerts ? alertStateStore(ctx) : undefined;
   let ready = false;
@@ -59,6 +60,7 @@ export async function apiRole(
   return {
     app,
     start: async () => {
+      if (alerts) await preloadAlerts(ctx, alerts, alertStore);
       await delivery?.start();
       if (hub && ctx.campaigns) {
         await syntheticCampaigns(ctx, ctx.campaigns);
@@ -77,4 +79,23 @@ export async function apiRole(
       alerts?.stop();
     },
   };
+}
+
+/**
+ * The alerts in the store, with what people did to them, into the hub before clients come: a
+ * restarted or added API process gives a client's first snapshot the open alerts too. A store that
+ * cannot be read leaves the hub to fill from live updates (and says so).
+ */
+async function preloadAlerts(
+  ctx: RoleContext,
+  hub: AlertHub,
+  actionsStore: AlertStateStore | undefined,
+): Promise<void> {
+  try {
+    const alerts = (await ctx.store.read(ALERTS_TABLE, {})).map(alertFromRow);
+    const actions = actionsStore ? await actionsStore.actions(alerts.map((a) => a.id)) : new Map();
+    hub.preload(alerts.map((a) => withActions(a, actions.get(a.id))));
+  } catch (err) {
+    ctx.logger.warn({ err }, 'could not load the stored alerts: the live alerts start empty');
+  }
 }

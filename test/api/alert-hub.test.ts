@@ -1,0 +1,53 @@
+import t from 'tap';
+import { AlertHub, BrandDirectory } from '../../api/index.js';
+import { MemoryBus, withActions } from '../../stream/index.js';
+import { alertRecord } from '../helpers/alert-delivery.js';
+
+const brands = new BrandDirectory([{ name: 'Northwind Coffee' }, { name: 'Contoso Tea' }]);
+const hub = () => new AlertHub({ bus: new MemoryBus(), brands });
+
+t.test('channels: alerts, and alerts:<id> of a tracked brand only', async (t) => {
+  const h = hub();
+  t.ok(h.isChannel('alerts'));
+  t.ok(h.isChannel('alerts:northwind-coffee'));
+  t.notOk(h.isChannel('alerts:northwind-coffe'), 'a mistyped brand id is refused, not watched forever');
+  t.notOk(h.isChannel('alerts:Northwind Coffee'), 'a name is not an id');
+  t.notOk(h.isChannel('alerts:'));
+  t.notOk(h.isChannel('brand:northwind-coffee'));
+});
+
+t.test('what people did by hand stays on an alert when the stage updates it', async (t) => {
+  const h = hub();
+  const pushed: unknown[] = [];
+  h.onAlert((a) => pushed.push(a));
+  h.apply(alertRecord());
+  h.annotate(alertRecord().id, { acked_at: 5, acked_by: 'ops' });
+  h.apply(alertRecord({ update: 1, severity: 'high' }));
+  t.match(h.snapshot('alerts'), [{ update: 1, severity: 'high', acked_at: 5, acked_by: 'ops' }]);
+  t.match(pushed.at(-1), { update: 1, acked_by: 'ops' }, 'pushed with them');
+});
+
+t.test('preload: a process starting up lists the stored alerts; newer live updates win', async (t) => {
+  const h = hub();
+  const open = alertRecord({ id: 'northwind-coffee:volume:1', kind: 'volume', update: 2 });
+  const live = alertRecord({ id: 'northwind-coffee:negative_share:2', update: 3 });
+  h.apply(live);
+  h.preload([
+    withActions(open, { acked_at: 7, acked_by: 'pr' }),
+    withActions(alertRecord({ id: live.id, update: 1 }), { resolved_at: 9, resolved_by: 'ops' }),
+    alertRecord({ id: 'contoso-tea:volume:3', brand: 'Contoso Tea', kind: 'volume' }),
+  ]);
+  const nw = h.snapshot('alerts:northwind-coffee');
+  t.equal(nw.length, 2, "the brand's stored alert and its live one");
+  t.match(
+    nw.find((a) => a.id === open.id),
+    { update: 2, acked_by: 'pr' },
+    'the stored alert, with its manual actions',
+  );
+  t.match(
+    nw.find((a) => a.id === live.id),
+    { update: 3, resolved_by: 'ops' },
+    'the live update is kept over an older stored one, with the stored manual actions',
+  );
+  t.equal(h.snapshot('alerts').length, 3);
+});
