@@ -1,3 +1,4 @@
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { CampaignService, Store, WindowSpec } from '../stream/index.js';
@@ -67,6 +68,7 @@ export interface ApiOptions {
  */
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    schemaController: { compilersFactory: { buildValidator: strictBodies } },
     // keys sent in a WebSocket URL stay out of the request logs
     ...(o.logger
       ? { loggerInstance: o.logger.child({}, { serializers: { req: requestLogFields } }) }
@@ -145,4 +147,23 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   });
   if (o.dashboardDir) await app.register(dashboardPlugin, { dir: o.dashboardDir });
   return app;
+}
+
+const ajvCompilers = AjvCompiler();
+
+/**
+ * Fastify's validators, with one change: a JSON body is taken as sent, not coerced. Coercion makes
+ * sense for the query string and the path (all text), but in a body it turned `{"value": null}`,
+ * `true`, `"1"` or `[1]` into a reward of 0 or 1, which then took the decision's one reward.
+ */
+function strictBodies(
+  externalSchemas: Parameters<typeof ajvCompilers>[0],
+  options: Parameters<typeof ajvCompilers>[1] = {},
+): ReturnType<typeof ajvCompilers> {
+  const coercing = ajvCompilers(externalSchemas, options);
+  const strict = ajvCompilers(externalSchemas, {
+    ...options,
+    customOptions: { ...options.customOptions, coerceTypes: false },
+  } as Parameters<typeof ajvCompilers>[1]);
+  return (route) => (route.httpPart === 'body' ? strict : coercing)(route);
 }

@@ -27,10 +27,17 @@ function invalid(message: string): never {
   throw new PipelineError('INVALID_CAMPAIGN', message);
 }
 
+/**
+ * The largest continuous reward, either sign: far above any revenue or duration, and small enough
+ * that sums of squares over any number of observations stay finite (a reward of 1e200 made an
+ * arm's variance Infinity, its scores NaN, and the campaign unreadable).
+ */
+export const MAX_CONTINUOUS_REWARD = 1e15;
+
 /** Checks a reward value against the campaign's kind; the message names the range. */
 export function rewardInRange(kind: RewardKind, value: number): boolean {
   if (!Number.isFinite(value)) return false;
-  return kind === 'continuous' || (value >= 0 && value <= 1);
+  return kind === 'continuous' ? Math.abs(value) <= MAX_CONTINUOUS_REWARD : value >= 0 && value <= 1;
 }
 
 function checkCosts(where: string, c: Costs | undefined): void {

@@ -228,7 +228,7 @@ export class CampaignService {
         'REWARD_OUT_OF_RANGE',
         kind === 'binary'
           ? `value ${value}: binary rewards are from 0 to 1`
-          : `value ${value} is not a finite number`,
+          : `value ${value}: continuous rewards are from -1e15 to 1e15`,
       );
     const now = this.now();
     const out = await this.o.store.reward(campaignId, decisionId, value, now, e.gamma);

@@ -67,7 +67,7 @@ export const ErrorCodes = {
   REWARD_OUT_OF_RANGE: {
     status: 400,
     retryable: false,
-    message: 'The reward value is out of range (binary: 0 to 1; continuous: a finite number)',
+    message: 'The reward value is out of range (binary: 0 to 1; continuous: -1e15 to 1e15)',
   },
   INTERNAL: { status: 500, retryable: true, message: 'Internal error' },
 } as const;

@@ -52,6 +52,11 @@ t.test('bad definitions: 400 INVALID_CAMPAIGN naming the problem', async (t) => 
     [{ id: 'x3', arms: ['a'], policy: 'nope' }, /choose from/],
     [{ id: 'x4', arms: ['a'], policy: 'epsilon-greedy', policy_options: { epsilon: 7 } }, /epsilon/],
     [{ id: 'x5', arms: ['a'], default_reward: { value: 3, after_ms: 10 } }, /out of range/],
+    [
+      { id: 'x7', arms: ['a'], reward: 'continuous', default_reward: { value: 1e200, after_ms: 10 } },
+      /out of range/,
+    ],
+    [{ id: 'x8', arms: 'a' }, /./],
     [{ id: 'bad id!', arms: ['a'] }, /./],
   ];
   for (const [body, message] of cases) {
@@ -97,6 +102,12 @@ t.test('decide and reward: ids, rankings, once per decision, codes', async (t) =
     ],
     ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id }, 400, 'BAD_REQUEST'],
     ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: 'x' }, 400, 'BAD_REQUEST'],
+    // A body is taken as sent: none of these is a reward of 0 or 1.
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: null }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: true }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: '1' }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: [1] }, 400, 'BAD_REQUEST'],
+    ['/v1/campaigns/c-dr/reward', { decision_id: decision.decision_id, value: ' ' }, 400, 'BAD_REQUEST'],
     ['/v1/campaigns/nope/reward', { decision_id: decision.decision_id, value: 1 }, 404, 'UNKNOWN_CAMPAIGN'],
     ['/v1/campaigns/nope/decide', {}, 404, 'UNKNOWN_CAMPAIGN'],
     ['/v1/campaigns/c-dr/decide', { context: { nested: { a: 1 } } }, 400, 'INVALID_CONTEXT'],
@@ -112,6 +123,26 @@ t.test('decide and reward: ids, rankings, once per decision, codes', async (t) =
   const cross = await post('/v1/campaigns/c-dr/reward', { decision_id: other.decision_id, value: 1 });
   t.equal(cross.statusCode, 404);
 });
+
+t.test(
+  'continuous rewards: up to 1e15 either way; larger ones are refused, the campaign stays readable',
+  async (t) => {
+    await post('/v1/campaigns', { id: 'c-big', arms: ['a'], reward: 'continuous' });
+    const reward = async (value: number) => {
+      const d = (await post('/v1/campaigns/c-big/decide', {})).json();
+      return post('/v1/campaigns/c-big/reward', { decision_id: d.decision_id, value });
+    };
+    t.equal((await reward(1e15)).statusCode, 202);
+    t.equal((await reward(-1e15)).statusCode, 202);
+    const huge = await reward(1e200);
+    t.equal(huge.statusCode, 400);
+    t.equal(huge.json().error.code, 'REWARD_OUT_OF_RANGE');
+    t.match(huge.json().error.message, /1e15/);
+    const s = await get('/v1/campaigns/c-big');
+    t.equal(s.statusCode, 200, s.body);
+    t.match(s.json().arms[0], { arm: 'a', observations: 2, reward_sum: 0 });
+  },
+);
 
 t.test('decide without a body', async (t) => {
   await post('/v1/campaigns', { id: 'c-nobody', arms: ['a', 'b'] });
