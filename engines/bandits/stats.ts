@@ -62,10 +62,24 @@ export function emptyArm(arm: string): ArmStats {
   return { arm, pulls: 0, obs: emptyMoments(), disc: { ...emptyMoments(), at: 0 } };
 }
 
+/**
+ * x^k for a whole k ≥ 0, by squaring: each step is one correctly rounded product, so the Redis
+ * store's Lua computes the same bits (Math.pow and C's pow may differ in the last one).
+ */
+export function powInt(x: number, k: number): number {
+  let r = 1;
+  let b = x;
+  for (let e = k; e > 0; e = Math.floor(e / 2)) {
+    if (e % 2 === 1) r *= b;
+    b *= b;
+  }
+  return r;
+}
+
 /** `m` discounted up to the clock `now` (`gamma` = 1: unchanged). */
 export function discountedAt(m: DiscountedMoments, gamma: number, now: number): Moments {
   if (gamma >= 1 || now <= m.at) return { n: m.n, sum: m.sum, sumSq: m.sumSq };
-  const f = Math.pow(gamma, now - m.at);
+  const f = powInt(gamma, now - m.at);
   return { n: m.n * f, sum: m.sum * f, sumSq: m.sumSq * f };
 }
 

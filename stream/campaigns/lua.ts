@@ -25,10 +25,20 @@ local function put_stats(h, f, t)
   redis.call('HSET', h, f, s)
   return s
 end
+-- powInt: x^k by squaring (C's pow may differ from V8's in the last bit; products do not)
+local function powint(x, k)
+  local r, b, e = 1, x, k
+  while e > 0 do
+    if e % 2 == 1 then r = r * b end
+    b = b * b
+    e = math.floor(e / 2)
+  end
+  return r
+end
 -- discountedAt: the discounted moments brought up to the clock
 local function discounted(t, gamma, clock)
   if gamma >= 1 or clock <= t[8] then return t[5], t[6], t[7] end
-  local f = gamma ^ (clock - t[8])
+  local f = powint(gamma, clock - t[8])
   return t[5] * f, t[6] * f, t[7] * f
 end
 -- recordPull

@@ -234,6 +234,31 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       t.ok(armOf(arms, 'red')!.disc.n < 3, 'old observations weigh less');
     });
 
+    t.test('discounting agrees with recordReward to the bit (gamma 0.93, gaps of 1 to 13)', async (t) => {
+      const store = await fresh(t);
+      const c = campaign();
+      const g = 0.93;
+      const want = new Map([
+        ['red', emptyArm('red')],
+        ['blue', emptyArm('blue')],
+      ]);
+      // Red is rewarded after ever longer runs of blue: the discount's powers grow.
+      const plan: string[] = [];
+      for (let gap = 0; gap < 13; gap++) plan.push('red', ...Array<string>(gap).fill('blue'));
+      let clock = 0;
+      for (const [i, arm] of plan.entries()) {
+        const d = decision(c.id, arm);
+        await store.decide(d);
+        recordPull(want.get(arm)!);
+        const value = (i % 7) / 7;
+        const r = await store.reward(c.id, d.id, value, d.at, g);
+        recordReward(want.get(arm)!, value, clock++, g);
+        t.equal(r.status, 'applied');
+      }
+      const arms = await store.arms(c.id);
+      for (const a of want.values()) t.same(armOf(arms, a.arm)?.disc, a.disc, `${a.arm}: the same bits`);
+    });
+
     t.test('feedback of each kind, without a known decision', async (t) => {
       const store = await fresh(t);
       const c = campaign();
