@@ -277,11 +277,10 @@ export const websocketPlugin: FastifyPluginAsync<WebSocketOptions> = async (app,
             deliver(channel, value);
           });
           watches.set(channel, watch);
-          hub.snapshot(channel).then(
+          hub.current(channel).then(
             (value) => {
-              hub.sent(channel, value);
               // A poll's push came first: the hub compares its next reads with that value, so this
-              // read (which may be older) must not replace it on the client.
+              // one (which may be older) must not replace it on the client.
               if (watches.get(channel) === watch && !watch.polled) deliver(channel, value);
             },
             () => fail('INTERNAL', `could not read ${channel}; updates follow`),

@@ -47,23 +47,51 @@ t.test('reads a channel once per poll whatever the listeners, and sends only cha
   t.same(got, ['3 b=5'], 'only the changed channel is sent');
 });
 
-t.test('a value a listener was sent first is not sent again', async (t) => {
+t.test(
+  'a new listener starts from what the others were sent: each change reaches everyone once',
+  async (t) => {
+    countTimers(t);
+    const hub = new MapHub({ intervalMs: 1000 });
+    const got: string[] = [];
+    hub.watch('a', (_c, p) => got.push(`A${p.value}`));
+    hub.values.set('a', 1);
+    t.same(await hub.current('a'), { value: 1 }, 'the first listener: a read');
+    await hub.poll();
+    t.same(got, [], 'the poll read what it started from: nothing sent');
+    hub.values.set('a', 2);
+    hub.watch('a', (_c, p) => got.push(`B${p.value}`));
+    hub.reads.length = 0;
+    t.same(await hub.current('a'), { value: 1 }, 'the second starts from the value A holds, without a read');
+    t.same(hub.reads, []);
+    await hub.poll();
+    t.same(got, ['A2', 'B2'], 'the change, once to each');
+    hub.watch('b', () => undefined);
+    t.same(await hub.current('b'), { value: 0 });
+    hub.values.set('c', 3);
+    t.same(await hub.current('c'), { value: 3 }, 'an unwatched channel is read');
+    hub.values.set('c', 4);
+    t.same(await hub.current('c'), { value: 4 }, 'and read again: nothing is kept for it');
+  },
+);
+
+t.test('one read per channel in flight, shared by whoever asks meanwhile', async (t) => {
   countTimers(t);
   const hub = new MapHub({ intervalMs: 1000 });
-  const got: number[] = [];
-  hub.watch('a', (_c, p) => got.push(p.value));
-  hub.values.set('a', 7);
-  hub.sent('a', { value: 7 });
-  await hub.poll();
-  t.same(got, [], 'the poll read what the first snapshot sent');
-  hub.sent('a', { value: 8 });
-  hub.values.set('a', 8);
-  await hub.poll();
-  t.same(got, [8], 'sent() keeps only the first value; later ones come from polls');
-  hub.sent('unwatched', { value: 1 });
-  hub.watch('unwatched', (_c, p) => got.push(p.value));
-  await hub.poll();
-  t.same(got, [8, 0], 'sent() on an unwatched channel is forgotten');
+  const off: (() => void)[] = [];
+  const asked: Promise<{ value: number }>[] = [];
+  // A client subscribing and unsubscribing over and over.
+  for (let i = 0; i < 100; i++) {
+    off.push(hub.watch('a', () => undefined));
+    asked.push(hub.current('a'));
+    off.pop()!();
+  }
+  await Promise.all(asked);
+  t.same(hub.reads, ['a'], 'one read for a hundred subscriptions');
+  hub.fail.add('a');
+  hub.watch('a', () => undefined);
+  await t.rejects(hub.current('a'), /cannot read a/, 'a failed read reaches who asked');
+  hub.fail.clear();
+  t.same(await hub.current('a'), { value: 0 }, 'and the next one reads again');
 });
 
 t.test('a fingerprint decides what counts as a change', async (t) => {
