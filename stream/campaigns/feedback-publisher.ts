@@ -17,15 +17,24 @@ export interface FeedbackPublisherOptions {
   onError?: (err: unknown) => void;
 }
 
+/** Events of one partition published as one message; `msgId` once it was first sent. */
+interface Batch {
+  events: FeedbackEvent[];
+  msgId?: string;
+}
+
 /**
  * Publishes the API's own campaign feedback (an impression per decision, each reward) to the
  * FEEDBACK stream in batches, so that stage 2's `campaigns` operator counts decide and reward
  * traffic in its windows as it counts feedback from connectors. Off the request path: a decision
- * never waits for the bus. Each message is NDJSON with a unique message id; a failed publish is
- * retried with the next flush.
+ * never waits for the bus. Each message is NDJSON with a unique message id. A failed publish is
+ * retried with the next flush as the same message, under the same id: when the bus had stored it
+ * and only its acknowledgement was lost, the bus drops the copy (within its duplicate window),
+ * and the windows do not count the events twice.
  */
 export class FeedbackPublisher {
-  private readonly pending = new Map<number, FeedbackEvent[]>();
+  /** Per partition, its batches in order: the sent-and-failed ones, then the one filling. */
+  private readonly batches = new Map<number, Batch[]>();
   private readonly instance = randomUUID();
   private sequence = 0;
   private held = 0;
@@ -38,20 +47,24 @@ export class FeedbackPublisher {
 
   add(e: FeedbackEvent): void {
     const p = partitionOf(e.campaign, this.o.partitions);
-    let list = this.pending.get(p);
-    if (!list) this.pending.set(p, (list = []));
-    list.push(e);
+    let list = this.batches.get(p);
+    if (!list) this.batches.set(p, (list = []));
+    let open = list.at(-1);
+    if (!open || open.msgId !== undefined) list.push((open = { events: [] }));
+    open.events.push(e);
     this.held++;
     if (this.held > (this.o.maxPending ?? 100_000)) {
-      list.shift();
+      // the partition's oldest event goes (its batch, if emptied, with it)
+      list[0]!.events.shift();
+      if (list[0]!.events.length === 0) list.shift();
       this.held--;
       this.dropped++;
     }
-    if (list.length >= (this.o.maxBatch ?? 1000)) void this.flush();
+    if (open.events.length >= (this.o.maxBatch ?? 1000)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 100);
   }
 
-  /** Publishes everything held (one message per partition); waits for an earlier flush first. */
+  /** Publishes everything held (one message per batch); waits for an earlier flush first. */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(() => this.publishHeld());
     return this.flushing;
@@ -60,28 +73,30 @@ export class FeedbackPublisher {
   private async publishHeld(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const batches = [...this.pending];
-    this.pending.clear();
-    this.held = 0;
-    await Promise.all(
-      batches.map(async ([p, events]) => {
-        const msgId = `api-feedback:${this.instance}:${this.sequence++}`;
-        try {
-          await this.o.bus.publish(Subjects.feedback(p), joinLines(events.map((e) => encodeJson(e))), {
-            msgId,
-          });
-        } catch (err) {
-          this.o.onError?.(err);
-          // kept for the next flush, before anything newer
-          const now = this.pending.get(p) ?? [];
-          this.pending.set(p, [...events, ...now]);
-          this.held += events.length;
-          this.timer ??= setTimeout(() => void this.flush(), 1000);
-        }
-      }),
-    );
+    await Promise.all([...this.batches].map(([p, list]) => this.publishPartition(p, list)));
   }
 
+  /** A partition's batches in order; the first that fails stops it, to be tried again. */
+  private async publishPartition(p: number, list: Batch[]): Promise<void> {
+    while (list.length > 0) {
+      const batch = list[0]!;
+      batch.msgId ??= `api-feedback:${this.instance}:${this.sequence++}`;
+      try {
+        await this.o.bus.publish(Subjects.feedback(p), joinLines(batch.events.map((e) => encodeJson(e))), {
+          msgId: batch.msgId,
+        });
+      } catch (err) {
+        this.o.onError?.(err);
+        this.timer ??= setTimeout(() => void this.flush(), 1000);
+        return;
+      }
+      // events added meanwhile went to a newer batch (and dropping may have emptied this one)
+      const i = list.indexOf(batch);
+      if (i >= 0) list.splice(i, 1);
+      this.held -= batch.events.length;
+    }
+    this.batches.delete(p);
+  }
   async stop(): Promise<void> {
     await this.flush();
     if (this.timer) clearTimeout(this.timer);
