@@ -145,7 +145,8 @@ return rec[4]`;
 
 /**
  * Keys: feedback key, decision ('' id when none), due, clock, arms, segments. Argv: kind, campaign,
- * arm, value, gamma, now, time to live of the feedback key (ms), due member. Returns 1 when the key
+ * arm, value, gamma, when it happened (no later than now), time to live of the feedback key (ms),
+ * due member. Returns 1 when the key
  * was new (the update applied), 0 for a repeat.
  */
 export const FEEDBACK = `${PRELUDE}

@@ -184,7 +184,7 @@ export class MemoryCampaignStore implements CampaignStore {
         recordPull(a);
         if (u.kind === 'impression') recordReward(a, 0, s.clock++, g);
       } else if (known) {
-        if (!d.rewarded && now <= d.record.expires_at) this.apply(d, u.value, g);
+        if (!d.rewarded && Math.min(u.ts ?? now, now) <= d.record.expires_at) this.apply(d, u.value, g);
       } else {
         const s = this.state(u.campaign);
         const a = armIn(s.arms, u.arm, u.arm);

@@ -250,7 +250,7 @@ export class RedisCampaignStore implements CampaignStore {
           u.arm,
           u.value,
           gamma(u.campaign),
-          now,
+          Math.min(u.ts ?? now, now),
           this.retentionMs,
           dueMember(u.campaign, u.decision_id ?? ''),
         ),

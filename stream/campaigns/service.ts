@@ -470,6 +470,7 @@ export function feedbackUpdate(c: Campaign, key: string, event: FeedbackEvent): 
     key,
     campaign: event.campaign,
     arm: event.arm,
+    ts: event.ts,
     ...(event.decision_id !== undefined && { decision_id: event.decision_id }),
   };
   const rewardOn = c.reward === 'binary' ? (c.reward_on ?? 'click') : undefined;

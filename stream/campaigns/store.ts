@@ -81,6 +81,11 @@ export interface FeedbackUpdate {
    */
   kind: 'pull' | 'reward' | 'impression' | 'credit';
   value: number;
+  /**
+   * When it happened (event time, ms): a known decision takes it if this is within its lifetime,
+   * however late the stream brings it (no later than when it is applied; absent: then).
+   */
+  ts?: number;
 }
 
 export interface CampaignArms {

@@ -328,6 +328,22 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       t.same([red.pulls, red.obs.n, red.obs.sum], [2, 2, 1.25]);
       const blue = armOf(arms, 'blue')!;
       t.same([blue.pulls, blue.obs.n, blue.obs.sum], [2, 1, 1]);
+
+      // Event time decides: a click within the lifetime counts however late it is applied (a
+      // backlog, a replay after a crash); one after it does not; a time ahead of the clock is now.
+      const d5 = decision(c.id, 'blue', { expires_at: Date.now() + 1000 });
+      const d6 = decision(c.id, 'blue', { expires_at: Date.now() + 1000 });
+      const d7 = decision(c.id, 'blue', { expires_at: Date.now() + 1000 });
+      for (const d of [d5, d6, d7]) await store.decide(d);
+      const lateBy = d5.expires_at + 60_000;
+      await store.feedback([{ ...fb(d5, 'credit', 1), ts: d5.expires_at - 1 }], one, lateBy);
+      await store.feedback([{ ...fb(d6, 'credit', 1), ts: d6.expires_at + 1 }], one, lateBy);
+      await store.feedback([{ ...fb(d7, 'credit', 1), ts: d7.expires_at + 99_999 }], one, d7.at);
+      t.equal(
+        (await store.arms(c.id)).clock,
+        5,
+        'd5 (in time, applied late) and d7 (future time, applied in time); not d6',
+      );
       t.same(
         [arms.segments?.mobile?.[0]?.obs.n, arms.segments?.mobile?.[0]?.obs.sum],
         [1, 1],
