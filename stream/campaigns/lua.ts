@@ -102,12 +102,16 @@ export const DECIDE = `${PRELUDE}
 local n = #KEYS / 4
 for i = 0, n - 1 do
   local k, a = i * 4, i * 8
-  redis.call('HSET', KEYS[k + 1], 'r', ARGV[a + 1], 'c', ARGV[a + 2], 'a', ARGV[a + 3], 's', ARGV[a + 4],
-    'e', ARGV[a + 5], 'v', ARGV[a + 6], 'w', '0')
-  redis.call('PEXPIRE', KEYS[k + 1], ARGV[a + 7])
-  pull(KEYS[k + 2], ARGV[a + 3])
-  if ARGV[a + 4] ~= '' then pull(KEYS[k + 3], ARGV[a + 4]) end
-  if ARGV[a + 6] ~= '' then redis.call('ZADD', KEYS[k + 4], ARGV[a + 5], ARGV[a + 8]) end
+  -- A decision id is new: one already stored is this script sent again (a reply lost, the command
+  -- resent on reconnect), and counts once.
+  if redis.call('HSETNX', KEYS[k + 1], 'r', ARGV[a + 1]) == 1 then
+    redis.call('HSET', KEYS[k + 1], 'c', ARGV[a + 2], 'a', ARGV[a + 3], 's', ARGV[a + 4],
+      'e', ARGV[a + 5], 'v', ARGV[a + 6], 'w', '0')
+    redis.call('PEXPIRE', KEYS[k + 1], ARGV[a + 7])
+    pull(KEYS[k + 2], ARGV[a + 3])
+    if ARGV[a + 4] ~= '' then pull(KEYS[k + 3], ARGV[a + 4]) end
+    if ARGV[a + 6] ~= '' then redis.call('ZADD', KEYS[k + 4], ARGV[a + 5], ARGV[a + 8]) end
+  end
 end
 return n`;
 

@@ -108,7 +108,11 @@ export class RedisCampaignStore implements CampaignStore {
   }
 
   async create(c: Campaign): Promise<boolean> {
-    return (await this.redis.hsetnx(this.defsKey, c.id, JSON.stringify(c))) === 1;
+    const json = JSON.stringify(c);
+    if ((await this.redis.hsetnx(this.defsKey, c.id, json)) === 1) return true;
+    // Taken, by this very definition (created_at included) when the HSETNX was sent again after a
+    // lost reply: the create succeeded.
+    return (await this.redis.hget(this.defsKey, c.id)) === json;
   }
 
   async update(c: Campaign): Promise<boolean> {

@@ -1,4 +1,5 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -271,3 +272,63 @@ t.test(
     t.equal((await store.arms(c.id)).clock, 300);
   },
 );
+
+/**
+ * A proxy in front of Redis that, once armed, lets the next command matching a pattern reach Redis
+ * and then cuts the connection before the reply gets back: ioredis reconnects and sends the
+ * command again, as after a network blip.
+ */
+async function replyDroppingProxy(t: Test) {
+  const target = new URL(url);
+  let armed: RegExp | undefined;
+  const dropped: string[] = [];
+  const server = net.createServer((client) => {
+    const up = net.connect(Number(target.port || 6379), target.hostname);
+    let dropNext = false;
+    client.on('data', (b) => {
+      if (armed?.test(b.toString('latin1'))) {
+        armed = undefined;
+        dropNext = true;
+      }
+      up.write(b);
+    });
+    up.on('data', (b) => {
+      if (dropNext) {
+        dropNext = false;
+        dropped.push(b.toString('latin1'));
+        client.destroy();
+        up.destroy();
+        return;
+      }
+      client.write(b);
+    });
+    for (const s of [client, up]) s.on('error', () => undefined);
+    client.on('close', () => up.destroy());
+    up.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const { port } = server.address() as net.AddressInfo;
+  return { url: `redis://127.0.0.1:${port}`, arm: (pattern: RegExp) => (armed = pattern), dropped };
+}
+
+t.test('a command sent again after its reply was lost counts once: create, decide', async (t) => {
+  const proxy = await replyDroppingProxy(t);
+  const store = new RedisCampaignStore({ url: proxy.url, prefix: prefix() });
+  t.teardown(() => store.close());
+  const c = campaign({ arms: ['red'] });
+  proxy.arm(/hsetnx/i);
+  t.equal(await store.create(c), true, 'the create succeeded, though its first reply was lost');
+  t.equal(proxy.dropped.length, 1);
+  t.equal(
+    await store.create({ ...c, created_at: c.created_at + 1 }),
+    false,
+    'another create of the id is refused',
+  );
+  const d = decision(c.id, 'red');
+  proxy.arm(/evalsha|eval/i);
+  await store.decide(d);
+  t.equal(proxy.dropped.length, 2, 'the decision’s reply was lost');
+  t.equal((await store.arms(c.id)).arms.find((a) => a.arm === 'red')?.pulls, 1, 'one pull');
+  t.equal((await store.reward(c.id, d.id, 1, d.at, 1)).status, 'applied');
+});
