@@ -89,16 +89,25 @@ export class MemoryCampaignStore implements CampaignStore {
     this.now = o.now ?? Date.now;
   }
 
+  /** Counts creates and updates: definitionsVersion. */
+  private definitions = 0;
+
   async create(c: Campaign): Promise<boolean> {
     if (this.campaigns.has(c.id)) return false;
     this.campaigns.set(c.id, structuredClone(c));
+    this.definitions++;
     return true;
   }
 
   async update(c: Campaign): Promise<boolean> {
     if (!this.campaigns.has(c.id)) return false;
     this.campaigns.set(c.id, structuredClone(c));
+    this.definitions++;
     return true;
+  }
+
+  async definitionsVersion(): Promise<number> {
+    return this.definitions;
   }
 
   async get(id: string): Promise<Campaign | undefined> {

@@ -77,6 +77,7 @@ export class RedisCampaignStore implements CampaignStore {
   private decisions: { d: DecisionRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private readonly now: () => number;
   private readonly defsKey: string;
+  private readonly defsVersionKey: string;
   private readonly dueKey: string;
 
   constructor(o: RedisCampaignStoreOptions) {
@@ -84,6 +85,7 @@ export class RedisCampaignStore implements CampaignStore {
     this.retentionMs = o.retentionMs ?? DEFAULT_DECISION_RETENTION_MS;
     this.now = o.now ?? Date.now;
     this.defsKey = `${this.prefix}defs`;
+    this.defsVersionKey = `${this.prefix}defs:version`;
     this.dueKey = `${this.prefix}due`;
     this.redis = new Redis(o.url, {
       maxRetriesPerRequest: 3,
@@ -109,14 +111,23 @@ export class RedisCampaignStore implements CampaignStore {
 
   async create(c: Campaign): Promise<boolean> {
     const json = JSON.stringify(c);
-    if ((await this.redis.hsetnx(this.defsKey, c.id, json)) === 1) return true;
+    if ((await this.redis.hsetnx(this.defsKey, c.id, json)) === 1) {
+      await this.redis.incr(this.defsVersionKey);
+      return true;
+    }
     // Taken, by this very definition (created_at included) when the HSETNX was sent again after a
     // lost reply: the create succeeded.
     return (await this.redis.hget(this.defsKey, c.id)) === json;
   }
 
   async update(c: Campaign): Promise<boolean> {
-    return (await this.cmd.pwCampaignUpdate(this.defsKey, c.id, JSON.stringify(c))) === 1;
+    if ((await this.cmd.pwCampaignUpdate(this.defsKey, c.id, JSON.stringify(c))) !== 1) return false;
+    await this.redis.incr(this.defsVersionKey);
+    return true;
+  }
+
+  async definitionsVersion(): Promise<number> {
+    return Number((await this.redis.get(this.defsVersionKey)) ?? 0);
   }
 
   async get(id: string): Promise<Campaign | undefined> {

@@ -131,6 +131,7 @@ export class CampaignService {
   private sweeper: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private gammasAt = Number.NEGATIVE_INFINITY;
+  private gammasVersion: number | undefined;
 
   constructor(private readonly o: CampaignServiceOptions) {
     this.rng = new Random(o.seed ?? randomInt(2 ** 31));
@@ -304,10 +305,14 @@ export class CampaignService {
 
   /** Applies every default reward due now; returns how many. Safe with other processes doing the same. */
   async applyDefaults(limit = 1000): Promise<number> {
-    if (this.now() - this.gammasAt >= GAMMAS_EVERY_MS) {
+    // Read the definitions again when one was created or changed anywhere (a default due for a
+    // campaign this process never saw must not be applied undiscounted), and now and then anyway.
+    const version = await this.o.store.definitionsVersion();
+    if (version !== this.gammasVersion || this.now() - this.gammasAt >= GAMMAS_EVERY_MS) {
       for (const c of await this.o.store.list())
         this.gammas.set(c.id, policyGamma(c.policy, c.policy_options));
       this.gammasAt = this.now();
+      this.gammasVersion = version;
     }
     let total = 0;
     for (;;) {

@@ -112,6 +112,11 @@ export interface CampaignStore {
   get(id: string): Promise<Campaign | undefined>;
   /** Every campaign, by id. */
   list(): Promise<Campaign[]>;
+  /**
+   * A number that changes whenever a campaign is created or updated (by any process sharing the
+   * store): a process that caches definitions reads them again when it changed.
+   */
+  definitionsVersion(): Promise<number>;
 
   /** The arms' statistics (and those of the given segments). */
   arms(campaign: string, segments?: readonly string[]): Promise<CampaignArms>;

@@ -234,6 +234,23 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       t.ok(armOf(arms, 'red')!.disc.n < 3, 'old observations weigh less');
     });
 
+    t.test(
+      'the definitions version changes with every create and update, not with a refused one',
+      async (t) => {
+        const store = await fresh(t);
+        const v0 = await store.definitionsVersion();
+        const c = campaign();
+        await store.create(c);
+        const v1 = await store.definitionsVersion();
+        t.not(v1, v0, 'created');
+        t.notOk(await store.create({ ...c, created_at: c.created_at + 1 }));
+        t.notOk(await store.update({ ...c, id: 'no-such-campaign' }));
+        t.equal(await store.definitionsVersion(), v1, 'refused: unchanged');
+        await store.update({ ...c, arms: ['red', 'blue', 'green'] });
+        t.not(await store.definitionsVersion(), v1, 'updated');
+      },
+    );
+
     t.test('discounting agrees with recordReward to the bit (gamma 0.93, gaps of 1 to 13)', async (t) => {
       const store = await fresh(t);
       const c = campaign();

@@ -55,11 +55,12 @@ t.test('every key is under the prefix; decisions and feedback keys carry a time 
     `${p}campaigns:clock:c1`,
     `${p}campaigns:decision:d1`,
     `${p}campaigns:defs`,
+    `${p}campaigns:defs:version`,
     `${p}campaigns:fb:fb1`,
     `${p}campaigns:priors:c1`,
     `${p}campaigns:segs:c1`,
   ]);
-  for (const key of ['arms:c1', 'clock:c1', 'defs', 'priors:c1', 'segs:c1'])
+  for (const key of ['arms:c1', 'clock:c1', 'defs', 'defs:version', 'priors:c1', 'segs:c1'])
     t.equal(await redis.pttl(`${p}campaigns:${key}`), -1, `${key} has no expiry`);
   t.same(await redis.hget(`${p}campaigns:priors:c1`, '|red'), JSON.stringify({ n: 1, mean: 0.5 }));
   t.equal(await redis.zcard(`${p}campaigns:due`), 0, 'the reward took it off the due set (now empty)');
