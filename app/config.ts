@@ -1019,7 +1019,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     const raw = flags.get(s.flag) ?? env[s.env] ?? s.default;
     config[s.key] = s.parse(raw, s);
   }
-  return config as unknown as Config;
+  const parsed = config as unknown as Config;
+  if (parsed.alertHighThreshold < parsed.alertThreshold)
+    throw new ConfigError(
+      `--alert-high-threshold (${parsed.alertHighThreshold}) must be at least --alert-threshold (${parsed.alertThreshold}): a score that opens an alert on one window alone is at least the one that opens it on several`,
+    );
+  return parsed;
 }
 
 export function helpText(): string {

@@ -4,6 +4,7 @@ import {
   CampaignService,
   campaignRoi,
   CAMPAIGN_WINDOWS_TABLE,
+  PipelineError,
   type CampaignInput,
   type Store,
 } from '../../stream/index.js';
@@ -355,6 +356,7 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
       const now = (o.now ?? Date.now)();
       const from = timeParam(req.query.from) ?? 0;
       const to = timeParam(req.query.to) ?? now + 1;
+      if (from >= to) throw new PipelineError('INVALID_RANGE', 'from must be before to');
       const rows = await store.read(CAMPAIGN_WINDOWS_TABLE, { campaign: campaign.id });
       return campaignRoi(campaign, rows, from, to);
     },

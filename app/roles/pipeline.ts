@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_SPIKE_OPTIONS } from '../../engines/spikes/index.js';
 import {
   AlertDetection,
   AlertStage,
@@ -154,6 +155,8 @@ function alertWorker(ctx: RoleContext): PartitionWorkers {
       windowMs: config.alertWindow.sizeMs,
       threshold: config.alertThreshold,
       highThreshold: config.alertHighThreshold,
+      // an alert resolves below this score, which a threshold under the default is not above
+      resolveScore: Math.min(DEFAULT_SPIKE_OPTIONS.resolveScore, config.alertThreshold),
       confirmWindows: config.alertConfirmWindows,
       warmupMs: config.alertWarmupMinutes * 60_000,
     },

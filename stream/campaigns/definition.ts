@@ -91,11 +91,21 @@ export function campaignFrom(id: string, input: CampaignInput, now: number, prev
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600_000)
     invalid('decision_ttl_ms must be a whole number of ms from 1 to 30 days');
   checkCosts('costs', input.costs);
-  for (const [arm, c] of Object.entries(input.arm_costs ?? {})) checkCosts(`arm_costs.${arm}`, c);
-  for (const [arm, f] of Object.entries(input.arm_features ?? {}))
+  // Costs and features name the campaign's arms (retired ones included): another name is a typo.
+  const known = new Set([...arms, ...(previous ? [...previous.arms, ...previous.retired] : [])]);
+  const checkArm = (field: string, arm: string) => {
+    if (!known.has(arm)) invalid(`${field}.${arm}: no such arm in this campaign`);
+  };
+  for (const [arm, c] of Object.entries(input.arm_costs ?? {})) {
+    checkArm('arm_costs', arm);
+    checkCosts(`arm_costs.${arm}`, c);
+  }
+  for (const [arm, f] of Object.entries(input.arm_features ?? {})) {
+    checkArm('arm_features', arm);
     for (const [k, v] of Object.entries(f))
       if (typeof v !== 'number' || !Number.isFinite(v))
         invalid(`arm_features.${arm}.${k} must be a finite number`);
+  }
   const retired = new Set(previous ? [...previous.retired, ...previous.arms] : []);
   for (const a of arms) retired.delete(a);
   const costs = input.costs ?? previous?.costs;

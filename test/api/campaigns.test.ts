@@ -57,6 +57,8 @@ t.test('bad definitions: 400 INVALID_CAMPAIGN naming the problem', async (t) => 
       /out of range/,
     ],
     [{ id: 'x8', arms: 'a' }, /./],
+    [{ id: 'x9', arms: ['a'], arm_costs: { b: { per_impression: 1 } } }, /arm_costs\.b: no such arm/],
+    [{ id: 'x10', arms: ['a'], arm_features: { b: { size: 1 } } }, /arm_features\.b: no such arm/],
     [{ id: 'bad id!', arms: ['a'] }, /./],
   ];
   for (const [body, message] of cases) {
@@ -339,6 +341,9 @@ t.test('feedback from the stream: arms learn from it and ROI is served', async (
   t.equal(d.cost, 2.5);
   t.ok(roi.model.n >= 1, 'the model learned from the windows');
   t.type(d.predicted_roi, 'number');
+  const backwards = await get('/v1/campaigns/c-roi/roi?from=2026-02-02&to=2026-02-01');
+  t.equal(backwards.statusCode, 400);
+  t.equal(backwards.json().error.code, 'INVALID_RANGE');
 });
 
 t.test('segment-thompson learns a different best arm per context segment', async (t) => {

@@ -45,6 +45,11 @@ t.test('bad settings fail with a message naming the flag and the variable', asyn
     [['--port'], {}, /needs a value/],
     [['start'], {}, /unexpected argument/],
     [['--log-level', 'loud'], {}, /--log-level \/ PW_LOG_LEVEL: expected one of/],
+    [
+      ['--alert-threshold', '10'],
+      {},
+      /--alert-high-threshold \(8\) must be at least --alert-threshold \(10\)/,
+    ],
   ];
   for (const [argv, env, message] of bad)
     t.throws(
