@@ -98,7 +98,7 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
 
       // Twenty processes see the same new alert at once: the rule lets exactly one notify.
       const rule = { cooldownMs: 60_000, notifyResolved: false };
-      const alert = { id: 'a2', state: 'open' as const, severity: 'high' as const };
+      const alert = { id: 'a2', state: 'open' as const, severity: 'high' as const, updated_at: 2000 };
       const results = await Promise.all(
         Array.from({ length: 20 }, () =>
           store.updateMark(key, (cur) => {
