@@ -463,6 +463,15 @@ const DEFINITIONS = [
     description: 'Largest single NDJSON line in bytes; a longer line is rejected as `line_too_long`.',
   },
   {
+    key: 'ingestMaxFutureSkewS',
+    flag: '--ingest-max-future-skew-s',
+    env: 'PW_INGEST_MAX_FUTURE_SKEW_S',
+    default: '300',
+    parse: int(1),
+    description:
+      "A posted event whose `ts` is more than this many seconds ahead of the server clock is rejected as `future_timestamp`: one mistyped year would move its partition's watermark years ahead and make every later post late.",
+  },
+  {
     key: 'ingestMaxBatchEvents',
     flag: '--ingest-max-batch-events',
     env: 'PW_INGEST_MAX_BATCH_EVENTS',

@@ -31,6 +31,9 @@ export interface SocialSubmission {
   bytes?: Uint8Array | undefined;
 }
 
+type SocialValidation =
+  { ok: true; value: SocialEventInput } | { ok: false; reason: RejectReason; detail: string };
+
 /** Bytes per bus message at most (JetStream's default max payload is 1 MiB). */
 const MAX_MESSAGE_BYTES = 512 * 1024;
 
@@ -41,6 +44,11 @@ export interface IngestorOptions {
   maxEventsPerMessage?: number;
   deadLetters: DeadLetters;
   instrumentation: Instrumentation;
+  /**
+   * An event dated more than this far ahead of `now` is rejected (`future_timestamp`): the
+   * watermark follows the latest event time, so one would make every later post late. Default 5 min.
+   */
+  maxFutureSkewMs?: number;
   now?: () => number;
 }
 
@@ -84,8 +92,17 @@ export class EventIngestor {
     const duplicates: string[] = [];
     const rejects: Promise<unknown>[] = [];
     const now = this.now();
+    const latest = now + (this.o.maxFutureSkewMs ?? 5 * 60_000);
     items.forEach((item, i) => {
-      const v = item.bytes ? checkSocialEvent(item.value) : validateSocialEvent(item.value, now);
+      let v: SocialValidation = item.bytes
+        ? checkSocialEvent(item.value)
+        : validateSocialEvent(item.value, now);
+      if (v.ok && v.value.ts > latest)
+        v = {
+          ok: false,
+          reason: 'future_timestamp',
+          detail: `/ts: ${new Date(v.value.ts).toISOString()} is more than ${Math.round((latest - now) / 1000)} s ahead of the server clock`,
+        };
       if (!v.ok) {
         const raw = item.raw ?? safeJson(item.value);
         rejects.push(this.reject('social', v.reason, v.detail, raw, sourceOf(item.value)));

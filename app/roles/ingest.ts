@@ -27,6 +27,7 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     bus,
     partitions: config.partitions,
     maxEventsPerMessage: config.busEventsPerMessage,
+    maxFutureSkewMs: config.ingestMaxFutureSkewS * 1000,
     deadLetters,
     instrumentation,
   });

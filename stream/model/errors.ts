@@ -81,6 +81,7 @@ export const RejectReasons = {
   schema: 'The event does not match the schema',
   text_too_long: 'The text is longer than the limit',
   line_too_long: 'The line is longer than the limit',
+  future_timestamp: 'The event time is too far ahead of the server clock',
   late_event: 'The event arrived after its window was final',
   undecodable: 'A bus message could not be decoded',
   delivery_exhausted: 'The message failed processing too many times',

@@ -77,6 +77,21 @@ t.test('POST /v1/events: limits and content types', async (t) => {
   t.same(empty.json(), { accepted: 0, duplicates: 0, rejected: 0, errors: [] });
 });
 
+t.test('POST /v1/events: an event dated too far ahead is rejected, not let move the watermark', async (t) => {
+  const now = Date.now();
+  const res = await postEvents(
+    ndjson([post({ ts: now + 10 * 365 * 86_400_000 }), post({ ts: now + 60_000 }), post({ ts: now })]),
+  );
+  t.equal(res.statusCode, 202);
+  const r = res.json();
+  t.equal(r.accepted, 2, 'a minute ahead (a fast clock) is accepted');
+  t.same(
+    r.errors.map((e: { line: number; reason: string }) => [e.line, e.reason]),
+    [[1, 'future_timestamp']],
+  );
+  t.match(r.errors[0].detail, /\/ts: .* ahead of the server clock/);
+});
+
 t.test('POST /v1/events: a repeated id is stored once, in one request or across requests', async (t) => {
   const p = post({ text: 'Cafe Aurora is ok' });
   const before = await metricValue(running, 'pulsewatch_events_duplicate_total');
@@ -252,7 +267,12 @@ t.test('--operators windows: no activity operator, no activity route', async (t)
 });
 
 t.test('late events are counted and dead-lettered', async (t) => {
-  // Runs last: it moves one partition's watermark an hour ahead of now.
+  // Its own server, which takes events two hours ahead: it moves one partition's watermark an hour
+  // ahead of now.
+  const running = await startTestApp(['--ingest-max-future-skew-s', '7200']);
+  t.teardown(() => running.stop());
+  const { app } = running;
+  const postEvents = (body: string) => app.inject(ndjsonRequest('/v1/events', body));
   const base = Math.floor(Date.now() / 3_600_000) * 3_600_000 + 3_600_000;
   const author = { id: 'late-author' }; // one author: one partition, one watermark
   await postEvents(ndjson([post({ ts: base + 10 * 60_000, text: 'Bluebird Roasters rocks', author })]));

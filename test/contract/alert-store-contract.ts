@@ -108,7 +108,13 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
         ),
       );
       t.equal(results.filter((r) => r !== undefined).length, 1, 'one escalation out of twenty');
-      t.same(await store.getMark(key), { alert: 'a2', severity: 'high', at: 2000, resolved: false });
+      t.same(await store.getMark(key), {
+        alert: 'a2',
+        severity: 'high',
+        at: 2000,
+        event_at: 2000,
+        resolved: false,
+      });
     });
 
     t.test('manual actions: the first acknowledge and resolve stay', async (t) => {
