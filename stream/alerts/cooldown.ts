@@ -20,6 +20,9 @@ export interface NotifiedMark {
   event_at?: number;
   /** Its resolve was notified too. */
   resolved: boolean;
+  /** The alert update this mark was written for, and what it notified (absent in older marks). */
+  update?: number;
+  notified?: NotificationKind;
 }
 
 /** What a notification tells the subscriber, from the subscriber's point of view. */
@@ -48,14 +51,21 @@ export type CooldownDecision = { kind: NotificationKind; mark: NotifiedMark } | 
  */
 export function cooldownDecision(
   prev: NotifiedMark | undefined,
-  alert: Pick<AlertRecord, 'id' | 'state' | 'severity' | 'updated_at'>,
+  alert: Pick<AlertRecord, 'id' | 'state' | 'severity' | 'updated_at' | 'update'>,
   now: number,
   rule: CooldownRule,
 ): CooldownDecision {
   const same = prev?.alert === alert.id;
+  // The mark this very update wrote (the write's reply lost and the write sent again, or the
+  // update handled again after a failure): the decision it recorded stands.
+  if (same && prev.update === alert.update && prev.notified !== undefined)
+    return { kind: prev.notified, mark: prev };
   if (alert.state === 'resolved') {
     if (!rule.notifyResolved || !same || prev.resolved) return { suppressed: 'not_notified' };
-    return { kind: 'resolved', mark: { ...prev, resolved: true } };
+    return {
+      kind: 'resolved',
+      mark: { ...prev, resolved: true, update: alert.update, notified: 'resolved' },
+    };
   }
   const mark: NotifiedMark = {
     alert: alert.id,
@@ -63,9 +73,13 @@ export function cooldownDecision(
     at: now,
     event_at: alert.updated_at,
     resolved: false,
+    update: alert.update,
   };
   const higher = prev === undefined || severityRank(alert.severity) > severityRank(prev.severity);
-  if (same) return higher ? { kind: 'escalated', mark } : { suppressed: 'no_change' };
+  if (same)
+    return higher
+      ? { kind: 'escalated', mark: { ...mark, notified: 'escalated' } }
+      : { suppressed: 'no_change' };
   const since =
     prev === undefined
       ? Infinity
@@ -73,5 +87,5 @@ export function cooldownDecision(
         ? now - prev.at
         : alert.updated_at - prev.event_at;
   if (!higher && Math.abs(since) < rule.cooldownMs) return { suppressed: 'cooldown' };
-  return { kind: 'opened', mark };
+  return { kind: 'opened', mark: { ...mark, notified: 'opened' } };
 }

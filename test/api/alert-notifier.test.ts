@@ -196,6 +196,27 @@ t.test(
   },
 );
 
+t.test(
+  'a cooldown mark written before a failure (its reply lost) does not stop the notification',
+  async (t) => {
+    const s = await setup(t, [{}]);
+    const sub = s.subs[0]!;
+    const updateMark = s.store.updateMark.bind(s.store);
+    let failures = 1;
+    s.store.updateMark = async (key, decide) => {
+      const mark = await updateMark(key, decide);
+      if (failures-- > 0) throw new Error('Connection is closed.');
+      return mark;
+    };
+    await t.rejects(s.handle({}), /Connection is closed/, 'the mark is written, then the call fails');
+    await s.handle({});
+    t.same(s.sentTo(sub), ['opened:medium@0'], 'the update handled again is notified, once');
+    t.same(s.skipped, []);
+    await s.handle({});
+    t.same(s.sentTo(sub).length, 1, 'and a third time is a duplicate');
+  },
+);
+
 t.test('notify_resolved: the resolve of an alert the subscriber was told about', async (t) => {
   const s = await setup(t, [{ notify_resolved: true, min_severity: 'high' }]);
   const sub = s.subs[0]!;
