@@ -50,7 +50,9 @@ export class FeedbackPublisher {
     let list = this.batches.get(p);
     if (!list) this.batches.set(p, (list = []));
     let open = list.at(-1);
-    if (!open || open.msgId !== undefined) list.push((open = { events: [] }));
+    // a new batch when the last was sent (it stays as it was) or is full (a bus message has a size limit)
+    if (!open || open.msgId !== undefined || open.events.length >= (this.o.maxBatch ?? 1000))
+      list.push((open = { events: [] }));
     open.events.push(e);
     this.held++;
     if (this.held > (this.o.maxPending ?? 100_000)) {

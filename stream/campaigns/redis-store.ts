@@ -116,8 +116,10 @@ export class RedisCampaignStore implements CampaignStore {
       return true;
     }
     // Taken, by this very definition (created_at included) when the HSETNX was sent again after a
-    // lost reply: the create succeeded.
-    return (await this.redis.hget(this.defsKey, c.id)) === json;
+    // lost reply: the create succeeded (and its version bump may not have run).
+    if ((await this.redis.hget(this.defsKey, c.id)) !== json) return false;
+    await this.redis.incr(this.defsVersionKey);
+    return true;
   }
 
   async update(c: Campaign): Promise<boolean> {

@@ -318,8 +318,10 @@ t.test('a command sent again after its reply was lost counts once: create, decid
   const store = new RedisCampaignStore({ url: proxy.url, prefix: prefix() });
   t.teardown(() => store.close());
   const c = campaign({ arms: ['red'] });
+  const version = await store.definitionsVersion();
   proxy.arm(/hsetnx/i);
   t.equal(await store.create(c), true, 'the create succeeded, though its first reply was lost');
+  t.not(await store.definitionsVersion(), version, 'and the definitions version moved');
   t.equal(proxy.dropped.length, 1);
   t.equal(
     await store.create({ ...c, created_at: c.created_at + 1 }),

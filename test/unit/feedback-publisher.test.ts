@@ -70,6 +70,25 @@ t.test(
   },
 );
 
+t.test('while the bus is down, events still go in batches of maxBatch', async (t) => {
+  const b = dedupBus();
+  const p = new FeedbackPublisher({ bus: b.bus, partitions: 1, flushMs: 60_000, maxBatch: 10 });
+  t.teardown(() => p.stop());
+  b.fail(...Array<'before'>(100).fill('before'));
+  for (let v = 0; v < 35; v++) p.add(event(v));
+  await p.flush();
+  b.fail();
+  await p.flush();
+  t.same(
+    [...b.stored.values()].map((m) => m.lines.length),
+    [10, 10, 10, 5],
+  );
+  t.same(
+    b.values(),
+    Array.from({ length: 35 }, (_, v) => v),
+  );
+});
+
 t.test('while the bus is down, the oldest events go past maxPending, and are counted', async (t) => {
   const b = dedupBus();
   const p = new FeedbackPublisher({ bus: b.bus, partitions: 1, flushMs: 60_000, maxPending: 3 });
