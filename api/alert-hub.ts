@@ -17,9 +17,6 @@ export type AlertListener = (alert: AlertRecord) => void;
 /** What people did to an alert by hand, as a record carries it (see withActions). */
 const MANUAL_FIELDS = ['acked_at', 'acked_by', 'resolved_by_hand_at', 'resolved_by'] as const;
 
-/** Resolved alerts kept for a new client's snapshot, beside every open one. */
-const RECENT_RESOLVED = 50;
-
 /**
  * The live side of alerts: the alerts stage's updates (`live.alerts`) fanned out to WebSocket
  * channels `alerts` (every brand) and `alerts:<brand id>`, and the current alerts for a client's
@@ -27,6 +24,8 @@ const RECENT_RESOLVED = 50;
  * GET /v1/alerts (the store).
  */
 export class AlertHub {
+  /** Resolved alerts kept for a new client's snapshot, beside every open one. */
+  static readonly RECENT_RESOLVED = 50;
   private readonly latest = new Map<string, AlertRecord>();
   private readonly listeners = new Set<AlertListener>();
   private subscription: Subscription | undefined;
@@ -115,7 +114,7 @@ export class AlertHub {
 
   private trim(): void {
     const resolved = [...this.latest.values()].filter((a) => a.state === 'resolved');
-    for (const a of resolved.slice(0, Math.max(0, resolved.length - RECENT_RESOLVED)))
+    for (const a of resolved.slice(0, Math.max(0, resolved.length - AlertHub.RECENT_RESOLVED)))
       this.latest.delete(a.id);
   }
 }

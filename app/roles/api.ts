@@ -1,7 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
-import { ALERTS_TABLE, alertFromRow, withActions, type AlertStateStore } from '../../stream/index.js';
+import {
+  ALERTS_TABLE,
+  alertFromRow,
+  alertOrder,
+  withActions,
+  type AlertStateStore,
+} from '../../stream/index.js';
 import { alertDelivery, alertStateStore } from './alerts.js';
 import { syntheticCampaigns } from './campaigns.js';
 import type { RoleContext, RolePart } from './context.js';
@@ -29,6 +35,8 @@ export async function apiRole(
   const alerts = hub && config.operators.includes('spikes') ? new AlertHub({ bus, brands }) : undefined;
   alerts?.start();
   const alertStore = alerts ? alertStateStore(ctx) : undefined;
+  // before the server listens: a client's first snapshot lists the open alerts
+  if (alerts) await preloadAlerts(ctx, alerts, alertStore);
   let ready = false;
   const app = await buildApi({
     version: VERSION,
@@ -60,7 +68,6 @@ export async function apiRole(
   return {
     app,
     start: async () => {
-      if (alerts) await preloadAlerts(ctx, alerts, alertStore);
       await delivery?.start();
       if (hub && ctx.campaigns) {
         await syntheticCampaigns(ctx, ctx.campaigns);
@@ -92,7 +99,10 @@ async function preloadAlerts(
   actionsStore: AlertStateStore | undefined,
 ): Promise<void> {
   try {
-    const alerts = (await ctx.store.read(ALERTS_TABLE, {})).map(alertFromRow);
+    // what a snapshot shows: every open alert and the latest resolved ones
+    const all = (await ctx.store.read(ALERTS_TABLE, {})).map(alertFromRow).sort(alertOrder);
+    const open = all.filter((a) => a.state === 'open');
+    const alerts = [...open, ...all.slice(open.length, open.length + AlertHub.RECENT_RESOLVED)];
     const actions = actionsStore ? await actionsStore.actions(alerts.map((a) => a.id)) : new Map();
     hub.preload(alerts.map((a) => withActions(a, actions.get(a.id))));
   } catch (err) {
