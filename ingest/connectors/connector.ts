@@ -1,3 +1,4 @@
+import { parseTimestamp } from '../replay/timestamps.js';
 import { backoffDelay, checkSocialEvent, sleep, type SocialEventInput } from '../../stream/index.js';
 import type { EventSink, SinkResult } from '../sink.js';
 import { StateFile } from '../state-file.js';
@@ -87,7 +88,8 @@ export function eventTime(
   receivedMs: number,
   maxFutureMs: number,
 ): { ts: number; clamped: boolean } {
-  const t = typeof claimed === 'string' ? Date.parse(claimed) : Number.NaN;
+  // parseTimestamp, not Date.parse: a time without an offset is UTC, not the server's local time
+  const t = typeof claimed === 'string' ? (parseTimestamp(claimed) ?? Number.NaN) : Number.NaN;
   if (!Number.isFinite(t) || t < MIN_TS || t > receivedMs + maxFutureMs)
     return { ts: Math.floor(receivedMs), clamped: true };
   return { ts: t, clamped: false };

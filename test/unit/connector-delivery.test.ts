@@ -135,4 +135,19 @@ t.test('eventTime keeps plausible claims and clamps unreadable, pre-2000 and fut
   t.same(eventTime('1970-01-01T00:00:00Z', now, 60_000), { ts: now, clamped: true });
   t.same(eventTime('not a date', now, 60_000), { ts: now, clamped: true });
   t.same(eventTime(undefined, now + 0.7, 60_000), { ts: now, clamped: true });
+  // Without an offset a time is UTC, whatever the server's time zone (Date.parse read it as local).
+  const tz = process.env.TZ;
+  process.env.TZ = 'Asia/Tokyo';
+  t.teardown(() => {
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
+  });
+  t.same(eventTime('2024-12-31T23:00:00.000', now, 60_000), {
+    ts: Date.UTC(2024, 11, 31, 23),
+    clamped: false,
+  });
+  t.same(eventTime('2024-12-31T23:00:00.123+01:00', now, 60_000), {
+    ts: Date.UTC(2024, 11, 31, 22, 0, 0, 123),
+    clamped: false,
+  });
 });
