@@ -90,7 +90,7 @@ export class EventIngestor {
     const valid: { event: SocialEventInput; bytes?: Uint8Array | undefined }[] = [];
     const keys = new Set<string>();
     const duplicates: string[] = [];
-    const rejects: Promise<unknown>[] = [];
+    const rejects: Parameters<EventIngestor['reject']>[] = [];
     const now = this.now();
     const latest = now + (this.o.maxFutureSkewMs ?? 5 * 60_000);
     items.forEach((item, i) => {
@@ -105,7 +105,7 @@ export class EventIngestor {
         };
       if (!v.ok) {
         const raw = item.raw ?? safeJson(item.value);
-        rejects.push(this.reject('social', v.reason, v.detail, raw, sourceOf(item.value)));
+        rejects.push(['social', v.reason, v.detail, raw, sourceOf(item.value)]);
         results[i] = { ok: false, reason: v.reason, detail: v.detail };
         return;
       }
@@ -119,7 +119,10 @@ export class EventIngestor {
       keys.add(key);
       valid.push({ event: v.value, bytes: item.bytes });
     });
-    await Promise.all([this.publishValid(valid, now), ...rejects]);
+    // The bad lines are counted and dead-lettered once the good ones are on the bus: a batch the bus
+    // refused (503) is sent again by the client, and its bad lines must not count twice.
+    await this.publishValid(valid, now);
+    await Promise.all(rejects.map((args) => this.reject(...args)));
     for (const source of duplicates) {
       this.o.instrumentation.emit('event.accepted', { source, kind: 'social', duplicate: true });
       this.o.instrumentation.emit('event.duplicate', { stage: 'ingest', source });

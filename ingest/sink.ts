@@ -91,14 +91,11 @@ export class IngestorSink implements RawEventSink {
       results[index] = r;
     };
     const social: Extract<Input, { ok: true }>[] = [];
+    const undecodable: Extract<Input, { ok: false }>[] = [];
     const work: Promise<unknown>[] = [];
     for (const input of inputs) {
-      if (!input.ok) {
-        const source = kind === 'feedback' ? kind : undefined;
-        work.push(
-          this.ingestor.reject(kind, input.reason, input.detail, input.raw, source).then(note(input.index)),
-        );
-      } else if (kind === 'social') social.push(input);
+      if (!input.ok) undecodable.push(input);
+      else if (kind === 'social') social.push(input);
       else work.push(this.ingestor.submitFeedback(input.value, input.raw).then(note(input.index)));
     }
     if (social.length > 0)
@@ -109,6 +106,14 @@ export class IngestorSink implements RawEventSink {
       );
     const failure = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
     if (failure) throw failure.reason;
+    // Refused once the rest is on the bus: a batch the bus refused (503) is sent again, and its
+    // bad lines must not be counted and dead-lettered twice.
+    const source = kind === 'feedback' ? kind : undefined;
+    await Promise.all(
+      undecodable.map((input) =>
+        this.ingestor.reject(kind, input.reason, input.detail, input.raw, source).then(note(input.index)),
+      ),
+    );
     const result = emptyResult();
     results.forEach((r, index) => {
       if (r.ok) {

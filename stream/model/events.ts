@@ -84,7 +84,8 @@ export const FeedbackEventSchema = Type.Object(
     arm: Id,
     decision_id: Type.Optional(Id),
     kind: FeedbackKind,
-    value: Type.Optional(Type.Number()),
+    // as continuous rewards (MAX_CONTINUOUS_REWARD): revenue sums and squares stay finite
+    value: Type.Optional(Type.Number({ minimum: -1e15, maximum: 1e15 })),
     ts: EpochMs,
   },
   { additionalProperties: false },

@@ -49,12 +49,13 @@ t.test('POST /v1/feedback rejects bad lines one by one with reasons, and dead-le
       { arm: 'a', kind: 'click', ts: 1 },
       feedback({ value: 'lots' }),
       { id: 'p1', source: 'x', ts: 1, text: 'a social event on the feedback route' },
+      feedback({ value: 1e300 }),
     ]),
   );
   t.equal(res.statusCode, 202);
   const r = res.json();
   t.equal(r.accepted, 1, 'the valid line of a mixed batch is kept');
-  t.equal(r.rejected, 5);
+  t.equal(r.rejected, 6);
   t.same(
     r.errors.map((e: { line: number; reason: string }) => [e.line, e.reason]),
     [
@@ -63,14 +64,15 @@ t.test('POST /v1/feedback rejects bad lines one by one with reasons, and dead-le
       [4, 'schema'],
       [5, 'schema'],
       [6, 'schema'],
+      [7, 'schema'],
     ],
   );
   t.match(r.errors[0].detail, /\/kind/, 'the detail names the field');
   t.match(r.errors[2].detail, /campaign/);
-  t.equal((await metricValue(running, 'pulsewatch_events_rejected_total')) - rejectedBefore, 5, 'counted');
+  t.equal((await metricValue(running, 'pulsewatch_events_rejected_total')) - rejectedBefore, 6, 'counted');
   t.equal(
     (await metricValue(running, 'pulsewatch_dead_letters_total', { stage: 'ingest' })) - lettersBefore,
-    5,
+    6,
     'and dead-lettered',
   );
 });

@@ -15,6 +15,16 @@ const START = Date.UTC(2025, 5, 1, 12);
 
 async function setup() {
   const bus = new MemoryBus();
+  /** Publishes to refuse before the bus takes them again (the bus down: ingest answers 503). */
+  let refuse = 0;
+  const publish = bus.publish.bind(bus);
+  bus.publish = async (...args) => {
+    if (refuse > 0 && !args[0].startsWith('dlq.')) {
+      refuse--;
+      throw new Error('no responders');
+    }
+    return publish(...args);
+  };
   for (const s of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(s);
   const instrumentation = new Instrumentation();
   const accepted: PipelineEvents['event.accepted'][] = [];
@@ -27,7 +37,7 @@ async function setup() {
     deadLetters: new DeadLetters(bus, instrumentation),
     instrumentation,
   });
-  return { sink: new IngestorSink(ingestor), accepted, rejected };
+  return { sink: new IngestorSink(ingestor), accepted, rejected, refuse: (n: number) => (refuse = n) };
 }
 
 const post = (id: string) => ({
@@ -116,3 +126,18 @@ t.test(
     t.same(rejected.map((r) => r.reason).sort(), reasons.sort(), 'each malformed line with its own reason');
   },
 );
+
+t.test('a batch the bus refused and the client sends again counts its bad lines once', async (t) => {
+  const { sink, rejected, refuse } = await setup();
+  const lines = [JSON.stringify(post('r1')), '{"broken', JSON.stringify({ ...post('r2'), ts: 'yesterday' })];
+  refuse(1);
+  await t.rejects(sink.submitRaw(lines), /no responders/, 'the bus refused the batch');
+  t.same(rejected, [], 'nothing refused yet: the client sends it all again');
+  const result = await sink.submitRaw(lines);
+  t.same({ accepted: result.accepted, rejected: result.rejected }, { accepted: 1, rejected: 2 });
+  t.same(
+    rejected.map((r) => r.reason),
+    ['schema', 'invalid_json'],
+    'each bad line counted once',
+  );
+});
