@@ -170,9 +170,14 @@ export class RowMapper {
 
     const id = this.pick('id', row);
     if (id !== undefined && !isScalar(id.value)) return mappingFailed(wrongType(id, 'a string or number'));
+    // A JSON number above 2^53 has lost digits (tweet ids do): two posts would share one id.
+    if (id !== undefined && typeof id.value === 'number' && !Number.isSafeInteger(id.value))
+      return mappingFailed(unsafeNumber(id));
     const author = this.pick('author', row);
     if (author !== undefined && !isScalar(author.value))
       return mappingFailed(wrongType(author, 'a string or number'));
+    if (author !== undefined && typeof author.value === 'number' && !Number.isSafeInteger(author.value))
+      return mappingFailed(unsafeNumber(author));
     const lang = this.pick('lang', row);
     if (lang !== undefined && typeof lang.value !== 'string')
       return mappingFailed(wrongType(lang, 'a string'));
@@ -260,6 +265,10 @@ function isScalar(v: unknown): v is string | number {
   return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
 }
 
+/** The message for a numeric id that JSON could not hold exactly. */
+function unsafeNumber(v: { path: string; value: unknown }): string {
+  return `${v.path}: ${show(v.value)} is not a whole number JSON holds exactly (above 2^53 digits are lost); map the id as a string (e.g. id_str)`;
+}
 function wrongType(v: { path: string; value: unknown }, want: string): string {
   const kind = Array.isArray(v.value)
     ? 'an array'

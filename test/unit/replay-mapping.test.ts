@@ -141,6 +141,13 @@ t.test('rows that cannot be events are rejected with a reason', async (t) => {
     [{ text: 'x', ts: AT, lang: 'a-very-long-language-tag' }, 'schema', /\/lang/],
     [{ text: 'x'.repeat(20_001), ts: AT }, 'text_too_long', /./],
     [{ text: 'x', ts: AT, id: 'i'.repeat(300) }, 'schema', /\/id/],
+    // JSON.parse has already rounded it: two tweets would share one id
+    [
+      { text: 'x', ts: AT, ...(JSON.parse('{"id": 1234567890123456789}') as object) },
+      'mapping_failed',
+      /id: .* map the id as a string/,
+    ],
+    [{ text: 'x', ts: AT, author: 2 ** 60 }, 'mapping_failed', /author: .* not a whole number JSON holds/],
   ];
   for (const [row, reason, detail] of cases)
     t.match(m.map(row, 1), { ok: false, reason, detail }, JSON.stringify(row).slice(0, 60));
