@@ -5,6 +5,7 @@ import {
   ConnectorFatalError,
   eventTime,
   isRecord,
+  languageTag,
   message,
   StreamConnector,
   Watchdog,
@@ -66,8 +67,7 @@ export function mapJetstream(msg: unknown, maxFutureSkewMs: number): JetstreamMa
   const external =
     isRecord(record.embed) && isRecord(record.embed.external) ? record.embed.external.uri : undefined;
   if (typeof external === 'string') tags.urls.push(external);
-  const lang =
-    Array.isArray(record.langs) && typeof record.langs[0] === 'string' ? record.langs[0] : undefined;
+  const lang = Array.isArray(record.langs) ? languageTag(record.langs[0]) : undefined;
   const event: SocialEventInput = {
     id: `at://${did}/${POST_COLLECTION}/${rkey}`,
     source: BLUESKY_SOURCE,

@@ -95,6 +95,14 @@ export function eventTime(
   return { ts: t, clamped: false };
 }
 
+/**
+ * A post's language tag as the schema takes it (1 to 16 characters), else none: a server's odd or
+ * over-long tag drops the language, not the post.
+ */
+export function languageTag(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 && v.length <= 16 ? v : undefined;
+}
+
 const MAX_TAGS = 100;
 
 /** Tags within the schema's limits: deduplicated, at most 100 of each, over-long entries left out. */

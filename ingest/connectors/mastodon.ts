@@ -5,6 +5,7 @@ import {
   count,
   eventTime,
   isRecord,
+  languageTag,
   message,
   StreamConnector,
   Watchdog,
@@ -113,6 +114,7 @@ export function mapStatus(status: unknown, ctx: StatusContext): Mapped {
     ? account.fields.some((f) => isRecord(f) && typeof f.verified_at === 'string')
     : undefined;
   const { ts, clamped } = eventTime(status.created_at, ctx.receivedMs, ctx.maxFutureSkewMs);
+  const lang = languageTag(status.language);
   const uri = typeof status.uri === 'string' && status.uri.length <= 256 ? status.uri : undefined;
 
   const event: SocialEventInput = {
@@ -125,7 +127,7 @@ export function mapStatus(status: unknown, ctx: StatusContext): Mapped {
       ...(verified !== undefined && { verified }),
     },
     text: spoiler ? `${spoiler} ${html.text}`.trim() : html.text,
-    ...(typeof status.language === 'string' && status.language && { lang: status.language }),
+    ...(lang !== undefined && { lang }),
     tags: boundedTags(hashtags, mentions, urls),
     engagement: {
       likes: count(status.favourites_count) ?? 0,

@@ -75,6 +75,13 @@ t.test('a media-only status without a language has empty text and no lang', asyn
   t.ok(checkSocialEvent(m.event).ok);
 });
 
+t.test('a language tag the schema cannot take drops the language, not the status', async (t) => {
+  const m = mapStatus({ ...byId('113054816000000001'), language: 'x-a-very-long-private-tag' }, ctx);
+  if (m.kind !== 'event') return t.fail(JSON.stringify(m));
+  t.notOk('lang' in m.event);
+  t.ok(checkSocialEvent(m.event).ok);
+});
+
 t.test('wrong shapes are rejected with a reason; absurd times are clamped', async (t) => {
   for (const bad of [
     null,
