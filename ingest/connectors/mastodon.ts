@@ -284,8 +284,8 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
           }
         }
         if (parser.buffered > this.maxFrameBytes) {
-          this.reject('frame_too_large', `${t.name}: a line over ${this.maxFrameBytes} bytes`);
-          throw new Error(`a frame over ${this.maxFrameBytes} bytes`);
+          this.reject('frame_too_large', `${t.name}: a frame over ${this.maxFrameBytes} characters`);
+          throw new Error(`a frame over ${this.maxFrameBytes} characters`);
         }
       }
       throw new Error('the server ended the stream');

@@ -13,6 +13,8 @@ export class SseParser {
   private rest = '';
   private event = '';
   private data: string[] = [];
+  /** Characters of the data lines of the frame being read (a frame ends at a blank line). */
+  private dataChars = 0;
 
   push(text: string): SseFrame[] {
     const frames: SseFrame[] = [];
@@ -29,6 +31,7 @@ export class SseParser {
         if (this.data.length > 0) frames.push({ event: this.event || 'message', data: this.data.join('\n') });
         this.event = '';
         this.data = [];
+        this.dataChars = 0;
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -37,15 +40,21 @@ export class SseParser {
       let value = colon === -1 ? '' : line.slice(colon + 1);
       if (value.startsWith(' ')) value = value.slice(1);
       if (field === 'event') this.event = value;
-      else if (field === 'data') this.data.push(value);
+      else if (field === 'data') {
+        this.data.push(value);
+        this.dataChars += value.length + 1;
+      }
     }
     this.rest = buffer.slice(start);
     return frames;
   }
 
-  /** Characters of an unfinished line held back; a caller can bound it against a hostile server. */
+  /**
+   * Characters held back: the unfinished frame's data lines and the unfinished line. A caller can
+   * bound it against a hostile server (many short data lines and never a blank one included).
+   */
   get buffered(): number {
-    return this.rest.length;
+    return this.rest.length + this.dataChars;
   }
 }
 

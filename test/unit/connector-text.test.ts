@@ -55,3 +55,11 @@ t.test('an unfinished line is held until it ends', async (t) => {
   t.equal(p.buffered, 'data: {"a"'.length);
   t.same(p.push(':1}\n\n'), [{ event: 'update', data: '{"a":1}' }]);
 });
+
+t.test("a frame's data lines count as held until the blank line ends it", async (t) => {
+  const p = new SseParser();
+  for (let i = 0; i < 1000; i++) t.same(p.push('data: xxxxxxxxxx\n'), []);
+  t.equal(p.buffered, 1000 * 11, 'many short lines and never a blank one: all of it is held');
+  t.equal(p.push('\n').length, 1);
+  t.equal(p.buffered, 0, 'the frame taken, nothing is held');
+});
