@@ -163,7 +163,7 @@ export interface MastodonOptions extends StreamConnectorOptions {
   pageSize?: number;
   /** Pages per backfill at most (default 25); older gaps than that stay gaps, and the log says so. */
   backfillMaxPages?: number;
-  /** An SSE line longer than this (bytes, default 1 MiB) drops the connection. */
+  /** An SSE frame (its data lines and any unfinished line) longer than this (characters, default 1 Mi) drops the connection. */
   maxFrameBytes?: number;
   fetch?: typeof fetch;
 }
