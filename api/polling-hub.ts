@@ -19,8 +19,7 @@ export interface PollingHubOptions<P> {
  * changed since the last one sent. A new listener starts from the value the others were last sent
  * (`current`); only a channel nobody watched yet is read for it, and such a read in flight is
  * shared, so a client that subscribes over and over costs one read per channel at a time (beside
- * the poll's own). A subclass says how
- * a channel is read (`snapshot`).
+ * the poll's own). A subclass says how a channel is read (`snapshot`).
  */
 export abstract class PollingHub<P> {
   private readonly watchers = new Map<string, Set<PushListener<P>>>();
