@@ -14,9 +14,6 @@ import type { BrandDirectory } from './brands.js';
 
 export type AlertListener = (alert: AlertRecord) => void;
 
-/** What people did to an alert by hand, as a record carries it (see withActions). */
-const MANUAL_FIELDS = ['acked_at', 'acked_by', 'resolved_by_hand_at', 'resolved_by'] as const;
-
 /**
  * The live side of alerts: the alerts stage's updates (`live.alerts`) fanned out to WebSocket
  * channels `alerts` (every brand) and `alerts:<brand id>`, and the current alerts for a client's
@@ -26,7 +23,10 @@ const MANUAL_FIELDS = ['acked_at', 'acked_by', 'resolved_by_hand_at', 'resolved_
 export class AlertHub {
   /** Resolved alerts kept for a new client's snapshot, beside every open one. */
   static readonly RECENT_RESOLVED = 50;
+  /** The latest update of each alert, as the stage sent it. */
   private readonly latest = new Map<string, AlertRecord>();
+  /** What people did to alerts by hand (the store's answer: all of it so far), by alert id. */
+  private readonly actions = new Map<string, AlertActions>();
   private readonly listeners = new Set<AlertListener>();
   private subscription: Subscription | undefined;
 
@@ -50,42 +50,38 @@ export class AlertHub {
     this.subscription?.unsubscribe();
   }
 
-  /** A new update of an alert: kept (with what people did to it by hand so far) and pushed. */
+  /** A new update of an alert: kept, and pushed with what people did to it by hand so far. */
   apply(update: AlertRecord): void {
     const known = this.latest.get(update.id);
     if (known && known.update >= update.update) return; // a repeat or an older update
-    const alert = known ? carryManual(known, update) : update;
-    this.latest.delete(alert.id);
-    this.latest.set(alert.id, alert);
+    this.latest.delete(update.id);
+    this.latest.set(update.id, update);
     this.trim();
-    for (const l of this.listeners) l(alert);
+    this.push(update.id);
   }
 
   /**
-   * The alerts a process starting up finds in the store (with their manual actions), so that a
+   * The alerts a process starting up finds in the store, with what people did to them, so that a
    * client's first snapshot lists the open ones although their updates were pushed before this
    * process ran. An update the hub already holds is not replaced by an older stored one; nothing
    * is pushed.
    */
-  preload(alerts: readonly AlertRecord[]): void {
+  preload(alerts: readonly AlertRecord[], actions: ReadonlyMap<string, AlertActions>): void {
     for (const a of [...alerts].sort((x, y) => x.updated_at - y.updated_at)) {
       const known = this.latest.get(a.id);
-      if (known && known.update >= a.update) {
-        this.latest.set(a.id, carryManual(a, known));
-        continue;
-      }
-      this.latest.set(a.id, known ? carryManual(known, a) : a);
+      if (!known || known.update < a.update) this.latest.set(a.id, a);
+      const stored = actions.get(a.id);
+      // the store answers everything done so far: a later answer (annotate) holds at least as much
+      if (stored) this.actions.set(a.id, { ...stored, ...this.actions.get(a.id) });
     }
     this.trim();
   }
 
-  /** Adds what people did by hand (acknowledge, resolve) to a known alert, and pushes it again. */
+  /** Records what people did by hand (acknowledge, resolve) to a known alert, and pushes it again. */
   annotate(id: string, actions: AlertActions): void {
-    const known = this.latest.get(id);
-    if (!known) return;
-    const annotated = withActions(known, actions);
-    this.latest.set(id, annotated);
-    for (const l of this.listeners) l(annotated);
+    if (!this.latest.has(id)) return;
+    this.actions.set(id, { ...this.actions.get(id), ...actions });
+    this.push(id);
   }
 
   onAlert(listener: AlertListener): () => void {
@@ -97,8 +93,7 @@ export class AlertHub {
   isChannel(channel: string): boolean {
     if (channel === 'alerts') return true;
     if (!channel.startsWith('alerts:')) return false;
-    const id = channel.slice('alerts:'.length);
-    return this.o.brands.find(id)?.id === id;
+    return this.o.brands.hasId(channel.slice('alerts:'.length));
   }
 
   /** Whether an alert belongs on a channel (`alerts` or `alerts:<brand id>`). */
@@ -109,20 +104,23 @@ export class AlertHub {
   /** Open alerts first (newest first), then recently resolved ones. */
   snapshot(channel: string): AlertRecord[] {
     const all = [...this.latest.values()].filter((a) => AlertHub.matches(channel, a));
-    return all.sort(alertOrder);
+    return all.map((a) => this.annotated(a)).sort(alertOrder);
+  }
+
+  private annotated(alert: AlertRecord): AlertRecord {
+    return withActions(alert, this.actions.get(alert.id));
+  }
+
+  private push(id: string): void {
+    const alert = this.annotated(this.latest.get(id)!);
+    for (const l of this.listeners) l(alert);
   }
 
   private trim(): void {
     const resolved = [...this.latest.values()].filter((a) => a.state === 'resolved');
-    for (const a of resolved.slice(0, Math.max(0, resolved.length - AlertHub.RECENT_RESOLVED)))
+    for (const a of resolved.slice(0, Math.max(0, resolved.length - AlertHub.RECENT_RESOLVED))) {
       this.latest.delete(a.id);
+      this.actions.delete(a.id);
+    }
   }
-}
-
-/** `update` with the manual actions `from` carries (an update from the stage carries none). */
-function carryManual(from: AlertRecord, update: AlertRecord): AlertRecord {
-  const manual = from as Partial<Record<(typeof MANUAL_FIELDS)[number], unknown>>;
-  const out: Record<string, unknown> = { ...update };
-  for (const f of MANUAL_FIELDS) if (manual[f] !== undefined && out[f] === undefined) out[f] = manual[f];
-  return out as unknown as AlertRecord;
 }

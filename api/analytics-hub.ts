@@ -83,11 +83,8 @@ export class AnalyticsHub extends PollingHub<AnalyticsPush> {
   isChannel(channel: string): boolean {
     if (channel === 'segments') return this.runs('segments');
     if (!channel.startsWith(PREFIX)) return false;
-    const id = channel.slice(PREFIX.length);
-    const b = this.o.brands.find(id);
     return (
-      b !== undefined &&
-      b.id === id &&
+      this.o.brands.hasId(channel.slice(PREFIX.length)) &&
       ['topics', 'trends', 'voice', 'influencers'].some((operator) => this.runs(operator))
     );
   }

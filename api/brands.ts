@@ -36,6 +36,11 @@ export class BrandDirectory {
     return this.byKey.get(idOrName.toLowerCase()) ?? this.byKey.get(brandId(idOrName));
   }
 
+  /** Whether `id` is a tracked brand's id exactly (as channels name brands), not a name or a near miss. */
+  hasId(id: string): boolean {
+    return this.find(id)?.id === id;
+  }
+
   byName(name: string): BrandInfo | undefined {
     return this.byKey.get(name.toLowerCase());
   }

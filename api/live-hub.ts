@@ -53,9 +53,7 @@ export class LiveHub {
 
   isChannel(channel: string): boolean {
     if (channel === 'brands') return true;
-    if (!channel.startsWith('brand:')) return false;
-    const b = this.o.brands.find(channel.slice(6));
-    return b !== undefined && `brand:${b.id}` === channel;
+    return channel.startsWith('brand:') && this.o.brands.hasId(channel.slice('brand:'.length));
   }
 
   onUpdate(listener: LiveListener): () => void {

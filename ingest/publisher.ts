@@ -17,6 +17,7 @@ import {
   type PubAck,
   type RejectReason,
   type SocialEventInput,
+  type Validation,
 } from '../stream/index.js';
 
 export type SubmitResult =
@@ -30,9 +31,6 @@ export interface SocialSubmission {
   /** The valid JSON bytes it was decoded from, published as they are when the value passes. */
   bytes?: Uint8Array | undefined;
 }
-
-type SocialValidation =
-  { ok: true; value: SocialEventInput } | { ok: false; reason: RejectReason; detail: string };
 
 /** Bytes per bus message at most (JetStream's default max payload is 1 MiB). */
 const MAX_MESSAGE_BYTES = 512 * 1024;
@@ -94,7 +92,7 @@ export class EventIngestor {
     const now = this.now();
     const latest = now + (this.o.maxFutureSkewMs ?? 5 * 60_000);
     items.forEach((item, i) => {
-      let v: SocialValidation = item.bytes
+      let v: Validation<SocialEventInput, RejectReason> = item.bytes
         ? checkSocialEvent(item.value)
         : validateSocialEvent(item.value, now);
       if (v.ok && v.value.ts > latest)

@@ -1,13 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { AlertHub, buildApi, LiveHub, type ApiKeys } from '../../api/index.js';
 import { DASHBOARD_DIR, VERSION } from '../paths.js';
-import {
-  ALERTS_TABLE,
-  alertFromRow,
-  alertOrder,
-  withActions,
-  type AlertStateStore,
-} from '../../stream/index.js';
+import { ALERTS_TABLE, alertFromRow, alertOrder, type AlertStateStore } from '../../stream/index.js';
 import { alertDelivery, alertStateStore } from './alerts.js';
 import { syntheticCampaigns } from './campaigns.js';
 import type { RoleContext, RolePart } from './context.js';
@@ -104,7 +98,7 @@ async function preloadAlerts(
     const open = all.filter((a) => a.state === 'open');
     const alerts = [...open, ...all.slice(open.length, open.length + AlertHub.RECENT_RESOLVED)];
     const actions = actionsStore ? await actionsStore.actions(alerts.map((a) => a.id)) : new Map();
-    hub.preload(alerts.map((a) => withActions(a, actions.get(a.id))));
+    hub.preload(alerts, actions);
   } catch (err) {
     ctx.logger.warn({ err }, 'could not load the stored alerts: the live alerts start empty');
   }

@@ -43,7 +43,11 @@ export class FeedbackPublisher {
   /** Events dropped because too many were held while the bus was down. */
   dropped = 0;
 
-  constructor(private readonly o: FeedbackPublisherOptions) {}
+  private readonly maxBatch: number;
+
+  constructor(private readonly o: FeedbackPublisherOptions) {
+    this.maxBatch = o.maxBatch ?? 1000;
+  }
 
   add(e: FeedbackEvent): void {
     const p = partitionOf(e.campaign, this.o.partitions);
@@ -51,7 +55,7 @@ export class FeedbackPublisher {
     if (!list) this.batches.set(p, (list = []));
     let open = list.at(-1);
     // a new batch when the last was sent (it stays as it was) or is full (a bus message has a size limit)
-    if (!open || open.msgId !== undefined || open.events.length >= (this.o.maxBatch ?? 1000))
+    if (!open || open.msgId !== undefined || open.events.length >= this.maxBatch)
       list.push((open = { events: [] }));
     open.events.push(e);
     this.held++;
@@ -62,7 +66,7 @@ export class FeedbackPublisher {
       this.held--;
       this.dropped++;
     }
-    if (open.events.length >= (this.o.maxBatch ?? 1000)) void this.flush();
+    if (open.events.length >= this.maxBatch) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.o.flushMs ?? 100);
   }
 

@@ -114,8 +114,9 @@ export interface EnrichedEvent extends SocialEvent {
 const socialCheck = TypeCompiler.Compile(SocialEventSchema);
 const feedbackCheck = TypeCompiler.Compile(FeedbackEventSchema);
 
-export type Validation<T> =
-  { ok: true; value: T } | { ok: false; reason: 'schema' | 'text_too_long'; detail: string };
+/** A checked value, or why it was refused (`R`: the reasons the check can give). */
+export type Validation<T, R extends string = 'schema' | 'text_too_long'> =
+  { ok: true; value: T } | { ok: false; reason: R; detail: string };
 
 function firstError(check: typeof socialCheck | typeof feedbackCheck, value: unknown): string {
   const err = check.Errors(value).First();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AlertHub, BrandDirectory } from '../../api/index.js';
-import { MemoryBus, withActions } from '../../stream/index.js';
+import { MemoryBus } from '../../stream/index.js';
 import { alertRecord } from '../helpers/alert-delivery.js';
 
 const brands = new BrandDirectory([{ name: 'Northwind Coffee' }, { name: 'Contoso Tea' }]);
@@ -32,11 +32,17 @@ t.test('preload: a process starting up lists the stored alerts; newer live updat
   const open = alertRecord({ id: 'northwind-coffee:volume:1', kind: 'volume', update: 2 });
   const live = alertRecord({ id: 'northwind-coffee:negative_share:2', update: 3 });
   h.apply(live);
-  h.preload([
-    withActions(open, { acked_at: 7, acked_by: 'pr' }),
-    withActions(alertRecord({ id: live.id, update: 1 }), { resolved_at: 9, resolved_by: 'ops' }),
-    alertRecord({ id: 'contoso-tea:volume:3', brand: 'Contoso Tea', kind: 'volume' }),
-  ]);
+  h.preload(
+    [
+      open,
+      alertRecord({ id: live.id, update: 1 }),
+      alertRecord({ id: 'contoso-tea:volume:3', brand: 'Contoso Tea', kind: 'volume' }),
+    ],
+    new Map([
+      [open.id, { acked_at: 7, acked_by: 'pr' }],
+      [live.id, { resolved_at: 9, resolved_by: 'ops' }],
+    ]),
+  );
   const nw = h.snapshot('alerts:northwind-coffee');
   t.equal(nw.length, 2, "the brand's stored alert and its live one");
   t.match(
@@ -50,4 +56,13 @@ t.test('preload: a process starting up lists the stored alerts; newer live updat
     'the live update is kept over an older stored one, with the stored manual actions',
   );
   t.equal(h.snapshot('alerts').length, 3);
+});
+
+t.test('an acknowledgement made while the process starts is kept over the stored actions', async (t) => {
+  const h = hub();
+  const a = alertRecord();
+  h.apply(a);
+  h.annotate(a.id, { acked_at: 5, acked_by: 'ops', resolved_at: 6, resolved_by: 'ops' });
+  h.preload([a], new Map([[a.id, { acked_at: 5, acked_by: 'ops' }]]));
+  t.match(h.snapshot('alerts'), [{ acked_by: 'ops', resolved_by: 'ops', resolved_by_hand_at: 6 }]);
 });
