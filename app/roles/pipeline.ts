@@ -202,8 +202,9 @@ function deadLetterArchive(ctx: RoleContext): DeadLetterSink | undefined {
     bus,
     instrumentation,
     write: async (letters) => {
+      const mark = store.writeMark();
       await insert(letters);
-      await store.flush();
+      await store.flush(mark);
     },
   });
 }

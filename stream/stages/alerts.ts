@@ -39,6 +39,8 @@ export class AlertStage {
   detection: AlertDetection;
   private loop: ConsumerLoop | undefined;
   private lastSeq = 0;
+  /** The store's write mark at the start or the last checkpoint: rows lost after it fail the next checkpoint. */
+  private writeMark = 0;
   private checkpointedSeq = 0;
   private sinceCheckpoint = 0;
   private lastCheckpointAt = 0;
@@ -58,6 +60,7 @@ export class AlertStage {
   }
 
   async start(): Promise<void> {
+    this.writeMark = this.o.store.writeMark();
     this.stopped = false;
     const saved = await this.o.checkpoints.coordinator.loadCheckpoint(CHECKPOINT_KEY);
     this.detection = new AlertDetection(this.o.detection);
@@ -127,7 +130,13 @@ export class AlertStage {
     const seq = this.lastSeq;
     const state = this.detection.snapshot();
     const value: SavedAlerts = { v: 1, seq, state, savedAt: Date.now() };
-    await saveCheckpoint(this.o.store, this.o.checkpoints, CHECKPOINT_KEY, value);
+    this.writeMark = await saveCheckpoint(
+      this.o.store,
+      this.o.checkpoints,
+      CHECKPOINT_KEY,
+      value,
+      this.writeMark,
+    );
     this.checkpointedSeq = seq;
     this.sinceCheckpoint = 0;
     this.lastCheckpointAt = Date.now();

@@ -73,15 +73,20 @@ export class Restarts {
 /**
  * Saves a checkpoint after the store has flushed everything written so far (so a restored reader
  * never skips rows that were not written), fenced by the lease; throws LeaseLostError if fenced off.
+ * `since`: the store's write mark when the caller started or last saved (its rows since then must
+ * all be written); returns the mark for the next save.
  */
 export async function saveCheckpoint(
   store: Store,
   checkpoints: CheckpointSettings,
   key: string,
   value: unknown,
-): Promise<void> {
-  await store.flush();
+  since: number,
+): Promise<number> {
+  const mark = store.writeMark();
+  await store.flush(since);
   const { coordinator, lease, owner } = checkpoints;
   if (!(await coordinator.saveCheckpoint(key, JSON.stringify(value), lease, owner)))
     throw new LeaseLostError(`${key}: lease ${lease} is no longer held by ${owner}`);
+  return mark;
 }

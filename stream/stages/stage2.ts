@@ -142,6 +142,8 @@ export class Stage2Processor {
   /** A batch failed: the batches queued behind it do nothing until the restart has restored the checkpoint. */
   private failed = false;
   private lastSeq = 0;
+  /** The store's write mark at the start or the last checkpoint: rows lost after it fail the next checkpoint. */
+  private writeMark = 0;
   /** The FEEDBACK stream sequence of the last feedback message folded into the state. */
   private lastFeedbackSeq = 0;
   private sinceCheckpoint = 0;
@@ -194,6 +196,8 @@ export class Stage2Processor {
 
   async start(): Promise<void> {
     this.stopped = false;
+    // rows written before this start that get lost are written again by the replay
+    this.writeMark = this.o.store.writeMark();
     const saved = await this.o.checkpoints.coordinator.loadCheckpoint(this.checkpointKey);
     this.state = this.freshState();
     this.dedup = new DedupIndex(this.dedup.windowMs);
@@ -373,13 +377,13 @@ export class Stage2Processor {
           }
           event = this.enrich(parsed, tally);
         } catch (err) {
-          out.letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
+          out.letters.push(handled(deadLetters.undecodable('aggregate', msg, i, line, err)));
           continue;
         }
         out.lagMs.push(now - event.received_ts);
         if (this.o.keepEnriched) out.kept.push(event);
         const lateFor = this.state.fold(event);
-        if (lateFor.length > 0) out.letters.push(this.late(event.source, event.id, lateFor, line));
+        if (lateFor.length > 0) out.letters.push(handled(this.late(event.source, event.id, lateFor, line)));
       }
     }
     tally.report(instrumentation);
@@ -428,7 +432,7 @@ export class Stage2Processor {
           if (!v.ok) throw new Error(`${v.reason}: ${v.detail}`);
           event = v.value;
         } catch (err) {
-          letters.push(deadLetters.undecodable('aggregate', msg, i, line, err));
+          letters.push(handled(deadLetters.undecodable('aggregate', msg, i, line, err)));
           continue;
         }
         const key =
@@ -437,7 +441,7 @@ export class Stage2Processor {
             : `fb:${partition}:${msg.seq}:${i}`;
         lagMs.push(now - msg.timestamp);
         const lateFor = this.state.foldFeedback(event, key);
-        if (lateFor.length > 0) letters.push(this.late('feedback', key, lateFor, line));
+        if (lateFor.length > 0) letters.push(handled(this.late('feedback', key, lateFor, line)));
       }
     }
     this.lastFeedbackSeq = version;
@@ -488,7 +492,13 @@ export class Stage2Processor {
       dedup,
       savedAt: Date.now(),
     };
-    await saveCheckpoint(this.o.store, this.o.checkpoints, this.checkpointKey, value);
+    this.writeMark = await saveCheckpoint(
+      this.o.store,
+      this.o.checkpoints,
+      this.checkpointKey,
+      value,
+      this.writeMark,
+    );
     this.checkpointedSeq = seq;
     this.checkpointedFeedbackSeq = fseq;
     this.sinceCheckpoint = 0;
@@ -522,3 +532,13 @@ export class Stage2Processor {
 }
 
 export { LeaseLostError, type CheckpointSettings } from './checkpoint.js';
+
+/**
+ * A dead letter's publish, marked handled at once: the batch awaits it only after its writes, and
+ * a publish that fails meanwhile (the bus reconnecting) must fail the batch (which restarts from
+ * the checkpoint), not end the process as an unhandled rejection.
+ */
+function handled(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
+}

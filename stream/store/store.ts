@@ -67,9 +67,13 @@ export interface Store {
   read<R extends { version: number }>(table: TableSpec<R>, where: TableFilter): Promise<R[]>;
   /**
    * Resolves once every row passed to upsert so far is durable. Checkpoints call it before they
-   * save input positions, so a restored processor never skips rows that were not written.
+   * save input positions, so a restored processor never skips rows that were not written. Rejects
+   * if rows written after `since` (a writeMark(); default: any time) were given up: every caller
+   * whose rows may have been lost hears it, not only the first.
    */
-  flush(): Promise<void>;
+  flush(since?: number): Promise<void>;
+  /** A mark of the writes so far, for flush(): a caller takes one when it starts and after each flush it saw succeed. */
+  writeMark(): number;
   /** Merged aggregates in start order. */
   query(q: WindowQuery): Promise<WindowAggregate[]>;
   close(): Promise<void>;

@@ -49,6 +49,7 @@ class FlakyStore implements Store {
   }
   read: Store['read'] = (table, where) => this.inner.read(table, where);
   flush = () => this.inner.flush();
+  writeMark = () => this.inner.writeMark();
   query = (q: Parameters<Store['query']>[0]) => this.inner.query(q);
   close = () => this.inner.close();
 }

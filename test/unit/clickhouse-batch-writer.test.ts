@@ -7,6 +7,7 @@ import {
   type BatchWriterEvents,
   type BatchWriterOptions,
 } from '../../stream/store/clickhouse/index.js';
+import { writeMark } from '../../stream/store/clickhouse/writer.js';
 import { isSettled } from '../helpers/async.js';
 
 interface Row {
@@ -171,7 +172,7 @@ t.test('a retryable failure is retried until the insert succeeds', async (t) => 
   t.match(w.stats, { retries: 2, batches: 1, rows: 2, lostRows: 0 });
 });
 
-t.test('a permanent failure loses the batch; the next flush() says so, once', async (t) => {
+t.test('a permanent failure loses the batch; every flush() from before the loss says so', async (t) => {
   const sink = new FakeSink();
   const w = writer(sink);
   t.teardown(() => w.close());
@@ -179,15 +180,26 @@ t.test('a permanent failure loses the batch; the next flush() says so, once', as
     new ClickHouseError('CLICKHOUSE_SERVER_ERROR', 'Code: 60, unknown table', { serverCode: 60 }),
   );
   const lost = next(w, 'lost');
-  await w.write(rows(2));
+  // two partitions of one process share the writer; both write rows into the batch that is lost
+  const markA = writeMark();
+  const markB = writeMark();
+  await w.write(rows(1));
+  await w.write(rows(1, 1));
   await t.resolves(w.settled(), 'settled() only waits (a reader does not take the report)');
-  await t.rejects(w.flush(), { code: 'CLICKHOUSE_ROWS_LOST', serverCode: 60, retryable: false });
+  await t.rejects(w.flush(markA), { code: 'CLICKHOUSE_ROWS_LOST', serverCode: 60, retryable: false });
   t.match(await lost, { writer: 'test_table', rows: 2 });
   t.equal(w.stats.lostRows, 2);
-  await t.resolves(w.flush(), 'reported once');
-  await w.write(rows(1, 2));
-  await w.flush();
-  t.same(sink.batches, [[{ key: 'k2', version: 1 }]], 'the writer goes on');
+  await t.rejects(
+    w.flush(markB),
+    { code: 'CLICKHOUSE_ROWS_LOST' },
+    "the second partition's checkpoint fails too: its rows were in the lost batch",
+  );
+  // each restarts from its checkpoint with a new mark and writes its rows again
+  const restarted = writeMark();
+  await w.write(rows(2));
+  await t.resolves(w.flush(restarted), 'a mark taken after the loss does not see it');
+  t.same(sink.batches, [rows(2)], 'the writer goes on');
+  await t.rejects(w.flush(), 'a flush without a mark hears of any loss');
 });
 
 t.test('close() writes what is buffered, then refuses rows', async (t) => {

@@ -25,7 +25,7 @@ import {
   windowRecordKey,
   type WindowRecord,
 } from './schema.js';
-import { BatchWriter, type BatchWriterOptions, type WriterFigures } from './writer.js';
+import { BatchWriter, writeMark, type BatchWriterOptions, type WriterFigures } from './writer.js';
 
 export interface ClickHouseStoreOptions extends ClickHouseConnectionOptions {
   /** Created if missing. Default `pulsewatch`. */
@@ -180,8 +180,12 @@ export class ClickHouseStore implements Store {
     return writer;
   }
 
-  async flush(): Promise<void> {
-    await settleAll(this.batchWriters().map((w) => w.flush()));
+  async flush(since?: number): Promise<void> {
+    await settleAll(this.batchWriters().map((w) => w.flush(since)));
+  }
+
+  writeMark(): number {
+    return writeMark();
   }
 
   /**
@@ -264,7 +268,10 @@ export class ClickHouseStore implements Store {
     return this.closing;
   }
 
-  private batchWriters(): (WriterFigures & { flush(): Promise<void>; close(): Promise<void> })[] {
+  private batchWriters(): (WriterFigures & {
+    flush(since?: number): Promise<void>;
+    close(): Promise<void>;
+  })[] {
     return [
       this.windows,
       this.deadLetters,

@@ -52,8 +52,21 @@ export interface WriterFigures {
   on<K extends BatchWriterEventName>(event: K, listener: (e: BatchWriterEvents[K]) => void): () => void;
 }
 
+/**
+ * Write stamps, process-wide: each write() takes the next one, so a mark taken from writeMark() is
+ * comparable across every writer of the process (a store's tables).
+ */
+let stampClock = 0;
+
+/** The stamp of the latest write() so far in this process: pass it to flush() later. */
+export function writeMark(): number {
+  return stampClock;
+}
+
 interface FlushWaiter {
   generation: number;
+  /** Losses of rows written after this mark are reported to the waiter. */
+  since: number;
   resolve: () => void;
   /** Absent for settled(): it waits without reporting (or consuming) a loss. */
   reject: ((err: Error) => void) | undefined;
@@ -101,8 +114,10 @@ class RowBuffer<T> {
  * `maxBufferedRows` rows wait; then it waits, so memory stays bounded while the server is down.
  *
  * Rows are grouped in generations (one per batch). flush() waits for the generation that holds
- * the last row written so far; it rejects with CLICKHOUSE_ROWS_LOST if rows written before it
- * were given up and no earlier flush() reported that.
+ * the last row written so far; it rejects with CLICKHOUSE_ROWS_LOST if rows written after its
+ * mark (see writeMark) were given up. A loss is reported to every flush whose mark is older than
+ * the lost rows, not only to the first: the writer is shared by every partition of a process, and
+ * each one whose rows may have been in the lost batch must not checkpoint past them.
  */
 export class BatchWriter<T> implements WriterFigures {
   readonly name: string;
@@ -118,12 +133,18 @@ export class BatchWriter<T> implements WriterFigures {
   private readonly abort = new AbortController();
   /** Generation of the rows in the buffer; the batch taken from it keeps the number. */
   private generation = 1;
-  private inflight: { generation: number; rows: number } | undefined;
+  private inflight: { generation: number; rows: number; stamp: number } | undefined;
+  /** The stamp of the newest row in the buffer. */
+  private bufferStamp = 0;
   private due = false;
   private timer: NodeJS.Timeout | undefined;
   private flushWaiters: FlushWaiter[] = [];
   private spaceWaiters: (() => void)[] = [];
-  private unreportedLoss: { generation: number; error: ClickHouseError } | undefined;
+  /** The newest stamp of any batch given up so far (0: none), and that batch's error. */
+  private lostThrough = 0;
+  private lossError: ClickHouseError | undefined;
+  /** The losses through this stamp were reported to some flush (close() reports only newer ones). */
+  private reportedThrough = 0;
   private closing: Promise<void> | undefined;
 
   constructor(options: BatchWriterOptions<T>) {
@@ -164,6 +185,7 @@ export class BatchWriter<T> implements WriterFigures {
     }
     const wasEmpty = this.buffer.size === 0;
     this.buffer.add(rows);
+    this.bufferStamp = ++stampClock;
     if (this.buffer.size >= this.batchRows) this.due = true;
     else if (wasEmpty && this.timer === undefined) {
       this.timer = setTimeout(() => {
@@ -175,17 +197,21 @@ export class BatchWriter<T> implements WriterFigures {
     this.pump();
   }
 
-  /** Resolves once every row written so far is inserted; rejects if rows were given up (see above). */
-  flush(): Promise<void> {
-    return this.waitFor(true);
+  /**
+   * Resolves once every row written so far is inserted; rejects with CLICKHOUSE_ROWS_LOST if a
+   * batch holding rows written after `since` (a writeMark(); default: any time) was given up.
+   */
+  flush(since = 0): Promise<void> {
+    return this.waitFor(since);
   }
 
   /** Waits until every row written so far is inserted or given up. Never rejects. */
   settled(): Promise<void> {
-    return this.waitFor(false);
+    return this.waitFor(undefined);
   }
 
-  private async waitFor(reportLoss: boolean): Promise<void> {
+  /** `since` undefined: wait without reporting losses. */
+  private async waitFor(since: number | undefined): Promise<void> {
     let generation: number;
     if (this.buffer.size > 0) {
       generation = this.generation;
@@ -194,11 +220,16 @@ export class BatchWriter<T> implements WriterFigures {
     } else if (this.inflight) {
       generation = this.inflight.generation;
     } else {
-      if (reportLoss) this.reportLoss(this.generation);
+      if (since !== undefined) this.reportLoss(since);
       return;
     }
     await new Promise<void>((resolve, reject) =>
-      this.flushWaiters.push({ generation, resolve, reject: reportLoss ? reject : undefined }),
+      this.flushWaiters.push({
+        generation,
+        since: since ?? Number.POSITIVE_INFINITY,
+        resolve,
+        reject: since === undefined ? undefined : reject,
+      }),
     );
   }
 
@@ -210,7 +241,8 @@ export class BatchWriter<T> implements WriterFigures {
     this.closing ??= (async () => {
       const deadline = setTimeout(() => this.abort.abort(), this.closeTimeoutMs);
       try {
-        await this.flush();
+        // a loss a checkpoint's flush has reported was dealt with (the rows are replayed)
+        await this.flush(this.reportedThrough);
       } finally {
         clearTimeout(deadline);
         clearTimeout(this.timer);
@@ -229,11 +261,12 @@ export class BatchWriter<T> implements WriterFigures {
     if (this.inflight || this.buffer.size === 0 || !this.due) return;
     const rows = this.buffer.take();
     const generation = this.generation++;
+    const stamp = this.bufferStamp;
     this.due = false;
     clearTimeout(this.timer);
     this.timer = undefined;
-    this.inflight = { generation, rows: rows.length };
-    void this.insert(rows).then((error) => this.settle(generation, error));
+    this.inflight = { generation, rows: rows.length, stamp };
+    void this.insert(rows).then((error) => this.settle(generation, stamp, error));
   }
 
   /** Inserts one batch with retries; resolves with the error if the batch was given up. */
@@ -278,33 +311,31 @@ export class BatchWriter<T> implements WriterFigures {
     return undefined;
   }
 
-  private settle(generation: number, error: ClickHouseError | undefined): void {
+  private settle(generation: number, stamp: number, error: ClickHouseError | undefined): void {
     this.inflight = undefined;
-    // The earliest unreported loss is the one to keep: every flush that covers a later one covers it.
-    if (error) this.unreportedLoss ??= { generation, error };
+    if (error && stamp > this.lostThrough) {
+      this.lostThrough = stamp;
+      this.lossError = error;
+    }
     const done = this.flushWaiters.filter((w) => w.generation <= generation);
     this.flushWaiters = this.flushWaiters.filter((w) => w.generation > generation);
-    const loss = this.unreportedLoss;
-    let reported = false;
     for (const w of done) {
-      if (loss && w.reject && loss.generation <= w.generation) {
-        w.reject(loss.error);
-        reported = true;
-      } else w.resolve();
+      if (w.reject && this.lostThrough > w.since) w.reject(this.reported());
+      else w.resolve();
     }
-    if (reported) this.unreportedLoss = undefined;
     this.wakeSpaceWaiters();
     if (this.buffer.size >= this.batchRows) this.due = true;
     this.pump();
   }
 
-  /** Throws a loss no flush() has reported yet, if it happened at or before `generation`. */
-  private reportLoss(generation: number): void {
-    const loss = this.unreportedLoss;
-    if (loss && loss.generation <= generation) {
-      this.unreportedLoss = undefined;
-      throw loss.error;
-    }
+  /** Throws the latest loss if rows written after `since` were given up. */
+  private reportLoss(since: number): void {
+    if (this.lostThrough > since) throw this.reported();
+  }
+
+  private reported(): ClickHouseError {
+    this.reportedThrough = this.lostThrough;
+    return this.lossError!;
   }
 
   private wakeSpaceWaiters(): void {
