@@ -78,6 +78,8 @@ export interface DeadLetterSinkOptions {
   /** Stores a batch durably (ClickHouse); resolves once it is written. */
   write: (letters: DeadLetter[]) => Promise<void>;
   batchSize?: number;
+  /** A batch not acknowledged this long (its process died) goes to another process (ms); default 60,000. */
+  ackWaitMs?: number;
 }
 
 /**
@@ -94,9 +96,11 @@ export class DeadLetterSink {
     const consumer = await this.o.bus.consumer({
       stream: 'DEAD_LETTERS',
       durable: 'dead-letter-sink',
-      ackPolicy: 'all',
+      // each message acknowledged once written: with AckAll a process's ack would also cover the
+      // messages another process holds, and they would be lost if that process died
+      ackPolicy: 'explicit',
       maxAckPending: 10_000,
-      ackWaitMs: 60_000,
+      ackWaitMs: this.o.ackWaitMs ?? 60_000,
     });
     this.loop = new ConsumerLoop({
       stage: 'dead-letter-sink',
@@ -114,7 +118,7 @@ export class DeadLetterSink {
           }
         }
         await this.o.write(letters);
-        batch[batch.length - 1]!.ack();
+        for (const m of batch) m.ack();
       },
     });
     this.loop.start();

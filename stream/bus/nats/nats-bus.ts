@@ -149,6 +149,9 @@ export interface NatsBusEvents {
 type NatsBusEventName = keyof NatsBusEvents;
 
 /** The Bus on NATS JetStream, for services mode. Create it with `NatsBus.connect`. */
+/** JetStream's answer when a consumer's ack policy would change: it cannot be updated. */
+const ACK_POLICY_FIXED = 10012;
+
 export class NatsBus implements Bus, NatsBusInternals {
   readonly kind = 'nats';
   private readonly emitter = new EventEmitter();
@@ -316,7 +319,20 @@ export class NatsBus implements Bus, NatsBusInternals {
         // nats-server 2.9 creates or updates; newer servers refuse to change an existing one here.
         await this.jsm.consumers.add(config.stream, cfg);
       } catch (err) {
-        if (apiErrorCode(err) !== 10148) throw err;
+        const code = apiErrorCode(err);
+        if (code === ACK_POLICY_FIXED && config.startSeq === undefined) {
+          // A durable made by an earlier release with another ack policy: made anew after what it
+          // had acknowledged (what was delivered and not acknowledged comes again).
+          const old = await this.jsm.consumers.info(config.stream, config.durable);
+          await this.jsm.consumers.delete(config.stream, config.durable);
+          await this.jsm.consumers.add(config.stream, {
+            ...cfg,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: old.ack_floor.stream_seq + 1,
+          });
+          return;
+        }
+        if (code !== 10148) throw err;
         await this.jsm.consumers.update(config.stream, config.durable, cfg);
       }
     });
