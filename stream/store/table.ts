@@ -28,6 +28,40 @@ export interface TableSpec<R extends { version: number } = TableRow> {
   readonly maxMemoryRows?: number;
 }
 
+/**
+ * The largest value each integer column keeps exactly in every store: the type's own bound, or
+ * 2^53 - 1 for the 64-bit ones (a JS number above it is not an integer any more, and JSON would
+ * write a large one as `1e+21`, which ClickHouse refuses, losing the whole batch).
+ */
+const INTEGER_BOUNDS: Partial<Record<ColumnType, { min: number; max: number }>> = {
+  UInt8: { min: 0, max: 255 },
+  UInt32: { min: 0, max: 4_294_967_295 },
+  UInt64: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  Int64: { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER },
+};
+
+/**
+ * A row as every store keeps it: integer columns saturate at their bounds (sums of engagement,
+ * say, that outgrow a column stop at its largest value instead of wrapping around in ClickHouse
+ * and disagreeing with the in-memory store), and a Float64 that is not finite is kept as the
+ * nearest finite value (NaN as 0). The row itself when nothing needs changing.
+ */
+export function storableRow<R extends { version: number }>(spec: TableSpec<R>, row: R): R {
+  let out: Record<string, unknown> | undefined;
+  const record = row as unknown as Record<string, unknown>;
+  for (const column in spec.columns) {
+    const v = record[column];
+    if (typeof v !== 'number') continue;
+    const type: ColumnType = spec.columns[column as keyof typeof spec.columns];
+    let kept = v;
+    const bounds = INTEGER_BOUNDS[type];
+    if (bounds) kept = v > bounds.max ? bounds.max : v < bounds.min ? bounds.min : Number.isNaN(v) ? 0 : v;
+    else if (!Number.isFinite(v)) kept = Number.isNaN(v) ? 0 : v > 0 ? Number.MAX_VALUE : -Number.MAX_VALUE;
+    if (kept !== v) (out ??= { ...record })[column] = kept;
+  }
+  return (out ?? row) as R;
+}
+
 /** The replace key of a row. */
 export function tableKey(spec: TableSpec<never>, row: Record<string, unknown>): string {
   let out = '';

@@ -212,5 +212,48 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
       t.same(await hoursIn({}), ['10/0', '10/1', '11/0'], 'an empty range filters nothing');
       t.same(await store.read(ACTIVITY_TABLE, { brand: brand() }), [], 'no rows: empty');
     });
+
+    t.test(
+      'counts too large for a column stop at its largest value; the rest of the batch is written',
+      async (t) => {
+        const b = brand();
+        const other = brand();
+        const huge = Number.MAX_SAFE_INTEGER * 4_000; // past 2^64: ClickHouse would wrap it around
+        const cell = (over: Partial<ActivityRow>): ActivityRow => ({
+          brand: b,
+          hour: 10,
+          partition: 0,
+          version: 1,
+          posts: 1,
+          negative: 0,
+          engagement: 0,
+          ...over,
+        });
+        await store.write(ACTIVITY_TABLE, [
+          cell({ hour: 10, engagement: huge }),
+          cell({ hour: 11, engagement: 1e21 }), // JSON would write it as 1e+21
+          cell({ hour: 12, engagement: -5, posts: Number.NaN }),
+          cell({ brand: other, engagement: 7 }),
+        ]);
+        await store.upsert([row({ brand: b, start: T0, likes: huge, shares: 2 })]);
+        await store.flush();
+        const rows = (await store.read(ACTIVITY_TABLE, { brand: b })).sort((x, y) => x.hour - y.hour);
+        t.same(
+          rows.map((r) => [r.hour, r.engagement, r.posts]),
+          [
+            [10, Number.MAX_SAFE_INTEGER, 1],
+            [11, Number.MAX_SAFE_INTEGER, 1],
+            [12, 0, 0],
+          ],
+        );
+        t.same(
+          (await store.read(ACTIVITY_TABLE, { brand: other })).map((r) => r.engagement),
+          [7],
+          "another brand's row in the batch is written",
+        );
+        const [w] = await store.query({ brand: b, window: '1m', from: T0, to: T0 + MIN });
+        t.match(w, { likes: Number.MAX_SAFE_INTEGER, shares: 2 });
+      },
+    );
   });
 }

@@ -9,7 +9,7 @@ import {
   type WindowQuery,
   type WindowRow,
 } from '../store.js';
-import { rowFromRecord, tableKey, type TableFilter, type TableSpec } from '../table.js';
+import { rowFromRecord, storableRow, tableKey, type TableFilter, type TableSpec } from '../table.js';
 import { ClickHouseConnection, type ClickHouseConnectionOptions } from './connection.js';
 import { ClickHouseError, isRetryable } from './errors.js';
 import { ident, joinSql, quoteIdentifier, sql } from './escape.js';
@@ -138,7 +138,7 @@ export class ClickHouseStore implements Store {
   }
 
   async upsert(rows: WindowRow[]): Promise<void> {
-    await this.windows.write(rows.map(windowRecord));
+    await this.windows.write(rows.map((r) => windowRecord(storableRow(WINDOW_TABLE, r))));
   }
 
   /** Stores dead letters (at least once: a retried insert may store one twice). */
@@ -148,7 +148,9 @@ export class ClickHouseStore implements Store {
 
   async write<R extends { version: number }>(table: TableSpec<R>, rows: readonly R[]): Promise<void> {
     if (table.name === WINDOW_TABLE.name) return this.upsert(rows as unknown as WindowRow[]);
-    await this.tableWriter(table).write(rows as unknown as Record<string, unknown>[]);
+    await this.tableWriter(table).write(
+      rows.map((r) => storableRow(table, r)) as unknown as Record<string, unknown>[],
+    );
   }
 
   /** The latest version of each matching row (FINAL); rows this process still buffers are written first. */

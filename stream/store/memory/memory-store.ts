@@ -6,7 +6,14 @@ import {
   type WindowQuery,
   type WindowRow,
 } from '../store.js';
-import { matchesFilter, tableKey, type TableFilter, type TableRow, type TableSpec } from '../table.js';
+import {
+  matchesFilter,
+  storableRow,
+  tableKey,
+  type TableFilter,
+  type TableRow,
+  type TableSpec,
+} from '../table.js';
 
 export interface MemoryStoreOptions {
   /** Windows kept per (brand, window size); the oldest go first. Default 10,080 (a week of minutes). */
@@ -34,7 +41,8 @@ export class MemoryStore implements Store {
   }
 
   async upsert(rows: WindowRow[]): Promise<void> {
-    for (const row of rows) {
+    for (const given of rows) {
+      const row = storableRow(WINDOW_TABLE, given);
       const id = `${row.brand}\u0000${row.window}`;
       let windows = this.series.get(id);
       if (!windows) {
@@ -66,7 +74,8 @@ export class MemoryStore implements Store {
       this.tables.set(table.name, held);
     }
     const max = table.maxMemoryRows ?? 100_000;
-    for (const row of rows) {
+    for (const given of rows) {
+      const row = storableRow(table, given);
       const key = tableKey(table, row);
       const existing = held.rows.get(key);
       if (existing && existing.version > row.version) continue;
