@@ -41,10 +41,15 @@ export const TREND_SPAN = DEFAULT_TREND_OPTIONS.spanWindows;
 /** Terms per window returned at most, by default. */
 export const DEFAULT_TREND_TERMS = 25;
 
-/** Scores a brand's settled trend rows per window: sums over partitions, then score. Pure. */
+/**
+ * Scores a brand's settled trend rows per window: sums over partitions, then score. Pure. Windows
+ * whose start lies outside `answer` are history only: they count in the span of the windows after
+ * them (a window's last TREND_SPAN windows), but are not returned.
+ */
 export function scoreTrends(
   rows: readonly TrendWindowRow[],
   termsPerWindow = DEFAULT_TREND_TERMS,
+  answer: TimeRange = { from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY },
 ): TrendWindowView[] {
   const finals = finalWindows(rows);
   const windows = new Map<number, { end: number; terms: Map<string, [number, number]> }>();
@@ -71,6 +76,7 @@ export function scoreTrends(
     return [count, baseline];
   };
   return [...windows]
+    .filter(([start]) => start >= answer.from && start < answer.to)
     .sort((a, b) => b[0] - a[0])
     .map(([start, w]) => ({
       start,
@@ -97,7 +103,12 @@ export function scoreTrends(
     }));
 }
 
-/** A brand's (by name) trend windows in a range, the latest first: one store read. */
+/**
+ * A brand's (by name) trend windows in a range, the latest first. The windows are scored with the
+ * TREND_SPAN - 1 windows before `from` as history, so a window's `trending` does not depend on where
+ * the range starts. Two store reads: the range, and (once the rows tell the window size) the
+ * history before it.
+ */
 export async function readTrends(
   store: Store,
   brand: string,
@@ -109,5 +120,23 @@ export async function readTrends(
     undefined,
     { whole: true },
   );
-  return { window_ms: settled.sizeMs, windows: scoreTrends(settled.rows, termsPerWindow) };
+  const { sizeMs } = settled;
+  let history: TrendWindowRow[] = [];
+  if (sizeMs !== null && TREND_SPAN > 1 && Number.isFinite(range.from)) {
+    // Only rows of the range's window size: rows of another size (before a restart with another
+    // --analytics-window) neither count nor change the size the range's rows decided.
+    const rows = await store.read(TREND_WINDOWS_TABLE, {
+      brand,
+      start: { gte: range.from - (TREND_SPAN - 1) * sizeMs, lt: range.from },
+    });
+    history = settledRows(
+      rows.filter((r) => r.size_ms === sizeMs),
+      undefined,
+      { whole: true },
+    ).rows;
+  }
+  return {
+    window_ms: sizeMs,
+    windows: scoreTrends([...history, ...settled.rows], termsPerWindow, range),
+  };
 }

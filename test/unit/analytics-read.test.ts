@@ -426,3 +426,26 @@ t.test('rankInfluencers: many authors, bounded answer', async (t) => {
   t.equal(top[0]!.score, 999);
   t.same(rankInfluencers(shuffled(rows, 3), 10), top, 'the same ranking in any order');
 });
+
+t.test('scoreTrends: windows outside the answer range are history only', async (t) => {
+  const rows = [0, 1, 2].map((k) => ({
+    brand: 'b',
+    term: '#new',
+    ...win(k * W, 0, 1, k + 1),
+    count: 6,
+    baseline: 1,
+  }));
+  const all = scoreTrends(rows);
+  t.same(
+    all.map((w) => [w.start, w.terms[0]!.trending]),
+    [
+      [2 * W, true],
+      [W, false],
+      [0, false],
+    ],
+    'the third window trends over the three',
+  );
+  const last = scoreTrends(rows, undefined, { from: 2 * W, to: 3 * W });
+  t.same(last, [all[0]], 'the last window alone, scored with the two before it');
+  t.same(scoreTrends(rows, undefined, { from: 3 * W, to: Infinity }), [], 'no window in the range');
+});
