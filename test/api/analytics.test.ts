@@ -521,6 +521,68 @@ t.test('404 for an unknown brand, 400 for a bad range or limit', async (t) => {
   );
 });
 
+t.test(
+  'topics, share of voice and segments: at most 7 days per query; the longest range answers its edge windows',
+  async (t) => {
+    const { store, get } = await api(t);
+    const DAY = 86_400_000;
+    const to = S(0);
+    const from = to - 7 * DAY;
+    const first = from;
+    const last = to - W;
+    const counts = { positive: 0, negative: 0, sentiment_sum: 0 };
+    const edges = [first, last, to].map((start) => win(start, 0, 1)); // `to` itself: outside
+    await store.write(
+      TOPIC_WINDOWS_TABLE,
+      edges.map((w) => ({
+        scope: 'Northwind Coffee',
+        ...w,
+        topic: 1,
+        docs: 2,
+        ...counts,
+        terms: '[["latte",1]]',
+        emerging: 0,
+      })),
+    );
+    await store.write(
+      VOICE_WINDOWS_TABLE,
+      edges.map((w) => ({ brand: 'Northwind Coffee', ...w, posts: 2, ...counts, reach: 0, engagement: 0 })),
+    );
+    await store.write(
+      SEGMENT_WINDOWS_TABLE,
+      edges.map((w) => ({ ...w, segment: 0, posts: 2, ...counts, engagement: 0 })),
+    );
+    const routes: [string, (body: Record<string, unknown>) => number[]][] = [
+      [
+        '/v1/brands/northwind-coffee/topics',
+        (b) => (b.topics as { windows: { start: number }[] }[])[0]!.windows.map((w) => w.start),
+      ],
+      [
+        '/v1/brands/northwind-coffee/share-of-voice',
+        (b) => (b.windows as { start: number }[]).map((w) => w.start),
+      ],
+      [
+        '/v1/segments',
+        (b) => (b.segments as { windows: { start: number }[] }[])[0]!.windows.map((w) => w.start),
+      ],
+    ];
+    for (const [path, starts] of routes) {
+      const week = await get(`${path}?from=${from}&to=${to}`);
+      t.equal(week.status, 200, `${path}: 7 days`);
+      t.same(starts(week.body), [first, last], `${path}: the first and the last window of the 7 days`);
+      const wide = await get(`${path}?from=${from - 1}&to=${to}`);
+      t.equal(wide.status, 400, `${path}: 7 days and 1 ms`);
+      t.match(
+        wide.body.error,
+        { code: 'INVALID_RANGE', message: 'at most 7 days per query; narrow the range' },
+        `${path}: the limit named`,
+      );
+      const month = await get(`${path}?from=${to - 31 * DAY}&to=${to}`);
+      t.equal(month.status, 400, `${path}: a month is refused`);
+    }
+  },
+);
+
 t.test('OpenAPI lists the routes; a route is served only when its operator runs', async (t) => {
   const { app } = await api(t);
   const doc = (await app.inject({ url: '/docs/json' })).json();
