@@ -76,8 +76,8 @@ t.test(
     t.equal((await chart()).posts['northwind-coffee'], 9, 'a custom from/to shows them too');
     t.equal(await page.textContent('#influencers-caption'), '', 'influencers over the whole range');
 
-    // Longer than the API serves trends (a day) and influencers (7 days) over: the page asks for the
-    // end of the range, and says so where the answer covers less than the range.
+    // Longer than the API serves trends (a day) and the other analytics (7 days) over: the page asks
+    // for the end of the range, and says so where the answer covers less than the range.
     await page.fill('#range-from', local(past - 10 * 24 * HOUR));
     await page.fill('#range-to', local(past + HOUR));
     await page.click('#range-custom button[type="submit"]');
@@ -85,6 +85,11 @@ t.test(
     await page.waitForSelector('#voice-list li[data-brand="northwind-coffee"][data-posts="9"]', WAIT);
     t.ok(await page.isVisible('#influencer-list tr'), 'the influencers of the last 7 days show');
     t.ok(await page.isVisible('#trend-table'), 'and the trends of the last day');
+    t.match(
+      await page.textContent('#analytics-range'),
+      /topics, share of voice, influencers and segments over its last 7 days/,
+      'the header says what covers less than the range',
+    );
 
     await page.click('#back-to-live');
     await page.waitForFunction(

@@ -179,28 +179,30 @@ export function applyAnalytics(msg: Extract<StreamMessage, { type: 'analytics' }
 }
 
 const DAY_MS = 86_400_000;
-/** The widest ranges the API serves trends and influencers over (api/routes/analytics.ts). */
+/** The widest ranges the API serves the analytics over (api/routes/analytics.ts). */
 const TRENDS_MAX_MS = DAY_MS;
-const INFLUENCERS_MAX_MS = 7 * DAY_MS;
+const WEEK_MS = 7 * DAY_MS;
 
 /** The chosen brand's analytics over the past range, read over REST; routes not served stay hidden. */
 export async function loadPastAnalytics(range: { from: number; to: number; label: string }): Promise<void> {
   const brand = state.brand;
   if (!brand) return;
   const base = `/v1/brands/${encodeURIComponent(brand)}`;
-  const q = rangeQuery(range);
-  // The end of the range, at most `ms` of it: the trends panel shows the latest window anyway.
+  // The end of the range, at most `ms` of it: the API reads every row of a range, so it serves a
+  // week at most (the trends panel shows the latest window anyway: a day).
   const tail = (ms: number) => rangeQuery({ from: Math.max(range.from, range.to - ms), to: range.to });
-  const clipped = range.to - range.from > INFLUENCERS_MAX_MS;
+  const clipped = range.to - range.from > WEEK_MS;
   const [topics, trends, voice, influencers, segments] = await Promise.all([
-    getJson<{ topics: Topic[] }>(`${base}/topics?${q}`),
+    getJson<{ topics: Topic[] }>(`${base}/topics?${tail(WEEK_MS)}`),
     getJson<{ windows: TrendWindow[] }>(`${base}/trends?${tail(TRENDS_MAX_MS)}`),
-    getJson<Voice>(`${base}/share-of-voice?${q}`),
-    getJson<{ influencers: Influencer[] }>(`${base}/influencers?${tail(INFLUENCERS_MAX_MS)}`),
-    getJson<{ segments: Segment[] }>(`/v1/segments?${q}`),
+    getJson<Voice>(`${base}/share-of-voice?${tail(WEEK_MS)}`),
+    getJson<{ influencers: Influencer[] }>(`${base}/influencers?${tail(WEEK_MS)}`),
+    getJson<{ segments: Segment[] }>(`/v1/segments?${tail(WEEK_MS)}`),
   ]);
   if (state.brand !== brand || state.range.kind !== 'past') return; // the user moved on meanwhile
-  byId('analytics-range').textContent = range.label;
+  byId('analytics-range').textContent = clipped
+    ? `${range.label}: topics, share of voice, influencers and segments over its last 7 days`
+    : range.label;
   render({
     topics: topics?.topics,
     trends: trends?.windows,
