@@ -53,6 +53,12 @@ export interface ConsumerConfig {
   ackWaitMs?: number;
   /** Deliveries after which a message is given up (terminated) and reported. */
   maxDeliver?: number;
+  /**
+   * The server removes the consumer once nobody has pulled from it this long (NATS
+   * `inactive_threshold`): for consumers named after one process, which leave none behind when it
+   * goes. The in-memory bus keeps its consumers (they go with the process).
+   */
+  inactiveThresholdMs?: number;
 }
 
 export interface BusMessage {

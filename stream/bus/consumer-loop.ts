@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Bus, BusMessage, Consumer, ConsumerConfig } from './bus.js';
 import type { Instrumentation } from '../instrumentation.js';
 import { backoffDelay, sleep } from '../retry.js';
@@ -85,13 +86,31 @@ export interface PartitionLoopOptions extends Omit<ConsumerLoopOptions, 'consume
   ackWaitMs?: number;
   ackPolicy?: ConsumerConfig['ackPolicy'];
   startSeq?: number;
+  /**
+   * For readers that own their positions (`startSeq`, checkpoints): this process's id. The
+   * consumer is then this reader's own (`<stage>-<partition>-<hash of the id>`, removed by the
+   * server when idle): a process that still reads a partition whose lease has moved on (a stall,
+   * a lost Redis connection) neither takes messages from the new owner's consumer nor resets it.
+   */
+  reader?: string;
+}
+
+/** A reader's own consumers are removed by the server after this long without a pull. */
+const READER_CONSUMER_IDLE_MS = 15 * 60_000;
+
+/** The durable consumer a stage's partition loop binds (see `reader`). */
+export function partitionConsumerName(stage: string, partition: number, reader?: string): string {
+  const base = `${stage}-${partition}`;
+  if (reader === undefined) return base;
+  return `${base}-${createHash('sha256').update(reader).digest('hex').slice(0, 12)}`;
 }
 
 /** Binds the durable consumer of one stage and partition and starts pulling from it. */
 export async function startPartitionLoop(o: PartitionLoopOptions): Promise<ConsumerLoop> {
   const config: ConsumerConfig = {
     stream: o.stream,
-    durable: `${o.stage}-${o.partition}`,
+    durable: partitionConsumerName(o.stage, o.partition, o.reader),
+    ...(o.reader !== undefined && { inactiveThresholdMs: READER_CONSUMER_IDLE_MS }),
     filterSubject: o.filterSubject,
     maxAckPending: o.maxAckPending ?? 10_000,
     ackWaitMs: o.ackWaitMs ?? 30_000,

@@ -15,6 +15,8 @@ export interface AssignerOptions {
   /** Stop working on the partition. With `rebalance` and `stop`, checkpoint first; with `lost`, another worker may own it already. */
   onRelease: (partition: number, reason: ReleaseReason) => Promise<void>;
   onError?: (err: unknown) => void;
+  /** The clock the lease time is measured by (tests); default Date.now. */
+  now?: () => number;
 }
 
 export function leaseName(group: string, partition: number): string {
@@ -31,6 +33,8 @@ export class PartitionAssigner {
   private timer: ReturnType<typeof setInterval> | undefined;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** When the last round that renewed every held lease began. */
+  private renewedAt = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly o: AssignerOptions) {
     if (!Number.isInteger(o.partitions) || o.partitions < 1)
@@ -48,13 +52,37 @@ export class PartitionAssigner {
 
   /** One round of heartbeat, renew, shed and acquire. Rounds never overlap. */
   tick(): Promise<void> {
-    this.running = this.running.then(() => this.round()).catch((err) => this.o.onError?.(err));
+    this.running = this.running
+      .then(() => this.round())
+      .catch(async (err) => {
+        this.o.onError?.(err);
+        await this.dropExpiring();
+      });
     return this.running;
+  }
+
+  /**
+   * Rounds keep failing (the coordinator is out of reach): once the leases may be about to expire
+   * (two thirds of the lease time since the last renewal began), stop working on the partitions,
+   * before another worker can take them. A worker that went on reading would do its work twice and
+   * write rows from a stale state; its checkpoints are refused anyway.
+   */
+  private async dropExpiring(): Promise<void> {
+    if (this.held.size === 0 || this.now() - this.renewedAt < (this.o.leaseTtlMs * 2) / 3) return;
+    for (const p of [...this.held].sort((a, b) => a - b)) {
+      this.held.delete(p);
+      await this.o.onRelease(p, 'lost').catch((err) => this.o.onError?.(err));
+    }
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
   }
 
   private async round(): Promise<void> {
     if (this.stopped) return;
     const { coordinator: c, group, owner, partitions, leaseTtlMs } = this.o;
+    const began = this.now();
     const members = await c.heartbeat(group, owner, leaseTtlMs);
     const share = Math.ceil(partitions / Math.max(1, members.length));
     for (const p of [...this.held]) {
@@ -62,6 +90,7 @@ export class PartitionAssigner {
       this.held.delete(p);
       await this.o.onRelease(p, 'lost');
     }
+    this.renewedAt = began;
     // Shed from the top so that the partitions a worker keeps are stable.
     for (const p of [...this.held].sort((a, b) => b - a)) {
       if (this.held.size <= share) break;

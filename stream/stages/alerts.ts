@@ -80,6 +80,7 @@ export class AlertStage {
       stage: 'alerts',
       partition: 0,
       ackPolicy: 'none',
+      reader: this.o.checkpoints.owner,
       startSeq: this.lastSeq + 1,
       batchSize: this.o.batchSize ?? 200,
       handle: (batch) => this.handle(batch),

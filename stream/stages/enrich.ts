@@ -119,8 +119,10 @@ export class EnrichProcessor {
       filterSubject: Subjects.events(this.o.partition),
       stage: 'enrich',
       partition: this.o.partition,
-      // One ack per batch, after every event of it is published: publishes are idempotent (msgId).
-      ackPolicy: 'all',
+      // Acked after every event of the batch is published (publishes are idempotent: msgId). Each
+      // message on its own: with AckAll, a worker whose lease moved on while it still read would
+      // ack what the new owner holds and has not published yet.
+      ackPolicy: 'explicit',
       batchSize: this.o.batchSize ?? 500,
       handle: (batch) => this.handle(batch),
       instrumentation: this.o.instrumentation,
@@ -134,7 +136,7 @@ export class EnrichProcessor {
     const tally = new EnrichedTally();
     await Promise.all(batch.map((msg) => this.enrichMessage(msg, now, lagMs, tally)));
     tally.report(instrumentation);
-    batch[batch.length - 1]!.ack();
+    for (const m of batch) m.ack();
     instrumentation.emit('batch.processed', { stage: 'enrich', partition, size: lagMs.length, lagMs });
   }
 

@@ -68,3 +68,35 @@ t.test('stop hands every partition back with a checkpoint', async (t) => {
   t.equal(b.owned.size, 8, 'free at once for the next worker');
   await b.stop();
 });
+
+t.test('a worker cut off from the coordinator stops its partitions before their leases expire', async (t) => {
+  let clock = 1_000_000;
+  const c = new MemoryCoordinator(() => clock);
+  const log: string[] = [];
+  const errors: unknown[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 2,
+    leaseTtlMs: 30_000,
+    now: () => clock,
+    onAcquire: async (p) => void log.push(`a+${p}`),
+    onRelease: async (p, reason: ReleaseReason) => void log.push(`a-${p}:${reason}`),
+    onError: (err) => errors.push(err),
+  });
+  await a.tick();
+  t.same(sorted(a.owned), [0, 1]);
+  // Redis goes out of reach: every round fails from its heartbeat on
+  c.heartbeat = async () => {
+    throw new Error('connect ECONNREFUSED');
+  };
+  clock += 10_000;
+  await a.tick();
+  t.same(sorted(a.owned), [0, 1], 'a third of the lease time: it keeps working');
+  clock += 10_000;
+  await a.tick();
+  t.same(sorted(a.owned), [], 'two thirds: it stops before another worker can take them');
+  t.same(log.slice(-2), ['a-0:lost', 'a-1:lost'], 'as lost (no checkpoint: it could not be saved)');
+  t.equal(errors.length, 2, 'each failed round is reported');
+});

@@ -305,6 +305,9 @@ export class NatsBus implements Bus, NatsBusInternals {
         max_deliver: maxDeliver,
       }),
       ...(config.filterSubject !== undefined && { filter_subject: config.filterSubject }),
+      ...(config.inactiveThresholdMs !== undefined && {
+        inactive_threshold: nanos(config.inactiveThresholdMs),
+      }),
     };
     await this.api(what, async () => {
       if (config.startSeq !== undefined) {
