@@ -127,4 +127,7 @@ function logPipelineEvents(instrumentation: Instrumentation, logger: pino.Logger
   );
   instrumentation.on('partition.assigned', (e) => logger.info(e, 'partition assigned'));
   instrumentation.on('partition.released', (e) => logger.info(e, 'partition released'));
+  instrumentation.on('windows.dropped', (e) =>
+    logger.warn(e, 'windows of another size than configured left out (the window setting changed)'),
+  );
 }

@@ -24,6 +24,12 @@ export interface PipelineEvents {
   /** The transformer worker pool: a worker started or exited, or a batch was scored. */
   'sentiment.worker': { event: 'ready' | 'exit' | 'batch'; pid?: number; size?: number; ms?: number };
   'window.emitted': { window: string; final: boolean };
+  /**
+   * Windows of another size than the configured one, left out after a change of window setting:
+   * open windows a stage-2 operator dropped from the checkpoint it restored (`stage` aggregate), or
+   * a partition's spike windows the alerts stage ignored (`stage` alerts, `operator` spikes).
+   */
+  'windows.dropped': { stage: string; partition: number; operator: string; windows: number };
   /** The alerts stage opened, updated or resolved an alert. */
   'alert.updated': { kind: string; state: string; severity: string };
   'batch.processed': { stage: string; partition: number; size: number; lagMs: number[] };

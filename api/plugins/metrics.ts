@@ -86,6 +86,12 @@ export class Metrics {
     labelNames: ['window', 'final'] as const,
     registers: [this.registry],
   });
+  readonly windowsDropped = new Counter({
+    name: 'pulsewatch_windows_dropped_total',
+    help: 'Windows of another size than configured, left out after a change of window setting: restored from a checkpoint (stage aggregate) or received by the alerts stage, by stage and operator',
+    labelNames: ['stage', 'operator'] as const,
+    registers: [this.registry],
+  });
   readonly lag = new Histogram({
     name: 'pulsewatch_processing_lag_seconds',
     help: 'Time from ingest (received_ts) to processing, by stage',
@@ -348,6 +354,9 @@ export class Metrics {
       }),
       instrumentation.on('window.emitted', (e) =>
         this.windowUpdates.inc({ window: e.window, final: String(e.final) }),
+      ),
+      instrumentation.on('windows.dropped', (e) =>
+        this.windowsDropped.inc({ stage: e.stage, operator: e.operator }, e.windows),
       ),
       instrumentation.on('batch.processed', (e) => {
         this.batchSize.observe({ stage: e.stage }, e.size);

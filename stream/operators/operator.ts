@@ -48,6 +48,12 @@ export interface Operator {
   restore(state: unknown): void;
   /** For metrics and tests: the number of keys or windows held. */
   readonly size: number;
+  /**
+   * Open windows the last `restore` dropped because the state held windows of another size than
+   * the operator's (a restart with another window setting); the host counts and logs them.
+   * Absent or 0: none.
+   */
+  readonly droppedAtRestore?: number;
 }
 
 export interface TableWrite {

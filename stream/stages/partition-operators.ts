@@ -134,9 +134,18 @@ export class PartitionOperators {
     };
   }
 
-  /** An operator missing from the snapshot (switched on since) starts empty; one no longer enabled is dropped. */
-  restore(state: OperatorsSnapshot): void {
+  /**
+   * An operator missing from the snapshot (switched on since) starts empty; one no longer enabled is
+   * dropped. Returns, per operator that dropped any, the open windows of another size it left out
+   * (a restart with another window setting; see Operator.droppedAtRestore).
+   */
+  restore(state: OperatorsSnapshot): Record<string, number> {
     this.watermark.restore(state.watermark);
-    for (const op of this.operators) op.restore(state.operators[op.name]);
+    const dropped: Record<string, number> = {};
+    for (const op of this.operators) {
+      op.restore(state.operators[op.name]);
+      if (op.droppedAtRestore) dropped[op.name] = op.droppedAtRestore;
+    }
+    return dropped;
   }
 }

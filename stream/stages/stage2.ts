@@ -205,7 +205,14 @@ export class Stage2Processor {
     this.lastFeedbackSeq = 0;
     if (saved !== undefined) {
       const cp = JSON.parse(saved) as SavedCheckpoint;
-      this.state.restore(operatorsState(cp, this.o.settings.windows));
+      const dropped = this.state.restore(operatorsState(cp, this.o.settings.windows));
+      for (const [operator, windows] of Object.entries(dropped))
+        this.o.instrumentation.emit('windows.dropped', {
+          stage: 'aggregate',
+          partition: this.o.partition,
+          operator,
+          windows,
+        });
       this.dedup.restore(cp.dedup);
       this.lastSeq = cp.seq;
       this.lastFeedbackSeq = cp.fseq ?? 0;
