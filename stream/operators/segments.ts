@@ -47,6 +47,8 @@ export class Segments implements Operator {
   private moved = new Map<string, number>();
   /** What `fold` returns for a post too late for its segment's analytics window. */
   private readonly lateFor: readonly string[];
+  /** Open windows of another size the last restore dropped. */
+  droppedAtRestore = 0;
 
   constructor(private readonly context: OperatorContext) {
     const settings = analyticsSettings(context);
@@ -124,6 +126,7 @@ export class Segments implements Operator {
   snapshot(): unknown {
     return {
       model: this.model.snapshot(),
+      windowMs: this.windowMs,
       windows: this.windows.snapshot(),
       changed: this.changed,
       moved: [...this.moved],
@@ -132,9 +135,20 @@ export class Segments implements Operator {
 
   restore(state: unknown): void {
     const s = state as
-      { model: unknown; windows: unknown; changed: boolean; moved: [string, number][] } | undefined | null;
+      | {
+          model: unknown;
+          /** The windows' size; missing in checkpoints before it (see WindowOperator.restoreSized). */
+          windowMs?: number;
+          windows: unknown;
+          changed: boolean;
+          moved: [string, number][];
+        }
+      | undefined
+      | null;
     this.model = this.freshModel();
-    this.windows.restore(s?.windows ?? []);
+    // Windows of another size (a restart with another --analytics-window) are dropped; the model
+    // does not depend on the window and is kept.
+    this.droppedAtRestore = this.windows.restoreSized(s?.windows ?? [], s?.windowMs);
     this.changed = s?.changed ?? false;
     this.moved = new Map(s?.moved ?? []);
     if (s) this.model.restore(s.model);

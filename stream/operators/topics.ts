@@ -101,6 +101,8 @@ export class Topics implements Operator {
   private readonly windows: WindowOperator<EnrichedEvent, PostCounts, PostCounts>;
   /** What `fold` returns for a post too late for its topic's analytics window. */
   private readonly lateFor: readonly string[];
+  /** Open windows of another size the last restore dropped. */
+  droppedAtRestore = 0;
 
   constructor(private readonly context: OperatorContext) {
     const settings = analyticsSettings(context);
@@ -309,6 +311,7 @@ export class Topics implements Operator {
   snapshot(): unknown {
     for (const s of this.scopes.values()) this.drain(s);
     return {
+      windowMs: this.windowMs,
       windows: this.windows.snapshot(),
       scopes: [...this.scopes].map(([name, s]) => ({
         name,
@@ -326,6 +329,8 @@ export class Topics implements Operator {
 
   restore(state: unknown): void {
     const st = (state ?? { windows: [], scopes: [] }) as {
+      /** The windows' size; missing in checkpoints before it (see WindowOperator.restoreSized). */
+      windowMs?: number;
       windows: unknown;
       scopes: {
         name: string;
@@ -340,7 +345,9 @@ export class Topics implements Operator {
         inSecond: number;
       }[];
     };
-    this.windows.restore(st.windows);
+    // Windows of another size (a restart with another --analytics-window) are dropped; the models
+    // do not depend on the window and are kept.
+    this.droppedAtRestore = this.windows.restoreSized(st.windows, st.windowMs);
     this.scopes.clear();
     for (const x of st.scopes) {
       const model = new StreamingDmm(this.modelOptions);

@@ -3,6 +3,12 @@ import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator, WindowOperator } from '../windows/index.js';
 import { analyticsSettings, type OperatorContext } from './operator.js';
 
+/** A snapshot's open windows with the size they were counted in (absent: from before sizes were recorded). */
+interface SizedWindows {
+  windowMs?: number;
+  windows: unknown[];
+}
+
 /**
  * The common part of an analysis kept as one analytics window per key (share of voice,
  * influencers, and the windows of trends): the windows themselves, what each brand of an event
@@ -39,11 +45,19 @@ export abstract class WindowedAnalysis<I, A, R> {
     return this.windows.openWindows;
   }
 
+  /** Open windows of another size the last restore dropped (see WindowOperator.restoreSized). */
+  droppedAtRestore = 0;
+
+  /** The open windows with their size, so that a restart with another analytics window drops them. */
   snapshot(): unknown {
-    return this.windows.snapshot();
+    return { windowMs: this.windowMs, windows: this.windows.snapshot() };
   }
 
+  /** A bare list of windows is a snapshot from before sizes were recorded. */
   restore(state: unknown): void {
-    this.windows.restore(state ?? []);
+    const s = (state ?? []) as SizedWindows | unknown[];
+    this.droppedAtRestore = Array.isArray(s)
+      ? this.windows.restoreSized(s, undefined)
+      : this.windows.restoreSized(s.windows, s.windowMs);
   }
 }

@@ -119,6 +119,26 @@ export class WindowOperator<I, A, R> {
     return out;
   }
 
+  /**
+   * Restores a snapshot taken by an operator whose windows were `sizeMs` long, and returns how many
+   * open windows it dropped. A window of another size cannot go on in this operator: its counts
+   * span another stretch of time than the window it would be written as (a restart with another
+   * window size), so every window of the snapshot is dropped when `sizeMs` differs from this
+   * operator's. Splitting or merging them is not exact either: a window's events are not kept, and
+   * the closed windows a merge would need are gone. `sizeMs` undefined: the snapshot predates
+   * recorded sizes, and is taken to be of this operator's size (the usual restart keeps its
+   * settings, and dropping the state would lose the open windows' counts on every upgrade), except
+   * windows whose start is not on this size's grid, which cannot be of it and are dropped.
+   */
+  restoreSized(state: unknown, sizeMs: number | undefined): number {
+    const windows = (state ?? []) as { start: number }[];
+    const size = this.options.spec.sizeMs;
+    const kept =
+      sizeMs === undefined ? windows.filter((w) => w.start % size === 0) : sizeMs === size ? windows : [];
+    this.restore(kept);
+    return windows.length - kept.length;
+  }
+
   restore(state: unknown): void {
     this.open.clear();
     this.count = 0;
