@@ -92,6 +92,8 @@ export class SpikeWindows implements Operator {
   private readonly nameWords: ReadonlySet<string>;
   /** How an event too late for its spike window is reported (counted late and dead-lettered). */
   private readonly lateFor: readonly string[];
+  /** Open windows (per brand) of another size the last restore dropped. */
+  droppedAtRestore = 0;
 
   constructor(private readonly context: OperatorContext) {
     this.windowMs = context.spikeWindowMs ?? 60_000;
@@ -184,6 +186,7 @@ export class SpikeWindows implements Operator {
 
   snapshot(): unknown {
     return {
+      windowMs: this.windowMs,
       closedThrough: Number.isFinite(this.closedThrough) ? this.closedThrough : null,
       open: [...this.open].map(([start, brands]) => [
         start,
@@ -192,16 +195,32 @@ export class SpikeWindows implements Operator {
     };
   }
 
+  /**
+   * Open windows of another size are dropped (a restart with another `--alert-window`): their counts
+   * span another stretch of time than the window they would be published as, and the alerts stage
+   * would read a 5-minute window published as 1 minute as a jump in volume. Windows of the new size
+   * then count from the checkpoint on, so the first ones may hold only part of their posts. A
+   * snapshot from before the size was recorded is taken to be of this size, less the windows whose
+   * start is not on its grid. `closedThrough` is kept: it is a time (everything up to the old
+   * window's start was published), and a new window starting at or before it is late.
+   */
   restore(state: unknown): void {
     this.open.clear();
     this.closedThrough = Number.NEGATIVE_INFINITY;
+    this.droppedAtRestore = 0;
     if (state === undefined || state === null) return;
     const s = state as {
+      /** Missing in checkpoints before it. */
+      windowMs?: number;
       closedThrough: number | null;
       open: [number, [string, number, number, [string, number][], AlertSample[]][]][];
     };
     this.closedThrough = s.closedThrough ?? Number.NEGATIVE_INFINITY;
-    for (const [start, brands] of s.open)
+    for (const [start, brands] of s.open) {
+      if (s.windowMs === undefined ? start % this.windowMs !== 0 : s.windowMs !== this.windowMs) {
+        this.droppedAtRestore += brands.length;
+        continue;
+      }
       this.open.set(
         start,
         new Map(
@@ -211,6 +230,7 @@ export class SpikeWindows implements Operator {
           ]),
         ),
       );
+    }
   }
 }
 

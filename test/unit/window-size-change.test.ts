@@ -1,5 +1,5 @@
-// A restart with another --analytics-window restores a checkpoint whose open windows have the
-// old size: they must not come out as windows of the new size.
+// A restart with another --analytics-window or --alert-window restores a checkpoint whose open
+// windows have the old size: they must not come out as windows of the new size.
 import t from 'tap';
 import { RulesSentiment } from '../../engines/sentiment/index.js';
 import { BrandMatcher } from '../../engines/text/index.js';
@@ -68,6 +68,9 @@ function resume(snap: OperatorsSnapshot) {
   return { b, dropped, rows, spikes };
 }
 
+const postsOf = (brand: string, start: number) =>
+  events.filter((e) => e.brands.includes(brand) && e.ts >= start && e.ts < start + MIN).length;
+
 t.test('analytics: a restart with a smaller window drops the old windows', async (t) => {
   const { dropped, rows } = resume(checkpoint());
   for (const op of ['voice', 'influencers', 'trends', 'topics', 'segments'])
@@ -107,6 +110,32 @@ t.test('analytics: a restart with a smaller window drops the old windows', async
       expected.get(`${r.brand}|${r.start}`),
       `voice ${r.brand} +${((r.start as number) - T0) / MIN}m`,
     );
+});
+
+t.test('spikes: a restart with a smaller alert window publishes only windows of the new size', async (t) => {
+  const { dropped, spikes } = resume(checkpoint());
+  t.ok((dropped.spikes ?? 0) > 0, 'spikes reports the windows it dropped');
+  // What a run with 1-minute spike windows from the start publishes (late events and all).
+  const straight = stage2(MIN, MIN);
+  const expected = new Map<string, number>();
+  for (let i = 0; i < events.length; i++) {
+    straight.fold(events[i]!);
+    if (i % 200 === 0 || i === events.length - 1)
+      for (const p of straight.emit(i).publish)
+        for (const w of (p.data as SpikeWindowsMessage).windows)
+          for (const [brand, partial] of Object.entries(w.brands))
+            expected.set(`${brand}|${w.start}`, partial.posts);
+  }
+  const windows = spikes.flatMap((m) => m.windows);
+  t.ok(windows.length >= 3);
+  t.ok(spikes.every((m) => m.window_ms === MIN));
+  for (const w of windows) {
+    t.ok(w.start >= CUT, `window +${(w.start - T0) / MIN}m starts after the restart`);
+    for (const [brand, p] of Object.entries(w.brands)) {
+      t.equal(p.posts, expected.get(`${brand}|${w.start}`), `${brand} posts`);
+      t.ok(Math.abs(p.posts - postsOf(brand, w.start)) <= 3, `${brand} posts: about those of its minute`);
+    }
+  }
 });
 
 t.test('a restart with the same windows keeps them, and so does a checkpoint without sizes', async (t) => {
