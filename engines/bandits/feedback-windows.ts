@@ -67,8 +67,10 @@ export interface FeedbackWindowsOptions {
 /** A window's counts in a snapshot, in the order of SNAPSHOT_COUNTS. */
 type SnapshotCounts = [number, number, number, number, number, number];
 
-/** JSON-safe state: the highest event time seen (null: none) and each open window. */
+/** JSON-safe state: the window size, the highest event time seen (null: none) and each open window. */
 export interface FeedbackWindowsSnapshot {
+  /** The windows' length, ms; missing in snapshots from before it was recorded. */
+  windowMs?: number;
   maxTs: number | null;
   /** [campaign, arm, start, dirty (0/1), impressions, clicks, conversions, rewards, reward_sum, revenue] */
   windows: [string, string, number, number, ...SnapshotCounts][];
@@ -194,6 +196,7 @@ export class FeedbackWindows {
 
   snapshot(): FeedbackWindowsSnapshot {
     return {
+      windowMs: this.options.windowMs,
       maxTs: Number.isFinite(this.maxTs) ? this.maxTs : null,
       windows: [...this.open.values()].map((w) => [
         w.campaign,
@@ -205,16 +208,31 @@ export class FeedbackWindows {
     };
   }
 
-  /** Restores a snapshot; undefined or null: empty. */
-  restore(state: FeedbackWindowsSnapshot | undefined | null): void {
+  /**
+   * Restores a snapshot; undefined or null: empty. Returns how many open windows it dropped: those
+   * of another length than this instance's (a snapshot taken with another `windowMs`), whose counts
+   * span another stretch of time than the window they would be reported as. Splitting or merging
+   * them is not exact (their observations are not kept, and closed windows are forgotten), so
+   * windows of the new length count from the snapshot on. A snapshot without `windowMs` (from
+   * before it was recorded) is taken to be of this length, less the windows whose start is not on
+   * its grid. The watermark is kept: it is a time, whatever the windows' length.
+   */
+  restore(state: FeedbackWindowsSnapshot | undefined | null): number {
     this.open.clear();
     this.maxTs = Number.NEGATIVE_INFINITY;
-    if (state === undefined || state === null) return;
+    if (state === undefined || state === null) return 0;
     this.maxTs = state.maxTs ?? Number.NEGATIVE_INFINITY;
+    const { windowMs } = this.options;
+    let dropped = 0;
     for (const [campaign, arm, start, dirty, ...counts] of state.windows) {
+      if (state.windowMs === undefined ? start % windowMs !== 0 : state.windowMs !== windowMs) {
+        dropped++;
+        continue;
+      }
       const w: Open = { campaign, arm, start, dirty: dirty === 1, ...emptyFeedbackCounts() };
       SNAPSHOT_COUNTS.forEach((k, i) => (w[k] = counts[i]!));
       this.open.set(windowId(start, campaign, arm), w);
     }
+    return dropped;
   }
 }

@@ -111,9 +111,17 @@ export class CampaignWindows implements Operator {
     return { windows: this.windows.snapshot(), feedback: this.pending.map((f) => ({ ...f })) };
   }
 
+  /** Open windows of another size the last restore dropped (a restart with another `--campaign-window`). */
+  droppedAtRestore = 0;
+
+  /**
+   * Windows of another size than `campaignWindowMs` are dropped (FeedbackWindows.restore): the
+   * windows of the new size count from the checkpoint on. Feedback pending for the arm statistics
+   * is kept whatever the size.
+   */
   restore(state: unknown): void {
     const s = state as CampaignWindowsState | undefined | null;
-    this.windows.restore(s?.windows);
+    this.droppedAtRestore = this.windows.restore(s?.windows);
     this.pending = s?.feedback ? s.feedback.map((f) => ({ ...f })) : [];
   }
 }
