@@ -1,4 +1,5 @@
 import { OnlineRidge } from '../../engines/stats/index.js';
+import { currentWindowSize } from '../analytics/read-common.js';
 import type { Campaign, Costs } from './store.js';
 import type { CampaignWindowRow } from './windows-table.js';
 
@@ -84,6 +85,10 @@ const zero = (): Counts => ({ impressions: 0, clicks: 0, conversions: 0, revenue
  * The model: online ridge regression of a window's ROI on the arm's features (its cost rates and
  * `arm_features`), learned window by window in time order; its error is prequential (each window
  * predicted before it is learned), and it predicts every arm's ROI.
+ *
+ * Only rows of the window size stage 2 writes now count (`currentWindowSize`, over all of `rows`):
+ * after a restart with another `--campaign-window` the store holds windows of both sizes, which
+ * overlap in time, and adding them up would count feedback twice.
  */
 export function campaignRoi(
   c: Campaign,
@@ -92,9 +97,10 @@ export function campaignRoi(
   to: number,
 ): RoiReport {
   const cells = new Map<string, Counts & { arm: string; start: number }>();
+  const sizeMs = currentWindowSize(rows);
   let windowMs: number | null = null;
   for (const r of rows) {
-    if (r.start + r.size_ms <= from || r.start >= to) continue;
+    if (r.size_ms !== sizeMs || r.start + r.size_ms <= from || r.start >= to) continue;
     windowMs ??= r.size_ms;
     const key = `${r.arm}\u0000${r.start}`;
     let cell = cells.get(key);
