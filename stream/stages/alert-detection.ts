@@ -36,6 +36,12 @@ export class AlertDetection {
   /** The last window start fed to the monitor. */
   private fedThrough = Number.NEGATIVE_INFINITY;
   private readonly context = new Map<string, BrandContext[]>();
+  /**
+   * Messages ignored for their window size (`window_ms` other than the monitor's `windowMs`), and
+   * the partition windows they held: see `add`. Counted since this instance was made.
+   */
+  ignoredMessages = 0;
+  ignoredWindows = 0;
 
   constructor(readonly options: AlertDetectionOptions) {
     if (!(Number.isInteger(options.partitions) && options.partitions >= 1))
@@ -44,10 +50,27 @@ export class AlertDetection {
     this.closed = Array.from({ length: options.partitions }, () => Number.NEGATIVE_INFINITY);
   }
 
-  /** Takes one partition's message; returns the alert updates of the windows it completed. */
+  /** The spike window this stage judges (`--alert-window`, ms). */
+  get windowMs(): number {
+    return this.monitor.options.windowMs;
+  }
+
+  /**
+   * Takes one partition's message; returns the alert updates of the windows it completed. A message
+   * whose `window_ms` is not this stage's window is ignored (counted in `ignoredMessages` and
+   * `ignoredWindows`): after a change of `--alert-window`, the stream still holds windows of the
+   * old size (published before stage 2 restarted, or by a partition not restarted yet), and a
+   * 5-minute window judged as a 1-minute one would look like a jump in volume. Nor does it move the
+   * partition's closed time: a partition is complete again once it publishes windows of this size.
+   */
   add(message: SpikeWindowsMessage): AlertRecord[] {
     const p = message.partition;
     if (!(p >= 0 && p < this.closed.length)) return []; // from a layout with more partitions
+    if (message.window_ms !== this.windowMs) {
+      this.ignoredMessages++;
+      this.ignoredWindows += message.windows.length;
+      return [];
+    }
     for (const w of message.windows) {
       if (w.start <= this.fedThrough) continue; // a repeat of what was judged
       let brands = this.pending.get(w.start);
@@ -133,6 +156,7 @@ export class AlertDetection {
 
   snapshot(): unknown {
     return {
+      windowMs: this.windowMs,
       monitor: this.monitor.snapshot(),
       closed: this.closed.map((c) => (Number.isFinite(c) ? c : null)),
       fedThrough: Number.isFinite(this.fedThrough) ? this.fedThrough : null,
@@ -152,6 +176,8 @@ export class AlertDetection {
     this.monitor.restore(undefined);
     if (state === undefined || state === null) return;
     const s = state as {
+      /** Missing in checkpoints before it: taken to be this stage's window. */
+      windowMs?: number;
       monitor: unknown;
       closed: (number | null)[];
       fedThrough: number | null;
@@ -163,8 +189,12 @@ export class AlertDetection {
       if (i < this.closed.length) this.closed[i] = c ?? Number.NEGATIVE_INFINITY;
     });
     this.fedThrough = s.fedThrough ?? Number.NEGATIVE_INFINITY;
-    for (const [start, brands] of s.pending)
-      this.pending.set(start, new Map(brands.map(([brand, parts]) => [brand, new Map(parts)])));
+    // Partitions' windows of another size (a restart with another --alert-window) waiting for the
+    // other partitions are dropped, like the messages of that size `add` ignores.
+    if (s.windowMs !== undefined && s.windowMs !== this.windowMs) this.ignoredWindows += s.pending.length;
+    else
+      for (const [start, brands] of s.pending)
+        this.pending.set(start, new Map(brands.map(([brand, parts]) => [brand, new Map(parts)])));
     for (const [brand, list] of s.context) this.context.set(brand, list);
   }
 }

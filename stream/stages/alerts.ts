@@ -69,6 +69,13 @@ export class AlertStage {
       const cp = JSON.parse(saved) as SavedAlerts;
       this.detection.restore(cp.state);
       this.lastSeq = cp.seq;
+      if (this.detection.ignoredWindows > 0)
+        this.o.instrumentation.emit('windows.dropped', {
+          stage: 'alerts',
+          partition: 0,
+          operator: 'spikes',
+          windows: this.detection.ignoredWindows,
+        });
     }
     this.checkpointedSeq = this.lastSeq;
     this.sinceCheckpoint = 0;
@@ -101,7 +108,16 @@ export class AlertStage {
       } catch {
         continue; // written by stage 2 itself: a broken one is a bug, and skipping it only delays
       }
+      const ignored = this.detection.ignoredWindows;
+      const ignoredMessages = this.detection.ignoredMessages;
       alerts.push(...this.detection.add(message));
+      if (this.detection.ignoredMessages > ignoredMessages)
+        this.o.instrumentation.emit('windows.dropped', {
+          stage: 'alerts',
+          partition: message.partition,
+          operator: 'spikes',
+          windows: this.detection.ignoredWindows - ignored,
+        });
     }
     const version = batch[batch.length - 1]!.seq;
     if (version <= this.lastSeq) return;
