@@ -84,6 +84,7 @@ export {
   checkTableSpec,
   rowFromRecord,
   tableKey,
+  type ColumnRange,
   type ColumnType,
   type TableFilter,
   type TableRow,

@@ -7,6 +7,7 @@ import {
   PipelineError,
   SEVERITIES,
   type AlertActions,
+  type ColumnRange,
   type Store,
   withActions,
 } from '../../stream/index.js';
@@ -99,7 +100,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     },
     async (req) => {
       const q = req.query;
-      const where: Record<string, string> = {};
+      const where: Record<string, string | ColumnRange> = {};
       if (q.brand !== undefined) {
         const b = o.brands.find(q.brand);
         if (!b) throw new PipelineError('UNKNOWN_BRAND', `unknown brand "${q.brand}"; see GET /v1/brands`);
@@ -109,6 +110,12 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       if (q.state) where.state = q.state;
       const from = timeParam(q.from) ?? Number.NEGATIVE_INFINITY;
       const to = timeParam(q.to) ?? Number.POSITIVE_INFINITY;
+      // the store selects the range (an alert's opened_at never changes), not this process
+      if (q.from !== undefined || q.to !== undefined)
+        where.opened_at = {
+          ...(Number.isFinite(from) && { gte: from }),
+          ...(Number.isFinite(to) && { lt: to }),
+        };
       const minRank = q.min_severity ? SEVERITIES.indexOf(q.min_severity) : 0;
       const alerts = (await o.store.read(ALERTS_TABLE, where))
         .map(alertFromRow)

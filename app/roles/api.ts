@@ -6,6 +6,9 @@ import { alertDelivery, alertStateStore } from './alerts.js';
 import { syntheticCampaigns } from './campaigns.js';
 import type { RoleContext, RolePart } from './context.js';
 
+/** How far back a starting API process looks for the resolved alerts of its first snapshots. */
+const RECENT_RESOLVED_MS = 7 * 86_400_000;
+
 export interface ApiRole extends RolePart {
   app: FastifyInstance;
   /** Starts what runs beside the server once it listens (alert delivery). */
@@ -87,16 +90,22 @@ export async function apiRole(
  * restarted or added API process gives a client's first snapshot the open alerts too. A store that
  * cannot be read leaves the hub to fill from live updates (and says so).
  */
-async function preloadAlerts(
-  ctx: RoleContext,
+export async function preloadAlerts(
+  ctx: Pick<RoleContext, 'store' | 'logger'>,
   hub: AlertHub,
   actionsStore: AlertStateStore | undefined,
+  now = Date.now(),
 ): Promise<void> {
   try {
-    // what a snapshot shows: every open alert and the latest resolved ones
-    const all = (await ctx.store.read(ALERTS_TABLE, {})).map(alertFromRow).sort(alertOrder);
-    const open = all.filter((a) => a.state === 'open');
-    const alerts = [...open, ...all.slice(open.length, open.length + AlertHub.RECENT_RESOLVED)];
+    // what a snapshot shows: every open alert and the latest resolved ones (of the last week: the
+    // whole history is not read for them)
+    const since = now - RECENT_RESOLVED_MS;
+    const [open, resolved] = await Promise.all([
+      ctx.store.read(ALERTS_TABLE, { state: 'open' }),
+      ctx.store.read(ALERTS_TABLE, { state: 'resolved', updated_at: { gte: since } }),
+    ]);
+    const latest = resolved.map(alertFromRow).sort(alertOrder).slice(0, AlertHub.RECENT_RESOLVED);
+    const alerts = [...open.map(alertFromRow), ...latest];
     const actions = actionsStore ? await actionsStore.actions(alerts.map((a) => a.id)) : new Map();
     hub.preload(alerts, actions);
   } catch (err) {

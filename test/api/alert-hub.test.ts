@@ -66,3 +66,49 @@ t.test('an acknowledgement made while the process starts is kept over the stored
   h.preload([a], new Map([[a.id, { acked_at: 5, acked_by: 'ops' }]]));
   t.match(h.snapshot('alerts'), [{ acked_by: 'ops', resolved_by: 'ops', resolved_by_hand_at: 6 }]);
 });
+
+t.test('a starting API process loads the open alerts and the recently resolved ones', async (t) => {
+  const { preloadAlerts } = await import('../../app/roles/api.js');
+  const { ALERTS_TABLE, alertRow, MemoryStore } = await import('../../stream/index.js');
+  const { MemoryAlertStateStore } = await import('../../stream/alerts/index.js');
+  const now = 1_795_500_000_000;
+  const DAY = 86_400_000;
+  const store = new MemoryStore();
+  const open = alertRecord({ id: 'northwind-coffee:volume:1', kind: 'volume', updated_at: now - 30 * DAY });
+  const resolved = (i: number, ago: number) =>
+    alertRecord({ id: `northwind-coffee:negative_share:${i}`, state: 'resolved', updated_at: now - ago });
+  await store.write(ALERTS_TABLE, [
+    alertRow(open, 1),
+    alertRow(resolved(1, DAY), 2),
+    alertRow(resolved(2, 30 * DAY), 3),
+    // an alert once open, then resolved: its latest row counts
+    alertRow(alertRecord({ id: 'northwind-coffee:volume:3', kind: 'volume' }), 4),
+    alertRow(
+      alertRecord({
+        id: 'northwind-coffee:volume:3',
+        kind: 'volume',
+        state: 'resolved',
+        updated_at: now - 2 * DAY,
+      }),
+      5,
+    ),
+  ]);
+  const actions = new MemoryAlertStateStore();
+  await actions.ack(open.id, 'ops');
+  const h = hub();
+  const warnings: unknown[] = [];
+  await preloadAlerts(
+    { store, logger: { warn: (o: unknown) => warnings.push(o) } as never },
+    h,
+    actions,
+    now,
+  );
+  t.same(warnings, []);
+  const shown = h.snapshot('alerts');
+  t.same(
+    shown.map((a) => a.id),
+    [open.id, resolved(1, DAY).id, 'northwind-coffee:volume:3'],
+    'every open alert (however old), then the resolved ones of the last week, newest first',
+  );
+  t.match(shown[0], { acked_by: 'ops' }, 'with what people did to them');
+});
