@@ -2,6 +2,7 @@ import {
   chunkLines,
   encodeJson,
   eventKey,
+  feedbackKey,
   joinLines,
   partitionOf,
   PipelineError,
@@ -193,7 +194,7 @@ export class EventIngestor {
 
   async publishFeedback(e: FeedbackEvent): Promise<PubAck> {
     const subject = Subjects.feedback(partitionOf(e.campaign, this.o.partitions));
-    const msgId = e.decision_id !== undefined ? `${e.campaign}:${e.decision_id}:${e.kind}` : undefined;
+    const msgId = feedbackKey(e);
     const ack = await this.guard(() =>
       this.o.bus.publish(subject, encodeJson(e), msgId !== undefined ? { msgId } : {}),
     );

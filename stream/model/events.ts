@@ -173,9 +173,30 @@ export function validateFeedbackEvent(value: unknown): Validation<FeedbackEvent>
  */
 export const RECEIVED_TS_HEADER = 'pw-received-ts';
 
+/**
+ * A key's leading part with its `%` and `:` escaped, so the first `:` of a key ends it: two
+ * different pairs never make one key. Parts without either (every usual source and campaign id)
+ * stay as they are, so keys in the dedup state of earlier releases still match.
+ */
+function keyPart(s: string): string {
+  return s.includes(':') || s.includes('%') ? s.replaceAll('%', '%25').replaceAll(':', '%3A') : s;
+}
+
 /** What identifies an event for de-duplication, at ingest and in stage 2: its source and id. */
 export function eventKey(e: { source: string; id: string }): string {
-  return `${e.source}:${e.id}`;
+  return `${keyPart(e.source)}:${e.id}`;
+}
+
+/**
+ * What identifies campaign feedback for de-duplication (bus message id, stage 2): its campaign,
+ * decision and kind; undefined without a decision id (nothing to tell a repeat by).
+ */
+export function feedbackKey(e: {
+  campaign: string;
+  decision_id?: string | undefined;
+  kind: string;
+}): string | undefined {
+  return e.decision_id === undefined ? undefined : `${keyPart(e.campaign)}:${e.decision_id}:${e.kind}`;
 }
 
 const utf8Decoder = new TextDecoder();

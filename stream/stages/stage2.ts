@@ -10,6 +10,7 @@ import { splitLines } from '../model/event-batch.js';
 import {
   decodeSocialLine,
   eventKey,
+  feedbackKey,
   RECEIVED_TS_HEADER,
   validateFeedbackEvent,
   type EnrichedEvent,
@@ -444,10 +445,7 @@ export class Stage2Processor {
           letters.push(handled(deadLetters.undecodable('aggregate', msg, i, line, err)));
           continue;
         }
-        const key =
-          event.decision_id !== undefined
-            ? `${event.campaign}:${event.decision_id}:${event.kind}`
-            : `fb:${partition}:${msg.seq}:${i}`;
+        const key = feedbackKey(event) ?? `fb:${partition}:${msg.seq}:${i}`;
         lagMs.push(now - msg.timestamp);
         const lateFor = this.state.foldFeedback(event, key);
         if (lateFor.length > 0) letters.push(handled(this.late('feedback', key, lateFor, line)));

@@ -1,5 +1,11 @@
 import t from 'tap';
-import { MAX_TEXT_LENGTH, validateFeedbackEvent, validateSocialEvent } from '../../stream/index.js';
+import {
+  eventKey,
+  feedbackKey,
+  MAX_TEXT_LENGTH,
+  validateFeedbackEvent,
+  validateSocialEvent,
+} from '../../stream/index.js';
 import { parseNdjson } from '../../ingest/index.js';
 
 const valid = { id: 'p1', source: 'test', ts: Date.UTC(2026, 0, 1), author: { id: 'a' }, text: 'hello' };
@@ -73,4 +79,19 @@ t.test('NDJSON lines are decoded one by one', async (t) => {
   );
   t.same(lines[0]!.ok && lines[0]!.value, { a: 1 });
   t.same([...parseNdjson(Buffer.alloc(0), 10)], []);
+});
+
+t.test('dedup keys: different pairs never make one key; usual ones are as before', async (t) => {
+  t.not(eventKey({ source: 'a:b', id: 'c' }), eventKey({ source: 'a', id: 'b:c' }));
+  t.not(eventKey({ source: 'a%3Ab', id: 'c' }), eventKey({ source: 'a:b', id: 'c' }));
+  t.equal(
+    eventKey({ source: 'mastodon', id: '1:2' }),
+    'mastodon:1:2',
+    'keys of earlier releases still match',
+  );
+  const fb = (campaign: string, decision_id: string | undefined) =>
+    feedbackKey({ campaign, decision_id, kind: 'click' });
+  t.not(fb('a:b', 'c'), fb('a', 'b:c'));
+  t.equal(fb('spring', 'd1'), 'spring:d1:click');
+  t.equal(fb('spring', undefined), undefined, 'nothing to tell a repeat by');
 });
