@@ -59,6 +59,8 @@ export interface ConsumerConfig {
    * goes. The in-memory bus keeps its consumers (they go with the process).
    */
   inactiveThresholdMs?: number;
+  /** A consumer this one replaces (its name in an earlier release): deleted once this one is made. */
+  replaces?: string;
 }
 
 export interface BusMessage {

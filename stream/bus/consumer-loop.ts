@@ -110,7 +110,11 @@ export async function startPartitionLoop(o: PartitionLoopOptions): Promise<Consu
   const config: ConsumerConfig = {
     stream: o.stream,
     durable: partitionConsumerName(o.stage, o.partition, o.reader),
-    ...(o.reader !== undefined && { inactiveThresholdMs: READER_CONSUMER_IDLE_MS }),
+    // the consumer earlier releases shared between readers goes (it holds no acks)
+    ...(o.reader !== undefined && {
+      inactiveThresholdMs: READER_CONSUMER_IDLE_MS,
+      replaces: partitionConsumerName(o.stage, o.partition),
+    }),
     filterSubject: o.filterSubject,
     maxAckPending: o.maxAckPending ?? 10_000,
     ackWaitMs: o.ackWaitMs ?? 30_000,

@@ -47,7 +47,14 @@ export class PartitionAssigner {
 
   async start(): Promise<void> {
     await this.tick();
-    this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.o.leaseTtlMs / 3)));
+    this.timer = setInterval(
+      () => {
+        // also while a round hangs (a coordinator that does not answer): the leases run out all the same
+        void this.dropExpiring();
+        void this.tick();
+      },
+      Math.max(50, Math.floor(this.o.leaseTtlMs / 3)),
+    );
   }
 
   /** One round of heartbeat, renew, shed and acquire. Rounds never overlap. */
@@ -62,7 +69,7 @@ export class PartitionAssigner {
   }
 
   /**
-   * Rounds keep failing (the coordinator is out of reach): once the leases may be about to expire
+   * Rounds keep failing or hang (the coordinator is out of reach): once the leases may be about to expire
    * (two thirds of the lease time since the last renewal began), stop working on the partitions,
    * before another worker can take them. A worker that went on reading would do its work twice and
    * write rows from a stale state; its checkpoints are refused anyway.
@@ -70,7 +77,7 @@ export class PartitionAssigner {
   private async dropExpiring(): Promise<void> {
     if (this.held.size === 0 || this.now() - this.renewedAt < (this.o.leaseTtlMs * 2) / 3) return;
     for (const p of [...this.held].sort((a, b) => a - b)) {
-      this.held.delete(p);
+      if (!this.held.delete(p)) continue; // released meanwhile
       await this.o.onRelease(p, 'lost').catch((err) => this.o.onError?.(err));
     }
   }

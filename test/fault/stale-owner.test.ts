@@ -69,8 +69,12 @@ t.test('a worker still reading after its lease moved on takes nothing from the n
   await coordinator.tryAcquire(lease, 'A', 10_000);
   const quarter = Math.floor(events.length / 4);
   await ingestor.submitSocialBatch(events.slice(0, quarter).map((value) => ({ value })));
+  // the consumer earlier releases shared between the partition's readers
+  const legacy = await busIn.consumer({ stream: 'SOCIAL_EVENTS', durable: 'aggregate-0', ackPolicy: 'none' });
+  await legacy.stop();
   const a = processor(busA, storeA, 'A');
   await a.start();
+  await t.rejects(legacy.info(), /consumer not found/, "an earlier release's shared consumer is removed");
   await eventually(async () => (a.checkpointSeq > 0 ? true : undefined), 10_000, 'A checkpoints');
   // A stalls (a pause, a lost Redis connection): its lease expires and B takes the partition
   clock += 11_000;

@@ -412,4 +412,60 @@ t.test('on the shared NATS server', { skip: noShared }, async (t) => {
       await c.stop();
     },
   );
+
+  t.test(
+    'a consumer removed under a reader makes its fetch fail, so the reader can start again',
+    async (t) => {
+      const s = await fresh();
+      const quick = await NatsBus.connect({ servers: sharedUrl, consumerCheckMs: 200 });
+      t.teardown(() => quick.close());
+      const c = await quick.consumer({ stream: s.stream, durable: 'gone', ackPolicy: 'none' });
+      await bus.publish(s.subject(0), encodeJson(1));
+      t.equal((await drain(c, 1)).length, 1);
+      const jsm = await (await import('nats')).connect({ servers: sharedUrl });
+      t.teardown(() => jsm.close());
+      await (await jsm.jetstreamManager()).consumers.delete(s.stream, 'gone');
+      await bus.publish(s.subject(0), encodeJson(2));
+      let error: unknown;
+      for (let i = 0; i < 20 && error === undefined; i++)
+        await c.fetch(10, 100).catch((err) => (error = err));
+      t.match(error, { code: 'BUS_UNAVAILABLE', message: /the consumer is gone/ });
+      await c.stop();
+    },
+  );
+
+  t.test(
+    'binding a durable again keeps it; one made with another ack policy is made anew once',
+    async (t) => {
+      const s = await fresh();
+      for (let i = 0; i < 5; i++) await bus.publish(s.subject(0), encodeJson(i));
+      const old = await bus.consumer({ stream: s.stream, durable: 'sink', ackPolicy: 'all' });
+      const first = await drain(old, 3);
+      first.at(-1)!.ack();
+      await old.info(); // the ack is applied
+      await old.stop();
+      // several processes of the new release start at once
+      const bound = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          bus.consumer({ stream: s.stream, durable: 'sink', ackPolicy: 'explicit' }),
+        ),
+      );
+      const created = (await bound[0]!.info()).name;
+      const jsm = await (await import('nats')).connect({ servers: sharedUrl });
+      t.teardown(() => jsm.close());
+      const info = async () => (await jsm.jetstreamManager()).consumers.info(s.stream, 'sink');
+      const before = await info();
+      t.equal(before.config.ack_policy, 'explicit');
+      const again = await bus.consumer({ stream: s.stream, durable: 'sink', ackPolicy: 'explicit' });
+      t.equal((await info()).created, before.created, 'a later start binds the same consumer');
+      const rest = await drain(again, 2);
+      t.same(
+        rest.map((m) => m.seq),
+        [4, 5],
+        'what the old consumer had acknowledged is not delivered again',
+      );
+      t.equal(created, 'sink');
+      for (const c of [...bound, again]) await c.stop();
+    },
+  );
 });

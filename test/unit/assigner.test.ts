@@ -100,3 +100,31 @@ t.test('a worker cut off from the coordinator stops its partitions before their 
   t.same(log.slice(-2), ['a-0:lost', 'a-1:lost'], 'as lost (no checkpoint: it could not be saved)');
   t.equal(errors.length, 2, 'each failed round is reported');
 });
+
+t.test('a coordinator that stops answering: the partitions stop although no round ends', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 2,
+    leaseTtlMs: 300,
+    onAcquire: async (p) => void log.push(`a+${p}`),
+    onRelease: async (p, reason: ReleaseReason) => void log.push(`a-${p}:${reason}`),
+  });
+  await a.start();
+  t.same(sorted(a.owned), [0, 1]);
+  const heartbeat = c.heartbeat.bind(c);
+  const waiting: (() => void)[] = [];
+  // a silent network: no answer, no error
+  c.heartbeat = (...args) => new Promise<void>((r) => waiting.push(r)).then(() => heartbeat(...args));
+  t.teardown(async () => {
+    c.heartbeat = heartbeat;
+    for (const answer of waiting) answer();
+    await a.stop();
+  });
+  await new Promise((r) => setTimeout(r, 500));
+  t.same(sorted(a.owned), [], 'stopped by two thirds of the lease time, with the round still waiting');
+  t.ok(log.includes('a-0:lost') && log.includes('a-1:lost'));
+});

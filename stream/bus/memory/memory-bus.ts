@@ -96,7 +96,9 @@ interface Pending {
 }
 
 class MemoryConsumer implements Consumer {
-  readonly config: Required<Omit<ConsumerConfig, 'filterSubject' | 'startSeq' | 'inactiveThresholdMs'>> & {
+  readonly config: Required<
+    Omit<ConsumerConfig, 'filterSubject' | 'startSeq' | 'inactiveThresholdMs' | 'replaces'>
+  > & {
     filterSubject?: string;
   };
   /** Next stream sequence to look at for first deliveries. */

@@ -89,6 +89,8 @@ export class NatsConsumer implements Consumer {
   /** Settlements sent since the last `info()`, and the reply subject of the latest ack or term. */
   private settledSinceInfo = false;
   private lastAckReply: string | undefined;
+  /** When a pull last brought something, or the consumer was last found to exist. */
+  private aliveAt = Date.now();
 
   constructor(
     private readonly bus: NatsBusInternals,
@@ -99,6 +101,14 @@ export class NatsConsumer implements Consumer {
       lingerMs: number;
       requestTimeoutMs: number;
       info: () => Promise<JsConsumerInfo>;
+      /** False only once the server says the consumer does not exist. */
+      exists: () => Promise<boolean>;
+      /**
+       * While pulls bring nothing, whether the consumer still exists is asked this often (ms):
+       * JetStream does not answer a pull for a consumer it removed (idle past its inactive
+       * threshold, or by hand), so a fetch would come back empty for ever.
+       */
+      checkMs: number;
       /**
        * `none`: nothing is ever settled, so nothing is kept for it. `all`: an ack settles every
        * earlier message too.
@@ -137,7 +147,10 @@ export class NatsConsumer implements Consumer {
         await this.changed(lingerUntil - now);
         continue;
       }
-      if (now >= deadline) return [];
+      if (now >= deadline) {
+        await this.checkExists();
+        return [];
+      }
       if (this.requested < max && this.bus.isConnected) this.pull(max - this.requested, deadline - now);
       await this.changed(deadline - now);
     }
@@ -184,6 +197,14 @@ export class NatsConsumer implements Consumer {
     // Pull requests sent before a disconnect may be gone with the server: ask again once back.
     if (!up) for (const id of [...this.requests.keys()]) this.endRequest(id);
     this.wake();
+  }
+
+  /** Throws if pulls have brought nothing for a while and the consumer is gone (see `checkMs`). */
+  private async checkExists(): Promise<void> {
+    if (Date.now() - this.aliveAt < this.o.checkMs || !this.bus.isConnected) return;
+    if (!(await this.o.exists()))
+      throw this.error('the consumer is gone (removed by the server when idle, or by hand)');
+    this.aliveAt = Date.now();
   }
 
   // ---- used by NatsBusMessage ----
@@ -275,6 +296,7 @@ export class NatsConsumer implements Consumer {
     }
     const m = NatsBusMessage.received(this, msg);
     if (!m) return;
+    this.aliveAt = Date.now();
     this.bus.delivered(m.deliveryCount > 1);
     // The server fills waiting pull requests in the order they came.
     const oldest = this.requests.entries().next();

@@ -12,6 +12,7 @@ import {
   StorageType,
   type JetStreamManager,
   type NatsConnection,
+  type ConsumerConfig as JsConsumerConfig,
   type StreamConfig as JsStreamConfig,
 } from 'nats';
 import type {
@@ -103,6 +104,11 @@ export interface NatsBusOptions {
    * already sending; default 2 ms. Bigger batches for almost no latency.
    */
   fetchLingerMs?: number;
+  /**
+   * While a consumer's pulls bring nothing, whether it still exists is checked this often (ms); one
+   * that is gone makes `fetch` throw. Default 30,000.
+   */
+  consumerCheckMs?: number;
   /** Messages a core `Subscription` queues before it drops the oldest; default 10,000. */
   subscriptionQueue?: number;
   /** Where connection changes are logged (pino fits). */
@@ -149,8 +155,9 @@ export interface NatsBusEvents {
 type NatsBusEventName = keyof NatsBusEvents;
 
 /** The Bus on NATS JetStream, for services mode. Create it with `NatsBus.connect`. */
-/** JetStream's answer when a consumer's ack policy would change: it cannot be updated. */
-const ACK_POLICY_FIXED = 10012;
+/** JetStream's answer when `add` would change a setting of an existing consumer that cannot change. */
+const NOT_UPDATABLE = 10012;
+const CONSUMER_NOT_FOUND = 10014;
 
 export class NatsBus implements Bus, NatsBusInternals {
   readonly kind = 'nats';
@@ -312,37 +319,31 @@ export class NatsBus implements Bus, NatsBusInternals {
     await this.api(what, async () => {
       if (config.startSeq !== undefined) {
         // The start position of a durable consumer cannot be changed: make it anew at the position.
-        try {
-          await this.jsm.consumers.delete(config.stream, config.durable);
-        } catch (err) {
-          if (apiErrorCode(err) !== 10014) throw err; // consumer not found
-        }
+        await this.deleteConsumer(config.stream, config.durable);
       }
       try {
         // nats-server 2.9 creates or updates; newer servers refuse to change an existing one here.
         await this.jsm.consumers.add(config.stream, cfg);
       } catch (err) {
         const code = apiErrorCode(err);
-        if (code === ACK_POLICY_FIXED && config.startSeq === undefined) {
-          // A durable made by an earlier release with another ack policy: made anew after what it
-          // had acknowledged (what was delivered and not acknowledged comes again).
-          const old = await this.jsm.consumers.info(config.stream, config.durable);
-          await this.jsm.consumers.delete(config.stream, config.durable);
-          await this.jsm.consumers.add(config.stream, {
-            ...cfg,
-            deliver_policy: DeliverPolicy.StartSequence,
-            opt_start_seq: old.ack_floor.stream_seq + 1,
-          });
-          return;
-        }
-        if (code !== 10148) throw err;
-        await this.jsm.consumers.update(config.stream, config.durable, cfg);
+        if (code !== 10148 && code !== NOT_UPDATABLE) throw err;
+        await this.reconcileConsumer(config.stream, config.durable, cfg);
       }
+      if (config.replaces !== undefined) await this.deleteConsumer(config.stream, config.replaces);
     });
     const binding = new NatsConsumer(this, config.stream, config.durable, maxDeliver, {
       lingerMs: this.o.fetchLingerMs ?? 2,
+      checkMs: this.o.consumerCheckMs ?? 30_000,
       requestTimeoutMs: this.o.requestTimeoutMs ?? 5_000,
       info: () => this.api(`info of ${what}`, () => this.jsm.consumers.info(config.stream, config.durable)),
+      exists: async () => {
+        try {
+          await this.jsm.consumers.info(config.stream, config.durable);
+          return true;
+        } catch (err) {
+          return apiErrorCode(err) !== CONSUMER_NOT_FOUND; // anything else: it may well exist
+        }
+      },
       ackPolicy: policy,
     });
     this.bindings.add(binding);
@@ -496,6 +497,53 @@ export class NatsBus implements Bus, NatsBusInternals {
    * A JetStream API call: a refusal by the server is a configuration error (RangeError, a retry
    * does not help); a timeout or a lost connection is `BUS_UNAVAILABLE`.
    */
+  /**
+   * An existing durable whose settings `add` may not change. Its ack policy differs (made by an
+   * earlier release): made anew after what it had acknowledged (what was delivered and not
+   * acknowledged comes again). Otherwise the settings that may change are updated, and its start
+   * position is left as it is. Several processes may do this at once: the first one's consumer
+   * stands.
+   */
+  private async reconcileConsumer(
+    stream: string,
+    durable: string,
+    cfg: Partial<JsConsumerConfig>,
+  ): Promise<void> {
+    const old = await this.jsm.consumers.info(stream, durable);
+    if (old.config.ack_policy !== cfg.ack_policy) {
+      await this.deleteConsumer(stream, durable);
+      try {
+        await this.jsm.consumers.add(stream, {
+          ...cfg,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: old.ack_floor.stream_seq + 1,
+        });
+      } catch (err) {
+        // another process made it meanwhile: fine if with this ack policy
+        const now = await this.jsm.consumers.info(stream, durable).catch(() => undefined);
+        if (now?.config.ack_policy !== cfg.ack_policy) throw err;
+      }
+      return;
+    }
+    const { ack_wait, max_ack_pending, max_deliver, filter_subject, inactive_threshold } = cfg;
+    await this.jsm.consumers.update(stream, durable, {
+      ...(ack_wait !== undefined && { ack_wait }),
+      ...(max_ack_pending !== undefined && { max_ack_pending }),
+      ...(max_deliver !== undefined && { max_deliver }),
+      ...(filter_subject !== undefined && { filter_subject }),
+      ...(inactive_threshold !== undefined && { inactive_threshold }),
+    });
+  }
+
+  /** Deletes a consumer if it exists. */
+  private async deleteConsumer(stream: string, durable: string): Promise<void> {
+    try {
+      await this.jsm.consumers.delete(stream, durable);
+    } catch (err) {
+      if (apiErrorCode(err) !== CONSUMER_NOT_FOUND) throw err;
+    }
+  }
+
   private async api<T>(what: string, call: () => Promise<T>): Promise<T> {
     this.assertUsable();
     try {
