@@ -314,9 +314,17 @@ export class BrandDetector {
     };
   }
 
-  restore(s: BrandState): void {
-    this.first = finiteOrNull(s.first);
+  /**
+   * `relearn`: the snapshot was taken with another window size. What it learned (levels, noise
+   * scales, the seasonal profile, recent windows) counts posts per window of that size, so it is
+   * left out and learned again, warm-up included; the open alerts are kept, and follow the new
+   * windows until they resolve. Windows up to the last one seen stay ignored.
+   */
+  restore(s: BrandState, relearn = false): void {
     this.last = finiteOrNull(s.last);
+    this.lifecycles.forEach((lc, i) => lc.restore(s.alerts?.[i]));
+    if (relearn) return;
+    this.first = finiteOrNull(s.first);
     this.seen = finiteOr(s.seen, 0);
     this.quiet = finiteOr(s.quiet, 0);
     this.level.restore(s.level, 0);
@@ -327,7 +335,6 @@ export class BrandDetector {
     this.shareVariance.forEach((m, i) => m.restore(s.shareVariance?.[i], 0));
     this.profile.restore(s.profile);
     this.ring.restore(Array.isArray(s.ring) ? s.ring : []);
-    this.lifecycles.forEach((lc, i) => lc.restore(s.alerts?.[i]));
   }
 }
 

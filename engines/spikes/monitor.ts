@@ -59,8 +59,11 @@ export class SpikeMonitor {
     return state;
   }
 
-  /** undefined (or null): empty. A snapshot of another version is refused with a RangeError. */
-  restore(state: unknown): void {
+  /**
+   * undefined (or null): empty. A snapshot of another version is refused with a RangeError.
+   * `relearn`: the snapshot was taken with another window size (see BrandDetector.restore).
+   */
+  restore(state: unknown, relearn = false): void {
     this.brands.clear();
     if (state === undefined || state === null) return;
     const s = state as Partial<MonitorState>;
@@ -68,7 +71,7 @@ export class SpikeMonitor {
       throw new RangeError(`spike monitor: not a version ${SNAPSHOT_VERSION} snapshot`);
     for (const [brand, b] of s.brands) {
       const d = new BrandDetector(brand, this.options);
-      d.restore(b);
+      d.restore(b, relearn);
       this.brands.set(brand, d);
     }
   }

@@ -184,14 +184,16 @@ export class AlertDetection {
       pending: [number, [string, [number, SpikePartial][]][]][];
       context: [string, BrandContext[]][];
     };
-    this.monitor.restore(s.monitor);
+    // another --alert-window: the detectors learn the traffic again (their open alerts go on)
+    const resized = s.windowMs !== undefined && s.windowMs !== this.windowMs;
+    this.monitor.restore(s.monitor, resized);
     s.closed.forEach((c, i) => {
       if (i < this.closed.length) this.closed[i] = c ?? Number.NEGATIVE_INFINITY;
     });
     this.fedThrough = s.fedThrough ?? Number.NEGATIVE_INFINITY;
     // Partitions' windows of another size (a restart with another --alert-window) waiting for the
     // other partitions are dropped, like the messages of that size `add` ignores.
-    if (s.windowMs !== undefined && s.windowMs !== this.windowMs) this.ignoredWindows += s.pending.length;
+    if (resized) this.ignoredWindows += s.pending.length;
     else
       for (const [start, brands] of s.pending)
         this.pending.set(start, new Map(brands.map(([brand, parts]) => [brand, new Map(parts)])));

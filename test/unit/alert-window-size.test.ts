@@ -39,3 +39,26 @@ t.test('the alerts stage ignores spike windows of another size', async (t) => {
   t.equal(other.ignoredWindows, 1);
   t.same((other.snapshot() as { pending: unknown[] }).pending, []);
 });
+
+t.test('after a restart with another alert window the detectors learn again: no false spike', async (t) => {
+  const names = DEFAULT_BRANDS.map((b) => b.name);
+  // steady traffic: 20 posts a minute per brand, 4 of them negative, in every window
+  const steady = (window_ms: number, start: number): SpikeWindowsMessage => {
+    const k = window_ms / MIN;
+    const brands = Object.fromEntries(
+      names.map((b) => [b, { posts: 20 * k, negative: 4 * k, terms: [], samples: [] }]),
+    );
+    return { partition: 0, window_ms, closed_through: start, windows: [{ start, brands }] };
+  };
+  const one = new AlertDetection({ partitions: 1, brands: names, spikes: { windowMs: MIN } });
+  let s = T0;
+  let before = 0;
+  for (let i = 0; i < 6 * 60; i++, s += MIN) before += one.add(steady(MIN, s)).length;
+  t.equal(before, 0, 'no alerts on steady 1-minute traffic');
+  const five = new AlertDetection({ partitions: 1, brands: names, spikes: { windowMs: 5 * MIN } });
+  five.restore(JSON.parse(JSON.stringify(one.snapshot())));
+  const after: string[] = [];
+  for (let i = 0; i < 24; i++, s += 5 * MIN)
+    after.push(...five.add(steady(5 * MIN, s)).map((a) => `${a.brand}:${a.kind}`));
+  t.same(after, [], 'five times the posts per window is the new window, not a spike');
+});
