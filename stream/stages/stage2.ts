@@ -109,7 +109,7 @@ const CLOCK_EVERY_EVENTS = 64;
 /** One turn of the event loop (sockets, timers, the other partitions). */
 const yieldToLoop = () => new Promise((resolve) => setImmediate(resolve));
 
-/** The feedback loop's stage: its durable consumer (`aggregate-feedback-<partition>`) and its batch metrics. */
+/** The feedback loop's stage: its consumer (`aggregate-feedback-<partition>-<reader>`) and its batch metrics. */
 const FEEDBACK_STAGE = 'aggregate-feedback';
 
 /** What reading one batch gave, before the operators' output is written. */
