@@ -24,6 +24,11 @@ export function row(over: Partial<WindowRow> & Pick<WindowRow, 'brand' | 'start'
   };
 }
 
+/** A brand_activity cell of `brand`: hour 10, partition 0, version 1, one post. */
+function activityCell(brand: string, over: Partial<ActivityRow>): ActivityRow {
+  return { brand, hour: 10, partition: 0, version: 1, posts: 1, negative: 0, engagement: 0, ...over };
+}
+
 /** The Store contract: the in-memory store and ClickHouse must both pass it. Brands are random per test. */
 export function storeContract(t: Test, name: string, makeStore: () => Promise<Store>): void {
   t.test(`${name}: store contract`, async (t) => {
@@ -163,16 +168,7 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
 
     t.test('operator tables: the latest version of each key, read back typed and filtered', async (t) => {
       const b = `O'Brien "${randomUUID()}"`;
-      const cell = (over: Partial<ActivityRow>): ActivityRow => ({
-        brand: b,
-        hour: 10,
-        partition: 0,
-        version: 1,
-        posts: 1,
-        negative: 0,
-        engagement: 3,
-        ...over,
-      });
+      const cell = (over: Partial<ActivityRow>) => activityCell(b, { engagement: 3, ...over });
       await store.write(ACTIVITY_TABLE, [
         cell({ hour: 10, partition: 0, version: 5, posts: 7 }),
         cell({ hour: 10, partition: 1, version: 2, posts: 2 }),
@@ -219,16 +215,7 @@ export function storeContract(t: Test, name: string, makeStore: () => Promise<St
         const b = brand();
         const other = brand();
         const huge = Number.MAX_SAFE_INTEGER * 4_000; // past 2^64: ClickHouse would wrap it around
-        const cell = (over: Partial<ActivityRow>): ActivityRow => ({
-          brand: b,
-          hour: 10,
-          partition: 0,
-          version: 1,
-          posts: 1,
-          negative: 0,
-          engagement: 0,
-          ...over,
-        });
+        const cell = (over: Partial<ActivityRow>) => activityCell(b, over);
         await store.write(ACTIVITY_TABLE, [
           cell({ hour: 10, engagement: huge }),
           cell({ hour: 11, engagement: 1e21 }), // JSON would write it as 1e+21
