@@ -206,3 +206,39 @@ t.test('without a build, / says to run npm run build', async (t) => {
   t.equal(res.statusCode, 503);
   t.match(res.body, /Run `npm run build`/);
 });
+
+t.test(
+  'the negative share counts the scored posts only: posts in a language the model does not support are left out, as in the mean sentiment',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    const { page, errors } = await openLivePage(t, running.url);
+    await clearOfMinuteTurn(); // the card counts the current minute
+    const author = { id: 'neg-share', followers: 10 };
+    await postEvents(t, running.url, [
+      ...Array.from({ length: 10 }, () => post({ author, text: 'Harbor Brew coffee was awful today' })),
+      ...Array.from({ length: 10 }, () =>
+        post({ author, lang: 'de', text: 'Harbor Brew Kaffee war heute schrecklich' }),
+      ),
+    ]);
+    await page.waitForSelector('#card-harbor-brew .posts:text-is("20")', { timeout: 30_000 });
+    t.equal(
+      await page.textContent('#card-harbor-brew .negative-share'),
+      '100%',
+      'the card: 10 negative of the 10 scored posts, not of all 20',
+    );
+    await page.waitForFunction(
+      () =>
+        (
+          JSON.parse(
+            document.querySelector<HTMLElement>('#chart-negative')?.dataset.latest ?? '{}',
+          ) as Record<string, number | null>
+        )['harbor-brew'] === 1,
+      undefined,
+      { timeout: 10_000 },
+    );
+    t.pass('the chart: a share of 1 in the latest window');
+    t.same(errors, [], 'no errors in the page');
+  },
+);

@@ -1,12 +1,13 @@
 // One card per brand: its live window of the current minute (empty when it has none).
 import { byId, el, num } from './dom.js';
-import { currentLive, state } from './state.js';
+import { currentLive, negativeShare, state } from './state.js';
 
 export function renderCards(): void {
   byId('cards').replaceChildren(
     ...[...state.brands.values()].map((b) => {
       const cur = currentLive(b);
-      const negShare = cur && cur.posts > 0 ? (100 * cur.negative) / cur.posts : null;
+      const share = cur ? negativeShare(cur) : null;
+      const negShare = share === null ? null : 100 * share;
       const card = el(
         'article',
         { className: 'card', id: `card-${b.info.id}` },
@@ -23,7 +24,10 @@ export function renderCards(): void {
             textContent: num(cur?.sentiment_mean, 2),
           }),
           el('dt', { textContent: 'negative' }),
-          el('dd', { className: 'neg', textContent: negShare === null ? '–' : `${num(negShare)}%` }),
+          el('dd', {
+            className: 'neg negative-share',
+            textContent: negShare === null ? '–' : `${num(negShare)}%`,
+          }),
           el('dt', { textContent: 'authors' }),
           el('dd', { textContent: String(cur?.authors ?? 0) }),
         ),

@@ -2,7 +2,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { byId } from './dom.js';
-import { shownWindows, state } from './state.js';
+import { negativeShare, shownWindows, state } from './state.js';
 import type { WindowAggregate } from './types.js';
 
 type Pick = (w: WindowAggregate) => number | null;
@@ -92,13 +92,13 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
 export function makeCharts(): void {
   makeChart('chart-volume', (w) => w.posts);
   makeChart('chart-sentiment', (w) => w.sentiment_mean, [-1, 1]);
-  makeChart('chart-negative', (w) => (w.posts > 0 ? w.negative / w.posts : null), [0, 1]);
+  makeChart('chart-negative', negativeShare, [0, 1]);
 }
 
 /**
  * Redraws every chart from the windows shown now. The volume chart's box also says, for tests and
  * screen readers' sake, what it holds: the range, the number of windows, each brand's posts and
- * its windows still open (drawn dashed).
+ * its windows still open (drawn dashed); the negative chart's box, each brand's latest share.
  */
 export function renderCharts(): void {
   for (const c of charts) c.plot.setData(seriesData(c.pick));
@@ -112,6 +112,16 @@ export function renderCharts(): void {
     posts[b.info.id] = ws.reduce((n, w) => n + w.posts, 0);
     open[b.info.id] = ws.filter((w) => !w.final).length;
   }
+  // and the negative chart's box, each brand's share in its latest window (null: none scored)
+  const latest: Record<string, number | null> = {};
+  for (const b of state.brands.values()) {
+    const last = [...shownWindows(b).values()].reduce<WindowAggregate | undefined>(
+      (x, w) => (x && x.start > w.start ? x : w),
+      undefined,
+    );
+    if (last) latest[b.info.id] = negativeShare(last);
+  }
+  byId('chart-negative').dataset.latest = JSON.stringify(latest);
   box.dataset.range = state.range.kind;
   box.dataset.windows = String(windows);
   box.dataset.posts = JSON.stringify(posts);

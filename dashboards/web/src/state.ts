@@ -117,3 +117,12 @@ export function currentLive(b: BrandState, now = Date.now()): WindowAggregate | 
   for (const w of b.live.values()) if (w.start <= now && now < w.end) return w;
   return undefined;
 }
+
+/**
+ * The negative share of a window over its scored posts, as the mean sentiment and Grafana count it:
+ * posts in a language the model does not support are not scored. Null when none was scored.
+ */
+export function negativeShare(w: WindowAggregate): number | null {
+  const scored = w.posts - w.unsupported;
+  return scored > 0 ? w.negative / scored : null;
+}

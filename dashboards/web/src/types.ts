@@ -15,6 +15,8 @@ export interface WindowAggregate {
   positive: number;
   neutral: number;
   negative: number;
+  /** Posts in a language the sentiment model does not support: counted, not scored. */
+  unsupported: number;
   sentiment_mean: number | null;
   authors: number;
   final: boolean;
