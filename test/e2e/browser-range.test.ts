@@ -1,6 +1,7 @@
 import t from 'tap';
 import { eventually, post, postEvents, startTestApp } from '../helpers/app.js';
 import { clearOfMinuteTurn } from '../helpers/async.js';
+import type { Request, Route } from 'playwright-core';
 import { chartPosts, needsBrowser, openLivePage, screenshot, waitChartPosts } from '../helpers/browser.js';
 
 const WAIT = { timeout: 30_000 };
@@ -178,6 +179,72 @@ t.test(
       'one analytics subscription',
     ).catch(() => undefined);
     t.same(analyticsChannels(), ['analytics:cafe-aurora'], 'one analytics channel: the brand chosen');
+    t.same(errors, [], 'no errors in the page');
+  },
+);
+
+t.test(
+  'a slow read of a wider range does not land under the range chosen after it',
+  needsBrowser,
+  async (t) => {
+    const running = await startTestApp();
+    t.teardown(() => running.stop());
+    await postEvents(t, running.url, 5);
+    const url = `${running.url}/v1/brands/northwind-coffee/metrics?window=1m&from=${Date.now() - HOUR}&to=${Date.now() + HOUR}`;
+    await eventually(
+      async () => {
+        const { windows } = (await (await fetch(url)).json()) as { windows: { posts: number }[] };
+        return windows.reduce((n, w) => n + w.posts, 0) >= 5 ? true : undefined;
+      },
+      30_000,
+      'the 5 posts stored',
+    );
+    const { page, errors } = await openLivePage(t, running.url);
+    const text = async (selector: string) => (await page.textContent(selector))?.trim() ?? '';
+
+    // The analytics reads over more than two days (those of the last 7 days) are held until released.
+    const held: { route: Route; request: Request }[] = [];
+    const finished = new Set<Request>();
+    page.on('requestfinished', (r) => finished.add(r));
+    const wide = (u: URL) =>
+      /\/(topics|share-of-voice|influencers|trends|segments)$/.test(u.pathname) &&
+      Number(u.searchParams.get('to')) - Number(u.searchParams.get('from')) > 2 * 24 * HOUR;
+    await page.route(wide, (route, request) => void held.push({ route, request }));
+
+    await page.selectOption('#range-select', '7d');
+    await eventually(async () => (held.length === 4 ? true : undefined), 10_000, 'the 7-day reads held');
+
+    // Then an hour with no posts, three hours ago: read and shown while the 7-day reads still wait.
+    await page.selectOption('#range-select', 'custom');
+    const local = (ms: number) =>
+      new Date(ms - new Date(ms).getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+    const from = Date.now() - 3 * HOUR;
+    await page.fill('#range-from', local(from));
+    await page.fill('#range-to', local(from + HOUR));
+    await page.click('#range-custom button[type="submit"]');
+    await page.waitForSelector('#range-message:text-matches("Showing .* – ")', WAIT);
+    await page.waitForSelector('#voice-caption:text-is("No posts in this range.")', WAIT);
+    const label = await text('#analytics-range');
+    t.match(label, / – /, 'the analytics say the custom range');
+
+    // The 7-day answers come now: they are of a range no longer shown, and change nothing.
+    await Promise.all(held.map((h) => h.route.continue()));
+    await page.unroute(wide);
+    await eventually(
+      async () => (held.every((h) => finished.has(h.request)) ? true : undefined),
+      10_000,
+      'the 7-day reads answered',
+    );
+    await page.waitForTimeout(500); // what the page does with them
+    t.equal(await text('#analytics-range'), label, 'the header still says the custom range');
+    t.equal(await text('#voice-caption'), 'No posts in this range.', 'the share of voice is the hour’s');
+    t.same(
+      await page.$$eval('#voice-list li', (els) => els.map((el) => (el as HTMLElement).dataset.posts)),
+      ['0', '0', '0', '0'],
+      'no posts of the last 7 days in the share of voice',
+    );
+    t.equal(await page.$$eval('#influencer-list tr', (els) => els.length), 0, 'nor its influencers');
+    t.match(await text('#range-message'), /^Showing .* – /, 'the message still says the custom range');
     t.same(errors, [], 'no errors in the page');
   },
 );

@@ -3,7 +3,7 @@
 import { getJson, rangeQuery } from './api.js';
 import { refreshBestTimes } from './best-times.js';
 import { badge, byId, clock, el, num, sentimentClass, signed } from './dom.js';
-import { state } from './state.js';
+import { state, type Range } from './state.js';
 import type {
   AnalyticsView,
   Influencer,
@@ -183,10 +183,18 @@ const DAY_MS = 86_400_000;
 const TRENDS_MAX_MS = DAY_MS;
 const WEEK_MS = 7 * DAY_MS;
 
-/** The chosen brand's analytics over the past range, read over REST; routes not served stay hidden. */
-export async function loadPastAnalytics(range: { from: number; to: number; label: string }): Promise<void> {
+/** Counts the reads of past analytics: only the latest one started may draw. */
+let pastReads = 0;
+
+/**
+ * The chosen brand's analytics over the past range, read over REST; routes not served stay hidden.
+ * Only the latest read draws, and only while its range and brand are still the ones chosen: an older,
+ * slower read (of a wider range, or another brand) never lands under the newer one's label.
+ */
+export async function loadPastAnalytics(range: Extract<Range, { kind: 'past' }>): Promise<void> {
   const brand = state.brand;
   if (!brand) return;
+  const read = ++pastReads;
   const base = `/v1/brands/${encodeURIComponent(brand)}`;
   // The end of the range, at most `ms` of it: the API reads every row of a range, so it serves a
   // week at most (the trends panel shows the latest window anyway: a day).
@@ -199,7 +207,7 @@ export async function loadPastAnalytics(range: { from: number; to: number; label
     getJson<{ influencers: Influencer[] }>(`${base}/influencers?${tail(WEEK_MS)}`),
     getJson<{ segments: Segment[] }>(`/v1/segments?${tail(WEEK_MS)}`),
   ]);
-  if (state.brand !== brand || state.range.kind !== 'past') return; // the user moved on meanwhile
+  if (read !== pastReads || state.brand !== brand || state.range !== range) return; // the user moved on
   byId('analytics-range').textContent = clipped
     ? `${range.label}: topics, share of voice, influencers and segments over its last 7 days`
     : range.label;
