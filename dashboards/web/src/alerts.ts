@@ -1,5 +1,5 @@
 // The alert feed: open alerts first, each with an acknowledge button; new alerts are announced.
-import { postJson } from './api.js';
+import { errorOf, postJson } from './api.js';
 import { byId, el, num } from './dom.js';
 import type { Alert } from './types.js';
 
@@ -10,6 +10,8 @@ const SHOWN = 20;
 const KEPT_CLOSED = 100;
 /** Alerts whose acknowledgement is on its way: their button stays disabled, whatever re-renders. */
 const acking = new Set<string>();
+/** alert id → why its last acknowledgement failed, shown with the alert until the next attempt. */
+const ackErrors = new Map<string, string>();
 
 const KIND_TEXT: Record<string, string> = {
   negative_share: 'negative share',
@@ -39,7 +41,10 @@ function dropOldClosed(): void {
   const closed = [...alerts.values()].filter((a) => a.state !== 'open');
   if (closed.length <= KEPT_CLOSED) return;
   closed.sort((x, y) => y.updated_at - x.updated_at);
-  for (const a of closed.slice(KEPT_CLOSED)) alerts.delete(a.id);
+  for (const a of closed.slice(KEPT_CLOSED)) {
+    alerts.delete(a.id);
+    ackErrors.delete(a.id);
+  }
 }
 
 function alertItem(a: Alert): HTMLLIElement {
@@ -71,6 +76,9 @@ function alertItem(a: Alert): HTMLLIElement {
     }),
     button,
   );
+  const failed = ackErrors.get(a.id);
+  if (failed !== undefined && !acked && a.state === 'open')
+    item.append(el('p', { className: 'alert-error error', textContent: failed }));
   item.dataset.alertId = a.id;
   return item;
 }
@@ -83,17 +91,29 @@ function renderAlerts(): void {
   byId('alert-list').replaceChildren(...sorted.slice(0, SHOWN).map(alertItem));
 }
 
-/** Acknowledges an alert; its button stays disabled until the answer, and is usable again if it failed. */
+/**
+ * Acknowledges an alert; its button stays disabled until the answer, and is usable again if it
+ * failed. A failure shows next to the alert (a read key cannot acknowledge: the route needs scope
+ * `admin`) and is announced to screen readers.
+ */
 async function acknowledge(id: string): Promise<void> {
   if (acking.has(id)) return;
   acking.add(id);
-  const res = await postJson(`/v1/alerts/${encodeURIComponent(id)}/ack`, { by: 'live page' }).catch(
-    (err: Error) => ({ ok: false, status: 0, statusText: err.message }),
-  );
+  ackErrors.delete(id);
+  renderAlerts();
+  let failed: string | undefined;
+  try {
+    const res = await postJson(`/v1/alerts/${encodeURIComponent(id)}/ack`, { by: 'live page' }, 'admin');
+    if (!res.ok) failed = (await errorOf(res)).message;
+  } catch (err) {
+    failed = err instanceof Error ? err.message : String(err);
+  }
   acking.delete(id);
-  if (!res.ok)
-    byId('alert-announce').textContent = `Acknowledging failed: ${res.status || ''} ${res.statusText}`;
   const a = alerts.get(id);
-  if (res.ok && a) alerts.set(id, { ...a, acked_at: Date.now() });
+  if (failed !== undefined) {
+    ackErrors.set(id, `Acknowledging failed: ${failed}`);
+    byId('alert-announce').textContent =
+      `Acknowledging failed (${a ? `the alert for ${a.brand}` : id}): ${failed}`;
+  } else if (a) alerts.set(id, { ...a, acked_at: Date.now() });
   renderAlerts();
 }

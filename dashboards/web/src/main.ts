@@ -221,7 +221,11 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   showError(
-    err instanceof ApiError && err.needsKey ? 'needs an API key (?api_key=)' : 'error: see the console',
+    !(err instanceof ApiError && err.needsKey)
+      ? 'error: see the console'
+      : err.scope
+        ? `needs an API key with scope ${err.scope} (?api_key=)`
+        : 'needs an API key (?api_key=)',
   );
   console.error(err);
 });
