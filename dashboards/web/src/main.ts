@@ -19,10 +19,11 @@ import {
   pruneLive,
   state,
   upsertLive,
+  type BrandState,
   type Range,
 } from './state.js';
-import { showConnection, showError, showGapError } from './status.js';
-import { StreamClient } from './stream.js';
+import { clearGapError, showConnection, showError, showGapError } from './status.js';
+import { backoffMs, StreamClient } from './stream.js';
 import type { Alert, BrandInfo, StreamMessage, WindowAggregate } from './types.js';
 
 const metricsPath = (b: BrandInfo, window: string, range?: { from: number; to: number }) =>
@@ -82,14 +83,47 @@ function upsert(windows: WindowAggregate[]): void {
   if (kept) redraw({ cards: true, charts: state.range.kind === 'live' });
 }
 
-/** The last LIVE_WINDOWS live windows of every brand over REST: at start, and the gap after a reconnect. */
-async function readLiveHistory(): Promise<void> {
-  await Promise.all(
-    [...state.brands.values()].map(async (b) => {
-      const view = await getJson<{ windows: WindowAggregate[] }>(metricsPath(b.info, LIVE_WINDOW));
-      upsert(view?.windows ?? []);
-    }),
-  );
+/** Counts the reads of the live history: a newer one (after a reconnect) takes over one still trying. */
+let historyRead = 0;
+
+/**
+ * The last LIVE_WINDOWS live windows of every brand over REST: at start, and the gap after a
+ * reconnect. Each brand is read on its own, and `onRead` follows each that came. A brand whose read
+ * failed is read again with backoff, the status saying meanwhile what is missing (the live updates
+ * flow on); once every brand is read, the page is loaded and the status plain "live" again. A
+ * refused key (401, 403) is not tried again: it rejects.
+ */
+async function readLiveHistory(
+  what: string,
+  onRead: (b: BrandState) => void = () => undefined,
+): Promise<void> {
+  const read = ++historyRead;
+  let pending = [...state.brands.values()];
+  for (let attempt = 0; ; attempt++) {
+    const results = await Promise.allSettled(
+      pending.map(async (b) => {
+        const view = await getJson<{ windows: WindowAggregate[] }>(metricsPath(b.info, LIVE_WINDOW));
+        if (read !== historyRead) return; // a newer read took over: what it reads counts
+        upsert(view?.windows ?? []);
+        onRead(b);
+      }),
+    );
+    if (read !== historyRead) return;
+    const failed = pending.filter((_, i) => results[i]?.status === 'rejected');
+    if (failed.length === 0) {
+      clearGapError();
+      noteLoaded('history');
+      return;
+    }
+    const reason: unknown = results.find((r) => r.status === 'rejected')?.reason;
+    if (reason instanceof ApiError && reason.needsKey) throw reason;
+    const names = failed.map((b) => b.info.name).join(', ');
+    const message = reason instanceof Error ? reason.message : String(reason);
+    showGapError(`${what} of ${names} could not be read (${message}); trying again`);
+    await new Promise((resolve) => setTimeout(resolve, backoffMs(attempt)));
+    if (read !== historyRead) return;
+    pending = failed;
+  }
 }
 
 /** Every brand's windows of a past range, then the chosen brand's analytics over it. */
@@ -129,9 +163,11 @@ function resubscribeAnalytics(): void {
  */
 function readGap(): void {
   markLiveStale();
-  readLiveHistory().then(
-    () => dropStaleLive() && redraw({ cards: true, charts: state.range.kind === 'live' }),
-    (err: Error) => showGapError(err.message),
+  readLiveHistory(
+    'the minutes missed while reconnecting',
+    (b) => dropStaleLive(b) && redraw({ cards: true, charts: state.range.kind === 'live' }),
+  ).catch((err: Error) =>
+    showGapError(`the minutes missed while reconnecting could not be read: ${err.message}`),
   );
 }
 
@@ -215,8 +251,7 @@ async function main(): Promise<void> {
     .then((view) => view?.alerts.forEach(applyAlert))
     .catch((err) => console.warn('reading alerts failed', err));
   if (state.brand) void loadBestTimes(state.brand);
-  await readLiveHistory();
-  noteLoaded('history');
+  await readLiveHistory('the last hour');
 }
 
 main().catch((err: unknown) => {

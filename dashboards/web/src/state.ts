@@ -87,11 +87,13 @@ export function markLiveStale(): void {
   for (const b of state.brands.values()) for (const w of b.live.values()) stale.add(w);
 }
 
-/** Once the server's history has been re-read: the stale windows it did not send are gone there. */
-export function dropStaleLive(): boolean {
+/**
+ * Once the server's history of a brand has been re-read: its stale windows the server did not send
+ * are gone there. True when any was dropped.
+ */
+export function dropStaleLive(b: BrandState): boolean {
   let dropped = false;
-  for (const b of state.brands.values())
-    for (const [start, w] of b.live) if (stale.has(w)) dropped = b.live.delete(start) || dropped;
+  for (const [start, w] of b.live) if (stale.has(w)) dropped = b.live.delete(start) || dropped;
   return dropped;
 }
 

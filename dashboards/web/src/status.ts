@@ -14,9 +14,14 @@ function show(state: string, text: string): HTMLElement {
   return s;
 }
 
+/** What the live history lacks now (a read that failed and is tried again): said while live. */
+let gap: string | undefined;
+
+const liveText = () => (gap === undefined ? 'live' : `live, but ${gap}`);
+
 export function showConnection(c: Connection): void {
   if (c.state === 'connecting') return void show('connecting', 'connecting…');
-  if (c.state === 'live') return void show('live', 'live');
+  if (c.state === 'live') return void show('live', liveText());
   if (c.state === 'offline') return void show('offline', 'offline: waiting for the network');
   const seconds = el('span', { className: 'countdown' });
   seconds.setAttribute('aria-hidden', 'true');
@@ -34,8 +39,19 @@ export function showError(text: string): void {
   show('error', text);
 }
 
-/** Live again, but what was missed while reconnecting could not be read: the charts may have a gap. */
+/**
+ * Live, but some of the history could not be read (at start, or the minutes missed while
+ * reconnecting): the charts may have a gap. Said while live, until `clearGapError`.
+ */
 export function showGapError(message: string): void {
-  if (byId('status').dataset.state !== 'live') return; // the connection dropped again meanwhile
-  show('live', `live, but the minutes missed while reconnecting could not be read: ${message}`);
+  if (gap === message) return; // said already: a screen reader hears it once
+  gap = message;
+  if (byId('status').dataset.state === 'live') show('live', liveText());
+}
+
+/** The history is read in full again: plain "live". */
+export function clearGapError(): void {
+  if (gap === undefined) return;
+  gap = undefined;
+  if (byId('status').dataset.state === 'live') show('live', liveText());
 }
