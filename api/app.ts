@@ -5,7 +5,7 @@ import type { CampaignService, Store, WindowSpec } from '../stream/index.js';
 import { AnalyticsHub } from './analytics-hub.js';
 import { CampaignHub } from './campaign-hub.js';
 import type { BrandDirectory } from './brands.js';
-import { installErrorHandlers } from './errors.js';
+import { codeOf, installErrorHandlers, sendError } from './errors.js';
 import { ApiKeys } from './keys.js';
 import type { LiveHub } from './live-hub.js';
 import { authPlugin, requestLogFields } from './plugins/auth.js';
@@ -69,6 +69,20 @@ export interface ApiOptions {
 export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     schemaController: { compilersFactory: { buildValidator: strictBodies } },
+    // errors Fastify answers before routing (a malformed %-escape in the URL, a path parameter over
+    // the length limit) get the API's error body too, not Fastify's own
+    frameworkErrors: (err, req, reply) => {
+      const badUrl = err.code === 'FST_ERR_BAD_URL' || err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const code = badUrl ? 'BAD_REQUEST' : codeOf(err);
+      o.metrics.httpErrors.inc({ code });
+      if (code === 'INTERNAL') req.log.error({ err }, 'request failed');
+      const message = badUrl
+        ? `the URL is malformed: ${err.message}`
+        : code === 'INTERNAL'
+          ? undefined
+          : err.message;
+      return sendError(reply, code, message);
+    },
     // keys sent in a WebSocket URL stay out of the request logs
     ...(o.logger
       ? { loggerInstance: o.logger.child({}, { serializers: { req: requestLogFields } }) }

@@ -175,6 +175,33 @@ t.test('metrics query errors carry stable codes', async (t) => {
   );
 });
 
+t.test('a malformed URL gets the API error body, not the one of Fastify', async (t) => {
+  const before = await metricValue(running, 'pulsewatch_http_errors_total', { code: 'BAD_REQUEST' });
+  // over a real connection too: Fastify answers these before routing
+  for (const url of ['/v1/brands/%ZZ/metrics', '/v1/brands/harbor-brew%E0%A4%A/metrics']) {
+    const res = await fetch(`${running.url}${url}`);
+    t.equal(res.status, 400, url);
+    t.match(res.headers.get('content-type'), /^application\/json/);
+    const body = (await res.json()) as Record<string, unknown>;
+    t.same(Object.keys(body), ['error'], 'only the documented shape');
+    t.match(body, {
+      error: {
+        code: 'BAD_REQUEST',
+        message: /the URL is malformed: .* is not a valid url component/,
+        retryable: false,
+      },
+    });
+  }
+  const injected = await app.inject({ url: '/v1/brands/%ZZ/metrics' });
+  t.equal(injected.statusCode, 400);
+  t.equal(injected.json().error.code, 'BAD_REQUEST');
+  t.equal(
+    (await metricValue(running, 'pulsewatch_http_errors_total', { code: 'BAD_REQUEST' })) - before,
+    3,
+    'counted by code',
+  );
+});
+
 t.test('health, readiness, metrics and docs', async (t) => {
   t.equal((await app.inject({ url: '/healthz' })).statusCode, 200);
   const ready = await app.inject({ url: '/readyz' });
