@@ -107,12 +107,16 @@ export async function addKey(
   return key;
 }
 
-/** Removes the key named `name`; an unknown name is an error, so a typo is noticed. */
-export async function removeKey(path: string, name: string): Promise<void> {
+/**
+ * Removes the key named `name`; an unknown name is an error, so a typo is noticed. Returns how many
+ * keys are left (none: a server reading the file refuses to start).
+ */
+export async function removeKey(path: string, name: string): Promise<number> {
   const file = await readKeyFile(path);
   const keys = file.keys.filter((k) => k.name !== name);
   if (keys.length === file.keys.length) throw new KeyFileError(`${path} has no key named "${name}"`);
   await writeKeyFile(path, { ...file, keys });
+  return keys.length;
 }
 
 /** Writes a temporary file and renames it over the old one, so a reader never sees half a file. */

@@ -487,7 +487,7 @@ const DEFINITIONS = [
     default: '',
     parse: text,
     description:
-      'Key file of the scoped API keys (`ingest`, `read`, `decide`, `admin`), managed with `pulsewatch keys` (see [API keys](#api-keys)); it holds names, scopes and SHA-256 digests, never a key. Read at start. With any key, every route but the public ones needs one. Empty (and no `--ingest-api-keys*`): the API is open, which services mode refuses without `--insecure`.',
+      'Key file of the scoped API keys (`ingest`, `read`, `decide`, `admin`), managed with `pulsewatch keys` (see [API keys](#api-keys)); it holds names, scopes and SHA-256 digests, never a key. Read at start. With any key, every route but the public ones needs one. Empty (and no `--ingest-api-keys*`): the API is open, which services mode refuses without `--insecure`. A file that holds no key stops the start in every mode unless `--insecure`.',
   },
   {
     key: 'insecure',
@@ -496,7 +496,7 @@ const DEFINITIONS = [
     default: 'false',
     parse: bool,
     description:
-      'Let services mode start without any API key, open to whoever reaches it (it logs a warning). The embedded default is open without it.',
+      'Let services mode start without any API key, and any mode with an `--api-keys-file` that holds no key, open to whoever reaches it (it logs a warning). The embedded default without a key file is open without it.',
   },
   {
     key: 'metricsPublic',

@@ -64,8 +64,15 @@ export async function runKeys(args: string[], io: CommandOutput = consoleOutput)
       }
       case 'remove': {
         if (!values.name) return usage('remove needs --name NAME');
-        await removeKey(file, values.name);
+        const left = await removeKey(file, values.name);
         io.err(`removed "${values.name}" from ${file}. Restart the servers to apply.`);
+        if (left === 0)
+          io.err(
+            `warning: that was the last key: ${file} holds none now, and a server started with ` +
+              `--api-keys-file ${file} refuses to start (it would run open). Add a key with ` +
+              `pulsewatch keys add --file ${file} --name <name> --scopes admin, or drop --api-keys-file ` +
+              'to run open on purpose.',
+          );
         return 0;
       }
       default:

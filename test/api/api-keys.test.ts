@@ -172,13 +172,6 @@ t.test(
     });
     t.equal((await settings({ mode: 'services', insecure: true })).size, 0, '--insecure: open');
     t.equal((await settings({ mode: 'embedded' })).size, 0, 'the embedded default: open');
-    const empty = join(dir, 'empty.json');
-    await writeFile(empty, '{"version":1,"keys":[]}');
-    await t.rejects(
-      settings({ mode: 'services', apiKeysFile: empty }),
-      /services mode needs API keys/,
-      'a file without keys',
-    );
     const file = join(dir, 'services.json');
     await keys(['add', '--file', file, '--name', 'ops', '--scopes', 'admin']);
     t.equal((await settings({ mode: 'services', apiKeysFile: file })).size, 1, 'with a key');
@@ -206,8 +199,65 @@ t.test(
   },
 );
 
+t.test('a key file that holds no key stops the start in every mode, unless --insecure', async (t) => {
+  const empty = join(dir, 'empty.json');
+  await writeFile(empty, '{"version":1,"keys":[]}');
+  for (const mode of ['embedded', 'services'] as const) {
+    await t.rejects(
+      settings({ mode, apiKeysFile: empty }),
+      {
+        name: 'ConfigError',
+        message: new RegExp(
+          `^--api-keys-file / PW_API_KEYS_FILE: ${empty} holds no API key, so the API would run open.*` +
+            `pulsewatch keys add --file ${empty} --name <name> --scopes admin.*drop --api-keys-file`,
+        ),
+      },
+      `${mode} mode`,
+    );
+    t.equal(
+      (await settings({ mode, apiKeysFile: empty, insecure: true })).size,
+      0,
+      `${mode}, --insecure: open`,
+    );
+  }
+  await t.rejects(
+    settings({ apiKeysFile: empty, ingestApiKeys: 'crm:0123456789abcdef-crm' }),
+    { name: 'ConfigError', message: /holds no API key\. Add one/ },
+    'with plain ingest keys besides: still a mistake, though not an open API',
+  );
+  t.equal(
+    (await settings({ mode: 'embedded' })).size,
+    0,
+    'no key file at all: the embedded default runs open',
+  );
+
+  // the whole start of the embedded default: it stops before it opens any port
+  await t.rejects(
+    startApp(loadConfig(['--api-keys-file', empty, '--log-level', 'silent', '--port', '0'], {})),
+    { name: 'ConfigError', message: /holds no API key/ },
+  );
+
+  // the last key removed: keys remove warns, and the server then refuses the file
+  const file = join(dir, 'last.json');
+  await keys(['add', '--file', file, '--name', 'a', '--scopes', 'read']);
+  await keys(['add', '--file', file, '--name', 'b', '--scopes', 'admin']);
+  const first = await keys(['remove', '--file', file, '--name', 'a']);
+  t.equal(first.code, 0);
+  t.notMatch(first.err, /warning/, 'a key is left: no warning');
+  const last = await keys(['remove', '--file', file, '--name', 'b']);
+  t.equal(last.code, 0, 'the last key can be removed');
+  t.match(last.err, /removed "b"/);
+  t.match(
+    last.err,
+    new RegExp(
+      `warning: that was the last key: ${file} holds none now.*refuses to start.*pulsewatch keys add --file ${file}`,
+    ),
+  );
+  await t.rejects(settings({ apiKeysFile: file }), { name: 'ConfigError', message: /holds no API key/ });
+});
+
 t.test('the start says whether the API is open', async (t) => {
-  const logged = (mode: 'embedded' | 'services', k: ApiKeys) => {
+  const logged = (mode: 'embedded' | 'services', k: ApiKeys, apiKeysFile = '') => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -215,11 +265,14 @@ t.test('the start says whether the API is open', async (t) => {
         done();
       },
     });
-    announceAccess(pino({ level: 'info' }, sink), { mode }, k);
+    announceAccess(pino({ level: 'info' }, sink), { mode, apiKeysFile }, k);
     return lines.map((l) => JSON.parse(l) as { level: number; msg: string; keys?: string[] });
   };
   t.match(logged('embedded', new ApiKeys()), [{ level: 30, msg: /the API is open: the embedded default/ }]);
   t.match(logged('services', new ApiKeys()), [{ level: 40, msg: /the API is open \(--insecure\)/ }]);
+  t.match(logged('embedded', new ApiKeys(), '/etc/pw/keys.json'), [
+    { level: 40, msg: /the API is open \(--insecure\): the key file \/etc\/pw\/keys.json holds no API key/ },
+  ]);
   const file = join(dir, 'announce.json');
   const key = (await keys(['add', '--file', file, '--name', 'ops', '--scopes', 'admin'])).out;
   const lines = logged('services', await settings({ apiKeysFile: file }));
