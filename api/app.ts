@@ -12,6 +12,7 @@ import { authPlugin, requestLogFields } from './plugins/auth.js';
 import { dashboardPlugin } from './plugins/dashboard.js';
 import type { Metrics } from './plugins/metrics.js';
 import { openapiPlugin } from './plugins/openapi.js';
+import { originPlugin } from './plugins/origin.js';
 import { websocketPlugin } from './plugins/websocket.js';
 import type { AlertHub } from './alert-hub.js';
 import { activityRoutes } from './routes/activity.js';
@@ -45,6 +46,11 @@ export interface ApiOptions {
   notReady: () => string | null;
   /** The API keys; with none (the default) every route is open. */
   apiKeys?: ApiKeys;
+  /**
+   * Origins of web pages served besides the API's own page (normalized, `scheme://host[:port]`);
+   * browser requests from any other origin are refused with 403 `CROSS_ORIGIN`.
+   */
+  allowedOrigins?: readonly string[];
   /** `/metrics` without a key; otherwise it needs scope `admin` (when keys are configured). */
   metricsPublic?: boolean;
   query?: QueryOptions;
@@ -89,6 +95,8 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       : { logger: false }),
   }).withTypeProvider<TypeBoxTypeProvider>();
   installErrorHandlers(app, (code) => o.metrics.httpErrors.inc({ code }));
+  // before the keys: another web site's request is refused whatever it sends
+  await app.register(originPlugin, { allowedOrigins: o.allowedOrigins ?? [] });
   // first, so that it sees every route that follows (and refuses one without a scope)
   await app.register(authPlugin, { keys: o.apiKeys ?? new ApiKeys(), publicPrefixes: ['/docs'] });
   await app.register(openapiPlugin, { version: o.version });

@@ -7,6 +7,7 @@ import {
   type WindowSpec,
 } from '../stream/index.js';
 import { ApiKeys, MIN_KEY_LENGTH, parsePlainKeys, plainKeyRecords } from '../api/index.js';
+import { normalizeOrigin } from '../api/plugins/origin.js';
 import { DEFAULT_JETSTREAM_URL } from '../ingest/connectors/bluesky.js';
 import { parseTimeline } from '../ingest/connectors/mastodon.js';
 
@@ -101,6 +102,22 @@ const url =
       throw new ConfigError(`${s.flag} / ${s.env}: expected ${schemes.join(' or ')} URL, got "${v}"`);
     return v;
   };
+
+const origins = (v: string, s: SettingName): string[] => {
+  try {
+    return [
+      ...new Set(
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+          .map(normalizeOrigin),
+      ),
+    ];
+  } catch (err) {
+    throw new ConfigError(`${s.flag} / ${s.env}: ${(err as Error).message}`);
+  }
+};
 
 const operators = (v: string, s: SettingName): string[] => {
   const names = [
@@ -497,6 +514,15 @@ const DEFINITIONS = [
     parse: bool,
     description:
       'Let services mode start without any API key, and any mode with an `--api-keys-file` that holds no key, open to whoever reaches it (it logs a warning). The embedded default without a key file is open without it.',
+  },
+  {
+    key: 'apiAllowedOrigins',
+    flag: '--api-allowed-origins',
+    env: 'PW_API_ALLOWED_ORIGINS',
+    default: '',
+    parse: origins,
+    description:
+      "Origins (`scheme://host[:port]`, comma-separated) of web pages whose browser requests the API takes besides its own page's, e.g. the public address of a reverse proxy that rewrites `Host`. A browser request with another `Origin` than the server's own, or with `Sec-Fetch-Site: cross-site`, is refused with 403 `CROSS_ORIGIN` (see [Cross-origin requests](#cross-origin-requests)). The API sends no CORS headers: a listed page can open the WebSocket and send requests, not read REST replies.",
   },
   {
     key: 'metricsPublic',

@@ -66,7 +66,9 @@ const RESPONSES: Record<string, TSchema> = {
   202: IngestReply,
   400: errorReply('BAD_REQUEST: no body, or a corrupt gzip or deflate body'),
   401: errorReply('UNAUTHORIZED: API keys are configured and the request has none of them'),
-  403: errorReply('FORBIDDEN: the API key lacks scope ingest'),
+  403: errorReply(
+    "FORBIDDEN: the API key lacks scope ingest; CROSS_ORIGIN: a browser request from another site's page",
+  ),
   413: errorReply(
     'BODY_TOO_LARGE (as sent or decompressed) or BATCH_TOO_LARGE (too many events): split the batch',
   ),

@@ -129,7 +129,7 @@ function queryKey(query: unknown): string | undefined {
  * A refused WebSocket upgrade gets its HTTP error reply on the raw socket, which no HTTP server
  * owns any more: close it once the reply is out, so the client cannot hold it open.
  */
-function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
+export function closeRefusedUpgrade(req: FastifyRequest, reply: FastifyReply): void {
   if (req.headers.upgrade === undefined) return;
   reply.header('connection', 'close');
   reply.raw.once('finish', () => req.raw.socket.destroySoon());

@@ -41,6 +41,7 @@ export async function apiRole(
     notReady: () => (ready ? null : 'starting'),
     apiKeys,
     metricsPublic: config.metricsPublic,
+    allowedOrigins: config.apiAllowedOrigins,
     ...(hub && {
       query: {
         brands,

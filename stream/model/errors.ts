@@ -13,6 +13,11 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, message: 'Unsupported Content-Type' },
   UNAUTHORIZED: { status: 401, retryable: false, message: 'A valid API key is required' },
   FORBIDDEN: { status: 403, retryable: false, message: 'The API key lacks the scope this route needs' },
+  CROSS_ORIGIN: {
+    status: 403,
+    retryable: false,
+    message: 'A request from the web page of another origin (the API serves its own page only)',
+  },
   UNSUPPORTED_CONTENT_ENCODING: {
     status: 415,
     retryable: false,
