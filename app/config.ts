@@ -319,7 +319,7 @@ const DEFINITIONS = [
     default: '8',
     parse: num(1),
     description:
-      'Spike alerts: a score that opens an alert on one window alone, so a big spike is not kept waiting for confirmation. Lower is faster on big spikes but lets a single noisy window fire.',
+      'Spike alerts: a score that opens an alert on one window alone, so a big spike is not kept waiting for confirmation. Lower is faster on big spikes but lets a single noisy window fire. At least `--alert-threshold` (raise both together).',
   },
   {
     key: 'alertConfirmWindows',
@@ -701,7 +701,7 @@ const DEFINITIONS = [
     default: '30',
     parse: num(0),
     description:
-      'A subscriber hears of a new alert of a brand and kind it was told about less than this long ago only when it is more severe (see [Subscriptions and delivery](#subscriptions-and-delivery)). `0`: no cooldown.',
+      'A subscriber hears of a new alert of a brand and kind it was told about less than this long ago (event time) only when it is more severe (see [Subscriptions and delivery](#subscriptions-and-delivery)). `0`: no cooldown.',
   },
   {
     key: 'alertClaimTtlHours',
