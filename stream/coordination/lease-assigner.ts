@@ -45,8 +45,8 @@ export class PartitionAssigner {
     return this.held;
   }
 
+  /** Runs the first round, and every third of the lease time a round from then on (set up first: a first round that hangs is watched too). */
   async start(): Promise<void> {
-    await this.tick();
     this.timer = setInterval(
       () => {
         // also while a round hangs (a coordinator that does not answer): the leases run out all the same
@@ -55,6 +55,7 @@ export class PartitionAssigner {
       },
       Math.max(50, Math.floor(this.o.leaseTtlMs / 3)),
     );
+    await this.tick();
   }
 
   /** One round of heartbeat, renew, shed and acquire. Rounds never overlap. */
@@ -119,6 +120,8 @@ export class PartitionAssigner {
         await c.release(leaseName(group, p), owner);
         throw err;
       }
+      // dropped while it started (the round took too long, see dropExpiring): stop it again
+      if (!this.held.has(p)) await this.o.onRelease(p, 'lost');
     }
   }
 

@@ -35,6 +35,12 @@ export class PartitionWorkers {
       partitions: o.partitions,
       leaseTtlMs: o.leaseTtlMs,
       onAcquire: async (p) => {
+        // never two workers of one partition here: one left running would fight the new one
+        await this.workers
+          .get(p)
+          ?.stop({ checkpoint: false })
+          .catch((err) => o.onError?.(err));
+        this.workers.delete(p);
         const worker = o.create(p, leaseName(o.group, p));
         await worker.start();
         this.workers.set(p, worker);
