@@ -35,6 +35,9 @@ export class PartitionAssigner {
   private stopped = false;
   /** When the last round that renewed every held lease began. */
   private renewedAt = Number.NEGATIVE_INFINITY;
+  /** The coordinator's last heartbeat or renewal failed, or one is waiting for its answer now. */
+  private coordinatorFailed = false;
+  private coordinatorWaiting = false;
 
   constructor(private readonly o: AssignerOptions) {
     if (!Number.isInteger(o.partitions) || o.partitions < 1)
@@ -76,10 +79,27 @@ export class PartitionAssigner {
    * write rows from a stale state; its checkpoints are refused anyway.
    */
   private async dropExpiring(): Promise<void> {
+    // a round that is only slow to start workers (the bus, a replay) is no reason: the coordinator answers
+    if (!this.coordinatorFailed && !this.coordinatorWaiting) return;
     if (this.held.size === 0 || this.now() - this.renewedAt < (this.o.leaseTtlMs * 2) / 3) return;
     for (const p of [...this.held].sort((a, b) => a - b)) {
       if (!this.held.delete(p)) continue; // released meanwhile
       await this.o.onRelease(p, 'lost').catch((err) => this.o.onError?.(err));
+    }
+  }
+
+  /** A call to the coordinator, minding whether it answers (see dropExpiring). */
+  private async ask<T>(call: () => Promise<T>): Promise<T> {
+    this.coordinatorWaiting = true;
+    try {
+      const answer = await call();
+      this.coordinatorFailed = false;
+      return answer;
+    } catch (err) {
+      this.coordinatorFailed = true;
+      throw err;
+    } finally {
+      this.coordinatorWaiting = false;
     }
   }
 
@@ -91,10 +111,10 @@ export class PartitionAssigner {
     if (this.stopped) return;
     const { coordinator: c, group, owner, partitions, leaseTtlMs } = this.o;
     const began = this.now();
-    const members = await c.heartbeat(group, owner, leaseTtlMs);
+    const members = await this.ask(() => c.heartbeat(group, owner, leaseTtlMs));
     const share = Math.ceil(partitions / Math.max(1, members.length));
     for (const p of [...this.held]) {
-      if (await c.renew(leaseName(group, p), owner, leaseTtlMs)) continue;
+      if (await this.ask(() => c.renew(leaseName(group, p), owner, leaseTtlMs))) continue;
       this.held.delete(p);
       await this.o.onRelease(p, 'lost');
     }
