@@ -140,7 +140,7 @@ export class PartitionAssigner {
         await c.release(leaseName(group, p), owner);
         throw err;
       }
-      // dropped while it started (the round took too long, see dropExpiring): stop it again
+      // dropped while it started (a renewal failed meanwhile, see dropExpiring): stop it again
       if (!this.held.has(p)) await this.o.onRelease(p, 'lost');
     }
   }
