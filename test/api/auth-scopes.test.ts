@@ -4,10 +4,10 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InjectOptions } from 'fastify';
-import WebSocket from 'ws';
 import { addKey, buildApi, Metrics, SCOPES, type RouteAccess, type Scope } from '../../api/index.js';
 import { DASHBOARD_DIR } from '../../app/paths.js';
 import { ndjson, ndjsonRequest, post, startTestApp } from '../helpers/app.js';
+import { subscribed, upgrade } from '../helpers/ws.js';
 
 const dir = await mkdtemp(join(tmpdir(), 'pw-auth-'));
 t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -168,40 +168,7 @@ t.test('the decide scope: campaign systems define, decide and reward, but read n
 const wsUrl = `${running.url.replace(/^http/, 'ws')}/v1/stream`;
 
 /** Opens a real WebSocket: the upgrade's answer, and the open socket when it was accepted. */
-function connect(
-  url: string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; code?: string; authenticate?: string; ws?: WebSocket }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { headers });
-    ws.once('open', () => resolve({ status: 101, ws }));
-    ws.once('unexpected-response', (req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        req.destroy();
-        resolve({
-          status: res.statusCode ?? 0,
-          code: (JSON.parse(body) as { error: { code: string } }).error.code,
-          authenticate: res.headers['www-authenticate'],
-        });
-      });
-    });
-    ws.once('error', reject);
-  });
-}
-
-/** Subscribes to every brand and waits for the answer: the channel works. */
-async function subscribed(ws: WebSocket): Promise<string[]> {
-  const reply = new Promise<{ type: string; channels?: string[] }>((resolve) =>
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; channels?: string[] };
-      if (m.type === 'subscribed') resolve(m);
-    }),
-  );
-  ws.send(JSON.stringify({ op: 'subscribe', channels: ['brands'] }));
-  return (await reply).channels ?? [];
-}
+const connect = (url: string, headers: Record<string, string> = {}) => upgrade(url, { headers });
 
 t.test('WebSocket: 401 without a key, 403 without scope read', async (t) => {
   const missing = await connect(wsUrl);
@@ -225,7 +192,7 @@ t.test('WebSocket: a read or admin key in a header, ?api_key= or ?access_token= 
   for (const [what, url, headers] of ways) {
     const c = await connect(url, headers);
     t.equal(c.status, 101, what);
-    t.same(await subscribed(c.ws!), ['brands'], `${what}: subscribed`);
+    t.same(await subscribed(c.ws!, 'brands'), ['brands'], `${what}: subscribed`);
     c.ws!.close();
   }
 });

@@ -1,8 +1,8 @@
 import t, { type Test } from 'tap';
 import type { InjectOptions } from 'fastify';
-import WebSocket from 'ws';
 import { loadConfig } from '../../app/config.js';
 import { metricValue, ndjson, post, startTestApp } from '../helpers/app.js';
+import { subscribed, upgrade } from '../helpers/ws.js';
 
 // The embedded default: no API keys, the API open to whoever reaches it, and so to any web page the
 // user's browser shows, unless the API refuses other sites' requests.
@@ -124,35 +124,7 @@ t.test('requests without Origin and the own page origin are served', async (t) =
 const wsUrl = `${running.url.replace(/^http/, 'ws')}/v1/stream`;
 
 /** Opens a real WebSocket with `origin`: the upgrade's status (and error code), the socket if open. */
-function connect(origin?: string): Promise<{ status: number; code?: string; ws?: WebSocket }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(wsUrl, origin === undefined ? {} : { origin });
-    ws.once('open', () => resolve({ status: 101, ws }));
-    ws.once('unexpected-response', (req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => {
-        req.destroy();
-        resolve({
-          status: res.statusCode ?? 0,
-          code: (JSON.parse(body) as { error: { code: string } }).error.code,
-        });
-      });
-    });
-    ws.once('error', reject);
-  });
-}
-
-async function subscribed(ws: WebSocket): Promise<string[]> {
-  const reply = new Promise<{ type: string; channels?: string[] }>((resolve) =>
-    ws.on('message', (data) => {
-      const m = JSON.parse(String(data)) as { type: string; channels?: string[] };
-      if (m.type === 'subscribed') resolve(m);
-    }),
-  );
-  ws.send(JSON.stringify({ op: 'subscribe', channels: ['brand:harbor-brew'] }));
-  return (await reply).channels ?? [];
-}
+const connect = (origin?: string) => upgrade(wsUrl, origin === undefined ? {} : { origin });
 
 t.test('the WebSocket refuses a foreign Origin and serves its own page', async (t) => {
   for (const origin of [FOREIGN, 'null', `http://${own.hostname}:1`])
@@ -160,7 +132,7 @@ t.test('the WebSocket refuses a foreign Origin and serves its own page', async (
   for (const origin of [running.url, 'https://dash.example.com', undefined]) {
     const c = await connect(origin);
     t.equal(c.status, 101, `Origin ${origin ?? '(none)'}: open`);
-    t.same(await subscribed(c.ws!), ['brand:harbor-brew']);
+    t.same(await subscribed(c.ws!, 'brand:harbor-brew'), ['brand:harbor-brew']);
     c.ws!.close();
   }
 });

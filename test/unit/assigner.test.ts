@@ -1,12 +1,12 @@
 import t from 'tap';
 import { MemoryCoordinator, PartitionAssigner, type ReleaseReason } from '../../stream/index.js';
 
-function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200) {
+function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200, partitions = 8) {
   return new PartitionAssigner({
     coordinator: c,
     group: 'g',
     owner,
-    partitions: 8,
+    partitions,
     leaseTtlMs: ttl,
     onAcquire: async (p) => void log.push(`${owner}+${p}`),
     onRelease: async (p, reason: ReleaseReason) => void log.push(`${owner}-${p}:${reason}`),
@@ -127,4 +127,64 @@ t.test('a coordinator that stops answering: the partitions stop although no roun
   await new Promise((r) => setTimeout(r, 500));
   t.same(sorted(a.owned), [], 'stopped by two thirds of the lease time, with the round still waiting');
   t.ok(log.includes('a-0:lost') && log.includes('a-1:lost'));
+});
+
+/** An assigner whose workers take `startMs` to start (a replay, a bus that is slow to answer). */
+function slowStarter(c: MemoryCoordinator, log: string[], partitions: number, ttl: number, startMs: number) {
+  return new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions,
+    leaseTtlMs: ttl,
+    onAcquire: async (p) => {
+      await new Promise((r) => setTimeout(r, startMs));
+      log.push(`a+${p}`);
+    },
+    onRelease: async (p, reason: ReleaseReason) => void log.push(`a-${p}:${reason}`),
+  });
+}
+
+t.test('workers slow to start: the leases are kept meanwhile, so no other worker takes them', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = slowStarter(c, log, 2, 300, 500); // two starts: over three lease times
+  const started = a.start();
+  await new Promise((r) => setTimeout(r, 700));
+  const b = worker(c, 'b', log, 300, 2);
+  await b.tick();
+  t.same(sorted(b.owned), [], 'b finds every lease renewed although a’s round has not ended');
+  await started;
+  t.same(sorted(a.owned), [0, 1]);
+  t.same(log, ['a+0', 'a+1'], 'nothing was stopped as lost');
+  await a.stop();
+  await b.stop();
+});
+
+t.test('a partition lost while its worker starts is stopped once the start ends', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = slowStarter(c, log, 1, 300, 400);
+  const started = a.start();
+  await new Promise((r) => setTimeout(r, 50));
+  // another worker got the lease meanwhile (the lease ran out under a paused process, say)
+  await c.release('g:0', 'a');
+  t.ok(await c.tryAcquire('g:0', 'x', 60_000));
+  await started;
+  t.same(sorted(a.owned), []);
+  t.equal(log.indexOf('a+0'), log.lastIndexOf('a-0:lost') - 1, 'the worker that started is stopped after it');
+  await a.stop();
+});
+
+t.test('stop during a slow start waits for it, then starts no more workers', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = slowStarter(c, log, 3, 60_000, 300);
+  const started = a.start();
+  await new Promise((r) => setTimeout(r, 50));
+  await a.stop();
+  await started;
+  t.same(log, ['a+0', 'a-0:stop'], 'the started worker is handed back; partitions 1 and 2 never start');
+  t.same(sorted(a.owned), []);
+  t.ok(await c.tryAcquire('g:1', 'x', 1000), 'leases not taken are free');
 });
