@@ -695,6 +695,15 @@ const DEFINITIONS = [
       'Notifications waiting to be sent; when it is full, reading alerts waits (nothing is dropped).',
   },
   {
+    key: 'alertMaxSubscriptions',
+    flag: '--alert-max-subscriptions',
+    env: 'PW_ALERT_MAX_SUBSCRIPTIONS',
+    default: '1000',
+    parse: int(1),
+    description:
+      'Alert subscriptions that may exist at once; creating one more is refused with 409 `SUBSCRIPTION_LIMIT` (delete one first). Every alert is matched against every subscription.',
+  },
+  {
     key: 'alertNotifyCooldownMinutes',
     flag: '--alert-notify-cooldown-minutes',
     env: 'PW_ALERT_NOTIFY_COOLDOWN_MINUTES',

@@ -122,6 +122,7 @@ export {
   severityRank,
   type AlertActions,
   type AlertStateStore,
+  type CreateSubscriptionResult,
   type AlertSubscription,
   type CooldownDecision,
   type CooldownRule,

@@ -19,6 +19,8 @@ export interface AlertSubscriptionRoutesOptions {
   brands: BrandDirectory;
   /** E-mail targets are accepted only when the server can send e-mail (`--smtp-url`). */
   emailEnabled: boolean;
+  /** Subscriptions that may exist at once (`--alert-max-subscriptions`); default: no limit. */
+  maxSubscriptions?: number;
   /**
    * Whether an alert with this id exists: with it, acknowledging or resolving another id gets
    * 404 UNKNOWN_ALERT; without it, any id is recorded (the alert may not be stored yet).
@@ -181,7 +183,7 @@ export const alertSubscriptionRoutes: FastifyPluginAsyncTypebox<AlertSubscriptio
           'Filters: brands (ids or names), kinds and a minimum severity. A webhook is signed with HMAC-SHA256 (see the README); its secret is returned in this reply only.',
         tags,
         body: CreateBody,
-        response: { 201: SubscriptionReply, 400: ErrorReply },
+        response: { 201: SubscriptionReply, 400: ErrorReply, 409: ErrorReply },
       },
     },
     async (req, reply) => {
@@ -201,8 +203,13 @@ export const alertSubscriptionRoutes: FastifyPluginAsyncTypebox<AlertSubscriptio
         notify_resolved: b.notify_resolved ?? false,
         created_at: now(),
       };
-      if (!(await o.store.createSubscription(s)))
-        throw new PipelineError('INTERNAL', 'subscription id collision');
+      const created = await o.store.createSubscription(s, o.maxSubscriptions);
+      if (created === 'full')
+        throw new PipelineError(
+          'SUBSCRIPTION_LIMIT',
+          `there are ${o.maxSubscriptions} alert subscriptions, as many as --alert-max-subscriptions allows; delete one first`,
+        );
+      if (created === 'taken') throw new PipelineError('INTERNAL', 'subscription id collision');
       return reply.code(201).header('location', `/v1/alerts/subscriptions/${s.id}`).send(view(s, true));
     },
   );

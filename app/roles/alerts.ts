@@ -53,6 +53,7 @@ export async function alertDelivery(
     store,
     brands: ctx.brands,
     emailEnabled: config.smtpUrl !== '',
+    maxSubscriptions: config.alertMaxSubscriptions,
     alertExists: async (id) => (await ctx.store.read(ALERTS_TABLE, { id })).length > 0,
     ...(hub && { onAction: (id, actions) => hub.annotate(id, actions) }),
   });

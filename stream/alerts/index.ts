@@ -16,6 +16,12 @@ export {
   type NotifiedMark,
   type Suppression,
 } from './cooldown.js';
-export { DEFAULT_CLAIM_TTL_MS, type AlertActions, type AlertStateStore, type MarkKey } from './store.js';
+export {
+  DEFAULT_CLAIM_TTL_MS,
+  type AlertActions,
+  type AlertStateStore,
+  type CreateSubscriptionResult,
+  type MarkKey,
+} from './store.js';
 export { MemoryAlertStateStore, type MemoryAlertStateStoreOptions } from './memory-store.js';
 export { RedisAlertStateStore, type RedisAlertStateStoreOptions } from './redis-store.js';

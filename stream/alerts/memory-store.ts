@@ -1,5 +1,12 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { NotifiedMark } from './cooldown.js';
-import { DEFAULT_CLAIM_TTL_MS, type AlertActions, type AlertStateStore, type MarkKey } from './store.js';
+import {
+  DEFAULT_CLAIM_TTL_MS,
+  type AlertActions,
+  type AlertStateStore,
+  type CreateSubscriptionResult,
+  type MarkKey,
+} from './store.js';
 import { compareSubscriptions, type AlertSubscription } from './subscriptions.js';
 
 export interface MemoryAlertStateStoreOptions {
@@ -31,10 +38,12 @@ export class MemoryAlertStateStore implements AlertStateStore {
     this.now = o.now ?? Date.now;
   }
 
-  async createSubscription(s: AlertSubscription): Promise<boolean> {
-    if (this.subscriptions.has(s.id)) return false;
+  async createSubscription(s: AlertSubscription, limit = Infinity): Promise<CreateSubscriptionResult> {
+    const cur = this.subscriptions.get(s.id);
+    if (cur) return isDeepStrictEqual(cur, s) ? 'created' : 'taken'; // as Redis: the same one again is its own success
+    if (this.subscriptions.size >= limit) return 'full';
     this.subscriptions.set(s.id, structuredClone(s));
-    return true;
+    return 'created';
   }
 
   async listSubscriptions(): Promise<AlertSubscription[]> {

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { retry } from '../retry.js';
 import type { NotifiedMark } from './cooldown.js';
-import { DEFAULT_CLAIM_TTL_MS, type AlertActions, type AlertStateStore, type MarkKey } from './store.js';
+import {
+  DEFAULT_CLAIM_TTL_MS,
+  type AlertActions,
+  type AlertStateStore,
+  type CreateSubscriptionResult,
+  type MarkKey,
+} from './store.js';
 import { compareSubscriptions, type AlertSubscription } from './subscriptions.js';
 
 /** Sets KEYS[1] to ARGV[2] (with a time to live) only if it still holds ARGV[1] ('' = absent). */
@@ -12,6 +18,21 @@ if (cur == false and ARGV[1] == '') or cur == ARGV[1] then
   return 1
 end
 return 0`;
+
+/**
+ * HSETNX KEYS[1] ARGV[1] ARGV[2] unless the hash has ARGV[3] fields (-1: no limit): 1 set, 0 taken,
+ * -1 full. The same field and value again is 1: ioredis resends a command after a reconnect, and its
+ * own success must not read as taken.
+ */
+const CREATE_BELOW_LIMIT = `local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  if cur == ARGV[2] then return 1 end
+  return 0
+end
+local limit = tonumber(ARGV[3])
+if limit >= 0 and redis.call('HLEN', KEYS[1]) >= limit then return -1 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
 
 export interface RedisAlertStateStoreOptions {
   url: string;
@@ -57,8 +78,16 @@ export class RedisAlertStateStore implements AlertStateStore {
     return `${this.prefix}alerts:${key}`;
   }
 
-  async createSubscription(s: AlertSubscription): Promise<boolean> {
-    return (await this.redis.hsetnx(this.k('subscriptions'), s.id, JSON.stringify(s))) === 1;
+  async createSubscription(s: AlertSubscription, limit = Infinity): Promise<CreateSubscriptionResult> {
+    const r = (await this.redis.eval(
+      CREATE_BELOW_LIMIT,
+      1,
+      this.k('subscriptions'),
+      s.id,
+      JSON.stringify(s),
+      Number.isFinite(limit) ? String(limit) : '-1',
+    )) as number;
+    return r === 1 ? 'created' : r === 0 ? 'taken' : 'full';
   }
 
   async listSubscriptions(): Promise<AlertSubscription[]> {

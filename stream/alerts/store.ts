@@ -8,6 +8,8 @@ import type { AlertSubscription } from './subscriptions.js';
  */
 export type AlertActions = ManualActions;
 
+export type CreateSubscriptionResult = 'created' | 'taken' | 'full';
+
 /** Where the cooldown mark of one subscriber, brand and kind lives. */
 export interface MarkKey {
   subscription: string;
@@ -24,8 +26,11 @@ export interface MarkKey {
 export interface AlertStateStore {
   readonly kind: string;
 
-  /** Adds a subscription; false (and nothing changes) when its id is taken. */
-  createSubscription(s: AlertSubscription): Promise<boolean>;
+  /**
+   * Adds a subscription unless its id is taken or `limit` subscriptions exist already (atomic: replicas
+   * creating at once do not pass the limit together); nothing changes unless `created`.
+   */
+  createSubscription(s: AlertSubscription, limit?: number): Promise<CreateSubscriptionResult>;
   /** Every subscription, oldest first. */
   listSubscriptions(): Promise<AlertSubscription[]>;
   getSubscription(id: string): Promise<AlertSubscription | undefined>;

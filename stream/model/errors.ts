@@ -45,6 +45,11 @@ export const ErrorCodes = {
     retryable: false,
     message: 'The delivery target is invalid (webhook URL, secret or e-mail address)',
   },
+  SUBSCRIPTION_LIMIT: {
+    status: 409,
+    retryable: false,
+    message: 'As many alert subscriptions exist as --alert-max-subscriptions allows; delete one first',
+  },
   UNKNOWN_SUBSCRIPTION: { status: 404, retryable: false, message: 'No such alert subscription' },
   UNKNOWN_ALERT: { status: 404, retryable: false, message: 'No such alert' },
   INVALID_CAMPAIGN: {

@@ -186,6 +186,21 @@ t.test('e-mail targets are refused while SMTP is off', async (t) => {
   t.match(res.json().error.message, /--smtp-url/);
 });
 
+t.test('--alert-max-subscriptions: one more is refused until one is deleted', async (t) => {
+  const { admin, store } = await api(t, { maxSubscriptions: 2 });
+  const create = () =>
+    admin({ method: 'POST', url: '/v1/alerts/subscriptions', payload: { target: { type: 'websocket' } } });
+  const first = await create();
+  t.equal((await create()).statusCode, 201);
+  const refused = await create();
+  t.equal(refused.statusCode, 409);
+  t.match(refused.json().error, { code: 'SUBSCRIPTION_LIMIT', message: /--alert-max-subscriptions/ });
+  t.equal((await store.listSubscriptions()).length, 2, 'nothing was created');
+  const del = await admin({ method: 'DELETE', url: `/v1/alerts/subscriptions/${first.json().id}` });
+  t.equal(del.statusCode, 204);
+  t.equal((await create()).statusCode, 201, 'room again');
+});
+
 t.test('acknowledge and resolve by hand: who and when, the first one kept', async (t) => {
   const told: [string, AlertActions][] = [];
   const { admin, store } = await api(t, { onAction: (id, a) => told.push([id, a]) });

@@ -40,10 +40,10 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
         target: { type: 'email', to: ['ops@example.com', 'pr@example.com'] },
       });
       const c = subscription({ created_at: 3000, target: { type: 'websocket' }, notify_resolved: true });
-      t.ok(await store.createSubscription(b));
-      t.ok(await store.createSubscription(a));
-      t.ok(await store.createSubscription(c));
-      t.notOk(await store.createSubscription({ ...a, brands: [] }), 'an id is not taken twice');
+      t.equal(await store.createSubscription(b), 'created');
+      t.equal(await store.createSubscription(a), 'created');
+      t.equal(await store.createSubscription(c), 'created');
+      t.equal(await store.createSubscription({ ...a, brands: [] }), 'taken', 'an id is not taken twice');
       t.same(await store.getSubscription(a.id), a, 'as it was created');
       t.same(await store.getSubscription(b.id), b);
       t.same(
@@ -60,6 +60,34 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
       await store.deleteSubscription(a.id);
       await store.deleteSubscription(c.id);
       t.same(await store.listSubscriptions(), []);
+    });
+
+    t.test('a limit on the number of subscriptions', async (t) => {
+      const ids = ['sub_l1', 'sub_l2', 'sub_l3'];
+      t.teardown(async () => {
+        for (const id of ids) await store.deleteSubscription(id);
+      });
+      const [s1, s2, s3] = ids.map((id, i) => subscription({ id, created_at: 5000 + i }));
+      t.equal(await store.createSubscription(s1!, 2), 'created');
+      t.equal(await store.createSubscription(s2!, 2), 'created');
+      t.equal(await store.createSubscription(s3!, 2), 'full', 'a third is refused');
+      t.equal(
+        await store.createSubscription(s1!, 2),
+        'created',
+        'the same one again is its own success (a resent command)',
+      );
+      t.equal(
+        await store.createSubscription({ ...s1!, brands: [] }, 2),
+        'taken',
+        'another with its id is not',
+      );
+      t.same(
+        (await store.listSubscriptions()).map((s) => s.id),
+        ['sub_l1', 'sub_l2'],
+      );
+      await store.deleteSubscription('sub_l1');
+      t.equal(await store.createSubscription(s3!, 2), 'created', 'room again after a delete');
+      t.equal(await store.createSubscription(subscription({ id: 'sub_l4' }), 0), 'full', 'a limit of 0');
     });
 
     t.test('a returned subscription is a copy', async (t) => {
