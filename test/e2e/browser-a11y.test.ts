@@ -18,7 +18,7 @@ for (const [name, viewport] of [
 ] as const) {
   t.test(
     `on a ${name} (${viewport.width}×${viewport.height}) the page fits and axe-core finds nothing serious`,
-    needsBrowser,
+    needsBrowser(),
     async (t) => {
       // live data in every section: synthetic traffic with its campaign and a few minutes of history
       const running = await startTestApp([...LIVE_TRAFFIC]);

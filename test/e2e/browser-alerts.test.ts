@@ -5,7 +5,7 @@ import { postLines, spikeTraffic } from '../helpers/spike-traffic.js';
 
 t.test(
   'an injected spike appears in the live page’s alert feed, open alerts first',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp(['--partitions', '2']);
     t.teardown(() => running.stop());

@@ -8,7 +8,7 @@ const WAIT = { timeout: 60_000 };
 
 t.test(
   'the live page shows a brand’s topics, trending terms, share of voice, influencers, segments and best times',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());
@@ -157,7 +157,7 @@ t.test(
   },
 );
 
-t.test('the analytics sections fit a narrow screen', needsBrowser, async (t) => {
+t.test('the analytics sections fit a narrow screen', needsBrowser(), async (t) => {
   const running = await startTestApp();
   t.teardown(() => running.stop());
   const { page, errors } = await openLivePage(t, running.url);

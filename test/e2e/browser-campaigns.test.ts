@@ -2,7 +2,7 @@ import t from 'tap';
 import { startTestApp } from '../helpers/app.js';
 import { needsBrowser, openLivePage, screenshot } from '../helpers/browser.js';
 
-t.test('the live page shows a campaign’s arms live; rewards move the leader', needsBrowser, async (t) => {
+t.test('the live page shows a campaign’s arms live; rewards move the leader', needsBrowser(), async (t) => {
   const running = await startTestApp();
   t.teardown(() => running.stop());
   const app = running.app;

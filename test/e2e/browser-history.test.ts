@@ -6,7 +6,7 @@ const MIN = 60_000;
 
 t.test(
   'a brand’s history that cannot be read at load is read again with backoff: the status says what is missing meanwhile, then plain live, and never a lasting error',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());

@@ -9,7 +9,7 @@ import { spikeTraffic } from '../helpers/spike-traffic.js';
 
 t.test(
   'with API keys the live page takes a read key once from ?api_key= and uses it for REST and the WebSocket',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'pw-page-keys-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));
@@ -53,7 +53,7 @@ t.test(
 
 t.test(
   'acknowledging from the page needs scope admin: with a read key the alert shows why it failed, with an admin key it is acknowledged',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'pw-page-ack-'));
     t.teardown(() => rm(dir, { recursive: true, force: true }));

@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 
 t.test(
   'the time-range picker shows history over REST; Back to live resumes the updates',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     // A quiet app whose only posts are ours: 9 from three hours ago (the first events, so not late).
     const running = await startTestApp();
@@ -109,7 +109,7 @@ t.test(
 
 t.test(
   'a range change shows nothing of the range before, even when its read fails; brand changes during a past range leave one analytics subscription',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());
@@ -185,7 +185,7 @@ t.test(
 
 t.test(
   'a slow read of a wider range does not land under the range chosen after it',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());

@@ -7,7 +7,7 @@ const WAIT = { timeout: 60_000 };
 
 t.test(
   'the page recovers after the server restarts: reconnecting, then live, and shows what the new server counts',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     let running = await startTestApp();
     t.teardown(() => running.stop());

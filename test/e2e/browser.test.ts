@@ -16,7 +16,7 @@ import {
 
 t.test(
   'the live page draws charts and updates from the WebSocket in a real browser',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp([...LIVE_TRAFFIC]);
     t.teardown(() => running.stop());
@@ -60,7 +60,7 @@ t.test(
 
 t.test(
   'events POSTed to /v1/events raise the brand’s card and chart by exactly what was posted',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     // no synthetic traffic: every post of the brand is one of ours
     const running = await startTestApp();
@@ -84,7 +84,7 @@ t.test(
 
 t.test(
   'the card shows the current minute: at the turn of the minute it empties without an event, and the chart drops what left the hour',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());
@@ -114,7 +114,7 @@ t.test(
 
 t.test(
   'the charts tell the windows still open (drawn dashed) from the final ones',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());
@@ -209,7 +209,7 @@ t.test('without a build, / says to run npm run build', async (t) => {
 
 t.test(
   'the negative share counts the scored posts only: posts in a language the model does not support are left out, as in the mean sentiment',
-  needsBrowser,
+  needsBrowser(),
   async (t) => {
     const running = await startTestApp();
     t.teardown(() => running.stop());
