@@ -1,5 +1,11 @@
 import t from 'tap';
-import { MemoryCoordinator, PartitionAssigner, type ReleaseReason } from '../../stream/index.js';
+import {
+  Instrumentation,
+  MemoryCoordinator,
+  PartitionAssigner,
+  PartitionWorkers,
+  type ReleaseReason,
+} from '../../stream/index.js';
 
 function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200, partitions = 8) {
   return new PartitionAssigner({
@@ -187,4 +193,287 @@ t.test('stop during a slow start waits for it, then starts no more workers', asy
   t.same(log, ['a+0', 'a-0:stop'], 'the started worker is handed back; partitions 1 and 2 never start');
   t.same(sorted(a.owned), []);
   t.ok(await c.tryAcquire('g:1', 'x', 1000), 'leases not taken are free');
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(cond: () => boolean, ms = 3_000): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await sleep(5))
+    if (Date.now() > end) throw new Error('timed out waiting');
+}
+
+t.test('a partition lost while its worker starts is released once, after the start', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = slowStarter(c, log, 1, 300, 400);
+  const started = a.start();
+  await sleep(50);
+  // the lease moves on while the worker starts; the timer's renewal finds it gone
+  await c.release('g:0', 'a');
+  t.ok(await c.tryAcquire('g:0', 'x', 60_000));
+  await started;
+  t.same(log, ['a+0', 'a-0:lost'], 'no release before the start ends, and one after it');
+  await a.stop();
+});
+
+t.test('a partition lost while another is handed back is released once', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 6,
+    leaseTtlMs: 300,
+    onAcquire: async (p) => void log.push(`a+${p}`),
+    onRelease: async (p, reason) => {
+      log.push(`a-${p}:${reason}`);
+      if (reason === 'rebalance') await sleep(250); // a last checkpoint
+    },
+  });
+  await a.start();
+  t.same(sorted(a.owned), [0, 1, 2, 3, 4, 5]);
+  await c.heartbeat('g', 'b', 60_000); // b joins: a's share is 3
+  const round = a.tick(); // hands back 5, then 4 and 3
+  await until(() => log.includes('a-5:rebalance'));
+  // meanwhile partition 4's lease moves on; a renewal finds it lost
+  await c.release('g:4', 'a');
+  t.ok(await c.tryAcquire('g:4', 'x', 60_000));
+  await round;
+  t.same(
+    log.filter((l) => l.startsWith('a-4:')),
+    ['a-4:lost'],
+    'lost, and not handed back again',
+  );
+  t.same(sorted(a.owned), [0, 1, 2]);
+  await a.stop();
+});
+
+t.test('stop during a slow start keeps renewing the leases of the running workers', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = slowStarter(c, log, 2, 300, 1_000);
+  const started = a.start();
+  await until(() => log.includes('a+0')); // partition 1 starts now, for a second
+  const stopped = a.stop();
+  await sleep(500); // over a lease time: a's worker of partition 0 is still running
+  t.notOk(log.includes('a-0:stop'));
+  const b = worker(c, 'b', log, 300, 2);
+  await b.tick();
+  t.same(sorted(b.owned), [], 'b takes no partition a still works on');
+  await stopped;
+  await started;
+  t.same(log.slice(-2), ['a-0:stop', 'a-1:stop']);
+  await b.stop();
+});
+
+t.test('stop with slow hand-overs keeps renewing the leases not handed back yet', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 2,
+    leaseTtlMs: 300,
+    onAcquire: async (p) => void log.push(`a+${p}`),
+    onRelease: async (p, reason) => {
+      await sleep(500); // the last checkpoint, fenced by the lease
+      if (reason === 'stop' && !(await c.saveCheckpoint(`cp${p}`, 'x', `g:${p}`, 'a')))
+        log.push(`fenced${p}`);
+      log.push(`a-${p}:${reason}`);
+    },
+  });
+  await a.start();
+  const stopped = a.stop();
+  await sleep(400); // a hands back partition 0; partition 1's worker still runs
+  const b = worker(c, 'b', log, 300, 2);
+  await b.tick();
+  t.same(sorted(b.owned), [], 'b takes no partition a still works on');
+  await stopped;
+  t.same(log, ['a+0', 'a+1', 'a-0:stop', 'a-1:stop'], 'both last checkpoints saved');
+  await b.stop();
+});
+
+t.test('a partition is not started again while its lost worker is still stopping', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const stopping = new Set<number>();
+  const overlaps: number[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 1,
+    leaseTtlMs: 300,
+    onAcquire: async (p) => {
+      if (stopping.has(p)) overlaps.push(p);
+      log.push(`a+${p}`);
+    },
+    onRelease: async (p, reason) => {
+      stopping.add(p);
+      log.push(`a-${p}:${reason}`);
+      await sleep(reason === 'lost' ? 400 : 0); // waits for the batch in progress
+      stopping.delete(p);
+    },
+    onError: () => undefined,
+  });
+  await a.start();
+  const heartbeat = c.heartbeat.bind(c);
+  c.heartbeat = async () => {
+    throw new Error('connect ECONNREFUSED');
+  };
+  await until(() => log.includes('a-0:lost'));
+  c.heartbeat = heartbeat; // back: the next round finds partition 0 free (its own lease)
+  await sleep(300);
+  t.same(overlaps, [], 'never a new worker beside the one still stopping');
+  await until(() => log.filter((l) => l === 'a+0').length === 2);
+  await a.stop();
+});
+
+t.test('stop waits for workers still stopping after their leases were lost', async (t) => {
+  const c = new MemoryCoordinator();
+  const stopping = new Set<number>();
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 1,
+    leaseTtlMs: 300,
+    onAcquire: async () => undefined,
+    onRelease: async (p) => {
+      stopping.add(p);
+      await sleep(300);
+      stopping.delete(p);
+    },
+    onError: () => undefined,
+  });
+  await a.start();
+  c.heartbeat = async () => {
+    throw new Error('connect ECONNREFUSED');
+  };
+  await until(() => stopping.size > 0);
+  await a.stop();
+  t.same([...stopping], [], 'no worker still running once stop() resolves');
+});
+
+t.test('a lease acquired while stop is called starts no worker', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const a = worker(c, 'a', log, 60_000, 2);
+  const tryAcquire = c.tryAcquire.bind(c);
+  c.tryAcquire = async (...args) => {
+    await sleep(100); // a slow answer
+    return tryAcquire(...args);
+  };
+  const started = a.start();
+  await sleep(50);
+  await a.stop();
+  await started;
+  t.same(log, [], 'no worker started after stop()');
+  t.ok(await tryAcquire('g:0', 'x', 1000), 'the lease is free');
+});
+
+t.test('a partition acquired once renewals are back is not dropped for the outage before', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  let down = false;
+  let outage = false;
+  const heartbeat = c.heartbeat.bind(c);
+  c.heartbeat = async (...args) => {
+    if (down) throw new Error('connect ECONNREFUSED');
+    return heartbeat(...args);
+  };
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 2,
+    leaseTtlMs: 300,
+    onAcquire: async (p) => {
+      if (p === 0 && !outage) {
+        // the coordinator is out of reach while the first worker starts, and back when it has
+        down = outage = true;
+        await sleep(500);
+        down = false;
+      }
+      log.push(`a+${p}`);
+    },
+    onRelease: async (p, reason) => void log.push(`a-${p}:${reason}`),
+    onError: () => undefined,
+  });
+  await a.start();
+  t.ok(log.includes('a+1') && log.includes('a-0:lost'), 'partition 0 lost in the outage, 1 acquired after');
+  await sleep(250);
+  t.notOk(log.includes('a-1:lost'), 'a fresh lease is not taken for one that ran out');
+  await a.stop();
+});
+
+t.test('a lease found lost is released although a later renewal of the pass fails', async (t) => {
+  const c = new MemoryCoordinator();
+  const log: string[] = [];
+  const errors: unknown[] = [];
+  const a = new PartitionAssigner({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 2,
+    leaseTtlMs: 60_000,
+    onAcquire: async (p) => void log.push(`a+${p}`),
+    onRelease: async (p, reason) => void log.push(`a-${p}:${reason}`),
+    onError: (err) => errors.push(err),
+  });
+  await a.tick();
+  t.same(sorted(a.owned), [0, 1]);
+  // another worker holds partition 0 now; the renewal of partition 1 fails once (a Redis hiccup)
+  await c.release('g:0', 'a');
+  t.ok(await c.tryAcquire('g:0', 'x', 60_000));
+  const renew = c.renew.bind(c);
+  c.renew = async (lease, ...rest) => {
+    if (lease === 'g:1') {
+      c.renew = renew;
+      throw new Error('connect ECONNREFUSED');
+    }
+    return renew(lease, ...rest);
+  };
+  await a.tick();
+  t.equal(errors.length, 1);
+  t.same(sorted(a.owned), [1], 'partition 0 is not worked on any longer: x owns it');
+  t.ok(log.includes('a-0:lost'));
+});
+
+t.test('PartitionWorkers: never two workers of a partition at once after an outage', async (t) => {
+  const c = new MemoryCoordinator();
+  const active: number[] = []; // the partitions of the workers started and not yet stopped
+  let most = 0;
+  const workers = new PartitionWorkers({
+    coordinator: c,
+    group: 'g',
+    owner: 'a',
+    partitions: 1,
+    leaseTtlMs: 300,
+    instrumentation: new Instrumentation(),
+    create: (p) => ({
+      start: async () => {
+        active.push(p);
+        most = Math.max(most, active.filter((q) => q === p).length);
+      },
+      stop: async ({ checkpoint }) => {
+        if (!checkpoint) await sleep(400); // the batch in progress ends first
+        active.splice(active.indexOf(p), 1);
+      },
+    }),
+    onError: () => undefined,
+  });
+  await workers.start();
+  t.same(active, [0]);
+  const heartbeat = c.heartbeat.bind(c);
+  c.heartbeat = async () => {
+    throw new Error('connect ECONNREFUSED');
+  };
+  await until(() => !workers.owned.has(0)); // dropped: its worker stops (no checkpoint)
+  c.heartbeat = heartbeat;
+  await until(() => workers.owned.has(0) && active.length === 1); // taken up again
+  t.equal(most, 1, 'the new worker started after the old one stopped');
+  await workers.stop();
+  t.same(active, []);
 });
