@@ -19,6 +19,12 @@ function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200, p
   });
 }
 
+/**
+ * The tests below run on real timers: their times are this many times what they need, so that a busy
+ * machine (the whole suite runs two files at once) does not stall a timer past a lease.
+ */
+const S = 3;
+
 const sorted = (s: ReadonlySet<number>) => [...s].sort((a, b) => a - b);
 
 t.test('a second worker takes over half the partitions; a dead worker’s move to the live one', async (t) => {
@@ -154,10 +160,10 @@ function slowStarter(c: MemoryCoordinator, log: string[], partitions: number, tt
 t.test('workers slow to start: the leases are kept meanwhile, so no other worker takes them', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = slowStarter(c, log, 2, 300, 500); // two starts: over three lease times
+  const a = slowStarter(c, log, 2, 300 * S, 500 * S); // two starts: over three lease times
   const started = a.start();
-  await new Promise((r) => setTimeout(r, 700));
-  const b = worker(c, 'b', log, 300, 2);
+  await new Promise((r) => setTimeout(r, 700 * S));
+  const b = worker(c, 'b', log, 300 * S, 2);
   await b.tick();
   t.same(sorted(b.owned), [], 'b finds every lease renewed although a’s round has not ended');
   await started;
@@ -170,9 +176,9 @@ t.test('workers slow to start: the leases are kept meanwhile, so no other worker
 t.test('a partition lost while its worker starts is stopped once the start ends', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = slowStarter(c, log, 1, 300, 400);
+  const a = slowStarter(c, log, 1, 300 * S, 400 * S);
   const started = a.start();
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 50 * S));
   // another worker got the lease meanwhile (the lease ran out under a paused process, say)
   await c.release('g:0', 'a');
   t.ok(await c.tryAcquire('g:0', 'x', 60_000));
@@ -185,9 +191,9 @@ t.test('a partition lost while its worker starts is stopped once the start ends'
 t.test('stop during a slow start waits for it, then starts no more workers', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = slowStarter(c, log, 3, 60_000, 300);
+  const a = slowStarter(c, log, 3, 60_000, 300 * S);
   const started = a.start();
-  await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 50 * S));
   await a.stop();
   await started;
   t.same(log, ['a+0', 'a-0:stop'], 'the started worker is handed back; partitions 1 and 2 never start');
@@ -196,17 +202,17 @@ t.test('stop during a slow start waits for it, then starts no more workers', asy
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms = 3_000): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); await sleep(5))
+async function until(cond: () => boolean, ms = 3_000 * S): Promise<void> {
+  for (const end = Date.now() + ms; !cond(); await sleep(5 * S))
     if (Date.now() > end) throw new Error('timed out waiting');
 }
 
 t.test('a partition lost while its worker starts is released once, after the start', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = slowStarter(c, log, 1, 300, 400);
+  const a = slowStarter(c, log, 1, 300 * S, 400 * S);
   const started = a.start();
-  await sleep(50);
+  await sleep(50 * S);
   // the lease moves on while the worker starts; the timer's renewal finds it gone
   await c.release('g:0', 'a');
   t.ok(await c.tryAcquire('g:0', 'x', 60_000));
@@ -223,11 +229,11 @@ t.test('a partition lost while another is handed back is released once', async (
     group: 'g',
     owner: 'a',
     partitions: 6,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     onAcquire: async (p) => void log.push(`a+${p}`),
     onRelease: async (p, reason) => {
       log.push(`a-${p}:${reason}`);
-      if (reason === 'rebalance') await sleep(250); // a last checkpoint
+      if (reason === 'rebalance') await sleep(250 * S); // a last checkpoint
     },
   });
   await a.start();
@@ -251,13 +257,13 @@ t.test('a partition lost while another is handed back is released once', async (
 t.test('stop during a slow start keeps renewing the leases of the running workers', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = slowStarter(c, log, 2, 300, 1_000);
+  const a = slowStarter(c, log, 2, 300 * S, 1_000 * S);
   const started = a.start();
   await until(() => log.includes('a+0')); // partition 1 starts now, for a second
   const stopped = a.stop();
-  await sleep(500); // over a lease time: a's worker of partition 0 is still running
+  await sleep(500 * S); // over a lease time: a's worker of partition 0 is still running
   t.notOk(log.includes('a-0:stop'));
-  const b = worker(c, 'b', log, 300, 2);
+  const b = worker(c, 'b', log, 300 * S, 2);
   await b.tick();
   t.same(sorted(b.owned), [], 'b takes no partition a still works on');
   await stopped;
@@ -274,10 +280,10 @@ t.test('stop with slow hand-overs keeps renewing the leases not handed back yet'
     group: 'g',
     owner: 'a',
     partitions: 2,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     onAcquire: async (p) => void log.push(`a+${p}`),
     onRelease: async (p, reason) => {
-      await sleep(500); // the last checkpoint, fenced by the lease
+      await sleep(500 * S); // the last checkpoint, fenced by the lease
       if (reason === 'stop' && !(await c.saveCheckpoint(`cp${p}`, 'x', `g:${p}`, 'a')))
         log.push(`fenced${p}`);
       log.push(`a-${p}:${reason}`);
@@ -285,8 +291,8 @@ t.test('stop with slow hand-overs keeps renewing the leases not handed back yet'
   });
   await a.start();
   const stopped = a.stop();
-  await sleep(400); // a hands back partition 0; partition 1's worker still runs
-  const b = worker(c, 'b', log, 300, 2);
+  await sleep(400 * S); // a hands back partition 0; partition 1's worker still runs
+  const b = worker(c, 'b', log, 300 * S, 2);
   await b.tick();
   t.same(sorted(b.owned), [], 'b takes no partition a still works on');
   await stopped;
@@ -304,7 +310,7 @@ t.test('a partition is not started again while its lost worker is still stopping
     group: 'g',
     owner: 'a',
     partitions: 1,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     onAcquire: async (p) => {
       if (stopping.has(p)) overlaps.push(p);
       log.push(`a+${p}`);
@@ -312,7 +318,7 @@ t.test('a partition is not started again while its lost worker is still stopping
     onRelease: async (p, reason) => {
       stopping.add(p);
       log.push(`a-${p}:${reason}`);
-      await sleep(reason === 'lost' ? 400 : 0); // waits for the batch in progress
+      await sleep(reason === 'lost' ? 400 * S : 0); // waits for the batch in progress
       stopping.delete(p);
     },
     onError: () => undefined,
@@ -324,7 +330,7 @@ t.test('a partition is not started again while its lost worker is still stopping
   };
   await until(() => log.includes('a-0:lost'));
   c.heartbeat = heartbeat; // back: the next round finds partition 0 free (its own lease)
-  await sleep(300);
+  await sleep(300 * S);
   t.same(overlaps, [], 'never a new worker beside the one still stopping');
   await until(() => log.filter((l) => l === 'a+0').length === 2);
   await a.stop();
@@ -338,11 +344,11 @@ t.test('stop waits for workers still stopping after their leases were lost', asy
     group: 'g',
     owner: 'a',
     partitions: 1,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     onAcquire: async () => undefined,
     onRelease: async (p) => {
       stopping.add(p);
-      await sleep(300);
+      await sleep(300 * S);
       stopping.delete(p);
     },
     onError: () => undefined,
@@ -362,11 +368,11 @@ t.test('a lease acquired while stop is called starts no worker', async (t) => {
   const a = worker(c, 'a', log, 60_000, 2);
   const tryAcquire = c.tryAcquire.bind(c);
   c.tryAcquire = async (...args) => {
-    await sleep(100); // a slow answer
+    await sleep(100 * S); // a slow answer
     return tryAcquire(...args);
   };
   const started = a.start();
-  await sleep(50);
+  await sleep(50 * S);
   await a.stop();
   await started;
   t.same(log, [], 'no worker started after stop()');
@@ -388,12 +394,12 @@ t.test('a partition acquired once renewals are back is not dropped for the outag
     group: 'g',
     owner: 'a',
     partitions: 2,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     onAcquire: async (p) => {
       if (p === 0 && !outage) {
         // the coordinator is out of reach while the first worker starts, and back when it has
         down = outage = true;
-        await sleep(500);
+        await sleep(500 * S);
         down = false;
       }
       log.push(`a+${p}`);
@@ -403,7 +409,7 @@ t.test('a partition acquired once renewals are back is not dropped for the outag
   });
   await a.start();
   t.ok(log.includes('a+1') && log.includes('a-0:lost'), 'partition 0 lost in the outage, 1 acquired after');
-  await sleep(250);
+  await sleep(250 * S);
   t.notOk(log.includes('a-1:lost'), 'a fresh lease is not taken for one that ran out');
   await a.stop();
 });
@@ -450,7 +456,7 @@ t.test('PartitionWorkers: never two workers of a partition at once after an outa
     group: 'g',
     owner: 'a',
     partitions: 1,
-    leaseTtlMs: 300,
+    leaseTtlMs: 300 * S,
     instrumentation: new Instrumentation(),
     create: (p) => ({
       start: async () => {
@@ -458,7 +464,7 @@ t.test('PartitionWorkers: never two workers of a partition at once after an outa
         most = Math.max(most, active.filter((q) => q === p).length);
       },
       stop: async ({ checkpoint }) => {
-        if (!checkpoint) await sleep(400); // the batch in progress ends first
+        if (!checkpoint) await sleep(400 * S); // the batch in progress ends first
         active.splice(active.indexOf(p), 1);
       },
     }),
