@@ -37,13 +37,16 @@ export function spikeTraffic(now = Date.now(), quietAfter = 10): { lines: unknow
   return { lines, spikeAt };
 }
 
-/** Posts the lines through HTTP ingest in requests of 1,000; throws unless each is accepted. */
-export async function postLines(app: FastifyInstance, lines: unknown[]): Promise<void> {
+/**
+ * Posts the lines through HTTP ingest in requests of 1,000, with `key` (scope ingest) when the app
+ * has API keys; throws unless each is accepted.
+ */
+export async function postLines(app: FastifyInstance, lines: unknown[], key?: string): Promise<void> {
   for (let i = 0; i < lines.length; i += 1000) {
     const res = await app.inject({
       method: 'POST',
       url: '/v1/events',
-      headers: { 'content-type': 'application/x-ndjson' },
+      headers: { 'content-type': 'application/x-ndjson', ...(key && { authorization: `Bearer ${key}` }) },
       body: ndjson(lines.slice(i, i + 1000)),
     });
     if (res.statusCode !== 202) throw new Error(`ingest answered ${res.statusCode}: ${res.body}`);

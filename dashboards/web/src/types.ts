@@ -35,6 +35,8 @@ export interface Alert {
   baseline: number;
   top_terms?: string[];
   acked_at?: number;
+  /** Set once someone resolved the alert by hand: the page lists it as resolved from then on. */
+  resolved_by_hand_at?: number;
 }
 
 export interface Arm {
