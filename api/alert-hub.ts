@@ -1,8 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
 import {
   alertOrder,
   brandId,
   withActions,
   decodeJson,
+  encodeJson,
   Subjects,
   type AlertActions,
   type AlertRecord,
@@ -28,17 +30,27 @@ export class AlertHub {
   /** What people did to alerts by hand (the store's answer: all of it so far), by alert id. */
   private readonly actions = new Map<string, AlertActions>();
   private readonly listeners = new Set<AlertListener>();
-  private subscription: Subscription | undefined;
+  private readonly subscriptions: Subscription[] = [];
 
   constructor(private readonly o: { bus: Bus; brands: BrandDirectory }) {}
 
   start(): void {
-    const sub = this.o.bus.subscribe(Subjects.liveAlerts);
-    this.subscription = sub;
+    this.follow(Subjects.liveAlerts, (updates: AlertRecord[]) => {
+      for (const a of updates) this.apply(a);
+    });
+    // another API process's acknowledge or resolve, for the pages connected here
+    this.follow(Subjects.liveAlertActions, (m: { id: string; actions: AlertActions }) =>
+      this.annotate(m.id, m.actions),
+    );
+  }
+
+  private follow<T>(subject: string, handle: (message: T) => void): void {
+    const sub = this.o.bus.subscribe(subject);
+    this.subscriptions.push(sub);
     void (async () => {
       for await (const m of sub) {
         try {
-          for (const a of decodeJson<AlertRecord[]>(m.data)) this.apply(a);
+          handle(decodeJson<T>(m.data));
         } catch {
           // a malformed live message loses one update; the store keeps the truth
         }
@@ -47,7 +59,16 @@ export class AlertHub {
   }
 
   stop(): void {
-    this.subscription?.unsubscribe();
+    for (const s of this.subscriptions.splice(0)) s.unsubscribe();
+  }
+
+  /**
+   * An acknowledge or resolve done through this process: shown at once on the pages connected here,
+   * and told to every other API process (each pushes it to its own pages).
+   */
+  act(id: string, actions: AlertActions): void {
+    this.annotate(id, actions);
+    this.o.bus.notify(Subjects.liveAlertActions, encodeJson({ id, actions }));
   }
 
   /** A new update of an alert: kept, and pushed with what people did to it by hand so far. */
@@ -77,10 +98,16 @@ export class AlertHub {
     this.trim();
   }
 
-  /** Records what people did by hand (acknowledge, resolve) to a known alert, and pushes it again. */
+  /**
+   * Records what people did by hand (acknowledge, resolve) to a known alert, and pushes it again
+   * when that changes what the alert shows (the same actions told twice are pushed once).
+   */
   annotate(id: string, actions: AlertActions): void {
     if (!this.latest.has(id)) return;
-    this.actions.set(id, { ...this.actions.get(id), ...actions });
+    const before = this.actions.get(id);
+    const after = { ...before, ...actions };
+    if (before && isDeepStrictEqual(before, after)) return;
+    this.actions.set(id, after);
     this.push(id);
   }
 

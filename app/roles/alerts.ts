@@ -55,7 +55,7 @@ export async function alertDelivery(
     emailEnabled: config.smtpUrl !== '',
     maxSubscriptions: config.alertMaxSubscriptions,
     alertExists: async (id) => (await ctx.store.read(ALERTS_TABLE, { id })).length > 0,
-    ...(hub && { onAction: (id, actions) => hub.annotate(id, actions) }),
+    ...(hub && { onAction: (id, actions) => hub.act(id, actions) }),
   });
   const email =
     config.smtpUrl !== ''

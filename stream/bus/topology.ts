@@ -14,6 +14,8 @@ export const Subjects = {
   alerts: (brandId: string) => `alerts.${brandId}`,
   alertsAll: 'alerts.*',
   liveAlerts: 'live.alerts',
+  /** What people did to an alert by hand (acknowledge, resolve), for every API process's live page. */
+  liveAlertActions: 'live.alert-actions',
 } as const;
 
 export interface TopologyOptions {

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { AlertHub, BrandDirectory } from '../../api/index.js';
 import { MemoryBus } from '../../stream/index.js';
-import { alertRecord } from '../helpers/alert-delivery.js';
+import { actionsReachEveryHub, alertRecord } from '../helpers/alert-delivery.js';
 
 const brands = new BrandDirectory([{ name: 'Northwind Coffee' }, { name: 'Contoso Tea' }]);
 const hub = () => new AlertHub({ bus: new MemoryBus(), brands });
@@ -25,6 +25,21 @@ t.test('what people did by hand stays on an alert when the stage updates it', as
   h.apply(alertRecord({ update: 1, severity: 'high' }));
   t.match(h.snapshot('alerts'), [{ update: 1, severity: 'high', acked_at: 5, acked_by: 'ops' }]);
   t.match(pushed.at(-1), { update: 1, acked_by: 'ops' }, 'pushed with them');
+});
+
+t.test('an acknowledge or resolve reaches every API process’s pages (one in-process bus)', async (t) => {
+  const bus = new MemoryBus();
+  await actionsReachEveryHub(t, bus, bus);
+});
+
+t.test('the same actions told again are not pushed again', async (t) => {
+  const h = hub();
+  const pushed: unknown[] = [];
+  h.onAlert((a) => pushed.push(a));
+  h.apply(alertRecord());
+  h.annotate(alertRecord().id, { acked_at: 5, acked_by: 'ops' });
+  h.annotate(alertRecord().id, { acked_at: 5, acked_by: 'ops' });
+  t.equal(pushed.length, 2, 'the alert, then its acknowledge once');
 });
 
 t.test('preload: a process starting up lists the stored alerts; newer live updates win', async (t) => {

@@ -1,9 +1,17 @@
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Test } from 'tap';
+import { AlertHub, BrandDirectory } from '../../api/index.js';
 import { DeliveryEvents, Notifier, type NotifierOptions } from '../../api/alerts/index.js';
-import { MemoryAlertStateStore, type AlertRecord, type AlertSubscription } from '../../stream/index.js';
+import {
+  MemoryAlertStateStore,
+  type AlertActions,
+  type AlertRecord,
+  type AlertSubscription,
+  type Bus,
+} from '../../stream/index.js';
 
 let n = 0;
 
@@ -162,4 +170,43 @@ export async function smtpServer(t: Test, over: Partial<SMTPServerOptions> = {})
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`, messages };
+}
+
+/**
+ * Two API processes' alert hubs on `busA` and `busB` (one bus, or two connections to one server):
+ * an acknowledge and a resolve done through A reach the pages connected to B, each pushed once.
+ */
+export async function actionsReachEveryHub(t: Test, busA: Bus, busB: Bus): Promise<void> {
+  const brands = new BrandDirectory([{ name: 'Northwind Coffee' }]);
+  const a = new AlertHub({ bus: busA, brands });
+  const b = new AlertHub({ bus: busB, brands });
+  a.start();
+  b.start();
+  t.teardown(() => {
+    a.stop();
+    b.stop();
+  });
+  const alert = alertRecord({ id: `northwind-coffee:negative_share:${Date.now()}-${randomUUID()}` });
+  a.apply(alert);
+  b.apply(alert);
+  const onB: AlertRecord[] = [];
+  b.onAlert((x) => onB.push(x));
+  const onA: AlertRecord[] = [];
+  a.onAlert((x) => onA.push(x));
+  // told again until B has it: B's subscription may not be registered with the server yet (the
+  // same actions told again are pushed once, on A and on B)
+  const tell = async (actions: AlertActions, n: number) => {
+    for (const end = Date.now() + 10_000; onB.length < n; await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() > end) throw new Error(`timed out: ${onB.length} of ${n} pushes on B`);
+      a.act(alert.id, actions);
+    }
+  };
+  await tell({ acked_at: 5, acked_by: 'ops' }, 1);
+  t.match(onB[0], { id: alert.id, acked_at: 5, acked_by: 'ops' }, 'B pushes the acknowledge done through A');
+  await tell({ acked_at: 5, acked_by: 'ops', resolved_at: 9, resolved_by: 'live page' }, 2);
+  t.match(onB[1], { acked_by: 'ops', resolved_by_hand_at: 9, resolved_by: 'live page' }, 'and the resolve');
+  t.match(b.snapshot('alerts'), [{ id: alert.id, resolved_by: 'live page' }], 'in B’s snapshots too');
+  await new Promise((r) => setTimeout(r, 300)); // what the bus still brings back
+  t.equal(onA.length, 2, 'A pushed each action once, although the bus brings them back to it');
+  t.equal(onB.length, 2, 'and B too');
 }
