@@ -8,6 +8,7 @@ import {
   Subjects,
   type AlertActions,
   type AlertRecord,
+  type AlertStateStore,
   type Bus,
   type Subscription,
 } from '../stream/index.js';
@@ -96,6 +97,15 @@ export class AlertHub {
       if (stored) this.actions.set(a.id, { ...stored, ...this.actions.get(a.id) });
     }
     this.trim();
+  }
+
+  /**
+   * Reads again, from the store, what people did to the alerts held here, and pushes what changed:
+   * for an action told on the bus while this process could not hear it (NATS down).
+   */
+  async refreshActions(store: Pick<AlertStateStore, 'actions'>): Promise<void> {
+    const stored = await store.actions([...this.latest.keys()]);
+    for (const [id, actions] of stored) this.annotate(id, actions);
   }
 
   /**

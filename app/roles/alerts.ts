@@ -85,17 +85,31 @@ export async function alertDelivery(
   );
   notifier.events.on('skipped', (e) => metrics.alertSkipped.inc({ reason: e.reason }));
   const workers = workerGroup(ctx, 'notifier', () => new AlertFeed(ctx, notifier), 1);
+  // actions other API processes told while this one could not hear them (NATS down) show within this
+  let refresh: ReturnType<typeof setInterval> | undefined;
   return {
     notifier,
     workers,
-    start: () => workers.start(),
+    start: async () => {
+      if (hub)
+        refresh = setInterval(() => {
+          hub
+            .refreshActions(store)
+            .catch((err) => logger.debug({ err }, 'could not read the alerts’ manual actions'));
+        }, ACTIONS_REFRESH_MS).unref();
+      await workers.start();
+    },
     async stop() {
+      clearInterval(refresh);
       await workers.stop();
       await notifier.stop();
       email?.close();
     },
   };
 }
+
+/** How often each API process reads the alerts' manual actions again (see AlertHub.refreshActions). */
+export const ACTIONS_REFRESH_MS = 30_000;
 
 /** Reads the durable alert updates and hands each to the notifier; acked once queued. */
 class AlertFeed implements PartitionWorker {

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { AlertHub, BrandDirectory } from '../../api/index.js';
-import { MemoryBus } from '../../stream/index.js';
+import { MemoryAlertStateStore, MemoryBus, type AlertRecord } from '../../stream/index.js';
 import { actionsReachEveryHub, alertRecord } from '../helpers/alert-delivery.js';
 
 const brands = new BrandDirectory([{ name: 'Northwind Coffee' }, { name: 'Contoso Tea' }]);
@@ -30,6 +30,21 @@ t.test('what people did by hand stays on an alert when the stage updates it', as
 t.test('an acknowledge or resolve reaches every API process’s pages (one in-process bus)', async (t) => {
   const bus = new MemoryBus();
   await actionsReachEveryHub(t, bus, bus);
+});
+
+t.test('actions a process did not hear of are read again from the store', async (t) => {
+  const h = hub();
+  const store = new MemoryAlertStateStore();
+  const pushed: AlertRecord[] = [];
+  h.onAlert((a) => pushed.push(a));
+  h.apply(alertRecord());
+  await store.ack(alertRecord().id, 'ops'); // through another process, told while this one was cut off
+  await store.resolve('an-alert-not-held-here', 'ops');
+  await h.refreshActions(store);
+  t.equal(pushed.length, 2);
+  t.match(pushed[1], { id: alertRecord().id, acked_by: 'ops' }, 'pushed with the stored acknowledge');
+  await h.refreshActions(store);
+  t.equal(pushed.length, 2, 'nothing new: nothing pushed');
 });
 
 t.test('the same actions told again are not pushed again', async (t) => {
