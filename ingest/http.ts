@@ -40,7 +40,7 @@ const IngestReply = Type.Object(
     accepted: Type.Integer({ description: 'Lines published to the bus (duplicates included)' }),
     duplicates: Type.Integer({
       description:
-        'Accepted lines that repeat the id of an earlier line of the same request (published once). Repeats across requests are dropped by the pipeline inside its dedup window and counted in /metrics',
+        'Accepted lines stored once as repeats. Social events: lines that repeat the source and id of an earlier line of the same request (repeats across requests are dropped by the pipeline inside its dedup window and counted in /metrics). Feedback: lines whose campaign, decision_id and kind (or, without a decision_id, campaign and id) were seen inside the dedup window',
     }),
     rejected: Type.Integer(),
     errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String(), detail: Type.String() }), {

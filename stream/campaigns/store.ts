@@ -63,7 +63,7 @@ export type RewardOutcome =
  * and its reward counts once whichever path (REST or stream) brings it first.
  */
 export interface FeedbackUpdate {
-  /** Idempotency key (the decision id and kind, or the message's position). */
+  /** Idempotency key (the decision id and kind, else the client's `id`, else the message's position). */
   key: string;
   campaign: string;
   arm: string;

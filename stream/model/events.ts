@@ -80,6 +80,8 @@ export const FeedbackKind = Type.Union([
 
 export const FeedbackEventSchema = Type.Object(
   {
+    /** Chosen by the client, unique within its campaign: repeats are one event (see {@link feedbackKey}). */
+    id: Type.Optional(Id),
     campaign: Id,
     arm: Id,
     decision_id: Type.Optional(Id),
@@ -187,16 +189,54 @@ export function eventKey(e: { source: string; id: string }): string {
   return `${keyPart(e.source)}:${e.id}`;
 }
 
+/** Everything but printable ASCII, and `%`. */
+const UNSAFE_LAST = /[^\x21-\x24\x26-\x7e]/g;
+/** The same and `:`. */
+const UNSAFE_PART = /[^\x21-\x24\x26-\x39\x3b-\x7e]/g;
+
 /**
- * What identifies campaign feedback for de-duplication (bus message id, stage 2): its campaign,
- * decision and kind; undefined without a decision id (nothing to tell a repeat by).
+ * A part of a key with every UTF-16 code unit `unsafe` matches escaped as `%XX` (below 0x100) or
+ * `%uXXXX`: `%` always, and every code unit outside printable ASCII (controls, whitespace,
+ * non-ASCII, lone surrogates), so two strings never make one part and the key is a valid NATS
+ * header value (`Nats-Msg-Id`: the client refuses CR and LF, which would fail the publish, and
+ * trims whitespace, which would make `"a "` a repeat of `"a"`). The rest of printable ASCII
+ * (every usual id) stays as it is.
+ */
+function safePart(s: string, unsafe: RegExp): string {
+  return s.replace(unsafe, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100
+      ? `%${n.toString(16).toUpperCase().padStart(2, '0')}`
+      : `%u${n.toString(16).toUpperCase().padStart(4, '0')}`;
+  });
+}
+
+/**
+ * The prefix of feedback keys made from a client's `id`. A decision key starts with its campaign
+ * as {@link keyPart} writes it, in which every `%` starts `%25` or `%3A`, and a position key
+ * (stage 2) with `fb:`: neither can start with `%id:`.
+ */
+export const FEEDBACK_ID_KEY_PREFIX = '%id:';
+
+/**
+ * What identifies campaign feedback for de-duplication (bus message id at ingest, stage 2's
+ * idempotency key for the arm statistics), first of:
+ * - a `decision_id`: its campaign, decision and kind, `campaign:decision_id:kind` (as in earlier
+ *   releases: dedup state and applied keys saved by them still match);
+ * - an `id`: `%id:campaign:id`, whatever the kind (the client says which lines are one event),
+ *   escaped by {@link safePart}: the campaign's `:` too, the id's not (it ends the key);
+ * - neither: undefined, nothing to tell a repeat by (stage 2 keys the line by its position).
  */
 export function feedbackKey(e: {
   campaign: string;
   decision_id?: string | undefined;
+  id?: string | undefined;
   kind: string;
 }): string | undefined {
-  return e.decision_id === undefined ? undefined : `${keyPart(e.campaign)}:${e.decision_id}:${e.kind}`;
+  if (e.decision_id !== undefined) return `${keyPart(e.campaign)}:${e.decision_id}:${e.kind}`;
+  if (e.id !== undefined)
+    return `${FEEDBACK_ID_KEY_PREFIX}${safePart(e.campaign, UNSAFE_PART)}:${safePart(e.id, UNSAFE_LAST)}`;
+  return undefined;
 }
 
 const utf8Decoder = new TextDecoder();

@@ -30,11 +30,12 @@ export interface Operator {
   /**
    * Optional second input: campaign feedback (the partition's FEEDBACK stream). An operator that
    * has it makes the host read feedback too (a second partition loop). `key` is the line's
-   * idempotency key (`campaign:decision_id:kind`, or its position `fb:partition:seq:line` when it
-   * has no decision id; the same on every replay). Returns the windows the feedback came too late
-   * for, like `fold`. The two inputs interleave in no set order, so an operator's state must
-   * depend only on each input's own order: feedback has no social watermark, an operator that
-   * needs one keeps its own from the feedback's times.
+   * idempotency key (feedbackKey: `campaign:decision_id:kind`; without a decision id
+   * `%id:campaign:id` when it has an `id`; else its position `fb:partition:seq:line`), the same on
+   * every replay. Returns the windows the feedback came too late for, like `fold`. The two inputs
+   * interleave in no set order, so an operator's state must depend only on each input's own order:
+   * feedback has no social watermark, an operator that needs one keeps its own from the feedback's
+   * times.
    */
   foldFeedback?(event: FeedbackEvent, key: string): readonly string[] | void;
   /**

@@ -445,6 +445,7 @@ export class Stage2Processor {
           letters.push(handled(deadLetters.undecodable('aggregate', msg, i, line, err)));
           continue;
         }
+        // By decision id and kind, else by the client's id, else by position (the same on a replay).
         const key = feedbackKey(event) ?? `fb:${partition}:${msg.seq}:${i}`;
         lagMs.push(now - msg.timestamp);
         const lateFor = this.state.foldFeedback(event, key);

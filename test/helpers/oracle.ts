@@ -184,7 +184,8 @@ export function sumActivity(
 /**
  * Seeded campaign feedback over [from, to), in time order give or take a few seconds: every kind,
  * most with a decision id (`${prefix.decision}-seed-i`: ingest's message id), values that add up
- * exactly in binary. With `late`, one event in 211 lags 30 minutes (late for its window).
+ * exactly in binary. With `late`, one event in 211 lags 30 minutes (late for its window). With
+ * `ids`, every other event without a decision id has an `id` (`${prefix.decision}-id-seed-i`).
  */
 export function seededFeedback(
   seed: number,
@@ -195,6 +196,7 @@ export function seededFeedback(
     campaigns: number;
     noDecisionEvery: number;
     late: boolean;
+    ids?: boolean;
     prefix: { campaign: string; decision: string };
   },
 ): FeedbackEvent[] {
@@ -208,6 +210,7 @@ export function seededFeedback(
       campaign: `${o.prefix.campaign}-${Math.floor(rnd() * o.campaigns)}`,
       arm: `arm-${Math.floor(rnd() * 3)}`,
       ...(i % o.noDecisionEvery !== 0 && { decision_id: `${o.prefix.decision}-${seed}-${i}` }),
+      ...(o.ids && i % (2 * o.noDecisionEvery) === 0 && { id: `${o.prefix.decision}-id-${seed}-${i}` }),
       kind,
       ...(kind !== 'impression' && i % 7 !== 0 && { value: Math.floor(rnd() * 40) / 4 }),
       ts: Math.round(o.late ? at - rnd() * 3_000 - (i % 211 === 210 ? 30 * 60_000 : 0) : at + rnd() * 2_000),

@@ -5,6 +5,7 @@ import { PULL_MAX_BYTES } from '../../stream/bus/nats/consumer.js';
 import {
   decodeJson,
   encodeJson,
+  feedbackKey,
   NatsBus,
   PipelineError,
   type BusMessage,
@@ -256,6 +257,26 @@ t.test('on the shared NATS server', { skip: noShared }, async (t) => {
     t.equal(m?.headers.source, 'test');
     t.equal(m?.headers['Nats-Msg-Id'], 'src:42');
     m?.ack();
+    await c.stop();
+  });
+
+  t.test('feedback keys of ids are message ids: none refused, trimmed or merged with another', async (t) => {
+    const s = await fresh();
+    const ids = ['a', 'a ', ' a', 'a\n', 'a\r\n', 'a\t', 'é', '\ud800', '%61'];
+    const keys = ids.map((id) => feedbackKey({ campaign: 'c: x', kind: 'click', id })!);
+    for (const round of [false, true])
+      for (const msgId of keys) {
+        const ack = await bus.publish(s.subject(0), encodeJson(msgId), { msgId });
+        t.equal(ack.duplicate, round, `${JSON.stringify(msgId)}: ${round ? 'a repeat' : 'new'}`);
+      }
+    const c = await bus.consumer({ stream: s.stream, durable: 'ids' });
+    const got = await drain(c, keys.length);
+    t.same(
+      got.map((m) => m.headers['Nats-Msg-Id']),
+      keys,
+      'each stored once, under its key as it is',
+    );
+    for (const m of got) m.ack();
     await c.stop();
   });
 

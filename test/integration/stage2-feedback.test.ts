@@ -6,12 +6,14 @@ import { EventIngestor } from '../../ingest/index.js';
 import { joinLines } from '../../stream/model/event-batch.js';
 import {
   CAMPAIGN_WINDOWS_TABLE,
+  CampaignService,
   decodeJson,
   DeadLetters,
   encodeJson,
   Instrumentation,
   leaseName,
   MemoryBus,
+  MemoryCampaignStore,
   MemoryCoordinator,
   MemoryStore,
   partitionOf,
@@ -49,6 +51,7 @@ const feedback = seededFeedback(13, from, to, 3_000, {
   campaigns: 6,
   noDecisionEvery: 5,
   late: true,
+  ids: true,
   prefix: { campaign: 'camp', decision: 'dec' },
 });
 
@@ -245,8 +248,10 @@ t.test(
     t.ok(start <= before!.length, 'nothing skipped');
     t.same(new Set([...before!, ...after!]), new Set(full), 'the same keys');
     t.ok(
-      full!.some((k) => k.startsWith('fb:0:')) && full!.some((k) => /^camp-\d:dec-/.test(k)),
-      'position keys and decision keys',
+      full!.some((k) => k.startsWith('fb:0:')) &&
+        full!.some((k) => /^camp-\d:dec-/.test(k)) &&
+        full!.some((k) => /^%id:camp-\d:dec-id-/.test(k)),
+      'position keys, decision keys and id keys',
     );
 
     // Dead letters: bad lines and late feedback, once each whatever was replayed.
@@ -279,3 +284,71 @@ t.test(
     );
   },
 );
+
+t.test('feedback with an id reaches the arms once, however often it is published or replayed', async (t) => {
+  const bus = new MemoryBus();
+  for (const s of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(s);
+  const instrumentation = new Instrumentation();
+  const deadLetters = new DeadLetters(bus, instrumentation);
+  const coordinator = new MemoryCoordinator();
+  const campaigns = new CampaignService({ store: new MemoryCampaignStore(), defaultsEveryMs: 0, seed: 1 });
+  await campaigns.create({ id: 'c-id', arms: ['a', 'b'] });
+  const lease = leaseName('aggregate', 0);
+  await coordinator.tryAcquire(lease, 'w1', 600_000);
+  const handed: string[] = [];
+  const processor = () =>
+    new Stage2Processor({
+      bus,
+      store: new MemoryStore(),
+      partition: 0,
+      settings: {
+        windows: [{ name: '1m', sizeMs: MIN }],
+        outOfOrdernessMs: 5_000,
+        allowedLatenessMs: 60_000,
+      },
+      input: { kind: 'events', matcher: new BrandMatcher(DEFAULT_BRANDS), scorer: new RulesSentiment() },
+      deadLetters,
+      instrumentation,
+      onFeedback: async (items: readonly KeyedFeedback[]) => {
+        handed.push(...items.map((i) => i.key));
+        await campaigns.applyFeedback(items);
+      },
+      // no checkpoint before the stop: the second processor reads everything again
+      checkpoints: { coordinator, lease, owner: 'w1', everyEvents: 1_000_000, everyMs: 600_000 },
+    });
+  const now = Date.now();
+  const line = (over: Record<string, unknown>) =>
+    encodeJson({ campaign: 'c-id', arm: 'a', kind: 'impression', ts: now, ...over });
+  // The same lines in new messages without a message id, as a connector (or a retry after the
+  // ingest's dedup window) would publish them: ingest let them through, stage 2 has to tell.
+  const lines = [line({ id: 'imp-1' }), line({ id: 'rew-1', kind: 'reward', value: 1 }), line({})];
+  await bus.publish(Subjects.feedback(0), joinLines(lines));
+  await bus.publish(Subjects.feedback(0), joinLines(lines));
+  await bus.publish(Subjects.feedback(0), line({ id: 'imp-1', kind: 'click' }));
+  for (const run of [1, 2]) {
+    const p = processor();
+    await p.start();
+    await eventually(async () => (handed.length === 7 * run ? true : undefined), 10_000, `run ${run}`);
+    await p.stop({ checkpoint: false });
+  }
+  t.same(
+    [...new Set(handed)].sort(),
+    ['%id:c-id:imp-1', '%id:c-id:rew-1', 'fb:0:1:2', 'fb:0:2:2'],
+    'one key per id, whatever the message, the kind or the replay; lines without one by position',
+  );
+  t.same(handed.slice(7), handed.slice(0, 7), 'the replay hands the same keys again');
+  const dlq = await bus.consumer({
+    stream: 'DEAD_LETTERS',
+    durable: 'check',
+    ackPolicy: 'none',
+    startSeq: 1,
+  });
+  t.same(await dlq.fetch(10, 50), [], 'no line refused');
+  const a = (await campaigns.summary('c-id')).arms.find((x) => x.arm === 'a');
+  t.match(
+    a,
+    { pulls: 3, observations: 4, reward_sum: 1 },
+    'imp-1 and rew-1 once each; the line without an id once per message (2)',
+  );
+  await bus.close();
+});

@@ -4,6 +4,7 @@ import {
   CAMPAIGN_WINDOWS_TABLE,
   CampaignWindows,
   campaignWindows,
+  feedbackKey,
   OPERATORS,
   PartitionOperators,
   type CampaignWindowRow,
@@ -31,8 +32,7 @@ const fb = (over: Partial<FeedbackEvent> & { ts: number }): FeedbackEvent => ({
 });
 
 /** The host's idempotency key of a feedback line. */
-const keyOf = (f: FeedbackEvent, seq: number, line: number) =>
-  f.decision_id !== undefined ? `${f.campaign}:${f.decision_id}:${f.kind}` : `fb:2:${seq}:${line}`;
+const keyOf = (f: FeedbackEvent, seq: number, line: number) => feedbackKey(f) ?? `fb:2:${seq}:${line}`;
 
 /** Seeded feedback over `minutes`, a little out of order, with a few far behind (late). */
 function seeded(seed: number, minutes: number, n: number): FeedbackEvent[] {

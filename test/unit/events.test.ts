@@ -1,6 +1,7 @@
 import t from 'tap';
 import {
   eventKey,
+  FEEDBACK_ID_KEY_PREFIX,
   feedbackKey,
   MAX_TEXT_LENGTH,
   validateFeedbackEvent,
@@ -95,3 +96,98 @@ t.test('dedup keys: different pairs never make one key; usual ones are as before
   t.equal(fb('spring', 'd1'), 'spring:d1:click');
   t.equal(fb('spring', undefined), undefined, 'nothing to tell a repeat by');
 });
+
+t.test('feedback ids: validated as other ids; empty or over 256 characters refused', async (t) => {
+  const line = { campaign: 'c', arm: 'a', kind: 'click', ts: Date.UTC(2026, 0, 1) };
+  for (const id of ['x', 'imp-42:retry', 'é 😀\n', 'x'.repeat(256)])
+    t.ok(validateFeedbackEvent({ ...line, id }).ok, JSON.stringify(id));
+  for (const id of ['', 'x'.repeat(257), 42, null]) {
+    const v = validateFeedbackEvent({ ...line, id });
+    t.notOk(v.ok, JSON.stringify(id));
+    if (!v.ok) {
+      t.equal(v.reason, 'schema');
+      t.match(v.detail, /^\/id: /);
+    }
+  }
+  // the id's limits are SocialEvent's
+  t.notOk(validateSocialEvent({ ...valid, id: 'x'.repeat(257) }).ok);
+  t.ok(validateSocialEvent({ ...valid, id: 'x'.repeat(256) }).ok);
+});
+
+t.test('feedback keys: decision id first (as before), then the id, then none', async (t) => {
+  const base = { campaign: 'spring', kind: 'click' };
+  t.equal(feedbackKey({ ...base, decision_id: 'd1' }), 'spring:d1:click');
+  t.equal(
+    feedbackKey({ ...base, decision_id: 'd1', id: 'e-7' }),
+    'spring:d1:click',
+    'with a decision id, the id changes nothing: keys saved before still match',
+  );
+  t.equal(feedbackKey({ campaign: 'a:b%', decision_id: 'x:y', kind: 'reward' }), 'a%3Ab%25:x:y:reward');
+  t.equal(feedbackKey({ ...base, id: 'e-7' }), '%id:spring:e-7');
+  t.equal(feedbackKey({ campaign: 'a:b', kind: 'click', id: 'c:d' }), '%id:a%3Ab:c:d');
+  t.equal(FEEDBACK_ID_KEY_PREFIX, '%id:');
+  t.equal(feedbackKey({ ...base, kind: 'impression', id: 'e-7' }), '%id:spring:e-7', 'whatever the kind');
+  t.not(feedbackKey({ ...base, id: 'e-7' }), feedbackKey({ campaign: 'autumn', kind: 'click', id: 'e-7' }));
+  t.equal(feedbackKey(base), undefined, 'nothing to tell a repeat by');
+  t.equal(feedbackKey({ ...base, id: 'a:b/c_d.e-1' }), '%id:spring:a:b/c_d.e-1', 'usual ids as they are');
+  t.equal(feedbackKey({ ...base, id: 'a %\n\u00e9\u{1f600}' }), '%id:spring:a%20%25%0A%E9%uD83D%uDE00');
+});
+
+t.test(
+  'feedback keys: no two identities make one key, and every id key is a NATS header value',
+  async (t) => {
+    // Pieces that could fool a naive key: separators, escapes, prefixes, whitespace, non-ASCII.
+    const pieces = [
+      '',
+      'a',
+      ':',
+      '%',
+      '%3A',
+      '%25',
+      '%id',
+      'id',
+      'fb',
+      ' ',
+      '\n',
+      '\r',
+      'é',
+      '\ud800',
+      'click',
+    ];
+    let x = 7; // mulberry32
+    const rnd = (n: number) => {
+      x = (x + 0x6d2b79f5) | 0;
+      let r = Math.imul(x ^ (x >>> 15), 1 | x);
+      r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
+      return Math.floor((((r ^ (r >>> 14)) >>> 0) / 2 ** 32) * n);
+    };
+    const str = () => {
+      let s = '';
+      for (let i = 1 + rnd(4); i > 0; i--) s += pieces[rnd(pieces.length)];
+      return s.length > 0 ? s : 'z';
+    };
+    const kinds = ['impression', 'click', 'conversion', 'reward'];
+    const byKey = new Map<string, string>();
+    let collisions = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const campaign = str();
+      const e =
+        rnd(2) === 0
+          ? { campaign, decision_id: str(), kind: kinds[rnd(4)]! }
+          : { campaign, id: str(), kind: kinds[rnd(4)]! };
+      // what the line is: the decision and kind, or the id whatever the kind
+      const identity = JSON.stringify(
+        'decision_id' in e ? [e.campaign, e.decision_id, e.kind] : [e.campaign, e.id],
+      );
+      const key = feedbackKey(e)!;
+      const seen = byKey.get(key);
+      if (seen !== undefined && seen !== identity) collisions++;
+      byKey.set(key, identity);
+      if ('id' in e && !/^%id:[\x21-\x7e]+$/.test(key)) t.fail(`not a header value: ${JSON.stringify(key)}`);
+      // stage 2's position keys: fb:<partition>:<seq>:<line>
+      if (/^fb:\d+:\d+:\d+$/.test(key)) t.fail(`looks like a position key: ${key}`);
+    }
+    t.equal(collisions, 0, `${byKey.size} keys, no collision`);
+    t.ok(byKey.size > 10_000, 'many distinct identities tried');
+  },
+);
