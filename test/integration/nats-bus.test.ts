@@ -280,6 +280,22 @@ t.test('on the shared NATS server', { skip: noShared }, async (t) => {
     await c.stop();
   });
 
+  t.test('any de-duplication id is accepted, and none is merged with another', async (t) => {
+    const s = await fresh();
+    // event ids and decision ids come from clients: CR, LF, spaces at either end, non-ASCII
+    const ids = ['e1', 'e1 ', ' e1', 'e1\n', 'e1\r\n', 'e\u00e91', '\ud800', ' ', ''];
+    for (const round of [false, true])
+      for (const msgId of ids) {
+        const ack = await bus.publish(s.subject(0), encodeJson(msgId), { msgId });
+        t.equal(ack.duplicate, round, `${JSON.stringify(msgId)}: ${round ? 'a repeat' : 'new'}`);
+      }
+    t.equal(
+      (await bus.publish(s.subject(0), encodeJson('x'), { msgId: 'e1' })).seq,
+      1,
+      'the usual id as it is',
+    );
+  });
+
   t.test('a message whose ack wait runs out on its last delivery is reported and terminated', async (t) => {
     const s = await fresh();
     const reported: { consumer: string; seq: number; deliveries: number; text: string }[] = [];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   createInbox,
   headers as natsHeaders,
@@ -27,6 +28,19 @@ interface PubAckReply {
 const STREAM_FULL = /maximum (messages|bytes|messages per subject) exceeded/i;
 
 const decoder = new TextDecoder();
+
+/** Printable ASCII, not starting or ending with a space: a header value the client sends as it is. */
+const HEADER_SAFE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
+
+/**
+ * The `Nats-Msg-Id` of a de-duplication id: the id itself when it is a header value the client sends
+ * as it is (every usual id), else `sha256:` and its digest. The client refuses CR and LF (the
+ * publish would fail on every retry) and trims spaces (`" a"` would repeat `"a"`); an event id or
+ * decision id from a client may hold either.
+ */
+export function headerMsgId(msgId: string): string {
+  return HEADER_SAFE.test(msgId) ? msgId : `sha256:${createHash('sha256').update(msgId).digest('hex')}`;
+}
 
 /**
  * JetStream publishes with their PubAcks matched on one inbox subscription, and one timer that
@@ -58,7 +72,7 @@ export class JetStreamPublisher {
     if (msgId !== undefined || headers) {
       h = natsHeaders();
       if (headers) for (const [k, v] of Object.entries(headers)) h.set(k, v);
-      if (msgId !== undefined) h.set('Nats-Msg-Id', msgId);
+      if (msgId !== undefined) h.set('Nats-Msg-Id', headerMsgId(msgId));
     }
     const id = ++this.next;
     return new Promise<PubAck>((resolve, reject) => {
