@@ -46,6 +46,9 @@ t.test(
       Array.from({ length: 10 }, (_, i) => event('@bluebirdroasters the espresso was fine', `blue-${i}`)),
     );
     await page.waitForSelector('#voice-list li[data-brand="bluebird-roasters"][data-posts="10"]', WAIT);
+    await page.waitForSelector('#chart-volume[data-windows="1"]', WAIT);
+    const span = Number(await page.$eval('#chart-volume', (el) => (el as HTMLElement).dataset.xSpan));
+    t.ok(span >= 600 && span <= 3600, `one window: the time axis spans minutes, not years (${span} s)`);
     t.equal(
       await page.$eval('#voice-list li[data-brand="bluebird-roasters"] .voice-share', (el) => el.textContent),
       '100.0%',

@@ -42,6 +42,21 @@ function seriesData(pick: Pick): uPlot.AlignedData {
   return out as uPlot.AlignedData;
 }
 
+/** The least span of the time axis (s): one window's time would otherwise stretch the axis over years. */
+const MIN_SPAN_S = 10 * 60;
+
+/**
+ * The time axis: as uPlot has it (the windows' times, or a zoom), at least MIN_SPAN_S around them.
+ * For one time alone uPlot gives a day's worth of its unit from it, which in seconds is 1000 days.
+ */
+function timeRange(u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  const xs = u.data[0];
+  if (xs.length === 1) min = max = xs[0]!;
+  if (min === null || max === null || max - min >= MIN_SPAN_S) return [min, max];
+  const pad = (MIN_SPAN_S - (max - min)) / 2;
+  return [min - pad, max + pad];
+}
+
 function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
   const target = byId(id);
   const series: uPlot.Series[] = [{}];
@@ -66,9 +81,15 @@ function makeChart(id: string, pick: Pick, range?: uPlot.Range.MinMax): void {
       series,
       // the legend names the brands; values under the cursor would only repeat the axes
       legend: { live: false },
-      scales: range ? { y: { range } } : {},
+      scales: { x: { time: true, range: timeRange }, ...(range && { y: { range } }) },
       axes: [AXIS, AXIS],
       hooks: {
+        // for tests: how many seconds the time axis spans
+        setScale: [
+          (u, key) => {
+            if (key === 'x') target.dataset.xSpan = String((u.scales.x?.max ?? 0) - (u.scales.x?.min ?? 0));
+          },
+        ],
         setSeries: [
           (u, i) => {
             // a brand's open windows (even series) are shown and hidden with its final ones (odd),
