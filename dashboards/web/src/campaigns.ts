@@ -27,7 +27,7 @@ function campaignCard(c: Campaign): HTMLElement {
     'table',
     { className: 'arms' },
     el('caption', {
-      textContent: `${c.id} · ${c.policy} · ${c.pulls} decisions · leader ${c.leader ?? '—'}`,
+      textContent: `${c.id} · ${c.policy} · ${c.pulls} pulls · leader ${c.leader ?? '—'}`,
     }),
     el(
       'thead',
