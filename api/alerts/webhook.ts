@@ -41,7 +41,7 @@ export class WebhookChannel implements DeliveryChannel {
           'user-agent': this.o.userAgent ?? 'Pulsewatch-Webhook/1',
           [WebhookHeaders.timestamp]: String(timestamp),
           [WebhookHeaders.signature]: signPayload(target.secret, timestamp, body),
-          [WebhookHeaders.alertId]: d.alert.id,
+          [WebhookHeaders.alertId]: headerSafe(d.alert.id),
           [WebhookHeaders.delivery]: d.id,
           [WebhookHeaders.event]: `alert.${d.notification}`,
           [WebhookHeaders.attempt]: String(attempt),
@@ -73,4 +73,14 @@ export class WebhookChannel implements DeliveryChannel {
     }
     throw new DeliveryError(`HTTP ${status}`, { retryable: status >= 500 });
   }
+}
+
+/**
+ * An alert id as an HTTP header value: an id holds the brand's name, and fetch refuses a header
+ * with a character above U+00FF (`Škoda`, an emoji), which failed every attempt. Printable ASCII
+ * stays as it is; other characters and `%` are percent-encoded UTF-8, so `decodeURIComponent`
+ * gives the id back exactly.
+ */
+function headerSafe(value: string): string {
+  return value.replace(/[^\x20-\x24\x26-\x7e]+/gu, (s) => encodeURIComponent(s));
 }

@@ -172,3 +172,35 @@ t.test('format slack: a Slack-compatible { text, blocks } body, signed the same 
   t.match(all, 'Burnt coffee &lt;again&gt; &amp; cold', "a sample, escaped for Slack's mrkdwn");
   for (const b of body.blocks) t.ok(['header', 'section', 'context'].includes(b.type), `block ${b.type}`);
 });
+
+t.test(
+  'a brand whose name is not Latin-1 (Škoda): delivered, its alert id percent-encoded in the header',
+  async (t) => {
+    const r = await receiver(t, (_req, res) => res.writeHead(204).end());
+    const id = 'Škoda Auto 🚗:negative_share:1795480000000';
+    const h = await deliver(r.url, { alert: alertRecord({ id, brand: 'Škoda Auto 🚗' }) });
+    t.same(outcomes(h.seen), ['delivered@1'], 'not a failed request, retried and dead-lettered');
+    t.equal(r.requests.length, 1);
+    const header = String(r.requests[0]!.headers['x-pulsewatch-alert-id']);
+    t.equal(
+      header,
+      '%C5%A0koda Auto %F0%9F%9A%97:negative_share:1795480000000',
+      'ASCII as it is, the rest as UTF-8',
+    );
+    t.equal(decodeURIComponent(header), id, 'decodeURIComponent gives the id back');
+    t.equal(JSON.parse(r.requests[0]!.body).alert.id, id, 'the body has it as it is');
+    t.ok(signed(r.requests[0]!));
+  },
+);
+
+t.test(
+  'an ASCII alert id is sent as it is, but a % in it is encoded, so that decoding is exact',
+  async (t) => {
+    const r = await receiver(t, (_req, res) => res.writeHead(204).end());
+    const id = '100% Juice:volume:1795480000000';
+    await deliver(r.url, { alert: alertRecord({ id, brand: '100% Juice', kind: 'volume' }) });
+    const header = String(r.requests[0]!.headers['x-pulsewatch-alert-id']);
+    t.equal(header, '100%25 Juice:volume:1795480000000');
+    t.equal(decodeURIComponent(header), id);
+  },
+);
