@@ -50,10 +50,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable. */
+/**
+ * Retry-After in seconds or as an HTTP date, in ms; undefined when absent or unreadable (the
+ * caller's backoff decides). A header sent twice comes joined (`5, 5`): the longest wait. Only a
+ * value with letters (an HTTP date names its day and month) is read as a date: Date.parse alone
+ * takes `-1` or `5, 5` for dates in 2001, long past, and the caller would retry at once.
+ */
 export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
-  const at = Date.parse(value);
+  const v = value?.trim() ?? '';
+  if (v === '') return undefined;
+  if (/^\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*$/.test(v))
+    return Math.round(Math.max(...v.split(',').map(Number)) * 1000);
+  if (!/[a-z]/i.test(v)) return undefined;
+  const at = Date.parse(v);
   return Number.isFinite(at) ? Math.max(0, at - now) : undefined;
 }

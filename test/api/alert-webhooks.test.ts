@@ -1,6 +1,6 @@
 import t from 'tap';
 import { verifySignature, WebhookChannel, type DeliveryEvent } from '../../api/alerts/index.js';
-import type { AlertRecord } from '../../stream/index.js';
+import { retryAfter, type AlertRecord } from '../../stream/index.js';
 import {
   alertRecord,
   closedPort,
@@ -18,10 +18,17 @@ const secret = 'whsec-0123456789abcdef';
  */
 async function deliver(
   url: string,
-  o: { format?: 'json' | 'slack'; maxAttempts?: number; retryMaxMs?: number; alert?: AlertRecord } = {},
+  o: {
+    format?: 'json' | 'slack';
+    maxAttempts?: number;
+    retryMaxMs?: number;
+    alert?: AlertRecord;
+    random?: () => number;
+  } = {},
 ) {
   const h = testNotifier(t, {
     channels: { webhook: new WebhookChannel({ timeoutMs: 300 }) },
+    ...(o.random && { random: o.random }),
     ...(o.maxAttempts !== undefined && { maxAttempts: o.maxAttempts }),
     ...(o.retryMaxMs !== undefined && { retryMaxMs: o.retryMaxMs }),
   });
@@ -204,3 +211,28 @@ t.test(
     t.equal(decodeURIComponent(header), id);
   },
 );
+
+t.test('429 with a Retry-After of "-1", or sent twice ("5, 5"): not called again at once', async (t) => {
+  // Date.parse read both as dates in 2001: in the past, so a rate-limited receiver was called
+  // again at once, attempt after attempt.
+  const values = ['-1', '5, 5'];
+  const r = await receiver(t, (_req, res, i) =>
+    i < values.length ? res.writeHead(429, { 'retry-after': values[i]! }).end() : res.writeHead(200).end(),
+  );
+  const h = await deliver(r.url, { retryMaxMs: 80, random: () => 1 });
+  t.equal(r.requests.length, 3);
+  const waits = h.seen.filter((e) => e.outcome === 'retried').map((e) => e.delayMs);
+  t.same(waits, [5, 80], '"-1": the backoff (5 ms here); "5, 5": 5 s, capped at 80 ms here');
+});
+
+t.test('retryAfter: seconds or an HTTP date; nothing else is taken for a date', async (t) => {
+  const now = Date.parse('Wed, 21 Oct 2015 07:28:00 GMT');
+  t.equal(retryAfter('120', now), 120_000);
+  t.equal(retryAfter(' 0.5 ', now), 500);
+  t.equal(retryAfter('5, 5', now), 5000, 'a header sent twice, joined');
+  t.equal(retryAfter('Wed, 21 Oct 2015 07:29:00 GMT', now), 60_000, 'IMF-fixdate');
+  t.equal(retryAfter('Wednesday, 21-Oct-15 07:29:00 GMT', now), 60_000, 'RFC 850');
+  t.equal(retryAfter('Wed, 21 Oct 2015 07:27:00 GMT', now), 0, 'a date past: now');
+  for (const bad of ['-1', '-0', '+5', '3600, -5', '1e3', 'soon', '', null])
+    t.equal(retryAfter(bad, now), undefined, `${JSON.stringify(bad)} is unreadable: the backoff decides`);
+});
