@@ -65,6 +65,11 @@ export class Notifier {
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private stopped = false;
+  /**
+   * Claims this process took but could neither decide on nor give back (the store failed for
+   * both): given back before the update is claimed again, or it would be taken for a duplicate.
+   */
+  private readonly unreleased = new Set<string>();
 
   constructor(private readonly o: NotifierOptions) {
     this.events = o.events ?? new DeliveryEvents();
@@ -121,6 +126,11 @@ export class Notifier {
   }
 
   private async offer(s: AlertSubscription, alert: AlertRecord): Promise<void> {
+    const id = deliveryId(s.id, alert.id, alert.update);
+    if (this.unreleased.has(id)) {
+      await this.o.store.unclaim(s.id, alert.id, alert.update); // still down: the update comes again
+      this.unreleased.delete(id);
+    }
     if (!(await this.o.store.claim(s.id, alert.id, alert.update))) return this.skip('duplicate', s, alert);
     const decided: { decision?: CooldownDecision } = {};
     const rule = { cooldownMs: this.o.cooldownMs, notifyResolved: s.notify_resolved };
@@ -136,13 +146,13 @@ export class Notifier {
       );
     } catch (err) {
       // Undecided: give the claim back, or the update, handled again, would be taken as notified.
-      await this.o.store.unclaim(s.id, alert.id, alert.update).catch(() => undefined);
+      await this.o.store.unclaim(s.id, alert.id, alert.update).catch(() => this.unreleased.add(id));
       throw err;
     }
     const decision = decided.decision ?? { suppressed: 'no_change' };
     if ('suppressed' in decision) return this.skip(decision.suppressed, s, alert);
     await this.queue.push(s.id, {
-      id: deliveryId(s.id, alert.id, alert.update),
+      id,
       subscription: s,
       alert,
       notification: decision.kind,

@@ -198,6 +198,39 @@ for (const when of ['before', 'after'] as const)
     },
   );
 
+t.test(
+  'the store down for the cooldown mark and for giving the claim back: the update handled again is notified',
+  async (t) => {
+    // Redis going away between the claim and the mark fails the mark, and the claim cannot be given
+    // back either: the update handled again (the message comes back) found it taken, as a duplicate.
+    const s = await setup(t, [{}]);
+    const sub = s.subs[0]!;
+    const updateMark = s.store.updateMark.bind(s.store);
+    const unclaim = s.store.unclaim.bind(s.store);
+    let down = true;
+    s.store.updateMark = async (key, decide) => {
+      if (down) throw new Error('Connection is closed.');
+      return updateMark(key, decide);
+    };
+    s.store.unclaim = async (...args) => {
+      if (down) throw new Error('Connection is closed.');
+      return unclaim(...args);
+    };
+    await t.rejects(s.handle({}), /Connection is closed/, 'the first handling fails (not acked)');
+    await t.rejects(s.handle({}), /Connection is closed/, 'and again while the store is down');
+    down = false;
+    await s.handle({});
+    t.same(
+      s.sentTo(sub),
+      ['opened:medium@0'],
+      'once the store is back, the update handled again is notified',
+    );
+    t.same(s.skipped, [], 'not skipped as a duplicate');
+    await s.handle({});
+    t.same(s.sentTo(sub).length, 1, 'and then it is a duplicate');
+  },
+);
+
 t.test('notify_resolved: the resolve of an alert the subscriber was told about', async (t) => {
   const s = await setup(t, [{ notify_resolved: true, min_severity: 'high' }]);
   const sub = s.subs[0]!;
