@@ -11,10 +11,12 @@ import {
   decodeJson,
   MemoryAlertStateStore,
   RedisAlertStateStore,
+  retry,
   startPartitionLoop,
   Subjects,
   type AlertRecord,
   type AlertStateStore,
+  type BusMessage,
   type ConsumerLoop,
   type PartitionWorker,
   type PartitionWorkers,
@@ -65,6 +67,7 @@ export async function alertDelivery(
           timeoutMs: config.alertDeliveryTimeoutMs,
         })
       : undefined;
+  const log = logger.child({ component: 'alerts' });
   const notifier = new Notifier({
     store,
     channels: {
@@ -72,7 +75,7 @@ export async function alertDelivery(
       ...(email && { email }),
     },
     deadLetters,
-    log: logger.child({ component: 'alerts' }),
+    log,
     maxAttempts: config.alertDeliveryAttempts,
     retryInitialMs: config.alertRetryInitialMs,
     retryMaxMs: config.alertRetryMaxMs,
@@ -84,7 +87,7 @@ export async function alertDelivery(
     metrics.alertDeliveries.inc({ channel: e.channel, outcome: e.outcome }),
   );
   notifier.events.on('skipped', (e) => metrics.alertSkipped.inc({ reason: e.reason }));
-  const workers = workerGroup(ctx, 'notifier', () => new AlertFeed(ctx, notifier), 1);
+  const workers = workerGroup(ctx, 'notifier', () => new AlertFeed({ ...ctx, notifier, log }), 1);
   // actions other API processes told while this one could not hear them (NATS down) show within this
   let refresh: ReturnType<typeof setInterval> | undefined;
   return {
@@ -111,31 +114,60 @@ export async function alertDelivery(
 /** How often each API process reads the alerts' manual actions again (see AlertHub.refreshActions). */
 export const ACTIONS_REFRESH_MS = 30_000;
 
-/** Reads the durable alert updates and hands each to the notifier; acked once queued. */
-class AlertFeed implements PartitionWorker {
+/**
+ * Reads the durable alert updates and hands each to the notifier, in order; acked once queued. An
+ * update the notifier cannot take (the alert state store unreachable) is handled again after a
+ * backoff, until it goes through or the feed stops, the batch kept from its ack wait meanwhile:
+ * left to the ack wait, it came back 30 s later, after the updates behind it (a resolve before
+ * its open), and after `maxDeliver` failures it was dead-lettered, never notified.
+ */
+export class AlertFeed implements PartitionWorker {
   private loop: ConsumerLoop | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(
-    private readonly ctx: RoleContext,
-    private readonly notifier: Notifier,
+    private readonly o: Pick<RoleContext, 'bus' | 'instrumentation'> & {
+      notifier: Pick<Notifier, 'handle'>;
+      log?: { warn(obj: object, msg: string): void };
+      /** Longest wait between two tries of an update. */
+      retryMaxMs?: number;
+    },
   ) {}
 
   async start(): Promise<void> {
     this.loop = await startPartitionLoop({
-      bus: this.ctx.bus,
+      bus: this.o.bus,
       stream: 'ALERTS',
       filterSubject: Subjects.alertsAll,
       stage: 'notifier',
       partition: 0,
       batchSize: 100,
-      instrumentation: this.ctx.instrumentation,
-      handle: async (batch) => {
-        for (const m of batch) {
-          await this.notifier.handle(decodeJson<AlertRecord>(m.data));
-          m.ack();
-        }
-      },
+      instrumentation: this.o.instrumentation,
+      handle: (batch) => this.handle(batch),
     });
+  }
+
+  private async handle(batch: BusMessage[]): Promise<void> {
+    for (const [i, m] of batch.entries()) {
+      // A broken message is not tried again here (it would hold every alert behind it): thrown,
+      // it comes back after the ack wait, and is dead-lettered after the last delivery.
+      const alert = decodeJson<AlertRecord>(m.data);
+      if (!wellFormed(alert)) throw new Error(`not an alert update: ${m.subject} #${m.seq}`);
+      await retry(() => this.o.notifier.handle(alert), {
+        retries: Infinity,
+        initialMs: 100,
+        maxMs: this.o.retryMaxMs ?? 5000,
+        signal: this.stopping.signal,
+        onRetry: (err, attempt, delayMs) => {
+          for (const waiting of batch.slice(i)) waiting.working();
+          this.o.log?.warn(
+            { err, alert: alert.id, update: alert.update, attempt, delayMs },
+            'could not queue the notifications of an alert update; trying again',
+          );
+        },
+      });
+      m.ack();
+    }
   }
 
   async pending(): Promise<number> {
@@ -143,6 +175,20 @@ class AlertFeed implements PartitionWorker {
   }
 
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.loop?.stop();
   }
+}
+
+function wellFormed(a: AlertRecord | null): boolean {
+  return (
+    typeof a === 'object' &&
+    a !== null &&
+    typeof a.id === 'string' &&
+    typeof a.brand === 'string' &&
+    typeof a.kind === 'string' &&
+    typeof a.state === 'string' &&
+    typeof a.severity === 'string' &&
+    Number.isInteger(a.update)
+  );
 }

@@ -6,8 +6,18 @@ import {
   type DeliveryChannel,
   type SkipEvent,
 } from '../../api/alerts/index.js';
-import { MemoryAlertStateStore, type AlertSubscription } from '../../stream/index.js';
+import { AlertFeed } from '../../app/roles/alerts.js';
+import {
+  encodeJson,
+  Instrumentation,
+  MemoryAlertStateStore,
+  MemoryBus,
+  pipelineStreams,
+  Subjects,
+  type AlertSubscription,
+} from '../../stream/index.js';
 import { alertRecord, subscriptionOf, testNotifier } from '../helpers/alert-delivery.js';
+import { eventually } from '../helpers/async.js';
 
 /** A webhook channel that records what it is asked to send, and can be held or made to fail. */
 function recordingChannel(o: { fail?: (d: Delivery) => DeliveryError | undefined } = {}) {
@@ -228,6 +238,71 @@ t.test(
     t.same(s.skipped, [], 'not skipped as a duplicate');
     await s.handle({});
     t.same(s.sentTo(sub).length, 1, 'and then it is a duplicate');
+  },
+);
+
+t.test(
+  'the alert feed: an update the notifier could not take (the store down) is handled again at once, before the updates behind it',
+  async (t) => {
+    // It was left to the ack wait (30 s): the resolve behind it came first, and was not notified
+    // (nothing was yet); the open came 30 s later, and the subscriber never heard of the resolve.
+    // After five such failures (2.5 minutes of Redis away) the update was dead-lettered, never notified.
+    const s = await setup(t, [{ notify_resolved: true }]);
+    const sub = s.subs[0]!;
+    const listSubscriptions = s.store.listSubscriptions.bind(s.store);
+    let failures = 1;
+    s.store.listSubscriptions = async () => {
+      if (failures-- > 0) throw new Error('Connection is closed.');
+      return listSubscriptions();
+    };
+    const bus = new MemoryBus();
+    for (const stream of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(stream);
+    const feed = new AlertFeed({ bus, instrumentation: new Instrumentation(), notifier: s.notifier });
+    await feed.start();
+    t.teardown(() => feed.stop());
+    const publish = (over: Parameters<typeof alertRecord>[0]) => {
+      const a = alertRecord(over);
+      return bus.publish(Subjects.alerts('northwind-coffee'), encodeJson(a), {
+        msgId: `${a.id}:${a.update}`,
+      });
+    };
+    await publish({});
+    await eventually(async () => (failures <= 0 ? true : undefined), 5000, 'the first handling to fail');
+    await publish({ update: 1, state: 'resolved', resolved_at: 1_795_480_300_000 });
+    await eventually(
+      async () => (s.rec.sent.length >= 2 ? true : undefined),
+      5000,
+      'two notifications',
+    ).catch(() => undefined);
+    await s.notifier.idle();
+    t.same(s.sentTo(sub), ['opened:medium@0', 'resolved:medium@1'], 'both, within seconds and in order');
+  },
+);
+
+t.test(
+  'the alert feed: a broken message is not tried again in place, so it holds nothing behind it',
+  async (t) => {
+    // with a brand filter, the notifier fails on an update without a brand
+    const s = await setup(t, [{ brands: ['northwind-coffee'] }]);
+    const bus = new MemoryBus();
+    for (const stream of pipelineStreams({ retention: 'limits' })) await bus.ensureStream(stream);
+    const warned: unknown[] = [];
+    const feed = new AlertFeed({
+      bus,
+      instrumentation: new Instrumentation(),
+      notifier: s.notifier,
+      log: { warn: (o) => warned.push(o) },
+    });
+    await feed.start();
+    t.teardown(() => feed.stop());
+    await bus.publish(Subjects.alerts('northwind-coffee'), encodeJson({ not: 'an alert' }), {
+      msgId: 'broken',
+    });
+    await new Promise((r) => setTimeout(r, 200));
+    await bus.publish(Subjects.alerts('northwind-coffee'), encodeJson(alertRecord()), { msgId: 'good' });
+    await eventually(async () => (s.rec.sent.length > 0 ? true : undefined), 5000, 'the notification');
+    t.same(s.sentTo(s.subs[0]!), ['opened:medium@0']);
+    t.same(warned, [], 'not retried');
   },
 );
 
