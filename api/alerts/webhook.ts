@@ -29,9 +29,16 @@ export class WebhookChannel implements DeliveryChannel {
     const target = d.subscription.target as WebhookTarget;
     const body = JSON.stringify(target.format === 'slack' ? slackMessage(d) : alertNotification(d));
     const timestamp = Math.floor(this.now() / 1000);
+    const url = new URL(target.url);
+    // Refused by fetch with an error that quotes the URL whole; the API refuses them, older
+    // subscriptions may hold one.
+    if (url.username !== '' || url.password !== '')
+      throw new DeliveryError('the URL holds a user name or password, which a request cannot carry', {
+        retryable: false,
+      });
     let res: Response;
     try {
-      res = await fetch(target.url, {
+      res = await fetch(url, {
         method: 'POST',
         body,
         redirect: 'manual',
@@ -52,7 +59,10 @@ export class WebhookChannel implements DeliveryChannel {
       const why =
         e.name === 'TimeoutError'
           ? `no response within ${this.o.timeoutMs} ms`
-          : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+          : `request failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`
+              // the path of a Slack URL is a secret: never in a report
+              .replaceAll(target.url, url.origin)
+              .replaceAll(url.href, url.origin);
       throw new DeliveryError(why, { retryable: true, cause: err });
     }
     // The receiver's body tells us nothing we act on; do not wait for it.

@@ -46,7 +46,10 @@ const Format = Type.Union([Type.Literal('json'), Type.Literal('slack')]);
 const TargetBody = Type.Union([
   Type.Object({
     type: Type.Literal('webhook'),
-    url: Type.String({ maxLength: 2048, description: 'An http or https URL; redirects are not followed' }),
+    url: Type.String({
+      maxLength: 2048,
+      description: 'An http or https URL, without a user name or password; redirects are not followed',
+    }),
     secret: Type.Optional(
       Type.String({
         maxLength: 256,
@@ -136,6 +139,10 @@ function checkTarget(t: Static<typeof TargetBody>, emailEnabled: boolean): Subsc
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw invalidTarget(`target.url must be http or https, not ${url.protocol.replace(':', '')}`);
+    if (url.username !== '' || url.password !== '')
+      throw invalidTarget(
+        'target.url must not hold a user name or password: requests to such a URL are refused; put a token in the path or query, and check the signature',
+      );
     if (t.secret !== undefined && t.secret.length < MIN_SECRET_LENGTH)
       throw invalidTarget(`target.secret must have at least ${MIN_SECRET_LENGTH} characters`);
     const secret = t.secret ?? `whsec_${randomBytes(24).toString('base64url')}`;

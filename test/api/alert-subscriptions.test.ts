@@ -145,6 +145,20 @@ t.test('validation: brands, webhook URLs and secrets, e-mail addresses, the body
       /http or https/,
     ],
     ['not a URL', { target: { ...webhook, url: 'hooks.example.com' } }, 400, 'INVALID_TARGET', /not a URL/],
+    [
+      'a URL with a user name and password (fetch refuses it: never delivered)',
+      { target: { ...webhook, url: 'https://ops:s3cret@hooks.example.com/pulsewatch' } },
+      400,
+      'INVALID_TARGET',
+      /user name or password/,
+    ],
+    [
+      'a URL with a user name',
+      { target: { ...webhook, url: 'https://ops@hooks.example.com/pulsewatch' } },
+      400,
+      'INVALID_TARGET',
+      /user name or password/,
+    ],
     ['a short secret', { target: { ...webhook, secret: 'short' } }, 400, 'INVALID_TARGET', /16 characters/],
     [
       'a bad address',
@@ -170,6 +184,7 @@ t.test('validation: brands, webhook URLs and secrets, e-mail addresses, the body
     t.equal(res.statusCode, status, what);
     t.equal(res.json().error.code, code, what);
     if (message) t.match(res.json().error.message, message, what);
+    t.notMatch(res.body, 's3cret', `${what}: the reply does not repeat a password`);
   }
   t.same(await store.listSubscriptions(), [], 'nothing was created');
 });

@@ -236,3 +236,22 @@ t.test('retryAfter: seconds or an HTTP date; nothing else is taken for a date', 
   for (const bad of ['-1', '-0', '+5', '3600, -5', '1e3', 'soon', '', null])
     t.equal(retryAfter(bad, now), undefined, `${JSON.stringify(bad)} is unreadable: the backoff decides`);
 });
+
+t.test(
+  'a URL with credentials (stored before they were refused): one failure, no password or path in the reports',
+  async (t) => {
+    // fetch refuses such a URL with an error that quotes it whole: every attempt failed, was retried,
+    // and the dead letter, the delivery events and the log carried the password and the path.
+    const r = await receiver(t, (_req, res) => res.writeHead(204).end());
+    const url = r.url
+      .replace('http://', 'http://ops:s3cret@')
+      .replace('/hook', '/services/T0/B0/secret-path');
+    const h = await deliver(url);
+    t.equal(r.requests.length, 0);
+    t.same(outcomes(h.seen), ['failed@1', 'dead_lettered@1'], 'a retry cannot change it');
+    t.match(h.seen[0]!.error, /user name or password/);
+    const reports = JSON.stringify([h.seen, h.deadLetters.sent]);
+    t.notMatch(reports, 's3cret');
+    t.notMatch(reports, 'secret-path');
+  },
+);
