@@ -26,7 +26,8 @@ import {
 } from '../../engines/trends/index.js';
 import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
 import { partitionOf } from '../../stream/index.js';
-import { isMain, numberFlag, parseFlags, runTool, type FlagOptions } from '../flags.js';
+import { isMain, numberFlag, parseFlags, runTool, type FlagOptions, type FlagValues } from '../flags.js';
+import { describeScenario, runScenario, type ScenarioRunOptions } from './trend-scenario.js';
 import {
   ALWAYS_TAG,
   DAILY_TAG,
@@ -39,11 +40,16 @@ import {
 const USAGE =
   'usage: npm run eval:trends -- [--seed N] [--windows N] [--warmup N] [--rate R] [--partitions N]\n' +
   '                              [--top N] [--span N] [--peak-half-life N]\n' +
-  '                              [--threshold Z] [--min-count N] [--min-ratio R] [--json]';
+  '                              [--threshold Z] [--min-count N] [--min-ratio R] [--json]\n' +
+  '       npm run eval:trends -- --scenario FILE [--windows N] [--window-minutes M] [--partitions N]\n' +
+  '                              [--warmup N] [--show N] [--json]';
 
 const OPTIONS = {
   seed: { type: 'string', default: '1' },
-  windows: { type: 'string', default: '864' },
+  windows: { type: 'string' },
+  scenario: { type: 'string' },
+  'window-minutes': { type: 'string', default: '5' },
+  show: { type: 'string', default: '8' },
   warmup: { type: 'string' },
   rate: { type: 'string', default: '5' },
   partitions: { type: 'string', default: '4' },
@@ -95,8 +101,9 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     log(USAGE);
     return 0;
   }
+  if (f.scenario !== undefined) return scenarioMain(f, log, progress);
   const seed = numberFlag('seed', f.seed, { min: 0, integer: true });
-  const windows = numberFlag('windows', f.windows, { min: 12, integer: true });
+  const windows = numberFlag('windows', f.windows, { min: 12, integer: true }) ?? 864;
   const warmup =
     numberFlag('warmup', f.warmup, { min: 0, integer: true }) ??
     Math.min(DAY_WINDOWS, Math.floor(windows / 3));
@@ -251,6 +258,27 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
         throughput,
       }),
     );
+  return 0;
+}
+
+/** --scenario: a scenario's own traffic, nothing injected; every trending flag after the warm-up is listed. */
+async function scenarioMain(f: FlagValues<typeof OPTIONS>, log: Log, progress: Log): Promise<number> {
+  const windows = numberFlag('windows', f.windows, { min: 1, integer: true }) ?? 72;
+  const o: ScenarioRunOptions = {
+    file: f.scenario!,
+    windows,
+    windowMs: numberFlag('window-minutes', f['window-minutes'], { min: 1, integer: true })! * 60_000,
+    partitions: numberFlag('partitions', f.partitions, { min: 1, integer: true })!,
+    start: FROM,
+    warmup: numberFlag('warmup', f.warmup, { min: 0, integer: true }) ?? trendOptions().warmupWindows,
+    show: numberFlag('show', f.show, { min: 0, integer: true })!,
+  };
+  const figures = await runScenario(o, progress);
+  for (const l of describeScenario(figures, o)) log(l);
+  if (f.json) {
+    const { per_window: _w, ...summary } = figures;
+    log(JSON.stringify(summary));
+  }
   return 0;
 }
 

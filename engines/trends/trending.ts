@@ -305,6 +305,25 @@ export class TrendDetector {
     this.window.add(term, weight);
   }
 
+  /**
+   * Adds a window's counts kept elsewhere (the trends operator's sketch of the window's terms) to
+   * the open window, errors included: each tracked term's count and error, and the mentions of the
+   * terms it does not track, which count in the window's total. Into an empty open window (what the
+   * operator does) this is exact: the window is then the same as if every mention had been added
+   * here, so the counts are judged on their lower bounds and the baselines learn the same counts
+   * as from add(). (Adding only the lower bounds, count − error, would teach the baselines of the
+   * terms near the sketch's capacity far less than their true counts: a term with 11 mentions in a
+   * window may keep 2 in a sketch of 279 distinct terms, so every window where it keeps most of
+   * them looks like growth.)
+   */
+  addCounts(counts: SpaceSaving): void {
+    if (this.window.size === 0 && this.window.total === 0) {
+      this.window = SpaceSaving.fromSnapshot(counts.snapshot(), this.options.capacity);
+      return;
+    }
+    for (const h of counts.top()) this.window.add(h.key, h.count);
+  }
+
   /** The expected count of `term` in a window whose mentions total `total`. */
   baseline(term: string, total: number): number {
     const s = this.terms.get(term);

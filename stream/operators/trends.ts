@@ -1,5 +1,5 @@
 import { SpaceSaving } from '../../engines/trends/space-saving.js';
-import { TrendDetector, trendTerms } from '../../engines/trends/trending.js';
+import { TrendDetector, trendTerms, type TermWindow } from '../../engines/trends/trending.js';
 import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
 import { windowedColumns } from '../analytics/windowed.js';
@@ -31,6 +31,16 @@ const counters: Aggregator<readonly string[], SpaceSaving, SpaceSaving> = {
   snapshot: (counter) => counter.snapshot(),
   restore: (state) => SpaceSaving.fromSnapshot(state),
 };
+
+/**
+ * Closes a brand's detector on one final window's counts (the operator's sketch): the rows to write,
+ * every term the window tracked and the absent ones their baseline expects (the sums over the
+ * partitions must not lose a term that was not among one partition's top ones).
+ */
+export function closeTrendWindow(detector: TrendDetector, counts: SpaceSaving): TermWindow[] {
+  detector.addCounts(counts);
+  return detector.closeWindow();
+}
 
 interface BrandTrends {
   detector: TrendDetector;
@@ -105,10 +115,7 @@ export class Trends
         const gap = Math.min((e.start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS);
         for (let i = 0; i < gap; i++) b.detector.closeWindow(0);
       }
-      for (const h of e.value.top()) b.detector.add(h.key, h.count - h.error);
-      // Every term the window tracked (and absent ones their baseline expects): the sums over the
-      // partitions must not lose a term that was not among one partition's top ones.
-      for (const w of b.detector.closeWindow()) row(w.term, w.count, w.baseline);
+      for (const w of closeTrendWindow(b.detector, e.value)) row(w.term, w.count, w.baseline);
       b.closed = e.start;
     }
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
