@@ -121,12 +121,14 @@ export async function runScenario(
         let d = detectors[p]!.get(brand);
         if (!d) detectors[p]!.set(brand, (d = new TrendDetector()));
         const counts = parts[p]!.get(brand) ?? new SpaceSaving(TREND_CAPACITY);
+        const warm = d.warm ? 1 : 0;
         for (const r of closeTrendWindow(d, counts))
           rows.push({
             brand,
             term: r.term,
             count: r.count,
             baseline: r.baseline,
+            warm,
             start,
             size_ms: o.windowMs,
             partition: p,

@@ -52,10 +52,12 @@ export function scoreTrends(
   answer: TimeRange = { from: Number.NEGATIVE_INFINITY, to: Number.POSITIVE_INFINITY },
 ): TrendWindowView[] {
   const finals = finalWindows(rows);
-  const windows = new Map<number, { end: number; terms: Map<string, [number, number]> }>();
+  const windows = new Map<number, { end: number; cold: boolean; terms: Map<string, [number, number]> }>();
   for (const r of rows) {
     let w = windows.get(r.start);
-    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, terms: new Map() }));
+    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, cold: false, terms: new Map() }));
+    // a partition whose detector was still learning its baselines: the window's sums say nothing yet
+    if (r.warm === 0) w.cold = true;
     const t = w.terms.get(r.term) ?? [0, 0];
     t[0] += Math.max(0, num(r.count));
     t[1] += Math.max(0, num(r.baseline));
@@ -91,8 +93,9 @@ export function scoreTrends(
             baseline: round(baseline),
             score: round(trendScore(count, baseline)),
             trending:
-              isTrending(count, baseline) ||
-              (span !== undefined && isTrending(span[0], span[1], undefined, TREND_SPAN)),
+              !w.cold &&
+              (isTrending(count, baseline) ||
+                (span !== undefined && isTrending(span[0], span[1], undefined, TREND_SPAN))),
           };
         })
         .sort(

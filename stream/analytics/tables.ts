@@ -98,11 +98,23 @@ export interface TrendWindowRow extends WindowedRow {
   count: number;
   /** What the term's own history expected in this window (before it). */
   baseline: number;
+  /**
+   * 1 when the partition's detector was past its warm-up (its baselines learned): a window any of
+   * whose partitions was not has no trending terms. Rows from before the column are taken as 1.
+   */
+  warm: number;
 }
 
 export const TREND_WINDOWS_TABLE: TableSpec<TrendWindowRow> = {
   name: 'trend_windows',
-  columns: { brand: 'String', term: 'String', count: 'Float64', baseline: 'Float64', ...WINDOWED },
+  columns: {
+    brand: 'String',
+    term: 'String',
+    count: 'Float64',
+    baseline: 'Float64',
+    warm: 'UInt8',
+    ...WINDOWED,
+  },
   key: ['brand', 'start', 'size_ms', 'partition', 'term'],
 };
 

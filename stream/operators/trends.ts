@@ -97,8 +97,9 @@ export class Trends
     for (const e of emissions) {
       const b = this.brand(e.key);
       const columns = windowedColumns(e, this.windowMs, this.context.partition, version);
-      const row = (term: string, count: number, baseline: number) =>
-        rows.push({ brand: e.key, term, count, baseline, ...columns });
+      // `warm`: whether the detector judges the window past its warm-up (before it closes the window)
+      const row = (term: string, count: number, baseline: number, warm: boolean) =>
+        rows.push({ brand: e.key, term, count, baseline, warm: warm ? 1 : 0, ...columns });
       if (!e.final) {
         // An open window: every tracked term with the baselines as they stand, at most once a
         // minute of event time per brand (readers add the partitions up, so no term is left out).
@@ -107,7 +108,7 @@ export class Trends
         b.live = minute;
         liveNow.add(e.key);
         for (const h of e.value.top())
-          row(h.key, h.count - h.error, b.detector.baseline(h.key, e.value.total));
+          row(h.key, h.count - h.error, b.detector.baseline(h.key, e.value.total), b.detector.warm);
         continue;
       }
       if (e.start <= b.closed) continue; // cannot happen: windows close once, in start order
@@ -115,7 +116,8 @@ export class Trends
         const gap = Math.min((e.start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS);
         for (let i = 0; i < gap; i++) b.detector.closeWindow(0);
       }
-      for (const w of closeTrendWindow(b.detector, e.value)) row(w.term, w.count, w.baseline);
+      const warm = b.detector.warm;
+      for (const w of closeTrendWindow(b.detector, e.value)) row(w.term, w.count, w.baseline, warm);
       b.closed = e.start;
     }
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;

@@ -191,6 +191,7 @@ t.test(
       term,
       count,
       baseline,
+      warm: 1,
     });
     await store.write(TREND_WINDOWS_TABLE, [
       row(win(S(2), 0, 1), '#launch', 5, 0.1),

@@ -4,12 +4,13 @@ import {
   ClickHouseConnection,
   ClickHouseStore,
   ident,
+  migrate,
   MIGRATIONS,
   sql,
   Tables,
   type ClickHouseStoreOptions,
 } from '../../stream/store/clickhouse/index.js';
-import { operatorTables } from '../../stream/index.js';
+import { operatorTables, TREND_WINDOWS_TABLE } from '../../stream/index.js';
 import { row, storeContract } from './store-contract.js';
 
 // The machine's shared ClickHouse (`bash deploy/services.sh up`); each run uses its own database.
@@ -58,6 +59,29 @@ t.test('a new database is created with every migration recorded once, however of
   );
   await again.close();
   await first.close();
+});
+
+t.test('a database of migration 7 gets trend_windows.warm, its rows read as warm', async (t) => {
+  const database = `pw_test_${randomBytes(6).toString('hex')}`;
+  databases.push(database);
+  // as an earlier release left it: the trends table without the column
+  await migrate(
+    admin,
+    database,
+    MIGRATIONS.filter((m) => m.version <= 7),
+  );
+  const trends = ident(database, TREND_WINDOWS_TABLE.name);
+  await admin.command(sql`ALTER TABLE ${trends} DROP COLUMN warm`);
+  await admin.command(
+    sql`INSERT INTO ${trends} (brand, term, count, baseline, start, size_ms, partition, final, version)
+      VALUES ('b', 'old', 3, 1, 0, 300000, 0, 1, 1)`,
+  );
+  t.same(await migrate(admin, database), [8], 'only the new migration runs');
+  const store = await ClickHouseStore.open({ url, database, tables: operatorTables() });
+  t.teardown(() => store.close());
+  t.match(await store.read(TREND_WINDOWS_TABLE, { brand: 'b' }), [{ term: 'old', warm: 1 }]);
+  // run again (a process that died before recording it): the column is there, nothing to do
+  await migrate(admin, database, [{ ...MIGRATIONS.find((m) => m.version === 8)!, version: 9 }]);
 });
 
 t.test('strings survive the escaping on the real server, injection attempts included', async (t) => {

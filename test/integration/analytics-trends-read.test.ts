@@ -30,6 +30,7 @@ const row = (
   term,
   count,
   baseline,
+  warm: 1,
   start,
   size_ms: W,
   partition: 0,

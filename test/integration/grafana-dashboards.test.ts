@@ -211,13 +211,14 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
   ]);
   await store.write(TREND_WINDOWS_TABLE, [
     // an update row naming a term the final row set of its window no longer holds: left out
-    { brand: 'acme', term: 'stale', count: 50, baseline: 1, ...windowed({ final: 0, version: 5 }) },
-    { brand: 'acme', term: 'outage', count: 12, baseline: 1, ...windowed({ final: 1, version: 9 }) },
+    { brand: 'acme', term: 'stale', count: 50, baseline: 1, warm: 1, ...windowed({ final: 0, version: 5 }) },
+    { brand: 'acme', term: 'outage', count: 12, baseline: 1, warm: 1, ...windowed({ final: 1, version: 9 }) },
     {
       brand: 'acme',
       term: 'outage',
       count: 4,
       baseline: 1,
+      warm: 1,
       ...windowed({ partition: 1, final: 0, version: 9 }),
     },
     // partition 1's earlier list of the open window named a term its latest one dropped: left out
@@ -226,6 +227,7 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       term: 'dropped',
       count: 30,
       baseline: 1,
+      warm: 1,
       ...windowed({ partition: 1, final: 0, version: 7 }),
     },
   ]);

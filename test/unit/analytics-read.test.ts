@@ -326,8 +326,8 @@ t.test('bad numbers (NaN, Infinity, negative) give defined, finite results', asy
   t.equal(topics[0]!.docs, 2);
 
   const trends = scoreTrends([
-    { brand: 'b', term: 'x', ...win(0, 0, 1, 1), count: nan, baseline: Infinity },
-    { brand: 'b', term: 'y', ...win(0, 1, 1, 1), count: -5, baseline: nan },
+    { brand: 'b', term: 'x', ...win(0, 0, 1, 1), count: nan, baseline: Infinity, warm: 1 },
+    { brand: 'b', term: 'y', ...win(0, 1, 1, 1), count: -5, baseline: nan, warm: 1 },
   ]);
   t.ok(allFinite(trends));
   t.ok(trends[0]!.terms.every((x) => x.trending === false));
@@ -427,6 +427,31 @@ t.test('rankInfluencers: many authors, bounded answer', async (t) => {
   t.same(rankInfluencers(shuffled(rows, 3), 10), top, 'the same ranking in any order');
 });
 
+t.test(
+  'scoreTrends: nothing trends in a window a partition’s detector was still warming up for',
+  async (t) => {
+    const row = (partition: number, warm: number) => ({
+      brand: 'b',
+      term: '#new',
+      ...win(0, partition, 1, 1),
+      count: 40,
+      baseline: 0,
+      warm,
+    });
+    t.equal(
+      scoreTrends([row(0, 1), row(1, 1)])[0]!.terms[0]!.trending,
+      true,
+      'every partition warm: it trends',
+    );
+    const cold = scoreTrends([row(0, 1), row(1, 0)])[0]!.terms[0]!;
+    t.match(
+      cold,
+      { count: 80, baseline: 0, trending: false },
+      'one partition still learning: counts shown, no trend',
+    );
+  },
+);
+
 t.test('scoreTrends: windows outside the answer range are history only', async (t) => {
   const rows = [0, 1, 2].map((k) => ({
     brand: 'b',
@@ -434,6 +459,7 @@ t.test('scoreTrends: windows outside the answer range are history only', async (
     ...win(k * W, 0, 1, k + 1),
     count: 6,
     baseline: 1,
+    warm: 1,
   }));
   const all = scoreTrends(rows);
   t.same(

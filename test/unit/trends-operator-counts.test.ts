@@ -31,10 +31,12 @@ t.test(
     const rows: TrendWindowRow[] = [];
     const flagged: string[] = [];
     for (let w = 0; w < 60; w++) {
-      for (let p = 0; p < partitions; p++)
+      for (let p = 0; p < partitions; p++) {
+        const warm = detectors[p]!.warm ? 1 : 0;
         for (const r of closeTrendWindow(detectors[p]!, windowSketch(rng, 200)))
           rows.push({
             ...r,
+            warm,
             brand: 'b',
             start: w * WINDOW,
             size_ms: WINDOW,
@@ -42,6 +44,7 @@ t.test(
             final: 1,
             version: 1,
           });
+      }
       if (w < 20) continue; // warm-up and the first baselines
       const [view] = scoreTrends(
         rows.filter((r) => r.start > (w - 3) * WINDOW),

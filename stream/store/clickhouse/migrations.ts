@@ -4,7 +4,7 @@ import { ident, sql, type SqlFragment } from './escape.js';
 import { ACTIVITY_TABLE } from '../../operators/brand-activity.js';
 import { CAMPAIGN_WINDOWS_TABLE } from '../../campaigns/windows-table.js';
 import { ALERTS_TABLE } from '../../stages/alert-rows.js';
-import { ANALYTICS_TABLES } from '../../analytics/tables.js';
+import { ANALYTICS_TABLES, TREND_WINDOWS_TABLE } from '../../analytics/tables.js';
 import {
   deadLettersTableSql,
   enrichedTableSql,
@@ -41,10 +41,20 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'analytics: topics, trends, share of voice, influencers, segments, best times',
     statements: (db) => ANALYTICS_TABLES.map((table) => operatorTableSql(db, table)),
   },
+  {
+    version: 8,
+    name: 'trend windows: whether the detector was past its warm-up',
+    // rows written before it were (almost all) past it; a database made since version 7 has the
+    // column already (7 creates the table from its current columns): code 44, nothing to do
+    statements: (db) => [
+      sql`ALTER TABLE ${ident(db, TREND_WINDOWS_TABLE.name)} ADD COLUMN warm UInt8 DEFAULT 1`,
+    ],
+  },
 ];
 
-// Lost races of two workers creating the same thing at once (a code 18.16 can still return).
-const ALREADY_EXISTS = new Set([57, 82]); // TABLE_ALREADY_EXISTS, DATABASE_ALREADY_EXISTS
+// Lost races of two workers creating the same thing at once (a code 18.16 can still return), and a
+// column added before (18.16 has no ADD COLUMN IF NOT EXISTS).
+const ALREADY_EXISTS = new Set([44, 57, 82]); // ILLEGAL_COLUMN (exists), TABLE_ALREADY_EXISTS, DATABASE_ALREADY_EXISTS
 
 async function run(conn: ClickHouseConnection, statement: SqlFragment): Promise<void> {
   try {
