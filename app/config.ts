@@ -785,6 +785,15 @@ const DEFINITIONS = [
       'Posts per second (event time) each topic model of a stage-2 partition clusters at most: the first ones of each second (a post out of order counts toward the latest second seen); the rest still count everywhere else. Bounds the cost of topics under load (a brand above this rate per partition has its topic volumes counted on the clustered posts). 0: no limit.',
   },
   {
+    key: 'trendWarmupWindows',
+    flag: '--trend-warmup-windows',
+    env: 'PW_TREND_WARMUP_WINDOWS',
+    default: '12',
+    parse: int(0, 10_000),
+    description:
+      'Analytics windows a brand’s trend baselines learn from before any of its terms can trend: in a new brand’s first windows (or a fresh start’s) every term would look new. 0: terms trend from the first window, against a baseline of nothing.',
+  },
+  {
     key: 'segments',
     flag: '--segments',
     env: 'PW_SEGMENTS',

@@ -132,6 +132,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
             topicScope: config.topicScope,
             segments: config.segments,
             topicMaxRate: config.topicMaxRate,
+            trendWarmupWindows: config.trendWarmupWindows,
           },
         },
         ...(campaigns && { onFeedback: (items) => campaigns.applyFeedback(items) }),

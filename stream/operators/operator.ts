@@ -1,3 +1,4 @@
+import { DEFAULT_TREND_OPTIONS } from '../../engines/trends/trending.js';
 import type { BrandSpec } from '../model/brands.js';
 import type { EnrichedEvent, FeedbackEvent } from '../model/events.js';
 import type { TableSpec } from '../store/table.js';
@@ -131,6 +132,8 @@ export interface AnalyticsSettings {
   segments: number;
   /** Posts per second of event time each topic model of a partition clusters at most (0: no limit). */
   topicMaxRate: number;
+  /** Windows a brand's trend baselines learn from before any of its terms can trend. */
+  trendWarmupWindows: number;
 }
 
 export const DEFAULT_ANALYTICS: AnalyticsSettings = {
@@ -138,6 +141,7 @@ export const DEFAULT_ANALYTICS: AnalyticsSettings = {
   topicScope: 'brand',
   segments: 5,
   topicMaxRate: 200,
+  trendWarmupWindows: DEFAULT_TREND_OPTIONS.warmupWindows,
 };
 
 /** The analytics settings of a context, defaults filled in and checked. */
@@ -151,6 +155,8 @@ export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
     throw new RangeError('the number of segments must be a whole number from 1 to 50');
   if (!(Number.isInteger(s.topicMaxRate) && s.topicMaxRate >= 0))
     throw new RangeError('the topic rate limit must be a whole number of posts per second, 0 for none');
+  if (!(Number.isInteger(s.trendWarmupWindows) && s.trendWarmupWindows >= 0))
+    throw new RangeError('the trend warm-up must be a whole number of windows, 0 for none');
   return s;
 }
 

@@ -1,5 +1,10 @@
 import { SpaceSaving } from '../../engines/trends/space-saving.js';
-import { TrendDetector, trendTerms, type TermWindow } from '../../engines/trends/trending.js';
+import {
+  TrendDetector,
+  trendTerms,
+  type TermWindow,
+  type TrendOptions,
+} from '../../engines/trends/trending.js';
 import { STOPWORDS } from '../../engines/text/index.js';
 import { TREND_WINDOWS_TABLE, type TrendWindowRow } from '../analytics/tables.js';
 import { windowedColumns } from '../analytics/windowed.js';
@@ -7,6 +12,7 @@ import { mentionsOf, tokensOf } from '../model/event-tokens.js';
 import type { EnrichedEvent } from '../model/events.js';
 import type { Aggregator } from '../windows/index.js';
 import {
+  analyticsSettings,
   NO_OUTPUT,
   type Operator,
   type OperatorContext,
@@ -68,8 +74,12 @@ export class Trends
   readonly name = 'trends';
   private readonly brands = new Map<string, BrandTrends>();
 
+  /** The brands' detectors' options: the warm-up is a setting (`--trend-warmup-windows`). */
+  private readonly detectorOptions: Partial<TrendOptions>;
+
   constructor(context: OperatorContext) {
     super(context, counters);
+    this.detectorOptions = { warmupWindows: analyticsSettings(context).trendWarmupWindows };
   }
 
   fold(event: EnrichedEvent, watermark: number): readonly string[] | void {
@@ -83,7 +93,11 @@ export class Trends
   private brand(name: string): BrandTrends {
     let b = this.brands.get(name);
     if (!b) {
-      b = { detector: new TrendDetector(), closed: Number.NEGATIVE_INFINITY, live: Number.NaN };
+      b = {
+        detector: new TrendDetector(this.detectorOptions),
+        closed: Number.NEGATIVE_INFINITY,
+        live: Number.NaN,
+      };
       this.brands.set(name, b);
     }
     return b;
@@ -148,7 +162,7 @@ export class Trends
     this.brands.clear();
     for (const [brand, closed, detector, lastLive] of s.brands) {
       const live = lastLive ?? Number.NaN;
-      const d = new TrendDetector();
+      const d = new TrendDetector(this.detectorOptions);
       d.restore(detector);
       this.brands.set(brand, { detector: d, closed: closed ?? Number.NEGATIVE_INFINITY, live });
     }

@@ -10,7 +10,8 @@ t.test(
   'the live page shows a brand’s topics, trending terms, share of voice, influencers, segments and best times',
   needsBrowser(),
   async (t) => {
-    const running = await startTestApp();
+    // no trend warm-up: a fresh start has no history to learn baselines from
+    const running = await startTestApp(['--trend-warmup-windows', '0']);
     t.teardown(() => running.stop());
     const ts = Date.now();
     let n = 0;

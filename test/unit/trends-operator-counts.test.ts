@@ -4,6 +4,8 @@ import { SpaceSaving, TrendDetector } from '../../engines/trends/index.js';
 import { scoreTrends } from '../../stream/analytics/read-trends.js';
 import type { TrendWindowRow } from '../../stream/analytics/tables.js';
 import { closeTrendWindow } from '../../stream/operators/trends.js';
+import { enrichEvent, selectOperators, type OperatorContext, type SocialEvent } from '../../stream/index.js';
+import { context, matcher, MIN, scorer, T0 } from '../helpers/analytics-context.js';
 
 const WINDOW = 300_000;
 /** Steady vocabulary: 300 terms, mean mentions per window per partition from 40 down to 1.5 (the sketch overflows). */
@@ -78,3 +80,46 @@ t.test('addCounts into an empty window is the same as adding every mention', (t)
   t.same(counted.snapshot(), direct.snapshot());
   t.end();
 });
+
+t.test(
+  'the operator marks its rows with the warm-up: cold for --trend-warmup-windows windows, then warm',
+  (t) => {
+    /** `warm` of the final rows of each of 4 one-minute windows of posts, in order. */
+    const warmth = (ctx: OperatorContext): number[] => {
+      const op = selectOperators(['trends'])[0]!.create(ctx);
+      const out: number[] = [];
+      for (let w = 0; w < 4; w++) {
+        for (let i = 0; i < 5; i++)
+          op.fold(enrichEvent(brandPost(w * 10 + i, T0 + w * MIN + i * 1000), matcher, scorer), T0 + w * MIN);
+        const finals = op
+          .emit(T0 + (w + 1) * MIN + 10_000, w + 1)
+          .writes.flatMap((x) => x.rows as readonly TrendWindowRow[])
+          .filter((r) => r.final === 1);
+        out.push(...new Set(finals.map((r) => r.warm)));
+      }
+      return out;
+    };
+    t.same(warmth({ ...context, analytics: { windowMs: MIN, trendWarmupWindows: 2 } }), [0, 0, 1, 1]);
+    t.same(warmth({ ...context, analytics: { windowMs: MIN, trendWarmupWindows: 0 } }), [1, 1, 1, 1]);
+    t.throws(
+      () => selectOperators(['trends'])[0]!.create({ ...context, analytics: { trendWarmupWindows: -1 } }),
+      {
+        message: /warm-up/,
+      },
+    );
+    t.end();
+  },
+);
+
+function brandPost(i: number, ts: number): SocialEvent {
+  return {
+    id: `w${i}`,
+    source: 'test',
+    ts,
+    received_ts: ts,
+    tags: { hashtags: [], mentions: [], urls: [] },
+    author: { id: `a${i}`, followers: 10 },
+    text: 'Northwind Coffee oat latte foam is great',
+    engagement: { likes: 0, shares: 0, replies: 0 },
+  };
+}
