@@ -115,6 +115,7 @@ export { ALERTS_TABLE, alertFromRow, alertRow, type AlertRow } from './stages/al
 export {
   compareSubscriptions,
   cooldownDecision,
+  undoMark,
   DEFAULT_CLAIM_TTL_MS,
   matchesSubscription,
   MemoryAlertStateStore,

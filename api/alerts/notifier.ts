@@ -4,11 +4,14 @@ import {
   matchesSubscription,
   retry,
   sleep,
+  undoMark,
   type AlertRecord,
   type AlertStateStore,
   type AlertSubscription,
   type CooldownDecision,
   type DeadLetters,
+  type MarkKey,
+  type NotifiedMark,
 } from '../../stream/index.js';
 import {
   deliveryId,
@@ -22,6 +25,11 @@ import { DeliveryQueue } from './delivery-queue.js';
 
 /** The dead-letter stage of given-up deliveries: subject `dlq.alert-delivery`. */
 export const DELIVERY_DEAD_LETTER_STAGE = 'alert-delivery';
+
+/** A delivery as queued: with the cooldown mark its update wrote, to undo if it is given up. */
+interface QueuedDelivery extends Delivery {
+  mark: { key: MarkKey; written: NotifiedMark };
+}
 
 /** A pino logger fits. */
 export interface NotifierLog {
@@ -61,7 +69,7 @@ export interface NotifierOptions {
  */
 export class Notifier {
   readonly events: DeliveryEvents;
-  private readonly queue: DeliveryQueue<Delivery>;
+  private readonly queue: DeliveryQueue<QueuedDelivery>;
   private readonly abort = new AbortController();
   private readonly now: () => number;
   private stopped = false;
@@ -74,7 +82,7 @@ export class Notifier {
   constructor(private readonly o: NotifierOptions) {
     this.events = o.events ?? new DeliveryEvents();
     this.now = o.now ?? Date.now;
-    this.queue = new DeliveryQueue((d) => this.deliver(d), {
+    this.queue = new DeliveryQueue<QueuedDelivery>((d) => this.deliver(d), {
       concurrency: o.concurrency,
       maxQueued: o.maxQueued,
     });
@@ -135,15 +143,13 @@ export class Notifier {
     const decided: { decision?: CooldownDecision } = {};
     const rule = { cooldownMs: this.o.cooldownMs, notifyResolved: s.notify_resolved };
     const at = this.now();
+    const key: MarkKey = { subscription: s.id, brand: brandId(alert.brand), kind: alert.kind };
     try {
-      await this.o.store.updateMark(
-        { subscription: s.id, brand: brandId(alert.brand), kind: alert.kind },
-        (current) => {
-          const decision = cooldownDecision(current, alert, at, rule);
-          decided.decision = decision;
-          return 'mark' in decision ? decision.mark : undefined;
-        },
-      );
+      await this.o.store.updateMark(key, (current) => {
+        const decision = cooldownDecision(current, alert, at, rule);
+        decided.decision = decision;
+        return 'mark' in decision ? decision.mark : undefined;
+      });
     } catch (err) {
       // Undecided: give the claim back, or the update, handled again, would be taken as notified.
       await this.o.store.unclaim(s.id, alert.id, alert.update).catch(() => this.unreleased.add(id));
@@ -156,6 +162,7 @@ export class Notifier {
       subscription: s,
       alert,
       notification: decision.kind,
+      mark: { key, written: decision.mark },
     });
   }
 
@@ -163,7 +170,7 @@ export class Notifier {
     this.events.skip({ reason, subscription: s.id, alert: alert.id, update: alert.update });
   }
 
-  private async deliver(d: Delivery): Promise<void> {
+  private async deliver(d: QueuedDelivery): Promise<void> {
     const channel = this.o.channels[d.subscription.target.type as ChannelName];
     if (!channel) {
       const why = d.subscription.target.type === 'email' ? 'e-mail is off (no --smtp-url)' : 'no channel';
@@ -209,7 +216,34 @@ export class Notifier {
     }
   }
 
-  private async deadLetter(d: Delivery, attempts: number, error: string): Promise<void> {
+  /**
+   * A delivery given up: dead-lettered, and its cooldown mark undone (the subscriber was told
+   * nothing). Its claim stays: the update is not sent again, the next one decides afresh.
+   */
+  private async deadLetter(d: QueuedDelivery, attempts: number, error: string): Promise<void> {
+    await this.undoMark(d);
+    await this.sendDeadLetter(d, attempts, error);
+  }
+
+  /**
+   * Puts the cooldown mark back to what it was before this update's decision (deleted when there
+   * was none), if it is still the one this update wrote (see undoMark in stream/alerts/cooldown.ts):
+   * otherwise its next update would be skipped as no change, its resolve told of an alert never
+   * told, and a new alert held back by the cooldown of one that reached nobody.
+   */
+  private async undoMark(d: QueuedDelivery): Promise<void> {
+    const { key, written } = d.mark;
+    try {
+      await this.o.store.updateMark(key, (current) => undoMark(current, written));
+    } catch (err) {
+      this.o.log?.error(
+        { subscription: d.subscription.id, alert: d.alert.id, update: d.alert.update, err },
+        'alert delivery given up, and its cooldown mark could not be put back',
+      );
+    }
+  }
+
+  private async sendDeadLetter(d: Delivery, attempts: number, error: string): Promise<void> {
     const channel = d.subscription.target.type as ChannelName;
     const record = {
       delivery_id: d.id,

@@ -23,6 +23,11 @@ export interface NotifiedMark {
   /** The alert update this mark was written for, and what it notified (absent in older marks). */
   update?: number;
   notified?: NotificationKind;
+  /**
+   * The mark this one replaced (without its own `before`), absent when there was none: what the
+   * mark goes back to when this update's notification is given up (undoMark).
+   */
+  before?: NotifiedMark;
 }
 
 /** What a notification tells the subscriber, from the subscriber's point of view. */
@@ -60,11 +65,12 @@ export function cooldownDecision(
   // update handled again after a failure): the decision it recorded stands.
   if (same && prev.update === alert.update && prev.notified !== undefined)
     return { kind: prev.notified, mark: prev };
+  const before = prev && { before: withoutBefore(prev) };
   if (alert.state === 'resolved') {
     if (!rule.notifyResolved || !same || prev.resolved) return { suppressed: 'not_notified' };
     return {
       kind: 'resolved',
-      mark: { ...prev, resolved: true, update: alert.update, notified: 'resolved' },
+      mark: { ...prev, resolved: true, update: alert.update, notified: 'resolved', ...before },
     };
   }
   const mark: NotifiedMark = {
@@ -74,6 +80,7 @@ export function cooldownDecision(
     event_at: alert.updated_at,
     resolved: false,
     update: alert.update,
+    ...before,
   };
   const higher = prev === undefined || severityRank(alert.severity) > severityRank(prev.severity);
   if (same)
@@ -88,4 +95,44 @@ export function cooldownDecision(
         : alert.updated_at - prev.event_at;
   if (!higher && Math.abs(since) < rule.cooldownMs) return { suppressed: 'cooldown' };
   return { kind: 'opened', mark: { ...mark, notified: 'opened' } };
+}
+
+function withoutBefore(m: NotifiedMark): NotifiedMark {
+  const { before: _, ...rest } = m;
+  return rest;
+}
+
+/** Whether `m` is the mark written for `written`'s update (the same alert, update and notification). */
+function sameWrite(m: NotifiedMark | undefined, written: NotifiedMark): boolean {
+  return (
+    m !== undefined &&
+    m.alert === written.alert &&
+    m.update === written.update &&
+    m.notified !== undefined &&
+    m.notified === written.notified
+  );
+}
+
+/**
+ * The mark to write when the notification of the update that wrote `written` is given up
+ * (dead-lettered): nothing reached the subscriber, so the cooldown rule must not count it. For
+ * AlertStateStore.updateMark: `null` deletes the mark, `undefined` leaves it.
+ * - the mark is still `written` (the same alert, update and notification): it goes back to the
+ *   one it replaced (`before`), or is deleted when there was none;
+ * - a newer update's mark (written meanwhile, by this process or another) replaced it: that one
+ *   stays, but what it would go back to is no longer `written`, given up too: its `before`
+ *   becomes `written`'s;
+ * - anything else: left as it is.
+ */
+export function undoMark(
+  current: NotifiedMark | undefined,
+  written: NotifiedMark,
+): NotifiedMark | null | undefined {
+  if (current === undefined) return undefined;
+  if (sameWrite(current, written)) return current.before ?? null;
+  if (sameWrite(current.before, written)) {
+    const rest = withoutBefore(current);
+    return written.before === undefined ? rest : { ...rest, before: withoutBefore(written.before) };
+  }
+  return undefined;
 }

@@ -10,6 +10,7 @@ export {
 } from './subscriptions.js';
 export {
   cooldownDecision,
+  undoMark,
   type CooldownDecision,
   type CooldownRule,
   type NotificationKind,

@@ -75,18 +75,20 @@ export class MemoryAlertStateStore implements AlertStateStore {
 
   async getMark(key: MarkKey): Promise<NotifiedMark | undefined> {
     const m = this.marks.get(markId(key));
-    return m && m.expires > this.now() ? { ...m.mark } : undefined;
+    return m && m.expires > this.now() ? structuredClone(m.mark) : undefined;
   }
 
   async updateMark(
     key: MarkKey,
-    decide: (current: NotifiedMark | undefined) => NotifiedMark | undefined,
-  ): Promise<NotifiedMark | undefined> {
+    decide: (current: NotifiedMark | undefined) => NotifiedMark | null | undefined,
+  ): Promise<NotifiedMark | null | undefined> {
     // One synchronous read-decide-write: nothing else runs in between.
     const now = this.now();
     const m = this.marks.get(markId(key));
-    const next = decide(m && m.expires > now ? { ...m.mark } : undefined);
-    if (next !== undefined) this.marks.set(markId(key), { mark: { ...next }, expires: now + this.ttlMs });
+    const next = decide(m && m.expires > now ? structuredClone(m.mark) : undefined);
+    if (next === null) this.marks.delete(markId(key));
+    else if (next !== undefined)
+      this.marks.set(markId(key), { mark: structuredClone(next), expires: now + this.ttlMs });
     return next;
   }
 

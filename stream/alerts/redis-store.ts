@@ -11,10 +11,17 @@ import {
 } from './store.js';
 import { compareSubscriptions, type AlertSubscription } from './subscriptions.js';
 
-/** Sets KEYS[1] to ARGV[2] (with a time to live) only if it still holds ARGV[1] ('' = absent). */
+/**
+ * Sets KEYS[1] to ARGV[2] (with a time to live), or deletes it when ARGV[2] is '', only if it
+ * still holds ARGV[1] ('' = absent): 1 done, 0 changed meanwhile.
+ */
 const COMPARE_AND_SET = `local cur = redis.call('GET', KEYS[1])
 if (cur == false and ARGV[1] == '') or cur == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  if ARGV[2] == '' then
+    redis.call('DEL', KEYS[1])
+  else
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  end
   return 1
 end
 return 0`;
@@ -56,7 +63,7 @@ class MarkConflict extends Error {
 /**
  * Alert state in Redis, for services mode. Keys (under the prefix): `alerts:subscriptions` (hash
  * id → JSON), `alerts:claim:<subscription>:<alert>:<update>` (SET NX with a time to live),
- * `alerts:mark:<subscription>:<brand>:<kind>` (compare and set, same time to live),
+ * `alerts:mark:<subscription>:<brand>:<kind>` (compare and set or delete, same time to live),
  * `alerts:acked` and `alerts:resolved` (hashes alert id → JSON, HSETNX: the first one stays;
  * kept without expiry, as people act on few alerts).
  */
@@ -134,20 +141,21 @@ export class RedisAlertStateStore implements AlertStateStore {
 
   async updateMark(
     key: MarkKey,
-    decide: (current: NotifiedMark | undefined) => NotifiedMark | undefined,
-  ): Promise<NotifiedMark | undefined> {
+    decide: (current: NotifiedMark | undefined) => NotifiedMark | null | undefined,
+  ): Promise<NotifiedMark | null | undefined> {
     const redisKey = this.markKey(key);
     return retry(
       async () => {
         const raw = await this.redis.get(redisKey);
         const next = decide(raw === null ? undefined : (JSON.parse(raw) as NotifiedMark));
         if (next === undefined) return undefined;
+        if (next === null && raw === null) return null; // nothing to delete
         const ok = await this.redis.eval(
           COMPARE_AND_SET,
           1,
           redisKey,
           raw ?? '',
-          JSON.stringify(next),
+          next === null ? '' : JSON.stringify(next),
           String(this.ttlMs),
         );
         if (ok !== 1) throw new MarkConflict(`the cooldown mark ${redisKey} changed meanwhile`);

@@ -50,13 +50,15 @@ export interface AlertStateStore {
 
   getMark(key: MarkKey): Promise<NotifiedMark | undefined>;
   /**
-   * Replaces the mark with `decide(current)` atomically (compare and set, retried on a conflict);
-   * `undefined` from `decide` leaves it. Returns what `decide` returned for the mark it replaced.
+   * Replaces the mark with `decide(current)` atomically (compare and set, retried on a conflict):
+   * a mark from `decide` replaces it, `null` deletes it, `undefined` leaves it as it is. `decide`
+   * may be called more than once (once per try). Returns what `decide` returned for the mark it
+   * replaced (or deleted, or left).
    */
   updateMark(
     key: MarkKey,
-    decide: (current: NotifiedMark | undefined) => NotifiedMark | undefined,
-  ): Promise<NotifiedMark | undefined>;
+    decide: (current: NotifiedMark | undefined) => NotifiedMark | null | undefined,
+  ): Promise<NotifiedMark | null | undefined>;
 
   /** Records an acknowledge (the first one stays) and returns the alert's actions. */
   ack(alertId: string, by: string): Promise<AlertActions>;

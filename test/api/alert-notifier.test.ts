@@ -46,8 +46,13 @@ function recordingChannel(o: { fail?: (d: Delivery) => DeliveryError | undefined
   };
 }
 
-async function setup(t: Test, subs: Partial<AlertSubscription>[], now = { t: 1_000_000 }) {
-  const rec = recordingChannel();
+async function setup(
+  t: Test,
+  subs: Partial<AlertSubscription>[],
+  now = { t: 1_000_000 },
+  fail?: (d: Delivery) => DeliveryError | undefined,
+) {
+  const rec = recordingChannel({ ...(fail && { fail }) });
   const store = new MemoryAlertStateStore({ now: () => now.t });
   const h = testNotifier(t, { store, channels: { webhook: rec.channel }, now: () => now.t });
   const created: AlertSubscription[] = [];
@@ -305,6 +310,176 @@ t.test(
     t.same(warned, [], 'not retried');
   },
 );
+
+/** A receiver that answers 503 to every attempt while `down.on`. */
+function downWhile(down: { on: boolean }) {
+  return () => (down.on ? new DeliveryError('HTTP 503', { retryable: true }) : undefined);
+}
+
+t.test(
+  'a notification given up (dead-lettered): the next update of the alert is told as opened',
+  async (t) => {
+    // The mark, written before the send, said the subscriber was told: the next update at the same
+    // severity was skipped as no change, and the subscriber never heard of the alert.
+    const down = { on: true };
+    const s = await setup(t, [{ notify_resolved: true }], undefined, downWhile(down));
+    const sub = s.subs[0]!;
+    await s.handle({});
+    t.same(
+      s.deadLetters.sent.map((l) => [l.payload.update, l.payload.notification]),
+      [[0, 'opened']],
+      'every attempt failed: dead-lettered',
+    );
+    t.equal(
+      await s.store.getMark({ subscription: sub.id, brand: 'northwind-coffee', kind: 'negative_share' }),
+      undefined,
+      'no mark: nothing was told',
+    );
+    down.on = false;
+    await s.handle({ update: 1, peak: 0.5 });
+    t.same(s.sentTo(sub), ['opened:medium@1'], 'the next update, at the same severity, is told as opened');
+    await s.handle({ update: 1, peak: 0.5 });
+    t.same(s.sentTo(sub).length, 1, 'once: the claim still holds');
+    await s.handle({ update: 2, state: 'resolved', resolved_at: 1_795_480_300_000 });
+    t.same(s.sentTo(sub), ['opened:medium@1', 'resolved:medium@2'], 'and its resolve');
+    t.same(
+      s.skipped.map((e) => e.reason),
+      ['duplicate'],
+    );
+  },
+);
+
+t.test(
+  'a notification given up: its resolve alone is not told (the subscriber never heard of it)',
+  async (t) => {
+    const down = { on: true };
+    const s = await setup(t, [{ notify_resolved: true }], undefined, downWhile(down));
+    await s.handle({});
+    down.on = false;
+    await s.handle({ update: 1, state: 'resolved', resolved_at: 1_795_480_300_000 });
+    t.same(s.sentTo(s.subs[0]!), [], 'not resolved for an alert never opened to it');
+    t.same(
+      s.skipped.map((e) => e.reason),
+      ['not_notified'],
+    );
+  },
+);
+
+t.test('a notification given up does not hold back a new alert by the cooldown', async (t) => {
+  const down = { on: true };
+  const s = await setup(t, [{}], undefined, downWhile(down));
+  const sub = s.subs[0]!;
+  await s.handle({}); // dead-lettered
+  down.on = false;
+  const next = 'northwind-coffee:negative_share:1795480900000';
+  await s.handle({ id: next, updated_at: 1_795_480_120_000 + 30_000 });
+  t.same(s.sentTo(sub), ['opened:medium@0'], 'within the cooldown of the one that reached nobody: told');
+  t.same(s.skipped, []);
+});
+
+t.test(
+  'a notification given up puts back the mark it replaced: the cooldown of the one told stays',
+  async (t) => {
+    const down = { on: false };
+    const s = await setup(t, [{}], undefined, downWhile(down));
+    const sub = s.subs[0]!;
+    const key = { subscription: sub.id, brand: 'northwind-coffee', kind: 'negative_share' as const };
+    await s.handle({});
+    const told = await s.store.getMark(key);
+    down.on = true;
+    const second = 'northwind-coffee:negative_share:1795490000000';
+    await s.handle({ id: second, updated_at: 1_795_490_000_000 }); // past the cooldown: opened, dead-lettered
+    t.same(await s.store.getMark(key), told, 'the mark of the alert told, as it was');
+    down.on = false;
+    const third = 'northwind-coffee:negative_share:1795480150000';
+    await s.handle({ id: third, updated_at: 1_795_480_120_000 + 30_000 });
+    t.same(s.sentTo(sub), ['opened:medium@0'], 'a new alert within its cooldown is still held back');
+    t.same(
+      s.skipped.map((e) => e.reason),
+      ['cooldown'],
+    );
+  },
+);
+
+t.test('several updates given up in turn (the receiver down throughout): none counts', async (t) => {
+  const down = { on: true };
+  const s = await setup(t, [{ notify_resolved: true }], undefined, downWhile(down));
+  const sub = s.subs[0]!;
+  await s.notifier.handle(alertRecord());
+  await s.notifier.handle(alertRecord({ update: 1, severity: 'high' }));
+  await s.notifier.idle();
+  t.same(
+    s.deadLetters.sent.map((l) => [l.payload.update, l.payload.notification]),
+    [
+      [0, 'opened'],
+      [1, 'escalated'],
+    ],
+    'both decided before the first was given up, both dead-lettered',
+  );
+  down.on = false;
+  await s.handle({ update: 2, severity: 'high' });
+  t.same(s.sentTo(sub), ['opened:high@2'], 'the next one is told as opened');
+});
+
+t.test(
+  'a notification given up after its mark was written and the update handled again: the mark is still put back',
+  async (t) => {
+    // The second handling takes the mark the first wrote as its own decision: what it replaced is
+    // in the mark, not in what this handling saw.
+    const down = { on: true };
+    const s = await setup(t, [{}], undefined, downWhile(down));
+    const sub = s.subs[0]!;
+    const key = { subscription: sub.id, brand: 'northwind-coffee', kind: 'negative_share' as const };
+    const updateMark = s.store.updateMark.bind(s.store);
+    let failures = 1;
+    s.store.updateMark = async (k, decide) => {
+      const mark = await updateMark(k, decide);
+      if (failures-- > 0) throw new Error('Connection is closed.');
+      return mark;
+    };
+    await t.rejects(s.handle({}), /Connection is closed/);
+    await s.handle({});
+    t.equal(s.deadLetters.sent.length, 1, 'dead-lettered');
+    t.equal(await s.store.getMark(key), undefined, 'the mark is removed');
+    down.on = false;
+    await s.handle({ update: 1 });
+    t.same(s.sentTo(sub), ['opened:medium@1']);
+  },
+);
+
+t.test('a newer mark written meanwhile by another process is not undone', async (t) => {
+  const s = await setup(t, [{}], undefined, (d) =>
+    d.alert.update === 0 ? new DeliveryError('HTTP 503', { retryable: true }) : undefined,
+  );
+  const sub = s.subs[0]!;
+  const key = { subscription: sub.id, brand: 'northwind-coffee', kind: 'negative_share' as const };
+  // another process on the same store, whose delivery goes through
+  const other = recordingChannel();
+  const b = testNotifier(t, { store: s.store, channels: { webhook: other.channel }, now: () => s.now.t });
+  s.rec.hold(sub.id);
+  await s.notifier.handle(alertRecord()); // opened, held, then failing
+  await b.notifier.handle(alertRecord({ update: 1, severity: 'high' }));
+  await b.notifier.idle();
+  t.same(
+    other.sent.map((d) => `${d.notification}:${d.alert.severity}@${d.alert.update}`),
+    ['escalated:high@1'],
+  );
+  s.rec.release(sub.id);
+  await s.notifier.idle();
+  t.equal(s.deadLetters.sent.length, 1, 'the first is given up');
+  t.match(
+    await s.store.getMark(key),
+    { update: 1, notified: 'escalated', severity: 'high' },
+    'the newer mark stays',
+  );
+  t.notOk((await s.store.getMark(key))!.before, 'and would go back to no mark: the first reached nobody');
+  await s.handle({ update: 2, severity: 'high' });
+  t.same(s.sentTo(sub), [], 'the next update at the same severity: no change');
+  t.same(
+    s.skipped.map((e) => e.reason),
+    ['no_change'],
+  );
+});
 
 t.test('notify_resolved: the resolve of an alert the subscriber was told about', async (t) => {
   const s = await setup(t, [{ notify_resolved: true, min_severity: 'high' }]);

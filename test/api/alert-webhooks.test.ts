@@ -117,6 +117,26 @@ t.test('always 500: dead-lettered after the last attempt, with the reason and no
   t.same(h.events.counts.webhook, { delivered: 0, failed: 3, retried: 2, dead_lettered: 1 });
 });
 
+t.test(
+  'a receiver down for the open (dead-lettered), then back: the next update is told as alert.opened',
+  async (t) => {
+    // The cooldown mark said the subscriber was told: the update after the receiver came back was
+    // skipped as no change, and the subscriber never heard of the alert.
+    let up = false;
+    const r = await receiver(t, (_req, res) => (up ? res.writeHead(204).end() : res.writeHead(503).end()));
+    const h = await deliver(r.url, { maxAttempts: 2 });
+    t.same(outcomes(h.seen), ['failed@1', 'retried@1', 'failed@2', 'dead_lettered@2']);
+    up = true;
+    await h.notifier.handle(alertRecord({ update: 1, peak: 0.5 }));
+    await h.notifier.idle();
+    t.equal(r.requests.length, 3, 'the update after the receiver came back is sent');
+    const req = r.requests[2]!;
+    t.equal(req.headers['x-pulsewatch-event'], 'alert.opened');
+    t.match(JSON.parse(req.body), { type: 'alert.opened', alert: { update: 1, severity: 'medium' } });
+    t.same(outcomes(h.seen).slice(4), ['delivered@1']);
+  },
+);
+
 t.test('a webhook that hangs times out, is retried, then dead-lettered', async (t) => {
   const r = await receiver(t, () => undefined);
   const h = await deliver(r.url, { maxAttempts: 2 });

@@ -147,6 +147,61 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
       });
     });
 
+    t.test('cooldown marks: null from decide deletes, compare and set, also when raced', async (t) => {
+      const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
+      const before: NotifiedMark = { alert: 'a0', severity: 'low', at: 500, resolved: true };
+      const mark: NotifiedMark = {
+        alert: 'a1',
+        severity: 'high',
+        at: 1000,
+        event_at: 900,
+        resolved: false,
+        update: 3,
+        notified: 'opened',
+        before,
+      };
+      t.equal(await store.updateMark(key, () => null), null, 'deleting an absent mark');
+      t.equal(await store.getMark(key), undefined, 'is nothing');
+      await store.updateMark(key, () => mark);
+      const got = (await store.getMark(key))!;
+      t.same(got, mark, 'a mark with the one it replaced, as written');
+      got.before!.alert = 'changed';
+      t.same(await store.getMark(key), mark, 'a returned mark is a copy');
+      const seen: (NotifiedMark | undefined)[] = [];
+      t.equal(
+        await store.updateMark(key, (cur) => {
+          seen.push(cur);
+          return cur?.alert === 'a1' ? null : undefined;
+        }),
+        null,
+        'decide deletes',
+      );
+      t.same(seen.at(-1), mark, 'what it decided on');
+      t.equal(await store.getMark(key), undefined, 'gone');
+      t.equal(
+        await store.updateMark(key, (cur) => (cur?.alert === 'a1' ? null : undefined)),
+        undefined,
+        'again: decide sees no mark and declines',
+      );
+      await store.updateMark(key, () => mark);
+      t.equal(await store.updateMark(key, () => undefined), undefined);
+      t.same(await store.getMark(key), mark, 'undefined leaves it');
+
+      // Ten processes toggle the mark at once (write it when absent, delete it when present): each
+      // write and delete is decided on the mark it replaces, so none is lost and it ends absent.
+      const other = { ...key, subscription: `s-${randomUUID()}` };
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          store.updateMark(other, (cur) =>
+            cur === undefined ? { alert: `t${i}`, severity: 'low', at: i, resolved: false } : null,
+          ),
+        ),
+      );
+      t.equal(results.filter((r) => r === null).length, 5, 'five deletes');
+      t.equal(results.filter((r) => r !== null && r !== undefined).length, 5, 'five writes');
+      t.equal(await store.getMark(other), undefined, 'the last one deleted it');
+    });
+
     t.test('manual actions: the first acknowledge and resolve stay', async (t) => {
       const id = `alert-${randomUUID()}`;
       const other = `alert-${randomUUID()}`;

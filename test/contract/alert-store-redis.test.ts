@@ -27,4 +27,6 @@ t.test('claims and marks carry the time to live; every key is under the prefix',
     t.ok(ttl > 0 && ttl <= 60_000, `${key} expires (${ttl} ms)`);
   }
   t.same((await redis.keys(`${p}*`)).sort(), [`${p}alerts:claim:s:a:0`, `${p}alerts:mark:s:b:volume`]);
+  await store.updateMark({ subscription: 's', brand: 'b', kind: 'volume' }, () => null);
+  t.same(await redis.keys(`${p}*`), [`${p}alerts:claim:s:a:0`], 'a mark deleted is no key');
 });
