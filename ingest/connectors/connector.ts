@@ -406,6 +406,23 @@ export abstract class StreamConnector<P, S> {
   }
 }
 
+/**
+ * Resolves when `wait` settles or `signal` aborts, whichever is first: a reader paused for
+ * backpressure must still stop at once when the connector stops, or the stop would wait for a
+ * sink that may be down (the drain timeout only starts once the readers have returned).
+ */
+export function waitUnlessAborted(wait: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    wait.then(done, done);
+  });
+}
+
 export function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

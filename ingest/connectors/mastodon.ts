@@ -8,6 +8,7 @@ import {
   languageTag,
   message,
   StreamConnector,
+  waitUnlessAborted,
   Watchdog,
   type Mapped,
   type StreamConnectorOptions,
@@ -279,7 +280,8 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
           const wait = this.onFrame(t, frame.event, frame.data, backfilled);
           if (wait) {
             watchdog.pause();
-            await wait;
+            await waitUnlessAborted(wait, conn.signal);
+            conn.signal.throwIfAborted();
             watchdog.resume();
           }
         }
@@ -372,7 +374,10 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
         this.counts.backfilled++;
         if (isRecord(status) && typeof status.id === 'string') seen.add(status.id);
         const wait = this.onStatus(t, status);
-        if (wait) await wait;
+        if (wait) {
+          await waitUnlessAborted(wait, signal);
+          signal.throwIfAborted();
+        }
       }
       url = page.statuses.length > 0 ? page.prev : undefined;
     }
