@@ -18,6 +18,12 @@ export const POST_COLLECTION = 'app.bsky.feed.post';
 export const DEFAULT_JETSTREAM_URL = 'wss://jetstream2.us-east.bsky.network/subscribe';
 
 const FACET = 'app.bsky.richtext.facet';
+/**
+ * Messages up to this size are read whole even when over `maxMessageBytes`, so that one can be
+ * skipped and the connection kept: a connection dropped for it would resume (with the rewind)
+ * before it and meet it again, forever.
+ */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
@@ -123,7 +129,10 @@ export interface JetstreamOptions extends StreamConnectorOptions {
    * advises for gapless playback; the repeats are absorbed by the de-duplication by event id.
    */
   rewindMs?: number;
-  /** Largest message accepted, bytes (default 1 MiB); a larger one drops the connection. */
+  /**
+   * Largest message accepted, bytes (default 1 MiB); a larger one is counted as `frame_too_large`
+   * and skipped. Only one over {@link MAX_FRAME_BYTES} (or this, if larger) drops the connection.
+   */
   maxMessageBytes?: number;
 }
 
@@ -195,7 +204,7 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
       const url = this.subscribeUrl();
       const ws = new WebSocket(url, {
         handshakeTimeout: this.stallTimeoutMs,
-        maxPayload: this.maxMessageBytes,
+        maxPayload: Math.max(this.maxMessageBytes, MAX_FRAME_BYTES),
       });
       let open = false;
       let pinger: ReturnType<typeof setInterval> | undefined;
@@ -226,6 +235,10 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
       ws.on('pong', () => watchdog.kick());
       ws.on('message', (data, isBinary) => {
         watchdog.kick();
+        if (byteLength(data) > this.maxMessageBytes) {
+          this.onTooLarge(data);
+          return;
+        }
         const wait = this.onMessage(isBinary ? undefined : rawText(data));
         if (wait) {
           // Stop reading until the sink has caught up; a pause is not a stall.
@@ -259,6 +272,15 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
     });
   }
 
+  /** Counts and skips a message over the size limit without parsing it; the connection stays. */
+  private onTooLarge(data: WebSocket.RawData): void {
+    this.counts.received++;
+    this.reject(
+      'frame_too_large',
+      `a message of ${byteLength(data)} bytes, over ${this.maxMessageBytes}: ${rawText(data, 120)}`,
+    );
+  }
+
   private onMessage(text: string | undefined): Promise<void> | undefined {
     this.counts.received++;
     if (text === undefined) {
@@ -278,7 +300,13 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
   }
 }
 
-function rawText(data: WebSocket.RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  return (Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+/** A message's text, or the text of its first `maxBytes` bytes. */
+function rawText(data: WebSocket.RawData, maxBytes = Number.POSITIVE_INFINITY): string {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  return buffer.subarray(0, Math.min(buffer.length, maxBytes)).toString('utf8');
+}
+
+function byteLength(data: WebSocket.RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data.byteLength;
 }
