@@ -139,18 +139,35 @@ export interface JetstreamOptions extends StreamConnectorOptions {
 /** The resume state: `time_us` of the newest event the sink acknowledged. */
 export interface JetstreamState {
   cursor: number;
+  /**
+   * The posts acknowledged within the rewind before `cursor`, id → time_us. A resume reads them
+   * again (it starts the rewind before the cursor) and skips them: sent again, they would be counted
+   * twice by a pipeline whose de-duplication window has passed since.
+   */
+  recent?: Record<string, number>;
+}
+
+/** Where a message was read: its time_us and, for a post, its id. */
+interface Position {
+  timeUs: number;
+  id: string | undefined;
 }
 
 /**
  * Reads Bluesky posts from a Jetstream instance over WebSocket. Jetstream sends no heartbeat, so
  * the connector pings (a third of the stall timeout apart) and any message or pong counts as life.
  */
-export class JetstreamConnector extends StreamConnector<number, JetstreamState> {
+export class JetstreamConnector extends StreamConnector<Position, JetstreamState> {
   private readonly url: URL;
   private readonly rewindUs: number;
   private readonly maxMessageBytes: number;
   /** Newest time_us read (of any message): where a reconnect resumes, before the rewind. */
   private lastTimeUs: number | undefined;
+  /**
+   * Posts handed over (after a restart: acknowledged before it) within the rewind before
+   * `lastTimeUs`, id → time_us: a reconnect or restart reads them again, and they are skipped.
+   */
+  private readonly recent = new Map<string, number>();
 
   constructor(private readonly o: JetstreamOptions) {
     super('bluesky', o);
@@ -174,13 +191,25 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
     if (!Number.isSafeInteger(saved.cursor) || saved.cursor <= 0)
       throw new ConnectorFatalError(`the state file has no valid cursor: ${JSON.stringify(saved)}`);
     this.lastTimeUs = saved.cursor;
+    for (const [id, timeUs] of recentOf(saved).sort((a, b) => a[1] - b[1])) this.recent.set(id, timeUs);
   }
 
   protected override advance(
     saved: JetstreamState | undefined,
-    positions: readonly number[],
+    positions: readonly Position[],
   ): JetstreamState {
-    return { cursor: Math.max(saved?.cursor ?? 0, ...positions) };
+    const cursor = Math.max(saved?.cursor ?? 0, ...positions.map((p) => p.timeUs));
+    const recent: Record<string, number> = {};
+    for (const [id, timeUs] of recentOf(saved)) recent[id] = timeUs;
+    for (const p of positions) if (p.id !== undefined) recent[p.id] = p.timeUs;
+    for (const [id, timeUs] of Object.entries(recent)) if (timeUs < cursor - this.rewindUs) delete recent[id];
+    return { cursor, recent };
+  }
+
+  /** The saved cursor, without the posts remembered for the next resume (too long for a log line). */
+  protected override position(): unknown {
+    const saved = super.position() as JetstreamState | undefined;
+    return saved && { cursor: saved.cursor };
   }
 
   protected override connect(signal: AbortSignal): Promise<void> {
@@ -295,9 +324,35 @@ export class JetstreamConnector extends StreamConnector<number, JetstreamState> 
       return undefined;
     }
     const mapped = mapJetstream(msg, this.maxFutureSkewMs);
-    if (mapped.timeUs !== undefined) this.lastTimeUs = Math.max(this.lastTimeUs ?? 0, mapped.timeUs);
-    return this.handOver(mapped, mapped.timeUs ?? 0);
+    const timeUs = mapped.timeUs ?? 0;
+    if (mapped.timeUs !== undefined) this.lastTimeUs = Math.max(this.lastTimeUs ?? 0, timeUs);
+    this.forget();
+    if (mapped.kind !== 'event') return this.handOver(mapped, { timeUs, id: undefined });
+    const id = mapped.event.id;
+    if (this.recent.has(id)) {
+      this.ignore('rewind_overlap');
+      return undefined;
+    }
+    this.recent.set(id, timeUs);
+    return this.handOver(mapped, { timeUs, id });
   }
+
+  /** Drops the posts that are older than the rewind before the newest message read. */
+  private forget(): void {
+    const from = (this.lastTimeUs ?? 0) - this.rewindUs;
+    // In the order read, which is time_us order but for what a restart carried over.
+    for (const [id, timeUs] of this.recent) {
+      if (timeUs >= from) break;
+      this.recent.delete(id);
+    }
+  }
+}
+
+/** The valid entries of a saved state's `recent`. */
+function recentOf(saved: JetstreamState | undefined): [string, number][] {
+  const recent = saved?.recent;
+  if (typeof recent !== 'object' || recent === null) return [];
+  return Object.entries(recent).filter(([, timeUs]) => Number.isSafeInteger(timeUs));
 }
 
 /** A message's text, or the text of its first `maxBytes` bytes. */
