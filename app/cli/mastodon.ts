@@ -22,8 +22,19 @@ const OPTIONS = {
   'backfill-max-pages': { type: 'string', default: '25' },
 } satisfies FlagOptions;
 
-const defaultState = (instance: string) =>
-  `.pulsewatch/mastodon-${instance.replace(/^\w+:\/\//, '').replace(/[^\w.-]+/g, '_')}.json`;
+/**
+ * `.pulsewatch/mastodon-<host>.json`, by the host as the connector reads it: the same file (and
+ * position) for `https://mastodon.social`, `https://mastodon.social/` and `https://Mastodon.Social`.
+ */
+const defaultState = (instance: string) => {
+  let host: string;
+  try {
+    host = new URL(instance).host;
+  } catch {
+    host = instance.replace(/^\w+:\/\//, ''); // refused by the connector; only named in the help
+  }
+  return `.pulsewatch/mastodon-${host.replace(/[^\w.-]+/g, '_')}.json`;
+};
 
 const HELP = `usage: pulsewatch ingest mastodon [options]
 

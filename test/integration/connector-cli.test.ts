@@ -93,6 +93,28 @@ t.test('pulsewatch ingest mastodon with a refused token exits 1 with the reason'
   t.match(err, /HTTP 401.*refused the access token/);
 });
 
+t.test(
+  'the default Mastodon state file is named by the host, however the instance URL is written',
+  async (t) => {
+    const stopped = AbortSignal.abort();
+    const stateOf = async (instance: string) => {
+      const { value, err } = await captured(() =>
+        runMastodon(['--instance', instance, '--stats-every-s', '0'], stopped),
+      );
+      t.equal(value, 0, instance);
+      return /mastodon: resume state in (\S+)/.exec(err)?.[1];
+    };
+    const want = join('.pulsewatch', 'mastodon-mastodon.example.json');
+    for (const instance of [
+      'https://mastodon.example',
+      'https://mastodon.example/',
+      'https://Mastodon.Example',
+      'https://mastodon.example:443/',
+    ])
+      t.equal(await stateOf(instance), want, `${instance}: the same position as the others`);
+  },
+);
+
 t.test('bad flags exit 2 with the reason and the usage', async (t) => {
   const signal = new AbortController().signal;
   const cases: [typeof runMastodon, string[], RegExp][] = [
