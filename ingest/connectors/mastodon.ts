@@ -269,7 +269,9 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
       // The server holds what it streams while the backfill runs: nothing falls between the two.
       watchdog.pause();
       const since = this.newest.get(t.name);
-      const backfilled = since === undefined ? new Set<string>() : await this.backfill(t, since, conn.signal);
+      let backfilled = new Set<string>();
+      if (since === undefined) await this.markLiveEdge(t, conn.signal);
+      else backfilled = await this.backfill(t, since, conn.signal);
       watchdog.resume();
 
       const parser = new SseParser();
@@ -344,6 +346,26 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
     if (id === undefined) return this.handOver(mapped, { timeline: t.name, id: '' });
     this.newest.set(t.name, newer(this.newest.get(t.name), id));
     return this.handOver(mapped, { timeline: t.name, id });
+  }
+
+  /**
+   * Without a position the stream starts at the live edge. The newest status of the REST timeline
+   * (or `0` when it has none yet) becomes the position a reconnect backfills from, so a quiet
+   * timeline (no status read yet) misses nothing while its stream is down. A failure is only logged.
+   */
+  private async markLiveEdge(t: Timeline, signal: AbortSignal): Promise<void> {
+    try {
+      const url = withQuery(this.instance + t.restPath, { ...t.query, limit: '1' });
+      const { statuses } = await this.page(url, signal);
+      const first = statuses[0];
+      const id = isRecord(first) && typeof first.id === 'string' && first.id !== '' ? first.id : '0';
+      if (!this.newest.has(t.name)) this.newest.set(t.name, id);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.log(
+        `mastodon: could not read the newest status of ${t.name} (${message(err)}); a disconnect before its first status may miss some`,
+      );
+    }
   }
 
   /**
