@@ -38,9 +38,13 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, o: RetryOpti
   }
 }
 
+/** The longest wait a timer takes (about 24.8 days): a longer one fires at once, with a warning. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Waits `ms` (at most MAX_TIMER_MS: a Retry-After of a month waits 24.8 days, not 1 ms), or until `signal` aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
+    const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
     function done() {
       clearTimeout(timer);
       signal?.removeEventListener('abort', done);
