@@ -4,6 +4,8 @@ import {
   MemoryCoordinator,
   PartitionAssigner,
   PartitionWorkers,
+  type AssignerOptions,
+  type Coordinator,
   type ReleaseReason,
 } from '../../stream/index.js';
 
@@ -24,6 +26,14 @@ function worker(c: MemoryCoordinator, owner: string, log: string[], ttl = 200, p
  * machine (the whole suite runs two files at once) does not stall a timer past a lease.
  */
 const S = 3;
+
+/** Worker `a` of group `g` on `c`. */
+function assignerOf(
+  c: Coordinator,
+  o: Omit<AssignerOptions, 'coordinator' | 'group' | 'owner'>,
+): PartitionAssigner {
+  return new PartitionAssigner({ coordinator: c, group: 'g', owner: 'a', ...o });
+}
 
 const sorted = (s: ReadonlySet<number>) => [...s].sort((a, b) => a - b);
 
@@ -86,10 +96,7 @@ t.test('a worker cut off from the coordinator stops its partitions before their 
   const c = new MemoryCoordinator(() => clock);
   const log: string[] = [];
   const errors: unknown[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 2,
     leaseTtlMs: 30_000,
     now: () => clock,
@@ -116,10 +123,7 @@ t.test('a worker cut off from the coordinator stops its partitions before their 
 t.test('a coordinator that stops answering: the partitions stop although no round ends', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 2,
     leaseTtlMs: 300,
     onAcquire: async (p) => void log.push(`a+${p}`),
@@ -143,10 +147,7 @@ t.test('a coordinator that stops answering: the partitions stop although no roun
 
 /** An assigner whose workers take `startMs` to start (a replay, a bus that is slow to answer). */
 function slowStarter(c: MemoryCoordinator, log: string[], partitions: number, ttl: number, startMs: number) {
-  return new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  return assignerOf(c, {
     partitions,
     leaseTtlMs: ttl,
     onAcquire: async (p) => {
@@ -224,10 +225,7 @@ t.test('a partition lost while its worker starts is released once, after the sta
 t.test('a partition lost while another is handed back is released once', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 6,
     leaseTtlMs: 300 * S,
     onAcquire: async (p) => void log.push(`a+${p}`),
@@ -275,10 +273,7 @@ t.test('stop during a slow start keeps renewing the leases of the running worker
 t.test('stop with slow hand-overs keeps renewing the leases not handed back yet', async (t) => {
   const c = new MemoryCoordinator();
   const log: string[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 2,
     leaseTtlMs: 300 * S,
     onAcquire: async (p) => void log.push(`a+${p}`),
@@ -305,10 +300,7 @@ t.test('a partition is not started again while its lost worker is still stopping
   const log: string[] = [];
   const stopping = new Set<number>();
   const overlaps: number[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 1,
     leaseTtlMs: 300 * S,
     onAcquire: async (p) => {
@@ -339,10 +331,7 @@ t.test('a partition is not started again while its lost worker is still stopping
 t.test('stop waits for workers still stopping after their leases were lost', async (t) => {
   const c = new MemoryCoordinator();
   const stopping = new Set<number>();
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 1,
     leaseTtlMs: 300 * S,
     onAcquire: async () => undefined,
@@ -389,10 +378,7 @@ t.test('a partition acquired once renewals are back is not dropped for the outag
     if (down) throw new Error('connect ECONNREFUSED');
     return heartbeat(...args);
   };
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 2,
     leaseTtlMs: 300 * S,
     onAcquire: async (p) => {
@@ -418,10 +404,7 @@ t.test('a lease found lost is released although a later renewal of the pass fail
   const c = new MemoryCoordinator();
   const log: string[] = [];
   const errors: unknown[] = [];
-  const a = new PartitionAssigner({
-    coordinator: c,
-    group: 'g',
-    owner: 'a',
+  const a = assignerOf(c, {
     partitions: 2,
     leaseTtlMs: 60_000,
     onAcquire: async (p) => void log.push(`a+${p}`),
