@@ -1,9 +1,5 @@
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { addKey } from '../../api/index.js';
-import { startTestApp } from '../helpers/app.js';
+import { startKeyedTestApp, startTestApp } from '../helpers/app.js';
 import {
   axeFindings,
   launchBrowser,
@@ -172,13 +168,7 @@ t.test(
   'resolving from the page needs scope admin: with a read key the alert shows why it failed and stays open',
   needsBrowser(),
   async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'pw-page-resolve-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const keyFile = join(dir, 'api-keys.json');
-    const read = await addKey(keyFile, 'dashboards', ['read']);
-    const admin = await addKey(keyFile, 'ops', ['admin']);
-    const running = await startTestApp(['--api-keys-file', keyFile, '--partitions', '2']);
-    t.teardown(() => running.stop());
+    const { running, read, admin } = await startKeyedTestApp(t, ['--partitions', '2']);
     await postLines(running.app, spikeTraffic(Date.now(), 1).lines, admin);
 
     const browser = await launchBrowser(t);

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addKey } from '../../api/index.js';
-import { ndjson, startTestApp } from '../helpers/app.js';
+import { ndjson, startKeyedTestApp, startTestApp } from '../helpers/app.js';
 import { launchBrowser, needsBrowser, screenshot } from '../helpers/browser.js';
 import { spikeTraffic } from '../helpers/spike-traffic.js';
 
@@ -55,13 +55,7 @@ t.test(
   'acknowledging from the page needs scope admin: with a read key the alert shows why it failed, with an admin key it is acknowledged',
   needsBrowser(),
   async (t) => {
-    const dir = await mkdtemp(join(tmpdir(), 'pw-page-ack-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const keyFile = join(dir, 'api-keys.json');
-    const read = await addKey(keyFile, 'dashboards', ['read']);
-    const admin = await addKey(keyFile, 'ops', ['admin']);
-    const running = await startTestApp(['--api-keys-file', keyFile, '--partitions', '2']);
-    t.teardown(() => running.stop());
+    const { running, read, admin } = await startKeyedTestApp(t, ['--partitions', '2']);
     const { lines } = spikeTraffic(Date.now(), 1);
     for (let i = 0; i < lines.length; i += 1000) {
       const res = await running.app.inject({

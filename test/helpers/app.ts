@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addKey } from '../../api/index.js';
 import { loadConfig } from '../../app/config.js';
 import { startApp, type Running } from '../../app/compose.js';
 import type { InjectOptions } from 'fastify';
@@ -16,6 +20,24 @@ export async function startTestApp(flags: string[] = []): Promise<Running> {
     {},
   );
   return startApp(config);
+}
+
+/**
+ * The embedded app with API keys (a key file of its own, removed when `t` ends): a `read` key and an
+ * `admin` key, and `flags` besides.
+ */
+export async function startKeyedTestApp(
+  t: Test,
+  flags: string[] = [],
+): Promise<{ running: Running; read: string; admin: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'pw-keys-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const keyFile = join(dir, 'api-keys.json');
+  const read = await addKey(keyFile, 'dashboards', ['read']);
+  const admin = await addKey(keyFile, 'ops', ['admin']);
+  const running = await startTestApp(['--api-keys-file', keyFile, ...flags]);
+  t.teardown(() => running.stop());
+  return { running, read, admin };
 }
 
 export { eventually } from './async.js';
