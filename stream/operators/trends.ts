@@ -122,7 +122,7 @@ export class Trends
         b.live = minute;
         liveNow.add(e.key);
         for (const h of e.value.top())
-          row(h.key, h.count - h.error, b.detector.baseline(h.key, e.value.total), b.detector.warm);
+          row(h.key, h.count - h.error, b.detector.baseline(h.key, e.value.total), this.warmAt(b, e.start));
         continue;
       }
       if (e.start <= b.closed) continue; // cannot happen: windows close once, in start order
@@ -135,6 +135,18 @@ export class Trends
       b.closed = e.start;
     }
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
+  }
+
+  /**
+   * Whether the brand's detector will be past its warm-up for the window at `start`: the empty
+   * windows of a gap before it count, as they will be closed first (see emit), so an open window's
+   * rows say what its final ones will.
+   */
+  private warmAt(b: BrandTrends, start: number): boolean {
+    const gap = Number.isFinite(b.closed)
+      ? Math.max(0, Math.min((start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS))
+      : 0;
+    return b.detector.windows + Math.ceil(gap) >= b.detector.options.warmupWindows;
   }
 
   override get size(): number {

@@ -123,3 +123,26 @@ function brandPost(i: number, ts: number): SocialEvent {
     engagement: { likes: 0, shares: 0, replies: 0 },
   };
 }
+
+t.test('an open window after a gap is marked warm as its final rows will be (the gap counts)', (t) => {
+  // warm after 3 windows: windows 0 and 1 have posts, 2 and 3 none, 4 is the detector's fifth
+  const op = selectOperators(['trends'])[0]!.create({
+    ...context,
+    analytics: { windowMs: MIN, trendWarmupWindows: 3 },
+  });
+  const rowsOf = (watermark: number, version: number) =>
+    op.emit(watermark, version).writes.flatMap((x) => x.rows as readonly TrendWindowRow[]);
+  for (const w of [0, 1]) {
+    for (let i = 0; i < 5; i++)
+      op.fold(enrichEvent(brandPost(w * 10 + i, T0 + w * MIN + i * 1000), matcher, scorer), T0 + w * MIN);
+    rowsOf(T0 + (w + 1) * MIN + 10_000, w + 1);
+  }
+  for (let i = 0; i < 5; i++)
+    op.fold(enrichEvent(brandPost(40 + i, T0 + 4 * MIN + i * 1000), matcher, scorer), T0 + 4 * MIN);
+  const live = rowsOf(T0 + 4 * MIN + 30_000, 3).filter((r) => r.start === T0 + 4 * MIN);
+  const final = rowsOf(T0 + 5 * MIN + 10_000, 4).filter((r) => r.start === T0 + 4 * MIN);
+  t.ok(live.length > 0 && live.every((r) => r.final === 0), 'the open window is written');
+  t.same([...new Set(final.map((r) => r.warm))], [1], 'its final rows are warm');
+  t.same([...new Set(live.map((r) => r.warm))], [1], 'and so are its live ones');
+  t.end();
+});
