@@ -307,11 +307,12 @@ export class TrendDetector {
 
   /**
    * Adds a window's counts kept elsewhere (the trends operator's sketch of the window's terms) to
-   * the open window, errors included: each tracked term's count and error, and the mentions of the
-   * terms it does not track, which count in the window's total. Into an empty open window (what the
-   * operator does) this is exact: the window is then the same as if every mention had been added
-   * here, so the counts are judged on their lower bounds and the baselines learn the same counts
-   * as from add(). (Adding only the lower bounds, count − error, would teach the baselines of the
+   * the open window. Into an empty open window (what the operator does) the sketch becomes the
+   * window, errors included (each tracked term's count and error, and the mentions of the terms it
+   * does not track in the total): the same as if every mention had been added here, so the counts
+   * are judged on their lower bounds and the baselines learn the same counts as from add(). Into a
+   * window that has mentions already, each tracked term's count is added as mentions (its error and
+   * the untracked mentions are not). (Adding only the lower bounds, count − error, would teach the baselines of the
    * terms near the sketch's capacity far less than their true counts: a term with 11 mentions in a
    * window may keep 2 in a sketch of 279 distinct terms, so every window where it keeps most of
    * them looks like growth.)
