@@ -126,15 +126,18 @@ export class Trends
         continue;
       }
       if (e.start <= b.closed) continue; // cannot happen: windows close once, in start order
-      if (Number.isFinite(b.closed)) {
-        const gap = Math.min((e.start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS);
-        for (let i = 0; i < gap; i++) b.detector.closeWindow(0);
-      }
+      for (let i = this.gapBefore(b, e.start); i > 0; i--) b.detector.closeWindow(0);
       const warm = b.detector.warm;
       for (const w of closeTrendWindow(b.detector, e.value)) row(w.term, w.count, w.baseline, warm);
       b.closed = e.start;
     }
     return rows.length > 0 ? { writes: [{ table: TREND_WINDOWS_TABLE, rows }], live: [] } : NO_OUTPUT;
+  }
+
+  /** The empty windows the brand's detector closes before the window at `start` (the gap since its last one). */
+  private gapBefore(b: BrandTrends, start: number): number {
+    if (!Number.isFinite(b.closed)) return 0;
+    return Math.max(0, Math.ceil(Math.min((start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS)));
   }
 
   /**
@@ -143,10 +146,7 @@ export class Trends
    * rows say what its final ones will.
    */
   private warmAt(b: BrandTrends, start: number): boolean {
-    const gap = Number.isFinite(b.closed)
-      ? Math.max(0, Math.min((start - b.closed) / this.windowMs - 1, MAX_GAP_WINDOWS))
-      : 0;
-    return b.detector.windows + Math.ceil(gap) >= b.detector.options.warmupWindows;
+    return b.detector.windows + this.gapBefore(b, start) >= b.detector.options.warmupWindows;
   }
 
   override get size(): number {
