@@ -137,6 +137,11 @@ ORDER BY posts DESC, brand`,
   ];
 }
 
+/**
+ * The brand's settled trend rows in the range. The panel adds up only warm windows: a window any of
+ * whose settled rows has `warm` = 0 (a partition's detector still in its warm-up) has no trending
+ * term, as stream/analytics/read-trends.ts `scoreTrends` reads it.
+ */
 const trendRows = settledFrom(TREND_WINDOWS_TABLE.name, `brand = ${BRAND} AND ${msRange('start')}`, [], {
   whole: true,
 });
@@ -150,9 +155,15 @@ function trendsAndTopics() {
   if(mentions >= mu, 1, -1) * sqrt(greatest(0,
     if(mentions > 0, 2 * (mentions * log(mentions / mu) - (mentions - mu)), 2 * mu))) AS score
 FROM (
-  SELECT term, sum(\`count\`) AS mentions, sum(baseline) AS expected,
+  SELECT tr.1 AS term, sum(tr.2) AS mentions, sum(tr.3) AS expected,
     expected + ${PRIOR} * uniqExact(start) AS mu
-  FROM ${trendRows}
+  FROM (
+    SELECT start, groupArray((term, \`count\`, baseline)) AS trs
+    FROM ${trendRows}
+    GROUP BY start
+    HAVING min(warm) = 1
+  )
+  ARRAY JOIN trs AS tr
   GROUP BY term
 )
 ORDER BY score DESC, mentions DESC, term
@@ -160,7 +171,9 @@ LIMIT 25`,
       {
         description:
           'Terms of the brand over the range, partitions added: mentions, what their history expected, and ' +
-          'the Poisson z-score of engines/trends (trendScore) over the summed windows.',
+          'the Poisson z-score of engines/trends (trendScore) over the summed windows. A window that a ' +
+          "partition's trend detector wrote during its warm-up (--trend-warmup-windows) adds nothing, as " +
+          'in the API: its baselines were not learned yet.',
       },
     ),
     sqlTable(

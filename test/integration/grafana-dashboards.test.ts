@@ -25,6 +25,7 @@ import { emptyCounts } from '../../stream/operators/brand-counts.js';
 import {
   ALERTS_TABLE,
   ANALYTICS_TABLES,
+  readTrends,
   BEST_TIME_HOURS_TABLE,
   CAMPAIGN_WINDOWS_TABLE,
   INFLUENCER_WINDOWS_TABLE,
@@ -35,6 +36,7 @@ import {
   TREND_WINDOWS_TABLE,
   VOICE_WINDOWS_TABLE,
   type TableSpec,
+  type TrendWindowRow,
   type WindowRow,
 } from '../../stream/index.js';
 import { ClickHouseStore } from '../../stream/store/clickhouse/index.js';
@@ -454,6 +456,61 @@ t.test(
         ['b', 50, 0.02],
       ],
     );
+  },
+);
+
+t.test(
+  'Trending terms leaves out the windows a cold trend detector wrote, as the API reader does',
+  async (t) => {
+    const { database } = isolation();
+    t.teardown(() => dropDatabase(database));
+    const store = await ClickHouseStore.open({
+      url: CLICKHOUSE_URL,
+      database,
+      tables: [TREND_WINDOWS_TABLE] as unknown as TableSpec<never>[],
+      flushIntervalMs: 50,
+    });
+    t.teardown(() => store.close());
+    const trend = (term: string, count: number, warm: number, over: Parameters<typeof windowed>[0]) =>
+      ({ brand: 'acme', term, count, baseline: 1, warm, ...windowed(over) }) satisfies TrendWindowRow;
+    const WARM = T0;
+    const COLD = T0 + MIN;
+    await store.write(TREND_WINDOWS_TABLE, [
+      // a warm window: both partitions' latest lists warm. Partition 1's earlier list of it was
+      // written before its detector closed the window before (warm 0), then replaced: it says nothing
+      trend('outage', 12, 1, { start: WARM, version: 9 }),
+      trend('outage', 2, 0, { start: WARM, partition: 1, final: 0, version: 7 }),
+      trend('outage', 4, 1, { start: WARM, partition: 1, final: 0, version: 9 }),
+      // a cold window: partition 1's detector was still learning its baselines, so the window's sums
+      // say nothing, however large (partition 0 warm)
+      trend('recall', 20, 1, { start: COLD, version: 11 }),
+      trend('recall', 5, 0, { start: COLD, partition: 1, version: 11 }),
+    ]);
+    await store.flush();
+
+    const panel = dashboardQueries(DASHBOARDS['brand-health']!()).find((q) => q.where === 'Trending terms');
+    if (!panel) throw new Error('no Trending terms panel');
+    const client = createClient({ url: CLICKHOUSE_URL, database });
+    t.teardown(() => client.close());
+    const run = async (fromMs: number, toMs: number) => {
+      const ctx: MacroContext = { fromMs, toMs, intervalS: 60, variables: { brand: 'acme' } };
+      const result = await client.query({ query: expandMacros(panel.text, ctx), format: 'JSONEachRow' });
+      return (await result.json<Record<string, unknown>>()).map((r) => [r.term, Number(r.mentions)]);
+    };
+
+    t.same(await run(FROM, TO), [['outage', 16]], 'the warm window trends; the cold one adds nothing');
+    t.same(await run(COLD, COLD + MIN), [], 'a range of a cold window only: no trending term');
+    t.same(await run(WARM, WARM + MIN), [['outage', 16]], 'a range of the warm window only');
+
+    // the API reader on the same rows: the same windows hold a trending term
+    const api = await readTrends(store, 'acme', { from: FROM, to: TO });
+    const trending = (start: number) =>
+      api.windows
+        .find((w) => w.start === start)
+        ?.terms.filter((x) => x.trending)
+        .map((x) => x.term);
+    t.same(trending(WARM), ['outage'], 'API: the warm window trends');
+    t.same(trending(COLD), [], 'API: the cold window has no trending term');
   },
 );
 
