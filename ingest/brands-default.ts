@@ -50,6 +50,7 @@ export function defaultCampaigns(brands: readonly BrandSpec[] = DEFAULT_BRANDS):
         { id: 'double-points', clickRate: 0.03, conversionRate: 0.35 },
       ],
       impressionsPerSec: 20,
+      decide: true,
     },
   ];
 }

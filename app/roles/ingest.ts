@@ -5,7 +5,13 @@ import { JetstreamConnector } from '../../ingest/connectors/bluesky.js';
 import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
 import { EventIngestor, httpIngest, RateLimiter } from '../../ingest/index.js';
 import { IngestorSink } from '../../ingest/sink.js';
-import { submitGenerated, SyntheticGenerator, SyntheticSource } from '../../ingest/synthetic/index.js';
+import {
+  ClosedLoopCampaigns,
+  submitGenerated,
+  SyntheticGenerator,
+  SyntheticSource,
+  type GeneratorConfig,
+} from '../../ingest/synthetic/index.js';
 import { syntheticConfig } from '../inputs.js';
 import type { RoleContext, RolePart } from './context.js';
 
@@ -46,11 +52,14 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     onReply: (r) => metrics.ingestRequests.inc({ route: r.route, key: r.key, status: String(r.status) }),
   });
   const sink = new IngestorSink(ingestor);
-  const synthetic = config.synthetic
+  const now = Date.now();
+  const generated = config.synthetic
+    ? syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, now)
+    : undefined;
+  const closedLoop = generated && closedLoopOf(ctx, generated, sink);
+  const synthetic = generated
     ? new SyntheticSource({
-        generator: new SyntheticGenerator(
-          syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, Date.now()),
-        ),
+        generator: new SyntheticGenerator(closedLoop ? { ...generated, closedLoopFrom: now } : generated),
         backfillMs: config.syntheticBackfillMinutes * 60_000,
         sink: (batch) => submitGenerated(sink, batch),
         onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
@@ -64,16 +73,53 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     async start() {
       // Backfill runs in the background: the page is up at once and fills in as history arrives.
       syntheticStarted = synthetic?.start().catch((err) => logger.error({ err }, 'synthetic source failed'));
+      closedLoop?.start();
       for (const [name, c] of connectors)
         void c.run().catch((err: unknown) => logger.error({ err, connector: name }, 'connector stopped'));
     },
     async stop() {
       // Stop first: a backfill still running ends after its current chunk, not at its end.
+      await closedLoop?.stop();
       await synthetic?.stop();
       await syntheticStarted;
       await Promise.all(connectors.map(([, c]) => c.stop()));
     },
   };
+}
+
+/**
+ * The synthetic campaigns with `decide` asking this process's campaign service for their arms, when
+ * it decides (runs the API with the campaigns operator); elsewhere the generator rotates their arms.
+ */
+function closedLoopOf(
+  ctx: RoleContext,
+  generated: GeneratorConfig,
+  sink: IngestorSink,
+): ClosedLoopCampaigns | undefined {
+  const { campaigns: service, logger } = ctx;
+  if (!service || !ctx.runs('api')) return undefined;
+  const log = logger.child({ component: 'closed-loop' });
+  let warned = 0;
+  const loop = new ClosedLoopCampaigns({
+    seed: generated.seed,
+    campaigns: generated.campaigns ?? [],
+    decide: (campaign) => service.decide(campaign),
+    sink: async (events) => {
+      await sink.submit(events, 'feedback');
+    },
+    // a campaign deleted or a store down fails every impression: one line a minute, not hundreds
+    onError: (err) => {
+      if (Date.now() - warned < 60_000) return;
+      warned = Date.now();
+      log.warn({ err }, 'synthetic campaign traffic: a decision or its feedback failed; going on');
+    },
+  });
+  if (!loop.active) return undefined;
+  log.info(
+    { campaigns: (generated.campaigns ?? []).filter((c) => c.decide).map((c) => c.id) },
+    'synthetic campaign traffic asks for decisions',
+  );
+  return loop;
 }
 
 /**

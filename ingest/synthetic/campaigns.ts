@@ -20,6 +20,13 @@ export interface CampaignSpec {
   from?: number;
   /** ms epoch the campaign ends at; default: never. */
   until?: number;
+  /**
+   * Each impression asks the campaign's policy for its arm (a `ClosedLoopCampaigns` client, where
+   * the process decides), so a policy that learns moves the traffic to the best arm. Default false:
+   * impressions rotate evenly over the arms. The generator rotates a `decide` campaign's impressions
+   * too, before `closedLoopFrom` (history, a backfill) or when it is unset (no process decides).
+   */
+  decide?: boolean;
 }
 
 /** A checked campaign with its own random stream. */
@@ -50,6 +57,8 @@ export function normalizeCampaigns(
       checkShare(`campaigns[${i}].arms[${j}].conversionRate`, a.conversionRate, 0);
     });
     checkRange(`campaigns[${i}].impressionsPerSec`, camp.impressionsPerSec, 0, 1e6, '1e6');
+    if (camp.decide !== undefined && typeof camp.decide !== 'boolean')
+      invalidConfig(`campaigns[${i}].decide must be true or false`);
     for (const k of ['from', 'until'] as const) {
       if (camp[k] !== undefined && !Number.isFinite(camp[k]))
         invalidConfig(`campaigns[${i}].${k} must be a finite ms epoch`);
@@ -66,9 +75,14 @@ export class CampaignTraffic {
   private readonly byBrand = new Map<string, CampaignPlan[]>();
   private readonly timed: boolean;
 
+  /**
+   * `closedLoopFrom`: event time from which `decide` campaigns get no feedback here (a closed-loop
+   * client makes it by asking for decisions); undefined: never.
+   */
   constructor(
     private readonly seed: number,
     private readonly plans: readonly CampaignPlan[],
+    private readonly closedLoopFrom?: number,
   ) {
     for (const c of plans) {
       const list = this.byBrand.get(c.brand) ?? [];
@@ -95,7 +109,14 @@ export class CampaignTraffic {
   /** The feedback of every campaign active at the slot's start, campaign by campaign. */
   feedback(slot: number): Slotted[] {
     const start = slot * SLOT_MS;
-    return this.plans.filter((c) => isActive(c, start)).flatMap((c) => this.campaignSlot(slot, c));
+    return this.plans
+      .filter((c) => isActive(c, start) && !this.decidedElsewhere(c, start))
+      .flatMap((c) => this.campaignSlot(slot, c));
+  }
+
+  /** A slot of a `decide` campaign at or after `closedLoopFrom`: its closed-loop client makes the feedback. */
+  private decidedElsewhere(c: CampaignPlan, slotStart: number): boolean {
+    return c.decide === true && this.closedLoopFrom !== undefined && slotStart >= this.closedLoopFrom;
   }
 
   private campaignSlot(slot: number, c: CampaignPlan): Slotted[] {
@@ -124,6 +145,6 @@ export class CampaignTraffic {
   }
 }
 
-function isActive(c: CampaignSpec, t: number): boolean {
+export function isActive(c: CampaignSpec, t: number): boolean {
   return (c.from === undefined || t >= c.from) && (c.until === undefined || t < c.until);
 }

@@ -38,6 +38,11 @@ export interface GeneratorConfig extends FaultSpec {
    * applies. Default: every brand post is `general` (the generic templates).
    */
   topicPhases?: TopicPhase[];
+  /**
+   * Event time (ms epoch) from which campaigns with `decide` get no feedback from the generator: a
+   * `ClosedLoopCampaigns` client makes it by asking the campaign's policy. Default: never.
+   */
+  closedLoopFrom?: number;
 }
 
 /** A checked config with every default filled in. */
@@ -56,6 +61,7 @@ export interface NormalizedConfig {
   /** Ascending by `from`. */
   phases: PhaseDraws[];
   faults: FaultPlan;
+  closedLoopFrom: number | undefined;
 }
 
 /** Checks a config (a RangeError naming the first bad setting) and fills in the defaults. */
@@ -93,5 +99,12 @@ export function normalizeConfig(c: GeneratorConfig): NormalizedConfig {
     topics,
     phases: normalizePhases(c.topicPhases ?? [], topics, c.topics ?? [], c.brands),
     faults: normalizeFaults(c),
+    closedLoopFrom: closedLoopFrom(c.closedLoopFrom),
   };
+}
+
+function closedLoopFrom(v: unknown): number | undefined {
+  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
+    invalidConfig(`closedLoopFrom must be a finite ms epoch (got ${String(v)})`);
+  return v as number | undefined;
 }

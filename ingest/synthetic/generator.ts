@@ -37,7 +37,7 @@ export class SyntheticGenerator {
 
   constructor(config: GeneratorConfig) {
     this.cfg = normalizeConfig(config);
-    this.campaignTraffic = new CampaignTraffic(this.cfg.seed, this.cfg.campaigns);
+    this.campaignTraffic = new CampaignTraffic(this.cfg.seed, this.cfg.campaigns, this.cfg.closedLoopFrom);
     this.posts = new PostWriter(this.cfg, this.campaignTraffic);
     this.brandShare = brandShares(this.cfg.brands);
     this.copySlots = Math.ceil((this.cfg.faults.duplicates?.maxDelayMs ?? 0) / SLOT_MS);

@@ -18,3 +18,4 @@ export { GroundTruth, type TruthCounts, type TruthRecord } from './scenario/trut
 export { TruthFile } from './scenario/truth-file.js';
 export { SyntheticSource, type SyntheticSourceOptions } from './source.js';
 export { submitGenerated } from './submit.js';
+export { ClosedLoopCampaigns, CLICK_DELAY_MS, type ClosedLoopOptions } from './closed-loop.js';

@@ -69,6 +69,7 @@ const Campaign = Type.Object(
     at: Type.Optional(Duration),
     duration: Type.Optional(Duration),
     impressionsPerSec: Type.Number({ minimum: 0, maximum: 1e6 }),
+    decide: Type.Optional(Type.Boolean()),
     arms: Type.Array(
       Type.Object(
         { id: Type.String({ minLength: 1, maxLength: 256 }), clickRate: Share, conversionRate: Share },

@@ -1,0 +1,211 @@
+import t from 'tap';
+import {
+  CLICK_DELAY_MS,
+  ClosedLoopCampaigns,
+  SyntheticGenerator,
+  type ClosedLoopOptions,
+  type GeneratedEvent,
+} from '../../ingest/synthetic/index.js';
+import type { CampaignSpec } from '../../ingest/synthetic/index.js';
+import { DEFAULT_BRANDS } from '../../ingest/brands-default.js';
+import type { FeedbackEvent } from '../../stream/model/index.js';
+
+const T0 = Date.UTC(2026, 0, 5, 12);
+
+const CAMPAIGN: CampaignSpec = {
+  id: 'loop',
+  brand: DEFAULT_BRANDS[0]!.name,
+  impressionsPerSec: 100,
+  decide: true,
+  arms: [
+    { id: 'always', clickRate: 1, conversionRate: 1 },
+    { id: 'never', clickRate: 0, conversionRate: 1 },
+  ],
+};
+
+/** A loop on a hand-driven clock whose decide answers `arms` in turn (or what `decide` says). */
+function loopOf(over: Partial<ClosedLoopOptions> = {}, arms = ['always', 'never']) {
+  const clock = { now: T0 };
+  const sent: FeedbackEvent[] = [];
+  const decided: string[] = [];
+  let n = 0;
+  const loop = new ClosedLoopCampaigns({
+    seed: 1,
+    campaigns: [CAMPAIGN],
+    decide: async (campaign) => {
+      decided.push(campaign);
+      return { decision_id: `d${n}`, arm: arms[n++ % arms.length]! };
+    },
+    sink: async (events) => void sent.push(...events),
+    now: () => clock.now,
+    onError: () => undefined,
+    ...over,
+  });
+  return { loop, clock, sent, decided };
+}
+
+/** Drives the loop's clock over `ms` in ticks of 100 ms. */
+async function run(l: ReturnType<typeof loopOf>, ms: number): Promise<void> {
+  const end = l.clock.now + ms;
+  while (l.clock.now < end) {
+    l.clock.now += 100;
+    await l.loop.tick();
+  }
+}
+
+t.test(
+  'impressions come at the campaign rate, and users click and convert at the chosen arm’s rates',
+  async (t) => {
+    const l = loopOf();
+    l.loop.start();
+    t.teardown(() => l.loop.stop());
+    await run(l, 20_000);
+    const decisions = l.loop.stats.decisions;
+    t.ok(decisions > 1_800 && decisions < 2_200, `${decisions} decisions in 20 s at 100/s`);
+    t.ok(l.decided.every((c) => c === 'loop'));
+    const clicks = l.sent.filter((e) => e.kind === 'click');
+    const conversions = l.sent.filter((e) => e.kind === 'conversion');
+    t.ok(clicks.length > 0 && clicks.every((e) => e.arm === 'always'), 'only the arm users click is clicked');
+    // every `always` decision is clicked and converts: all of them sent but the ones not yet due
+    t.ok(clicks.length >= Math.floor(decisions / 2) - 2 * 100 * (CLICK_DELAY_MS / 1000));
+    t.ok(conversions.length > 0 && conversions.every((e) => e.arm === 'always'));
+    const byDecision = new Map(clicks.map((c) => [c.decision_id, c]));
+    for (const c of conversions) {
+      const click = byDecision.get(c.decision_id);
+      if (!click) continue; // its click is sent with it or before: checked below
+      t.ok(c.ts >= click.ts, 'a conversion follows its click');
+    }
+    t.ok(
+      conversions.every((c) => byDecision.has(c.decision_id)),
+      'no conversion is sent before its click',
+    );
+    t.ok(
+      l.sent.every((e) => e.ts <= l.clock.now && e.value === 1 && e.decision_id?.startsWith('d')),
+      'feedback is sent once due, with its decision',
+    );
+    t.equal(l.loop.stats.clicks, clicks.length);
+    t.equal(l.loop.stats.conversions, conversions.length);
+  },
+);
+
+t.test('after a stall the loop goes on at its rate, it does not burst', async (t) => {
+  const l = loopOf();
+  l.loop.start();
+  t.teardown(() => l.loop.stop());
+  l.clock.now += 3_600_000;
+  await l.loop.tick();
+  t.ok(l.loop.stats.decisions <= 200, `${l.loop.stats.decisions} decisions for an hour's stall`);
+});
+
+t.test('a failed decision is counted and told; the loop goes on', async (t) => {
+  const errors: unknown[] = [];
+  let fail = true;
+  const l = loopOf({
+    decide: async () => {
+      if (fail) throw new Error('store down');
+      return { decision_id: 'x', arm: 'never' };
+    },
+    onError: (err) => errors.push(err),
+  });
+  l.loop.start();
+  t.teardown(() => l.loop.stop());
+  await run(l, 1_000);
+  t.ok(l.loop.stats.failed > 0 && errors.length === l.loop.stats.failed);
+  t.equal(l.loop.stats.decisions, 0);
+  fail = false;
+  await run(l, 1_000);
+  t.ok(l.loop.stats.decisions > 0, 'decisions again once the store is back');
+});
+
+t.test('feedback the sink refused is sent again on the next tick', async (t) => {
+  let refuse = true;
+  const sent: FeedbackEvent[] = [];
+  const l = loopOf(
+    {
+      sink: async (events) => {
+        if (refuse) throw new Error('bus down');
+        sent.push(...events);
+      },
+    },
+    ['always'],
+  );
+  l.loop.start();
+  t.teardown(() => l.loop.stop());
+  await run(l, 5_000);
+  t.equal(sent.length, 0);
+  t.equal(l.loop.stats.clicks, 0);
+  const decisions = l.loop.stats.decisions;
+  refuse = false;
+  l.clock.now += 2 * CLICK_DELAY_MS;
+  await l.loop.tick();
+  const clicks = new Set(sent.filter((e) => e.kind === 'click').map((e) => e.decision_id));
+  t.ok(clicks.size >= decisions, `the ${decisions} decisions' clicks all sent (${clicks.size})`);
+});
+
+t.test('an arm the scenario does not know is never clicked; stop ends the traffic', async (t) => {
+  const l = loopOf({}, ['added-later']);
+  l.loop.start();
+  await run(l, 2_000);
+  t.ok(l.loop.stats.decisions > 0);
+  t.equal(l.sent.length, 0);
+  await l.loop.stop();
+  const before = l.loop.stats.decisions;
+  await run(l, 1_000);
+  t.equal(l.loop.stats.decisions, before, 'nothing after stop');
+});
+
+t.test('only campaigns with decide are driven; a bad tick is refused', async (t) => {
+  const { decide: _decide, ...plain } = CAMPAIGN;
+  const options: ClosedLoopOptions = {
+    seed: 1,
+    campaigns: [{ ...CAMPAIGN, decide: false }, plain],
+    decide: () => Promise.reject(new Error('not called')),
+    sink: () => Promise.resolve(),
+  };
+  t.equal(new ClosedLoopCampaigns(options).active, false);
+  t.equal(new ClosedLoopCampaigns({ ...options, campaigns: [CAMPAIGN] }).active, true);
+  t.throws(() => new ClosedLoopCampaigns({ ...options, tickMs: 0 }), /tickMs must be > 0/);
+});
+
+t.test('the generator leaves a decide campaign’s feedback to the loop from closedLoopFrom on', async (t) => {
+  const from = T0 + 60_000;
+  const { decide: _decide, ...rest } = CAMPAIGN;
+  const plain: CampaignSpec = { ...rest, id: 'plain' };
+  const generate = (closedLoopFrom?: number): FeedbackEvent[] =>
+    [
+      ...new SyntheticGenerator({
+        seed: 3,
+        brands: DEFAULT_BRANDS,
+        ratePerSec: 1,
+        campaigns: [CAMPAIGN, plain],
+        ...(closedLoopFrom !== undefined && { closedLoopFrom }),
+      }).generate(T0, T0 + 120_000),
+    ]
+      .filter((g): g is Extract<GeneratedEvent, { kind: 'feedback' }> => g.kind === 'feedback')
+      .map((g) => g.event);
+  const rotated = generate();
+  const looped = generate(from);
+  const of = (events: FeedbackEvent[], id: string, after: boolean) =>
+    events.filter((e) => e.campaign === id && e.ts >= from === after);
+  t.ok(of(rotated, 'loop', true).length > 0, 'without closedLoopFrom the generator rotates it throughout');
+  t.equal(of(looped, 'loop', true).length, 0, 'none from closedLoopFrom on');
+  t.same(of(looped, 'loop', false), of(rotated, 'loop', false), 'its history before is as it was');
+  t.same(
+    looped.filter((e) => e.campaign === 'plain'),
+    rotated.filter((e) => e.campaign === 'plain'),
+    'other campaigns are as they were',
+  );
+});
+
+t.test('decide and closedLoopFrom are checked', async (t) => {
+  const base = { seed: 1, brands: DEFAULT_BRANDS, ratePerSec: 1 };
+  t.throws(
+    () =>
+      new SyntheticGenerator({ ...base, campaigns: [{ ...CAMPAIGN, decide: 'yes' as unknown as boolean }] }),
+    /campaigns\[0\]\.decide must be true or false/,
+  );
+  t.throws(
+    () => new SyntheticGenerator({ ...base, closedLoopFrom: Number.NaN }),
+    /closedLoopFrom must be a finite ms epoch/,
+  );
+});
