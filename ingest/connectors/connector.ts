@@ -68,6 +68,30 @@ export class ConnectorFatalError extends Error {
   override name = 'ConnectorFatalError';
 }
 
+/** The longest wait a server's rate limit or Retry-After is followed for; past it, the usual backoff applies. */
+export const MAX_SERVER_WAIT_MS = 3_600_000;
+
+/**
+ * A server that asked to be called again later (HTTP 429 or 503 with `Retry-After`, or a rate limit's
+ * reset time): reconnects and retries wait `waitMs` (at most MAX_SERVER_WAIT_MS), not just the backoff.
+ */
+export class ServerBusyError extends Error {
+  override name = 'ServerBusyError';
+  constructor(
+    message: string,
+    readonly waitMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The wait a failure asks for: a busy server's (the error or one of its causes), else none (the backoff alone). */
+export function serverWait(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++)
+    if (e instanceof ServerBusyError) return Math.min(e.waitMs, MAX_SERVER_WAIT_MS);
+  return undefined;
+}
+
 /** The outcome of mapping one source record: an event to send, a record skipped by design, or a reject. */
 export type Mapped =
   | { kind: 'event'; event: SocialEventInput; clamped: boolean }
@@ -345,15 +369,23 @@ export abstract class StreamConnector<P, S> {
     while (!signal.aborted) {
       const started = Date.now();
       let reason = 'the server closed the connection';
+      let lastError: unknown;
       try {
         await session();
       } catch (err) {
         if (err instanceof ConnectorFatalError) throw err;
         reason = message(err);
+        lastError = err;
       }
       if (signal.aborted) return;
       if (Date.now() - started >= this.opts.healthyAfterMs) attempt = 0;
-      const delay = backoffDelay(attempt++, this.opts.initialBackoffMs, this.opts.maxBackoffMs, Math.random);
+      const backoff = backoffDelay(
+        attempt++,
+        this.opts.initialBackoffMs,
+        this.opts.maxBackoffMs,
+        Math.random,
+      );
+      const delay = Math.max(backoff, serverWait(lastError) ?? 0);
       this.counts.reconnects++;
       this.counts.lastError = `${what}: ${reason}`;
       this.log(`${this.name}: ${what}: ${reason}; reconnecting in ${delay} ms`);

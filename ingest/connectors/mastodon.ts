@@ -1,4 +1,4 @@
-import { retry, type SocialEventInput } from '../../stream/index.js';
+import { retry, retryAfter, type SocialEventInput } from '../../stream/index.js';
 import {
   boundedTags,
   ConnectorFatalError,
@@ -7,6 +7,8 @@ import {
   isRecord,
   languageTag,
   message,
+  ServerBusyError,
+  serverWait,
   StreamConnector,
   waitUnlessAborted,
   Watchdog,
@@ -428,6 +430,7 @@ export class MastodonConnector extends StreamConnector<Position, MastodonState> 
         initialMs: this.o.initialBackoffMs ?? 500,
         maxMs: this.o.maxBackoffMs ?? 60_000,
         retryable: (err) => !(err instanceof ConnectorFatalError),
+        delayFor: serverWait,
         onRetry: (err, attempt, delayMs) =>
           this.log(`mastodon: backfill page failed (${message(err)}); retry ${attempt} in ${delayMs} ms`),
         signal,
@@ -485,6 +488,13 @@ async function refuse(res: Response, what: string): Promise<never> {
       `${detail}; the instance refused the access token (set --token or PW_MASTODON_TOKEN to a valid token)`,
     );
   if (res.status === 404 || res.status === 400 || res.status === 422) throw new ConnectorFatalError(detail);
+  if (res.status === 429 || res.status === 503) {
+    // Mastodon's rate limit names its reset time (X-RateLimit-Reset, ISO 8601), not a Retry-After
+    const wait =
+      retryAfter(res.headers.get('retry-after')) ?? retryAfter(res.headers.get('x-ratelimit-reset'));
+    if (wait !== undefined)
+      throw new ServerBusyError(`${detail}; the instance asks to wait ${Math.ceil(wait / 1000)} s`, wait);
+  }
   if (res.ok) throw new Error(`${what}: the reply has no body`);
   throw new Error(detail);
 }

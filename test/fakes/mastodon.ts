@@ -26,8 +26,18 @@ export interface FakeMastodon {
   dropStreams(): void;
   /** The streams open now get nothing more, not even heartbeats, and stay open (a hung connection). */
   stallStreams(): void;
-  /** While true, new streaming requests get 503. */
+  /** While true, new streaming requests get 503 (with `Retry-After: streamingRetryAfter` if set, in seconds). */
   streamingDown: boolean;
+  streamingRetryAfter: number | undefined;
+  /**
+   * The next `requests` REST timeline requests get 429 with an `X-RateLimit-Reset` `resetMs` ahead
+   * (ISO 8601, and no Retry-After, as Mastodon answers); each sets `resetAt` to the reset it named.
+   */
+  rateLimit: { requests: number; resetMs: number; resetAt?: number } | undefined;
+  /** When each REST timeline request came (ms epoch), in order. */
+  readonly timelineTimes: number[];
+  /** When each streaming request came (ms epoch), in order. */
+  readonly streamTimes: number[];
   /** Called on each REST timeline request before it is answered (a test can publish in between). */
   onTimelineRequest: (() => void) | undefined;
   openStreams(): number;
@@ -106,7 +116,25 @@ export async function startFakeMastodon(
     if (o.token !== undefined && req.headers.authorization !== `Bearer ${o.token}`)
       return json(res, 401, { error: 'The access token is invalid' });
     if (path.startsWith('/api/v1/streaming/')) return stream(req, res, url);
-    if (path.startsWith('/api/v1/timelines/')) fake.onTimelineRequest?.();
+    if (path.startsWith('/api/v1/timelines/')) {
+      fake.timelineTimes.push(Date.now());
+      fake.onTimelineRequest?.();
+      const limit = fake.rateLimit;
+      if (limit && limit.requests > 0) {
+        limit.requests--;
+        limit.resetAt = Date.now() + limit.resetMs;
+        return json(
+          res,
+          429,
+          { error: 'Too many requests' },
+          {
+            'x-ratelimit-limit': '300',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset': new Date(limit.resetAt).toISOString(),
+          },
+        );
+      }
+    }
     if (path === '/api/v1/timelines/public') {
       const local = url.searchParams.get('local') === 'true';
       return timeline(res, url, (s) => !local || isLocal(s));
@@ -125,7 +153,14 @@ export async function startFakeMastodon(
       const tag = url.searchParams.get('tag') as string;
       matches = (s) => hasTag(s, tag);
     } else return json(res, 404, { error: 'Unknown stream' });
-    if (fake.streamingDown) return json(res, 503, { error: 'Service unavailable' });
+    fake.streamTimes.push(Date.now());
+    if (fake.streamingDown)
+      return json(
+        res,
+        503,
+        { error: 'Service unavailable' },
+        fake.streamingRetryAfter === undefined ? {} : { 'retry-after': String(fake.streamingRetryAfter) },
+      );
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     res.write(':)\n');
     const s: Stream = { res, matches, stalled: false };
@@ -178,6 +213,10 @@ export async function startFakeMastodon(
     host: `127.0.0.1:${port}`,
     requests,
     streamingDown: false,
+    streamingRetryAfter: undefined,
+    rateLimit: undefined,
+    timelineTimes: [],
+    streamTimes: [],
     onTimelineRequest: undefined,
     publish(status) {
       statuses.push(status);

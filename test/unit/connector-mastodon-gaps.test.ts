@@ -100,3 +100,64 @@ t.test(
     await done;
   },
 );
+
+t.test("a rate-limited backfill waits for the limit's reset, not just the backoff", async (t) => {
+  const fake = await startFakeMastodon({ heartbeatMs: 100 });
+  t.teardown(() => fake.close());
+  const sink = acceptingSink();
+  const c = new MastodonConnector({
+    instance: fake.url,
+    sink,
+    timelines: ['hashtag:NorthwindCoffee'],
+    ...TEST_TIMINGS,
+    log: (line) => t.comment(line),
+  });
+  const done = c.run();
+  t.teardown(() => c.stop());
+  await liveEdgeRead(c, fake);
+
+  // The stream drops; the catch-up's first page is refused by the rate limit for 1.5 s.
+  const missed = makeStatus();
+  fake.publish(missed);
+  fake.rateLimit = { requests: 1, resetMs: 1_500 };
+  const before = fake.timelineTimes.length;
+  fake.dropStreams();
+  await until(c, 'the missed status', (x) => x.sent === 1 && x.pending === 0);
+  t.same(sink.ids, [missed.uri]);
+  const [refused, next] = fake.timelineTimes.slice(before);
+  t.ok(refused !== undefined && next !== undefined, 'the refused page was asked for again');
+  t.ok(
+    next! >= fake.rateLimit.resetAt! - 20,
+    `asked again ${next! - refused!} ms after the 429, the reset was ${fake.rateLimit.resetAt! - refused!} ms ahead`,
+  );
+  await c.stop();
+  await done;
+});
+
+t.test('a streaming server that answers 503 with Retry-After is called again after it', async (t) => {
+  const fake = await startFakeMastodon({ heartbeatMs: 100 });
+  t.teardown(() => fake.close());
+  const c = new MastodonConnector({
+    instance: fake.url,
+    sink: acceptingSink(),
+    timelines: ['hashtag:NorthwindCoffee'],
+    ...TEST_TIMINGS,
+    log: (line) => t.comment(line),
+  });
+  const done = c.run();
+  t.teardown(() => c.stop());
+  await liveEdgeRead(c, fake);
+  fake.streamingDown = true;
+  fake.streamingRetryAfter = 1;
+  const before = fake.streamTimes.length;
+  fake.dropStreams();
+  await until(c, 'a refused reconnect', (x) => x.reconnects >= 2);
+  fake.streamingDown = false;
+  await until(c, 'the stream to reopen', (x) => x.connections === 1);
+  const times = fake.streamTimes.slice(before);
+  t.ok(times.length >= 2);
+  for (let i = 1; i < times.length; i++)
+    t.ok(times[i]! - times[i - 1]! >= 980, `reconnect ${i} after ${times[i]! - times[i - 1]!} ms`);
+  await c.stop();
+  await done;
+});
