@@ -149,9 +149,9 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Fires `onStall` when `kick` was not called for `ms`; paused while the reader waits on purpose. */
+/** Fires `onStall` when `kick` was not called for `ms` (monotonic time: a wall-clock step is no stall); paused while the reader waits on purpose. */
 export class Watchdog {
-  private last = Date.now();
+  private last = performance.now();
   private paused = false;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -163,7 +163,7 @@ export class Watchdog {
   }
 
   kick(): void {
-    this.last = Date.now();
+    this.last = performance.now();
   }
 
   pause(): void {
@@ -172,7 +172,7 @@ export class Watchdog {
 
   resume(): void {
     this.paused = false;
-    this.last = Date.now();
+    this.last = performance.now();
   }
 
   stop(): void {
@@ -180,7 +180,7 @@ export class Watchdog {
   }
 
   private check(): void {
-    if (this.paused || Date.now() - this.last < this.ms) return;
+    if (this.paused || performance.now() - this.last < this.ms) return;
     this.stop();
     this.onStall();
   }
@@ -367,7 +367,7 @@ export abstract class StreamConnector<P, S> {
     const signal = this.streams.signal;
     let attempt = 0;
     while (!signal.aborted) {
-      const started = Date.now();
+      const started = performance.now();
       let reason = 'the server closed the connection';
       let lastError: unknown;
       try {
@@ -378,7 +378,7 @@ export abstract class StreamConnector<P, S> {
         lastError = err;
       }
       if (signal.aborted) return;
-      if (Date.now() - started >= this.opts.healthyAfterMs) attempt = 0;
+      if (performance.now() - started >= this.opts.healthyAfterMs) attempt = 0;
       const backoff = backoffDelay(
         attempt++,
         this.opts.initialBackoffMs,
