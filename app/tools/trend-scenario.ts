@@ -1,20 +1,40 @@
 /**
  * Trending terms of a scenario's steady traffic (`npm run eval:trends -- --scenario FILE`): the
- * synthetic generator's posts of a scenario (default: scenarios/default.json, what `npm start` runs),
- * through the path production takes: stage 1's tokens and brand matches, partitions by author, per
- * partition and brand the trends operator's sketch of each analytics window (Space-Saving,
- * TREND_CAPACITY terms) closed into the brand's TrendDetector (`closeTrendWindow`), the rows written
- * and read back as the API reads them (`scoreTrends`: sums over the partitions, the span of the last
- * windows). Nothing is injected: a steady scenario should show no trending term except where its
- * spikes or topic phases change what is said. Prints, per window, the terms flagged trending.
+ * synthetic generator's posts of a scenario (default: scenarios/default.json, what `npm start` runs)
+ * through stage 2's trends operator itself, as the running app runs it, without a bus: each second
+ * of generated traffic is one batch (the synthetic source's chunk), its posts checked and
+ * normalized as ingest does, partitioned by author (`partitionOf`, as ingest publishes them), and
+ * per partition de-duplicated (`DedupIndex`), enriched (`enrichEvent`: stage 1's tokens and brand
+ * matches) and folded into a `PartitionOperators` host of the registry's `trends` operator
+ * (`selectOperators`), with the app's default watermark, lateness, dedup and trend warm-up settings;
+ * after each batch the host's rows (open windows' updates and final rows, `warm` included) go into
+ * the embedded default's store (`MemoryStore`). Once every partition's watermark has closed a
+ * window, it is read back as the API reads it (`readTrends`: sums over the partitions, the span of
+ * the last windows, no trending term while a partition was warming up). The last window is closed
+ * by moving the watermarks past it, as time passing would.
+ *
+ * Nothing is injected: a steady scenario should show no trending term except where its spikes or
+ * topic phases change what is said. Prints, per window, the terms flagged trending.
  */
-import { BrandMatcher, STOPWORDS, tokenize } from '../../engines/text/index.js';
-import { SpaceSaving, TrendDetector, trendTerms } from '../../engines/trends/index.js';
+import type { SentimentScorer } from '../../engines/sentiment/index.js';
+import { BrandMatcher } from '../../engines/text/index.js';
 import { loadScenario, resolveScenario, SyntheticGenerator } from '../../ingest/synthetic/index.js';
-import { partitionOf } from '../../stream/index.js';
-import { scoreTrends, TREND_SPAN } from '../../stream/analytics/read-trends.js';
-import type { TrendWindowRow } from '../../stream/analytics/tables.js';
-import { closeTrendWindow, TREND_CAPACITY } from '../../stream/operators/trends.js';
+import {
+  DedupIndex,
+  enrichEvent,
+  eventKey,
+  MemoryStore,
+  PartitionOperators,
+  partitionOf,
+  readTrends,
+  selectOperators,
+  SentimentTiers,
+  validateSocialEvent,
+  type SocialEvent,
+  type TableSpec,
+} from '../../stream/index.js';
+import { TREND_CAPACITY } from '../../stream/operators/trends.js';
+import { loadConfig } from '../config.js';
 
 export interface ScenarioRunOptions {
   file: string;
@@ -56,6 +76,29 @@ export interface ScenarioFigures {
   per_window: ScenarioWindow[];
 }
 
+/** Generated traffic per batch (ms): the synthetic source's default chunk. */
+const BATCH_MS = 1_000;
+
+/**
+ * Sentiment is not scored: the trends operator does not read it, and every post gets the same
+ * neutral label. (Enrichment still finds tokens and brands as stage 1 does.)
+ */
+const UNSCORED: SentimentScorer = {
+  model: 'unscored',
+  score: () => ({ label: 'neutral', score: 0 }),
+};
+
+/** The app's defaults for what the trends operator is run with (`pulsewatch start` without flags). */
+function appDefaults() {
+  const c = loadConfig([], {});
+  return {
+    outOfOrdernessMs: c.outOfOrdernessMs,
+    allowedLatenessMs: c.allowedLatenessMs,
+    dedupWindowMs: c.dedupWindowSeconds * 1000,
+    trendWarmupWindows: c.trendWarmupWindows,
+  };
+}
+
 export async function runScenario(
   o: ScenarioRunOptions,
   progress: (line: string) => void = () => {},
@@ -66,8 +109,36 @@ export async function runScenario(
   const brands = config.brands;
   const generator = new SyntheticGenerator(config);
   const matcher = new BrandMatcher(brands);
-  const detectors = Array.from({ length: o.partitions }, () => new Map<string, TrendDetector>());
-  const rows: TrendWindowRow[] = [];
+  const scorer = new SentimentTiers({ fast: UNSCORED, languageCheck: false });
+  const settings = appDefaults();
+  const operators = selectOperators(['trends']);
+  const parts = Array.from({ length: o.partitions }, (_, partition) => ({
+    host: new PartitionOperators({
+      partition,
+      windows: [],
+      outOfOrdernessMs: settings.outOfOrdernessMs,
+      allowedLatenessMs: settings.allowedLatenessMs,
+      brands,
+      analytics: { windowMs: o.windowMs, trendWarmupWindows: settings.trendWarmupWindows },
+      operators,
+    }),
+    dedup: new DedupIndex(settings.dedupWindowMs),
+    batch: [] as SocialEvent[],
+  }));
+  const store = new MemoryStore();
+  let version = 0;
+  let batches = 0;
+  // Every partition's rows since its last emit, into the store (versions grow with each emit).
+  const emit = async () => {
+    for (const { host } of parts)
+      // a write pairs a table with its own rows; the spec's row type is erased (as stage 2 writes)
+      for (const w of host.emit(++version).writes)
+        await store.write(w.table as TableSpec<{ version: number }>, w.rows);
+  };
+
+  const first = o.start;
+  const end = first + o.windows * o.windowMs;
+  const postsOf = Array.from({ length: o.windows }, () => ({}) as Record<string, number>);
   const out: ScenarioWindow[] = [];
   const termFlags = new Map<string, number>();
   let posts = 0;
@@ -75,101 +146,82 @@ export async function runScenario(
   let afterWarmup = 0;
   let brandWindows = 0;
   let withTrends = 0;
-  // Per window start: per partition and brand, the operator's sketch. Posts may carry a ts up to 3 s
-  // before they are generated: a window is closed once the next one has been generated.
-  const open = new Map<number, Map<string, SpaceSaving>[]>();
-  const postsOf = new Map<number, Record<string, number>>();
-  const sketches = (w: number) => {
-    let s = open.get(w);
-    if (!s) {
-      open.set(w, (s = Array.from({ length: o.partitions }, () => new Map())));
-      postsOf.set(w, {});
-    }
-    return s;
-  };
-  const first = o.start;
-  let shown = Date.now();
-  for (let w = 0; w <= o.windows; w++) {
-    const from = first + w * o.windowMs;
-    if (w < o.windows)
-      for (const g of generator.generate(from, from + o.windowMs)) {
-        if (g.kind !== 'social') continue;
-        const e = g.event;
-        const at = Math.floor((e.ts - first) / o.windowMs);
-        if (at < Math.max(0, w - 1) || at > w) continue;
-        const tokens = tokenize(e.text);
-        const matched = matcher.match(e.text, tokens);
-        if (matched.length === 0) continue;
-        const terms = trendTerms(tokens, STOPWORDS, matcher.mentionMask(tokens));
-        const part = sketches(at)[partitionOf(e.author.id, o.partitions)]!;
-        const counted = postsOf.get(at)!;
-        for (const brand of matched) {
-          counted[brand] = (counted[brand] ?? 0) + 1;
-          if (terms.length === 0) continue;
-          let s = part.get(brand);
-          if (!s) part.set(brand, (s = new SpaceSaving(TREND_CAPACITY)));
-          for (const t of terms) s.add(t);
+  let next = 0; // the next window to read
+  // Reads the windows every partition's watermark has closed (final at end + allowed lateness); a
+  // partition that has had no post yet has no rows to wait for.
+  const readClosed = async () => {
+    const marks = parts.map((p) => p.host.watermark.current).filter((w) => Number.isFinite(w));
+    if (marks.length === 0) return;
+    const watermark = Math.min(...marks);
+    for (; next < o.windows; next++) {
+      const index = next;
+      const start = first + index * o.windowMs;
+      if (start + o.windowMs + settings.allowedLatenessMs > watermark) break;
+      const win: ScenarioWindow = { index, start, posts: postsOf[index]!, trending: {} };
+      for (const { name: brand } of brands) {
+        const { windows } = await readTrends(
+          store,
+          brand,
+          { from: start, to: start + o.windowMs },
+          Number.MAX_SAFE_INTEGER,
+        );
+        const flagged = (windows[0]?.terms ?? [])
+          .filter((t) => t.trending)
+          .map(({ term, count, baseline }) => ({ term, count, baseline }));
+        win.trending[brand] = flagged;
+        if (index < o.warmup) inWarmup += flagged.length;
+        else {
+          afterWarmup += flagged.length;
+          brandWindows++;
+          if (flagged.length > 0) withTrends++;
+          for (const t of flagged) {
+            const key = `${brand}/${t.term}`;
+            termFlags.set(key, (termFlags.get(key) ?? 0) + 1);
+          }
         }
+      }
+      out.push(win);
+    }
+  };
+
+  let shown = Date.now();
+  for (let from = first; from < end; from += BATCH_MS) {
+    const to = Math.min(end, from + BATCH_MS);
+    // Ingest: valid posts (malformed lines are refused), to the partition of their author.
+    for (const g of generator.generate(from, to)) {
+      if (g.kind !== 'social') continue;
+      const checked = validateSocialEvent(g.event, to);
+      if (!checked.ok) continue;
+      parts[partitionOf(checked.value.author.id, o.partitions)]!.batch.push(checked.value);
+    }
+    // Stage 2, per partition: one batch (one bus message), repeats dropped, enriched, folded.
+    batches++;
+    for (const p of parts) {
+      p.dedup.advance(batches, to);
+      for (const e of p.batch) {
+        if (p.dedup.seen(eventKey(e))) continue;
+        const enriched = enrichEvent(e, matcher, scorer);
+        const late = p.host.fold(enriched);
+        const index = Math.floor((e.ts - first) / o.windowMs);
+        if (enriched.brands.length === 0 || late.length > 0 || index < 0 || index >= o.windows) continue;
+        const counted = postsOf[index]!;
+        for (const brand of enriched.brands) counted[brand] = (counted[brand] ?? 0) + 1;
         posts++;
       }
-    if (w === 0) continue;
-    const index = w - 1;
-    const start = first + index * o.windowMs;
-    const parts = sketches(index);
-    for (let p = 0; p < o.partitions; p++)
-      for (const { name: brand } of brands) {
-        let d = detectors[p]!.get(brand);
-        if (!d) detectors[p]!.set(brand, (d = new TrendDetector()));
-        const counts = parts[p]!.get(brand) ?? new SpaceSaving(TREND_CAPACITY);
-        const warm = d.warm ? 1 : 0;
-        for (const r of closeTrendWindow(d, counts))
-          rows.push({
-            brand,
-            term: r.term,
-            count: r.count,
-            baseline: r.baseline,
-            warm,
-            start,
-            size_ms: o.windowMs,
-            partition: p,
-            final: 1,
-            version: 1,
-          });
-      }
-    open.delete(index);
-    // Read as the API does: this window with the TREND_SPAN - 1 before it as history.
-    const history = rows.filter((r) => r.start > start - TREND_SPAN * o.windowMs);
-    rows.length = 0;
-    rows.push(...history);
-    const win: ScenarioWindow = { index, start, posts: postsOf.get(index) ?? {}, trending: {} };
-    postsOf.delete(index);
-    for (const { name: brand } of brands) {
-      const [view] = scoreTrends(
-        history.filter((r) => r.brand === brand),
-        Number.MAX_SAFE_INTEGER,
-        { from: start, to: start + o.windowMs },
-      );
-      const flagged = (view?.terms ?? [])
-        .filter((t) => t.trending)
-        .map(({ term, count, baseline }) => ({ term, count, baseline }));
-      win.trending[brand] = flagged;
-      if (index < o.warmup) inWarmup += flagged.length;
-      else {
-        afterWarmup += flagged.length;
-        brandWindows++;
-        if (flagged.length > 0) withTrends++;
-        for (const t of flagged) {
-          const key = `${brand}/${t.term}`;
-          termFlags.set(key, (termFlags.get(key) ?? 0) + 1);
-        }
-      }
+      p.batch.length = 0;
     }
-    out.push(win);
+    await emit();
+    await readClosed();
     if (Date.now() - shown >= 5_000) {
       shown = Date.now();
-      progress(`window ${index + 1}/${o.windows}, ${posts} posts`);
+      progress(`window ${Math.floor((to - first) / o.windowMs) + 1}/${o.windows}, ${posts} posts`);
     }
   }
+  // The end of the run: time passes until the last window is final.
+  for (const { host } of parts) host.watermark.advanceTo(end + settings.allowedLatenessMs);
+  await emit();
+  await readClosed();
+
   return {
     scenario: resolved.name,
     windows: o.windows,
@@ -188,7 +240,7 @@ export async function runScenario(
 export function describeScenario(f: ScenarioFigures, o: ScenarioRunOptions): string[] {
   const minutes = o.windowMs / 60_000;
   const lines = [
-    `eval:trends --scenario ${f.scenario}: ${f.windows} windows of ${minutes} min from ${new Date(o.start).toISOString()}, ${o.partitions} partitions by author, ${f.posts.toLocaleString('en-US')} brand posts; operator sketches of ${TREND_CAPACITY} terms, rows read by scoreTrends`,
+    `eval:trends --scenario ${f.scenario}: ${f.windows} windows of ${minutes} min from ${new Date(o.start).toISOString()}, ${o.partitions} partitions by author, ${f.posts.toLocaleString('en-US')} brand posts; the trends operator (sketches of ${TREND_CAPACITY} terms), rows read by readTrends`,
     `  first ${f.warmup} windows (warm-up): ${f.flags_in_warmup} trending flags`,
     `  after: ${f.flags_after_warmup} trending flags; ${f.brand_windows_with_trends} of ${f.brand_windows} brand windows with a trending term`,
     `  terms flagged after the warm-up (brand/term windows): ${f.terms.length ? f.terms.map(([t, n]) => `${t} ${n}`).join(', ') : 'none'}`,
