@@ -87,8 +87,12 @@ local function apply(dk, due, member, ck, ak, sk, v, gamma)
 end
 `;
 
-/** Keys: campaigns hash. Argv: id, JSON. Replaces a campaign only if it exists. */
-export const UPDATE_CAMPAIGN = `if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+/**
+ * Keys: campaigns hash. Argv: id, JSON, the JSON it replaces ('' for any). Replaces a campaign only
+ * if it exists (and is still the one it replaces).
+ */
+export const UPDATE_CAMPAIGN = `local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored or (ARGV[3] ~= '' and stored ~= ARGV[3]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1`;
 

@@ -99,8 +99,10 @@ export class MemoryCampaignStore implements CampaignStore {
     return true;
   }
 
-  async update(c: Campaign): Promise<boolean> {
-    if (!this.campaigns.has(c.id)) return false;
+  async update(c: Campaign, previous?: Campaign): Promise<boolean> {
+    const stored = this.campaigns.get(c.id);
+    if (!stored) return false;
+    if (previous && JSON.stringify(stored) !== JSON.stringify(previous)) return false;
     this.campaigns.set(c.id, structuredClone(c));
     this.definitions++;
     return true;

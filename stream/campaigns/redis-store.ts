@@ -33,7 +33,7 @@ export interface RedisCampaignStoreOptions {
 type Arg = string | number;
 /** The scripts, as ioredis's defineCommand adds them (EVALSHA, with EVAL when Redis lacks one). */
 interface CampaignCommands {
-  pwCampaignUpdate(key: string, id: string, json: string): Promise<number>;
+  pwCampaignUpdate(key: string, id: string, json: string, previous: string): Promise<number>;
   pwCampaignDecide(...args: Arg[]): Promise<number>;
   pwCampaignReward(...args: Arg[]): Promise<string[][]>;
   pwCampaignDefault(...args: Arg[]): Promise<string | null>;
@@ -122,8 +122,11 @@ export class RedisCampaignStore implements CampaignStore {
     return true;
   }
 
-  async update(c: Campaign): Promise<boolean> {
-    if ((await this.cmd.pwCampaignUpdate(this.defsKey, c.id, JSON.stringify(c))) !== 1) return false;
+  async update(c: Campaign, previous?: Campaign): Promise<boolean> {
+    // The stored JSON is JSON.stringify of a campaign, and get() parses it: stringified again, the same text.
+    const expected = previous ? JSON.stringify(previous) : '';
+    if ((await this.cmd.pwCampaignUpdate(this.defsKey, c.id, JSON.stringify(c), expected)) !== 1)
+      return false;
     await this.redis.incr(this.defsVersionKey);
     return true;
   }

@@ -161,10 +161,17 @@ export class CampaignService {
   async update(id: string, input: CampaignInput): Promise<Campaign> {
     if (input.id !== undefined && input.id !== id)
       throw new PipelineError('INVALID_CAMPAIGN', `the body's id "${input.id}" is not the path's "${id}"`);
-    const previous = await this.o.store.get(id);
-    if (!previous) throw new PipelineError('UNKNOWN_CAMPAIGN', `no campaign "${id}"`);
-    const c = campaignFrom(id, input, this.now(), previous);
-    if (!(await this.o.store.update(c))) throw new PipelineError('UNKNOWN_CAMPAIGN', `no campaign "${id}"`);
+    // Read, change, write only if unchanged meanwhile: an update by another replica in between (an
+    // arm added) is read again and kept, where writing over it would lose the arm (neither live nor
+    // retired). Each retry means another update succeeded.
+    let c: Campaign;
+    for (let attempt = 0; ; attempt++) {
+      const previous = await this.o.store.get(id);
+      if (!previous) throw new PipelineError('UNKNOWN_CAMPAIGN', `no campaign "${id}"`);
+      c = campaignFrom(id, input, this.now(), previous);
+      if (await this.o.store.update(c, previous)) break;
+      if (attempt >= 100) throw new Error(`campaign "${id}": the update kept meeting other updates`);
+    }
     this.entries.delete(id);
     this.gammas.set(id, policyGamma(c.policy, c.policy_options));
     return c;

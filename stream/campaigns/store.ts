@@ -107,8 +107,12 @@ export interface CampaignStore {
 
   /** False (and nothing changes) when the id is taken. */
   create(c: Campaign): Promise<boolean>;
-  /** Replaces a campaign's definition; statistics stay. False when there is no such campaign. */
-  update(c: Campaign): Promise<boolean>;
+  /**
+   * Replaces a campaign's definition; statistics stay. False when there is no such campaign, or,
+   * with `previous`, when the stored definition is no longer `previous` (another update came in
+   * between: read it again and redo the change on it, or that update's arms would be lost).
+   */
+  update(c: Campaign, previous?: Campaign): Promise<boolean>;
   get(id: string): Promise<Campaign | undefined>;
   /** Every campaign, by id. */
   list(): Promise<Campaign[]>;

@@ -119,6 +119,23 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       t.same((await store.get(a.id))!.arms, ['red', 'blue', 'green'], 'a returned campaign is a copy');
     });
 
+    t.test('update with the definition it replaces: only if that is still the stored one', async (t) => {
+      const store = await fresh(t);
+      const c = campaign();
+      t.ok(await store.create(c));
+      const added = { ...c, arms: ['red', 'blue', 'green'], updated_at: 2000 };
+      const retired = { ...c, arms: ['red'], retired: ['blue'], updated_at: 2000 };
+      t.ok(await store.update(added, c), 'the stored definition was the one replaced');
+      t.notOk(await store.update(retired, c), 'another update came in between: refused');
+      t.same(await store.get(c.id), added, 'the arm another update added is not lost');
+      t.ok(await store.update(retired, (await store.get(c.id))!), 'against the current definition');
+      t.same(await store.get(c.id), retired);
+      t.notOk(
+        await store.update(campaign({ id: 'missing' }), campaign({ id: 'missing' })),
+        'no such campaign',
+      );
+    });
+
     t.test('decide counts a pull, in the segment too', async (t) => {
       const store = await fresh(t);
       const c = campaign();
