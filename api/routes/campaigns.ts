@@ -41,7 +41,7 @@ const Costs = Type.Object(
       Type.Number({ minimum: 0, description: 'Fixed cost, spread over the arms by impressions' }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Each from 0 to 1e15 (400 INVALID_CAMPAIGN beyond)' },
 );
 const DefaultReward = Type.Object(
   {

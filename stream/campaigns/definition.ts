@@ -40,10 +40,17 @@ export function rewardInRange(kind: RewardKind, value: number): boolean {
   return kind === 'continuous' ? Math.abs(value) <= MAX_CONTINUOUS_REWARD : value >= 0 && value <= 1;
 }
 
+/**
+ * The largest cost or arm feature, either sign: ROI multiplies costs by counts and the ROI model
+ * squares features, and larger numbers made them Infinity − Infinity (NaN), so GET …/roi failed.
+ */
+export const MAX_COST_OR_FEATURE = 1e15;
+
 function checkCosts(where: string, c: Costs | undefined): void {
   if (!c) return;
   for (const [k, v] of Object.entries(c))
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) invalid(`${where}.${k} must be a number >= 0`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_COST_OR_FEATURE)
+      invalid(`${where}.${k} must be a number from 0 to ${MAX_COST_OR_FEATURE}`);
 }
 
 /**
@@ -103,8 +110,10 @@ export function campaignFrom(id: string, input: CampaignInput, now: number, prev
   for (const [arm, f] of Object.entries(input.arm_features ?? {})) {
     checkArm('arm_features', arm);
     for (const [k, v] of Object.entries(f))
-      if (typeof v !== 'number' || !Number.isFinite(v))
-        invalid(`arm_features.${arm}.${k} must be a finite number`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_COST_OR_FEATURE)
+        invalid(
+          `arm_features.${arm}.${k} must be a number from -${MAX_COST_OR_FEATURE} to ${MAX_COST_OR_FEATURE}`,
+        );
   }
   const retired = new Set(previous ? [...previous.retired, ...previous.arms] : []);
   for (const a of arms) retired.delete(a);

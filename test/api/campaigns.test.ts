@@ -60,12 +60,23 @@ t.test('bad definitions: 400 INVALID_CAMPAIGN naming the problem', async (t) => 
     [{ id: 'x9', arms: ['a'], arm_costs: { b: { per_impression: 1 } } }, /arm_costs\.b: no such arm/],
     [{ id: 'x10', arms: ['a'], arm_features: { b: { size: 1 } } }, /arm_features\.b: no such arm/],
     [{ id: 'bad id!', arms: ['a'] }, /./],
+    // ROI multiplies costs by counts and learns from features: past 1e15 they overflow to NaN
+    [{ id: 'x11', arms: ['a'], costs: { per_impression: 1e308 } }, /costs\.per_impression/],
+    [{ id: 'x12', arms: ['a'], arm_costs: { a: { budget: 1e300 } } }, /arm_costs\.a\.budget/],
+    [{ id: 'x13', arms: ['a'], arm_features: { a: { size: -1e300 } } }, /arm_features\.a\.size/],
   ];
   for (const [body, message] of cases) {
     const res = await post('/v1/campaigns', body);
     t.equal(res.statusCode, 400, JSON.stringify(body));
     t.match(res.json().error.message, message);
   }
+  const put = await app.inject({
+    method: 'PUT',
+    url: '/v1/campaigns/c-basic',
+    payload: { arms: ['a', 'b', 'c'], costs: { per_click: 2e15 } },
+  });
+  t.equal(put.statusCode, 400, 'PUT checks the same limits');
+  t.equal(put.json().error.code, 'INVALID_CAMPAIGN');
 });
 
 t.test('decide and reward: ids, rankings, once per decision, codes', async (t) => {
