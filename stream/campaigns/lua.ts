@@ -60,15 +60,20 @@ local function observe(h, f, v, clock, gamma)
   t[8] = clock
   return put_stats(h, f, t)
 end
--- recordCredit: a value added to an observation counted before
+-- recordCredit: a value added to an observation counted before, at most what is left of the count
 local function credit(h, f, v, clock, gamma)
   local t = get_stats(h, f)
-  t[3] = t[3] + v
-  t[4] = t[4] + v * v
+  local c = math.min(v, t[2] - t[3])
+  if c > 0 then
+    t[3] = t[3] + c
+    t[4] = t[4] + c * c
+  end
   local n, s, q = discounted(t, gamma, clock)
+  local cd = math.min(v, n - s)
+  if not (cd > 0) then cd = 0 end
   t[5] = n
-  t[6] = s + v
-  t[7] = q + v * v
+  t[6] = s + cd
+  t[7] = q + cd * cd
   t[8] = clock
   return put_stats(h, f, t)
 end

@@ -33,13 +33,21 @@ export interface MemoryCampaignStoreOptions {
 /**
  * A credit: `value` added to an observation counted before (an impression counted as 0 turned into
  * a click), at the campaign clock `clock`: the moments' sums grow, their counts do not, and the
- * clock does not move. RedisCampaignStore's Lua does the same arithmetic.
+ * clock does not move. Credits are binary rewards (a click), so a sum never passes its count: a
+ * credit adds at most what is left (none for a click whose impression was never counted, as one
+ * sent before its campaign existed), and the discounted sum at most what the impressions still
+ * weigh. RedisCampaignStore's Lua does the same arithmetic.
  */
 export function recordCredit(a: ArmStats, value: number, clock: number, gamma: number): void {
-  a.obs.sum += value;
-  a.obs.sumSq += value * value;
+  const c = Math.min(value, a.obs.n - a.obs.sum);
+  if (c > 0) {
+    a.obs.sum += c;
+    a.obs.sumSq += c * c;
+  }
   const d = discountedAt(a.disc, gamma, clock);
-  a.disc = { n: d.n, sum: d.sum + value, sumSq: d.sumSq + value * value, at: clock };
+  const cd = Math.min(value, d.n - d.sum);
+  const v = cd > 0 ? cd : 0;
+  a.disc = { n: d.n, sum: d.sum + v, sumSq: d.sumSq + v * v, at: clock };
 }
 
 interface CampaignState {

@@ -77,7 +77,8 @@ export interface FeedbackUpdate {
    *   else an observation of `value` for `arm`, without a pull.
    * - `credit`: a known decision: as `reward`; else `value` added to an observation counted before
    *   (by an impression): obs.sum += value, obs.sumSq += value², the same on the discounted moments
-   *   (brought up to the clock first), n and the clock unchanged.
+   *   (brought up to the clock first), n and the clock unchanged; each sum grows at most to its n
+   *   (credits are binary: a click without a counted impression credits nothing; see recordCredit).
    */
   kind: 'pull' | 'reward' | 'impression' | 'credit';
   value: number;

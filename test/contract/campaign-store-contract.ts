@@ -323,8 +323,44 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       t.equal(arms.clock, 3, 'impressions and rewards are observations; credits and pulls are not');
       sameArm(t, armOf(arms, 'red'), red);
       sameArm(t, armOf(arms, 'blue'), blue, 'a credit with no impression before');
+      t.equal(armOf(arms, 'blue')?.obs.sum ?? 0, 0, 'which credits nothing');
       t.equal(armOf(arms, 'red')!.obs.sum, 1.5);
       t.equal(armOf(arms, 'red')!.obs.n, 3);
+    });
+
+    t.test('credits never lift an arm above one success per observation (binary rewards)', async (t) => {
+      const store = await fresh(t);
+      const c = campaign();
+      const g = 0.5;
+      const base = { campaign: c.id, value: 0 };
+      await store.feedback(
+        [
+          // a click whose impression came before the campaign existed, or never came
+          { ...base, arm: 'red', key: 'k1', kind: 'credit', value: 1 },
+          { ...base, arm: 'blue', key: 'k2', kind: 'impression' },
+          { ...base, arm: 'green', key: 'k3', kind: 'impression' },
+          { ...base, arm: 'green', key: 'k4', kind: 'impression' },
+          { ...base, arm: 'green', key: 'k5', kind: 'impression' },
+          // blue's click, three observations after its impression: it weighs 0.5^4 by now
+          { ...base, arm: 'blue', key: 'k6', kind: 'credit', value: 1 },
+          { ...base, arm: 'blue', key: 'k7', kind: 'credit', value: 1 },
+        ],
+        () => g,
+      );
+      const arms = await store.arms(c.id);
+      const red = armOf(arms, 'red');
+      t.same(
+        red && [red.obs.sum, red.obs.sumSq, red.disc.sum],
+        [0, 0, 0],
+        'no impression: nothing to credit',
+      );
+      const blue = armOf(arms, 'blue')!;
+      t.same(blue.obs, { n: 1, sum: 1, sumSq: 1 }, 'one click for one impression; the second finds none');
+      t.same(
+        blue.disc,
+        { n: 0.0625, sum: 0.0625, sumSq: 0.0625 * 0.0625, at: 4 },
+        'discounted as its impression',
+      );
     });
 
     t.test('feedback for a known decision: its impression is absorbed, its reward counts once', async (t) => {
