@@ -70,6 +70,12 @@ interface Entry {
 }
 
 const MAX_CONTEXT_KEYS = 32;
+/**
+ * Context segments a process holds per campaign, the most recently decided in: every read of the
+ * campaign reads them all, so a segment per user would make every refresh read every user ever seen.
+ * A segment let go is read again (one read) at its next decision.
+ */
+const MAX_SEGMENTS = 1000;
 /** The sweeper reads every campaign's discount again this often (ms). */
 const GAMMAS_EVERY_MS = 5000;
 const MAX_CONTEXT_STRING = 200;
@@ -423,9 +429,15 @@ export class CampaignService {
       this.entries.set(id, e);
       return e;
     }
-    if (segment !== undefined && !e.segments.has(segment)) {
-      await this.refresh(e, segment);
-      return e;
+    if (segment !== undefined) {
+      const held = e.segments.get(segment);
+      if (!held) {
+        await this.refresh(e, segment);
+        return e;
+      }
+      // most recently used last: refresh lets the first go
+      e.segments.delete(segment);
+      e.segments.set(segment, held);
     }
     if (this.now() - e.fetchedAt >= this.refreshMs && !e.refreshing) {
       const current = e;
@@ -462,8 +474,9 @@ export class CampaignService {
   }
 
   private async refresh(e: Entry, segment?: string): Promise<void> {
-    const segments = [...e.segments.keys()];
-    if (segment !== undefined && !segments.includes(segment)) segments.push(segment);
+    let segments = [...e.segments.keys()];
+    if (segment !== undefined && !e.segments.has(segment)) segments.push(segment);
+    if (segments.length > MAX_SEGMENTS) segments = segments.slice(-MAX_SEGMENTS);
     // one read of the store for the campaign and every segment this process decides in
     const fresh = await this.fetch(e.campaign.id, segments);
     Object.assign(e, { ...fresh, refreshing: e.refreshing });
