@@ -75,7 +75,11 @@ export function summarize(
   const live = new Set(c.arms);
   const rows = stats.map((a): ArmSummary => {
     const prior = priors.get(a.arm);
-    const mean = posteriorMean(a.obs, prior);
+    // as the policies read it: a binary prior's mean within [0, 1]
+    const mean = posteriorMean(
+      a.obs,
+      prior && c.reward === 'binary' ? { n: prior.n, mean: Math.min(1, Math.max(0, prior.mean)) } : prior,
+    );
     const [lo, hi] = interval(c.reward, a, prior, mean);
     return {
       arm: a.arm,
