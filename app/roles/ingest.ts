@@ -52,17 +52,25 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     onReply: (r) => metrics.ingestRequests.inc({ route: r.route, key: r.key, status: String(r.status) }),
   });
   const sink = new IngestorSink(ingestor);
-  const now = Date.now();
   const generated = config.synthetic
-    ? syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, now)
+    ? syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, Date.now())
     : undefined;
   const closedLoop = generated && closedLoopOf(ctx, generated, sink);
-  const synthetic = generated
+  const generator = generated && new SyntheticGenerator(generated);
+  const synthetic = generator
     ? new SyntheticSource({
-        generator: new SyntheticGenerator(closedLoop ? { ...generated, closedLoopFrom: now } : generated),
+        generator,
         backfillMs: config.syntheticBackfillMinutes * 60_000,
         sink: (batch) => submitGenerated(sink, batch),
         onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
+        // The decisions start once the backfill and the catch-up after it are sent, where the
+        // generator's rotated feedback of their campaigns ends: a decision's impression before the
+        // backfill's feedback would move the feedback watermark past the backfilled windows (all
+        // of their feedback late), and a hand-over at construction would leave a gap as long as
+        // the backfill takes.
+        ...(closedLoop && {
+          onLive: (position: number) => closedLoop.start(generator.closeLoopFrom(position)),
+        }),
       })
     : undefined;
   const connectors = inProcessConnectors(ctx, sink);
@@ -73,7 +81,6 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     async start() {
       // Backfill runs in the background: the page is up at once and fills in as history arrives.
       syntheticStarted = synthetic?.start().catch((err) => logger.error({ err }, 'synthetic source failed'));
-      closedLoop?.start();
       for (const [name, c] of connectors)
         void c.run().catch((err: unknown) => logger.error({ err, connector: name }, 'connector stopped'));
     },

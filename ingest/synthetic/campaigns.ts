@@ -77,12 +77,12 @@ export class CampaignTraffic {
 
   /**
    * `closedLoopFrom`: event time from which `decide` campaigns get no feedback here (a closed-loop
-   * client makes it by asking for decisions); undefined: never.
+   * client makes it by asking for decisions); undefined: never, until {@link closeLoopFrom}.
    */
   constructor(
     private readonly seed: number,
     private readonly plans: readonly CampaignPlan[],
-    private readonly closedLoopFrom?: number,
+    private closedLoopFrom?: number,
   ) {
     for (const c of plans) {
       const list = this.byBrand.get(c.brand) ?? [];
@@ -112,6 +112,18 @@ export class CampaignTraffic {
     return this.plans
       .filter((c) => isActive(c, start) && !this.decidedElsewhere(c, start))
       .flatMap((c) => this.campaignSlot(slot, c));
+  }
+
+  /**
+   * Hands the `decide` campaigns' feedback to a closed-loop client from the first slot that starts
+   * at or after `t` on; returns that slot's start. A slot generated before keeps what it had: call
+   * it before anything from `t` on is generated, or a range generated again may differ.
+   */
+  closeLoopFrom(t: number): number {
+    if (!Number.isFinite(t)) throw new RangeError(`closeLoopFrom: need a finite ms epoch (got ${t})`);
+    const from = Math.ceil(t / SLOT_MS) * SLOT_MS;
+    this.closedLoopFrom = from;
+    return from;
   }
 
   /** A slot of a `decide` campaign at or after `closedLoopFrom`: its closed-loop client makes the feedback. */

@@ -84,10 +84,14 @@ export class ClosedLoopCampaigns {
     return this.campaigns.length > 0;
   }
 
-  /** Starts the clock: impressions from now on. */
-  start(): void {
+  /**
+   * Starts the clock: impressions from `from` (default: now) on, where the generator's rotated
+   * feedback of the campaigns ends (`SyntheticGenerator.closeLoopFrom`). A `from` ahead of the
+   * clock (by a slot at most) starts them then.
+   */
+  start(from?: number): void {
     if (!this.active || this.timer || this.stopped) return;
-    this.last = this.now();
+    this.last = from ?? this.now();
     this.timer = setInterval(() => void this.tick(), this.tickMs);
     this.timer.unref();
   }
@@ -110,7 +114,7 @@ export class ClosedLoopCampaigns {
   private async step(): Promise<void> {
     const now = this.now();
     const span = Math.min(Math.max(0, now - (this.last ?? now)), MAX_TICK_SPAN_MS);
-    this.last = now;
+    this.last = Math.max(this.last ?? now, now);
     const decisions: Promise<void>[] = [];
     for (const c of this.campaigns) {
       if (!isActive(c.spec, now)) continue;

@@ -54,6 +54,15 @@ export class SyntheticGenerator {
   }
 
   /**
+   * From the first slot that starts at or after `t` on (its start is returned), campaigns with
+   * `decide` get no feedback here: a `ClosedLoopCampaigns` client started then makes it (as
+   * `closedLoopFrom` does from construction). Call it before anything from `t` on is generated.
+   */
+  closeLoopFrom(t: number): number {
+    return this.campaignTraffic.closeLoopFrom(t);
+  }
+
+  /**
    * All events whose generation time lies in [fromMs, toMs), in slot order (by generation time
    * within a slot). A post's ts equals its generation time except for the out-of-order share, whose
    * ts is 1–3000 ms earlier, and injected late posts. Because every slot has its own random stream,

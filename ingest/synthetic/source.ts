@@ -19,6 +19,15 @@ export interface SyntheticSourceOptions {
   chunkMs?: number;
   /** Events per sink call at most; default 10000. */
   maxBatch?: number;
+  /**
+   * Called once, at the end of the first run (the backfill's included) that leaves the source
+   * within `liveLagMs` of the clock, with the event time delivered up to: nothing from there on is
+   * generated yet, and the next run starts after it returns. What goes on live from there (a
+   * closed-loop client) then follows everything the backfill and the catch-up after it sent.
+   */
+  onLive?: (position: number) => void;
+  /** default 250 */
+  liveLagMs?: number;
 }
 
 /**
@@ -45,11 +54,12 @@ export class SyntheticSource {
   private inFlight: Promise<void> | undefined;
   private started = false;
   private stopped = false;
+  private live = false;
   private finish: () => void = () => undefined;
   /** Resolves when the source has stopped: by `stop()`, or after delivering up to `until`. */
   readonly done = new Promise<void>((resolve) => (this.finish = resolve));
 
-  constructor(o: SyntheticSourceOptions) {
+  constructor(private readonly o: SyntheticSourceOptions) {
     this.generator = o.generator;
     this.tickMs = positive('tickMs', o.tickMs ?? 100);
     this.backfillMs = o.backfillMs ?? 0;
@@ -65,6 +75,8 @@ export class SyntheticSource {
     }
     this.chunkMs = positive('chunkMs', o.chunkMs ?? 1000);
     this.maxBatch = positive('maxBatch', o.maxBatch ?? 10_000);
+    if (o.liveLagMs !== undefined && !(Number.isFinite(o.liveLagMs) && o.liveLagMs >= 0))
+      throw new RangeError(`SyntheticSource: liveLagMs must be >= 0 (got ${o.liveLagMs})`);
     this.now = o.now ?? Date.now;
     this.sink = o.sink;
     this.onError =
@@ -138,6 +150,20 @@ export class SyntheticSource {
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (this.delivered !== undefined && this.delivered >= this.until && !this.stopped) void this.stop();
+    this.goLiveIfCaughtUp();
+  }
+
+  /** Tells `onLive` once a run has caught up with the clock (see SyntheticSourceOptions.onLive). */
+  private goLiveIfCaughtUp(): void {
+    const { onLive, liveLagMs = 250 } = this.o;
+    if (this.live || this.stopped || this.delivered === undefined) return;
+    if (this.now() - this.delivered > liveLagMs) return;
+    this.live = true;
+    try {
+      onLive?.(this.delivered);
+    } catch (err) {
+      this.onError(err);
+    }
   }
 
   private async send(batch: GeneratedEvent[]): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { eventually, startTestApp } from '../helpers/app.js';
+import { eventually, metricValue, startTestApp } from '../helpers/app.js';
 
 interface Summary {
   pulls: number;
@@ -85,4 +85,80 @@ t.test('synthetic campaign traffic that asks for decisions moves to the best arm
   );
   t.ok(roi.arms.length >= 1);
   t.ok(running.synthetic, 'the synthetic source runs');
+});
+
+/**
+ * The backfill's feedback of a campaign with `decide` is in the FEEDBACK stream before the first live
+ * decision's, and the decisions take over where the generator's rotated feedback ends. A decision
+ * published while the backfill is still being sent moves the feedback watermark to now, and every
+ * backfilled window already past its lateness would count as late and be dead-lettered.
+ */
+t.test('the backfill’s campaign feedback is in before the live decisions, and they follow on', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'pw-loop-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'handover.json');
+  await writeFile(
+    file,
+    JSON.stringify({
+      name: 'handover',
+      description: 'One campaign whose live impressions ask for their arms, behind a backfill.',
+      seed: 9,
+      start: 'now',
+      rate: 5,
+      brands: [{ name: 'Northwind Coffee' }],
+      campaigns: [
+        {
+          id: 'handover',
+          brand: 'Northwind Coffee',
+          impressionsPerSec: 50,
+          decide: true,
+          arms: [
+            { id: 'a', clickRate: 0.3, conversionRate: 0.5 },
+            { id: 'b', clickRate: 0.05, conversionRate: 0.5 },
+          ],
+        },
+      ],
+    }),
+  );
+  const before = Date.now();
+  const running = await startTestApp([
+    '--synthetic',
+    '--scenario',
+    file,
+    '--synthetic-backfill-minutes',
+    '2',
+    '--campaign-window',
+    '1s',
+  ]);
+  t.teardown(() => running.stop());
+  const started = Date.now();
+
+  type Roi = { windows: { arm: string; start: number; impressions: number }[] };
+  const impressionsBySecond = async (): Promise<Map<number, number>> => {
+    const r = (await (await fetch(`${running.url}/v1/campaigns/handover/roi`)).json()) as Roi;
+    const out = new Map<number, number>();
+    for (const w of r.windows) out.set(w.start, (out.get(w.start) ?? 0) + w.impressions);
+    return out;
+  };
+  // the live decisions counted for ten seconds past the start
+  const end = Math.floor(started / 1000) * 1000 + 10_000;
+  const seconds = await eventually(
+    async () => {
+      const s = await impressionsBySecond();
+      return [...s.keys()].some((k) => k >= end + 1000) ? s : undefined;
+    },
+    90_000,
+    'ten seconds of live decisions in the ROI windows',
+  );
+  t.equal(
+    await metricValue(running, 'pulsewatch_events_late_total', { window: 'campaign 1s' }),
+    0,
+    'none of the backfill’s feedback is late',
+  );
+  // every second from the backfill's first whole one on has impressions: backfilled, caught up
+  // after it, or decided (at 50 a second, an empty second is a gap)
+  const first = Math.ceil((before - 2 * 60_000) / 1000) * 1000 + 1000;
+  const empty: string[] = [];
+  for (let s = first; s < end; s += 1000) if (!seconds.get(s)) empty.push(`${(s - started) / 1000} s`);
+  t.same(empty, [], 'no second without impressions, relative to the start');
 });
