@@ -148,7 +148,9 @@ export class ClosedLoopCampaigns {
       due: ts,
       event: { campaign: c.spec.id, arm: d.arm, decision_id: d.decision_id, kind, value: 1, ts },
     });
-    const clicked = now + clickAfter;
+    // after the impression, which the decision stamped when it answered (a store round trip after
+    // the step began): a click drawn from the step's start could come before it
+    const clicked = Math.max(now, this.now()) + clickAfter;
     this.queue(event('click', clicked));
     if (v < arm.conversionRate) this.queue(event('conversion', clicked + convertAfter));
   }

@@ -316,3 +316,25 @@ t.test(
     t.ok(d > 150 && d < 230, `${d} decisions in the 1.9 s from its start at 100/s`);
   },
 );
+
+t.test('a click never comes before its impression, however long the decision takes', async (t) => {
+  // the decision's impression is stamped when the policy answers (CampaignService.decide), which
+  // is later than the step's start by the store's round trip (Redis in services mode)
+  const shownAt = new Map<string, number>();
+  let n = 0;
+  const l = loopOf({
+    decide: async () => {
+      l.clock.now += 40;
+      const id = `d${n++}`;
+      shownAt.set(id, l.clock.now);
+      return { decision_id: id, arm: 'always' };
+    },
+  });
+  l.loop.start();
+  t.teardown(() => l.loop.stop());
+  await run(l, 5_000);
+  const clicks = l.sent.filter((e) => e.kind === 'click');
+  t.ok(clicks.length > 0);
+  const early = clicks.filter((c) => c.ts < shownAt.get(c.decision_id!)!);
+  t.same(early.length, 0, 'every click at or after its decision’s impression');
+});
