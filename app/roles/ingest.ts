@@ -56,21 +56,20 @@ export async function ingestRole(ctx: RoleContext, app: FastifyInstance): Promis
     ? syntheticConfig(config, ctx.scenario, ctx.specs, ctx.brands, Date.now())
     : undefined;
   const closedLoop = generated && closedLoopOf(ctx, generated, sink);
-  const generator = generated && new SyntheticGenerator(generated);
+  // The loop's campaigns have no backfilled history: a restart (services mode keeps the arm
+  // statistics) would otherwise count rotated impressions over the time the last run decided.
+  const generator =
+    generated && new SyntheticGenerator(closedLoop ? { ...generated, closedLoop: true } : generated);
   const synthetic = generator
     ? new SyntheticSource({
         generator,
         backfillMs: config.syntheticBackfillMinutes * 60_000,
         sink: (batch) => submitGenerated(sink, batch),
         onError: (err) => logger.warn({ err }, 'synthetic batch failed; it is retried'),
-        // The decisions start once the backfill and the catch-up after it are sent, where the
-        // generator's rotated feedback of their campaigns ends: a decision's impression before the
-        // backfill's feedback would move the feedback watermark past the backfilled windows (all
-        // of their feedback late), and a hand-over at construction would leave a gap as long as
-        // the backfill takes.
-        ...(closedLoop && {
-          onLive: (position: number) => closedLoop.start(generator.closeLoopFrom(position)),
-        }),
+        // The decisions start once the backfill and the catch-up after it are sent: a decision's
+        // impression before the backfill's feedback (of other campaigns) would move the feedback
+        // watermark past the backfilled windows, and all of their feedback would be late.
+        ...(closedLoop && { onLive: (position: number) => closedLoop.start(position) }),
       })
     : undefined;
   const connectors = inProcessConnectors(ctx, sink);

@@ -24,7 +24,7 @@ export interface CampaignSpec {
    * Each impression asks the campaign's policy for its arm (a `ClosedLoopCampaigns` client, where
    * the process decides), so a policy that learns moves the traffic to the best arm. Default false:
    * impressions rotate evenly over the arms. The generator rotates a `decide` campaign's impressions
-   * too, before `closedLoopFrom` (history, a backfill) or when it is unset (no process decides).
+   * too unless its config says `closedLoop` (this process decides them).
    */
   decide?: boolean;
 }
@@ -75,14 +75,11 @@ export class CampaignTraffic {
   private readonly byBrand = new Map<string, CampaignPlan[]>();
   private readonly timed: boolean;
 
-  /**
-   * `closedLoopFrom`: event time from which `decide` campaigns get no feedback here (a closed-loop
-   * client makes it by asking for decisions); undefined: never, until {@link closeLoopFrom}.
-   */
+  /** `closedLoop`: `decide` campaigns get no feedback here (a closed-loop client makes it by asking for decisions). */
   constructor(
     private readonly seed: number,
     private readonly plans: readonly CampaignPlan[],
-    private closedLoopFrom?: number,
+    private readonly closedLoop = false,
   ) {
     for (const c of plans) {
       const list = this.byBrand.get(c.brand) ?? [];
@@ -110,25 +107,8 @@ export class CampaignTraffic {
   feedback(slot: number): Slotted[] {
     const start = slot * SLOT_MS;
     return this.plans
-      .filter((c) => isActive(c, start) && !this.decidedElsewhere(c, start))
+      .filter((c) => isActive(c, start) && !(this.closedLoop && c.decide === true))
       .flatMap((c) => this.campaignSlot(slot, c));
-  }
-
-  /**
-   * Hands the `decide` campaigns' feedback to a closed-loop client from the first slot that starts
-   * at or after `t` on; returns that slot's start. A slot generated before keeps what it had: call
-   * it before anything from `t` on is generated, or a range generated again may differ.
-   */
-  closeLoopFrom(t: number): number {
-    if (!Number.isFinite(t)) throw new RangeError(`closeLoopFrom: need a finite ms epoch (got ${t})`);
-    const from = Math.ceil(t / SLOT_MS) * SLOT_MS;
-    this.closedLoopFrom = from;
-    return from;
-  }
-
-  /** A slot of a `decide` campaign at or after `closedLoopFrom`: its closed-loop client makes the feedback. */
-  private decidedElsewhere(c: CampaignPlan, slotStart: number): boolean {
-    return c.decide === true && this.closedLoopFrom !== undefined && slotStart >= this.closedLoopFrom;
   }
 
   private campaignSlot(slot: number, c: CampaignPlan): Slotted[] {

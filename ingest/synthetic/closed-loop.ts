@@ -85,9 +85,8 @@ export class ClosedLoopCampaigns {
   }
 
   /**
-   * Starts the clock: impressions from `from` (default: now) on, where the generator's rotated
-   * feedback of the campaigns ends (`SyntheticGenerator.closeLoopFrom`). A `from` ahead of the
-   * clock (by a slot at most) starts them then.
+   * Starts the clock: impressions from `from` (default: now) on, where the synthetic source has
+   * delivered up to. A `from` ahead of the clock starts them then.
    */
   start(from?: number): void {
     if (!this.active || this.timer || this.stopped) return;

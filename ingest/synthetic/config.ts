@@ -39,10 +39,11 @@ export interface GeneratorConfig extends FaultSpec {
    */
   topicPhases?: TopicPhase[];
   /**
-   * Event time (ms epoch) from which campaigns with `decide` get no feedback from the generator: a
-   * `ClosedLoopCampaigns` client makes it by asking the campaign's policy. Default: never.
+   * Campaigns with `decide` get no feedback from the generator, backfill included: a
+   * `ClosedLoopCampaigns` client makes it live by asking the campaign's policy. Default false: the
+   * generator rotates their arms evenly, as for every campaign.
    */
-  closedLoopFrom?: number;
+  closedLoop?: boolean;
 }
 
 /** A checked config with every default filled in. */
@@ -61,7 +62,7 @@ export interface NormalizedConfig {
   /** Ascending by `from`. */
   phases: PhaseDraws[];
   faults: FaultPlan;
-  closedLoopFrom: number | undefined;
+  closedLoop: boolean;
 }
 
 /** Checks a config (a RangeError naming the first bad setting) and fills in the defaults. */
@@ -99,12 +100,12 @@ export function normalizeConfig(c: GeneratorConfig): NormalizedConfig {
     topics,
     phases: normalizePhases(c.topicPhases ?? [], topics, c.topics ?? [], c.brands),
     faults: normalizeFaults(c),
-    closedLoopFrom: closedLoopFrom(c.closedLoopFrom),
+    closedLoop: closedLoop(c.closedLoop),
   };
 }
 
-function closedLoopFrom(v: unknown): number | undefined {
-  if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v)))
-    invalidConfig(`closedLoopFrom must be a finite ms epoch (got ${String(v)})`);
-  return v as number | undefined;
+function closedLoop(v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean')
+    invalidConfig(`closedLoop must be true or false (got ${String(v)})`);
+  return v === true;
 }

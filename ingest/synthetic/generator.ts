@@ -37,7 +37,7 @@ export class SyntheticGenerator {
 
   constructor(config: GeneratorConfig) {
     this.cfg = normalizeConfig(config);
-    this.campaignTraffic = new CampaignTraffic(this.cfg.seed, this.cfg.campaigns, this.cfg.closedLoopFrom);
+    this.campaignTraffic = new CampaignTraffic(this.cfg.seed, this.cfg.campaigns, this.cfg.closedLoop);
     this.posts = new PostWriter(this.cfg, this.campaignTraffic);
     this.brandShare = brandShares(this.cfg.brands);
     this.copySlots = Math.ceil((this.cfg.faults.duplicates?.maxDelayMs ?? 0) / SLOT_MS);
@@ -51,15 +51,6 @@ export class SyntheticGenerator {
   /** The campaigns with their hidden arm rates, for ground truth. */
   campaigns(): CampaignSpec[] {
     return this.campaignTraffic.specs();
-  }
-
-  /**
-   * From the first slot that starts at or after `t` on (its start is returned), campaigns with
-   * `decide` get no feedback here: a `ClosedLoopCampaigns` client started then makes it (as
-   * `closedLoopFrom` does from construction). Call it before anything from `t` on is generated.
-   */
-  closeLoopFrom(t: number): number {
-    return this.campaignTraffic.closeLoopFrom(t);
   }
 
   /**

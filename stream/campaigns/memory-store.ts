@@ -28,7 +28,19 @@ export interface MemoryCampaignStoreOptions {
   retentionMs?: number;
   /** The wall clock (ms) for retention, and `now` of `feedback` when not given. */
   now?: () => number;
+  /**
+   * Decisions held at most (default MEMORY_MAX_DECISIONS); past it the oldest go first, before their
+   * retention: a reward for one is then refused as unknown (404), or expired (410) past its lifetime.
+   */
+  maxDecisions?: number;
+  /** Feedback keys held at most (default MEMORY_MAX_FEEDBACK_KEYS); past it the oldest are forgotten first. */
+  maxFeedbackKeys?: number;
 }
+
+/** About 400 MB of decisions: 14 hours of 20 decisions a second (the demo's campaign). */
+export const MEMORY_MAX_DECISIONS = 1_000_000;
+/** About 200 MB of feedback keys. */
+export const MEMORY_MAX_FEEDBACK_KEYS = 2_000_000;
 
 /**
  * A credit: `value` added to an observation counted before (an impression counted as 0 turned into
@@ -90,11 +102,15 @@ export class MemoryCampaignStore implements CampaignStore {
   private readonly seen = new Map<string, number>();
   private readonly retentionMs: number;
   private readonly now: () => number;
+  private readonly maxDecisions: number;
+  private readonly maxFeedbackKeys: number;
   private nextSweep = 0;
 
   constructor(o: MemoryCampaignStoreOptions = {}) {
     this.retentionMs = o.retentionMs ?? DEFAULT_DECISION_RETENTION_MS;
     this.now = o.now ?? Date.now;
+    this.maxDecisions = atLeastOne('maxDecisions', o.maxDecisions ?? MEMORY_MAX_DECISIONS);
+    this.maxFeedbackKeys = atLeastOne('maxFeedbackKeys', o.maxFeedbackKeys ?? MEMORY_MAX_FEEDBACK_KEYS);
   }
 
   /** Counts creates and updates: definitionsVersion. */
@@ -160,6 +176,12 @@ export class MemoryCampaignStore implements CampaignStore {
       rewarded: false,
       dropAt: now + decisionKeptMs(d, this.retentionMs),
     });
+    // bounded memory: the oldest decisions go first (a Map iterates in the order of insertion)
+    for (const id of this.decisions.keys()) {
+      if (this.decisions.size <= this.maxDecisions) break;
+      this.decisions.delete(id);
+      this.dueIds.delete(id);
+    }
     if (d.default_value !== undefined) {
       this.dueIds.add(d.id);
       this.due.push({ at: d.expires_at, member: dueMember(d.campaign, d.id), id: d.id });
@@ -193,6 +215,7 @@ export class MemoryCampaignStore implements CampaignStore {
       const forget = this.seen.get(u.key);
       if (forget !== undefined && forget > wall) continue;
       this.seen.set(u.key, wall + this.retentionMs);
+      if (this.seen.size > this.maxFeedbackKeys) this.seen.delete(this.seen.keys().next().value!);
       const d = u.decision_id === undefined ? undefined : this.decisions.get(u.decision_id);
       const known = d !== undefined && d.record.campaign === u.campaign;
       const g = gamma(u.campaign);
@@ -279,6 +302,12 @@ export class MemoryCampaignStore implements CampaignStore {
       }
     for (const [k, forget] of this.seen) if (forget <= now) this.seen.delete(k);
   }
+}
+
+function atLeastOne(name: string, v: number): number {
+  if (!Number.isSafeInteger(v) || v < 1)
+    throw new RangeError(`MemoryCampaignStore: ${name} must be an integer >= 1 (got ${v})`);
+  return v;
 }
 
 function armIn(m: Map<string, ArmStats>, key: string, arm: string): ArmStats {

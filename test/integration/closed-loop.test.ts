@@ -88,12 +88,13 @@ t.test('synthetic campaign traffic that asks for decisions moves to the best arm
 });
 
 /**
- * The backfill's feedback of a campaign with `decide` is in the FEEDBACK stream before the first live
- * decision's, and the decisions take over where the generator's rotated feedback ends. A decision
- * published while the backfill is still being sent moves the feedback watermark to now, and every
- * backfilled window already past its lateness would count as late and be dead-lettered.
+ * The backfill's feedback (of a campaign without `decide`) is in the FEEDBACK stream before the
+ * first live decision's: a decision published while the backfill is still being sent moves the
+ * feedback watermark to now, and every backfilled window already past its lateness would count as
+ * late and be dead-lettered. The `decide` campaign has no backfilled history and no gap once its
+ * decisions start.
  */
-t.test('the backfill’s campaign feedback is in before the live decisions, and they follow on', async (t) => {
+t.test('the backfill’s feedback is in before the live decisions, which then go on', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'pw-loop-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'handover.json');
@@ -117,6 +118,12 @@ t.test('the backfill’s campaign feedback is in before the live decisions, and 
             { id: 'b', clickRate: 0.05, conversionRate: 0.5 },
           ],
         },
+        {
+          id: 'rotated',
+          brand: 'Northwind Coffee',
+          impressionsPerSec: 50,
+          arms: [{ id: 'c', clickRate: 0.1, conversionRate: 0.5 }],
+        },
       ],
     }),
   );
@@ -134,31 +141,37 @@ t.test('the backfill’s campaign feedback is in before the live decisions, and 
   const started = Date.now();
 
   type Roi = { windows: { arm: string; start: number; impressions: number }[] };
-  const impressionsBySecond = async (): Promise<Map<number, number>> => {
-    const r = (await (await fetch(`${running.url}/v1/campaigns/handover/roi`)).json()) as Roi;
+  const impressionsBySecond = async (campaign: string): Promise<Map<number, number>> => {
+    const r = (await (await fetch(`${running.url}/v1/campaigns/${campaign}/roi`)).json()) as Roi;
     const out = new Map<number, number>();
     for (const w of r.windows) out.set(w.start, (out.get(w.start) ?? 0) + w.impressions);
     return out;
   };
   // the live decisions counted for ten seconds past the start
   const end = Math.floor(started / 1000) * 1000 + 10_000;
-  const seconds = await eventually(
+  const decided = await eventually(
     async () => {
-      const s = await impressionsBySecond();
+      const s = await impressionsBySecond('handover');
       return [...s.keys()].some((k) => k >= end + 1000) ? s : undefined;
     },
     90_000,
     'ten seconds of live decisions in the ROI windows',
   );
+  const rotated = await impressionsBySecond('rotated');
   t.equal(
     await metricValue(running, 'pulsewatch_events_late_total', { window: 'campaign 1s' }),
     0,
     'none of the backfill’s feedback is late',
   );
-  // every second from the backfill's first whole one on has impressions: backfilled, caught up
-  // after it, or decided (at 50 a second, an empty second is a gap)
+  // at 50 impressions a second, an empty second is a gap
+  const gaps = (seconds: Map<number, number>, from: number, to: number): string[] => {
+    const out: string[] = [];
+    for (let s = from; s < to; s += 1000) if (!seconds.get(s)) out.push(`${(s - started) / 1000} s`);
+    return out;
+  };
   const first = Math.ceil((before - 2 * 60_000) / 1000) * 1000 + 1000;
-  const empty: string[] = [];
-  for (let s = first; s < end; s += 1000) if (!seconds.get(s)) empty.push(`${(s - started) / 1000} s`);
-  t.same(empty, [], 'no second without impressions, relative to the start');
+  t.same(gaps(rotated, first, end), [], 'the rotated campaign: every second from the backfill’s first on');
+  const firstDecided = Math.min(...decided.keys());
+  t.ok(firstDecided >= Math.floor(before / 1000) * 1000, 'the decided campaign has no backfilled history');
+  t.same(gaps(decided, firstDecided, end), [], 'and no gap once its decisions start');
 });

@@ -168,29 +168,28 @@ t.test('only campaigns with decide are driven; a bad tick is refused', async (t)
   t.throws(() => new ClosedLoopCampaigns({ ...options, tickMs: 0 }), /tickMs must be > 0/);
 });
 
-t.test('the generator leaves a decide campaign’s feedback to the loop from closedLoopFrom on', async (t) => {
-  const from = T0 + 60_000;
+t.test('with closedLoop the generator leaves a decide campaign’s feedback to the loop', async (t) => {
   const { decide: _decide, ...rest } = CAMPAIGN;
   const plain: CampaignSpec = { ...rest, id: 'plain' };
-  const generate = (closedLoopFrom?: number): FeedbackEvent[] =>
+  const generate = (closedLoop: boolean): FeedbackEvent[] =>
     [
       ...new SyntheticGenerator({
         seed: 3,
         brands: DEFAULT_BRANDS,
         ratePerSec: 1,
         campaigns: [CAMPAIGN, plain],
-        ...(closedLoopFrom !== undefined && { closedLoopFrom }),
+        closedLoop,
       }).generate(T0, T0 + 120_000),
     ]
       .filter((g): g is Extract<GeneratedEvent, { kind: 'feedback' }> => g.kind === 'feedback')
       .map((g) => g.event);
-  const rotated = generate();
-  const looped = generate(from);
-  const of = (events: FeedbackEvent[], id: string, after: boolean) =>
-    events.filter((e) => e.campaign === id && e.ts >= from === after);
-  t.ok(of(rotated, 'loop', true).length > 0, 'without closedLoopFrom the generator rotates it throughout');
-  t.equal(of(looped, 'loop', true).length, 0, 'none from closedLoopFrom on');
-  t.same(of(looped, 'loop', false), of(rotated, 'loop', false), 'its history before is as it was');
+  const rotated = generate(false);
+  const looped = generate(true);
+  t.ok(
+    rotated.filter((e) => e.campaign === 'loop').length > 0,
+    'without closedLoop the generator rotates it',
+  );
+  t.equal(looped.filter((e) => e.campaign === 'loop').length, 0, 'with it, none at all (no history either)');
   t.same(
     looped.filter((e) => e.campaign === 'plain'),
     rotated.filter((e) => e.campaign === 'plain'),
@@ -198,7 +197,7 @@ t.test('the generator leaves a decide campaign’s feedback to the loop from clo
   );
 });
 
-t.test('decide and closedLoopFrom are checked', async (t) => {
+t.test('decide and closedLoop are checked', async (t) => {
   const base = { seed: 1, brands: DEFAULT_BRANDS, ratePerSec: 1 };
   t.throws(
     () =>
@@ -206,116 +205,104 @@ t.test('decide and closedLoopFrom are checked', async (t) => {
     /campaigns\[0\]\.decide must be true or false/,
   );
   t.throws(
-    () => new SyntheticGenerator({ ...base, closedLoopFrom: Number.NaN }),
-    /closedLoopFrom must be a finite ms epoch/,
+    () => new SyntheticGenerator({ ...base, closedLoop: 1 as unknown as boolean }),
+    /closedLoop must be true or false/,
   );
 });
 
 /**
- * What the app does (app/roles/ingest.ts): the source tells once it has caught up with the clock
- * after its backfill, the generator hands the campaign over from there, and the loop starts there.
- * The backfill here takes 12 s of the clock, as a long one does in the app.
+ * What the app does (app/roles/ingest.ts): the generator makes no feedback for the loop's campaigns
+ * (`closedLoop`), the source tells once it has caught up with the clock after its backfill (whose
+ * feedback of other campaigns is then all sent), and the loop starts there. The backfill here takes
+ * 12 s of the clock, as a long one does in the app.
  */
-t.test(
-  'the loop takes over where the caught-up source’s rotated feedback ends: no gap, no overlap',
-  async (t) => {
-    const clock = { now: T0 };
-    let slow = true;
-    const generated: number[] = [];
-    const decided: number[] = [];
-    const live: { position: number; at: number }[] = [];
-    const generator = new SyntheticGenerator({
-      seed: 3,
-      brands: DEFAULT_BRANDS,
-      ratePerSec: 1,
-      campaigns: [CAMPAIGN],
-    });
-    const loop = new ClosedLoopCampaigns({
-      seed: 1,
-      campaigns: [CAMPAIGN],
-      decide: async () => {
-        decided.push(clock.now);
-        return { decision_id: `d${decided.length}`, arm: 'never' };
-      },
-      sink: async () => undefined,
-      now: () => clock.now,
-      onError: () => undefined,
-    });
-    let handedOver: number | undefined;
-    const source = new SyntheticSource({
-      generator,
-      backfillMs: 60_000,
-      now: () => clock.now,
-      sink: (batch) => {
-        for (const g of batch)
-          if (g.kind === 'feedback' && g.event.kind === 'impression') generated.push(g.event.ts);
-        // while catching up, each second of event time takes 200 ms of the clock
-        if (slow) clock.now += 200;
-      },
-      onLive: (position) => {
-        live.push({ position, at: clock.now });
-        slow = false;
-        handedOver = generator.closeLoopFrom(position);
-        loop.start(handedOver);
-      },
-    });
-    t.teardown(async () => {
-      await loop.stop();
-      await source.stop();
-    });
-    await source.start();
-    t.same(live, [], 'not live at the end of a backfill that took 12 s of the clock');
-    while (live.length === 0) await source.tick();
-    t.equal(live.length, 1);
-    t.ok(live[0]!.at - live[0]!.position <= 250, 'live once within 250 ms of the clock');
-    for (let i = 0; i < 50; i++) {
-      clock.now += 100;
-      await source.tick();
-      await loop.tick();
-    }
-    t.equal(live.length, 1, 'told once');
-    const from = handedOver!;
-    t.ok(
-      generated.length > 0 && generated.every((ts) => ts < from),
-      'the generator’s impressions end at the hand-over',
-    );
-    t.ok(decided.length > 0 && decided.every((ts) => ts >= from), 'the decisions start there');
-    // the decisions of the first step after the hand-over make up for the time since (the source was
-    // up to 250 ms behind the clock): stamped then, none lost
-    const all = [...generated, ...decided].sort((a, b) => a - b);
-    let gap = 0;
-    for (let i = 1; i < all.length; i++) gap = Math.max(gap, all[i]! - all[i - 1]!);
-    t.ok(gap <= 500, `the longest time without an impression: ${gap} ms`);
-    const expected = (CAMPAIGN.impressionsPerSec * (clock.now - from)) / 1000;
-    t.ok(
-      Math.abs(decided.length - expected) < 0.2 * expected,
-      `${decided.length} decisions from the hand-over on, ${expected} expected`,
-    );
-  },
-);
+t.test('the loop starts where the caught-up source is: after the backfill, no gap', async (t) => {
+  const clock = { now: T0 };
+  let slow = true;
+  const { decide: _decide, ...rest } = CAMPAIGN;
+  const plain: CampaignSpec = { ...rest, id: 'plain' };
+  const generated: FeedbackEvent[] = [];
+  const decided: number[] = [];
+  const live: { position: number; at: number }[] = [];
+  const generator = new SyntheticGenerator({
+    seed: 3,
+    brands: DEFAULT_BRANDS,
+    ratePerSec: 1,
+    campaigns: [CAMPAIGN, plain],
+    closedLoop: true,
+  });
+  const loop = new ClosedLoopCampaigns({
+    seed: 1,
+    campaigns: [CAMPAIGN, plain],
+    decide: async (campaign) => {
+      t.equal(campaign, CAMPAIGN.id);
+      decided.push(clock.now);
+      return { decision_id: `d${decided.length}`, arm: 'never' };
+    },
+    sink: async () => undefined,
+    now: () => clock.now,
+    onError: () => undefined,
+  });
+  let sentLast = 0;
+  const source = new SyntheticSource({
+    generator,
+    backfillMs: 60_000,
+    now: () => clock.now,
+    sink: (batch) => {
+      for (const g of batch) if (g.kind === 'feedback') generated.push(g.event);
+      if (live.length === 0) sentLast = clock.now;
+      // while catching up, each second of event time takes 200 ms of the clock
+      if (slow) clock.now += 200;
+    },
+    onLive: (position) => {
+      live.push({ position, at: clock.now });
+      slow = false;
+      loop.start(position);
+    },
+  });
+  t.teardown(async () => {
+    await loop.stop();
+    await source.stop();
+  });
+  await source.start();
+  t.same(live, [], 'not live at the end of a backfill that took 12 s of the clock');
+  while (live.length === 0) await source.tick();
+  t.equal(live.length, 1);
+  t.ok(live[0]!.at - live[0]!.position <= 250, 'live once within 250 ms of the clock');
+  for (let i = 0; i < 50; i++) {
+    clock.now += 100;
+    await source.tick();
+    await loop.tick();
+  }
+  t.equal(live.length, 1, 'told once');
+  t.ok(
+    generated.length > 0 && generated.every((e) => e.campaign === 'plain'),
+    'the generator rotates only the other campaign',
+  );
+  t.ok(
+    decided.length > 0 && decided.every((ts) => ts >= sentLast),
+    'no decision before the backfill is sent',
+  );
+  let gap = 0;
+  for (let i = 1; i < decided.length; i++) gap = Math.max(gap, decided[i]! - decided[i - 1]!);
+  t.ok(gap <= 500, `the longest time without a decision: ${gap} ms`);
+  const expected = (CAMPAIGN.impressionsPerSec * (clock.now - live[0]!.position)) / 1000;
+  t.ok(
+    Math.abs(decided.length - expected) < 0.2 * expected,
+    `${decided.length} decisions from the start on, ${expected} expected`,
+  );
+});
 
-t.test(
-  'closeLoopFrom hands over from the next slot on; a loop started ahead of the clock waits',
-  async (t) => {
-    const generator = new SyntheticGenerator({
-      seed: 3,
-      brands: DEFAULT_BRANDS,
-      ratePerSec: 1,
-      campaigns: [CAMPAIGN],
-    });
-    t.equal(generator.closeLoopFrom(T0 + 1), T0 + 100);
-    t.equal(generator.closeLoopFrom(T0 + 200), T0 + 200);
-    t.throws(() => generator.closeLoopFrom(Number.NaN), /finite/);
-    const l = loopOf();
-    l.loop.start(T0 + 1_000);
-    t.teardown(() => l.loop.stop());
-    await run(l, 900);
-    t.equal(l.loop.stats.decisions, 0, 'no impressions before its start');
-    await run(l, 2_000);
-    const d = l.loop.stats.decisions;
-    t.ok(d > 150 && d < 230, `${d} decisions in the 1.9 s from its start at 100/s`);
-  },
-);
+t.test('a loop started ahead of the clock waits', async (t) => {
+  const l = loopOf();
+  l.loop.start(T0 + 1_000);
+  t.teardown(() => l.loop.stop());
+  await run(l, 900);
+  t.equal(l.loop.stats.decisions, 0, 'no impressions before its start');
+  await run(l, 2_000);
+  const d = l.loop.stats.decisions;
+  t.ok(d > 150 && d < 230, `${d} decisions in the 1.9 s from its start at 100/s`);
+});
 
 t.test('a click never comes before its impression, however long the decision takes', async (t) => {
   // the decision's impression is stamped when the policy answers (CampaignService.decide), which
