@@ -1,8 +1,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { eventually, metricValue, startTestApp } from '../helpers/app.js';
+
+/** A scenario file of its own, removed when `t` ends. */
+async function scenarioFile(t: Test, scenario: Record<string, unknown>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'pw-loop-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'scenario.json');
+  await writeFile(file, JSON.stringify(scenario));
+  return file;
+}
 
 interface Summary {
   pulls: number;
@@ -16,33 +25,27 @@ interface Summary {
  * traffic moves to the arm users click.
  */
 t.test('synthetic campaign traffic that asks for decisions moves to the best arm', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'pw-loop-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'loop.json');
-  await writeFile(
-    file,
-    JSON.stringify({
-      name: 'closed-loop',
-      description: 'One campaign whose impressions ask Thompson sampling for their arms.',
-      seed: 5,
-      start: 'now',
-      rate: 2,
-      brands: [{ name: 'Northwind Coffee' }],
-      campaigns: [
-        {
-          id: 'loop',
-          brand: 'Northwind Coffee',
-          impressionsPerSec: 200,
-          decide: true,
-          arms: [
-            { id: 'clicked', clickRate: 0.5, conversionRate: 0.5 },
-            { id: 'ignored', clickRate: 0.01, conversionRate: 0 },
-            { id: 'also-ignored', clickRate: 0.01, conversionRate: 0 },
-          ],
-        },
-      ],
-    }),
-  );
+  const file = await scenarioFile(t, {
+    name: 'closed-loop',
+    description: 'One campaign whose impressions ask Thompson sampling for their arms.',
+    seed: 5,
+    start: 'now',
+    rate: 2,
+    brands: [{ name: 'Northwind Coffee' }],
+    campaigns: [
+      {
+        id: 'loop',
+        brand: 'Northwind Coffee',
+        impressionsPerSec: 200,
+        decide: true,
+        arms: [
+          { id: 'clicked', clickRate: 0.5, conversionRate: 0.5 },
+          { id: 'ignored', clickRate: 0.01, conversionRate: 0 },
+          { id: 'also-ignored', clickRate: 0.01, conversionRate: 0 },
+        ],
+      },
+    ],
+  });
   const running = await startTestApp([
     '--synthetic',
     '--scenario',
@@ -95,38 +98,32 @@ t.test('synthetic campaign traffic that asks for decisions moves to the best arm
  * decisions start.
  */
 t.test('the backfill’s feedback is in before the live decisions, which then go on', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'pw-loop-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'handover.json');
-  await writeFile(
-    file,
-    JSON.stringify({
-      name: 'handover',
-      description: 'One campaign whose live impressions ask for their arms, behind a backfill.',
-      seed: 9,
-      start: 'now',
-      rate: 5,
-      brands: [{ name: 'Northwind Coffee' }],
-      campaigns: [
-        {
-          id: 'handover',
-          brand: 'Northwind Coffee',
-          impressionsPerSec: 50,
-          decide: true,
-          arms: [
-            { id: 'a', clickRate: 0.3, conversionRate: 0.5 },
-            { id: 'b', clickRate: 0.05, conversionRate: 0.5 },
-          ],
-        },
-        {
-          id: 'rotated',
-          brand: 'Northwind Coffee',
-          impressionsPerSec: 50,
-          arms: [{ id: 'c', clickRate: 0.1, conversionRate: 0.5 }],
-        },
-      ],
-    }),
-  );
+  const file = await scenarioFile(t, {
+    name: 'handover',
+    description: 'One campaign whose live impressions ask for their arms, behind a backfill.',
+    seed: 9,
+    start: 'now',
+    rate: 5,
+    brands: [{ name: 'Northwind Coffee' }],
+    campaigns: [
+      {
+        id: 'handover',
+        brand: 'Northwind Coffee',
+        impressionsPerSec: 50,
+        decide: true,
+        arms: [
+          { id: 'a', clickRate: 0.3, conversionRate: 0.5 },
+          { id: 'b', clickRate: 0.05, conversionRate: 0.5 },
+        ],
+      },
+      {
+        id: 'rotated',
+        brand: 'Northwind Coffee',
+        impressionsPerSec: 50,
+        arms: [{ id: 'c', clickRate: 0.1, conversionRate: 0.5 }],
+      },
+    ],
+  });
   const before = Date.now();
   const running = await startTestApp([
     '--synthetic',

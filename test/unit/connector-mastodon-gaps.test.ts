@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { MastodonConnector } from '../../ingest/connectors/mastodon.js';
 import type { EventSink } from '../../ingest/sink.js';
 import type { SocialEventInput } from '../../stream/index.js';
@@ -27,24 +27,40 @@ async function liveEdgeRead(c: MastodonConnector, fake: FakeMastodon): Promise<v
   await new Promise((r) => setTimeout(r, 100));
 }
 
+/**
+ * A fake Mastodon (with `older` statuses of the hashtag the connector must not read: it starts at
+ * the live edge) and a connector of its hashtag timeline, run until it has read the live edge.
+ */
+async function atLiveEdge(
+  t: Test,
+  older = 0,
+): Promise<{
+  fake: FakeMastodon;
+  sink: ReturnType<typeof acceptingSink>;
+  c: MastodonConnector;
+  done: Promise<void>;
+}> {
+  const fake = await startFakeMastodon({ heartbeatMs: 100 });
+  t.teardown(() => fake.close());
+  for (let i = 0; i < older; i++) fake.publish(makeStatus());
+  const sink = acceptingSink();
+  const c = new MastodonConnector({
+    instance: fake.url,
+    sink,
+    timelines: ['hashtag:NorthwindCoffee'],
+    ...TEST_TIMINGS,
+    log: (line) => t.comment(line),
+  });
+  const done = c.run();
+  t.teardown(() => c.stop());
+  await liveEdgeRead(c, fake);
+  return { fake, sink, c, done };
+}
+
 t.test(
   'a quiet timeline: a status posted while the stream is down, before any status was read, is backfilled',
   async (t) => {
-    const fake = await startFakeMastodon({ heartbeatMs: 100 });
-    t.teardown(() => fake.close());
-    // Older statuses of the hashtag: not wanted (the connector starts at the live edge).
-    for (let i = 0; i < 3; i++) fake.publish(makeStatus());
-    const sink = acceptingSink();
-    const c = new MastodonConnector({
-      instance: fake.url,
-      sink,
-      timelines: ['hashtag:NorthwindCoffee'],
-      ...TEST_TIMINGS,
-      log: (line) => t.comment(line),
-    });
-    const done = c.run();
-    t.teardown(() => c.stop());
-    await liveEdgeRead(c, fake);
+    const { fake, sink, c, done } = await atLiveEdge(t, 3);
 
     // The streaming server restarts; one post comes while it is down.
     fake.streamingDown = true;
@@ -72,19 +88,7 @@ t.test(
 t.test(
   'an empty timeline: what is posted while the stream is down is backfilled from its start',
   async (t) => {
-    const fake = await startFakeMastodon({ heartbeatMs: 100 });
-    t.teardown(() => fake.close());
-    const sink = acceptingSink();
-    const c = new MastodonConnector({
-      instance: fake.url,
-      sink,
-      timelines: ['hashtag:NorthwindCoffee'],
-      ...TEST_TIMINGS,
-      log: (line) => t.comment(line),
-    });
-    const done = c.run();
-    t.teardown(() => c.stop());
-    await liveEdgeRead(c, fake);
+    const { fake, sink, c, done } = await atLiveEdge(t);
     fake.streamingDown = true;
     fake.dropStreams();
     const missed = [makeStatus(), makeStatus()];
@@ -102,19 +106,7 @@ t.test(
 );
 
 t.test("a rate-limited backfill waits for the limit's reset, not just the backoff", async (t) => {
-  const fake = await startFakeMastodon({ heartbeatMs: 100 });
-  t.teardown(() => fake.close());
-  const sink = acceptingSink();
-  const c = new MastodonConnector({
-    instance: fake.url,
-    sink,
-    timelines: ['hashtag:NorthwindCoffee'],
-    ...TEST_TIMINGS,
-    log: (line) => t.comment(line),
-  });
-  const done = c.run();
-  t.teardown(() => c.stop());
-  await liveEdgeRead(c, fake);
+  const { fake, sink, c, done } = await atLiveEdge(t);
 
   // The stream drops; the catch-up's first page is refused by the rate limit for 1.5 s.
   const missed = makeStatus();
@@ -135,18 +127,7 @@ t.test("a rate-limited backfill waits for the limit's reset, not just the backof
 });
 
 t.test('a streaming server that answers 503 with Retry-After is called again after it', async (t) => {
-  const fake = await startFakeMastodon({ heartbeatMs: 100 });
-  t.teardown(() => fake.close());
-  const c = new MastodonConnector({
-    instance: fake.url,
-    sink: acceptingSink(),
-    timelines: ['hashtag:NorthwindCoffee'],
-    ...TEST_TIMINGS,
-    log: (line) => t.comment(line),
-  });
-  const done = c.run();
-  t.teardown(() => c.stop());
-  await liveEdgeRead(c, fake);
+  const { fake, c, done } = await atLiveEdge(t);
   fake.streamingDown = true;
   fake.streamingRetryAfter = 1;
   const before = fake.streamTimes.length;
