@@ -62,7 +62,19 @@ function centroidOf(text: string): Record<string, number> {
   return out;
 }
 
-/** Merges the partitions' segments and settled segment windows. Pure. */
+/**
+ * The segments each partition has now: the rows of its latest write. The operator writes all of a
+ * partition's segments at once, one version; a segment id it no longer has (a restart with fewer
+ * `--segments`, a re-segmentation that found fewer groups) keeps its old row under its own key,
+ * which must not count.
+ */
+export function currentSegmentRows(rows: readonly SegmentRow[]): SegmentRow[] {
+  const latest = new Map<number, number>();
+  for (const r of rows) latest.set(r.partition, Math.max(latest.get(r.partition) ?? -Infinity, r.version));
+  return rows.filter((r) => r.version === latest.get(r.partition));
+}
+
+/** Merges the partitions' segments (their latest write) and settled segment windows. Pure. */
 export function mergeSegments(
   segmentRows: readonly SegmentRow[],
   windowRows: readonly SegmentWindowRow[],
@@ -73,7 +85,7 @@ export function mergeSegments(
     if (!s) segments.set(id, (s = { rows: [], windows: [] }));
     return s;
   };
-  for (const r of segmentRows) entry(r.segment).rows.push(r);
+  for (const r of currentSegmentRows(segmentRows)) entry(r.segment).rows.push(r);
   for (const r of windowRows) entry(r.segment).windows.push(r);
 
   return [...segments]

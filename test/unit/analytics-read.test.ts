@@ -475,3 +475,33 @@ t.test('scoreTrends: windows outside the answer range are history only', async (
   t.same(last, [all[0]], 'the last window alone, scored with the two before it');
   t.same(scoreTrends(rows, undefined, { from: 3 * W, to: Infinity }), [], 'no window in the range');
 });
+
+t.test(
+  'mergeSegments: a partition’s segments are those of its latest write, not ids it no longer has',
+  async (t) => {
+    const row = (partition: number, segment: number, authors: number, version: number) => ({
+      partition,
+      segment,
+      label: `p${partition} s${segment} v${version}`,
+      authors,
+      centroid: '{"reach":1}',
+      version,
+    });
+    // Partition 0 had 5 segments, then was restarted with --segments 3 (or a re-segmentation found
+    // fewer groups): its rows of segments 3 and 4 stay in the table under their own keys.
+    const rows = [
+      ...[0, 1, 2, 3, 4].map((s) => row(0, s, 100, 10)),
+      ...[0, 1, 2].map((s) => row(0, s, 150, 20)),
+      ...[0, 1, 2].map((s) => row(1, s, 40, 7)),
+    ];
+    const segments = mergeSegments(shuffled(rows, 1), []);
+    t.same(
+      segments.map((s) => [s.id, s.authors, s.label]),
+      [
+        [0, 190, 'p0 s0 v20'],
+        [1, 190, 'p0 s1 v20'],
+        [2, 190, 'p0 s2 v20'],
+      ],
+    );
+  },
+);
