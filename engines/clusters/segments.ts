@@ -150,7 +150,8 @@ export type SegmentEvent = {
   type: 'resegmented';
   /** Latest event time seen (ms), 0 before any. */
   at: number;
-  reason: 'warmup' | 'drift';
+  /** `settings`: restored from a snapshot of another k (a restart with another `--segments`). */
+  reason: 'warmup' | 'drift' | 'settings';
   /** Authors held whose segment id changed (at warmup: every author assigned). */
   moved: number;
 };
@@ -180,6 +181,8 @@ const WEIGHT_RATES: [number, number] = [0.1, 100];
 
 /** JSON-safe state. */
 export interface SegmentsSnapshot {
+  /** The k the centroids were made for (absent in snapshots from before it was recorded). */
+  k?: number;
   /** Authors, least recently seen first. */
   authors: AuthorTuple[];
   centroids: number[][];
@@ -364,7 +367,7 @@ export class AudienceSegments {
   }
 
   /** (Re)runs k-means on the most recently seen established authors, gives the centroids ids and re-assigns every author held. */
-  private segment(reason: 'warmup' | 'drift'): void {
+  private segment(reason: SegmentEvent['reason']): void {
     // Called with at least one established author: warmup ≥ 1 of them, drift only on their posts.
     const { reservoirSize, k, seed, maxIterations, activityHalfLifeMs, minPosts, restarts } = this.options;
     let skip = Math.max(0, this.established - reservoirSize);
@@ -420,6 +423,7 @@ export class AudienceSegments {
 
   snapshot(): SegmentsSnapshot {
     return {
+      k: this.options.k,
       authors: [...this.authors].map(([id, a]) => authorTuple(id, a)),
       centroids: this.centroids.map((c) => [...c]),
       ids: [...this.ids],
@@ -431,7 +435,12 @@ export class AudienceSegments {
     };
   }
 
-  /** Takes a snapshot of an instance with the same options; a malformed one throws a RangeError. */
+  /**
+   * Takes a snapshot of an instance with the same options; a malformed one throws a RangeError.
+   * A snapshot of another k (a restart with another `--segments`) keeps the authors and segments
+   * them again at once into this k, numbered canonically as at warmup (every partition restarted
+   * with the new k numbers them alike); the authors it moves are in drainMoves.
+   */
   restore(state: unknown): void {
     this.moves.clear();
     const s = state as Partial<SegmentsSnapshot> | null;
@@ -459,7 +468,8 @@ export class AudienceSegments {
       !num(d.movingWeight) ||
       !(d.level === null || num(d.level)) ||
       !(s.maxTs === null || num(s.maxTs)) ||
-      !Array.isArray(s.events)
+      !Array.isArray(s.events) ||
+      !(s.k === undefined || (Number.isInteger(s.k) && s.k >= 1))
     )
       throw new RangeError('segments state is malformed');
     const authors: [string, AuthorState][] = [];
@@ -494,6 +504,28 @@ export class AudienceSegments {
         (e): e is SegmentEvent => !!e && typeof e === 'object' && (e as SegmentEvent).type === 'resegmented',
       )
       .map((e) => ({ type: 'resegmented', at: e.at, reason: e.reason, moved: e.moved }));
+    // Without a recorded k only more centroids than k tell of another one (fewer may be all the data had).
+    const otherK = s.k === undefined ? this.centroids.length > this.options.k : s.k !== this.options.k;
+    if (this.centroids.length > 0 && otherK) this.resegmentForK();
+  }
+
+  /** Drops the centroids of another k and segments the authors held again (or waits for the warmup again). */
+  private resegmentForK(): void {
+    this.centroids = [];
+    this.ids = [];
+    this.weights = [];
+    this.drift = freshDrift();
+    if (this.established > 0) {
+      this.segment('settings');
+      return;
+    }
+    // No established author left to segment: back to before the first segmentation.
+    for (const [author, a] of this.authors)
+      if (a.segment !== null) {
+        a.segment = null;
+        this.moves.delete(author);
+      }
+    this.sizes.clear();
   }
 }
 

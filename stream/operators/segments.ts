@@ -152,6 +152,11 @@ export class Segments implements Operator {
     this.changed = s?.changed ?? false;
     this.moved = new Map(s?.moved ?? []);
     if (s) this.model.restore(s.model);
+    // A restart with another --segments segments the authors again as it restores: their new
+    // segments are written with the next emit, and so are the segments.
+    const moves = this.model.drainMoves();
+    for (const [author, segment] of moves) this.moved.set(author, segment);
+    if (moves.length > 0) this.changed = true;
   }
 }
 

@@ -483,3 +483,51 @@ t.test('labels: segments that read alike are told apart without contradicting th
     ],
   );
 });
+
+t.test(
+  'a restart with another k (--segments) re-segments the restored authors into k segments',
+  async (t) => {
+    const posts = stream(11, [...THREE, ['D', 200, 0, 21], ['E', 100, 0, 21]]);
+    const half = Math.floor(posts.length / 2);
+    const five = new AudienceSegments({ k: 5, warmup: 300 });
+    for (const p of posts.slice(0, half)) five.observe(p);
+    t.equal(five.segments().length, 5);
+    const snapshot = JSON.parse(JSON.stringify(five.snapshot())) as unknown;
+
+    for (const k of [3, 7]) {
+      const restarted = new AudienceSegments({ k, warmup: 300 });
+      restarted.restore(snapshot);
+      const segments = restarted.segments();
+      t.equal(segments.length, k, `k ${k}: k segments at once`);
+      t.same(
+        segments.map((s) => s.id),
+        [...Array(k).keys()],
+        `k ${k}: ids 0 … k-1 in canonical order, as every partition restarted with it numbers them`,
+      );
+      t.equal(
+        segments.reduce((n, s) => n + s.authors, 0),
+        restarted.authorCount,
+        `k ${k}: every author held is in one of them`,
+      );
+      const moves = new Map(restarted.drainMoves());
+      for (const s of segments) t.ok(s.authors > 0, `k ${k}: segment ${s.id} holds authors`);
+      t.ok(moves.size > 0, `k ${k}: the authors whose segment changed are reported`);
+      t.same(
+        [...moves].filter(([author, id]) => restarted.segmentOf(author) !== id),
+        [],
+        `k ${k}: each with the segment they are in now`,
+      );
+      t.ok(
+        restarted.drainEvents().some((e) => e.reason === 'settings'),
+        `k ${k}: the re-segmentation is an event`,
+      );
+      for (const p of posts.slice(half)) restarted.observe(p);
+      t.ok(restarted.segments().length <= k, `k ${k}: and it stays at most k`);
+    }
+
+    const same = new AudienceSegments({ k: 5, warmup: 300 });
+    same.restore(snapshot);
+    t.same(same.snapshot(), five.snapshot(), 'the same k restores as it was');
+    t.same(same.drainMoves(), []);
+  },
+);
