@@ -228,8 +228,9 @@ export class Topics implements Operator {
       const cut = e.key.lastIndexOf(SEP);
       const name = e.key.slice(0, cut);
       const topic = Number(e.key.slice(cut + 1));
-      const s = this.scope(name);
-      const emerging = this.emerging(s, topic, e.start, e.value.posts);
+      // Absent: a window of a scope left behind at a restart with another --topic-scope, closing.
+      const s = this.scopes.get(name);
+      const emerging = s !== undefined && this.emerging(s, topic, e.start, e.value.posts);
       windowRows.push({
         scope: name,
         topic,
@@ -237,11 +238,11 @@ export class Topics implements Operator {
         positive: e.value.positive,
         negative: e.value.negative,
         sentiment_sum: e.value.sentiment_sum,
-        terms: termsOf(summaryOf(name, s, topic)),
+        terms: termsOf(s && summaryOf(name, s, topic)),
         emerging: emerging ? 1 : 0,
         ...windowedColumns(e, this.windowMs, partition, version),
       });
-      if (e.final && s.created.has(topic)) s.lastFinal.set(topic, [e.start, e.value.posts]);
+      if (s && e.final && s.created.has(topic)) s.lastFinal.set(topic, [e.start, e.value.posts]);
     }
     this.prune(watermark);
 
@@ -350,6 +351,9 @@ export class Topics implements Operator {
     this.droppedAtRestore = this.windows.restoreSized(st.windows, st.windowMs);
     this.scopes.clear();
     for (const x of st.scopes) {
+      // A restart with another --topic-scope: the other scope's models are left behind (their caps
+      // differ, a global model does not fit a brand's, and nothing would read or forget them).
+      if ((x.name === GLOBAL_SCOPE) !== this.global) continue;
       const model = new StreamingDmm(this.modelOptions);
       model.restore(x.model);
       this.scopes.set(x.name, {

@@ -138,3 +138,40 @@ t.test('--topic-max-rate holds when posts come out of order between seconds', as
     'the first post of second 0, then 5 toward second 1: the posts of second 0 that come after count toward it',
   );
 });
+
+t.test('a restart with another --topic-scope starts: the other scope’s models are left behind', async (t) => {
+  const withScope = (topicScope: 'brand' | 'global') =>
+    selectOperators(['topics'])[0]!.create({ ...context, analytics: { windowMs: MIN, topicScope } });
+  const models = (op: unknown) =>
+    [...(op as { models(): Map<string, { retainedCount: number }> }).models()].map(
+      ([name, m]) => [name, m.retainedCount] as const,
+    );
+  // 2,000 posts of distinct words: the global model keeps a reservoir of 2,000 posts, a brand's 500.
+  const events = Array.from(
+    { length: 2_000 },
+    (_, i) => posts(T0 + Math.floor(i / 100) * MIN, 1, `word${i} thing${i % 37} stuff${i % 11}`)[0]!,
+  ).map((e) => enrichEvent(e, matcher, scorer));
+  for (const [from, to] of [
+    ['global', 'brand'],
+    ['brand', 'global'],
+  ] as const) {
+    const before = withScope(from);
+    for (const e of events) before.fold(e, e.ts - MIN);
+    before.emit(events.at(-1)!.ts - MIN, 1);
+    const after = withScope(to);
+    t.doesNotThrow(
+      () => after.restore(JSON.parse(JSON.stringify(before.snapshot()))),
+      `${from} → ${to}: restores`,
+    );
+    const later = posts(T0 + 30 * MIN, 20, 'cold brew tastes burnt today').map((e) =>
+      enrichEvent(e, matcher, scorer),
+    );
+    for (const e of later) after.fold(e, e.ts - MIN);
+    after.emit(T0 + 31 * MIN, 2);
+    t.same(
+      models(after).map(([name]) => name),
+      [to === 'global' ? '*' : 'Northwind Coffee'],
+      `${from} → ${to}: only the models of the scope it runs with, in memory and in its checkpoints`,
+    );
+  }
+});
