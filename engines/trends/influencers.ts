@@ -97,6 +97,20 @@ export class InfluencerBoard {
     });
   }
 
+  /**
+   * The `n` top authors (default: all tracked) by the score they are known to have: the weight
+   * counted since they entered the board (`score` − `error`; all of it when error is 0), which is
+   * what `score` is here (and `mentions` counts). Descending, then author ascending. Once more
+   * authors post than the board tracks, a newcomer takes the place of the least one with its
+   * score as its error: ranked by the overestimate, a crowd of one-off authors would fill the top
+   * with scores many times their own.
+   */
+  leaders(n = this.capacity): Influencer[] {
+    const all = this.top().map((i) => ({ ...i, score: Math.max(0, i.score - i.error) }));
+    all.sort((a, b) => b.score - a.score || (a.author < b.author ? -1 : a.author > b.author ? 1 : 0));
+    return all.slice(0, Math.max(0, Math.floor(n)));
+  }
+
   clear(): void {
     this.board.clear();
     this.authors.clear();

@@ -19,7 +19,7 @@ export const INFLUENCERS_WRITTEN = 20;
 const boards: Aggregator<EnrichedEvent, InfluencerBoard, Influencer[]> = {
   create: () => new InfluencerBoard(INFLUENCER_CAPACITY),
   add: (board, e) => board.add(e.author.id, followersOf(e), engagementOf(e)),
-  result: (board) => board.top(INFLUENCERS_WRITTEN),
+  result: (board) => board.leaders(INFLUENCERS_WRITTEN),
   snapshot: (board) => board.snapshot(),
   restore(state) {
     const board = new InfluencerBoard(INFLUENCER_CAPACITY);

@@ -7,6 +7,9 @@ import {
   reachWeight,
   type Influencer,
 } from '../../engines/trends/index.js';
+import type { EnrichedEvent } from '../../stream/index.js';
+import { Influencers, INFLUENCER_CAPACITY, INFLUENCERS_WRITTEN } from '../../stream/operators/influencers.js';
+import { context, T0 } from '../helpers/analytics-context.js';
 
 t.test('reach weight: 1 + log10(1 + followers); bad numbers count as no followers', async (t) => {
   t.equal(reachWeight(0), 1);
@@ -130,3 +133,51 @@ t.test('partitions by author: the merged top lists equal one board over everythi
   ]);
   t.same(twice[0]!.score, 2, 'inputs unchanged');
 });
+
+t.test(
+  'the influencers operator writes what it knows: a crowd of one-off authors does not fill the top',
+  async (t) => {
+    const op = new Influencers(context);
+    const truth = new Map<string, number>();
+    let n = 0;
+    const post = (author: string, followers: number) => {
+      truth.set(author, (truth.get(author) ?? 0) + mentionWeight(followers));
+      op.fold(
+        {
+          id: `p${n}`,
+          source: 'test',
+          ts: T0 + n++,
+          received_ts: T0,
+          author: { id: author, followers },
+          text: 'x',
+          tags: { hashtags: [], mentions: [], urls: [] },
+          engagement: { likes: 0, shares: 0, replies: 0 },
+          brands: ['b'],
+          sentiment: { label: 'neutral', score: 0, model: 'rules', tier: 'rules' },
+        } as EnrichedEvent,
+        T0 - 1,
+      );
+    };
+    // Five times as many one-off authors as the board tracks, and five real influencers among the
+    // last of them, each with 10 mentions to 999 followers (weight 4 each, 40 in all).
+    const crowd = 5 * INFLUENCER_CAPACITY;
+    for (let i = 0; i < crowd; i++) {
+      post(`crowd${i}`, 0);
+      if (i >= crowd - 50 && i % 5 === 0) for (let s = 0; s < 5; s++) post(`star${s}`, 999);
+    }
+    const rows = op.emit(Number.MAX_SAFE_INTEGER, 1).writes[0]!.rows as unknown as Influencer[];
+    t.equal(rows.length, INFLUENCERS_WRITTEN);
+    t.same(
+      rows.slice(0, 5).map((r) => [r.author, r.score, r.mentions]),
+      [0, 1, 2, 3, 4].map((s) => [`star${s}`, 40, 10]),
+      'the influencers first, with their own scores',
+    );
+    t.same(
+      rows
+        .filter((r) => r.score > truth.get(r.author)! + 1e-9)
+        .map((r) => [r.author, r.score, truth.get(r.author)]),
+      [],
+      'no author is written with more than their mentions weigh',
+    );
+  },
+);
