@@ -85,16 +85,15 @@ export function rankBestHours(rows: readonly BestTimeHourRow[]): BestHourView[] 
   }));
 }
 
-/** A partition whose forecast starts this much before the latest one's has not seen the brand lately. */
+/** A partition whose forecast starts this much before the latest one's has had no posts lately. */
 export const STALE_FORECAST_MS = 24 * 3_600_000;
 
 /**
  * The partitions' forecasts added by hour. Only the hours every current partition covers are kept:
  * a partition whose watermark is an hour behind starts its forecast an hour earlier, and an hour it
  * does not cover would be missing its share. A partition whose forecast starts more than
- * STALE_FORECAST_MS before the latest has not seen the brand since (a brand's hours close on its
- * own posts): it is left out, as it expects next to nothing of the brand, rather than cutting the
- * others' forecast short.
+ * STALE_FORECAST_MS before the latest has had no posts since (a brand's hours close with the
+ * partition's watermark): it is left out, rather than cutting the others' forecast short.
  */
 export function mergeForecast(rows: readonly BestTimeForecastRow[]): ForecastHourView[] {
   const starts = new Map<number, number>();

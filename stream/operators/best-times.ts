@@ -16,6 +16,8 @@ import type {
   TableWrite,
 } from './operator.js';
 
+const HOUR_MS = 3_600_000;
+
 /** Hours forecast ahead: a week. */
 export const FORECAST_HOURS = 168;
 
@@ -35,11 +37,14 @@ interface Brand {
  * sums (engines/stats hourEstimate); the forecasts add up over partitions since the model is linear.
  *
  * Hours close by the social watermark as each post is folded (before the post counts), so the
- * forecast sees the same hours on every replay.
+ * forecast sees the same hours on every replay: a brand's at each of its posts, and every brand's
+ * as the watermark enters a new hour.
  */
 export class BestTimes implements Operator {
   readonly name = 'best-times';
   private readonly brands = new Map<string, Brand>();
+  /** The hour of the watermark every brand was last advanced to. */
+  private hour = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly context: OperatorContext) {}
 
@@ -53,6 +58,12 @@ export class BestTimes implements Operator {
   }
 
   fold(event: EnrichedEvent, watermark: number): void {
+    // Each hour of the watermark closes for every brand, also the ones nobody named lately: a
+    // brand that went quiet gets its empty hours and a forecast from now, not from its last post.
+    if (Number.isFinite(watermark) && Math.floor(watermark / HOUR_MS) > this.hour) {
+      this.hour = Math.floor(watermark / HOUR_MS);
+      for (const b of this.brands.values()) b.model.advance(watermark);
+    }
     if (event.brands.length === 0) return;
     const engagement = engagementOf(event);
     for (const name of event.brands) {
@@ -112,22 +123,25 @@ export class BestTimes implements Operator {
   }
 
   snapshot(): unknown {
-    return [...this.brands].map(([brand, b]) => ({
-      brand,
-      model: b.model.snapshot(),
-      dirty: [...b.dirty],
-      forecastFrom: Number.isFinite(b.forecastFrom) ? b.forecastFrom : null,
-    }));
+    return {
+      hour: Number.isFinite(this.hour) ? this.hour : null,
+      brands: [...this.brands].map(([brand, b]) => ({
+        brand,
+        model: b.model.snapshot(),
+        dirty: [...b.dirty],
+        forecastFrom: Number.isFinite(b.forecastFrom) ? b.forecastFrom : null,
+      })),
+    };
   }
 
+  /** A bare list of brands is a snapshot from before every brand's hours closed with the watermark. */
   restore(state: unknown): void {
+    type BrandState = { brand: string; model: unknown; dirty: number[]; forecastFrom: number | null };
+    const st = (state ?? []) as BrandState[] | { hour: number | null; brands: BrandState[] };
+    const list = Array.isArray(st) ? st : st.brands;
+    this.hour = Array.isArray(st) ? Number.NEGATIVE_INFINITY : (st.hour ?? Number.NEGATIVE_INFINITY);
     this.brands.clear();
-    for (const s of (state ?? []) as {
-      brand: string;
-      model: unknown;
-      dirty: number[];
-      forecastFrom: number | null;
-    }[]) {
+    for (const s of list) {
       const model = new BrandBestTimes();
       model.restore(s.model);
       this.brands.set(s.brand, {
