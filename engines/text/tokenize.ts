@@ -27,12 +27,22 @@ export interface Token {
   caps: boolean;
 }
 
-/** Lower-case, NFKD and strip combining marks, so that "Café", "CAFÉ" and "cafe" compare equal. */
+/**
+ * Lower-case, NFKD and strip the combining marks of Latin and Greek letters (accents), so that
+ * "Café", "CAFÉ" and "cafe" compare equal; and of anything that is not a letter (emoji variation
+ * selectors, keycaps). The marks of other scripts' letters are part of the letter (Devanagari and
+ * Thai vowel signs, Japanese voicing marks, Cyrillic й): they stay, recomposed (NFC), or "दिन" and
+ * "दून" would both read "दन" and "が" would read "か".
+ */
 export function normalizeText(s: string): string {
   if (typeof s !== 'string') return '';
   // Plain ASCII has nothing to decompose or strip: the common case, and much cheaper.
   if (isAscii(s)) return s.toLowerCase();
-  return s.normalize('NFKD').toLowerCase().replace(COMBINING_MARK, '');
+  return s
+    .normalize('NFKD')
+    .toLowerCase()
+    .replace(MARKS, (run: string, base: string) => (KEEPS_MARKS.test(base) ? run : base))
+    .normalize('NFC');
 }
 
 /** Hashtags and mentions (normalized, without #/@) and URLs (as written), each deduplicated, in order. */
@@ -79,7 +89,10 @@ export function tokenize(text: string): Token[] {
 
 // ---------------------------------------------------------------------------------------------------
 
-const COMBINING_MARK = /\p{M}/gu;
+/** A run of combining marks with the character before it (none at the start of the text). */
+const MARKS = /(^|\P{M})\p{M}+/gu;
+/** A letter whose marks are its own (see normalizeText): any letter but Latin and Greek ones. */
+const KEEPS_MARKS = /^(?![\p{Script=Latin}\p{Script=Greek}])\p{L}$/u;
 // ASCII letters that start no emoji, link or emoticon: such a token can only be a word.
 const PLAIN_WORD_START = /[a-gi-vyzA-GI-SU-VYZ]/;
 const ELONGATION = /(\p{L})\1{2,}/u;

@@ -51,6 +51,20 @@ t.test('accents and compatibility forms are folded', async (t) => {
   t.equal(normalizeText(undefined as unknown as string), '');
 });
 
+t.test('the marks of other scripts are part of their letters: kept, composed', async (t) => {
+  const norms = (text: string) => tokenize(text).map((x) => x.norm);
+  t.same(norms('दिन दीन दून'), ['दिन', 'दीन', 'दून'], 'Devanagari vowel signs tell words apart');
+  t.same(norms('บริการก็แย่'), ['บริการก็แย่'], 'Thai vowel and tone marks');
+  t.equal(normalizeText('\u30AB\u3099'), '\u30AC', 'a voicing mark, composed with its kana');
+  t.same(norms('ビール'), ['ビ', 'ー', 'ル'], 'one token per character, the voicing mark kept');
+  t.same(norms('ужасный йод Ёлка'), ['ужасный', 'йод', 'ёлка'], 'Cyrillic й is a letter of its own');
+  t.same(norms('سيئة'), ['سيئة'], 'Arabic hamza');
+  t.same(norms('#दिन'), ['दिन'], 'in hashtags too');
+  t.equal(normalizeText('커피'), '커피', 'Hangul stays composed');
+  t.equal(normalizeText('Ελληνικά Café'), 'ελληνικα cafe', 'Latin and Greek accents are still folded');
+  t.equal(normalizeText('1\uFE0F\u20E3 \u0301x'), '1 x', 'marks after no letter still go');
+});
+
 t.test('hashtags', async (t) => {
   t.same(kinds('#AcmeCoffee! #Café #日本 #snake_case'), [
     'hashtag:#AcmeCoffee',
