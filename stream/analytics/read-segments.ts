@@ -85,8 +85,13 @@ export function mergeSegments(
     if (!s) segments.set(id, (s = { rows: [], windows: [] }));
     return s;
   };
-  for (const r of currentSegmentRows(segmentRows)) entry(r.segment).rows.push(r);
+  const current = currentSegmentRows(segmentRows);
+  for (const r of current) entry(r.segment).rows.push(r);
   for (const r of windowRows) entry(r.segment).windows.push(r);
+  // A segment no partition has now, with posts in the range: the label and centroid it last had, no authors.
+  const held = new Set(current.map((r) => r.segment));
+  for (const r of segmentRows)
+    if (!held.has(r.segment)) segments.get(r.segment)?.rows.push({ ...r, authors: 0 });
 
   return [...segments]
     .sort((a, b) => a[0] - b[0])

@@ -505,3 +505,23 @@ t.test(
     );
   },
 );
+
+t.test(
+  'mergeSegments: a segment no partition has now keeps its last label for its posts in the range',
+  async (t) => {
+    const rows = [
+      { partition: 0, segment: 4, label: 'gone', authors: 30, centroid: '{"reach":2}', version: 10 },
+      { partition: 0, segment: 0, label: 'kept', authors: 150, centroid: '{"reach":1}', version: 20 },
+    ];
+    const windows: SegmentWindowRow[] = [
+      { ...win(0, 0, 1, 5), segment: 4, posts: 3, positive: 0, negative: 0, sentiment_sum: 0, engagement: 0 },
+    ];
+    t.same(
+      mergeSegments(rows, windows).map((s) => [s.id, s.label, s.authors, s.centroid, s.posts]),
+      [
+        [0, 'kept', 150, { reach: 1 }, 0],
+        [4, 'gone', 0, { reach: 2 }, 3],
+      ],
+    );
+  },
+);
