@@ -82,7 +82,8 @@ const RangeQuery = {
   to: Type.Optional(TimeParam),
 };
 const Mean = Type.Union([Type.Number(), Type.Null()], {
-  description: 'sentiment_sum / posts, -1 … 1; null without posts',
+  description:
+    'sentiment_sum / the posts with a sentiment score (posts in an unsupported language are not in the mean), -1 … 1; null without them',
 });
 const WindowMs = Type.Union([Type.Integer(), Type.Null()], {
   description: 'The analytics window of the rows (ms); null without rows',

@@ -125,7 +125,7 @@ FROM (
     sum(brand_posts) AS group_posts, sum(brand_reach) AS group_reach
   FROM (
     SELECT brand, sum(posts) AS brand_posts, sum(reach) AS brand_reach,
-      sum(sentiment_sum) / greatest(sum(posts), 1) AS brand_sentiment, sum(engagement) AS brand_engagement
+      sum(sentiment_sum) / greatest(sum(scored), 1) AS brand_sentiment, sum(engagement) AS brand_engagement
     FROM ${voiceRows}
     GROUP BY brand
   )
@@ -179,12 +179,12 @@ LIMIT 25`,
     sqlTable(
       'Topics',
       `SELECT concat(toString(p), '-', toString(t)) AS id, label, docs_n AS posts,
-  ${ratio('sentiment_n', 'docs_n')} AS sentiment_mean, ${ratio('negative_n', 'docs_n')} AS negative_share,
+  ${ratio('sentiment_n', 'scored_n')} AS sentiment_mean, ${ratio('negative_n', 'docs_n')} AS negative_share,
   emerging_n AS emerging
 FROM (
   SELECT \`partition\` AS p, topic AS t,
     arrayStringConcat(arraySlice(extractAll(argMax(terms, start), '"([^"]+)"'), 1, 6), ', ') AS label,
-    sum(docs) AS docs_n, sum(negative) AS negative_n, sum(sentiment_sum) AS sentiment_n,
+    sum(docs) AS docs_n, sum(negative) AS negative_n, sum(sentiment_sum) AS sentiment_n, sum(scored) AS scored_n,
     max(emerging) AS emerging_n
   FROM ${settledFrom(TOPIC_WINDOWS_TABLE.name, `scope = ${BRAND} AND ${msRange('start')}`)}
   GROUP BY \`partition\`, topic
@@ -213,14 +213,14 @@ function audience() {
     sqlTable(
       'Audience segments',
       `SELECT segment, seg_label AS label, seg_authors AS authors, seg_posts AS posts,
-  ${ratio('seg_sentiment', 'seg_posts')} AS sentiment_mean, seg_engagement AS engagement
+  ${ratio('seg_sentiment', 'seg_scored')} AS sentiment_mean, seg_engagement AS engagement
 FROM (
   SELECT segment, argMax(label, authors) AS seg_label, sum(authors) AS seg_authors
   FROM ${SEGMENTS_TABLE.name} FINAL
   GROUP BY segment
 )
 ANY LEFT JOIN (
-  SELECT segment, sum(posts) AS seg_posts, sum(sentiment_sum) AS seg_sentiment,
+  SELECT segment, sum(posts) AS seg_posts, sum(sentiment_sum) AS seg_sentiment, sum(scored) AS seg_scored,
     sum(engagement) AS seg_engagement
   FROM ${segmentRows}
   GROUP BY segment

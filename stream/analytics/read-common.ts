@@ -100,30 +100,38 @@ export type CountSums<K extends string> = Record<K, number> & { sentiment_mean: 
 /** One window's sums: [start, end) in ms since the epoch. */
 export type WindowSums<K extends string> = { start: number; end: number } & CountSums<K>;
 
+/** The posts of a row its mean sentiment is over: those with a score (`scored`; a row without it, all of `posts`). */
+export function scoredOf(row: { scored?: number }, posts: number): number {
+  return row.scored === undefined ? posts : num(row.scored);
+}
+
 /**
  * Adds settled rows up per window and over the range: the `counts` columns (not finite: 0), and the
- * mean sentiment, sentiment_sum / the `per` column (the posts: `posts` or `docs`). Rows are added in
+ * mean sentiment, sentiment_sum / the posts with a score (`scored`; the `per` column, `posts` or
+ * `docs`, in rows without it: posts in an unsupported language are never in the mean). Rows are added in
  * the order given, so the same rows in the same order give the same floating-point sums. Windows
  * come oldest first.
  */
 export function sumWindows<
   K extends string,
-  R extends WindowedRow & Record<K, number> & { sentiment_sum: number },
+  R extends WindowedRow & Record<K, number> & { sentiment_sum: number; scored?: number },
 >(rows: Iterable<R>, counts: readonly K[], per: K): { total: CountSums<K>; windows: WindowSums<K>[] } {
   const zero = () => Object.fromEntries(counts.map((k) => [k, 0])) as Record<K, number>;
-  const total = { sums: zero(), sentiment: 0 };
-  const windows = new Map<number, { end: number; sums: Record<K, number>; sentiment: number }>();
+  type Acc = { sums: Record<K, number>; sentiment: number; scored: number };
+  const total: Acc = { sums: zero(), sentiment: 0, scored: 0 };
+  const windows = new Map<number, Acc & { end: number }>();
   for (const r of rows) {
     let w = windows.get(r.start);
-    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, sums: zero(), sentiment: 0 }));
+    if (!w) windows.set(r.start, (w = { end: r.start + r.size_ms, sums: zero(), sentiment: 0, scored: 0 }));
     for (const t of [w, total]) {
       for (const k of counts) t.sums[k] += num(r[k]);
       t.sentiment += num(r.sentiment_sum);
+      t.scored += scoredOf(r, num(r[per]));
     }
   }
-  const mean = (t: { sums: Record<K, number>; sentiment: number }): CountSums<K> => ({
+  const mean = (t: Acc): CountSums<K> => ({
     ...t.sums,
-    sentiment_mean: ratio(t.sentiment, t.sums[per]),
+    sentiment_mean: ratio(t.sentiment, t.scored),
   });
   return {
     total: mean(total),

@@ -1,6 +1,14 @@
 import { brandId } from '../model/brands.js';
 import type { Store } from '../store/store.js';
-import { finalWindows, num, ratio, settledRows, startFilter, type TimeRange } from './read-common.js';
+import {
+  finalWindows,
+  num,
+  ratio,
+  scoredOf,
+  settledRows,
+  startFilter,
+  type TimeRange,
+} from './read-common.js';
 import { VOICE_WINDOWS_TABLE, type VoiceWindowRow } from './tables.js';
 
 /**
@@ -62,9 +70,19 @@ export function voiceGroup<B extends VoiceBrandRef>(brand: B, all: readonly B[])
 
 type Sums = Pick<VoiceBrandView, 'posts' | 'positive' | 'negative' | 'reach' | 'engagement'> & {
   sentiment: number;
+  /** Posts with a sentiment score: the mean is over them. */
+  scored: number;
 };
 
-const zero = (): Sums => ({ posts: 0, positive: 0, negative: 0, reach: 0, engagement: 0, sentiment: 0 });
+const zero = (): Sums => ({
+  posts: 0,
+  positive: 0,
+  negative: 0,
+  reach: 0,
+  engagement: 0,
+  sentiment: 0,
+  scored: 0,
+});
 
 function add(s: Sums, r: VoiceWindowRow): void {
   s.posts += num(r.posts);
@@ -73,6 +91,7 @@ function add(s: Sums, r: VoiceWindowRow): void {
   s.reach += num(r.reach);
   s.engagement += num(r.engagement);
   s.sentiment += num(r.sentiment_sum);
+  s.scored += scoredOf(r, num(r.posts));
 }
 
 function views(group: readonly VoiceBrandRef[], sums: ReadonlyMap<string, Sums>): VoiceBrandView[] {
@@ -83,13 +102,13 @@ function views(group: readonly VoiceBrandRef[], sums: ReadonlyMap<string, Sums>)
     reach += sums.get(b.name)?.reach ?? 0;
   }
   return group.map((b) => {
-    const { sentiment, ...s } = sums.get(b.name) ?? zero();
+    const { sentiment, scored, ...s } = sums.get(b.name) ?? zero();
     return {
       id: brandId(b.name),
       name: b.name,
       kind: kindOf(b),
       ...s,
-      sentiment_mean: ratio(sentiment, s.posts),
+      sentiment_mean: ratio(sentiment, scored),
       share: ratio(s.posts, posts),
       reach_share: ratio(s.reach, reach),
     };

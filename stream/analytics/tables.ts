@@ -38,6 +38,11 @@ export interface TopicWindowRow extends WindowedRow {
   negative: number;
   /** Sum of the posts' sentiment scores (-1 … 1). */
   sentiment_sum: number;
+  /**
+   * Posts with a sentiment score (not in an unsupported language): the mean's denominator. Absent
+   * in rows made by hand; readers then take every post as scored, as rows before the column were.
+   */
+  scored?: number;
   /** The cluster's label terms when written, JSON `[[term, weight], ...]`. */
   terms: string;
   /** 1 when the cluster is new and grows fast (see the topics operator). */
@@ -53,6 +58,7 @@ export const TOPIC_WINDOWS_TABLE: TableSpec<TopicWindowRow> = {
     positive: 'UInt64',
     negative: 'UInt64',
     sentiment_sum: 'Float64',
+    scored: 'UInt64',
     terms: 'String',
     emerging: 'UInt8',
     ...WINDOWED,
@@ -125,6 +131,11 @@ export interface VoiceWindowRow extends WindowedRow {
   positive: number;
   negative: number;
   sentiment_sum: number;
+  /**
+   * Posts with a sentiment score (not in an unsupported language): the mean's denominator. Absent
+   * in rows made by hand; readers then take every post as scored, as rows before the column were.
+   */
+  scored?: number;
   reach: number;
   engagement: number;
 }
@@ -137,6 +148,7 @@ export const VOICE_WINDOWS_TABLE: TableSpec<VoiceWindowRow> = {
     positive: 'UInt64',
     negative: 'UInt64',
     sentiment_sum: 'Float64',
+    scored: 'UInt64',
     reach: 'Float64',
     engagement: 'UInt64',
     ...WINDOWED,
@@ -212,6 +224,11 @@ export interface SegmentWindowRow extends WindowedRow {
   positive: number;
   negative: number;
   sentiment_sum: number;
+  /**
+   * Posts with a sentiment score (not in an unsupported language): the mean's denominator. Absent
+   * in rows made by hand; readers then take every post as scored, as rows before the column were.
+   */
+  scored?: number;
   engagement: number;
 }
 
@@ -223,6 +240,7 @@ export const SEGMENT_WINDOWS_TABLE: TableSpec<SegmentWindowRow> = {
     positive: 'UInt64',
     negative: 'UInt64',
     sentiment_sum: 'Float64',
+    scored: 'UInt64',
     engagement: 'UInt64',
     ...WINDOWED,
   },

@@ -10,6 +10,8 @@ export interface PostCounts {
   negative: number;
   /** Sum of the sentiment scores (-1 … 1); unsupported languages add 0. */
   sentiment_sum: number;
+  /** Posts with a sentiment score (not in an unsupported language): what the mean is taken over. */
+  scored: number;
   /** Likes, shares and replies, added up. */
   engagement: number;
   /** Followers of the posting authors, added up (an author posting twice counts twice). */
@@ -35,25 +37,45 @@ export function followersOf(event: EnrichedEvent): number {
 }
 
 export const postCountsAggregator: Aggregator<EnrichedEvent, PostCounts, PostCounts> = {
-  create: () => ({ posts: 0, positive: 0, negative: 0, sentiment_sum: 0, engagement: 0, reach: 0 }),
+  create: () => ({
+    posts: 0,
+    positive: 0,
+    negative: 0,
+    sentiment_sum: 0,
+    scored: 0,
+    engagement: 0,
+    reach: 0,
+  }),
   add(acc, e) {
     acc.posts++;
     if (e.sentiment.label === 'positive') acc.positive++;
     else if (e.sentiment.label === 'negative') acc.negative++;
-    if (e.sentiment.label !== 'unsupported' && Number.isFinite(e.sentiment.score))
+    if (e.sentiment.label !== 'unsupported' && Number.isFinite(e.sentiment.score)) {
       acc.sentiment_sum += e.sentiment.score;
+      acc.scored++;
+    }
     acc.engagement += engagementOf(e);
     acc.reach += followersOf(e);
   },
   result: (acc) => ({ ...acc }),
-  snapshot: (acc) => [acc.posts, acc.positive, acc.negative, acc.sentiment_sum, acc.engagement, acc.reach],
+  snapshot: (acc) => [
+    acc.posts,
+    acc.positive,
+    acc.negative,
+    acc.sentiment_sum,
+    acc.engagement,
+    acc.reach,
+    acc.scored,
+  ],
   restore(state) {
-    const [posts, positive, negative, sentiment_sum, engagement, reach] = state as number[];
+    // Without `scored` (a checkpoint from before it): every post is taken as scored.
+    const [posts, positive, negative, sentiment_sum, engagement, reach, scored] = state as number[];
     return {
       posts: posts!,
       positive: positive!,
       negative: negative!,
       sentiment_sum: sentiment_sum!,
+      scored: scored ?? posts!,
       engagement: engagement!,
       reach: reach!,
     };

@@ -95,6 +95,7 @@ export class Segments implements Operator {
       positive: e.value.positive,
       negative: e.value.negative,
       sentiment_sum: e.value.sentiment_sum,
+      scored: e.value.scored,
       engagement: e.value.engagement,
       ...windowedColumns(e, this.windowMs, partition, version),
     }));

@@ -40,6 +40,7 @@ export class ShareOfVoice
       positive: e.value.positive,
       negative: e.value.negative,
       sentiment_sum: e.value.sentiment_sum,
+      scored: e.value.scored,
       reach: e.value.reach,
       engagement: e.value.engagement,
     }));

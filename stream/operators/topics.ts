@@ -238,6 +238,7 @@ export class Topics implements Operator {
         positive: e.value.positive,
         negative: e.value.negative,
         sentiment_sum: e.value.sentiment_sum,
+        scored: e.value.scored,
         terms: termsOf(s && summaryOf(name, s, topic)),
         emerging: emerging ? 1 : 0,
         ...windowedColumns(e, this.windowMs, partition, version),

@@ -10,7 +10,13 @@ import {
   Tables,
   type ClickHouseStoreOptions,
 } from '../../stream/store/clickhouse/index.js';
-import { operatorTables, TREND_WINDOWS_TABLE } from '../../stream/index.js';
+import {
+  operatorTables,
+  SEGMENT_WINDOWS_TABLE,
+  TOPIC_WINDOWS_TABLE,
+  TREND_WINDOWS_TABLE,
+  VOICE_WINDOWS_TABLE,
+} from '../../stream/index.js';
 import { row, storeContract } from './store-contract.js';
 
 // The machine's shared ClickHouse (`bash deploy/services.sh up`); each run uses its own database.
@@ -76,13 +82,59 @@ t.test('a database of migration 7 gets trend_windows.warm, its rows read as warm
     sql`INSERT INTO ${trends} (brand, term, count, baseline, start, size_ms, partition, final, version)
       VALUES ('b', 'old', 3, 1, 0, 300000, 0, 1, 1)`,
   );
-  t.same(await migrate(admin, database), [8], 'only the new migration runs');
+  t.same(
+    await migrate(
+      admin,
+      database,
+      MIGRATIONS.filter((m) => m.version <= 8),
+    ),
+    [8],
+    'only the new migration runs',
+  );
   const store = await ClickHouseStore.open({ url, database, tables: operatorTables() });
   t.teardown(() => store.close());
   t.match(await store.read(TREND_WINDOWS_TABLE, { brand: 'b' }), [{ term: 'old', warm: 1 }]);
   // run again (a process that died before recording it): the column is there, nothing to do
-  await migrate(admin, database, [{ ...MIGRATIONS.find((m) => m.version === 8)!, version: 9 }]);
+  await migrate(admin, database, [{ ...MIGRATIONS.find((m) => m.version === 8)!, version: 99 }]);
 });
+
+t.test(
+  'a database of migration 8 gets the analytics windows’ scored, its rows read as all scored',
+  async (t) => {
+    const database = `pw_test_${randomBytes(6).toString('hex')}`;
+    databases.push(database);
+    await migrate(
+      admin,
+      database,
+      MIGRATIONS.filter((m) => m.version <= 8),
+    );
+    // as an earlier release left them: the tables without the column, with a row each
+    const voice = ident(database, VOICE_WINDOWS_TABLE.name);
+    const topics = ident(database, TOPIC_WINDOWS_TABLE.name);
+    const segments = ident(database, SEGMENT_WINDOWS_TABLE.name);
+    for (const table of [voice, topics, segments])
+      await admin.command(sql`ALTER TABLE ${table} DROP COLUMN scored`);
+    await admin.command(
+      sql`INSERT INTO ${voice} (brand, posts, positive, negative, sentiment_sum, reach, engagement, start, size_ms, partition, final, version)
+      VALUES ('b', 4, 1, 0, 0.5, 10, 0, 0, 300000, 0, 1, 1)`,
+    );
+    await admin.command(
+      sql`INSERT INTO ${topics} (scope, topic, docs, positive, negative, sentiment_sum, terms, emerging, start, size_ms, partition, final, version)
+      VALUES ('b', 1, 5, 1, 0, 0.5, '[]', 0, 0, 300000, 0, 1, 1)`,
+    );
+    await admin.command(
+      sql`INSERT INTO ${segments} (segment, posts, positive, negative, sentiment_sum, engagement, start, size_ms, partition, final, version)
+      VALUES (2, 6, 1, 0, 0.5, 0, 0, 300000, 0, 1, 1)`,
+    );
+    t.same(await migrate(admin, database), [9], 'only the new migration runs');
+    const store = await ClickHouseStore.open({ url, database, tables: operatorTables() });
+    t.teardown(() => store.close());
+    t.match(await store.read(VOICE_WINDOWS_TABLE, { brand: 'b' }), [{ posts: 4, scored: 4 }]);
+    t.match(await store.read(TOPIC_WINDOWS_TABLE, { scope: 'b' }), [{ docs: 5, scored: 5 }]);
+    t.match(await store.read(SEGMENT_WINDOWS_TABLE, {}), [{ posts: 6, scored: 6 }]);
+    await migrate(admin, database, [{ ...MIGRATIONS.find((m) => m.version === 9)!, version: 99 }]);
+  },
+);
 
 t.test('strings survive the escaping on the real server, injection attempts included', async (t) => {
   const store = await openStore();

@@ -185,6 +185,7 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       positive: 7,
       negative: 5,
       sentiment_sum: 2,
+      scored: 12, // 3 posts in an unsupported language: not in the mean
       reach: 300,
       engagement: 9,
       ...windowed({}),
@@ -195,6 +196,7 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       positive: 5,
       negative: 0,
       sentiment_sum: 5,
+      scored: 5,
       reach: 100,
       engagement: 1,
       ...windowed({}),
@@ -206,6 +208,7 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       positive: 0,
       negative: 0,
       sentiment_sum: 0,
+      scored: 1000,
       reach: 0,
       engagement: 0,
       ...windowed({ size_ms: 5 * MIN, version: 1 }),
@@ -241,6 +244,7 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
       positive: 1,
       negative: 5,
       sentiment_sum: -2,
+      scored: 6,
       terms: JSON.stringify([
         ['battery', 0.5],
         ['charger', 0.3],
@@ -267,7 +271,16 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
     { partition: 1, segment: 1, label: 'casual', authors: 12, centroid: '{}', version: 10 },
   ]);
   await store.write(SEGMENT_WINDOWS_TABLE, [
-    { segment: 1, posts: 9, positive: 4, negative: 2, sentiment_sum: 1.5, engagement: 20, ...windowed({}) },
+    {
+      segment: 1,
+      posts: 9,
+      positive: 4,
+      negative: 2,
+      sentiment_sum: 1.5,
+      scored: 6,
+      engagement: 20,
+      ...windowed({}),
+    },
   ]);
   await store.write(INFLUENCER_WINDOWS_TABLE, [
     { brand: 'acme', author: 'a1', score: 3.5, mentions: 2, followers: 1000, ...windowed({}) },
@@ -408,6 +421,11 @@ t.test(
       'share of voice: rows of an old window size left out',
     );
     t.same(
+      voice.map((r) => num(r.sentiment_mean)),
+      [2 / 12, 1],
+      'mean sentiment over the scored posts, as the windows and the API',
+    );
+    t.same(
       rows('brand-health/Share of voice').map((r) => [r.brand, num(r.share)]),
       [
         ['acme', 0.75],
@@ -425,11 +443,13 @@ t.test(
       topics.map((r) => [r.id, r.label, num(r.posts)]),
       [['0-3', 'battery, charger', 8]],
     );
+    t.equal(num(topics[0]!.sentiment_mean), -2 / 6);
     const segments = rows('brand-health/Audience segments');
     t.same(
       segments.map((r) => [num(r.segment), r.label, num(r.authors), num(r.posts)]),
       [[1, 'casual', 42, 9]],
     );
+    t.equal(num(segments[0]!.sentiment_mean), 1.5 / 6);
     t.same(
       rows('brand-health/Top authors').map((r) => r.author),
       ['a1'],

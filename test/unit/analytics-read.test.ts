@@ -14,6 +14,7 @@ import {
   voiceGroup,
   type SegmentWindowRow,
   type TopicWindowRow,
+  type EnrichedEvent,
   type VoiceWindowRow,
   type WindowedRow,
 } from '../../stream/index.js';
@@ -522,6 +523,61 @@ t.test(
         [0, 'kept', 150, { reach: 1 }, 0],
         [4, 'gone', 0, { reach: 2 }, 3],
       ],
+    );
+  },
+);
+
+t.test(
+  'mean sentiment of voice, topics and segments leaves posts in unsupported languages out',
+  async (t) => {
+    const { ShareOfVoice } = await import('../../stream/operators/share-of-voice.js');
+    const { context, T0 } = await import('../helpers/analytics-context.js');
+    const post = (i: number, label: 'positive' | 'unsupported'): EnrichedEvent =>
+      ({
+        id: `p${i}`,
+        source: 'test',
+        ts: T0 + i,
+        received_ts: T0 + i,
+        author: { id: `a${i}`, followers: 1 },
+        text: 'x',
+        tags: { hashtags: [], mentions: [], urls: [] },
+        engagement: { likes: 0, shares: 0, replies: 0 },
+        brands: ['Northwind Coffee'],
+        sentiment:
+          label === 'positive'
+            ? { label, score: 0.5, model: 'rules', tier: 'rules' }
+            : { label, score: 0, model: 'langid-heuristic-v1', tier: 'none' },
+      }) as EnrichedEvent;
+    const events = [post(0, 'positive'), post(1, 'unsupported'), post(2, 'positive'), post(3, 'unsupported')];
+
+    const voice = new ShareOfVoice(context);
+    for (const e of events) voice.fold(e, T0 - 1);
+    const voiceRows = voice.emit(T0 + 10 * W, 1).writes[0]!.rows as unknown as VoiceWindowRow[];
+    const [brand] = shareOfVoice(voiceRows, [{ name: 'Northwind Coffee' }]).brands;
+    t.equal(brand!.posts, 4, 'every post counts in the volume');
+    t.equal(brand!.sentiment_mean, 0.5, 'the mean is over the two scored posts, as in the windows');
+
+    const segmentRows: SegmentWindowRow[] = [
+      {
+        ...win(0, 0, 1, 1),
+        segment: 0,
+        posts: 4,
+        positive: 2,
+        negative: 0,
+        sentiment_sum: 1,
+        scored: 2,
+        engagement: 0,
+      },
+    ];
+    t.equal(mergeSegments([], segmentRows)[0]!.sentiment_mean, 0.5, 'segments too');
+
+    const topicRows = [{ ...topicRow(0, 1, 0, 4, '[["x",1]]'), sentiment_sum: 1, scored: 2 }];
+    t.equal(mergeTopics(topicRows, [])[0]!.sentiment_mean, 0.5, 'and topics');
+    const { postCountsAggregator } = await import('../../stream/analytics/windowed.js');
+    t.equal(
+      postCountsAggregator.restore([3, 1, 0, 0.5, 0, 0]).scored,
+      3,
+      'open windows of a checkpoint from before: every post taken as scored',
     );
   },
 );

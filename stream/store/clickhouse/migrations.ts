@@ -4,7 +4,13 @@ import { ident, sql, type SqlFragment } from './escape.js';
 import { ACTIVITY_TABLE } from '../../operators/brand-activity.js';
 import { CAMPAIGN_WINDOWS_TABLE } from '../../campaigns/windows-table.js';
 import { ALERTS_TABLE } from '../../stages/alert-rows.js';
-import { ANALYTICS_TABLES, TREND_WINDOWS_TABLE } from '../../analytics/tables.js';
+import {
+  ANALYTICS_TABLES,
+  SEGMENT_WINDOWS_TABLE,
+  TOPIC_WINDOWS_TABLE,
+  TREND_WINDOWS_TABLE,
+  VOICE_WINDOWS_TABLE,
+} from '../../analytics/tables.js';
 import {
   deadLettersTableSql,
   enrichedTableSql,
@@ -48,6 +54,17 @@ export const MIGRATIONS: readonly Migration[] = [
     // column already (7 creates the table from its current columns): code 44, nothing to do
     statements: (db) => [
       sql`ALTER TABLE ${ident(db, TREND_WINDOWS_TABLE.name)} ADD COLUMN warm UInt8 DEFAULT 1`,
+    ],
+  },
+  {
+    version: 9,
+    name: 'analytics windows: posts with a sentiment score, the denominator of the mean sentiment',
+    // rows written before it count every post as scored (as their mean did); a database made since
+    // version 7 has the column already: code 44, nothing to do
+    statements: (db) => [
+      sql`ALTER TABLE ${ident(db, VOICE_WINDOWS_TABLE.name)} ADD COLUMN scored UInt64 DEFAULT posts`,
+      sql`ALTER TABLE ${ident(db, TOPIC_WINDOWS_TABLE.name)} ADD COLUMN scored UInt64 DEFAULT docs`,
+      sql`ALTER TABLE ${ident(db, SEGMENT_WINDOWS_TABLE.name)} ADD COLUMN scored UInt64 DEFAULT posts`,
     ],
   },
 ];
