@@ -217,6 +217,7 @@ function audience() {
 FROM (
   SELECT segment, argMax(label, authors) AS seg_label, sum(authors) AS seg_authors
   FROM ${SEGMENTS_TABLE.name} FINAL
+  WHERE (\`partition\`, version) IN (SELECT \`partition\`, max(version) FROM ${SEGMENTS_TABLE.name} FINAL GROUP BY \`partition\`)
   GROUP BY segment
 )
 ANY LEFT JOIN (

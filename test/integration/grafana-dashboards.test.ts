@@ -269,6 +269,8 @@ async function writeRows(store: ClickHouseStore): Promise<void> {
   await store.write(SEGMENTS_TABLE, [
     { partition: 0, segment: 1, label: 'casual', authors: 30, centroid: '{}', version: 10 },
     { partition: 1, segment: 1, label: 'casual', authors: 12, centroid: '{}', version: 10 },
+    // a segment partition 0 no longer has (its latest write has none): left out
+    { partition: 0, segment: 4, label: 'gone', authors: 99, centroid: '{}', version: 5 },
   ]);
   await store.write(SEGMENT_WINDOWS_TABLE, [
     {
