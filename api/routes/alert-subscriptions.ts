@@ -91,7 +91,10 @@ const SubscriptionReply = Type.Object({
   target: Type.Union([
     Type.Object({
       type: Type.Literal('webhook'),
-      url: Type.String(),
+      url: Type.String({
+        description:
+          'Whole only in the reply to POST; elsewhere its origin and first path segment, the rest as …',
+      }),
       format: Format,
       secret: Type.Optional(Type.String({ description: 'Only in the reply that created the subscription' })),
     }),
@@ -157,16 +160,40 @@ function checkTarget(t: Static<typeof TargetBody>, emailEnabled: boolean): Subsc
   return { type: 'websocket' };
 }
 
-/** A subscription as the API shows it: never the secret, except right after creating it. */
+/**
+ * A subscription as the API shows it: never the secret, and a webhook's URL without what may be a
+ * credential (a Slack webhook's path is its key), except right after creating it.
+ */
 function view(s: AlertSubscription, withSecret = false): Static<typeof SubscriptionReply> {
   const t = s.target;
   return {
     ...s,
     target:
       t.type === 'webhook'
-        ? { type: 'webhook', url: t.url, format: t.format ?? 'json', ...(withSecret && { secret: t.secret }) }
+        ? {
+            type: 'webhook',
+            url: withSecret ? t.url : redactedUrl(t.url),
+            format: t.format ?? 'json',
+            ...(withSecret && { secret: t.secret }),
+          }
         : t,
   };
+}
+
+/**
+ * A webhook URL as lists show it: its origin and the first segment of its path, the rest and any
+ * query as `…` (`https://hooks.slack.com/services/…`), enough to tell endpoints apart.
+ */
+export function redactedUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    return '…';
+  }
+  const segments = u.pathname.split('/').filter((p) => p !== '');
+  const path = segments.length <= 1 ? u.pathname : `/${segments[0]}/…`;
+  return `${u.origin}${path}${u.search === '' ? '' : '?…'}`;
 }
 
 /**

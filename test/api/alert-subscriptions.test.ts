@@ -9,6 +9,7 @@ import {
   plainKeyRecords,
   type AlertSubscriptionRoutesOptions,
 } from '../../api/index.js';
+import { redactedUrl } from '../../api/routes/alert-subscriptions.js';
 import { MemoryAlertStateStore, type AlertActions } from '../../stream/index.js';
 
 const KEYS = { admin: 'admin-0123456789abcdef', read: 'read-0123456789abcdef' };
@@ -113,7 +114,11 @@ t.test('create, list, get and delete a subscription', async (t) => {
   t.equal(list[0].id, created.id);
   t.notOk(JSON.stringify(list).includes('whsec'), 'secrets are never listed');
   const one = await admin({ url: `/v1/alerts/subscriptions/${created.id}` });
-  t.same(one.json().target, { type: 'webhook', url: webhook.url, format: 'json' });
+  t.same(
+    one.json().target,
+    { type: 'webhook', url: 'https://hooks.example.com/pulsewatch', format: 'json' },
+    'a one-segment path is shown whole',
+  );
 
   t.equal((await admin({ method: 'DELETE', url: `/v1/alerts/subscriptions/${created.id}` })).statusCode, 204);
   const gone = await admin({ url: `/v1/alerts/subscriptions/${created.id}` });
@@ -296,4 +301,26 @@ t.test('every route needs scope admin: 401 without a key, 403 with read', async 
     t.equal((await read(r)).json().error.code, 'FORBIDDEN', `${r.method} ${r.url} with a read key`);
     t.not((await admin(r)).statusCode, 403, `${r.method} ${r.url} with admin`);
   }
+});
+
+t.test('lists show a webhook URL without the path and query that may be its credential', async (t) => {
+  const { admin } = await api(t);
+  const slack = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
+  const res = await admin({
+    method: 'POST',
+    url: '/v1/alerts/subscriptions',
+    payload: { target: { type: 'webhook', url: slack, format: 'slack' } },
+  });
+  t.equal(res.json().target.url, slack, 'the creator sees it whole, with the secret');
+  const listed = (await admin({ url: '/v1/alerts/subscriptions' })).body;
+  const one = (await admin({ url: `/v1/alerts/subscriptions/${res.json().id}` })).json();
+  t.notOk(listed.includes('XXXXSECRET') || listed.includes('T000'), 'not in the list');
+  t.equal(one.target.url, 'https://hooks.slack.com/services/…', 'nor in GET');
+  t.equal(
+    redactedUrl('https://hooks.slack.com/services/T000/B000/XXXXSECRET'),
+    'https://hooks.slack.com/services/…',
+  );
+  t.equal(redactedUrl('https://example.com/hook?token=abc'), 'https://example.com/hook?…');
+  t.equal(redactedUrl('https://example.com:8443/'), 'https://example.com:8443/');
+  t.equal(redactedUrl('not a url'), '…');
 });
