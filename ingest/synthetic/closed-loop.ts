@@ -25,7 +25,10 @@ export interface ClosedLoopOptions {
   tickMs?: number;
 }
 
-/** A click follows its impression by up to this long, a conversion its click by up to twice it. */
+/**
+ * A click (or the reward of 0 of an impression nobody clicks) follows its impression by up to this
+ * long, a conversion its click by up to twice it.
+ */
 export const CLICK_DELAY_MS = 2_000;
 /** Time one tick makes up for at most: after a stall the loop goes on, it does not burst. */
 const MAX_TICK_SPAN_MS = 1_000;
@@ -42,12 +45,14 @@ interface Pending {
 /**
  * The demo's campaign system: impressions of each `decide` campaign arrive at its rate, each asks
  * the campaign's policy for its arm, and a click, then a conversion, follow at that arm's hidden
- * rates a little later, reported as feedback events. A policy that learns moves the traffic to the
- * best arm, which the generator's even rotation never shows. Runs against the clock from `start()`;
- * clicks not yet due at `stop()` are not sent (their users never clicked).
+ * rates a little later, reported as feedback events. An impression the user moves on from is
+ * reported as a `reward` of 0, as a campaign system closes a decision nobody clicked: without it
+ * only clicks would be observed, and every arm's mean would read 1. A policy
+ * that learns moves the traffic to the best arm, which the generator's even rotation never shows.
+ * Runs against the clock from `start()`; feedback not yet due at `stop()` is not sent.
  */
 export class ClosedLoopCampaigns {
-  readonly stats = { decisions: 0, clicks: 0, conversions: 0, failed: 0 };
+  readonly stats = { decisions: 0, clicks: 0, conversions: 0, unclicked: 0, failed: 0 };
   private readonly campaigns: {
     spec: CampaignSpec;
     rng: Random;
@@ -142,14 +147,20 @@ export class ClosedLoopCampaigns {
     this.stats.decisions++;
     // an arm the campaign gained outside the scenario has no hidden rates: nobody clicks it
     const arm = c.rates.get(d.arm);
-    if (!arm || u >= arm.clickRate) return;
-    const event = (kind: 'click' | 'conversion', ts: number): Pending => ({
+    const event = (kind: 'click' | 'conversion' | 'reward', ts: number, value = 1): Pending => ({
       due: ts,
-      event: { campaign: c.spec.id, arm: d.arm, decision_id: d.decision_id, kind, value: 1, ts },
+      event: { campaign: c.spec.id, arm: d.arm, decision_id: d.decision_id, kind, value, ts },
     });
     // after the impression, which the decision stamped when it answered (a store round trip after
     // the step began): a click drawn from the step's start could come before it
-    const clicked = Math.max(now, this.now()) + clickAfter;
+    const shown = Math.max(now, this.now());
+    // the user clicks, or moves on, as long after the impression either way: a 0 sent later than
+    // the clicks would leave the arms' means too high while the 0s are on their way
+    const clicked = shown + clickAfter;
+    if (!arm || u >= arm.clickRate) {
+      this.queue(event('reward', clicked, 0));
+      return;
+    }
     this.queue(event('click', clicked));
     if (v < arm.conversionRate) this.queue(event('conversion', clicked + convertAfter));
   }
@@ -171,6 +182,7 @@ export class ClosedLoopCampaigns {
       return;
     }
     this.pending = this.pending.filter((p) => p.due > now);
-    for (const p of due) this.stats[p.event.kind === 'click' ? 'clicks' : 'conversions']++;
+    for (const { event } of due)
+      this.stats[event.kind === 'click' ? 'clicks' : event.kind === 'reward' ? 'unclicked' : 'conversions']++;
   }
 }

@@ -15,8 +15,9 @@ async function scenarioFile(t: Test, scenario: Record<string, unknown>): Promise
 
 interface Summary {
   pulls: number;
+  observations: number;
   leader: string | null;
-  arms: { arm: string; pulls: number; share: number }[];
+  arms: { arm: string; pulls: number; share: number; mean: number; observations: number }[];
 }
 
 /**
@@ -63,7 +64,7 @@ t.test('synthetic campaign traffic that asks for decisions moves to the best arm
     async () => {
       const s = await summary();
       const clicked = s.arms.find((a) => a.arm === 'clicked');
-      return s.pulls >= 1_000 && clicked && clicked.share > 0.5 ? s : undefined;
+      return s.pulls >= 1_000 && s.observations >= 800 && clicked && clicked.share > 0.5 ? s : undefined;
     },
     60_000,
     'the clicked arm to take most pulls',
@@ -71,6 +72,15 @@ t.test('synthetic campaign traffic that asks for decisions moves to the best arm
   t.equal(learned.leader, 'clicked');
   for (const arm of learned.arms.filter((a) => a.arm !== 'clicked'))
     t.ok(arm.share < 0.25, `${arm.arm} ${arm.share} of the pulls`);
+  // every decision is observed, clicked (1) or closed unclicked (0): the means are the click rates,
+  // not clicks over clicks
+  for (const arm of learned.arms) {
+    const rate = arm.arm === 'clicked' ? 0.5 : 0.01;
+    t.ok(
+      arm.observations < 30 || Math.abs(arm.mean - rate) < 0.15,
+      `${arm.arm}: mean ${arm.mean} over ${arm.observations} observations, click rate ${rate}`,
+    );
+  }
 
   // the demo's feedback reaches the ROI windows too: impressions from decide, clicks and conversions from ingest
   const roi = await eventually(

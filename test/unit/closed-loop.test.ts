@@ -81,11 +81,22 @@ t.test(
       'no conversion is sent before its click',
     );
     t.ok(
-      l.sent.every((e) => e.ts <= l.clock.now && e.value === 1 && e.decision_id?.startsWith('d')),
+      l.sent.every((e) => e.ts <= l.clock.now && e.decision_id?.startsWith('d')),
       'feedback is sent once due, with its decision',
     );
+    t.ok([...clicks, ...conversions].every((e) => e.value === 1));
+    // the decisions nobody clicked are closed with a reward of 0, so their arm's mean is not all clicks
+    const zeros = l.sent.filter((e) => e.kind === 'reward');
+    t.ok(
+      zeros.length > 0 && zeros.every((e) => e.arm === 'never' && e.value === 0),
+      'a 0 for each unclicked one',
+    );
+    t.ok(zeros.length >= Math.floor(decisions / 2) - 2 * 100 * (CLICK_DELAY_MS / 1000));
+    t.equal(new Set(zeros.map((e) => e.decision_id)).size, zeros.length, 'once each');
+    t.equal(l.sent.length, clicks.length + conversions.length + zeros.length);
     t.equal(l.loop.stats.clicks, clicks.length);
     t.equal(l.loop.stats.conversions, conversions.length);
+    t.equal(l.loop.stats.unclicked, zeros.length);
   },
 );
 
@@ -146,9 +157,12 @@ t.test('feedback the sink refused is sent again on the next tick', async (t) => 
 t.test('an arm the scenario does not know is never clicked; stop ends the traffic', async (t) => {
   const l = loopOf({}, ['added-later']);
   l.loop.start();
-  await run(l, 2_000);
+  await run(l, 3_000);
   t.ok(l.loop.stats.decisions > 0);
-  t.equal(l.sent.length, 0);
+  t.ok(
+    l.sent.length > 0 && l.sent.every((e) => e.kind === 'reward' && e.value === 0),
+    'its decisions are closed with 0',
+  );
   await l.loop.stop();
   const before = l.loop.stats.decisions;
   await run(l, 1_000);
