@@ -121,10 +121,7 @@ function closedLoopOf(
     },
   });
   if (!loop.active) return undefined;
-  log.info(
-    { campaigns: (generated.campaigns ?? []).filter((c) => c.decide).map((c) => c.id) },
-    'synthetic campaign traffic asks for decisions',
-  );
+  log.info({ campaigns: loop.ids }, 'synthetic campaign traffic asks for decisions');
   return loop;
 }
 

@@ -1,6 +1,6 @@
 import type { Random } from '../../engines/stats/index.js';
 import type { FeedbackEvent } from '../../stream/model/index.js';
-import { checkId, checkRange, checkShare, invalidConfig } from './config-checks.js';
+import { checkFlag, checkId, checkRange, checkShare, invalidConfig } from './config-checks.js';
 import type { Slotted } from './events.js';
 import { SLOT_MS, slotRandom, streamOf } from './slots.js';
 
@@ -57,8 +57,7 @@ export function normalizeCampaigns(
       checkShare(`campaigns[${i}].arms[${j}].conversionRate`, a.conversionRate, 0);
     });
     checkRange(`campaigns[${i}].impressionsPerSec`, camp.impressionsPerSec, 0, 1e6, '1e6');
-    if (camp.decide !== undefined && typeof camp.decide !== 'boolean')
-      invalidConfig(`campaigns[${i}].decide must be true or false`);
+    checkFlag(`campaigns[${i}].decide`, camp.decide);
     for (const k of ['from', 'until'] as const) {
       if (camp[k] !== undefined && !Number.isFinite(camp[k]))
         invalidConfig(`campaigns[${i}].${k} must be a finite ms epoch`);

@@ -1,6 +1,6 @@
 import { Random } from '../../engines/stats/index.js';
 import type { FeedbackEvent } from '../../stream/model/index.js';
-import { isActive, type CampaignSpec } from './campaigns.js';
+import { isActive, type ArmSpec, type CampaignSpec } from './campaigns.js';
 import { streamOf } from './slots.js';
 
 /** What a decision tells the client: as `POST /v1/campaigns/:id/decide` answers. */
@@ -53,11 +53,7 @@ interface Pending {
  */
 export class ClosedLoopCampaigns {
   readonly stats = { decisions: 0, clicks: 0, conversions: 0, unclicked: 0, failed: 0 };
-  private readonly campaigns: {
-    spec: CampaignSpec;
-    rng: Random;
-    rates: Map<string, CampaignSpec['arms'][number]>;
-  }[];
+  private readonly campaigns: { spec: CampaignSpec; rng: Random; rates: Map<string, ArmSpec> }[];
   private readonly now: () => number;
   private readonly tickMs: number;
   private readonly onError: (err: unknown) => void;
@@ -84,7 +80,12 @@ export class ClosedLoopCampaigns {
       ((err) => process.emitWarning(err instanceof Error ? err : String(err), 'ClosedLoopWarning'));
   }
 
-  /** Whether any campaign is driven (the others are left to the generator). */
+  /** The campaigns driven (those with `decide`; the others are left to the generator). */
+  get ids(): string[] {
+    return this.campaigns.map((c) => c.spec.id);
+  }
+
+  /** Whether any campaign is driven. */
   get active(): boolean {
     return this.campaigns.length > 0;
   }

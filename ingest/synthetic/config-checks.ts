@@ -30,3 +30,10 @@ export function checkRange(
     invalidConfig(`${name} must be in ${min}..${maxText} (got ${String(v)})`);
   return v;
 }
+
+/** true or false, `false` when absent. */
+export function checkFlag(name: string, v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean')
+    invalidConfig(`${name} must be true or false (got ${String(v)})`);
+  return v === true;
+}

@@ -1,6 +1,6 @@
 import type { BrandSpec } from '../../stream/model/index.js';
 import { normalizeCampaigns, type CampaignPlan, type CampaignSpec } from './campaigns.js';
-import { checkId, checkRange, checkShare, invalidConfig } from './config-checks.js';
+import { checkFlag, checkId, checkRange, checkShare, invalidConfig } from './config-checks.js';
 import { normalizeFaults, type FaultPlan, type FaultSpec } from './faults.js';
 import { normalizeMix, type SentimentMix } from './rates.js';
 import { normalizeSpikes, type SpikePlan, type SpikeSpec } from './spikes.js';
@@ -100,12 +100,6 @@ export function normalizeConfig(c: GeneratorConfig): NormalizedConfig {
     topics,
     phases: normalizePhases(c.topicPhases ?? [], topics, c.topics ?? [], c.brands),
     faults: normalizeFaults(c),
-    closedLoop: closedLoop(c.closedLoop),
+    closedLoop: checkFlag('closedLoop', c.closedLoop),
   };
-}
-
-function closedLoop(v: unknown): boolean {
-  if (v !== undefined && typeof v !== 'boolean')
-    invalidConfig(`closedLoop must be true or false (got ${String(v)})`);
-  return v === true;
 }
