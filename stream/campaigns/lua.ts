@@ -60,17 +60,20 @@ local function observe(h, f, v, clock, gamma)
   t[8] = clock
   return put_stats(h, f, t)
 end
+-- creditWithin: at most what is left of the count (room), never below 0
+local function credit_within(v, room)
+  local c = math.min(v, room)
+  if c > 0 then return c end
+  return 0
+end
 -- recordCredit: a value added to an observation counted before, at most what is left of the count
 local function credit(h, f, v, clock, gamma)
   local t = get_stats(h, f)
-  local c = math.min(v, t[2] - t[3])
-  if c > 0 then
-    t[3] = t[3] + c
-    t[4] = t[4] + c * c
-  end
+  local c = credit_within(v, t[2] - t[3])
+  t[3] = t[3] + c
+  t[4] = t[4] + c * c
   local n, s, q = discounted(t, gamma, clock)
-  local cd = math.min(v, n - s)
-  if not (cd > 0) then cd = 0 end
+  local cd = credit_within(v, n - s)
   t[5] = n
   t[6] = s + cd
   t[7] = q + cd * cd

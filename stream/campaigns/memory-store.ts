@@ -51,15 +51,18 @@ export const MEMORY_MAX_FEEDBACK_KEYS = 2_000_000;
  * weigh. RedisCampaignStore's Lua does the same arithmetic.
  */
 export function recordCredit(a: ArmStats, value: number, clock: number, gamma: number): void {
-  const c = Math.min(value, a.obs.n - a.obs.sum);
-  if (c > 0) {
-    a.obs.sum += c;
-    a.obs.sumSq += c * c;
-  }
+  const c = creditWithin(value, a.obs.n - a.obs.sum);
+  a.obs.sum += c;
+  a.obs.sumSq += c * c;
   const d = discountedAt(a.disc, gamma, clock);
-  const cd = Math.min(value, d.n - d.sum);
-  const v = cd > 0 ? cd : 0;
-  a.disc = { n: d.n, sum: d.sum + v, sumSq: d.sumSq + v * v, at: clock };
+  const cd = creditWithin(value, d.n - d.sum);
+  a.disc = { n: d.n, sum: d.sum + cd, sumSq: d.sumSq + cd * cd, at: clock };
+}
+
+/** What a credit of `value` adds where `room` is left of the count: at most that, and never below 0. */
+function creditWithin(value: number, room: number): number {
+  const c = Math.min(value, room);
+  return c > 0 ? c : 0;
 }
 
 interface CampaignState {
