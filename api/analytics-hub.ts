@@ -23,6 +23,8 @@ export interface BrandAnalyticsPush {
   brand: { id: string; name: string; kind: 'own' | 'competitor' };
   /** How far back the windows go, ms. */
   lookback_ms: number;
+  /** Where the lookback ends, ms since the epoch: now, or the pipeline's event time when behind it. */
+  as_of: number;
   window_ms: number | null;
   topics?: TopicView[];
   /** The latest window first. */
@@ -32,6 +34,7 @@ export interface BrandAnalyticsPush {
 }
 export interface SegmentsPush {
   lookback_ms: number;
+  as_of: number;
   window_ms: number | null;
   segments: SegmentView[];
 }
@@ -50,6 +53,12 @@ export interface AnalyticsHubOptions {
   /** How far back the channels look, ms. Default an hour. */
   lookbackMs?: number;
   now?: () => number;
+  /**
+   * How far the pipeline's event time has got (LiveHub.eventTime). When it is behind the wall clock
+   * (a backlog, an import of old posts), the channels look back from it, so they show what the
+   * pipeline is working on rather than an empty hour.
+   */
+  eventTime?: () => number | undefined;
   onError?: (err: unknown) => void;
 }
 
@@ -75,6 +84,13 @@ export class AnalyticsHub extends PollingHub<AnalyticsPush> {
     this.now = o.now ?? Date.now;
   }
 
+  /** The end of the lookback: now, or the pipeline's event time when it is behind. */
+  private asOf(): number {
+    const wall = this.now();
+    const seen = this.o.eventTime?.();
+    return seen !== undefined && seen < wall ? seen : wall;
+  }
+
   private runs(operator: string): boolean {
     return this.o.operators.includes(operator);
   }
@@ -91,10 +107,11 @@ export class AnalyticsHub extends PollingHub<AnalyticsPush> {
 
   /** The channel's current value, read now. */
   async snapshot(channel: string): Promise<AnalyticsPush> {
-    const range = { from: this.now() - this.lookbackMs, to: Number.POSITIVE_INFINITY };
+    const asOf = this.asOf();
+    const range = { from: asOf - this.lookbackMs, to: Number.POSITIVE_INFINITY };
     if (channel === 'segments') {
       const view = await readSegments(this.o.store, range);
-      return { lookback_ms: this.lookbackMs, ...view };
+      return { lookback_ms: this.lookbackMs, as_of: asOf, ...view };
     }
     const brand = channel.startsWith(PREFIX) ? this.o.brands.find(channel.slice(PREFIX.length)) : undefined;
     if (!brand) throw new RangeError(`not an analytics channel: ${channel}`);
@@ -112,6 +129,7 @@ export class AnalyticsHub extends PollingHub<AnalyticsPush> {
     const push: BrandAnalyticsPush = {
       brand: { id: brand.id, name: brand.name, kind: brand.kind },
       lookback_ms: this.lookbackMs,
+      as_of: asOf,
       window_ms: sizes[0] ?? null,
     };
     if (topics) push.topics = topics.topics;

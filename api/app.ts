@@ -129,6 +129,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
       ...(o.query.topicScope && { topicScope: o.query.topicScope }),
       ...(o.now && { now: o.now }),
     });
+  const hub = o.query.hub;
   const analyticsHub = analyticsOn
     ? new AnalyticsHub({
         store: o.query.store,
@@ -137,6 +138,7 @@ export async function buildApi(o: ApiOptions): Promise<FastifyInstance> {
         ...(o.query.topicScope && { topicScope: o.query.topicScope }),
         intervalMs: Math.max(o.wsFlushIntervalMs ?? 250, 1000),
         ...(o.now && { now: o.now }),
+        eventTime: () => hub.eventTime,
         onError: (err) => app.log.warn({ err }, 'analytics not read; retrying'),
       })
     : undefined;

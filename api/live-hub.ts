@@ -28,6 +28,7 @@ export class LiveHub {
   private readonly listeners = new Set<LiveListener>();
   private subscription: Subscription | undefined;
   private readonly recent: number;
+  private latestEnd: number | undefined;
 
   constructor(private readonly o: LiveHubOptions) {
     this.recent = o.recentWindows ?? 3;
@@ -61,6 +62,14 @@ export class LiveHub {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * How far the pipeline's event time has got: the latest window end seen in the live rows, or
+   * undefined before the first. Behind the wall clock while a backlog or an import of old posts runs.
+   */
+  get eventTime(): number | undefined {
+    return this.latestEnd;
+  }
+
   /** Applies rows (from any partition) and notifies listeners with the merged values. */
   apply(rows: WindowRow[]): void {
     const touched = new Set<string>();
@@ -75,6 +84,8 @@ export class LiveHub {
       const existing = series.get(key);
       if (existing && existing.version > r.version) continue;
       series.set(key, r);
+      if (Number.isFinite(r.end) && (this.latestEnd === undefined || r.end > this.latestEnd))
+        this.latestEnd = r.end;
       touched.add(`${seriesId}\u0000${r.start}`);
       this.trim(series);
     }

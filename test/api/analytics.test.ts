@@ -19,7 +19,9 @@ import {
   TOPICS_TABLE,
   TREND_WINDOWS_TABLE,
   VOICE_WINDOWS_TABLE,
+  emptyCounts,
   type WindowedRow,
+  type WindowRow,
 } from '../../stream/index.js';
 
 const NOW = 1_795_480_000_000;
@@ -753,3 +755,64 @@ t.test('the hub reads a channel once per poll whatever the listeners, and pushes
   await hub.poll();
   t.equal(reads.length, 0, 'no listener: no read');
 });
+
+t.test(
+  'behind the wall clock (an import of old posts), the channels look back from the event time',
+  async (t) => {
+    const store = new MemoryStore();
+    const bus = new MemoryBus();
+    t.teardown(() => bus.close());
+    const live = new LiveHub({ bus, brands });
+    const DAY = 86_400_000;
+    const old = S(0) - 3 * DAY;
+    const voiceRow = (start: number, posts: number) => ({
+      brand: 'Northwind Coffee',
+      ...win(start, 0, 1),
+      posts,
+      positive: 0,
+      negative: 0,
+      sentiment_sum: 0,
+      reach: 0,
+      engagement: 0,
+    });
+    await store.write(VOICE_WINDOWS_TABLE, [voiceRow(old, 5)]);
+    const hub = new AnalyticsHub({
+      store,
+      brands,
+      operators: ['voice'],
+      intervalMs: 3_600_000,
+      now: () => NOW,
+      eventTime: () => live.eventTime,
+    });
+    t.teardown(() => hub.stop());
+    const posts = (p: AnalyticsPush) =>
+      (p as { voice: { brands: { posts: number }[] } }).voice.brands[0]!.posts;
+
+    const before = await hub.snapshot('analytics:northwind-coffee');
+    t.equal(before.as_of, NOW, 'no live window seen yet: the wall clock');
+    t.equal(posts(before), 0, 'the old window is outside the last hour of the wall clock');
+
+    const windowRow = (start: number): WindowRow => ({
+      ...emptyCounts(),
+      posts: 1,
+      neutral: 1,
+      brand: 'Northwind Coffee',
+      window: '1m',
+      start,
+      end: start + 60_000,
+      partition: 0,
+      version: 1,
+      final: false,
+    });
+    live.apply([windowRow(old)]);
+    t.equal(live.eventTime, old + 60_000, 'the live hub knows how far event time has got');
+    const during = await hub.snapshot('analytics:northwind-coffee');
+    t.equal(during.as_of, old + 60_000);
+    t.equal(posts(during), 5, 'the imported window shows live');
+
+    live.apply([windowRow(S(0) + 10 * W)]);
+    const ahead = await hub.snapshot('analytics:northwind-coffee');
+    t.equal(ahead.as_of, NOW, 'an event time ahead of the wall clock does not move the lookback past now');
+    t.equal(posts(ahead), 0);
+  },
+);

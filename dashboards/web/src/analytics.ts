@@ -171,11 +171,21 @@ export function applyAnalytics(msg: Extract<StreamMessage, { type: 'analytics' }
   byId('analytics').hidden = false;
   if (msg.channel === 'segments') return render({ segments: msg.segments ?? [] });
   if (msg.channel !== `analytics:${state.brand}`) return;
-  byId('analytics-range').textContent = msg.window_ms
-    ? `last hour, ${Math.round(msg.window_ms / 60000)}-minute windows`
-    : 'last hour';
+  byId('analytics-range').textContent = liveLabel(msg.window_ms, msg.as_of);
   render(msg);
   refreshBestTimes();
+}
+
+/** Behind the wall clock by more than this, the live panels say up to when they show. */
+const BEHIND_MS = 5 * 60_000;
+
+/** `last hour` (with the window size), or the hour up to the pipeline's event time when it is behind. */
+export function liveLabel(windowMs: number | undefined, asOf: number | undefined, now = Date.now()): string {
+  const hour =
+    asOf !== undefined && now - asOf > BEHIND_MS
+      ? `the hour up to ${new Date(asOf).toISOString().slice(0, 16).replace('T', ' ')} UTC (event time)`
+      : 'last hour';
+  return windowMs ? `${hour}, ${Math.round(windowMs / 60000)}-minute windows` : hour;
 }
 
 const DAY_MS = 86_400_000;

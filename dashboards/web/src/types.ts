@@ -123,7 +123,7 @@ export type StreamMessage =
   | { type: 'update'; channel: string; windows: WindowAggregate[] }
   | { type: 'alert'; channel: string; alert: Alert }
   | { type: 'campaign'; channel: string; campaigns?: Campaign[]; campaign?: Campaign }
-  | ({ type: 'analytics'; channel: string; window_ms?: number } & Partial<AnalyticsView>)
+  | ({ type: 'analytics'; channel: string; window_ms?: number; as_of?: number } & Partial<AnalyticsView>)
   | { type: 'pong' }
   | { type: 'error'; code: string; message: string };
 
