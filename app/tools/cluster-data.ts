@@ -23,6 +23,11 @@ export interface LabelledText {
   text: string;
   /** Event time (ms). */
   ts: number;
+  /**
+   * A finer label where the generator knows one: for the synthetic topic scenario's `general` posts,
+   * the template each was written from (the topics' posts keep their topic).
+   */
+  subject?: string;
 }
 
 export interface ReadReport {
@@ -197,7 +202,9 @@ export function syntheticTopicPosts(seed: number, limit?: number): LabelledText[
   const out: LabelledText[] = [];
   for (const g of generator.generate(scenario.start, scenario.end!)) {
     if (g.kind !== 'social' || g.truth.copy) continue;
-    out.push({ label: g.truth.topic, text: g.event.text, ts: g.event.ts });
+    const { topic, template } = g.truth;
+    const subject = topic === GENERAL_TOPIC ? `${GENERAL_TOPIC}: ${template}` : topic;
+    out.push({ label: topic, text: g.event.text, ts: g.event.ts, subject });
     if (limit !== undefined && out.length >= limit) break;
   }
   return out;

@@ -6,6 +6,8 @@ export interface SocialTruth {
   brands: string[];
   spike: boolean;
   topic: string;
+  /** The template the text was written from, before its placeholders were filled in. */
+  template: string;
   /** Injected late: `ts` is this many ms before the post was sent. */
   lateMs?: number;
   /** A re-sent copy (same source and id): when it is sent, and when the original was. */

@@ -63,7 +63,7 @@ export class PostWriter {
     if (campaign) event.campaign = campaign;
     return {
       event,
-      truth: { label, brands: brands.map((b) => b.name), spike: spike !== undefined, topic },
+      truth: { label, brands: brands.map((b) => b.name), spike: spike !== undefined, topic, template },
     };
   }
 

@@ -111,6 +111,11 @@ t.test('the synthetic topic scenario by default', async (t) => {
   t.ok(one.nmi >= 0 && one.nmi <= 1 && one.ari <= 1, 'scored with the general posts as one cluster');
   t.not(one.ari, json.ari, 'which is another clustering than the one scored');
   t.match(out.join('\n'), /ARI, general as 1 cluster/);
+  const fine = json.general_by_template as { nmi: number; ari: number; labels: number };
+  t.ok(fine.labels > 9, 'the general posts labelled by template: more labels than topics');
+  t.ok(fine.nmi >= 0 && fine.nmi <= 1 && fine.ari <= 1);
+  t.not(fine.ari, json.ari, 'scored against other labels than the topics');
+  t.match(out.join('\n'), /ARI, general by template/);
 });
 
 t.test('--brands leaves the mentions of the brands out of the terms, as the pipeline does', async (t) => {

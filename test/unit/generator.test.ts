@@ -713,6 +713,16 @@ t.test(
       events.some((e) => e.event.tags?.hashtags?.includes('nitrocan')),
       'topic hashtags are used',
     );
+    const nitroTemplates = [
+      'the {1} nitro can is great',
+      'tried the {1} nitro can',
+      'the {1} nitro can leaked',
+    ];
+    t.ok(
+      events.every((e) => e.truth.topic !== 'nitro' || nitroTemplates.includes(e.truth.template)),
+      'the truth names the template a post was written from',
+    );
+    t.ok(new Set(phase1.filter((e) => e.truth.topic === 'general').map((e) => e.truth.template)).size > 10);
   },
 );
 
