@@ -174,6 +174,22 @@ export function rawOfVector(v: readonly number[]): Record<SegmentFeature, number
   };
 }
 
+/** Raw feature values (a centroid as stored) back as a standardised vector: rawOfVector's inverse. */
+export function vectorOfRaw(raw: Readonly<Record<string, number>>): number[] {
+  const value = (f: SegmentFeature) => {
+    const x = raw[f];
+    return typeof x === 'number' && Number.isFinite(x) ? x : 0;
+  };
+  const v = [
+    Math.log1p(Math.max(0, value('activity'))) / SCALES[0],
+    value('sentiment') / SCALES[1],
+    Math.log1p(Math.max(0, value('engagement'))) / SCALES[2],
+    Math.max(0, value('reach')) / SCALES[3],
+    Math.log1p(Math.max(0, value('brands'))) / SCALES[4],
+  ];
+  return v.map((x) => (Number.isFinite(x) ? x : 0));
+}
+
 /** JSON-safe form of an author: [id, followers, count, first, last, posts, sentimentPosts, sentiment, engagement, brands, segment]. */
 export type AuthorTuple = [
   string,
@@ -264,32 +280,55 @@ const TERMS: Record<'reach' | 'activity' | 'sentiment', [number, string][]> = {
   ],
 };
 
+/** Five steps from the lowest to the highest: lowest, lower, in between, higher, highest. */
+type Scale = [string, string, string, string, string];
+
 /**
- * How segments that read alike differ, lower, in between and higher, by feature. On a feature the
+ * How segments that read alike differ, from the lowest to the highest, by feature. On a feature the
  * label names already (`at`: its place in the label), the words go next to its word ("very active
  * (fewer posts)"), since a comparative of its own would contradict it ("very active · less active").
  */
-const DISTINCTIONS: Record<SegmentFeature, { at?: number; words: [string, string, string] }> = {
-  reach: { at: 0, words: ['fewer followers', 'in between', 'more followers'] },
-  activity: { at: 1, words: ['fewer posts', 'in between', 'more posts'] },
+const DISTINCTIONS: Record<SegmentFeature, { at?: number; words: Scale }> = {
+  reach: {
+    at: 0,
+    words: ['fewest followers', 'fewer followers', 'in between', 'more followers', 'most followers'],
+  },
+  activity: { at: 1, words: ['fewest posts', 'fewer posts', 'in between', 'more posts', 'most posts'] },
   // for a neutral group; a positive or negative one says "less so" / "more so" (see SENTIMENT_WORDS)
-  sentiment: { at: 2, words: ['leaning negative', 'in between', 'leaning positive'] },
-  engagement: { words: ['less engagement', 'mid engagement', 'more engagement'] },
-  brands: { words: ['fewer brands', 'mid brands', 'more brands'] },
+  sentiment: {
+    at: 2,
+    words: ['most negative', 'leaning negative', 'in between', 'leaning positive', 'most positive'],
+  },
+  engagement: {
+    words: ['least engagement', 'less engagement', 'mid engagement', 'more engagement', 'most engagement'],
+  },
+  brands: { words: ['fewest brands', 'fewer brands', 'mid brands', 'more brands', 'most brands'] },
 };
 
-/** Lower, in between and higher sentiment within a group whose sentiment word is not neutral. */
-const SENTIMENT_WORDS: Record<string, [string, string, string]> = {
-  positive: ['less so', 'in between', 'more so'],
-  negative: ['more so', 'in between', 'less so'],
+/** Lower to higher sentiment within a group whose sentiment word is not neutral. */
+const SENTIMENT_WORDS: Record<string, Scale> = {
+  positive: ['least so', 'less so', 'in between', 'more so', 'most so'],
+  negative: ['most so', 'more so', 'in between', 'less so', 'least so'],
 };
+
+/**
+ * The steps of the scale that n segments in order take: two are lower and higher, three add in
+ * between, four and five take the ends too ("fewest", "most"); more than five share the steps.
+ */
+function steps(n: number): number[] {
+  if (n === 2) return [1, 3];
+  if (n === 3) return [1, 2, 3];
+  if (n === 4) return [0, 1, 3, 4];
+  return Array.from({ length: n }, (_, rank) => Math.round((rank * 4) / (n - 1)));
+}
 
 /**
  * Readable labels of standardised centroids: reach (log10 followers below 2 / below 4 / above),
  * activity (posts a day below 0.5 / below 3 / above) and sentiment (below −0.15 / up to 0.15 /
  * above), e.g. "high reach · active · positive". Segments that read alike are told apart on the
- * feature on which they differ most: next to its word if the label has one ("very active (more
- * posts)"), else by a comparative ("more engagement"); any still alike, by their id.
+ * feature on which they differ most, from the lowest to the highest in up to five steps: next to its
+ * word if the label has one ("very active (more posts)", "very active (most posts)"), else by a
+ * comparative ("more engagement"); any still alike (more than five, or equal), by their id.
  */
 export function segmentLabels(centroids: readonly (readonly number[])[], ids: readonly number[]): string[] {
   const raw = centroids.map(rawOfVector);
@@ -318,8 +357,9 @@ export function segmentLabels(centroids: readonly (readonly number[])[], ids: re
     // members read alike, so they share the word the qualifier goes next to
     const words =
       (feature === 'sentiment' && SENTIMENT_WORDS[parts[members[0]!]![2]!]) || DISTINCTIONS[feature].words;
+    const place = steps(order.length);
     order.forEach((i, rank) => {
-      const word = words[rank === 0 ? 0 : rank === order.length - 1 ? 2 : 1];
+      const word = words[place[rank]!]!;
       if (at === undefined) parts[i]!.push(word);
       else parts[i]![at] += ` (${word})`;
     });

@@ -1,3 +1,4 @@
+import { segmentLabels, vectorOfRaw } from '../../engines/clusters/author-features.js';
 import type { Store } from '../store/store.js';
 import {
   num,
@@ -13,8 +14,9 @@ import { SEGMENT_WINDOWS_TABLE, SEGMENTS_TABLE, type SegmentRow, type SegmentWin
 /**
  * Audience segments over the partitions. Each partition segments its own authors, and its model
  * numbers segments canonically, so an id means alike segments in every partition: sizes add up by
- * id, the centroid is the authors-weighted mean of the partitions' centroids, and the label is the
- * one of the partition with the most authors in the segment.
+ * id, and the centroid is the authors-weighted mean of the partitions' centroids. The labels are
+ * made again from those centroids (engines/clusters segmentLabels), so that segments that read alike
+ * over the partitions are told apart: each partition's labels tell apart only its own segments.
  */
 
 export interface SegmentWindowPoint {
@@ -93,7 +95,7 @@ export function mergeSegments(
   for (const r of segmentRows)
     if (!held.has(r.segment)) segments.get(r.segment)?.rows.push({ ...r, authors: 0 });
 
-  return [...segments]
+  const views = [...segments]
     .sort((a, b) => a[0] - b[0])
     .map(([id, s]) => {
       let authors = 0;
@@ -123,6 +125,14 @@ export function mergeSegments(
       const { total, windows } = sumWindows(s.windows, SEGMENT_COUNTS, 'posts');
       return { id, label, authors, centroid, ...total, windows };
     });
+  // Segments with a centroid get labels made from the merged centroids; the others (windows only) keep theirs.
+  const withCentroid = views.filter((v) => Object.keys(v.centroid).length > 0);
+  const labels = segmentLabels(
+    withCentroid.map((v) => vectorOfRaw(v.centroid)),
+    withCentroid.map((v) => v.id),
+  );
+  withCentroid.forEach((v, i) => (v.label = labels[i]!));
+  return views;
 }
 
 /** The audience segments with their posts in a range: two store reads. */

@@ -442,15 +442,38 @@ t.test('segments: merged by id over partitions, centroids weighted by authors', 
   const res = await get(`/v1/segments?${range}`);
   t.equal(res.status, 200);
   const [s0, s1] = res.body.segments;
-  t.match(s0, { id: 0, label: 'casual', authors: 40, posts: 16, engagement: 32 });
+  // labels are made again from the merged centroids, not taken from a partition
+  t.match(s0, { id: 0, label: 'low reach · active · positive', authors: 40, posts: 16, engagement: 32 });
   t.same(s0.centroid, { activity: 1.5, sentiment: 0.25 });
   t.equal(s0.sentiment_mean, 4 / 16);
   t.same(
     s0.windows.map((w: { start: number; posts: number }) => [w.start, w.posts]),
     [[S(1), 16]],
   );
-  t.match(s1, { id: 1, label: 'fans', authors: 5, posts: 4 });
+  t.match(s1, { id: 1, label: 'low reach · very active · neutral', authors: 5, posts: 4 });
   t.same(s1.centroid, { activity: 9 });
+});
+
+t.test('segments that read alike over the partitions get labels that tell them apart', async (t) => {
+  const { store, get } = await api(t);
+  // Each partition told apart only its own segments: its labels collide with the other's.
+  const alike = 'low reach · very active · neutral';
+  await store.write(SEGMENTS_TABLE, [
+    { partition: 0, segment: 0, label: alike, authors: 9, centroid: '{"activity":5}', version: 1 },
+    { partition: 1, segment: 1, label: alike, authors: 9, centroid: '{"activity":40}', version: 1 },
+    { partition: 1, segment: 2, label: 'x', authors: 9, centroid: '{"activity":12}', version: 1 },
+    { partition: 0, segment: 3, label: 'y', authors: 9, centroid: '{"activity":80}', version: 1 },
+  ]);
+  const res = await get(`/v1/segments?${range}`);
+  t.same(
+    res.body.segments.map((s: { label: string }) => s.label),
+    [
+      'low reach · very active (fewest posts) · neutral',
+      'low reach · very active (more posts) · neutral',
+      'low reach · very active (fewer posts) · neutral',
+      'low reach · very active (most posts) · neutral',
+    ],
+  );
 });
 
 t.test('the default range is the last hour', async (t) => {

@@ -143,6 +143,7 @@ t.test(
       segments.every((s) => s.label.length > 0),
       'each with a label',
     );
+    t.equal(new Set(segments.map((s) => s.label)).size, segments.length, 'no two labels alike');
     t.ok(segments.reduce((sum, s) => sum + s.authors, 0) > 0, 'and their sizes');
 
     // Another brand: the competitor's group is every other brand.

@@ -497,18 +497,19 @@ t.test(
     ];
     const segments = mergeSegments(shuffled(rows, 1), []);
     t.same(
-      segments.map((s) => [s.id, s.authors, s.label]),
+      segments.map((s) => [s.id, s.authors]),
       [
-        [0, 190, 'p0 s0 v20'],
-        [1, 190, 'p0 s1 v20'],
-        [2, 190, 'p0 s2 v20'],
+        [0, 190],
+        [1, 190],
+        [2, 190],
       ],
+      'the authors of version 20 of partition 0 and version 7 of partition 1; ids 3 and 4 gone',
     );
   },
 );
 
 t.test(
-  'mergeSegments: a segment no partition has now keeps its last label for its posts in the range',
+  'mergeSegments: a segment no partition has now keeps its last centroid (and label) for its posts in the range',
   async (t) => {
     const rows = [
       { partition: 0, segment: 4, label: 'gone', authors: 30, centroid: '{"reach":2}', version: 10 },
@@ -520,8 +521,8 @@ t.test(
     t.same(
       mergeSegments(rows, windows).map((s) => [s.id, s.label, s.authors, s.centroid, s.posts]),
       [
-        [0, 'kept', 150, { reach: 1 }, 0],
-        [4, 'gone', 0, { reach: 2 }, 3],
+        [0, 'low reach · occasional · neutral', 150, { reach: 1 }, 0],
+        [4, 'mid reach · occasional · neutral', 0, { reach: 2 }, 3],
       ],
     );
   },

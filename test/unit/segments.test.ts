@@ -459,6 +459,32 @@ t.test('labels: segments that read alike are told apart without contradicting th
     'high reach · very active · positive · less engagement',
     'high reach · very active · positive · more engagement',
   ]);
+  // Four or five alike take the ends of the scale too, so no two read the same.
+  t.same(
+    segmentLabels(
+      [3, 60, 9, 30, 15].map((rate) => [veryActive(rate), 0, 0, 1, 0]),
+      [1, 2, 3, 4, 5],
+    ),
+    [
+      'low reach · very active (fewest posts) · neutral',
+      'low reach · very active (most posts) · neutral',
+      'low reach · very active (fewer posts) · neutral',
+      'low reach · very active (more posts) · neutral',
+      'low reach · very active (in between) · neutral',
+    ],
+  );
+  t.same(
+    segmentLabels(
+      [3, 60, 9, 30].map((rate) => [veryActive(rate), 0, 0, 1, 0]),
+      [1, 2, 3, 4],
+    ),
+    [
+      'low reach · very active (fewest posts) · neutral',
+      'low reach · very active (most posts) · neutral',
+      'low reach · very active (fewer posts) · neutral',
+      'low reach · very active (more posts) · neutral',
+    ],
+  );
   // Told apart on sentiment: "positive (leaning negative)" would contradict itself.
   const bySentiment = (s: number) => [veryActive(8), s / 0.4, 0, 1, 0];
   t.same(
