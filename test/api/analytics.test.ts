@@ -46,6 +46,18 @@ const win = (start: number, partition: number, final: 0 | 1, version = final ? 2
   version,
 });
 
+/** A final share-of-voice row of Northwind Coffee in partition 0. */
+const voiceRow = (start: number, posts: number) => ({
+  brand: 'Northwind Coffee',
+  ...win(start, 0, 1),
+  posts,
+  positive: 0,
+  negative: 0,
+  sentiment_sum: 0,
+  reach: 0,
+  engagement: 0,
+});
+
 async function api(t: Test, operators?: string[], topicScope?: 'brand' | 'global') {
   const store = new MemoryStore();
   const bus = new MemoryBus();
@@ -478,17 +490,7 @@ t.test('segments that read alike over the partitions get labels that tell them a
 
 t.test('the default range is the last hour', async (t) => {
   const { store, get } = await api(t);
-  const voice = (start: number, posts: number) => ({
-    brand: 'Northwind Coffee',
-    ...win(start, 0, 1),
-    posts,
-    positive: 0,
-    negative: 0,
-    sentiment_sum: 0,
-    reach: 0,
-    engagement: 0,
-  });
-  await store.write(VOICE_WINDOWS_TABLE, [voice(S(0), 1), voice(S(11), 2), voice(S(13), 4)]);
+  await store.write(VOICE_WINDOWS_TABLE, [voiceRow(S(0), 1), voiceRow(S(11), 2), voiceRow(S(13), 4)]);
   const b = (await get('/v1/brands/northwind-coffee/share-of-voice')).body;
   t.equal(b.to, NOW);
   t.equal(b.from, NOW - 3_600_000);
@@ -788,16 +790,6 @@ t.test(
     const live = new LiveHub({ bus, brands });
     const DAY = 86_400_000;
     const old = S(0) - 3 * DAY;
-    const voiceRow = (start: number, posts: number) => ({
-      brand: 'Northwind Coffee',
-      ...win(start, 0, 1),
-      posts,
-      positive: 0,
-      negative: 0,
-      sentiment_sum: 0,
-      reach: 0,
-      engagement: 0,
-    });
     await store.write(VOICE_WINDOWS_TABLE, [voiceRow(old, 5)]);
     const hub = new AnalyticsHub({
       store,
