@@ -45,7 +45,7 @@ const USAGE = `usage: npm run eval:clusters -- [--data FILE --label-field F --te
          [--scenario topics|many] [--algo dmm|kmeans] [--k N] [--limit N] [--seed N] [--order file|label] [--json]
          [--alpha A] [--beta B] [--max-clusters N] [--max-vocabulary N] [--reservoir N] [--batch-size N]
          [--batch-passes N] [--sample true|false] [--forget-ms N] [--half-life-ms N] [--drift-threshold Z]
-         [--merge-share S] [--key-term-share S] [--key-term-top N] [--split-passes N]
+         [--merge-share S] [--key-term-share S] [--key-term-top N] [--hashtag-share S] [--split-passes N]
   Without --data: a synthetic stream (its seed: --seed): --scenario topics (the default), the
   generator's topic scenario (8 topics and general posts); --scenario many, 150 small topics of
   made-up words shaped like the tweet and news benchmarks (shuffled; --order label: one after another).
@@ -79,6 +79,7 @@ const OPTIONS = {
   'merge-share': { type: 'string' },
   'key-term-share': { type: 'string' },
   'key-term-top': { type: 'string' },
+  'hashtag-share': { type: 'string' },
   'split-passes': { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
@@ -434,6 +435,7 @@ function dmmFlags(f: Flags, seed: number): Partial<DmmOptions> {
   num('merge-share', f['merge-share'], 'mergeShare');
   num('key-term-share', f['key-term-share'], 'keyTermShare');
   num('key-term-top', f['key-term-top'], 'keyTermTop', true);
+  num('hashtag-share', f['hashtag-share'], 'hashtagShare');
   num('split-passes', f['split-passes'], 'splitPasses', true);
   if (f['drift-threshold'] !== undefined)
     o.driftThreshold =

@@ -87,6 +87,17 @@ export interface DmmOptions {
   keyTermTop: number;
   /** Documents a cluster must hold for its key terms to count. */
   keyTermMinMembers: number;
+  /**
+   * Clusters that share a hashtag are merged too (keyterms.ts): a hashtag held by at least this
+   * share of each one's documents and used at least `hashtagLift` times as often in each as in the
+   * whole stream, with at least `keyTermConcentration` of its occurrences in the clusters that carry
+   * it. People tag a topic's posts with its hashtag whatever words they write them in, so the
+   * clusters of a topic's ways of saying it share it; a hashtag everybody uses is not distinctive
+   * anywhere and merges nothing. Above 1: never.
+   */
+  hashtagShare: number;
+  /** How many times its rate in the stream a hashtag's rate in a cluster must be to merge by it. */
+  hashtagLift: number;
   /** Gibbs passes over the reservoir when it is re-clustered. */
   reclusterPasses: number;
   /**
@@ -121,6 +132,8 @@ export const DEFAULT_DMM_OPTIONS: DmmOptions = Object.freeze({
   keyTermConcentration: 0.5,
   keyTermTop: 2,
   keyTermMinMembers: 5,
+  hashtagShare: 0.25,
+  hashtagLift: 3,
   trackReassignments: false,
 });
 
@@ -171,6 +184,8 @@ export function dmmOptions(partial: Partial<DmmOptions> = {}): DmmOptions {
     );
   whole('keyTermTop', 1);
   whole('keyTermMinMembers', 1);
+  positive('hashtagShare');
+  positive('hashtagLift');
   if (o.batchSize > o.reservoirSize)
     throw new RangeError(`dmm option batchSize must not exceed reservoirSize, got ${o.batchSize}`);
   return { ...o };

@@ -503,6 +503,8 @@ export class StreamingDmm implements ReassigningClusterer {
       concentration: o.keyTermConcentration,
       top: o.keyTermTop,
       minMembers: o.keyTermMinMembers,
+      hashtagShare: o.hashtagShare,
+      hashtagLift: o.hashtagLift,
     });
     if (merges.length === 0) return false;
     const into = new Map(merges);

@@ -7,6 +7,12 @@
  * A word many clusters use (a brand, "file", "error") is in few of any one cluster's documents, or
  * spread over clusters that do not carry it, so it merges nothing.
  *
+ * A hashtag is a label its authors gave the topic, so it need not be among a cluster's most
+ * distinctive terms (a topic's hashtag is on some of its posts, its words on all of them): a
+ * hashtag held by a smaller share of each cluster's documents (`hashtagShare`), at `hashtagLift`
+ * times its rate in the stream, carries the clusters too. A hashtag everybody uses ("#coffee" in a
+ * coffee stream) is at about its stream rate everywhere, so it carries none.
+ *
  * Pure: reads the counts and the vocabulary, returns the merges; the DMM carries them out.
  */
 import type { ClusterCounts } from './counts.js';
@@ -21,6 +27,10 @@ export interface KeyTermOptions {
   top: number;
   /** Documents a cluster must hold for its key terms to count. */
   minMembers: number;
+  /** Share of a cluster's documents that must hold a hashtag (any of its hashtags): above 1, never. */
+  hashtagShare: number;
+  /** How many times the stream's rate of a hashtag its rate in a cluster must be. */
+  hashtagLift: number;
 }
 
 /**
@@ -72,20 +82,33 @@ export function keyTermMerges(
   }
   // The clusters carrying each term as a key term, and the term's count they hold.
   const carriers = new Map<number, { slots: number[]; held: number }>();
+  const carry = (w: number, s: number, c: number) => {
+    const entry = carriers.get(w);
+    if (!entry) carriers.set(w, { slots: [s], held: c });
+    else if (!entry.slots.includes(s)) {
+      entry.slots.push(s);
+      entry.held += c;
+    }
+  };
   for (let s = 0; s < span; s++) {
     if (ids[s]! < 0 || !(mass[s]! > 0)) continue;
     for (let k = 0; k < top; k++) {
       const w = bestTerm[s * top + k]!;
       if (w < 0) break;
       const c = bestCount[s * top + k]!;
-      if (c < o.share * mass[s]!) continue;
-      const entry = carriers.get(w);
-      if (entry) {
-        entry.slots.push(s);
-        entry.held += c;
-      } else carriers.set(w, { slots: [s], held: c });
+      if (c >= o.share * mass[s]!) carry(w, s, c);
     }
   }
+  if (o.hashtagShare <= 1)
+    for (let w = 0; w < terms; w++) {
+      const g = vocabulary.counts[w] ?? 0;
+      if (!(g > 0) || vocabulary.nameOf(w)?.[0] !== '#') continue;
+      const q = g / globalTokens;
+      counts.forEachPosting(w, (s, c) => {
+        if (ids[s]! < 0 || members[s]! < o.minMembers || !(tokens[s]! > 0) || !(mass[s]! > 0)) return;
+        if (c >= o.hashtagShare * mass[s]! && c / tokens[s]! >= o.hashtagLift * q) carry(w, s, c);
+      });
+    }
   // Union of the clusters that share a concentrated key term.
   const parent = new Int32Array(span);
   for (let s = 0; s < span; s++) parent[s] = s;

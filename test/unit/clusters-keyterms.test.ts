@@ -5,7 +5,15 @@ import { keyTermMerges, type KeyTermOptions } from '../../engines/clusters/keyte
 import { Vocabulary } from '../../engines/clusters/vocabulary.js';
 import { Random } from '../../engines/stats/index.js';
 
-const OPTIONS: KeyTermOptions = { share: 0.5, concentration: 0.5, top: 3, minMembers: 2 };
+const OPTIONS: KeyTermOptions = {
+  share: 0.5,
+  concentration: 0.5,
+  top: 3,
+  minMembers: 2,
+  hashtagShare: 2, // off, but in the tests of hashtags
+  hashtagLift: 3,
+};
+const HASHTAGS: KeyTermOptions = { ...OPTIONS, hashtagShare: 0.25 };
 
 /** Counts and vocabulary holding `clusters` (each a list of documents, each a list of terms), cluster i with id i + 1. */
 function build(clusters: string[][][]) {
@@ -58,6 +66,41 @@ t.test('a shared term held by few of a cluster’s documents merges nothing', as
     [...repeat(1, ['breach', 'passwords', 'email']), ...repeat(4, ['passwords', 'email', 'changed'])],
   ]);
   t.same(keyTermMerges(counts, vocabulary, globalTokens, OPTIONS), []);
+});
+
+t.test('clusters that share a distinctive hashtag on some of their posts merge', async (t) => {
+  // A topic written two ways, a third of its posts tagged #recall: the words are the clusters' key
+  // terms, the hashtag is not (a third is under `share`), but it is a label its authors gave.
+  const { counts, vocabulary, globalTokens, slots } = build([
+    [...repeat(2, ['contaminated', 'batch', '#recall']), ...repeat(4, ['contaminated', 'batch', 'pulled'])],
+    [...repeat(2, ['refund', 'apology', '#recall']), ...repeat(4, ['refund', 'apology', 'handled'])],
+    repeat(40, ['latte', 'morning', 'usual']),
+  ]);
+  t.same(keyTermMerges(counts, vocabulary, globalTokens, OPTIONS), [], 'not as a key term');
+  t.same(keyTermMerges(counts, vocabulary, globalTokens, HASHTAGS), [[slots[1], slots[0]]], 'as a hashtag');
+  t.same(
+    keyTermMerges(counts, vocabulary, globalTokens, { ...HASHTAGS, hashtagShare: 0.4 }),
+    [],
+    'held by fewer than hashtagShare of the documents: no merge',
+  );
+});
+
+t.test('a hashtag everybody uses merges nothing', async (t) => {
+  // "#coffee" on a third of all posts: at its stream rate in every cluster, nowhere distinctive.
+  const { counts, vocabulary, globalTokens, slots } = build([
+    [...repeat(2, ['contaminated', 'batch', '#coffee']), ...repeat(4, ['contaminated', 'batch', 'pulled'])],
+    [...repeat(2, ['refund', 'apology', '#coffee']), ...repeat(4, ['refund', 'apology', 'handled'])],
+    [...repeat(4, ['latte', 'morning', '#coffee']), ...repeat(8, ['latte', 'morning', 'usual'])],
+  ]);
+  t.same(keyTermMerges(counts, vocabulary, globalTokens, HASHTAGS), []);
+  t.same(
+    keyTermMerges(counts, vocabulary, globalTokens, { ...HASHTAGS, hashtagLift: 0.5 }),
+    [
+      [slots[0], slots[2]],
+      [slots[1], slots[2]],
+    ],
+    'without the lift it would merge them all',
+  );
 });
 
 t.test('the merged cluster keeps the id of the larger, older one on a tie', async (t) => {
@@ -209,6 +252,8 @@ t.test('bad key-term options are refused with a RangeError naming the option', a
     ['keyTermConcentration', 1.5],
     ['keyTermTop', 0],
     ['keyTermMinMembers', 0.5],
+    ['hashtagShare', 0],
+    ['hashtagLift', -1],
   ] as const)
     t.throws(
       () => new StreamingDmm({ [name]: value }),
