@@ -116,6 +116,7 @@ export {
   compareSubscriptions,
   cooldownDecision,
   undoMark,
+  confirmMark,
   DEFAULT_CLAIM_TTL_MS,
   matchesSubscription,
   MemoryAlertStateStore,

@@ -1,5 +1,6 @@
 import {
   brandId,
+  confirmMark,
   cooldownDecision,
   matchesSubscription,
   retry,
@@ -213,6 +214,25 @@ export class Notifier {
       this.events.delivery({ outcome: 'delivered', channel: channel.name, ...fields, attempt });
     } catch (err) {
       await this.deadLetter(d, attempt, message(err));
+      return;
+    }
+    await this.confirmMark(d);
+  }
+
+  /**
+   * A delivery done: the marks below its own are dropped from the chain of the cooldown mark (see
+   * confirmMark in stream/alerts/cooldown.ts); the mark never goes back past one that was told.
+   * Only tidies: when the store fails, the chain is cut by the next delivery instead.
+   */
+  private async confirmMark(d: QueuedDelivery): Promise<void> {
+    const { key, written } = d.mark;
+    try {
+      await this.o.store.updateMark(key, (current) => confirmMark(current, written));
+    } catch (err) {
+      this.o.log?.warn(
+        { subscription: d.subscription.id, alert: d.alert.id, update: d.alert.update, err },
+        'alert delivered, and the cooldown marks below its own could not be dropped',
+      );
     }
   }
 

@@ -24,8 +24,10 @@ export interface NotifiedMark {
   update?: number;
   notified?: NotificationKind;
   /**
-   * The mark this one replaced (without its own `before`), absent when there was none: what the
-   * mark goes back to when this update's notification is given up (undoMark).
+   * The mark this one replaced, with the one that one replaced, and so on (a chain, newest first,
+   * at most MAX_MARK_HISTORY deep), absent when there was none: what the mark goes back to when
+   * notifications are given up (undoMark), in whatever order. A delivered notification cuts the
+   * chain below its own mark (confirmMark): the mark never goes back past what was told.
    */
   before?: NotifiedMark;
 }
@@ -65,7 +67,7 @@ export function cooldownDecision(
   // update handled again after a failure): the decision it recorded stands.
   if (same && prev.update === alert.update && prev.notified !== undefined)
     return { kind: prev.notified, mark: prev };
-  const before = prev && { before: withoutBefore(prev) };
+  const before = prev && { before: linked(chainOf(prev).slice(0, MAX_MARK_HISTORY))! };
   if (alert.state === 'resolved') {
     if (!rule.notifyResolved || !same || prev.resolved) return { suppressed: 'not_notified' };
     return {
@@ -114,25 +116,62 @@ function sameWrite(m: NotifiedMark | undefined, written: NotifiedMark): boolean 
 }
 
 /**
+ * How many marks a mark keeps below it at most (`before`). Only the marks of notifications still
+ * being delivered stay there (a delivered one cuts what is below it), so this bounds the state of a
+ * subscriber with that many notifications in flight; past it the oldest is dropped, and a mark
+ * given up with all that were above it goes back to none, not to that one.
+ */
+export const MAX_MARK_HISTORY = 16;
+
+/** A mark and the ones below it, newest first, each without its `before`. */
+function chainOf(m: NotifiedMark): NotifiedMark[] {
+  const out: NotifiedMark[] = [];
+  for (let x: NotifiedMark | undefined = m; x !== undefined; x = x.before) out.push(withoutBefore(x));
+  return out;
+}
+
+/** The inverse of chainOf: each mark with the rest below it; undefined for none. */
+function linked(chain: readonly NotifiedMark[]): NotifiedMark | undefined {
+  let m: NotifiedMark | undefined;
+  for (let i = chain.length - 1; i >= 0; i--)
+    m = m === undefined ? { ...chain[i]! } : { ...chain[i]!, before: m };
+  return m;
+}
+
+/**
  * The mark to write when the notification of the update that wrote `written` is given up
  * (dead-lettered): nothing reached the subscriber, so the cooldown rule must not count it. For
  * AlertStateStore.updateMark: `null` deletes the mark, `undefined` leaves it.
- * - the mark is still `written` (the same alert, update and notification): it goes back to the
- *   one it replaced (`before`), or is deleted when there was none;
- * - a newer update's mark (written meanwhile, by this process or another) replaced it: that one
- *   stays, but what it would go back to is no longer `written`, given up too: its `before`
- *   becomes `written`'s;
- * - anything else: left as it is.
+ * `written` (the same alert, update and notification) is taken out of the chain wherever it is: the
+ * mark itself (it goes back to the one it replaced, or is deleted when there was none) or one below
+ * a newer update's mark (written meanwhile, by this process or another: that one stays, and no
+ * longer goes back to `written`). So however many are given up, in whatever order, the mark ends
+ * as the newest one not given up. Not found (a delivered one cut it off, or it was undone
+ * already): left as it is.
  */
 export function undoMark(
   current: NotifiedMark | undefined,
   written: NotifiedMark,
 ): NotifiedMark | null | undefined {
   if (current === undefined) return undefined;
-  if (sameWrite(current, written)) return current.before ?? null;
-  if (sameWrite(current.before, written)) {
-    const rest = withoutBefore(current);
-    return written.before === undefined ? rest : { ...rest, before: withoutBefore(written.before) };
-  }
-  return undefined;
+  const chain = chainOf(current);
+  const i = chain.findIndex((m) => sameWrite(m, written));
+  if (i < 0) return undefined;
+  return linked(chain.filter((_, j) => j !== i)) ?? null;
+}
+
+/**
+ * The mark to write when the notification of the update that wrote `written` was delivered: the
+ * marks below it are dropped (the mark never goes back past one that was told), so the chain holds
+ * only the notifications still in flight. `undefined` (leave it) when there is nothing to drop.
+ */
+export function confirmMark(
+  current: NotifiedMark | undefined,
+  written: NotifiedMark,
+): NotifiedMark | undefined {
+  if (current === undefined) return undefined;
+  const chain = chainOf(current);
+  const i = chain.findIndex((m) => sameWrite(m, written));
+  if (i < 0 || i === chain.length - 1) return undefined;
+  return linked(chain.slice(0, i + 1));
 }

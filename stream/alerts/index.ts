@@ -11,6 +11,7 @@ export {
 export {
   cooldownDecision,
   undoMark,
+  confirmMark,
   type CooldownDecision,
   type CooldownRule,
   type NotificationKind,

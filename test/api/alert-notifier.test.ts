@@ -422,6 +422,37 @@ t.test('several updates given up in turn (the receiver down throughout): none co
 });
 
 t.test(
+  'three updates given up after all were decided: the mark goes back to the one told, not to one given up',
+  async (t) => {
+    // Each mark kept only the one it replaced, without that one's own: the first given up was no
+    // longer found, the second put it back under the third, and the third's undo brought it back.
+    const down = { on: false };
+    const s = await setup(t, [{}], undefined, downWhile(down));
+    const sub = s.subs[0]!;
+    const key = { subscription: sub.id, brand: 'northwind-coffee', kind: 'negative_share' as const };
+    await s.handle({ severity: 'low' });
+    t.same(s.sentTo(sub), ['opened:low@0']);
+    const told = await s.store.getMark(key);
+    down.on = true;
+    s.rec.hold(sub.id);
+    await s.notifier.handle(alertRecord({ update: 1, severity: 'medium' }));
+    await s.notifier.handle(alertRecord({ update: 2, severity: 'high' }));
+    await s.notifier.handle(alertRecord({ update: 3, severity: 'critical' }));
+    s.rec.release(sub.id);
+    await s.notifier.idle();
+    t.same(
+      s.deadLetters.sent.map((l) => l.payload.update),
+      [1, 2, 3],
+      'all three decided before the first was given up, all dead-lettered',
+    );
+    t.same(await s.store.getMark(key), told, 'the mark of the one told, as it was');
+    down.on = false;
+    await s.handle({ update: 4, severity: 'medium' });
+    t.same(s.sentTo(sub), ['opened:low@0', 'escalated:medium@4'], 'the next step up is told');
+  },
+);
+
+t.test(
   'a notification given up after its mark was written and the update handled again: the mark is still put back',
   async (t) => {
     // The second handling takes the mark the first wrote as its own decision: what it replaced is

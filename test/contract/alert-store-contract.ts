@@ -1,7 +1,9 @@
 import type { Test } from 'tap';
 import { randomUUID } from 'node:crypto';
 import {
+  confirmMark,
   cooldownDecision,
+  undoMark,
   type AlertStateStore,
   type NotifiedMark,
   type AlertSubscription,
@@ -200,6 +202,70 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
       t.equal(results.filter((r) => r === null).length, 5, 'five deletes');
       t.equal(results.filter((r) => r !== null && r !== undefined).length, 5, 'five writes');
       t.equal(await store.getMark(other), undefined, 'the last one deleted it');
+    });
+
+    t.test('cooldown marks: updates given up in any order put back the mark of the one told', async (t) => {
+      // Three escalations over a told mark, all decided before any is given up; undone in every order.
+      const rule = { cooldownMs: 60_000, notifyResolved: false };
+      const alert = { id: 'a1', state: 'open' as const, updated_at: 2000 };
+      const severities = ['low', 'medium', 'high', 'critical'] as const;
+      const orders = [
+        [1, 2, 3],
+        [1, 3, 2],
+        [2, 1, 3],
+        [2, 3, 1],
+        [3, 1, 2],
+        [3, 2, 1],
+      ];
+      for (const order of orders) {
+        const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
+        const written: NotifiedMark[] = [];
+        for (const [update, severity] of severities.entries()) {
+          const mark = await store.updateMark(key, (cur) => {
+            const d = cooldownDecision(cur, { ...alert, severity, update }, 2000 + update, rule);
+            return 'mark' in d ? d.mark : undefined;
+          });
+          written.push(mark!);
+        }
+        t.match(await store.getMark(key), { update: 3, notified: 'escalated', severity: 'critical' });
+        for (const i of order) await store.updateMark(key, (cur) => undoMark(cur, written[i]!));
+        t.match(
+          await store.getMark(key),
+          { alert: 'a1', severity: 'low', update: 0, notified: 'opened' },
+          `undone in the order ${order.join(', ')}: the first mark, told`,
+        );
+        t.notOk((await store.getMark(key))?.before, 'with nothing left to go back to');
+      }
+    });
+
+    t.test('cooldown marks: one delivered in between stays, whatever is given up around it', async (t) => {
+      const rule = { cooldownMs: 60_000, notifyResolved: false };
+      const alert = { id: 'a1', state: 'open' as const, updated_at: 2000 };
+      const severities = ['low', 'medium', 'high', 'critical'] as const;
+      for (const order of [
+        [1, 3],
+        [3, 1],
+      ]) {
+        const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
+        const written: NotifiedMark[] = [];
+        for (const [update, severity] of severities.entries()) {
+          const mark = await store.updateMark(key, (cur) => {
+            const d = cooldownDecision(cur, { ...alert, severity, update }, 2000 + update, rule);
+            return 'mark' in d ? d.mark : undefined;
+          });
+          written.push(mark!);
+          // the first and the third are delivered as soon as they are decided
+          if (update === 0 || update === 2) await store.updateMark(key, (cur) => confirmMark(cur, mark!));
+        }
+        t.match(await store.getMark(key), {
+          update: 3,
+          before: { update: 2, before: undefined },
+        });
+        for (const i of order) await store.updateMark(key, (cur) => undoMark(cur, written[i]!));
+        const got = await store.getMark(key);
+        t.match(got, { severity: 'high', update: 2, notified: 'escalated' }, `undone ${order.join(', ')}`);
+        t.notOk(got?.before, 'below the one delivered, nothing is kept');
+      }
     });
 
     t.test('manual actions: the first acknowledge and resolve stay', async (t) => {
