@@ -21,7 +21,8 @@ const FACET = 'app.bsky.richtext.facet';
 /**
  * Messages up to this size are read whole even when over `maxMessageBytes`, so that one can be
  * skipped and the connection kept: a connection dropped for it would resume (with the rewind)
- * before it and meet it again, forever.
+ * before it and meet it again, forever. A larger one does drop it, and the next connection starts
+ * just past it (found by its time_us: JetstreamConnector.onOversized).
  */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const utf8 = new TextEncoder();
@@ -134,6 +135,12 @@ export interface JetstreamOptions extends StreamConnectorOptions {
    * and skipped. Only one over {@link MAX_FRAME_BYTES} (or this, if larger) drops the connection.
    */
   maxMessageBytes?: number;
+  /**
+   * The WebSocket's limit, bytes (default {@link MAX_FRAME_BYTES}, at least `maxMessageBytes`): a
+   * message over it drops the connection at its header, and is skipped by its time_us (see
+   * `session`). Settable for tests.
+   */
+  maxFrameBytes?: number;
 }
 
 /** The resume state: `time_us` of the newest event the sink acknowledged. */
@@ -161,6 +168,7 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
   private readonly url: URL;
   private readonly rewindUs: number;
   private readonly maxMessageBytes: number;
+  private readonly maxFrameBytes: number;
   /** Newest time_us read (of any message): where a reconnect resumes, before the rewind. */
   private lastTimeUs: number | undefined;
   /**
@@ -168,6 +176,18 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
    * `lastTimeUs`, id → time_us: a reconnect or restart reads them again, and they are skipped.
    */
   private readonly recent = new Map<string, number>();
+  /**
+   * Looking for the cursor just past a message over the frame limit (its time_us T, unread: the
+   * connection drops at its header): `lo` ≤ T < `hi` (unknown until a probe finds a message after
+   * it). Each probe connects with a cursor between the two and looks only at the first message:
+   * the large one again (T ≥ cursor) or another (T < cursor, as nothing lies between the last
+   * message read and T). Done when `hi` = `lo` + 1 = T + 1: nothing but T is skipped.
+   */
+  private skip: { lo: number; hi: number | undefined; probes: number; after: number | undefined } | undefined;
+  /** The time_us of the message onMessage read last, when it had one. */
+  private readTimeUs: number | undefined;
+  /** The cursor of the next connection, once a search is done (instead of the rewind). */
+  private resumeAt: number | undefined;
 
   constructor(private readonly o: JetstreamOptions) {
     super('bluesky', o);
@@ -184,6 +204,7 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
       throw new RangeError('Jetstream takes at most 10,000 wanted DIDs');
     this.rewindUs = (o.rewindMs ?? 5000) * 1000;
     this.maxMessageBytes = o.maxMessageBytes ?? 1024 * 1024;
+    this.maxFrameBytes = Math.max(this.maxMessageBytes, o.maxFrameBytes ?? MAX_FRAME_BYTES);
   }
 
   protected override restore(saved: JetstreamState | undefined): void {
@@ -223,21 +244,113 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
     u.searchParams.append('wantedCollections', POST_COLLECTION);
     for (const did of this.o.wantedDids ?? []) u.searchParams.append('wantedDids', did);
     u.searchParams.delete('cursor');
-    if (this.lastTimeUs !== undefined)
-      u.searchParams.set('cursor', String(Math.max(0, this.lastTimeUs - this.rewindUs)));
+    const cursor = this.nextCursor();
+    if (cursor !== undefined) u.searchParams.set('cursor', String(cursor));
     return u.href;
   }
 
-  private session(signal: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /** The cursor of the next connection: a probe's, past a skipped message, or the rewind before the last read. */
+  private nextCursor(): number | undefined {
+    const skip = this.skip;
+    if (skip !== undefined)
+      return skip.hi === undefined
+        ? skip.lo + 2 ** Math.min(skip.probes, 52) // 1, 2, 4, … µs on until past it (2⁵² µs: past any time_us)
+        : skip.lo + Math.floor((skip.hi - skip.lo) / 2);
+    if (this.resumeAt !== undefined) return this.resumeAt;
+    return this.lastTimeUs === undefined ? undefined : Math.max(0, this.lastTimeUs - this.rewindUs);
+  }
+
+  /**
+   * Connects again and again while a search for the cursor past a message over the frame limit
+   * goes on (no backoff: each probe is one short connection), else once.
+   */
+  private async session(signal: AbortSignal): Promise<void> {
+    while ((await this.connection(signal)) === 'probe' && !signal.aborted);
+  }
+
+  /**
+   * A message over the frame limit dropped the connection after `lastRead` (the time_us of the
+   * last message read on it, if any) on a connection opened at `cursor`. Starts or narrows the
+   * search for the cursor past it; returns whether to probe (else: reconnect as after any error).
+   */
+  private onOversized(cursor: number | undefined, lastRead: number | undefined): boolean {
+    const skip = this.skip;
+    if (skip !== undefined && lastRead === undefined && cursor !== undefined) {
+      // A probe met it first: it is at or after the cursor.
+      skip.lo = cursor;
+      skip.probes++;
+      return this.searched(skip);
+    }
+    const lo = lastRead !== undefined ? lastRead + 1 : cursor;
+    if (lo === undefined) {
+      // Read at the live edge with nothing before it: the next connection (live again) is past it.
+      this.skipped('the live edge', undefined);
+      return false;
+    }
+    this.skip = { lo, hi: undefined, probes: 0, after: lastRead };
+    this.log(
+      `bluesky: a message over ${this.maxFrameBytes} bytes after time_us ${lastRead ?? `${cursor} (the cursor)`} dropped the connection; looking for the cursor just past it`,
+    );
+    return true;
+  }
+
+  /** A probe found a message after it at `cursor`. Returns whether to go on probing (else read on). */
+  private onProbeAnswered(cursor: number): boolean {
+    const skip = this.skip!;
+    skip.hi = cursor;
+    skip.probes++;
+    if (skip.hi - skip.lo > 1) return true;
+    this.resumeAt = undefined;
+    this.skip = undefined;
+    this.skipped(`time_us ${skip.lo}`, skip);
+    return false;
+  }
+
+  /** After a probe narrowed the search: done (connect at `hi`), or probe on. Gives up past MAX_SKIP_PROBES. */
+  private searched(skip: NonNullable<JetstreamConnector['skip']>): boolean {
+    if (skip.probes > MAX_SKIP_PROBES) {
+      this.skip = undefined;
+      throw new ConnectorFatalError(
+        `a message over ${this.maxFrameBytes} bytes after time_us ${skip.after} could not be got past in ${MAX_SKIP_PROBES} connections (the server does not replay from the cursor asked for?)`,
+      );
+    }
+    if (skip.hi === undefined || skip.hi - skip.lo > 1) return true;
+    this.skip = undefined;
+    this.resumeAt = skip.hi;
+    this.skipped(`time_us ${skip.lo}`, skip);
+    return true; // one more connection: at `hi`, read on from there
+  }
+
+  /** Counts the message over the frame limit as received and refused (`frame_too_large`), once. */
+  private skipped(where: string, skip: NonNullable<JetstreamConnector['skip']> | undefined): void {
+    this.counts.received++;
+    this.reject(
+      'frame_too_large',
+      `a message over ${this.maxFrameBytes} bytes (the connection's limit) at ${where}: skipped${skip ? `, found in ${skip.probes} connections; reading on from cursor ${skip.lo + 1}` : ''}`,
+    );
+  }
+
+  /**
+   * One connection, until it closes. Resolves with 'probe' when it was a probe of the search past
+   * a message over the frame limit (or started one), so that the next one follows at once.
+   */
+  private connection(signal: AbortSignal): Promise<'probe' | undefined> {
+    return new Promise<'probe' | undefined>((resolve, reject) => {
+      const cursor = this.nextCursor();
       const url = this.subscribeUrl();
+      if (cursor === this.resumeAt) this.resumeAt = undefined;
+      /** The time_us of the last message read on this connection, when it had one. */
+      let lastRead: number | undefined;
+      let probing = this.skip !== undefined && cursor !== undefined;
+      let ended = false;
       const ws = new WebSocket(url, {
         handshakeTimeout: this.stallTimeoutMs,
-        maxPayload: Math.max(this.maxMessageBytes, MAX_FRAME_BYTES),
+        maxPayload: this.maxFrameBytes,
       });
       let open = false;
       let pinger: ReturnType<typeof setInterval> | undefined;
-      const finish = (err?: Error) => {
+      const finish = (err?: Error, next?: 'probe') => {
+        ended = true;
         watchdog.stop();
         clearInterval(pinger);
         signal.removeEventListener('abort', onAbort);
@@ -245,7 +358,7 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
         open = false;
         if (ws.readyState !== WebSocket.CLOSED) ws.terminate();
         if (err && !signal.aborted) reject(err);
-        else resolve();
+        else resolve(next);
       };
       const watchdog = new Watchdog(this.stallTimeoutMs, () => {
         this.counts.stalls++;
@@ -263,12 +376,22 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
       });
       ws.on('pong', () => watchdog.kick());
       ws.on('message', (data, isBinary) => {
+        if (ended) return;
         watchdog.kick();
+        if (probing) {
+          // A message of a probe before the large one: it lies before this cursor. (One whose
+          // time_us cannot be read may lie before the large one: the next one tells.)
+          if (this.messageTimeUs(data, isBinary) === undefined) return;
+          probing = false;
+          if (this.onProbeAnswered(cursor!)) return finish(undefined, 'probe');
+        }
         if (byteLength(data) > this.maxMessageBytes) {
+          lastRead = scanTimeUs(data) ?? lastRead;
           this.onTooLarge(data);
           return;
         }
         const wait = this.onMessage(isBinary ? undefined : rawText(data));
+        lastRead = this.readTimeUs ?? lastRead;
         if (wait) {
           // Stop reading until the sink has caught up; a pause is not a stall.
           ws.pause();
@@ -294,7 +417,18 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
         });
         res.on('error', () => finish(new Error(`Jetstream answered HTTP ${status}`)));
       });
-      ws.on('error', (err) => finish(err));
+      ws.on('error', (err) => {
+        if (ended) return;
+        if ((err as { code?: string }).code !== 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return finish(err);
+        // A message over the frame limit: the same one comes again after a reconnect with the
+        // rewind, so the next connection starts past it (found by its time_us), not before it.
+        try {
+          if (this.onOversized(cursor, lastRead)) return finish(undefined, 'probe');
+        } catch (fatal) {
+          return finish(fatal as Error);
+        }
+        finish(err);
+      });
       ws.on('close', (code, reason) =>
         finish(new Error(`the connection closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`)),
       );
@@ -310,7 +444,19 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
     );
   }
 
+  /** A message's time_us when it can be read (parsed, or found in one too large to parse). */
+  private messageTimeUs(data: WebSocket.RawData, isBinary: boolean): number | undefined {
+    if (isBinary || byteLength(data) > this.maxMessageBytes) return scanTimeUs(data);
+    try {
+      const msg: unknown = JSON.parse(rawText(data));
+      return isRecord(msg) && Number.isSafeInteger(msg.time_us) ? (msg.time_us as number) : undefined;
+    } catch {
+      return scanTimeUs(data);
+    }
+  }
+
   private onMessage(text: string | undefined): Promise<void> | undefined {
+    this.readTimeUs = undefined;
     this.counts.received++;
     if (text === undefined) {
       this.reject('bad_shape', 'a binary message (compression is not requested)');
@@ -325,6 +471,7 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
     }
     const mapped = mapJetstream(msg, this.maxFutureSkewMs);
     const timeUs = mapped.timeUs ?? 0;
+    this.readTimeUs = mapped.timeUs;
     if (mapped.timeUs !== undefined) this.lastTimeUs = Math.max(this.lastTimeUs ?? 0, timeUs);
     this.forget();
     if (mapped.kind !== 'event') return this.handOver(mapped, { timeUs, id: undefined });
@@ -346,6 +493,25 @@ export class JetstreamConnector extends StreamConnector<Position, JetstreamState
       this.recent.delete(id);
     }
   }
+}
+
+/**
+ * Connections at most to find the cursor past one message over the frame limit: about twice the
+ * bits of its distance in µs from the message before it (doubling, then halving), and some spare.
+ */
+const MAX_SKIP_PROBES = 122;
+
+/**
+ * The time_us of a message too large to parse: the first `"time_us":<digits>` in it (a key: in a
+ * string value the quotes would be escaped), so that it still marks where it was read.
+ */
+function scanTimeUs(data: WebSocket.RawData): number | undefined {
+  const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+  const key = buffer.indexOf('"time_us":');
+  if (key < 0) return undefined;
+  const m = /^\s*(\d{1,16})[,}\s]/.exec(buffer.subarray(key + 10, key + 40).toString('latin1'));
+  const v = m ? Number(m[1]) : Number.NaN;
+  return Number.isSafeInteger(v) ? v : undefined;
 }
 
 /** The valid entries of a saved state's `recent`. */

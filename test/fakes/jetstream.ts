@@ -17,6 +17,8 @@ export interface FakeJetstream {
   readonly subscriptions: URLSearchParams[];
   /** Stamps `time_us`, keeps the event for replay, and sends it to the matching subscribers. Returns the time_us. */
   emit(event: JetstreamEvent): number;
+  /** Moves the stamping clock on: the next event's `time_us` is at least this many µs after the last one's. */
+  advanceClock(us: number): void;
   /** Sends raw text to every subscriber that is not stalled (malformed frames). */
   sendRaw(text: string): void;
   /** Closes every connection abruptly. */
@@ -153,6 +155,9 @@ export async function startFakeJetstream(): Promise<FakeJetstream> {
       const text = JSON.stringify(e);
       for (const c of clients) if (c.live && !c.stalled && wants(c, e)) c.ws.send(text);
       return lastTimeUs;
+    },
+    advanceClock(us) {
+      lastTimeUs = Math.max(lastTimeUs, Date.now() * 1000) + us - 1;
     },
     sendRaw(text) {
       for (const c of clients) if (!c.stalled) c.ws.send(text);
