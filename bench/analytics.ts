@@ -9,7 +9,12 @@
  * cap at work). The baseline measured in the same run is topicTerms (text -> terms) on the same
  * posts: each rate is printed as a multiple of it.
  *
- *   npm run bench:analytics -- [--events 1000000] [--json]
+ *   npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--json]
+ *
+ * Then the audience segments' checkpoint: the `segments` operator of one partition folds
+ * --segment-events synthetic posts (enriched as stage 2 does) from an author pool of the
+ * generator's default 5,000 and from one of a million (a firehose: the table at its cap), and the
+ * bytes of its snapshot as the checkpoint stores it (JSON) are printed with the authors held.
  *
  * Heap is measured after a full garbage collection before the engine is made and after its last
  * event, so the difference is what the engine holds (within the noise of other allocations);
@@ -34,10 +39,17 @@ import { isMain, numberFlag, parseFlags, runTool, type FlagOptions } from '../ap
 import { readLabelled, syntheticTopicPosts, TOPIC_SCENARIO_BRANDS } from '../app/tools/cluster-data.js';
 import { BrandMatcher } from '../engines/text/index.js';
 import { SHARED_DATA } from '../app/tools/sentiment-data.js';
+import { RulesSentiment } from '../engines/sentiment/index.js';
+import { DEFAULT_BRANDS } from '../ingest/brands-default.js';
+import { SyntheticGenerator } from '../ingest/synthetic/index.js';
+import { enrichEvent } from '../stream/stages/enrich.js';
+import { normalizeSocialEvent } from '../stream/model/events.js';
+import { Segments } from '../stream/operators/segments.js';
 
-const USAGE = 'usage: npm run bench:analytics -- [--events 1000000] [--json]';
+const USAGE = 'usage: npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--json]';
 const OPTIONS = {
   events: { type: 'string', default: '1000000' },
+  'segment-events': { type: 'string', default: '300000' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -156,6 +168,43 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/** Author pools the segments' checkpoint is measured with: the generator's default, and a firehose's. */
+export const SEGMENT_POOLS = [5_000, 1_000_000];
+
+export interface SegmentsSnapshotResult {
+  pool: number;
+  events: number;
+  /** Authors the model holds after the run. */
+  authors: number;
+  /** Bytes of JSON.stringify(snapshot()), as the checkpoint writes it. */
+  bytes: number;
+}
+
+/**
+ * The `segments` operator of one partition after `events` synthetic posts by a pool of `pool`
+ * authors (an event a batch of 1,000 emitted, as stage 2 does): the size of its snapshot.
+ */
+export function segmentsSnapshotSize(pool: number, events: number): SegmentsSnapshotResult {
+  const gen = new SyntheticGenerator({ seed: 5, brands: DEFAULT_BRANDS, ratePerSec: 2000, authors: pool });
+  const matcher = new BrandMatcher(DEFAULT_BRANDS);
+  const scorer = new RulesSentiment();
+  const op = new Segments({ partition: 0, windows: [], allowedLatenessMs: 5000 });
+  const start = Date.UTC(2026, 0, 5);
+  let n = 0;
+  let watermark = -Infinity;
+  for (const g of gen.generate(start, start + 30 * 86_400_000)) {
+    if (g.kind !== 'social') continue;
+    const e = enrichEvent(normalizeSocialEvent(g.event, g.event.ts), matcher, scorer);
+    op.fold(e, watermark);
+    watermark = Math.max(watermark, e.ts - 2000);
+    if (++n % 1000 === 0) op.emit(watermark, n);
+    if (n >= events) break;
+  }
+  op.emit(watermark, n);
+  const bytes = Buffer.byteLength(JSON.stringify(op.snapshot()));
+  return { pool, events: n, authors: op.segmentAuthors, bytes };
+}
+
 async function runCase(c: BenchCase, events: number, progress: Log): Promise<CaseResult> {
   const heapBefore = heapUsed();
   const engine = c.make();
@@ -211,6 +260,7 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
     return 0;
   }
   const events = numberFlag('events', f.events, { min: 1, integer: true });
+  const segmentEvents = numberFlag('segment-events', f['segment-events'], { min: 1, integer: true });
   const cases = CASES.filter((c) => c.input !== 'stackoverflow' || existsSync(STACKOVERFLOW));
   if (cases.length < CASES.length) progress(`no ${STACKOVERFLOW}: the Stack Overflow rows are left out`);
   log(`node ${process.version}, one thread; ${events.toLocaleString('en-US')} events per full case`);
@@ -228,7 +278,13 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   log('');
   log('vs terms: events/s of the engine over texts/s of topicTerms on the same posts, in the same run.');
   log('Target: topic assignment ≥ 20,000 events/s on one core with default options.');
-  if (f.json) log(JSON.stringify({ events, cases: results }));
+  const segments = SEGMENT_POOLS.map((pool) => segmentsSnapshotSize(pool, segmentEvents));
+  log('');
+  for (const r of segments)
+    log(
+      `segments snapshot bytes after ${fmt(r.events)} events (author pool ${fmt(r.pool)}): ${fmt(r.bytes)} bytes, ${fmt(r.authors)} authors held (${(r.bytes / Math.max(1, r.authors)).toFixed(1)} bytes per author)`,
+    );
+  if (f.json) log(JSON.stringify({ events, cases: results, segments }));
   return 0;
 }
 

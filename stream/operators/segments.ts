@@ -120,6 +120,11 @@ export class Segments implements Operator {
     return { writes, live: [] };
   }
 
+  /** Authors the model holds (at most its cap). */
+  get segmentAuthors(): number {
+    return this.model.authorCount;
+  }
+
   get size(): number {
     return this.model.authorCount + this.windows.openWindows;
   }
