@@ -190,7 +190,10 @@ export function vectorOfRaw(raw: Readonly<Record<string, number>>): number[] {
   return v.map((x) => (Number.isFinite(x) ? x : 0));
 }
 
-/** JSON-safe form of an author: [id, followers, count, first, last, posts, sentimentPosts, sentiment, engagement, brands, segment]. */
+/**
+ * JSON-safe form of an author in snapshots before version 2 (still restored): [id, followers,
+ * count, first, last, posts, sentimentPosts, sentiment, engagement, brands, segment].
+ */
 export type AuthorTuple = [
   string,
   number,
@@ -205,27 +208,11 @@ export type AuthorTuple = [
   number | null,
 ];
 
-export function authorTuple(id: string, a: AuthorState): AuthorTuple {
-  return [
-    id,
-    a.followers,
-    a.count,
-    a.first,
-    a.last,
-    a.posts,
-    a.sentimentPosts,
-    a.sentiment,
-    a.engagement,
-    [...a.brands],
-    a.segment,
-  ];
-}
-
 function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-/** An author from its tuple, or null when the tuple is malformed. */
+/** An author from its tuple (snapshots before version 2), or null when the tuple is malformed. */
 export function authorOfTuple(t: unknown): [string, AuthorState] | null {
   // Checked field by field without closures: a restore reads every author held.
   if (!Array.isArray(t) || t.length !== 11 || typeof t[0] !== 'string') return null;
@@ -259,6 +246,201 @@ export function authorOfTuple(t: unknown): [string, AuthorState] | null {
       segment: t[10],
     },
   ];
+}
+
+/**
+ * A number stored as its difference from a base when that gives it back exactly (a small number
+ * in JSON: most authors' times are close to the latest, and most have one post), else as
+ * `[value]`; null stays null.
+ */
+export type Offset = number | [number] | null;
+
+function offset(base: number, value: number | null): Offset {
+  if (value === null) return null;
+  const d = base - value;
+  return base - d === value ? d : [value];
+}
+
+function unoffset(base: number, o: unknown): number | null | undefined {
+  if (o === null) return null;
+  if (isNum(o)) {
+    const v = base - o;
+    return Number.isFinite(v) ? v : undefined;
+  }
+  if (Array.isArray(o) && o.length === 1 && isNum(o[0])) return o[0];
+  return undefined;
+}
+
+/**
+ * A mean log1p(engagement) stored as `[n]` when it is log1p(n) of a whole n exactly, as after
+ * one post (most authors of a firehose), which is shorter than its 17 digits; else as it is.
+ */
+export type LogCount = number | [number];
+
+function logCount(value: number): LogCount {
+  if (value === 0) return 0;
+  const n = Math.round(Math.expm1(value));
+  return n > 0 && n <= Number.MAX_SAFE_INTEGER && Math.log1p(n) === value ? [n] : value;
+}
+
+function unlogCount(o: unknown): number | undefined {
+  if (isNum(o)) return o;
+  if (Array.isArray(o) && o.length === 1 && Number.isSafeInteger(o[0]) && o[0] >= 0) return Math.log1p(o[0]);
+  return undefined;
+}
+
+/**
+ * The author table in snapshots of version 2: one array per field, an entry per author in the
+ * same order (least recently seen first), so a field's name is written once, not once per author.
+ * Every value is kept exactly (JSON writes the shortest decimal that reads back as the same
+ * double); what is small is written small:
+ * - `last` as `base − last` and `first` as `last − first` (see Offset), `base` the latest `last`;
+ * - `unscored` as `posts − sentimentPosts` (0 for nearly everyone);
+ * - `engagement` as `[n]` when it is log1p(n) exactly (see LogCount);
+ * - brands once in `brandNames`, each distinct list of them once in `brandLists` (indices into
+ *   the names, in the author's order), and per author the index of their list.
+ */
+export interface AuthorColumns {
+  ids: string[];
+  followers: number[];
+  count: number[];
+  base: number;
+  last: Offset[];
+  first: Offset[];
+  posts: number[];
+  unscored: Offset[];
+  sentiment: number[];
+  engagement: LogCount[];
+  brandNames: string[];
+  brandLists: number[][];
+  brands: number[];
+  segment: (number | null)[];
+}
+
+/** The authors as columns (see AuthorColumns), in the order given. */
+export function authorColumns(authors: Iterable<[string, AuthorState]>): AuthorColumns {
+  const list = [...authors];
+  let base = 0;
+  let seen = false;
+  for (const [, a] of list)
+    if (a.last !== null && (!seen || a.last > base)) {
+      base = a.last;
+      seen = true;
+    }
+  const names = new Map<string, number>();
+  const lists = new Map<string, number>();
+  const c: AuthorColumns = {
+    ids: [],
+    followers: [],
+    count: [],
+    base,
+    last: [],
+    first: [],
+    posts: [],
+    unscored: [],
+    sentiment: [],
+    engagement: [],
+    brandNames: [],
+    brandLists: [],
+    brands: [],
+    segment: [],
+  };
+  for (const [id, a] of list) {
+    c.ids.push(id);
+    c.followers.push(a.followers);
+    c.count.push(a.count);
+    c.last.push(offset(base, a.last));
+    c.first.push(a.last === null ? offset(base, a.first) : offset(a.last, a.first));
+    c.posts.push(a.posts);
+    c.unscored.push(offset(a.posts, a.sentimentPosts));
+    c.sentiment.push(a.sentiment);
+    c.engagement.push(logCount(a.engagement));
+    const indices = a.brands.map((b) => {
+      let i = names.get(b);
+      if (i === undefined) {
+        i = c.brandNames.length;
+        names.set(b, i);
+        c.brandNames.push(b);
+      }
+      return i;
+    });
+    const key = indices.join(',');
+    let l = lists.get(key);
+    if (l === undefined) {
+      l = c.brandLists.length;
+      lists.set(key, l);
+      c.brandLists.push(indices);
+    }
+    c.brands.push(l);
+    c.segment.push(a.segment);
+  }
+  return c;
+}
+
+/** The authors of an AuthorColumns, in its order; null when it is malformed. */
+export function authorsOfColumns(value: unknown): [string, AuthorState][] | null {
+  if (!value || typeof value !== 'object') return null;
+  const c = value as Partial<Record<keyof AuthorColumns, unknown>>;
+  const { ids, brandNames, brandLists } = c;
+  if (!Array.isArray(ids) || !isNum(c.base) || !Array.isArray(brandNames) || !Array.isArray(brandLists))
+    return null;
+  const n = ids.length;
+  const columns = [
+    c.followers,
+    c.count,
+    c.last,
+    c.first,
+    c.posts,
+    c.unscored,
+    c.sentiment,
+    c.engagement,
+    c.brands,
+    c.segment,
+  ];
+  for (const col of columns) if (!Array.isArray(col) || col.length !== n) return null;
+  const [followers, count, last, first, posts, unscored, sentiment, engagement, brands, segment] =
+    columns as unknown[][];
+  for (const b of brandNames) if (typeof b !== 'string') return null;
+  for (const l of brandLists)
+    if (!Array.isArray(l) || !l.every((i) => Number.isInteger(i) && i >= 0 && i < brandNames.length))
+      return null;
+  const names = brandNames as string[];
+  const lists = brandLists as number[][];
+  const out: [string, AuthorState][] = [];
+  for (let i = 0; i < n; i++) {
+    const id: unknown = ids[i];
+    const f = followers![i];
+    const k = count![i];
+    const p = posts![i];
+    const s = sentiment![i];
+    const e = unlogCount(engagement![i]);
+    const l = brands![i];
+    const seg = segment![i];
+    if (typeof id !== 'string' || !isNum(f) || !isNum(k) || !isNum(p) || !isNum(s) || !isNum(e)) return null;
+    if (!(Number.isInteger(l) && (l as number) >= 0 && (l as number) < lists.length)) return null;
+    if (!(seg === null || isNum(seg))) return null;
+    const lastTs = unoffset(c.base, last![i]);
+    if (lastTs === undefined) return null;
+    const firstTs = unoffset(lastTs ?? c.base, first![i]);
+    const scored = unoffset(p, unscored![i]);
+    if (firstTs === undefined || scored === undefined || scored === null) return null;
+    out.push([
+      id,
+      {
+        followers: f,
+        count: k,
+        first: firstTs,
+        last: lastTs,
+        posts: p,
+        sentimentPosts: scored,
+        sentiment: s,
+        engagement: e,
+        brands: lists[l as number]!.map((b) => names[b]!),
+        segment: seg,
+      },
+    ]);
+  }
+  return out;
 }
 
 /** Words for a raw feature value: [upper bound, term] pairs, the first bound above the value wins. */

@@ -27,16 +27,17 @@ import { kmeans } from 'ml-kmeans';
 import {
   SEGMENT_FEATURES,
   activityRate,
+  authorColumns,
   authorOfTuple,
-  authorTuple,
+  authorsOfColumns,
   authorVector,
   newAuthor,
   rawOfVector,
   segmentLabels,
   updateAuthor,
   type AuthorPost,
+  type AuthorColumns,
   type AuthorState,
-  type AuthorTuple,
   type FeatureSettings,
 } from './author-features.js';
 
@@ -179,12 +180,19 @@ const freshDrift = (): DriftState => ({
 /** Busiest and quietest rates (posts a day) a post's drift weight is read at: bounds the weights. */
 const WEIGHT_RATES: [number, number] = [0.1, 100];
 
+/**
+ * The snapshot's version: 2 holds the authors as columns (AuthorColumns). Snapshots without a
+ * version (before it) hold an AuthorTuple per author and are restored as well.
+ */
+export const SEGMENTS_SNAPSHOT_VERSION = 2;
+
 /** JSON-safe state. */
 export interface SegmentsSnapshot {
+  version: typeof SEGMENTS_SNAPSHOT_VERSION;
   /** The k the centroids were made for (absent in snapshots from before it was recorded). */
   k?: number;
   /** Authors, least recently seen first. */
-  authors: AuthorTuple[];
+  authors: AuthorColumns;
   centroids: number[][];
   ids: number[];
   /** Posts (and k-means members) behind each centroid, for its learning rate. */
@@ -423,8 +431,9 @@ export class AudienceSegments {
 
   snapshot(): SegmentsSnapshot {
     return {
+      version: SEGMENTS_SNAPSHOT_VERSION,
       k: this.options.k,
-      authors: [...this.authors].map(([id, a]) => authorTuple(id, a)),
+      authors: authorColumns(this.authors),
       centroids: this.centroids.map((c) => [...c]),
       ids: [...this.ids],
       weights: [...this.weights],
@@ -436,21 +445,23 @@ export class AudienceSegments {
   }
 
   /**
-   * Takes a snapshot of an instance with the same options; a malformed one throws a RangeError.
+   * Takes a snapshot of an instance with the same options, of this version or from before versions
+   * (authors as tuples); a malformed one, or one of another version, throws a RangeError.
    * A snapshot of another k (a restart with another `--segments`) keeps the authors and segments
    * them again at once into this k, numbered canonically as at warmup (every partition restarted
    * with the new k numbers them alike); the authors it moves are in drainMoves.
    */
   restore(state: unknown): void {
     this.moves.clear();
-    const s = state as Partial<SegmentsSnapshot> | null;
+    const s = state as
+      (Omit<Partial<SegmentsSnapshot>, 'version' | 'authors'> & Record<string, unknown>) | null;
     const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
     const dims = SEGMENT_FEATURES.length;
     const d = s?.drift as Partial<DriftState> | undefined;
     if (
       !s ||
       typeof s !== 'object' ||
-      !Array.isArray(s.authors) ||
+      !(s.version === SEGMENTS_SNAPSHOT_VERSION || (s.version === undefined && Array.isArray(s.authors))) ||
       !Array.isArray(s.centroids) ||
       !s.centroids.every((c) => Array.isArray(c) && c.length === dims && c.every(num)) ||
       !Array.isArray(s.ids) ||
@@ -472,12 +483,15 @@ export class AudienceSegments {
       !(s.k === undefined || (Number.isInteger(s.k) && s.k >= 1))
     )
       throw new RangeError('segments state is malformed');
-    const authors: [string, AuthorState][] = [];
-    for (const t of s.authors) {
-      const a = authorOfTuple(t);
-      if (!a) throw new RangeError('segments state holds a malformed author');
-      authors.push(a);
-    }
+    let authors: [string, AuthorState][] | null = [];
+    if (s.version === undefined)
+      for (const t of s.authors as unknown[]) {
+        const a = authorOfTuple(t);
+        if (!a) throw new RangeError('segments state holds a malformed author');
+        authors.push(a);
+      }
+    else authors = authorsOfColumns(s.authors);
+    if (!authors) throw new RangeError('segments state holds a malformed author');
     this.authors.clear();
     this.sizes.clear();
     this.established = 0;
