@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
 import {
+  DEFAULT_ANALYTICS,
+  MAX_SEGMENT_AUTHORS,
   OPERATOR_NAMES,
   parseLabelMap,
   parseWindow,
@@ -800,6 +802,15 @@ const DEFINITIONS = [
     default: '5',
     parse: int(1, 50),
     description: 'Audience segments (k of the k-means over author features).',
+  },
+  {
+    key: 'segmentAuthors',
+    flag: '--segment-authors',
+    env: 'PW_SEGMENT_AUTHORS',
+    default: String(DEFAULT_ANALYTICS.segmentAuthors),
+    parse: int(1, MAX_SEGMENT_AUTHORS),
+    description:
+      'Authors the audience segments of each stage-2 partition hold at most; the least recently seen is forgotten first (their `author_segments` row stays). Bounds the segments’ memory and their part of every checkpoint: about 45 bytes per author held on a firehose, a short id included (4.4 MB per partition at 100,000; `npm run bench:analytics`). A restart with a lower value keeps the most recently seen.',
   },
   {
     key: 'storeMaxWindows',

@@ -9,12 +9,13 @@
  * cap at work). The baseline measured in the same run is topicTerms (text -> terms) on the same
  * posts: each rate is printed as a multiple of it.
  *
- *   npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--json]
+ *   npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--segment-authors 100000] [--json]
  *
  * Then the audience segments' checkpoint: the `segments` operator of one partition folds
  * --segment-events synthetic posts (enriched as stage 2 does) from an author pool of the
  * generator's default 5,000 and from one of a million (a firehose: the table at its cap), and the
- * bytes of its snapshot as the checkpoint stores it (JSON) are printed with the authors held.
+ * bytes of its snapshot as the checkpoint stores it (JSON) are printed with the authors held
+ * (at most --segment-authors, the pipeline's setting of that name).
  *
  * Heap is measured after a full garbage collection before the engine is made and after its last
  * event, so the difference is what the engine holds (within the noise of other allocations);
@@ -45,11 +46,14 @@ import { SyntheticGenerator } from '../ingest/synthetic/index.js';
 import { enrichEvent } from '../stream/stages/enrich.js';
 import { normalizeSocialEvent } from '../stream/model/events.js';
 import { Segments } from '../stream/operators/segments.js';
+import { DEFAULT_ANALYTICS } from '../stream/operators/operator.js';
 
-const USAGE = 'usage: npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--json]';
+const USAGE =
+  'usage: npm run bench:analytics -- [--events 1000000] [--segment-events 300000] [--segment-authors 100000] [--json]';
 const OPTIONS = {
   events: { type: 'string', default: '1000000' },
   'segment-events': { type: 'string', default: '300000' },
+  'segment-authors': { type: 'string', default: String(DEFAULT_ANALYTICS.segmentAuthors) },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', default: false },
 } satisfies FlagOptions;
@@ -184,11 +188,20 @@ export interface SegmentsSnapshotResult {
  * The `segments` operator of one partition after `events` synthetic posts by a pool of `pool`
  * authors (an event a batch of 1,000 emitted, as stage 2 does): the size of its snapshot.
  */
-export function segmentsSnapshotSize(pool: number, events: number): SegmentsSnapshotResult {
+export function segmentsSnapshotSize(
+  pool: number,
+  events: number,
+  segmentAuthors = DEFAULT_ANALYTICS.segmentAuthors,
+): SegmentsSnapshotResult {
   const gen = new SyntheticGenerator({ seed: 5, brands: DEFAULT_BRANDS, ratePerSec: 2000, authors: pool });
   const matcher = new BrandMatcher(DEFAULT_BRANDS);
   const scorer = new RulesSentiment();
-  const op = new Segments({ partition: 0, windows: [], allowedLatenessMs: 5000 });
+  const op = new Segments({
+    partition: 0,
+    windows: [],
+    allowedLatenessMs: 5000,
+    analytics: { segmentAuthors },
+  });
   const start = Date.UTC(2026, 0, 5);
   let n = 0;
   let watermark = -Infinity;
@@ -261,6 +274,7 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   }
   const events = numberFlag('events', f.events, { min: 1, integer: true });
   const segmentEvents = numberFlag('segment-events', f['segment-events'], { min: 1, integer: true });
+  const segmentAuthors = numberFlag('segment-authors', f['segment-authors'], { min: 1, integer: true });
   const cases = CASES.filter((c) => c.input !== 'stackoverflow' || existsSync(STACKOVERFLOW));
   if (cases.length < CASES.length) progress(`no ${STACKOVERFLOW}: the Stack Overflow rows are left out`);
   log(`node ${process.version}, one thread; ${events.toLocaleString('en-US')} events per full case`);
@@ -278,11 +292,11 @@ export async function main(argv: readonly string[], log: Log = console.log, prog
   log('');
   log('vs terms: events/s of the engine over texts/s of topicTerms on the same posts, in the same run.');
   log('Target: topic assignment ≥ 20,000 events/s on one core with default options.');
-  const segments = SEGMENT_POOLS.map((pool) => segmentsSnapshotSize(pool, segmentEvents));
+  const segments = SEGMENT_POOLS.map((pool) => segmentsSnapshotSize(pool, segmentEvents, segmentAuthors));
   log('');
   for (const r of segments)
     log(
-      `segments snapshot bytes after ${fmt(r.events)} events (author pool ${fmt(r.pool)}): ${fmt(r.bytes)} bytes, ${fmt(r.authors)} authors held (${(r.bytes / Math.max(1, r.authors)).toFixed(1)} bytes per author)`,
+      `segments snapshot bytes after ${fmt(r.events)} events (author pool ${fmt(r.pool)}, --segment-authors ${fmt(segmentAuthors)}): ${fmt(r.bytes)} bytes, ${fmt(r.authors)} authors held (${(r.bytes / Math.max(1, r.authors)).toFixed(1)} bytes per author)`,
     );
   if (f.json) log(JSON.stringify({ events, cases: results, segments }));
   return 0;

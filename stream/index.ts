@@ -142,7 +142,12 @@ export {
 export * from './campaigns/index.js';
 export * from './analytics/tables.js';
 export { AuthorSegments, type AuthorSegmentsOptions } from './analytics/author-segments.js';
-export { DEFAULT_ANALYTICS, analyticsSettings, type AnalyticsSettings } from './operators/operator.js';
+export {
+  DEFAULT_ANALYTICS,
+  MAX_SEGMENT_AUTHORS,
+  analyticsSettings,
+  type AnalyticsSettings,
+} from './operators/operator.js';
 export { Topics, GLOBAL_SCOPE } from './operators/topics.js';
 export { Trends } from './operators/trends.js';
 export { Segments } from './operators/segments.js';

@@ -131,6 +131,7 @@ function stage2Workers(ctx: RoleContext, input: Stage2Input): PartitionWorkers {
             windowMs: config.analyticsWindow.sizeMs,
             topicScope: config.topicScope,
             segments: config.segments,
+            segmentAuthors: config.segmentAuthors,
             topicMaxRate: config.topicMaxRate,
             trendWarmupWindows: config.trendWarmupWindows,
           },

@@ -295,12 +295,14 @@ function unlogCount(o: unknown): number | undefined {
  * Every value is kept exactly (JSON writes the shortest decimal that reads back as the same
  * double); what is small is written small:
  * - `last` as `base − last` and `first` as `last − first` (see Offset), `base` the latest `last`;
+ * - `ids` without `idPrefix`, the prefix every id has (`did:plc:` of Bluesky's);
  * - `unscored` as `posts − sentimentPosts` (0 for nearly everyone);
  * - `engagement` as `[n]` when it is log1p(n) exactly (see LogCount);
  * - brands once in `brandNames`, each distinct list of them once in `brandLists` (indices into
  *   the names, in the author's order), and per author the index of their list.
  */
 export interface AuthorColumns {
+  idPrefix: string;
   ids: string[];
   followers: number[];
   count: number[];
@@ -327,9 +329,18 @@ export function authorColumns(authors: Iterable<[string, AuthorState]>): AuthorC
       base = a.last;
       seen = true;
     }
+  let prefix = list[0]?.[0] ?? '';
+  for (const [id] of list) {
+    let i = 0;
+    while (i < prefix.length && i < id.length && prefix.charCodeAt(i) === id.charCodeAt(i)) i++;
+    if (i < prefix.length) prefix = prefix.slice(0, i);
+  }
+  // Never an id's high surrogate without its low one: each part stays valid text.
+  if (/[\uD800-\uDBFF]$/.test(prefix)) prefix = prefix.slice(0, -1);
   const names = new Map<string, number>();
   const lists = new Map<string, number>();
   const c: AuthorColumns = {
+    idPrefix: prefix,
     ids: [],
     followers: [],
     count: [],
@@ -346,7 +357,7 @@ export function authorColumns(authors: Iterable<[string, AuthorState]>): AuthorC
     segment: [],
   };
   for (const [id, a] of list) {
-    c.ids.push(id);
+    c.ids.push(id.slice(prefix.length));
     c.followers.push(a.followers);
     c.count.push(a.count);
     c.last.push(offset(base, a.last));
@@ -381,8 +392,14 @@ export function authorColumns(authors: Iterable<[string, AuthorState]>): AuthorC
 export function authorsOfColumns(value: unknown): [string, AuthorState][] | null {
   if (!value || typeof value !== 'object') return null;
   const c = value as Partial<Record<keyof AuthorColumns, unknown>>;
-  const { ids, brandNames, brandLists } = c;
-  if (!Array.isArray(ids) || !isNum(c.base) || !Array.isArray(brandNames) || !Array.isArray(brandLists))
+  const { ids, brandNames, brandLists, idPrefix } = c;
+  if (
+    typeof idPrefix !== 'string' ||
+    !Array.isArray(ids) ||
+    !isNum(c.base) ||
+    !Array.isArray(brandNames) ||
+    !Array.isArray(brandLists)
+  )
     return null;
   const n = ids.length;
   const columns = [
@@ -425,7 +442,7 @@ export function authorsOfColumns(value: unknown): [string, AuthorState][] | null
     const scored = unoffset(p, unscored![i]);
     if (firstTs === undefined || scored === undefined || scored === null) return null;
     out.push([
-      id,
+      idPrefix + id,
       {
         followers: f,
         count: k,

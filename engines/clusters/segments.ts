@@ -186,6 +186,15 @@ const WEIGHT_RATES: [number, number] = [0.1, 100];
  */
 export const SEGMENTS_SNAPSHOT_VERSION = 2;
 
+/**
+ * Bytes of JSON a snapshot takes per author held at most, besides the author's id and brand
+ * names (written once), on a firehose's values: whole follower counts and engagement, scores of a
+ * few digits, millisecond times; what bounds the snapshot with `maxAuthors`. bench:analytics measures about 45 bytes per
+ * author on a synthetic firehose, short ids included; an author with many posts has means of 17
+ * digits and takes more.
+ */
+export const SEGMENTS_SNAPSHOT_BYTES_PER_AUTHOR = 64;
+
 /** JSON-safe state. */
 export interface SegmentsSnapshot {
   version: typeof SEGMENTS_SNAPSHOT_VERSION;

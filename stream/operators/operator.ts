@@ -1,3 +1,4 @@
+import { DEFAULT_SEGMENT_OPTIONS } from '../../engines/clusters/segments.js';
 import { DEFAULT_TREND_OPTIONS } from '../../engines/trends/trending.js';
 import type { BrandSpec } from '../model/brands.js';
 import type { EnrichedEvent, FeedbackEvent } from '../model/events.js';
@@ -130,6 +131,11 @@ export interface AnalyticsSettings {
   topicScope: 'brand' | 'global';
   /** The number of audience segments. */
   segments: number;
+  /**
+   * Authors each partition's segments hold at most (the least recently seen is forgotten first):
+   * bounds the segments' memory and their part of every checkpoint.
+   */
+  segmentAuthors: number;
   /** Posts per second of event time each topic model of a partition clusters at most (0: no limit). */
   topicMaxRate: number;
   /** Windows a brand's trend baselines learn from before any of its terms can trend. */
@@ -140,9 +146,13 @@ export const DEFAULT_ANALYTICS: AnalyticsSettings = {
   windowMs: 300_000,
   topicScope: 'brand',
   segments: 5,
+  segmentAuthors: DEFAULT_SEGMENT_OPTIONS.maxAuthors,
   topicMaxRate: 200,
   trendWarmupWindows: DEFAULT_TREND_OPTIONS.warmupWindows,
 };
+
+/** Most authors `--segment-authors` accepts per partition. */
+export const MAX_SEGMENT_AUTHORS = 10_000_000;
 
 /** The analytics settings of a context, defaults filled in and checked. */
 export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
@@ -153,6 +163,14 @@ export function analyticsSettings(context: OperatorContext): AnalyticsSettings {
     throw new RangeError('the topic scope must be "brand" or "global"');
   if (!(Number.isInteger(s.segments) && s.segments >= 1 && s.segments <= 50))
     throw new RangeError('the number of segments must be a whole number from 1 to 50');
+  if (!(
+    Number.isInteger(s.segmentAuthors) &&
+    s.segmentAuthors >= 1 &&
+    s.segmentAuthors <= MAX_SEGMENT_AUTHORS
+  ))
+    throw new RangeError(
+      `the authors held per partition for segments must be a whole number from 1 to ${MAX_SEGMENT_AUTHORS}`,
+    );
   if (!(Number.isInteger(s.topicMaxRate) && s.topicMaxRate >= 0))
     throw new RangeError('the topic rate limit must be a whole number of posts per second, 0 for none');
   if (!(Number.isInteger(s.trendWarmupWindows) && s.trendWarmupWindows >= 0))

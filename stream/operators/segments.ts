@@ -40,6 +40,7 @@ export class Segments implements Operator {
   readonly name = 'segments';
   private readonly windowMs: number;
   private readonly k: number;
+  private readonly maxAuthors: number;
   private model: AudienceSegments;
   private readonly windows;
   private changed = false;
@@ -54,13 +55,19 @@ export class Segments implements Operator {
     const settings = analyticsSettings(context);
     this.windowMs = settings.windowMs;
     this.k = settings.segments;
+    this.maxAuthors = settings.segmentAuthors;
     this.model = this.freshModel();
     this.windows = postCountWindows(this.windowMs, context.allowedLatenessMs);
     this.lateFor = analyticsLate(this.windowMs);
   }
 
   private freshModel(): AudienceSegments {
-    return new AudienceSegments({ k: this.k, seed: 1 + this.context.partition, warmup: SEGMENT_WARMUP });
+    return new AudienceSegments({
+      k: this.k,
+      seed: 1 + this.context.partition,
+      warmup: SEGMENT_WARMUP,
+      maxAuthors: this.maxAuthors,
+    });
   }
 
   fold(event: EnrichedEvent, watermark: number): readonly string[] | void {

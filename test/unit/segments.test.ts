@@ -372,7 +372,7 @@ t.test('caps: authors, brands, events; sizes add up', async (t) => {
     authors.brands.every((l) => authors.brandLists[l]!.length <= 4),
     'brands per author capped',
   );
-  t.ok(authors.ids.every((id) => id.startsWith('u')));
+  t.ok(authors.ids.every((id) => `${authors.idPrefix}${id}`.startsWith('u')));
   t.ok(finiteSegments(seg.segments()));
 });
 
