@@ -38,6 +38,8 @@ export interface PipelineEvents {
   'partition.assigned': { group: string; partition: number; owner: string };
   'partition.released': { group: string; partition: number; owner: string; reason: string };
   'processor.error': { stage: string; partition: number; error: unknown };
+  /** Stream feedback for decisions of `decide` the campaign store no longer holds: dropped, not applied. */
+  'campaign.feedback.expired': { count: number };
 }
 
 export type PipelineEventName = keyof PipelineEvents;

@@ -180,6 +180,11 @@ export class Metrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly campaignFeedbackExpired = new Counter({
+    name: 'pulsewatch_campaign_feedback_expired_total',
+    help: 'Stream campaign feedback for a decision of decide the store no longer holds (dropped after --campaign-retention-hours, or past the memory cap): not applied, as POST /v1/campaigns/:id/reward answers 410 (or 404)',
+    registers: [this.registry],
+  });
   readonly httpErrors = new Counter({
     name: 'pulsewatch_http_errors_total',
     help: 'HTTP error replies, by error code',
@@ -363,6 +368,7 @@ export class Metrics {
         for (const ms of e.lagMs) this.lag.observe({ stage: e.stage }, ms / 1000);
       }),
       instrumentation.on('processor.error', (e) => this.processorErrors.inc({ stage: e.stage })),
+      instrumentation.on('campaign.feedback.expired', (e) => this.campaignFeedbackExpired.inc(e.count)),
       instrumentation.on('checkpoint.saved', (e) =>
         this.checkpointTimes.set(`${e.stage}:${e.partition}`, { ...e, at: Date.now() }),
       ),

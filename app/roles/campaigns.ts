@@ -47,6 +47,7 @@ export function campaignService(ctx: RoleContext): CampaignService | undefined {
       }),
     }),
     onError: (err, what) => log.warn({ err }, `${what} failed; retrying`),
+    onExpiredFeedback: (count) => ctx.instrumentation.emit('campaign.feedback.expired', { count }),
   });
 }
 

@@ -162,14 +162,16 @@ return rec[4]`;
 /**
  * Keys: feedback key, decision ('' id when none), due, clock, arms, segments. Argv: kind, campaign,
  * arm, value, gamma, when it happened (no later than now), time to live of the feedback key (ms),
- * due member. Returns 1 when the key
- * was new (the update applied), 0 for a repeat.
+ * due member, '1' when the decision id is one `decide` makes ('' otherwise). Returns 1 when the
+ * key was new (the update applied), 0 for a repeat, 2 when the key was new but the decision of
+ * `decide` is no longer held (nothing applied, as MemoryCampaignStore).
  */
 export const FEEDBACK = `${PRELUDE}
 if not redis.call('SET', KEYS[1], '1', 'PX', ARGV[7], 'NX') then return 0 end
 local kind, arm = ARGV[1], ARGV[3]
 local v, gamma = tonumber(ARGV[4]), tonumber(ARGV[5])
 local known = redis.call('HGET', KEYS[2], 'c') == ARGV[2]
+if not known and ARGV[9] == '1' then return 2 end
 if kind == 'pull' or kind == 'impression' then
   if known then return 1 end
   pull(KEYS[5], arm)

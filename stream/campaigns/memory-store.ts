@@ -30,7 +30,8 @@ export interface MemoryCampaignStoreOptions {
   now?: () => number;
   /**
    * Decisions held at most (default MEMORY_MAX_DECISIONS); past it the oldest go first, before their
-   * retention: a reward for one is then refused as unknown (404), or expired (410) past its lifetime.
+   * retention: a reward for one is then refused as unknown (404), or expired (410) past its lifetime,
+   * and its stream feedback dropped (see FeedbackUpdate.own).
    */
   maxDecisions?: number;
   /** Feedback keys held at most (default MEMORY_MAX_FEEDBACK_KEYS); past it the oldest are forgotten first. */
@@ -210,10 +211,11 @@ export class MemoryCampaignStore implements CampaignStore {
     updates: readonly FeedbackUpdate[],
     gamma: (campaign: string) => number,
     now = this.now(),
-  ): Promise<void> {
+  ): Promise<number> {
     checkFeedback(updates);
     const wall = this.now();
     this.sweep(wall);
+    let gone = 0;
     for (const u of updates) {
       const forget = this.seen.get(u.key);
       if (forget !== undefined && forget > wall) continue;
@@ -221,6 +223,10 @@ export class MemoryCampaignStore implements CampaignStore {
       if (this.seen.size > this.maxFeedbackKeys) this.seen.delete(this.seen.keys().next().value!);
       const d = u.decision_id === undefined ? undefined : this.decisions.get(u.decision_id);
       const known = d !== undefined && d.record.campaign === u.campaign;
+      if (!known && u.own) {
+        gone++;
+        continue;
+      }
       const g = gamma(u.campaign);
       if (u.kind === 'pull' || u.kind === 'impression') {
         if (known) continue;
@@ -237,6 +243,7 @@ export class MemoryCampaignStore implements CampaignStore {
         else recordCredit(a, u.value, s.clock, g);
       }
     }
+    return gone;
   }
 
   async applyDefaults(

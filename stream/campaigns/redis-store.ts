@@ -255,10 +255,10 @@ export class RedisCampaignStore implements CampaignStore {
     updates: readonly FeedbackUpdate[],
     gamma: (campaign: string) => number,
     now = this.now(),
-  ): Promise<void> {
+  ): Promise<number> {
     checkFeedback(updates);
     // In order: two updates of one arm apply as they came (a pipeline keeps the order).
-    await Promise.all(
+    const results = await Promise.all(
       updates.map((u) =>
         this.cmd.pwCampaignFeedback(
           this.k('fb', u.key),
@@ -273,9 +273,11 @@ export class RedisCampaignStore implements CampaignStore {
           Math.min(u.ts ?? now, now),
           this.retentionMs,
           dueMember(u.campaign, u.decision_id ?? ''),
+          u.own ? '1' : '',
         ),
       ),
     );
+    return results.filter((r) => r === 2).length;
   }
 
   async applyDefaults(

@@ -37,6 +37,12 @@ export interface CampaignServiceOptions {
   seed?: number;
   now?: () => number;
   onError?: (err: unknown, what: string) => void;
+  /**
+   * Stream feedback for a decision of `decide` the store no longer holds (dropped after its
+   * retention, or past the memory store's cap) is not applied, as its REST reward gets 410 (or
+   * 404): called with how many such updates a batch had.
+   */
+  onExpiredFeedback?: (count: number) => void;
 }
 
 export interface DecideInput {
@@ -284,7 +290,9 @@ export class CampaignService {
    * Feedback folded by stage 2, applied to the arm statistics once per key: an impression of a
    * decision made elsewhere is a pull and a 0 observation (clicks credit it later); the campaign's
    * `reward_on` kind (binary; default click) or a `reward` credits or rewards; a decision made here
-   * takes its own reward once, whichever path brings it. Feedback of unknown campaigns is skipped.
+   * takes its own reward once, whichever path brings it, and while the store holds it: after that
+   * (its retention over, or past the memory store's cap) its feedback is dropped and counted
+   * (`onExpiredFeedback`), as REST refuses its reward. Feedback of unknown campaigns is skipped.
    */
   async applyFeedback(items: readonly KeyedFeedback[]): Promise<void> {
     if (items.length === 0) return;
@@ -299,7 +307,9 @@ export class CampaignService {
       if (u) updates.push(u);
     }
     for (const c of campaigns.values()) if (c) this.gammas.set(c.id, policyGamma(c.policy, c.policy_options));
-    if (updates.length > 0) await this.o.store.feedback(updates, (id) => this.gammas.get(id) ?? 1);
+    if (updates.length === 0) return;
+    const expired = await this.o.store.feedback(updates, (id) => this.gammas.get(id) ?? 1);
+    if (expired > 0) this.o.onExpiredFeedback?.(expired);
   }
 
   // ---- default rewards ----
@@ -497,6 +507,8 @@ export function feedbackUpdate(c: Campaign, key: string, event: FeedbackEvent): 
     arm: event.arm,
     ts: event.ts,
     ...(event.decision_id !== undefined && { decision_id: event.decision_id }),
+    // an id of this service's decide: once the store no longer holds it, nothing (see FeedbackUpdate)
+    ...(event.decision_id !== undefined && decisionTime(event.decision_id) !== undefined && { own: true }),
   };
   const rewardOn = c.reward === 'binary' ? (c.reward_on ?? 'click') : undefined;
   switch (event.kind) {

@@ -79,8 +79,15 @@ export interface FeedbackUpdate {
    *   (by an impression): obs.sum += value, obs.sumSq += value², the same on the discounted moments
    *   (brought up to the clock first), n and the clock unchanged; each sum grows at most to its n
    *   (credits are binary: a click without a counted impression credits nothing; see recordCredit).
+   *
+   * Whatever the kind, an update with `own` whose decision the store does not hold (for `campaign`)
+   * does nothing: the decision was made by `decide` and dropped since (its retention is over, or
+   * the memory store's cap was reached), so its pull was counted and its reward (or default) may
+   * have been; `reward()` refuses it alike (410, or 404). `feedback()` counts it.
    */
   kind: 'pull' | 'reward' | 'impression' | 'credit';
+  /** `decision_id` is an id `decide` makes (see decisionTime), not one of a decision made elsewhere. */
+  own?: boolean;
   value: number;
   /**
    * When it happened (event time, ms): a known decision takes it if this is within its lifetime,
@@ -141,13 +148,14 @@ export interface CampaignStore {
   ): Promise<RewardOutcome>;
   /**
    * Stream feedback, each update applied at most once per key (keys are kept for the retention).
-   * `now` (default: the store's clock) decides whether a known decision has expired.
+   * `now` (default: the store's clock) decides whether a known decision has expired. Returns how
+   * many updates (of new keys) were dropped because their decision of `decide` is no longer held.
    */
   feedback(
     updates: readonly FeedbackUpdate[],
     gamma: (campaign: string) => number,
     now?: number,
-  ): Promise<void>;
+  ): Promise<number>;
   /**
    * Applies the default reward of every unrewarded decision due at `now` (up to `limit`), each
    * once even with several callers at a time; returns the decisions it rewarded.

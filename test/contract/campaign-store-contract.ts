@@ -426,6 +426,48 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       );
     });
 
+    t.test('feedback for a decision of decide the store no longer holds: nothing, counted', async (t) => {
+      const store = await fresh(t);
+      const c = campaign();
+      const other = campaign();
+      const held = decision(c.id, 'blue');
+      const elsewhere = decision(other.id, 'blue');
+      for (const d of [held, elsewhere]) await store.decide(d);
+      const base = { campaign: c.id, arm: 'red', own: true };
+      const gone = [
+        { ...base, key: 'k1', decision_id: 'dropped', kind: 'reward' as const, value: 1 },
+        { ...base, key: 'k2', decision_id: 'dropped', kind: 'credit' as const, value: 1 },
+        { ...base, key: 'k3', decision_id: 'dropped', kind: 'impression' as const, value: 0 },
+        { ...base, key: 'k4', decision_id: 'dropped', kind: 'pull' as const, value: 0 },
+        // an id of decide held for another campaign is no decision of this one
+        { ...base, key: 'k5', decision_id: elsewhere.id, kind: 'reward' as const, value: 1 },
+      ];
+      t.equal(await store.feedback(gone, one), 5, 'each dropped and counted');
+      t.equal(await store.feedback(gone, one), 0, 'a replay: repeats of their keys, not counted again');
+      const arms = await store.arms(c.id);
+      t.equal(arms.clock, 0, 'no observation');
+      t.equal(armOf(arms, 'red'), undefined, 'no pull, no observation, no credit');
+      t.equal(
+        await store.feedback(
+          [{ ...base, arm: 'blue', key: 'k6', decision_id: held.id, kind: 'reward', value: 1 }],
+          one,
+        ),
+        0,
+        'a decision still held takes its reward',
+      );
+      const blue = armOf(await store.arms(c.id), 'blue')!;
+      t.same([blue.pulls, blue.obs.n, blue.obs.sum], [1, 1, 1]);
+      t.equal(
+        await store.feedback(
+          [{ ...base, key: 'k7', decision_id: 'made-elsewhere', own: false, kind: 'reward', value: 1 }],
+          one,
+        ),
+        0,
+        'an id decide did not make: an observation, as before',
+      );
+      t.equal(armOf(await store.arms(c.id), 'red')?.obs.n, 1);
+    });
+
     t.test('feedback is applied once per key', async (t) => {
       const store = await fresh(t);
       const c = campaign();
