@@ -7,7 +7,8 @@
  * An arm's statistics are one hash field: eight numbers written with `%.17g` (they round-trip),
  * `pulls n sum sumSq disc.n disc.sum disc.sumSq disc.at`. A decision is a hash: `r` the record
  * (JSON), `c` campaign, `a` arm, `s` its segment field (`<segment>|<arm>`, '' without a segment),
- * `e` expires_at, `v` default value ('' for none), `w` '1' once rewarded.
+ * `e` expires_at, `v` default value ('' for none), `w` '1' once rewarded, `t` the token of the
+ * REWARD call that rewarded it (none when the stream or its default did).
  */
 
 const PRELUDE = `
@@ -129,18 +130,24 @@ return n`;
 
 /**
  * Rewards, in order (a group commit, like DECIDE). Keys: per reward, decision, due, clock, arms,
- * segments (of the campaign named). Argv: per reward, campaign, value, now, gamma, due member.
- * Returns per reward {status} or {'applied', arm stats, clock after, arm}.
+ * segments (of the campaign named). Argv: per reward, campaign, value, now, gamma, due member, and
+ * a token unique to the call. Returns per reward {status} or {'applied', arm stats, clock after, arm}.
+ * The call that rewarded a decision is told 'applied' again when it is sent again (its reply lost,
+ * the command resent on reconnect), with the arm and clock as they are now: it is still the one
+ * that applied the reward (and publishes it); any other repeat is a 'duplicate'.
  */
 export const REWARD = `${PRELUDE}
 local out = {}
 for i = 0, #KEYS / 5 - 1 do
-  local k, a = i * 5, i * 5
-  local rec = redis.call('HMGET', KEYS[k + 1], 'c', 'w', 'e')
+  local k, a = i * 5, i * 6
+  local rec = redis.call('HMGET', KEYS[k + 1], 'c', 'w', 'e', 't', 'a')
   if rec[1] ~= ARGV[a + 1] then out[i + 1] = {'unknown'}
   elseif tonumber(ARGV[a + 3]) > tonumber(rec[3]) then out[i + 1] = {'expired'}
+  elseif rec[2] == '1' and rec[4] == ARGV[a + 6] then
+    out[i + 1] = {'applied', redis.call('HGET', KEYS[k + 4], rec[5]), redis.call('GET', KEYS[k + 3]), rec[5]}
   elseif rec[2] == '1' then out[i + 1] = {'duplicate'}
   else
+    redis.call('HSET', KEYS[k + 1], 't', ARGV[a + 6])
     out[i + 1] = apply(KEYS[k + 1], KEYS[k + 2], ARGV[a + 5], KEYS[k + 3], KEYS[k + 4], KEYS[k + 5],
       tonumber(ARGV[a + 2]), tonumber(ARGV[a + 4]))
   end

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ArmStats } from '../../engines/bandits/index.js';
 import { APPLY_DEFAULT, ARMS, DECIDE, FEEDBACK, REWARD, UPDATE_CAMPAIGN } from './lua.js';
@@ -73,6 +74,9 @@ export class RedisCampaignStore implements CampaignStore {
     resolve: (o: RewardOutcome) => void;
     reject: (err: unknown) => void;
   }[] = [];
+  /** Tokens of reward calls: this store's random prefix and a sequence number (see REWARD). */
+  private readonly rewardTokens = randomBytes(9).toString('base64url');
+  private rewardSeq = 0;
   /** Decisions waiting for this turn's group commit. */
   private decisions: { d: DecisionRecord; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private readonly now: () => number;
@@ -219,7 +223,11 @@ export class RedisCampaignStore implements CampaignStore {
     );
   }
 
-  /** A reward, applied at most once per decision; rewards of one turn go together, in order (see decide). */
+  /**
+   * A reward, applied at most once per decision; rewards of one turn go together, in order (see
+   * decide). A call whose script ran but whose reply was lost (ioredis sends it again on reconnect)
+   * is still told 'applied', not 'duplicate': each carries a token of its own (see REWARD).
+   */
   reward(
     campaign: string,
     decisionId: string,
@@ -241,7 +249,14 @@ export class RedisCampaignStore implements CampaignStore {
     const args: Arg[] = [];
     for (const r of batch) {
       keys.push(this.k('decision', r.decisionId), this.dueKey, ...this.campaignKeys(r.campaign));
-      args.push(r.campaign, r.value, r.now, r.gamma, dueMember(r.campaign, r.decisionId));
+      args.push(
+        r.campaign,
+        r.value,
+        r.now,
+        r.gamma,
+        dueMember(r.campaign, r.decisionId),
+        `${this.rewardTokens}:${(this.rewardSeq++).toString(36)}`,
+      );
     }
     this.cmd.pwCampaignReward(keys.length, ...keys, ...args).then(
       (results) => batch.forEach((b, i) => b.resolve(outcome(results[i]!))),

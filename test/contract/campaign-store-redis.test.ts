@@ -7,8 +7,12 @@ import { Redis } from 'ioredis';
 import { runCampaigns } from '../../app/cli/campaigns.js';
 import { Random } from '../../engines/stats/random.js';
 import {
+  CampaignService,
+  FeedbackPublisher,
   MemoryCampaignStore,
   RedisCampaignStore,
+  type Bus,
+  type FeedbackEvent,
   type CampaignArms,
   type CampaignStore,
   type DecisionRecord,
@@ -334,4 +338,42 @@ t.test('a command sent again after its reply was lost counts once: create, decid
   t.equal(proxy.dropped.length, 2, 'the decision’s reply was lost');
   t.equal((await store.arms(c.id)).arms.find((a) => a.arm === 'red')?.pulls, 1, 'one pull');
   t.equal((await store.reward(c.id, d.id, 1, d.at, 1)).status, 'applied');
+});
+
+t.test('a reward sent again after its reply was lost: applied once, and published once', async (t) => {
+  const proxy = await replyDroppingProxy(t);
+  const store = new RedisCampaignStore({ url: proxy.url, prefix: prefix() });
+  // What the API publishes to the FEEDBACK stream, whose rewards ROI counts.
+  const published: FeedbackEvent[] = [];
+  const bus = {
+    async publish(_subject: string, data: Uint8Array) {
+      for (const line of new TextDecoder().decode(data).split('\n'))
+        published.push(JSON.parse(line) as FeedbackEvent);
+      return { stream: 'FEEDBACK', seq: published.length, duplicate: false };
+    },
+  } as unknown as Bus;
+  const feedback = new FeedbackPublisher({ bus, partitions: 1, flushMs: 60_000 });
+  const service = new CampaignService({ store, feedback, seed: 1, defaultsEveryMs: 0, refreshMs: 3_600_000 });
+  t.teardown(async () => {
+    await service.stop();
+    await store.close();
+  });
+  const { id } = await service.create({ id: campaign().id, arms: ['red'] });
+  const d = await service.decide(id);
+  proxy.arm(new RegExp(`decision:${d.decision_id}`));
+  t.equal(
+    await service.reward(id, d.decision_id, 1),
+    'applied',
+    'the call that applied it says so, though Redis ran it twice',
+  );
+  t.equal(proxy.dropped.length, 1, 'the reward’s reply was lost');
+  t.equal(await service.reward(id, d.decision_id, 1), 'duplicate', 'a second call is a repeat');
+  await feedback.flush();
+  t.same(
+    published.filter((e) => e.kind === 'reward').map((e) => [e.decision_id, e.value]),
+    [[d.decision_id, 1]],
+    'published once: ROI counts it once',
+  );
+  const red = (await store.arms(id)).arms.find((a) => a.arm === 'red')!;
+  t.same([red.pulls, red.obs.n, red.obs.sum], [1, 1, 1], 'applied once');
 });
