@@ -59,7 +59,10 @@ const definitionFields = {
   }),
   policy: Type.Optional(Type.String({ description: `One of ${POLICY_NAMES.join(', ')}; default thompson` })),
   policy_options: Type.Optional(
-    Type.Record(Type.String(), Type.Unknown(), { description: 'See README → Campaigns' }),
+    Type.Record(Type.String(), Type.Unknown(), {
+      description:
+        "See README → Campaigns. On PUT, left out: the current ones while the policy stays, else the new policy's defaults",
+    }),
   ),
   reward: Type.Optional(
     Type.Union([Type.Literal('binary'), Type.Literal('continuous')], {
@@ -237,6 +240,8 @@ export const campaignRoutes: FastifyPluginAsyncTypebox<CampaignRoutesOptions> = 
       schema: {
         tags,
         summary: 'Update a campaign: arms added or retired, policy, options, costs (statistics stay)',
+        description:
+          'arms is required; every other field left out keeps its current value (default_reward null removes it), policy_options too unless the policy changes',
         params: IdParams,
         body: UpdateBody,
         response: { 200: CampaignSchema, 400: ErrorReply, 404: ErrorReply },

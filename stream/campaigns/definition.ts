@@ -57,7 +57,9 @@ function checkCosts(where: string, c: Costs | undefined): void {
  * A campaign from its input: checked (arms, policy and its options, rewards, costs), with what the
  * server adds. `previous`: the stored campaign a PUT replaces; its arms missing from the new list
  * are retired (they keep their statistics and are never chosen again), and a retired arm listed
- * again comes back. Throws PipelineError INVALID_CAMPAIGN naming the problem.
+ * again comes back; every other field left out keeps its value (`policy_options` as long as the
+ * policy stays; `default_reward: null` removes it). Throws PipelineError INVALID_CAMPAIGN naming
+ * the problem.
  */
 export function campaignFrom(id: string, input: CampaignInput, now: number, previous?: Campaign): Campaign {
   if (!ID_PATTERN.test(id))
@@ -73,8 +75,8 @@ export function campaignFrom(id: string, input: CampaignInput, now: number, prev
     seen.add(a);
   }
   const policy = input.policy ?? previous?.policy ?? 'thompson';
-  const options =
-    input.policy_options ?? (input.policy === undefined ? previous?.policy_options : undefined) ?? {};
+  // Left out, the options stay with their policy; another policy starts from its own defaults.
+  const options = input.policy_options ?? (policy === previous?.policy ? previous.policy_options : {});
   if (!POLICY_NAMES.includes(policy)) invalid(`policy "${policy}": choose from ${POLICY_NAMES.join(', ')}`);
   try {
     createPolicy(policy, options);

@@ -249,6 +249,26 @@ t.test('PUT: arms added and retired keep their statistics; retired arms are neve
   t.equal(kind.statusCode, 400, 'the reward kind cannot change');
 });
 
+t.test('PUT keeps the policy options it leaves out, unless the policy changes', async (t) => {
+  const options = { epsilon: 0.3, min_pulls: 2 };
+  await post('/v1/campaigns', {
+    id: 'c-opts',
+    arms: ['a', 'b'],
+    policy: 'epsilon-greedy',
+    policy_options: options,
+  });
+  const put = (payload: object) => app.inject({ method: 'PUT', url: '/v1/campaigns/c-opts', payload });
+  const same = await put({ arms: ['a', 'b', 'c'], policy: 'epsilon-greedy' });
+  t.equal(same.statusCode, 200, same.body);
+  t.same(same.json().policy_options, options, 'the same policy named: its options stay');
+  t.same((await put({ arms: ['a', 'b'] })).json().policy_options, options, 'no policy named: they stay');
+  t.same((await get('/v1/campaigns/c-opts')).json().campaign.policy_options, options, 'as stored');
+  const other = await put({ arms: ['a', 'b'], policy: 'ucb1' });
+  t.same([other.json().policy, other.json().policy_options], ['ucb1', {}], 'another policy: its defaults');
+  const given = await put({ arms: ['a', 'b'], policy: 'ucb1', policy_options: { min_pulls: 5 } });
+  t.same(given.json().policy_options, { min_pulls: 5 }, 'options given replace them');
+});
+
 t.test('Thompson finds the better arm over HTTP', async (t) => {
   await post('/v1/campaigns', { id: 'c-learn', arms: ['good', 'bad'], policy: 'thompson' });
   let x = 7;
