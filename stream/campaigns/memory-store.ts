@@ -5,7 +5,7 @@ import {
   recordReward,
   type ArmStats,
 } from '../../engines/bandits/index.js';
-import { comparePriors, priorField } from './priors.js';
+import { checkPriors, comparePriors, priorField } from './priors.js';
 import {
   byId,
   checkDecision,
@@ -269,6 +269,7 @@ export class MemoryCampaignStore implements CampaignStore {
   }
 
   async setPriors(campaign: string, priors: readonly PriorEntry[]): Promise<void> {
+    checkPriors(priors);
     const s = this.state(campaign);
     for (const p of priors) s.priors.set(priorField(p.segment, p.arm), { ...p });
   }

@@ -1,3 +1,4 @@
+import { MAX_CONTINUOUS_REWARD } from './definition.js';
 import type { PriorEntry } from './store.js';
 
 /**
@@ -23,6 +24,32 @@ export class PriorsFileError extends Error {
     options?: ErrorOptions,
   ) {
     super(problems.join('\n'), options);
+  }
+}
+
+/**
+ * The largest prior mean, either sign: a prior's mean is a mean of rewards, so within the range of
+ * continuous rewards; and the largest number of pseudo-observations. With both bounded, n × mean
+ * and every reported mean and interval stay finite (a mean of 1e300 made GET /v1/campaigns/:id show
+ * the arm's mean as null, Infinity having no JSON).
+ */
+export const MAX_PRIOR_MEAN = MAX_CONTINUOUS_REWARD;
+export const MAX_PRIOR_N = 1e15;
+
+/** What is wrong with a prior's mean or n, or undefined when both are in range. */
+export function priorProblem(mean: unknown, n: unknown): string | undefined {
+  if (typeof mean !== 'number' || !Number.isFinite(mean) || Math.abs(mean) > MAX_PRIOR_MEAN)
+    return `"mean" must be a finite number from ${-MAX_PRIOR_MEAN} to ${MAX_PRIOR_MEAN}`;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0 || n > MAX_PRIOR_N)
+    return `"n" must be a finite number, 0 or more, up to ${MAX_PRIOR_N}`;
+  return undefined;
+}
+
+/** Priors a store is given, checked before any is kept (see priorProblem); throws RangeError. */
+export function checkPriors(priors: readonly PriorEntry[]): void {
+  for (const p of priors) {
+    const problem = priorProblem(p.mean, p.n);
+    if (problem !== undefined) throw new RangeError(`the prior of arm "${p.arm}": ${problem}`);
   }
 }
 
@@ -73,15 +100,14 @@ function parseLine(line: string): PriorLine | string {
     if (typeof o[k] !== 'string' || o[k] === '') return `"${k}" must be a non-empty string`;
   if (o.segment !== undefined && (typeof o.segment !== 'string' || o.segment === ''))
     return '"segment" must be a non-empty string (leave it out for the arm across segments)';
-  if (typeof o.mean !== 'number' || !Number.isFinite(o.mean)) return '"mean" must be a finite number';
-  if (typeof o.n !== 'number' || !Number.isFinite(o.n) || o.n < 0)
-    return '"n" must be a finite number, 0 or more';
+  const problem = priorProblem(o.mean, o.n);
+  if (problem !== undefined) return problem;
   return {
     campaign: o.campaign as string,
     arm: o.arm as string,
     ...(o.segment !== undefined && { segment: o.segment as string }),
-    mean: o.mean,
-    n: o.n,
+    mean: o.mean as number,
+    n: o.n as number,
   };
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { ArmStats } from '../../engines/bandits/index.js';
 import { APPLY_DEFAULT, ARMS, DECIDE, FEEDBACK, REWARD, UPDATE_CAMPAIGN } from './lua.js';
-import { comparePriors, parsePriorField, priorField } from './priors.js';
+import { checkPriors, comparePriors, parsePriorField, priorField } from './priors.js';
 import {
   byId,
   checkDecision,
@@ -321,6 +321,7 @@ export class RedisCampaignStore implements CampaignStore {
   }
 
   async setPriors(campaign: string, priors: readonly PriorEntry[]): Promise<void> {
+    checkPriors(priors);
     if (priors.length === 0) return;
     const fields: string[] = [];
     for (const p of priors)

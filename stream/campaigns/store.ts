@@ -162,7 +162,10 @@ export interface CampaignStore {
    */
   applyDefaults(now: number, limit: number, gamma: (campaign: string) => number): Promise<DecisionRecord[]>;
 
-  /** Priors per arm, and per segment and arm (`segment` set). */
+  /**
+   * Priors per arm, and per segment and arm (`segment` set). A mean beyond ±MAX_PRIOR_MEAN or an n
+   * that is negative or beyond MAX_PRIOR_N is refused (RangeError) before any is kept.
+   */
   setPriors(campaign: string, priors: readonly PriorEntry[]): Promise<void>;
   priors(campaign: string): Promise<PriorEntry[]>;
 

@@ -563,5 +563,26 @@ export function campaignStoreContract(t: Test, name: string, make: () => Promise
       ]);
       t.same(await store.priors(campaign().id), [], 'per campaign');
     });
+
+    t.test('priors out of range are refused, and nothing of the call is stored', async (t) => {
+      const store = await fresh(t);
+      const c = campaign();
+      // n × mean and the reported mean would overflow: a mean of 1e300 showed as null in GET
+      for (const bad of [
+        { arm: 'blue', n: 1, mean: 1e300 },
+        { arm: 'blue', n: 1, mean: -1e16 },
+        { arm: 'blue', n: 1e300, mean: 1 },
+        { arm: 'blue', n: -1, mean: 0 },
+        { arm: 'blue', n: 1, mean: Number.NaN },
+      ])
+        await t.rejects(
+          store.setPriors(c.id, [{ arm: 'red', n: 1, mean: 0.5 }, bad]),
+          RangeError,
+          JSON.stringify(bad),
+        );
+      t.same(await store.priors(c.id), []);
+      await store.setPriors(c.id, [{ arm: 'red', n: 1e15, mean: -1e15 }]);
+      t.same(await store.priors(c.id), [{ arm: 'red', n: 1e15, mean: -1e15 }], 'the bounds themselves');
+    });
   });
 }

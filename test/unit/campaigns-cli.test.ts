@@ -109,6 +109,16 @@ t.test('parsePriors: every check', async (t) => {
   t.match(bad('{"campaign":"c","arm":"a","mean":0,"n":0,"weight":1}'), /unknown field "weight"/);
   t.match(bad('{"campaign":"c","arm":"a","mean":1e999,"n":0}'), /"mean" must be a finite number/);
   t.match(bad('{"campaign":"c","arm":"a","mean":0}'), /"n" must be/);
+  // n × mean and the reported mean must stay finite: a mean of 1e300 showed as null in GET
+  t.equal(
+    bad('{"campaign":"c","arm":"a","mean":1e300,"n":1}'),
+    'f:1: "mean" must be a finite number from -1000000000000000 to 1000000000000000',
+  );
+  t.match(bad('{"campaign":"c","arm":"a","mean":-2e15,"n":1}'), /"mean" must be a finite number from/);
+  t.equal(
+    bad('{"campaign":"c","arm":"a","mean":1,"n":1e300}'),
+    'f:1: "n" must be a finite number, 0 or more, up to 1000000000000000',
+  );
   t.equal(
     bad(Array.from({ length: 50 }, () => 'x').join('\n')).split('\n').length,
     20,
