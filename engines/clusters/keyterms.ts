@@ -99,16 +99,20 @@ export function keyTermMerges(
       if (c >= o.share * mass[s]!) carry(w, s, c);
     }
   }
-  if (o.hashtagShare <= 1)
+  if (o.hashtagShare <= 1) {
+    // As for key terms: a hashtag held by fewer documents than a carrier needs is skipped unread
+    // (a million distinct hashtags cost a pass over the counts, not their postings).
+    const minHashtag = o.hashtagShare * o.minMembers * counts.unit;
     for (let w = 0; w < terms; w++) {
       const g = vocabulary.counts[w] ?? 0;
-      if (!(g > 0) || vocabulary.nameOf(w)?.[0] !== '#') continue;
+      if (!(g > 0) || g < minHashtag || vocabulary.nameOf(w)?.[0] !== '#') continue;
       const q = g / globalTokens;
       counts.forEachPosting(w, (s, c) => {
         if (ids[s]! < 0 || members[s]! < o.minMembers || !(tokens[s]! > 0) || !(mass[s]! > 0)) return;
         if (c >= o.hashtagShare * mass[s]! && c / tokens[s]! >= o.hashtagLift * q) carry(w, s, c);
       });
     }
+  }
   // Union of the clusters that share a concentrated key term.
   const parent = new Int32Array(span);
   for (let s = 0; s < span; s++) parent[s] = s;
