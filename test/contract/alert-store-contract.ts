@@ -28,6 +28,26 @@ export function subscription(over: Partial<AlertSubscription> = {}): AlertSubscr
 }
 
 /** The AlertStateStore contract: subscriptions, claims once, atomic cooldown marks, manual actions. */
+/**
+ * Decides four updates of one alert (low, medium, high, critical: each an escalation) on a fresh
+ * key and writes each one's cooldown mark; `delivered(update)` says which are confirmed at once.
+ */
+async function escalations(store: AlertStateStore, delivered: (update: number) => boolean = () => false) {
+  const rule = { cooldownMs: 60_000, notifyResolved: false };
+  const alert = { id: 'a1', state: 'open' as const, updated_at: 2000 };
+  const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
+  const written: NotifiedMark[] = [];
+  for (const [update, severity] of (['low', 'medium', 'high', 'critical'] as const).entries()) {
+    const mark = await store.updateMark(key, (cur) => {
+      const d = cooldownDecision(cur, { ...alert, severity, update }, 2000 + update, rule);
+      return 'mark' in d ? d.mark : undefined;
+    });
+    written.push(mark!);
+    if (delivered(update)) await store.updateMark(key, (cur) => confirmMark(cur, mark!));
+  }
+  return { key, written };
+}
+
 export function alertStoreContract(t: Test, name: string, make: () => Promise<AlertStateStore>): void {
   t.test(`${name}: alert state store contract`, async (t) => {
     const store = await make();
@@ -206,9 +226,6 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
 
     t.test('cooldown marks: updates given up in any order put back the mark of the one told', async (t) => {
       // Three escalations over a told mark, all decided before any is given up; undone in every order.
-      const rule = { cooldownMs: 60_000, notifyResolved: false };
-      const alert = { id: 'a1', state: 'open' as const, updated_at: 2000 };
-      const severities = ['low', 'medium', 'high', 'critical'] as const;
       const orders = [
         [1, 2, 3],
         [1, 3, 2],
@@ -218,15 +235,7 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
         [3, 2, 1],
       ];
       for (const order of orders) {
-        const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
-        const written: NotifiedMark[] = [];
-        for (const [update, severity] of severities.entries()) {
-          const mark = await store.updateMark(key, (cur) => {
-            const d = cooldownDecision(cur, { ...alert, severity, update }, 2000 + update, rule);
-            return 'mark' in d ? d.mark : undefined;
-          });
-          written.push(mark!);
-        }
+        const { key, written } = await escalations(store);
         t.match(await store.getMark(key), { update: 3, notified: 'escalated', severity: 'critical' });
         for (const i of order) await store.updateMark(key, (cur) => undoMark(cur, written[i]!));
         t.match(
@@ -239,24 +248,12 @@ export function alertStoreContract(t: Test, name: string, make: () => Promise<Al
     });
 
     t.test('cooldown marks: one delivered in between stays, whatever is given up around it', async (t) => {
-      const rule = { cooldownMs: 60_000, notifyResolved: false };
-      const alert = { id: 'a1', state: 'open' as const, updated_at: 2000 };
-      const severities = ['low', 'medium', 'high', 'critical'] as const;
       for (const order of [
         [1, 3],
         [3, 1],
       ]) {
-        const key = { subscription: `s-${randomUUID()}`, brand: 'northwind-coffee', kind: 'volume' as const };
-        const written: NotifiedMark[] = [];
-        for (const [update, severity] of severities.entries()) {
-          const mark = await store.updateMark(key, (cur) => {
-            const d = cooldownDecision(cur, { ...alert, severity, update }, 2000 + update, rule);
-            return 'mark' in d ? d.mark : undefined;
-          });
-          written.push(mark!);
-          // the first and the third are delivered as soon as they are decided
-          if (update === 0 || update === 2) await store.updateMark(key, (cur) => confirmMark(cur, mark!));
-        }
+        // the first and the third are delivered as soon as they are decided
+        const { key, written } = await escalations(store, (update) => update === 0 || update === 2);
         t.match(await store.getMark(key), {
           update: 3,
           before: { update: 2, before: undefined },

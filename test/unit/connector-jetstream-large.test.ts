@@ -1,5 +1,5 @@
-import t from 'tap';
-import { JetstreamConnector } from '../../ingest/connectors/bluesky.js';
+import t, { type Test } from 'tap';
+import { JetstreamConnector, type JetstreamOptions } from '../../ingest/connectors/bluesky.js';
 import type { EventSink } from '../../ingest/sink.js';
 import type { SocialEventInput } from '../../stream/index.js';
 import { makePost, startFakeJetstream, type JetstreamEvent } from '../fakes/jetstream.js';
@@ -16,22 +16,28 @@ function acceptingSink(): EventSink & { ids: string[] } {
   };
 }
 
+/** A fake Jetstream and a connector reading it, connected; both are closed at the test's end. */
+async function connected(t: Test, options: Partial<JetstreamOptions> = {}) {
+  const fake = await startFakeJetstream();
+  t.teardown(() => fake.close());
+  const sink = acceptingSink();
+  const c = new JetstreamConnector({
+    url: fake.url,
+    sink,
+    ...TEST_TIMINGS,
+    ...options,
+    log: (line) => t.comment(line.slice(0, 200)),
+  });
+  const done = c.run();
+  t.teardown(() => c.stop());
+  await until(c, 'connected', (x) => x.connections === 1);
+  return { fake, sink, c, done };
+}
+
 t.test(
   'a message over the size limit is counted as frame_too_large and skipped; the posts after it flow',
   async (t) => {
-    const fake = await startFakeJetstream();
-    t.teardown(() => fake.close());
-    const sink = acceptingSink();
-    const c = new JetstreamConnector({
-      url: fake.url,
-      sink,
-      ...TEST_TIMINGS,
-      maxMessageBytes: 16 * 1024,
-      log: (line) => t.comment(line.slice(0, 200)),
-    });
-    const done = c.run();
-    t.teardown(() => c.stop());
-    await until(c, 'connected', (x) => x.connections === 1);
+    const { fake, sink, c, done } = await connected(t, { maxMessageBytes: 16 * 1024 });
 
     const posts = [makePost(), makePost(), makePost(), makePost()];
     const uri = (p: (typeof posts)[number]) => `at://${p.did}/app.bsky.feed.post/${p.commit!.rkey}`;
@@ -62,20 +68,10 @@ t.test(
   'a message over the frame limit (the connection drops at its header) is skipped by its time_us: every post before and after it flows, once',
   async (t) => {
     // Before, the reconnect resumed before it (the rewind), met it again and dropped again, forever.
-    const fake = await startFakeJetstream();
-    t.teardown(() => fake.close());
-    const sink = acceptingSink();
-    const c = new JetstreamConnector({
-      url: fake.url,
-      sink,
-      ...TEST_TIMINGS,
+    const { fake, sink, c, done } = await connected(t, {
       maxMessageBytes: 16 * 1024,
       maxFrameBytes: 64 * 1024,
-      log: (line) => t.comment(line.slice(0, 200)),
     });
-    const done = c.run();
-    t.teardown(() => c.stop());
-    await until(c, 'connected', (x) => x.connections === 1);
 
     const posts = Array.from({ length: 6 }, () => makePost());
     fake.emit(posts[0]!);
@@ -122,18 +118,7 @@ t.test(
 );
 
 t.test('a message over 16 MiB (the default frame limit) is skipped too', async (t) => {
-  const fake = await startFakeJetstream();
-  t.teardown(() => fake.close());
-  const sink = acceptingSink();
-  const c = new JetstreamConnector({
-    url: fake.url,
-    sink,
-    ...TEST_TIMINGS,
-    log: (line) => t.comment(line.slice(0, 200)),
-  });
-  const done = c.run();
-  t.teardown(() => c.stop());
-  await until(c, 'connected', (x) => x.connections === 1);
+  const { fake, sink, c, done } = await connected(t);
   const posts = [makePost(), makePost(), makePost()];
   fake.emit(posts[0]!);
   fake.emit(makePost({ text: 'x'.repeat(17 * 1024 * 1024) }));
