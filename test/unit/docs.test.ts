@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { SETTINGS } from '../../app/config.js';
+import { configTable } from '../../app/tools/config-table.js';
 import { ErrorCodes, RejectReasons } from '../../stream/index.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
@@ -10,6 +11,20 @@ t.test('the README documents every setting with its flag and variable', async (t
     t.match(readme, `| \`${s.flag}\` | \`${s.env}\` |`, s.key);
   }
 });
+
+t.test(
+  'the README’s configuration table is the one app/config.ts writes (npm run docs:config)',
+  async (t) => {
+    const start = readme.indexOf('<!-- config:start -->\n');
+    const end = readme.indexOf('\n<!-- config:end -->');
+    t.ok(start >= 0 && end > start, 'the markers');
+    t.equal(
+      readme.slice(start + '<!-- config:start -->\n'.length, end),
+      configTable(),
+      'a description edited in the README alone drifts from --help and is overwritten by the next docs:config',
+    );
+  },
+);
 
 t.test('the README lists every error code and reject reason', async (t) => {
   for (const code of Object.keys(ErrorCodes)) t.match(readme, `| \`${code}\` |`, code);
