@@ -150,16 +150,36 @@ export function rawFeatures(a: AuthorState, halfLifeMs: number): Record<SegmentF
   };
 }
 
-/** The author's standardised feature vector, in SEGMENT_FEATURES order: what k-means sees. */
-export function authorVector(a: AuthorState, halfLifeMs: number): number[] {
+/**
+ * The standardised vector of features in raw units (activity in posts a day, sentiment, reach as
+ * log10(1 + followers), brands mentioned), engagement given as its log1p: SEGMENT_FEATURES order.
+ */
+function standardised(
+  activity: number,
+  sentiment: number,
+  logEngagement: number,
+  reach: number,
+  brands: number,
+): number[] {
   const v = [
-    Math.log1p(activityRate(a, halfLifeMs)) / SCALES[0],
-    a.sentiment / SCALES[1],
-    a.engagement / SCALES[2],
-    Math.log10(1 + a.followers) / SCALES[3],
-    Math.log1p(a.brands.length) / SCALES[4],
+    Math.log1p(activity) / SCALES[0],
+    sentiment / SCALES[1],
+    logEngagement / SCALES[2],
+    reach / SCALES[3],
+    Math.log1p(brands) / SCALES[4],
   ];
   return v.map((x) => (Number.isFinite(x) ? x : 0));
+}
+
+/** The author's standardised feature vector, in SEGMENT_FEATURES order: what k-means sees. */
+export function authorVector(a: AuthorState, halfLifeMs: number): number[] {
+  return standardised(
+    activityRate(a, halfLifeMs),
+    a.sentiment,
+    a.engagement,
+    Math.log10(1 + a.followers),
+    a.brands.length,
+  );
 }
 
 /** A standardised vector (a centroid) back in raw units, by name. */
@@ -180,14 +200,13 @@ export function vectorOfRaw(raw: Readonly<Record<string, number>>): number[] {
     const x = raw[f];
     return typeof x === 'number' && Number.isFinite(x) ? x : 0;
   };
-  const v = [
-    Math.log1p(Math.max(0, value('activity'))) / SCALES[0],
-    value('sentiment') / SCALES[1],
-    Math.log1p(Math.max(0, value('engagement'))) / SCALES[2],
-    Math.max(0, value('reach')) / SCALES[3],
-    Math.log1p(Math.max(0, value('brands'))) / SCALES[4],
-  ];
-  return v.map((x) => (Number.isFinite(x) ? x : 0));
+  return standardised(
+    Math.max(0, value('activity')),
+    value('sentiment'),
+    Math.log1p(Math.max(0, value('engagement'))),
+    Math.max(0, value('reach')),
+    Math.max(0, value('brands')),
+  );
 }
 
 /**
