@@ -232,7 +232,7 @@ function isNum(v: unknown): v is number {
 }
 
 /** An author from its tuple (snapshots before version 2), or null when the tuple is malformed. */
-export function authorOfTuple(t: unknown): [string, AuthorState] | null {
+function authorOfTuple(t: unknown): [string, AuthorState] | null {
   // Checked field by field without closures: a restore reads every author held.
   if (!Array.isArray(t) || t.length !== 11 || typeof t[0] !== 'string') return null;
   if (
@@ -265,6 +265,18 @@ export function authorOfTuple(t: unknown): [string, AuthorState] | null {
       segment: t[10],
     },
   ];
+}
+
+/** The authors of a list of tuples (snapshots before version 2), in its order; null when any is malformed. */
+export function authorsOfTuples(value: unknown): [string, AuthorState][] | null {
+  if (!Array.isArray(value)) return null;
+  const out: [string, AuthorState][] = [];
+  for (const t of value) {
+    const a = authorOfTuple(t);
+    if (!a) return null;
+    out.push(a);
+  }
+  return out;
 }
 
 /**

@@ -28,7 +28,7 @@ import {
   SEGMENT_FEATURES,
   activityRate,
   authorColumns,
-  authorOfTuple,
+  authorsOfTuples,
   authorsOfColumns,
   authorVector,
   newAuthor,
@@ -492,14 +492,7 @@ export class AudienceSegments {
       !(s.k === undefined || (Number.isInteger(s.k) && s.k >= 1))
     )
       throw new RangeError('segments state is malformed');
-    let authors: [string, AuthorState][] | null = [];
-    if (s.version === undefined)
-      for (const t of s.authors as unknown[]) {
-        const a = authorOfTuple(t);
-        if (!a) throw new RangeError('segments state holds a malformed author');
-        authors.push(a);
-      }
-    else authors = authorsOfColumns(s.authors);
+    const authors = s.version === undefined ? authorsOfTuples(s.authors) : authorsOfColumns(s.authors);
     if (!authors) throw new RangeError('segments state holds a malformed author');
     this.authors.clear();
     this.sizes.clear();
